@@ -1,0 +1,52 @@
+// Bearer authentication: workspace API keys (looked up by hash) and the operator's ADMIN_TOKEN.
+import { and, eq, isNull } from "drizzle-orm";
+import type { Context, MiddlewareHandler } from "hono";
+import { bearerAuth } from "hono/bearer-auth";
+import { apiKeys, workspaces } from "../db/schema";
+import { hashApiKey, timingSafeEqualStrings } from "../lib/secrets";
+import type { AppEnv } from "./context";
+import { errorBody } from "./errors";
+
+/** last_used_at is refreshed at most this often, so authentication stays a single read. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+function unauthorized(message: string) {
+  return (c: Context) => c.json(errorBody("unauthorized", message), 401);
+}
+
+function bearer(verifyToken: (token: string, c: Context<AppEnv>) => Promise<boolean>, what: string): MiddlewareHandler<AppEnv> {
+  return bearerAuth<AppEnv>({
+    verifyToken,
+    noAuthenticationHeader: { message: unauthorized(`missing Authorization header; send "Authorization: Bearer <${what}>"`) },
+    invalidAuthenticationHeader: { message: unauthorized(`malformed Authorization header; send "Authorization: Bearer <${what}>"`) },
+    invalidToken: { message: unauthorized(`invalid or revoked ${what}`) },
+  });
+}
+
+/** Authenticates a workspace API key and puts its workspace on the context. */
+export const requireWorkspaceKey = bearer(async (token, c) => {
+  const db = c.get("db");
+  const hash = await hashApiKey(token);
+  const [found] = await db
+    .select({ key: apiKeys, workspace: workspaces })
+    .from(apiKeys)
+    .innerJoin(workspaces, eq(workspaces.id, apiKeys.workspaceId))
+    .where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt)))
+    .limit(1);
+  if (!found) return false;
+  c.set("workspace", found.workspace);
+  const now = Date.now();
+  if (!found.key.lastUsedAt || now - found.key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+    c.executionCtx.waitUntil(
+      db.update(apiKeys).set({ lastUsedAt: new Date(now) }).where(eq(apiKeys.id, found.key.id)).run(),
+    );
+  }
+  return true;
+}, "api key");
+
+/** Guards the operator routes with the ADMIN_TOKEN secret; without the secret they refuse everyone. */
+export const requireAdminToken = bearer(async (token, c) => {
+  const expected = c.env.ADMIN_TOKEN;
+  if (!expected) return false;
+  return timingSafeEqualStrings(token, expected);
+}, "ADMIN_TOKEN");

@@ -1,0 +1,19 @@
+// The typed Hono environment every router shares, and the router factory that applies the error hook.
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Db } from "../db/client";
+import type { WorkspaceRow } from "../db/schema";
+import type { Env } from "../env";
+import { onValidation } from "./validation";
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    db: Db;
+    /** The caller's workspace; set by the workspace-key middleware. */
+    workspace: WorkspaceRow;
+  };
+}
+
+export function newRouter() {
+  return new OpenAPIHono<AppEnv>({ defaultHook: onValidation });
+}

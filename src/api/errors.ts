@@ -1,0 +1,82 @@
+// The error model: every failure answers `{"error": {"code", "message"}}` with a fitting status.
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { z } from "@hono/zod-openapi";
+
+/** Every error code the API answers with, and its status. One list, so docs and code agree. */
+export const ERROR_CODES = {
+  validation_failed: 400,
+  malformed_json: 400,
+  unknown_field: 400,
+  invalid_url: 400,
+  url_too_long: 400,
+  url_scheme_not_allowed: 400,
+  url_credentials_not_allowed: 400,
+  private_url_not_allowed: 400,
+  unknown_event_type: 400,
+  events_empty: 400,
+  description_too_long: 400,
+  invalid_email: 400,
+  unauthorized: 401,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  misconfigured: 500,
+} as const satisfies Record<string, ContentfulStatusCode>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class ApiError extends Error {
+  readonly status: ContentfulStatusCode;
+  /** The request field the error is about (`events[2]`), when there is one. */
+  readonly param: string | undefined;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    status?: ContentfulStatusCode,
+    extra: { param?: string | undefined } = {},
+  ) {
+    super(message);
+    this.status = status ?? ERROR_CODES[code];
+    this.param = extra.param;
+  }
+
+  body() {
+    return { error: { code: this.code, message: this.message, ...(this.param ? { param: this.param } : {}) } };
+  }
+}
+
+export function errorBody(code: ErrorCode, message: string) {
+  return { error: { code, message } };
+}
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: "validation_failed" }),
+      message: z.string().openapi({ example: "events[0]: unknown event type \"message.deleted\"" }),
+      param: z.string().optional().openapi({ description: "The request field at fault, when there is one", example: "events[0]" }),
+    }),
+  })
+  .openapi("Error");
+
+/** OpenAPI response entries for the errors a route can answer. */
+export function errorResponses(...statuses: (400 | 401 | 404 | 409 | 413 | 415)[]) {
+  const descriptions = {
+    400: "Invalid request (see `error.code`)",
+    401: "Missing, unknown or revoked key",
+    404: "No such resource in this workspace",
+    409: "Conflicts with the current state",
+    413: "Body larger than 256 KiB",
+    415: "Body is not JSON",
+  } as const;
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      { description: descriptions[status], content: { "application/json": { schema: ErrorSchema } } },
+    ]),
+  );
+}

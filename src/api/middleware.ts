@@ -1,0 +1,62 @@
+// Request guards shared by every route: body size, JSON bodies, and 405 for a known path with the wrong method.
+import type { MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { METHOD_NAME_ALL } from "hono/router";
+import { TrieRouter } from "hono/router/trie-router";
+import type { AppEnv } from "./context";
+import { ApiError, errorBody } from "./errors";
+
+export const MAX_BODY_BYTES = 256 * 1024;
+
+export const limitBody = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: (c) => c.json(errorBody("payload_too_large", `request body must be at most ${MAX_BODY_BYTES / 1024} KiB`), 413),
+});
+
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+const METHODS_WITH_BODY = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/**
+ * A request that carries a body must say it is JSON (415 otherwise) and be valid JSON (400 otherwise).
+ * The parsed body stays cached on the request for the route's validator.
+ */
+export const requireJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (!METHODS_WITH_BODY.has(c.req.method)) return next();
+  const contentType = c.req.header("content-type");
+  const length = c.req.header("content-length");
+  const hasBody = (length !== undefined && length !== "0") || c.req.header("transfer-encoding") !== undefined;
+  if (!contentType) {
+    if (hasBody) throw new ApiError("unsupported_media_type", "request body must be JSON; send content-type: application/json");
+    return next();
+  }
+  const mediaType = contentType.split(";")[0]!.trim();
+  if (!JSON_MEDIA_TYPE.test(mediaType)) {
+    throw new ApiError("unsupported_media_type", `request body must be JSON (content-type: application/json), got ${mediaType}`);
+  }
+  const text = await c.req.text();
+  if (text.trim() !== "") {
+    try {
+      JSON.parse(text);
+    } catch (err) {
+      throw new ApiError("malformed_json", `request body is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  return next();
+};
+
+/** The methods a path answers to, from the registered routes; empty when the path is unknown. */
+export function allowedMethods(routes: readonly { method: string; path: string }[]): (path: string) => string[] {
+  let router: TrieRouter<string> | undefined;
+  return (path) => {
+    if (!router) {
+      router = new TrieRouter<string>();
+      for (const route of routes) {
+        if (route.method !== METHOD_NAME_ALL) router.add(METHOD_NAME_ALL, route.path, route.method);
+      }
+    }
+    const [matches] = router.match("GET", path);
+    const methods = new Set(matches.map(([method]) => method));
+    if (methods.has("GET")) methods.add("HEAD");
+    return [...methods].sort();
+  };
+}

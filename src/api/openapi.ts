@@ -1,0 +1,13 @@
+// Small builders for OpenAPI route definitions, so every route documents bodies and auth the same way.
+import type { z } from "@hono/zod-openapi";
+
+export const workspaceKeyAuth = [{ apiKey: [] }];
+export const adminTokenAuth = [{ adminToken: [] }];
+
+export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { "application/json": { schema } } };
+}
+
+export function jsonBody<T extends z.ZodType>(schema: T) {
+  return { required: true, content: { "application/json": { schema } } };
+}

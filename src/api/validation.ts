@@ -1,0 +1,50 @@
+// Turns request-validation failures into the API's error model, with a specific code per rule.
+import type { ZodError } from "zod";
+import type { Context } from "hono";
+import { ApiError, type ErrorCode } from "./errors";
+
+type Issue = ZodError["issues"][number];
+
+/**
+ * Specific codes for the rules users trip over most, keyed by field name and zod issue code.
+ * Anything not listed answers `validation_failed`.
+ */
+const FIELD_CODES: Record<string, Partial<Record<Issue["code"], ErrorCode>>> = {
+  events: { too_small: "events_empty", invalid_value: "unknown_event_type" },
+  type: { invalid_value: "unknown_event_type" },
+  description: { too_big: "description_too_long" },
+  notificationEmail: { invalid_format: "invalid_email" },
+};
+
+/** `events[2]`-style path of an issue, for messages and the `param` field. */
+export function issuePath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (out, key) => (typeof key === "number" ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
+    "",
+  );
+}
+
+function fieldName(path: readonly PropertyKey[]): string | undefined {
+  return [...path].reverse().find((key): key is string => typeof key === "string");
+}
+
+export function validationError(error: ZodError): ApiError {
+  const issue = error.issues[0];
+  if (!issue) return new ApiError("validation_failed", "invalid request");
+  if (issue.code === "unrecognized_keys") {
+    const where = issuePath(issue.path);
+    const keys = issue.keys.map((k) => JSON.stringify(k)).join(", ");
+    return new ApiError("unknown_field", `unknown field${issue.keys.length > 1 ? "s" : ""} ${keys}${where ? ` in ${where}` : ""}`, undefined, {
+      param: issue.keys[0] ? issuePath([...issue.path, issue.keys[0]]) : undefined,
+    });
+  }
+  const param = issuePath(issue.path);
+  const field = fieldName(issue.path);
+  const code = (field && FIELD_CODES[field]?.[issue.code]) || "validation_failed";
+  return new ApiError(code, param ? `${param}: ${issue.message}` : issue.message, undefined, { param: param || undefined });
+}
+
+/** The `defaultHook` of every OpenAPI route: invalid input answers 400 before the handler runs. */
+export function onValidation(result: { success: true } | { success: false; error: ZodError }, _c: Context) {
+  if (!result.success) throw validationError(result.error);
+}

@@ -1,0 +1,199 @@
+// The webhook settings API: create, list, read, update, delete, enable and disable a workspace's webhooks.
+import { createRoute } from "@hono/zod-openapi";
+import { and, asc, eq } from "drizzle-orm";
+import { readConfig } from "../../config";
+import type { Db } from "../../db/client";
+import { webhooks, type WebhookRow } from "../../db/schema";
+import type { EventType } from "../../events/catalog";
+import { newId } from "../../lib/ids";
+import { newSigningSecret } from "../../lib/secrets";
+import { newRouter } from "../context";
+import { ApiError, errorResponses } from "../errors";
+import { jsonBody, jsonResponse, workspaceKeyAuth } from "../openapi";
+import {
+  CreateWebhookSchema,
+  toWebhook,
+  UpdateWebhookSchema,
+  WebhookIdParam,
+  WebhookListSchema,
+  WebhookSchema,
+  WebhookWithSecretSchema,
+} from "./schemas";
+import { checkEndpointUrl } from "./url-policy";
+
+const tags = ["Webhooks"];
+const security = workspaceKeyAuth;
+
+export const webhookRoutes = newRouter();
+
+function endpointUrl(input: string, allowPrivate: boolean): string {
+  const verdict = checkEndpointUrl(input, { allowPrivate });
+  if (!verdict.ok) throw new ApiError(verdict.code, verdict.message, undefined, { param: "url" });
+  return verdict.url;
+}
+
+const unique = (events: EventType[]) => [...new Set(events)];
+
+async function findWebhook(db: Db, workspaceId: string, id: string): Promise<WebhookRow> {
+  const row = await db.query.webhooks.findFirst({ where: and(eq(webhooks.id, id), eq(webhooks.workspaceId, workspaceId)) });
+  if (!row) throw new ApiError("not_found", `no webhook ${JSON.stringify(id)} in this workspace`);
+  return row;
+}
+
+webhookRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/",
+    tags,
+    security,
+    summary: "Create a webhook",
+    description: "Subscribes an endpoint to event types. The response carries the signing secret; it is not shown again.",
+    request: { body: jsonBody(CreateWebhookSchema) },
+    responses: { 201: jsonResponse(WebhookWithSecretSchema, "The new webhook, with its secret"), ...errorResponses(400, 401, 413, 415) },
+  }),
+  async (c) => {
+    const input = c.req.valid("json");
+    const url = endpointUrl(input.url, readConfig(c.env).allowPrivateUrls);
+    const now = new Date();
+    const [row] = await c
+      .get("db")
+      .insert(webhooks)
+      .values({
+        id: newId("wh"),
+        workspaceId: c.get("workspace").id,
+        url,
+        events: unique(input.events),
+        description: input.description ?? "",
+        secret: newSigningSecret(),
+        enabled: true,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning();
+    return c.json({ ...toWebhook(row!), secret: row!.secret }, 201);
+  },
+);
+
+webhookRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/",
+    tags,
+    security,
+    summary: "List webhooks",
+    description: "All webhooks of the caller's workspace, oldest first.",
+    responses: { 200: jsonResponse(WebhookListSchema, "The workspace's webhooks"), ...errorResponses(401) },
+  }),
+  async (c) => {
+    const rows = await c
+      .get("db")
+      .select()
+      .from(webhooks)
+      .where(eq(webhooks.workspaceId, c.get("workspace").id))
+      .orderBy(asc(webhooks.createdAt), asc(webhooks.id));
+    return c.json({ data: rows.map(toWebhook) }, 200);
+  },
+);
+
+webhookRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/{id}",
+    tags,
+    security,
+    summary: "Get a webhook",
+    request: { params: WebhookIdParam },
+    responses: { 200: jsonResponse(WebhookSchema, "The webhook"), ...errorResponses(401, 404) },
+  }),
+  async (c) => c.json(toWebhook(await findWebhook(c.get("db"), c.get("workspace").id, c.req.valid("param").id)), 200),
+);
+
+webhookRoutes.openapi(
+  createRoute({
+    method: "patch",
+    path: "/{id}",
+    tags,
+    security,
+    summary: "Update a webhook",
+    description: "Changes the URL, the event types or the description. Fields left out keep their value.",
+    request: { params: WebhookIdParam, body: jsonBody(UpdateWebhookSchema) },
+    responses: { 200: jsonResponse(WebhookSchema, "The updated webhook"), ...errorResponses(400, 401, 404, 413, 415) },
+  }),
+  async (c) => {
+    const workspaceId = c.get("workspace").id;
+    const { id } = c.req.valid("param");
+    const input = c.req.valid("json");
+    const changes: Partial<WebhookRow> = {};
+    if (input.url !== undefined) changes.url = endpointUrl(input.url, readConfig(c.env).allowPrivateUrls);
+    if (input.events !== undefined) changes.events = unique(input.events);
+    if (input.description !== undefined) changes.description = input.description;
+    if (Object.keys(changes).length === 0) return c.json(toWebhook(await findWebhook(c.get("db"), workspaceId, id)), 200);
+    const [row] = await c
+      .get("db")
+      .update(webhooks)
+      .set({ ...changes, updatedAt: new Date() })
+      .where(and(eq(webhooks.id, id), eq(webhooks.workspaceId, workspaceId)))
+      .returning();
+    if (!row) throw new ApiError("not_found", `no webhook ${JSON.stringify(id)} in this workspace`);
+    return c.json(toWebhook(row), 200);
+  },
+);
+
+webhookRoutes.openapi(
+  createRoute({
+    method: "delete",
+    path: "/{id}",
+    tags,
+    security,
+    summary: "Delete a webhook",
+    description: "Removes the webhook; nothing more is delivered to it.",
+    request: { params: WebhookIdParam },
+    responses: { 204: { description: "Deleted" }, ...errorResponses(401, 404) },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const deleted = await c
+      .get("db")
+      .delete(webhooks)
+      .where(and(eq(webhooks.id, id), eq(webhooks.workspaceId, c.get("workspace").id)))
+      .returning({ id: webhooks.id });
+    if (deleted.length === 0) throw new ApiError("not_found", `no webhook ${JSON.stringify(id)} in this workspace`);
+    return c.body(null, 204);
+  },
+);
+
+function setEnabled(enabled: boolean) {
+  return createRoute({
+    method: "post",
+    path: enabled ? "/{id}/enable" : "/{id}/disable",
+    tags,
+    security,
+    summary: enabled ? "Enable a webhook" : "Disable a webhook",
+    description: enabled
+      ? "Turns a disabled webhook back on, whatever disabled it; its lane resumes with the events it holds, in order."
+      : "Turns the webhook off (`disabledReason: \"manual\"`); it receives nothing until enabled.",
+    request: { params: WebhookIdParam },
+    responses: { 200: jsonResponse(WebhookSchema, "The webhook"), ...errorResponses(401, 404) },
+  });
+}
+
+for (const enabled of [true, false]) {
+  webhookRoutes.openapi(setEnabled(enabled), async (c) => {
+    const workspaceId = c.get("workspace").id;
+    const { id } = c.req.valid("param");
+    const current = await findWebhook(c.get("db"), workspaceId, id);
+    if (current.enabled === enabled) return c.json(toWebhook(current), 200);
+    const now = new Date();
+    const [row] = await c
+      .get("db")
+      .update(webhooks)
+      .set(
+        enabled
+          ? { enabled: true, disabledReason: null, disabledAt: null, updatedAt: now }
+          : { enabled: false, disabledReason: "manual", disabledAt: now, updatedAt: now },
+      )
+      .where(and(eq(webhooks.id, id), eq(webhooks.workspaceId, workspaceId)))
+      .returning();
+    return c.json(toWebhook(row!), 200);
+  });
+}

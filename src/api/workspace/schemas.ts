@@ -1,0 +1,49 @@
+// Schemas of workspaces and API keys, shared by the admin API and the workspace's own routes.
+import { z } from "@hono/zod-openapi";
+import type { ApiKeyRow, WorkspaceRow } from "../../db/schema";
+
+export const NotificationEmail = z
+  .email({ error: "must be an email address" })
+  .max(254)
+  .nullable()
+  .openapi({ description: "Where auto-disable notices go; null for none.", example: "ops@example.com" });
+
+export const WorkspaceSchema = z
+  .object({
+    id: z.string().openapi({ example: "ws_01jd8x6m3q7v9c2k4n5p6r7s8t" }),
+    name: z.string(),
+    notificationEmail: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .openapi("Workspace");
+
+export const ApiKeySchema = z
+  .object({
+    id: z.string().openapi({ example: "key_01jd8x6m3q7v9c2k4n5p6r7s8t" }),
+    prefix: z.string().openapi({ description: "The visible start of the key", example: "whk_3vQ9xk2L" }),
+    createdAt: z.iso.datetime(),
+    lastUsedAt: z.iso.datetime().nullable(),
+    revokedAt: z.iso.datetime().nullable(),
+  })
+  .openapi("ApiKey");
+
+export function toWorkspace(row: WorkspaceRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    notificationEmail: row.notificationEmail ?? null,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+export function toApiKey(row: ApiKeyRow) {
+  return {
+    id: row.id,
+    prefix: row.prefix,
+    createdAt: row.createdAt.toISOString(),
+    lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
+    revokedAt: row.revokedAt?.toISOString() ?? null,
+  };
+}

@@ -1,0 +1,78 @@
+// The service's configuration: defaults and parsing of the wrangler [vars], in one place.
+import type { Env } from "./env";
+
+export interface Config {
+  deliveryTimeoutMs: number;
+  retryDelaysSeconds: number[];
+  failureQuotaLimit: number;
+  failureQuotaWindowSeconds: number;
+  allowPrivateUrls: boolean;
+  retentionDays: number;
+  emailFrom: string;
+}
+
+export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
+  deliveryTimeoutMs: 5000,
+  retryDelaysSeconds: [30, 60, 90],
+  failureQuotaLimit: 30,
+  failureQuotaWindowSeconds: 1800,
+  allowPrivateUrls: false,
+  retentionDays: 30,
+  emailFrom: "webhooks@example.com",
+});
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+function positiveNumber(name: string, raw: string | undefined, fallback: number, { integer = true } = {}): number {
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new ConfigError(`${name} must be a positive ${integer ? "integer" : "number"}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function delayList(name: string, raw: string | undefined, fallback: number[]): number[] {
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const parts = raw.split(",").map((part) => part.trim());
+  // Fractions are allowed so a black-box test can shrink the schedule below a second.
+  const values = parts.map((part) => Number(part));
+  if (parts.some((p) => p === "") || values.some((v) => !Number.isFinite(v) || v < 0)) {
+    throw new ConfigError(`${name} must be a comma-separated list of non-negative seconds, got ${JSON.stringify(raw)}`);
+  }
+  return values;
+}
+
+function flag(name: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = raw.trim().toLowerCase();
+  if (["true", "1", "yes"].includes(value)) return true;
+  if (["false", "0", "no"].includes(value)) return false;
+  throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+const cache = new WeakMap<object, Config>();
+
+/** Parses the configuration from the bindings; throws ConfigError on a malformed value. */
+export function readConfig(env: Env): Config {
+  const cached = cache.get(env);
+  if (cached) return cached;
+  const config: Config = {
+    deliveryTimeoutMs: positiveNumber("DELIVERY_TIMEOUT_MS", env.DELIVERY_TIMEOUT_MS, DEFAULT_CONFIG.deliveryTimeoutMs),
+    retryDelaysSeconds: delayList("RETRY_DELAYS_SECONDS", env.RETRY_DELAYS_SECONDS, [...DEFAULT_CONFIG.retryDelaysSeconds]),
+    failureQuotaLimit: positiveNumber("FAILURE_QUOTA_LIMIT", env.FAILURE_QUOTA_LIMIT, DEFAULT_CONFIG.failureQuotaLimit),
+    failureQuotaWindowSeconds: positiveNumber(
+      "FAILURE_QUOTA_WINDOW_SECONDS",
+      env.FAILURE_QUOTA_WINDOW_SECONDS,
+      DEFAULT_CONFIG.failureQuotaWindowSeconds,
+      { integer: false },
+    ),
+    allowPrivateUrls: flag("ALLOW_PRIVATE_URLS", env.ALLOW_PRIVATE_URLS, DEFAULT_CONFIG.allowPrivateUrls),
+    retentionDays: positiveNumber("RETENTION_DAYS", env.RETENTION_DAYS, DEFAULT_CONFIG.retentionDays, { integer: false }),
+    emailFrom: env.EMAIL_FROM?.trim() || DEFAULT_CONFIG.emailFrom,
+  };
+  cache.set(env, config);
+  return config;
+}

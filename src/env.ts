@@ -1,0 +1,22 @@
+// The Worker's bindings and variables, as declared in wrangler.toml.
+import type { EndpointLane } from "./delivery/endpoint-lane";
+import type { WorkspaceQuota } from "./quota/workspace-quota";
+import type { QueuedEvent } from "./events/queued-event";
+
+export interface Env {
+  DB: D1Database;
+  EVENTS_QUEUE: Queue<QueuedEvent>;
+  ENDPOINT_LANE: DurableObjectNamespace<EndpointLane>;
+  WORKSPACE_QUOTA: DurableObjectNamespace<WorkspaceQuota>;
+  EMAIL?: SendEmail;
+
+  /** Secret guarding /v1/admin/*. Unset means the admin API refuses every call. */
+  ADMIN_TOKEN?: string;
+  DELIVERY_TIMEOUT_MS?: string;
+  RETRY_DELAYS_SECONDS?: string;
+  FAILURE_QUOTA_LIMIT?: string;
+  FAILURE_QUOTA_WINDOW_SECONDS?: string;
+  ALLOW_PRIVATE_URLS?: string;
+  RETENTION_DAYS?: string;
+  EMAIL_FROM?: string;
+}

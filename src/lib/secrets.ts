@@ -1,0 +1,46 @@
+// Generation and hashing of the credentials the service hands out: API keys and signing secrets.
+
+const KEY_PREFIX = "whk_";
+/** How much of a key stays visible (`whk_` + 8 characters) so people can tell keys apart. */
+const VISIBLE_KEY_CHARS = KEY_PREFIX.length + 8;
+
+function randomBytes(length: number): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(length));
+}
+
+function base64url(bytes: Uint8Array): string {
+  return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
+}
+
+export interface NewApiKey {
+  apiKey: string;
+  prefix: string;
+  hash: string;
+}
+
+/** A new workspace API key: 192 random bits, shown once, stored only as its hash. */
+export async function newApiKey(): Promise<NewApiKey> {
+  const apiKey = KEY_PREFIX + base64url(randomBytes(24));
+  return { apiKey, prefix: apiKey.slice(0, VISIBLE_KEY_CHARS), hash: await hashApiKey(apiKey) };
+}
+
+/** SHA-256 (hex) of a key. Keys are long random strings, so a fast unsalted hash is the norm (Stripe, GitHub). */
+export async function hashApiKey(apiKey: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(apiKey));
+  return new Uint8Array(digest).toHex();
+}
+
+/** A Standard Webhooks signing secret: `whsec_` + base64 of 24 random bytes. */
+export function newSigningSecret(): string {
+  return "whsec_" + randomBytes(24).toBase64();
+}
+
+/** Compares two strings in time independent of where they differ. */
+export async function timingSafeEqualStrings(a: string, b: string): Promise<boolean> {
+  const encoder = new TextEncoder();
+  const [da, db] = await Promise.all([
+    crypto.subtle.digest("SHA-256", encoder.encode(a)),
+    crypto.subtle.digest("SHA-256", encoder.encode(b)),
+  ]);
+  return crypto.subtle.timingSafeEqual(da, db);
+}

@@ -1,0 +1,48 @@
+// Test helpers: call the Worker like a client would, and make workspaces and webhooks to test against.
+import { exports } from "cloudflare:workers";
+
+export const ADMIN_TOKEN = "test-admin-token";
+
+export interface CallOptions {
+  key?: string | null;
+  body?: unknown;
+  rawBody?: BodyInit;
+  headers?: Record<string, string>;
+}
+
+export async function call(method: string, path: string, options: CallOptions = {}) {
+  const headers = new Headers(options.headers);
+  if (options.key) headers.set("authorization", `Bearer ${options.key}`);
+  let body = options.rawBody;
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    if (!headers.has("content-type")) headers.set("content-type", "application/json");
+  }
+  const res = await exports.default.fetch(new Request(`http://edge.test${path}`, { method, headers, body }));
+  const text = await res.text();
+  let json: any = undefined;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, json, text };
+}
+
+export async function createWorkspace(name = "Acme", notificationEmail?: string) {
+  const res = await call("POST", "/v1/admin/workspaces", {
+    key: ADMIN_TOKEN,
+    body: notificationEmail ? { name, notificationEmail } : { name },
+  });
+  if (res.status !== 201) throw new Error(`createWorkspace: ${res.status} ${res.text}`);
+  return res.json as { id: string; name: string; notificationEmail: string | null; apiKey: string };
+}
+
+export async function createWebhook(key: string, body: Record<string, unknown> = {}) {
+  const res = await call("POST", "/v1/webhooks", {
+    key,
+    body: { url: "https://receiver.example.com/hooks", events: ["message.received"], ...body },
+  });
+  if (res.status !== 201) throw new Error(`createWebhook: ${res.status} ${res.text}`);
+  return res.json;
+}
