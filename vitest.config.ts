@@ -1,5 +1,6 @@
 // Tests run inside workerd with the real bindings of wrangler.toml (local D1, Queue, Durable Objects).
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { readFileSync } from "node:fs";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig(async () => ({
@@ -12,6 +13,7 @@ export default defineConfig(async () => ({
           TEST_MIGRATIONS: await readD1Migrations("migrations"),
           ADMIN_TOKEN: "test-admin-token",
           ALLOW_PRIVATE_URLS: "true",
+          DEV_SEED_SQL: readFileSync("scripts/dev-seed.sql", "utf8"),
         },
       },
     }),
