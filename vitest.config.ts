@@ -14,6 +14,9 @@ export default defineConfig(async () => ({
           ADMIN_TOKEN: "test-admin-token",
           ALLOW_PRIVATE_URLS: "true",
           DEV_SEED_SQL: readFileSync("scripts/dev-seed.sql", "utf8"),
+          // A shrunk timeout keeps the hanging-endpoint tests short; the retry schedule stays 30/60/90
+          // and is driven through the lane's alarm instead of waited for.
+          DELIVERY_TIMEOUT_MS: "1000",
         },
       },
     }),
@@ -21,5 +24,7 @@ export default defineConfig(async () => ({
   test: {
     include: ["test/**/*.test.ts"],
     setupFiles: ["./test/setup/apply-migrations.ts"],
+    globalSetup: ["./test/node/global-setup.ts"],
+    testTimeout: 30_000,
   },
 }));

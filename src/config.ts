@@ -9,6 +9,8 @@ export interface Config {
   allowPrivateUrls: boolean;
   retentionDays: number;
   emailFrom: string;
+  /** How long a lane holds a new event so one accepted earlier but delivered late by the queue can go first. */
+  orderingWindowMs: number;
 }
 
 export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
@@ -19,6 +21,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   allowPrivateUrls: false,
   retentionDays: 30,
   emailFrom: "webhooks@example.com",
+  orderingWindowMs: 1000,
 });
 
 export class ConfigError extends Error {
@@ -31,6 +34,13 @@ function positiveNumber(name: string, raw: string | undefined, fallback: number,
   if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
     throw new ConfigError(`${name} must be a positive ${integer ? "integer" : "number"}, got ${JSON.stringify(raw)}`);
   }
+  return value;
+}
+
+function nonNegativeNumber(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new ConfigError(`${name} must be a non-negative number, got ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -72,6 +82,7 @@ export function readConfig(env: Env): Config {
     allowPrivateUrls: flag("ALLOW_PRIVATE_URLS", env.ALLOW_PRIVATE_URLS, DEFAULT_CONFIG.allowPrivateUrls),
     retentionDays: positiveNumber("RETENTION_DAYS", env.RETENTION_DAYS, DEFAULT_CONFIG.retentionDays, { integer: false }),
     emailFrom: env.EMAIL_FROM?.trim() || DEFAULT_CONFIG.emailFrom,
+    orderingWindowMs: nonNegativeNumber("ORDERING_WINDOW_MS", env.ORDERING_WINDOW_MS, DEFAULT_CONFIG.orderingWindowMs),
   };
   cache.set(env, config);
   return config;

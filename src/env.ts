@@ -19,4 +19,5 @@ export interface Env {
   ALLOW_PRIVATE_URLS?: string;
   RETENTION_DAYS?: string;
   EMAIL_FROM?: string;
+  ORDERING_WINDOW_MS?: string;
 }

@@ -46,3 +46,20 @@ export async function createWebhook(key: string, body: Record<string, unknown> =
   if (res.status !== 201) throw new Error(`createWebhook: ${res.status} ${res.text}`);
   return res.json;
 }
+
+export async function sendEvent(key: string, event: Record<string, unknown>) {
+  const res = await call("POST", "/v1/events", { key, body: event });
+  if (res.status !== 202) throw new Error(`sendEvent: ${res.status} ${res.text}`);
+  return res.json.id as string;
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 15_000, what = "condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

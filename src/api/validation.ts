@@ -10,7 +10,10 @@ type Issue = ZodError["issues"][number];
  * Anything not listed answers `validation_failed`.
  */
 const FIELD_CODES: Record<string, Partial<Record<Issue["code"], ErrorCode>>> = {
-  events: { too_small: "events_empty", invalid_value: "unknown_event_type" },
+  events: { too_small: "events_empty", too_big: "batch_too_large", invalid_value: "unknown_event_type" },
+  data: { invalid_type: "invalid_data" },
+  id: { invalid_format: "invalid_event_id", invalid_type: "invalid_event_id" },
+  occurredAt: { invalid_format: "invalid_occurred_at", invalid_type: "invalid_occurred_at" },
   type: { invalid_value: "unknown_event_type" },
   description: { too_big: "description_too_long" },
   notificationEmail: { invalid_format: "invalid_email" },

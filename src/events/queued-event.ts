@@ -9,6 +9,8 @@ export interface QueuedEvent {
   data: Record<string, unknown>;
   /** Unix ms when the producer says it happened (`occurredAt`), else acceptance time. */
   occurredAt: number;
-  /** Unix ms when the API accepted it; the lane orders by this. */
+  /** Unix ms when the API accepted it. */
   acceptedAt: number;
+  /** Sorts in acceptance order (a monotonic ULID); the lane delivers in this order. */
+  orderKey: string;
 }

@@ -4,6 +4,10 @@ import { and, asc, eq } from "drizzle-orm";
 import { readConfig } from "../../config";
 import type { Db } from "../../db/client";
 import { webhooks, type WebhookRow } from "../../db/schema";
+import { disableWebhook, enableWebhook } from "../../db/webhooks";
+import { laneConfigOf, laneOf } from "../../delivery/lane-config";
+import { invalidateSubscriptions } from "../../delivery/subscriptions";
+import type { Env } from "../../env";
 import type { EventType } from "../../events/catalog";
 import { newId } from "../../lib/ids";
 import { newSigningSecret } from "../../lib/secrets";
@@ -33,6 +37,12 @@ function endpointUrl(input: string, allowPrivate: boolean): string {
 }
 
 const unique = (events: EventType[]) => [...new Set(events)];
+
+/** Tells the webhook's lane (and this isolate's consumer cache) about a change, so it applies at once. */
+async function propagate(env: Env, row: WebhookRow): Promise<void> {
+  invalidateSubscriptions(row.workspaceId);
+  await laneOf(env.ENDPOINT_LANE, row.id).configure(laneConfigOf(row));
+}
 
 async function findWebhook(db: Db, workspaceId: string, id: string): Promise<WebhookRow> {
   const row = await db.query.webhooks.findFirst({ where: and(eq(webhooks.id, id), eq(webhooks.workspaceId, workspaceId)) });
@@ -70,6 +80,7 @@ webhookRoutes.openapi(
         updatedAt: now,
       })
       .returning();
+    invalidateSubscriptions(row!.workspaceId);
     return c.json({ ...toWebhook(row!), secret: row!.secret }, 201);
   },
 );
@@ -135,6 +146,7 @@ webhookRoutes.openapi(
       .where(and(eq(webhooks.id, id), eq(webhooks.workspaceId, workspaceId)))
       .returning();
     if (!row) throw new ApiError("not_found", `no webhook ${JSON.stringify(id)} in this workspace`);
+    await propagate(c.env, row);
     return c.json(toWebhook(row), 200);
   },
 );
@@ -146,18 +158,19 @@ webhookRoutes.openapi(
     tags,
     security,
     summary: "Delete a webhook",
-    description: "Removes the webhook; nothing more is delivered to it.",
+    description: "Removes the webhook and its stored events; nothing more is delivered to it.",
     request: { params: WebhookIdParam },
     responses: { 204: { description: "Deleted" }, ...errorResponses(401, 404) },
   }),
   async (c) => {
+    const workspaceId = c.get("workspace").id;
     const { id } = c.req.valid("param");
-    const deleted = await c
-      .get("db")
-      .delete(webhooks)
-      .where(and(eq(webhooks.id, id), eq(webhooks.workspaceId, c.get("workspace").id)))
-      .returning({ id: webhooks.id });
-    if (deleted.length === 0) throw new ApiError("not_found", `no webhook ${JSON.stringify(id)} in this workspace`);
+    const db = c.get("db");
+    await findWebhook(db, workspaceId, id);
+    // The lane goes first: if this fails, nothing is deleted and the call can simply be repeated.
+    await laneOf(c.env.ENDPOINT_LANE, id).remove();
+    await db.delete(webhooks).where(and(eq(webhooks.id, id), eq(webhooks.workspaceId, workspaceId)));
+    invalidateSubscriptions(workspaceId);
     return c.body(null, 204);
   },
 );
@@ -181,19 +194,17 @@ for (const enabled of [true, false]) {
   webhookRoutes.openapi(setEnabled(enabled), async (c) => {
     const workspaceId = c.get("workspace").id;
     const { id } = c.req.valid("param");
-    const current = await findWebhook(c.get("db"), workspaceId, id);
-    if (current.enabled === enabled) return c.json(toWebhook(current), 200);
-    const now = new Date();
-    const [row] = await c
-      .get("db")
-      .update(webhooks)
-      .set(
-        enabled
-          ? { enabled: true, disabledReason: null, disabledAt: null, updatedAt: now }
-          : { enabled: false, disabledReason: "manual", disabledAt: now, updatedAt: now },
-      )
-      .where(and(eq(webhooks.id, id), eq(webhooks.workspaceId, workspaceId)))
-      .returning();
-    return c.json(toWebhook(row!), 200);
+    const db = c.get("db");
+    const current = await findWebhook(db, workspaceId, id);
+    // Repeating the call changes nothing in D1 but still re-sends the state to the lane.
+    const row =
+      current.enabled === enabled
+        ? current
+        : enabled
+          ? await enableWebhook(db, workspaceId, id, new Date())
+          : await disableWebhook(db, id, "manual", new Date());
+    if (!row) throw new ApiError("not_found", `no webhook ${JSON.stringify(id)} in this workspace`);
+    await propagate(c.env, row);
+    return c.json(toWebhook(row), 200);
   });
 }

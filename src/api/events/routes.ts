@@ -1,0 +1,100 @@
+// Ingestion: POST /v1/events and /v1/events/batch validate, assign ids and hand events to the queue.
+import { createRoute, z } from "@hono/zod-openapi";
+import { EVENT_TYPES } from "../../events/catalog";
+import { MAX_EVENT_BYTES, messageBytes, sendBatches, toQueuedEvent } from "../../events/ingest";
+import type { QueuedEvent } from "../../events/queued-event";
+import { newRouter } from "../context";
+import { ApiError, errorResponses } from "../errors";
+import { jsonBody, jsonResponse, workspaceKeyAuth } from "../openapi";
+
+const tags = ["Events"];
+export const MAX_BATCH_EVENTS = 100;
+
+const EventInputSchema = z
+  .strictObject({
+    type: z
+      .enum(EVENT_TYPES, { error: (issue) => `unknown event type ${JSON.stringify(issue.input)}; see GET /v1/event-types` })
+      .openapi({ example: "message.received" }),
+    data: z
+      .record(z.string(), z.unknown(), { error: "must be a JSON object" })
+      .openapi({
+        description: "The event's fields; they appear at the top level of what the endpoint receives.",
+        example: { contact: { id: 1234, firstName: "Ana" }, message: { type: "text", text: "Hi!" } },
+      }),
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9._:~-]{1,200}$/, { error: "must be 1-200 characters of A-Z a-z 0-9 . _ : ~ -" })
+      .optional()
+      .openapi({ description: "Idempotency key: the same key within 24 h is accepted again and delivered once.", example: "msg-8842-received" }),
+    occurredAt: z.iso
+      .datetime({ offset: true, error: "must be an ISO 8601 date-time such as 2026-11-21T10:00:00Z" })
+      .optional()
+      .openapi({ description: "When it happened; the body's `timestamp`. Defaults to acceptance time." }),
+  })
+  .openapi("EventInput");
+
+const BatchSchema = z
+  .strictObject({
+    events: z
+      .array(EventInputSchema)
+      .min(1, { error: "must hold at least one event" })
+      .max(MAX_BATCH_EVENTS, { error: `must hold at most ${MAX_BATCH_EVENTS} events; split larger batches` }),
+  })
+  .openapi("EventBatch");
+
+function checkSize(event: QueuedEvent, param: string): void {
+  const bytes = messageBytes(event);
+  if (bytes > MAX_EVENT_BYTES) {
+    throw new ApiError("event_too_large", `an event may be at most ${MAX_EVENT_BYTES} bytes of JSON, this one is ${bytes}`, undefined, { param });
+  }
+}
+
+export const eventRoutes = newRouter();
+
+eventRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/",
+    tags,
+    security: workspaceKeyAuth,
+    summary: "Send an event",
+    description:
+      "Accepts one event for delivery to every enabled webhook of the workspace subscribed to its type, in acceptance order.",
+    request: { body: jsonBody(EventInputSchema) },
+    responses: {
+      202: jsonResponse(z.object({ id: z.string().openapi({ example: "evt_01jd8x6m3q7v9c2k4n5p6r7s8t" }) }), "Accepted"),
+      ...errorResponses(400, 401, 413, 415),
+    },
+  }),
+  async (c) => {
+    const event = await toQueuedEvent(c.get("workspace").id, c.req.valid("json"), Date.now());
+    checkSize(event, "data");
+    await c.env.EVENTS_QUEUE.send(event);
+    return c.json({ id: event.id }, 202);
+  },
+);
+
+eventRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/batch",
+    tags,
+    security: workspaceKeyAuth,
+    summary: "Send up to 100 events",
+    description: "All or nothing: one invalid event refuses the batch. Events are accepted in array order.",
+    request: { body: jsonBody(BatchSchema) },
+    responses: {
+      202: jsonResponse(z.object({ ids: z.array(z.string()) }), "Accepted, ids in request order"),
+      ...errorResponses(400, 401, 413, 415),
+    },
+  }),
+  async (c) => {
+    const workspaceId = c.get("workspace").id;
+    const acceptedAt = Date.now();
+    const events: QueuedEvent[] = [];
+    for (const input of c.req.valid("json").events) events.push(await toQueuedEvent(workspaceId, input, acceptedAt));
+    events.forEach((event, i) => checkSize(event, `events[${i}].data`));
+    for (const batch of sendBatches(events)) await c.env.EVENTS_QUEUE.sendBatch(batch.map((body) => ({ body })));
+    return c.json({ ids: events.map((e) => e.id) }, 202);
+  },
+);

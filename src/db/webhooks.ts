@@ -1,0 +1,23 @@
+// Webhook queries shared by the API, the queue consumer and the lanes.
+import { and, eq } from "drizzle-orm";
+import type { Db } from "./client";
+import { webhooks, type DisabledReason, type WebhookRow } from "./schema";
+
+/** Turns a webhook off for a reason; returns the updated row, or undefined if it no longer exists. */
+export async function disableWebhook(db: Db, id: string, reason: DisabledReason, at: Date): Promise<WebhookRow | undefined> {
+  const [row] = await db
+    .update(webhooks)
+    .set({ enabled: false, disabledReason: reason, disabledAt: at, updatedAt: at })
+    .where(eq(webhooks.id, id))
+    .returning();
+  return row;
+}
+
+export async function enableWebhook(db: Db, workspaceId: string, id: string, at: Date): Promise<WebhookRow | undefined> {
+  const [row] = await db
+    .update(webhooks)
+    .set({ enabled: true, disabledReason: null, disabledAt: null, updatedAt: at })
+    .where(and(eq(webhooks.id, id), eq(webhooks.workspaceId, workspaceId)))
+    .returning();
+  return row;
+}

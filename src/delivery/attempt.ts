@@ -1,0 +1,84 @@
+// One delivery attempt: POST the body, wait at most the timeout, and describe what happened.
+
+export interface AttemptResult {
+  /** Unix ms when the request started. */
+  at: number;
+  durationMs: number;
+  statusCode: number | null;
+  error: string | null;
+  /** The first 1 KiB of the response body, for the delivery log. */
+  responseBody: string | null;
+  delivered: boolean;
+}
+
+export const RESPONSE_SNIPPET_BYTES = 1024;
+export const USER_AGENT = "EdgeWebhooks/1.0 (+https://github.com/edge-webhooks)";
+
+async function readSnippet(response: Response): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < RESPONSE_SNIPPET_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  const bytes = new Uint8Array(Math.min(size, RESPONSE_SNIPPET_BYTES));
+  let offset = 0;
+  for (const chunk of chunks) {
+    const part = chunk.subarray(0, bytes.length - offset);
+    bytes.set(part, offset);
+    offset += part.length;
+    if (offset >= bytes.length) break;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/** Sends one attempt. Never throws: every outcome is an AttemptResult. */
+export async function attemptDelivery(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<AttemptResult> {
+  const at = Date.now();
+  const signal = AbortSignal.timeout(timeoutMs);
+  const finish = (fields: Pick<AttemptResult, "statusCode" | "error" | "responseBody">): AttemptResult => ({
+    at,
+    durationMs: Date.now() - at,
+    delivered: fields.error === null && fields.statusCode !== null && fields.statusCode >= 200 && fields.statusCode < 300,
+    ...fields,
+  });
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/json", "user-agent": USER_AGENT, ...headers },
+      redirect: "manual",
+      signal,
+    });
+  } catch (err) {
+    if (signal.aborted) return finish({ statusCode: null, error: `timeout: no response within ${timeoutMs} ms`, responseBody: null });
+    return finish({ statusCode: null, error: `connection failed: ${(err as Error).message}`, responseBody: null });
+  }
+  let responseBody: string | null = null;
+  try {
+    responseBody = await readSnippet(response);
+  } catch {
+    // A body cut short (timeout, reset) does not change the verdict: the status already arrived.
+  }
+  const status = response.status;
+  if (status >= 300 && status < 400) {
+    const location = response.headers.get("location");
+    return finish({ statusCode: status, error: `redirect${location ? ` to ${location}` : ""} not followed`, responseBody });
+  }
+  if (status < 200 || status >= 300) return finish({ statusCode: status, error: `endpoint answered HTTP ${status}`, responseBody });
+  return finish({ statusCode: status, error: null, responseBody });
+}

@@ -1,0 +1,29 @@
+// What a lane needs to know about its webhook, versioned by the webhook's updatedAt.
+import type { DisabledReason, WebhookRow } from "../db/schema";
+
+export interface LaneConfig {
+  webhookId: string;
+  workspaceId: string;
+  url: string;
+  secret: string;
+  enabled: boolean;
+  disabledReason: DisabledReason | null;
+  /** The webhook's updatedAt (unix ms): a lane ignores a config older than the one it holds. */
+  version: number;
+}
+
+export function laneConfigOf(row: WebhookRow): LaneConfig {
+  return {
+    webhookId: row.id,
+    workspaceId: row.workspaceId,
+    url: row.url,
+    secret: row.secret,
+    enabled: row.enabled,
+    disabledReason: row.disabledReason ?? null,
+    version: row.updatedAt.getTime(),
+  };
+}
+
+export function laneOf(namespace: DurableObjectNamespace<import("./endpoint-lane").EndpointLane>, webhookId: string) {
+  return namespace.get(namespace.idFromName(webhookId));
+}

@@ -1,0 +1,65 @@
+// Turning accepted input into queued events: ids (idempotent when the producer gives one), order keys, sizes.
+import { monotonicFactory } from "ulidx";
+import { newId } from "../lib/ids";
+import type { EventType } from "./catalog";
+import type { QueuedEvent } from "./queued-event";
+
+/** Cloudflare Queues take messages up to 128 KB; an event's serialized message must fit with room to spare. */
+export const MAX_EVENT_BYTES = 120_000;
+/** One sendBatch call carries at most 100 messages and 256 KB. */
+const MAX_SEND_BATCH_BYTES = 240_000;
+const MAX_SEND_BATCH_COUNT = 100;
+
+const orderKey = monotonicFactory();
+
+export interface EventInput {
+  type: EventType;
+  data: Record<string, unknown>;
+  id?: string | undefined;
+  occurredAt?: string | undefined;
+}
+
+/**
+ * The event id: random (`evt_` + ULID) or, with an idempotency key, derived from workspace and key,
+ * so sending the same key again yields the same id and every lane stores it once.
+ */
+export async function eventIdFor(workspaceId: string, idempotencyKey: string | undefined): Promise<string> {
+  if (idempotencyKey === undefined) return newId("evt");
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${workspaceId}\n${idempotencyKey}`));
+  return `evt_${new Uint8Array(digest).toHex().slice(0, 26)}`;
+}
+
+export async function toQueuedEvent(workspaceId: string, input: EventInput, acceptedAt: number): Promise<QueuedEvent> {
+  return {
+    id: await eventIdFor(workspaceId, input.id),
+    workspaceId,
+    type: input.type,
+    data: input.data,
+    occurredAt: input.occurredAt ? Date.parse(input.occurredAt) : acceptedAt,
+    acceptedAt,
+    orderKey: orderKey(acceptedAt),
+  };
+}
+
+export function messageBytes(event: QueuedEvent): number {
+  return new TextEncoder().encode(JSON.stringify(event)).byteLength;
+}
+
+/** Splits messages into sendBatch calls within the Queue's count and size limits, keeping their order. */
+export function sendBatches(events: QueuedEvent[]): QueuedEvent[][] {
+  const batches: QueuedEvent[][] = [];
+  let current: QueuedEvent[] = [];
+  let size = 0;
+  for (const event of events) {
+    const bytes = messageBytes(event);
+    if (current.length > 0 && (current.length >= MAX_SEND_BATCH_COUNT || size + bytes > MAX_SEND_BATCH_BYTES)) {
+      batches.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(event);
+    size += bytes;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}

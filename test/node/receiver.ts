@@ -1,0 +1,111 @@
+// A real HTTP receiver on 127.0.0.1 for the tests: each bucket is one endpoint that can succeed, fail,
+// hang, or drop the connection on command, records what it got, and verifies both signature schemes
+// independently of the Worker's code (the `standardwebhooks` package and node:crypto).
+import { createHmac } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Webhook } from "standardwebhooks";
+import type { Behaviour, RecordedRequest } from "../receiver-types";
+
+interface Bucket {
+  script: Behaviour[];
+  fallback: Behaviour;
+  secrets: string[];
+  requests: RecordedRequest[];
+}
+
+function verifyStandard(secrets: string[], body: string, headers: Record<string, string>): boolean | null {
+  if (secrets.length === 0) return null;
+  return secrets.some((secret) => {
+    try {
+      new Webhook(secret).verify(body, headers);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function verifyRespondIo(secrets: string[], body: string, header: string | undefined): boolean | null {
+  if (secrets.length === 0) return null;
+  return secrets.some((secret) => createHmac("sha256", secret).update(body).digest("base64") === header);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function json(res: ServerResponse, status: number, value: unknown) {
+  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(value));
+}
+
+export async function startReceiver(): Promise<{ url: string; close: () => Promise<void> }> {
+  const buckets = new Map<string, Bucket>();
+  const hanging = new Set<ServerResponse>();
+  const bucket = (name: string) => {
+    let b = buckets.get(name);
+    if (!b) buckets.set(name, (b = { script: [], fallback: { status: 200 }, secrets: [], requests: [] }));
+    return b;
+  };
+
+  const server: Server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const [, kind, name] = url.pathname.split("/");
+    const body = await readBody(req);
+    if (kind === "_control" && name) {
+      if (req.method === "PUT") {
+        const { script = [], fallback = { status: 200 }, secrets = [] } = JSON.parse(body || "{}");
+        Object.assign(bucket(name), { script, fallback, secrets });
+        return json(res, 200, { ok: true });
+      }
+      if (req.method === "GET") return json(res, 200, { requests: bucket(name).requests });
+      return json(res, 405, {});
+    }
+    if (kind !== "hooks" || !name) return json(res, 404, {});
+
+    const b = bucket(name);
+    const behaviour = b.script.shift() ?? b.fallback;
+    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : (v ?? "")]));
+    const record: RecordedRequest = {
+      at: Date.now(),
+      method: req.method ?? "",
+      path: url.pathname + url.search,
+      headers,
+      body,
+      standardValid: verifyStandard(b.secrets, body, headers),
+      respondIoValid: verifyRespondIo(b.secrets, body, headers["x-webhook-signature"]),
+      outcome: "hang" in behaviour ? "hang" : "close" in behaviour ? "close" : behaviour.status,
+    };
+    b.requests.push(record);
+    if ("hang" in behaviour) {
+      hanging.add(res);
+      res.on("close", () => hanging.delete(res));
+      return;
+    }
+    if ("close" in behaviour) {
+      req.socket.destroy();
+      return;
+    }
+    const [min, max] = behaviour.randomDelayMs ?? [behaviour.delayMs ?? 0, behaviour.delayMs ?? 0];
+    const delay = min + Math.random() * (max - min);
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    res.writeHead(behaviour.status, { "content-type": "text/plain", ...behaviour.headers }).end(behaviour.body ?? "ok");
+  });
+
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const res of hanging) res.socket?.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

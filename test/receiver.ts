@@ -1,0 +1,40 @@
+// The tests' side of the real receiver: make an endpoint, script how it answers, read what it got.
+import { inject } from "vitest";
+import type { Behaviour, RecordedRequest } from "./receiver-types";
+
+export type { Behaviour, RecordedRequest };
+
+export interface Endpoint {
+  url: string;
+  /** Answers in this order, then `fallback` for ever after; `secrets` are used to verify signatures. */
+  program(options: { script?: Behaviour[]; fallback?: Behaviour; secrets?: string[] }): Promise<void>;
+  requests(): Promise<RecordedRequest[]>;
+  /** Polls until at least `count` requests arrived; fails with what did arrive after `timeoutMs`. */
+  waitFor(count: number, timeoutMs?: number): Promise<RecordedRequest[]>;
+}
+
+export function endpoint(): Endpoint {
+  const base = inject("receiverUrl");
+  const name = crypto.randomUUID();
+  const control = `${base}/_control/${name}`;
+  const requests = async () => ((await (await fetch(control)).json()) as { requests: RecordedRequest[] }).requests;
+  return {
+    url: `${base}/hooks/${name}`,
+    async program(options) {
+      const res = await fetch(control, { method: "PUT", body: JSON.stringify(options) });
+      if (!res.ok) throw new Error(`receiver control failed: ${res.status}`);
+    },
+    requests,
+    async waitFor(count, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const got = await requests();
+        if (got.length >= count) return got;
+        if (Date.now() > deadline) throw new Error(`expected ${count} request(s) at the receiver, got ${got.length} after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  };
+}
+
+export const eventIdsOf = (requests: RecordedRequest[]) => requests.map((r) => JSON.parse(r.body).event_id as string);
