@@ -2,6 +2,7 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { readFileSync } from "node:fs";
 import { defineConfig } from "vitest/config";
+import { unstable_readConfig } from "wrangler";
 
 export default defineConfig(async () => ({
   plugins: [
@@ -14,6 +15,8 @@ export default defineConfig(async () => ({
           ADMIN_TOKEN: "test-admin-token",
           ALLOW_PRIVATE_URLS: "true",
           DEV_SEED_SQL: readFileSync("scripts/dev-seed.sql", "utf8"),
+          // wrangler.toml's own [vars], before the overrides below, for the test that checks the defaults.
+          WRANGLER_VARS: JSON.stringify(unstable_readConfig({ config: "wrangler.toml" }).vars),
           // A shrunk timeout keeps the hanging-endpoint tests short; the retry schedule stays 30/60/90
           // and is driven through the lane's alarm instead of waited for.
           DELIVERY_TIMEOUT_MS: "1000",

@@ -5,8 +5,11 @@ import { ConfigError, DEFAULT_CONFIG, readConfig } from "../src/config";
 
 describe("configuration", () => {
   it("reads wrangler.toml's [vars] as the documented defaults", () => {
-    // The test runner sets ALLOW_PRIVATE_URLS=true, as local development does.
-    expect(readConfig({ ...env, ALLOW_PRIVATE_URLS: "false" })).toEqual(DEFAULT_CONFIG);
+    const vars = JSON.parse(env.WRANGLER_VARS);
+    expect(Object.keys(vars).sort()).toEqual(
+      ["ALLOW_PRIVATE_URLS", "DELIVERY_TIMEOUT_MS", "EMAIL_FROM", "FAILURE_QUOTA_LIMIT", "FAILURE_QUOTA_WINDOW_SECONDS", "ORDERING_WINDOW_MS", "RETENTION_DAYS", "RETRY_DELAYS_SECONDS"],
+    );
+    expect(readConfig({ DB: env.DB, ...vars })).toEqual(DEFAULT_CONFIG);
   });
 
   it("falls back to the defaults when a variable is unset", () => {

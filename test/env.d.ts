@@ -7,6 +7,7 @@ declare global {
     interface Env extends WorkerEnv {
       TEST_MIGRATIONS: D1Migration[];
       DEV_SEED_SQL: string;
+      WRANGLER_VARS: string;
     }
     interface GlobalProps {
       mainModule: typeof import("../src/index");
