@@ -9,6 +9,7 @@ import { ApiReference, type OpenApiDocument } from "./docs";
 import { ApiError, errorBody } from "./errors";
 import { eventTypeRoutes } from "./event-types";
 import { eventRoutes } from "./events/routes";
+import { quotaRoutes } from "./quota";
 import { allowedMethods, limitBody, requireJsonBody } from "./middleware";
 import { webhookRoutes } from "./webhooks/routes";
 import { workspaceRoutes } from "./workspace/routes";
@@ -21,13 +22,14 @@ app.use("*", async (c, next) => {
 });
 app.use("/v1/*", limitBody, requireJsonBody);
 app.use("/v1/admin/*", requireAdminToken);
-for (const prefix of ["/v1/events/*", "/v1/webhooks/*", "/v1/workspace/*"]) app.use(prefix, requireWorkspaceKey);
+for (const prefix of ["/v1/events/*", "/v1/webhooks/*", "/v1/workspace/*", "/v1/quota/*"]) app.use(prefix, requireWorkspaceKey);
 
 app.route("/v1/admin", adminRoutes);
 app.route("/v1/event-types", eventTypeRoutes);
 app.route("/v1/events", eventRoutes);
 app.route("/v1/webhooks", webhookRoutes);
 app.route("/v1/workspace", workspaceRoutes);
+app.route("/v1/quota", quotaRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
   type: "http",

@@ -20,8 +20,8 @@ export type DeliveryStatus = "pending" | "delivered" | "dropped" | "skipped";
 /** An alarm run delivers at most this many events before yielding (it re-arms at once if more are due). */
 const MAX_ATTEMPTS_PER_ALARM = 50;
 const MAX_ALARM_RUN_MS = 30_000;
-/** How soon a lane retries writing its own disable to D1 after that failed. */
-const D1_SYNC_RETRY_MS = 5_000;
+/** How soon a lane retries recording its own disable (D1, the email notice) after that failed. */
+const SYNC_RETRY_MS = 5_000;
 
 interface LaneRow {
   webhook_id: string;
@@ -36,6 +36,8 @@ interface LaneRow {
   alarm_at: number | null;
   /** Set when the lane disabled itself but could not yet write that to D1. */
   d1_sync_pending: number;
+  /** The time of a quota disable still to be announced by email (through the workspace's quota object); 0 when none. */
+  notice_pending: number;
   [key: string]: SqlStorageValue;
 }
 
@@ -64,7 +66,8 @@ CREATE TABLE IF NOT EXISTS lane (
   config_version INTEGER NOT NULL,
   deleted INTEGER NOT NULL DEFAULT 0,
   alarm_at INTEGER,
-  d1_sync_pending INTEGER NOT NULL DEFAULT 0
+  d1_sync_pending INTEGER NOT NULL DEFAULT 0,
+  notice_pending INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS events (
   id TEXT PRIMARY KEY,
@@ -152,7 +155,7 @@ export class EndpointLane extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.delivering = true;
     try {
-      if (this.lane()?.d1_sync_pending) await this.syncDisabledToD1();
+      await this.syncDisable();
       const started = Date.now();
       for (let n = 0; n < MAX_ATTEMPTS_PER_ALARM && Date.now() - started < MAX_ALARM_RUN_MS; n++) {
         const lane = this.lane();
@@ -198,8 +201,9 @@ export class EndpointLane extends DurableObject<Env> {
     }
     if (current.deleted || config.version < current.config_version) return current;
     this.ctx.storage.transactionSync(() => {
+      // A newer config already is the webhook's state in D1, so an unsynced disable of ours is superseded.
       this.sql.exec(
-        "UPDATE lane SET url = ?, secret = ?, enabled = ?, disabled_reason = ?, config_version = ?",
+        "UPDATE lane SET url = ?, secret = ?, enabled = ?, disabled_reason = ?, config_version = ?, d1_sync_pending = 0",
         config.url,
         config.secret,
         config.enabled ? 1 : 0,
@@ -220,8 +224,8 @@ export class EndpointLane extends DurableObject<Env> {
   private async scheduleNext(): Promise<void> {
     if (this.delivering) return;
     const lane = this.lane();
-    const due = lane?.d1_sync_pending
-      ? Date.now() + D1_SYNC_RETRY_MS
+    const due = lane && (lane.d1_sync_pending || lane.notice_pending)
+      ? Date.now() + SYNC_RETRY_MS
       : lane && !lane.deleted && lane.enabled
         ? this.head()?.next_attempt_at
         : undefined;
@@ -267,10 +271,20 @@ export class EndpointLane extends DurableObject<Env> {
     });
     if (!recorded || result.delivered) return;
 
-    const quota = this.env.WORKSPACE_QUOTA.get(this.env.WORKSPACE_QUOTA.idFromName(lane.workspace_id));
-    const verdict = await quota.recordFailure({ webhookId: lane.webhook_id, eventId: event.id, at: failedAt, statusCode: result.statusCode, error: result.error });
+    const verdict = await this.quota(lane).recordFailure({
+      webhookId: lane.webhook_id,
+      eventId: event.id,
+      at: failedAt,
+      statusCode: result.statusCode,
+      error: result.error,
+    });
+    if (!this.lane()?.enabled) return;
     if (result.statusCode === 410) await this.disable("gone");
     else if (verdict.exceeded) await this.disable("failure_quota");
+  }
+
+  private quota(lane: LaneRow) {
+    return this.env.WORKSPACE_QUOTA.get(this.env.WORKSPACE_QUOTA.idFromName(lane.workspace_id));
   }
 
   private recordAttempt(eventId: string, n: number, result: AttemptResult): void {
@@ -286,29 +300,40 @@ export class EndpointLane extends DurableObject<Env> {
     );
   }
 
-  /** The lane turns its own webhook off (410 Gone, failure quota): here first, then in D1. */
+  /**
+   * The lane turns its own webhook off (410 Gone, failure quota): in its storage first, atomically with
+   * marking what it holds as skipped; then D1 and, for the quota, the email. Those two are flags that
+   * stay set until done, so a crash or an outage only delays them.
+   */
   private async disable(reason: DisabledReason): Promise<void> {
     const at = Date.now();
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(
-        "UPDATE lane SET enabled = 0, disabled_reason = ?, config_version = ?, d1_sync_pending = 1",
+        "UPDATE lane SET enabled = 0, disabled_reason = ?, config_version = ?, d1_sync_pending = 1, notice_pending = ?",
         reason,
         at,
+        reason === "failure_quota" ? at : 0,
       );
       this.skipPending();
     });
-    await this.syncDisabledToD1();
+    await this.syncDisable();
   }
 
-  private async syncDisabledToD1(): Promise<void> {
+  private async syncDisable(): Promise<void> {
     const lane = this.lane();
-    if (!lane?.d1_sync_pending) return;
+    if (!lane) return;
     try {
-      await disableWebhook(openDb(this.env.DB), lane.webhook_id, lane.disabled_reason ?? "manual", new Date(lane.config_version));
-      this.sql.exec("UPDATE lane SET d1_sync_pending = 0");
+      if (lane.d1_sync_pending) {
+        await disableWebhook(openDb(this.env.DB), lane.webhook_id, lane.disabled_reason ?? "manual", new Date(lane.config_version));
+        this.sql.exec("UPDATE lane SET d1_sync_pending = 0");
+      }
+      if (lane.notice_pending) {
+        await this.quota(lane).notifyDisabled(lane.webhook_id, lane.notice_pending);
+        this.sql.exec("UPDATE lane SET notice_pending = 0");
+      }
     } catch (err) {
-      // The flag stays set; scheduleNext arms the alarm so the next run tries again.
-      console.error(`lane ${lane.webhook_id}: could not record the disable in D1:`, err);
+      // The flags stay set; scheduleNext arms the alarm so a later run tries again.
+      console.error(`lane ${lane.webhook_id}: could not record its disable yet:`, err);
     }
   }
 }

@@ -204,6 +204,10 @@ for (const enabled of [true, false]) {
           ? await enableWebhook(db, workspaceId, id, new Date())
           : await disableWebhook(db, id, "manual", new Date());
     if (!row) throw new ApiError("not_found", `no webhook ${JSON.stringify(id)} in this workspace`);
+    if (enabled && !current.enabled) {
+      // Turned back on: its past failures stop counting against the workspace's quota.
+      await c.env.WORKSPACE_QUOTA.get(c.env.WORKSPACE_QUOTA.idFromName(workspaceId)).forgetWebhook(id);
+    }
     await propagate(c.env, row);
     return c.json(toWebhook(row), 200);
   });

@@ -1,0 +1,187 @@
+// The shared failure quota: more than FAILURE_QUOTA_LIMIT failed attempts in the window disables the
+// webhook whose failure went over, emails the workspace once, and keeps its events as skipped.
+import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { call, createWebhook, createWorkspace, eventually, sendEvent } from "./helpers";
+import { lane, laneState } from "./lane";
+import { endpoint, eventIdsOf } from "./receiver";
+
+const quotaOf = (workspaceId: string) => env.WORKSPACE_QUOTA.get(env.WORKSPACE_QUOTA.idFromName(workspaceId));
+
+/** A lane whose alarm matches its next pending event, i.e. not in the middle of an alarm run. */
+function settled(webhookId: string) {
+  return eventually(async () => {
+    const state = await laneState(webhookId);
+    const head = state.events.find((e) => e.status === "pending");
+    return state.alarm === (head?.next_attempt_at ?? null) && state;
+  });
+}
+
+/** Drives the lane's retries (its alarm) until it has made `attempts` attempts. */
+async function attemptUntil(webhookId: string, attempts: number) {
+  for (;;) {
+    const state = await settled(webhookId);
+    if (state.attempts.length >= attempts) return state;
+    if (!(await runDurableObjectAlarm(lane(webhookId)))) await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Fills the workspace's window with failures of some other webhook, as lanes report them. */
+async function prefill(workspaceId: string, count: number) {
+  for (let i = 0; i < count; i++) {
+    await quotaOf(workspaceId).recordFailure({ webhookId: "wh_other", eventId: `evt_${i}`, at: Date.now(), statusCode: 500, error: "HTTP 500" });
+  }
+}
+
+describe("failure quota", () => {
+  it("disables nothing at 30 failures across two webhooks; the 31st disables the webhook it came from and emails once", async () => {
+    const ws = await createWorkspace("Acme", "ops@acme.example");
+    const [a, b] = [endpoint(), endpoint()];
+    await a.program({ fallback: { status: 500 } });
+    await b.program({ fallback: { status: 503 } });
+    const hookA = await createWebhook(ws.apiKey, { url: a.url, events: ["message.received"] });
+    const hookB = await createWebhook(ws.apiKey, { url: b.url, events: ["contact.created"], description: "CRM" });
+    for (let i = 0; i < 8; i++) {
+      await sendEvent(ws.apiKey, { type: "message.received", data: { i } });
+      await sendEvent(ws.apiKey, { type: "contact.created", data: { i } });
+    }
+    await attemptUntil(hookA.id, 15);
+    await attemptUntil(hookB.id, 15);
+
+    expect((await call("GET", "/v1/quota", { key: ws.apiKey })).json).toEqual({ limit: 30, windowSeconds: 1800, failures: 30 });
+    for (const hook of [hookA, hookB]) {
+      expect((await call("GET", `/v1/webhooks/${hook.id}`, { key: ws.apiKey })).json.enabled).toBe(true);
+    }
+    expect(await quotaOf(ws.id).notices()).toEqual([]);
+
+    // The 31st failed attempt, B's.
+    await runDurableObjectAlarm(lane(hookB.id));
+    const disabledB = await eventually(async () => {
+      const res = await call("GET", `/v1/webhooks/${hookB.id}`, { key: ws.apiKey });
+      return res.json.enabled === false && res.json;
+    });
+    expect(disabledB).toMatchObject({ enabled: false, disabledReason: "failure_quota", disabledAt: expect.any(String) });
+    const row = await env.DB.prepare("SELECT enabled, disabled_reason, disabled_at FROM webhooks WHERE id = ?").bind(hookB.id).first();
+    expect(row).toEqual({ enabled: 0, disabled_reason: "failure_quota", disabled_at: Date.parse(disabledB.disabledAt) });
+    expect((await call("GET", `/v1/webhooks/${hookA.id}`, { key: ws.apiKey })).json).toMatchObject({ enabled: true, disabledReason: null });
+    expect((await call("GET", "/v1/quota", { key: ws.apiKey })).json.failures).toBe(31);
+
+    // Deliveries stop at once: no alarm left, nothing pending, everything undelivered kept as skipped.
+    const stateB = await settled(hookB.id);
+    expect(stateB.alarm).toBeNull();
+    expect(stateB.events.filter((e) => e.status === "pending")).toEqual([]);
+    expect(stateB.events.filter((e) => e.status === "skipped").length).toBeGreaterThan(0);
+    expect(stateB.events.every((e) => e.status === "skipped" || e.status === "dropped")).toBe(true);
+    expect(await runDurableObjectAlarm(lane(hookB.id))).toBe(false);
+    expect(await b.requests()).toHaveLength(16);
+
+    const notices = await eventually(async () => {
+      const sent = await quotaOf(ws.id).notices();
+      return sent.length > 0 && sent;
+    });
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatchObject({
+      webhook_id: hookB.id,
+      recipient: "ops@acme.example",
+      outcome: "sent",
+      message_id: expect.any(String),
+      subject: `Webhook disabled after repeated failures: ${b.url}`,
+      disabled_at: Date.parse(disabledB.disabledAt),
+    });
+    // A second call for the same disable sends nothing more.
+    await quotaOf(ws.id).notifyDisabled(hookB.id, Date.parse(disabledB.disabledAt));
+    expect(await quotaOf(ws.id).notices()).toHaveLength(1);
+  });
+
+  it("leaves another workspace's quota and webhooks untouched", async () => {
+    const [one, two] = [await createWorkspace("one"), await createWorkspace("two")];
+    const ep = endpoint();
+    await ep.program({ fallback: { status: 500 } });
+    const hook = await createWebhook(two.apiKey, { url: ep.url, events: ["message.sent"] });
+    await prefill(one.id, 40);
+    await sendEvent(two.apiKey, { type: "message.sent", data: {} });
+    await attemptUntil(hook.id, 1);
+    expect((await call("GET", "/v1/quota", { key: two.apiKey })).json.failures).toBe(1);
+    expect((await call("GET", "/v1/quota", { key: one.apiKey })).json.failures).toBe(40);
+    expect((await call("GET", `/v1/webhooks/${hook.id}`, { key: two.apiKey })).json.enabled).toBe(true);
+  });
+
+  it("counts only failures inside the sliding window, to the millisecond", async () => {
+    const quota = quotaOf(`ws_window_${crypto.randomUUID()}`);
+    const windowMs = 1800 * 1000;
+    const t0 = Date.now() - windowMs;
+    for (let i = 0; i < 30; i++) {
+      const verdict = await quota.recordFailure({ webhookId: "wh_a", eventId: `e${i}`, at: t0 + i, statusCode: 500, error: null });
+      expect(verdict.exceeded).toBe(false);
+    }
+    // 31st while the first is still inside the window (it leaves at t0 + window): over the limit.
+    expect(await quota.recordFailure({ webhookId: "wh_b", eventId: "x", at: t0 + windowMs - 1, statusCode: 500, error: null })).toMatchObject({
+      failures: 31,
+      exceeded: true,
+    });
+    // One millisecond later the first failure has left the window.
+    expect(await quota.recordFailure({ webhookId: "wh_b", eventId: "y", at: t0 + windowMs, statusCode: 500, error: null })).toMatchObject({
+      failures: 31,
+      exceeded: true,
+    });
+    // Far later, only failures of the last 30 minutes count.
+    expect(await quota.recordFailure({ webhookId: "wh_b", eventId: "z", at: t0 + 3 * windowMs, statusCode: 500, error: null })).toMatchObject({
+      failures: 1,
+      exceeded: false,
+    });
+  });
+
+  it("keeps its window when the quota object restarts", async () => {
+    const ws = await createWorkspace();
+    await prefill(ws.id, 12);
+    await evictDurableObject(quotaOf(ws.id));
+    expect(await quotaOf(ws.id).status()).toEqual({ limit: 30, windowSeconds: 1800, failures: 12 });
+  });
+
+  it("disables without an email, and without breaking, when the workspace has no address", async () => {
+    const ws = await createWorkspace("No address");
+    const ep = endpoint();
+    await ep.program({ fallback: { status: 500 } });
+    const hook = await createWebhook(ws.apiKey, { url: ep.url, events: ["message.sent"] });
+    await prefill(ws.id, 30);
+    await sendEvent(ws.apiKey, { type: "message.sent", data: {} });
+    const disabled = await eventually(async () => {
+      const res = await call("GET", `/v1/webhooks/${hook.id}`, { key: ws.apiKey });
+      return res.json.enabled === false && res.json;
+    });
+    expect(disabled.disabledReason).toBe("failure_quota");
+    const notices = await eventually(async () => {
+      const sent = await quotaOf(ws.id).notices();
+      return sent.length > 0 && sent;
+    });
+    expect(notices).toEqual([expect.objectContaining({ webhook_id: hook.id, recipient: null, message_id: null, outcome: "no_address" })]);
+  });
+
+  it("resumes delivery in order on enable, with the webhook's old failures no longer counting", async () => {
+    const ws = await createWorkspace("Resume", "ops@resume.example");
+    const ep = endpoint();
+    await ep.program({ script: [{ status: 500 }], fallback: { status: 200 } });
+    const hook = await createWebhook(ws.apiKey, { url: ep.url, events: ["conversation.closed"] });
+    await prefill(ws.id, 30);
+    const skipped = await sendEvent(ws.apiKey, { type: "conversation.closed", data: { n: 0 } });
+    await eventually(async () => (await call("GET", `/v1/webhooks/${hook.id}`, { key: ws.apiKey })).json.enabled === false);
+    const whileDisabled = await sendEvent(ws.apiKey, { type: "conversation.closed", data: { n: 1 } });
+    await eventually(async () => (await laneState(hook.id)).events.length === 2);
+
+    const enabled = await call("POST", `/v1/webhooks/${hook.id}/enable`, { key: ws.apiKey });
+    expect(enabled.json).toMatchObject({ enabled: true, disabledReason: null, disabledAt: null });
+    expect((await call("GET", "/v1/quota", { key: ws.apiKey })).json.failures).toBe(30);
+
+    const after = [];
+    for (let n = 2; n < 5; n++) after.push(await sendEvent(ws.apiKey, { type: "conversation.closed", data: { n } }));
+    const got = await ep.waitFor(4);
+    expect(eventIdsOf(got)).toEqual([skipped, ...after]);
+    const state = await settled(hook.id);
+    expect(state.events.map((e) => [e.id, e.status])).toEqual([
+      [skipped, "skipped"],
+      [whileDisabled, "skipped"],
+      ...after.map((id) => [id, "delivered"]),
+    ]);
+  });
+});
