@@ -32,10 +32,8 @@ export function disableNotice(input: DisableNoticeInput): { subject: string; tex
     "",
     "While it is disabled it receives nothing; its events are kept as \"skipped\", not lost.",
     "",
-    "To re-enable it once the endpoint works again:",
+    "To re-enable it once the endpoint works again (its past failures then stop counting):",
     `  POST /v1/webhooks/${webhook.id}/enable`,
-    "and to have the skipped events delivered, in their original order:",
-    `  POST /v1/webhooks/${webhook.id}/recover   {"since": "<ISO time>"}`,
   ];
   return { subject: `Webhook disabled after repeated failures: ${webhook.url}`, text: lines.join("\n") };
 }
