@@ -22,6 +22,8 @@ const MAX_ATTEMPTS_PER_ALARM = 50;
 const MAX_ALARM_RUN_MS = 30_000;
 /** How soon a lane retries recording its own disable (D1, the email notice) after that failed. */
 const SYNC_RETRY_MS = 5_000;
+/** A notice email that fails this many times (e.g. Email Sending not set up) is given up, loudly. */
+const MAX_NOTICE_ATTEMPTS = 10;
 
 interface LaneRow {
   webhook_id: string;
@@ -38,6 +40,7 @@ interface LaneRow {
   d1_sync_pending: number;
   /** The time of a quota disable still to be announced by email (through the workspace's quota object); 0 when none. */
   notice_pending: number;
+  notice_attempts: number;
   [key: string]: SqlStorageValue;
 }
 
@@ -67,7 +70,8 @@ CREATE TABLE IF NOT EXISTS lane (
   deleted INTEGER NOT NULL DEFAULT 0,
   alarm_at INTEGER,
   d1_sync_pending INTEGER NOT NULL DEFAULT 0,
-  notice_pending INTEGER NOT NULL DEFAULT 0
+  notice_pending INTEGER NOT NULL DEFAULT 0,
+  notice_attempts INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS events (
   id TEXT PRIMARY KEY,
@@ -309,7 +313,7 @@ export class EndpointLane extends DurableObject<Env> {
     const at = Date.now();
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(
-        "UPDATE lane SET enabled = 0, disabled_reason = ?, config_version = ?, d1_sync_pending = 1, notice_pending = ?",
+        "UPDATE lane SET enabled = 0, disabled_reason = ?, config_version = ?, d1_sync_pending = 1, notice_pending = ?, notice_attempts = 0",
         reason,
         at,
         reason === "failure_quota" ? at : 0,
@@ -319,21 +323,28 @@ export class EndpointLane extends DurableObject<Env> {
     await this.syncDisable();
   }
 
+  /** Each step clears its flag when done; a flag left set makes scheduleNext try again shortly. */
   private async syncDisable(): Promise<void> {
     const lane = this.lane();
     if (!lane) return;
-    try {
-      if (lane.d1_sync_pending) {
+    if (lane.d1_sync_pending) {
+      try {
         await disableWebhook(openDb(this.env.DB), lane.webhook_id, lane.disabled_reason ?? "manual", new Date(lane.config_version));
         this.sql.exec("UPDATE lane SET d1_sync_pending = 0");
+      } catch (err) {
+        console.error(`lane ${lane.webhook_id}: could not record its disable in D1 yet:`, err);
       }
-      if (lane.notice_pending) {
+    }
+    if (lane.notice_pending) {
+      try {
         await this.quota(lane).notifyDisabled(lane.webhook_id, lane.notice_pending);
         this.sql.exec("UPDATE lane SET notice_pending = 0");
+      } catch (err) {
+        const attempts = lane.notice_attempts + 1;
+        const giveUp = attempts >= MAX_NOTICE_ATTEMPTS;
+        this.sql.exec("UPDATE lane SET notice_attempts = ?, notice_pending = ?", attempts, giveUp ? 0 : lane.notice_pending);
+        console.error(`lane ${lane.webhook_id}: disable notice failed (attempt ${attempts}${giveUp ? ", giving up" : ""}):`, err);
       }
-    } catch (err) {
-      // The flags stay set; scheduleNext arms the alarm so a later run tries again.
-      console.error(`lane ${lane.webhook_id}: could not record its disable yet:`, err);
     }
   }
 }
