@@ -3,6 +3,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { EndpointLane } from "../src/delivery/endpoint-lane";
 import { laneOf } from "../src/delivery/lane-config";
+import { eventually } from "./helpers";
 
 export interface LaneEvent {
   id: string;
@@ -36,5 +37,17 @@ export async function laneState(webhookId: string) {
       alarm: await state.storage.getAlarm(),
       lane: sql.exec("SELECT * FROM lane").toArray()[0] as Record<string, unknown> | undefined,
     };
+  });
+}
+
+/**
+ * Waits until the lane's alarm is armed for its next pending event (or unset when none is pending):
+ * an alarm run in progress has no alarm set until it ends, so this means the lane is between runs.
+ */
+export function settledLane(webhookId: string, also: (state: Awaited<ReturnType<typeof laneState>>) => boolean = () => true) {
+  return eventually(async () => {
+    const state = await laneState(webhookId);
+    const head = state.events.find((e) => e.status === "pending");
+    return state.alarm === (head?.next_attempt_at ?? null) && also(state) && state;
   });
 }

@@ -4,24 +4,16 @@ import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createWebhook, createWorkspace, eventually, sendEvent } from "./helpers";
-import { lane, laneState } from "./lane";
+import { quotaOf } from "../src/quota/workspace-quota";
+import { lane, laneState, settledLane } from "./lane";
 import { endpoint, eventIdsOf } from "./receiver";
 
-const quotaOf = (workspaceId: string) => env.WORKSPACE_QUOTA.get(env.WORKSPACE_QUOTA.idFromName(workspaceId));
-
-/** A lane whose alarm matches its next pending event, i.e. not in the middle of an alarm run. */
-function settled(webhookId: string) {
-  return eventually(async () => {
-    const state = await laneState(webhookId);
-    const head = state.events.find((e) => e.status === "pending");
-    return state.alarm === (head?.next_attempt_at ?? null) && state;
-  });
-}
+const quota = (workspaceId: string) => quotaOf(env.WORKSPACE_QUOTA, workspaceId);
 
 /** Drives the lane's retries (its alarm) until it has made `attempts` attempts. */
 async function attemptUntil(webhookId: string, attempts: number) {
   for (;;) {
-    const state = await settled(webhookId);
+    const state = await settledLane(webhookId);
     if (state.attempts.length >= attempts) return state;
     if (!(await runDurableObjectAlarm(lane(webhookId)))) await new Promise((r) => setTimeout(r, 50));
   }
@@ -30,7 +22,7 @@ async function attemptUntil(webhookId: string, attempts: number) {
 /** Fills the workspace's window with failures of some other webhook, as lanes report them. */
 async function prefill(workspaceId: string, count: number) {
   for (let i = 0; i < count; i++) {
-    await quotaOf(workspaceId).recordFailure({ webhookId: "wh_other", eventId: `evt_${i}`, at: Date.now(), statusCode: 500, error: "HTTP 500" });
+    await quota(workspaceId).recordFailure({ webhookId: "wh_other", eventId: `evt_${i}`, at: Date.now(), statusCode: 500, error: "HTTP 500" });
   }
 }
 
@@ -53,7 +45,7 @@ describe("failure quota", () => {
     for (const hook of [hookA, hookB]) {
       expect((await call("GET", `/v1/webhooks/${hook.id}`, { key: ws.apiKey })).json.enabled).toBe(true);
     }
-    expect(await quotaOf(ws.id).notices()).toEqual([]);
+    expect(await quota(ws.id).notices()).toEqual([]);
 
     // The 31st failed attempt, B's.
     await runDurableObjectAlarm(lane(hookB.id));
@@ -68,7 +60,7 @@ describe("failure quota", () => {
     expect((await call("GET", "/v1/quota", { key: ws.apiKey })).json.failures).toBe(31);
 
     // Deliveries stop at once: no alarm left, nothing pending, everything undelivered kept as skipped.
-    const stateB = await settled(hookB.id);
+    const stateB = await settledLane(hookB.id);
     expect(stateB.alarm).toBeNull();
     expect(stateB.events.filter((e) => e.status === "pending")).toEqual([]);
     expect(stateB.events.filter((e) => e.status === "skipped").length).toBeGreaterThan(0);
@@ -77,7 +69,7 @@ describe("failure quota", () => {
     expect(await b.requests()).toHaveLength(16);
 
     const notices = await eventually(async () => {
-      const sent = await quotaOf(ws.id).notices();
+      const sent = await quota(ws.id).notices();
       return sent.length > 0 && sent;
     });
     expect(notices).toHaveLength(1);
@@ -90,8 +82,8 @@ describe("failure quota", () => {
       disabled_at: Date.parse(disabledB.disabledAt),
     });
     // A second call for the same disable sends nothing more.
-    await quotaOf(ws.id).notifyDisabled(hookB.id, Date.parse(disabledB.disabledAt));
-    expect(await quotaOf(ws.id).notices()).toHaveLength(1);
+    await quota(ws.id).notifyDisabled(hookB.id, Date.parse(disabledB.disabledAt));
+    expect(await quota(ws.id).notices()).toHaveLength(1);
   });
 
   it("leaves another workspace's quota and webhooks untouched", async () => {
@@ -108,25 +100,25 @@ describe("failure quota", () => {
   });
 
   it("counts only failures inside the sliding window, to the millisecond", async () => {
-    const quota = quotaOf(`ws_window_${crypto.randomUUID()}`);
+    const window = quota(`ws_window_${crypto.randomUUID()}`);
     const windowMs = 1800 * 1000;
     const t0 = Date.now() - windowMs;
     for (let i = 0; i < 30; i++) {
-      const verdict = await quota.recordFailure({ webhookId: "wh_a", eventId: `e${i}`, at: t0 + i, statusCode: 500, error: null });
+      const verdict = await window.recordFailure({ webhookId: "wh_a", eventId: `e${i}`, at: t0 + i, statusCode: 500, error: null });
       expect(verdict.exceeded).toBe(false);
     }
     // 31st while the first is still inside the window (it leaves at t0 + window): over the limit.
-    expect(await quota.recordFailure({ webhookId: "wh_b", eventId: "x", at: t0 + windowMs - 1, statusCode: 500, error: null })).toMatchObject({
+    expect(await window.recordFailure({ webhookId: "wh_b", eventId: "x", at: t0 + windowMs - 1, statusCode: 500, error: null })).toMatchObject({
       failures: 31,
       exceeded: true,
     });
     // One millisecond later the first failure has left the window.
-    expect(await quota.recordFailure({ webhookId: "wh_b", eventId: "y", at: t0 + windowMs, statusCode: 500, error: null })).toMatchObject({
+    expect(await window.recordFailure({ webhookId: "wh_b", eventId: "y", at: t0 + windowMs, statusCode: 500, error: null })).toMatchObject({
       failures: 31,
       exceeded: true,
     });
     // Far later, only failures of the last 30 minutes count.
-    expect(await quota.recordFailure({ webhookId: "wh_b", eventId: "z", at: t0 + 3 * windowMs, statusCode: 500, error: null })).toMatchObject({
+    expect(await window.recordFailure({ webhookId: "wh_b", eventId: "z", at: t0 + 3 * windowMs, statusCode: 500, error: null })).toMatchObject({
       failures: 1,
       exceeded: false,
     });
@@ -135,8 +127,8 @@ describe("failure quota", () => {
   it("keeps its window when the quota object restarts", async () => {
     const ws = await createWorkspace();
     await prefill(ws.id, 12);
-    await evictDurableObject(quotaOf(ws.id));
-    expect(await quotaOf(ws.id).status()).toEqual({ limit: 30, windowSeconds: 1800, failures: 12 });
+    await evictDurableObject(quota(ws.id));
+    expect(await quota(ws.id).status()).toEqual({ limit: 30, windowSeconds: 1800, failures: 12 });
   });
 
   it("disables without an email, and without breaking, when the workspace has no address", async () => {
@@ -152,7 +144,7 @@ describe("failure quota", () => {
     });
     expect(disabled.disabledReason).toBe("failure_quota");
     const notices = await eventually(async () => {
-      const sent = await quotaOf(ws.id).notices();
+      const sent = await quota(ws.id).notices();
       return sent.length > 0 && sent;
     });
     expect(notices).toEqual([expect.objectContaining({ webhook_id: hook.id, recipient: null, message_id: null, outcome: "no_address" })]);
@@ -177,7 +169,7 @@ describe("failure quota", () => {
     for (let n = 2; n < 5; n++) after.push(await sendEvent(ws.apiKey, { type: "conversation.closed", data: { n } }));
     const got = await ep.waitFor(4);
     expect(eventIdsOf(got)).toEqual([skipped, ...after]);
-    const state = await settled(hook.id);
+    const state = await settledLane(hook.id);
     expect(state.events.map((e) => [e.id, e.status])).toEqual([
       [skipped, "skipped"],
       [whileDisabled, "skipped"],

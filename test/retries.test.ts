@@ -3,7 +3,7 @@
 import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { call, createWebhook, createWorkspace, eventually, sendEvent } from "./helpers";
-import { lane, laneState } from "./lane";
+import { lane, laneState, settledLane } from "./lane";
 import { endpoint, eventIdsOf, type Behaviour } from "./receiver";
 
 const fail = (status = 500): Behaviour => ({ status, body: `boom ${status}` });
@@ -13,12 +13,7 @@ const fail = (status = 500): Behaviour => ({ status, body: `boom ${status}` });
  * for its next pending event (an alarm run in progress has no alarm set until it ends).
  */
 function attemptsRecorded(webhookId: string, count: number, events = 1) {
-  return eventually(async () => {
-    const state = await laneState(webhookId);
-    const head = state.events.find((e) => e.status === "pending");
-    const settled = state.alarm === (head?.next_attempt_at ?? null);
-    return state.attempts.length === count && state.events.length >= events && settled && state;
-  }, 15_000, `${count} recorded attempt(s)`);
+  return settledLane(webhookId, (state) => state.attempts.length === count && state.events.length >= events);
 }
 
 async function setup(script: Behaviour[], events = 2) {

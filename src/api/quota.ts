@@ -1,5 +1,6 @@
 // GET /v1/quota: the caller's workspace's shared failure quota, as the lanes see it.
 import { createRoute, z } from "@hono/zod-openapi";
+import { quotaOf } from "../quota/workspace-quota";
 import { newRouter } from "./context";
 import { errorResponses } from "./errors";
 import { jsonResponse, workspaceKeyAuth } from "./openapi";
@@ -25,8 +26,6 @@ quotaRoutes.openapi(
     responses: { 200: jsonResponse(QuotaSchema, "The quota"), ...errorResponses(401) },
   }),
   async (c) => {
-    const ns = c.env.WORKSPACE_QUOTA;
-    const status = await ns.get(ns.idFromName(c.get("workspace").id)).status();
-    return c.json(status, 200);
+    return c.json(await quotaOf(c.env.WORKSPACE_QUOTA, c.get("workspace").id).status(), 200);
   },
 );

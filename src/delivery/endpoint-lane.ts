@@ -10,6 +10,7 @@ import type { DisabledReason } from "../db/schema";
 import { disableWebhook } from "../db/webhooks";
 import type { Env } from "../env";
 import type { QueuedEvent } from "../events/queued-event";
+import { quotaOf } from "../quota/workspace-quota";
 import { attemptDelivery, type AttemptResult } from "./attempt";
 import type { LaneConfig } from "./lane-config";
 import { buildBody, signatureHeaders } from "./payload";
@@ -288,7 +289,7 @@ export class EndpointLane extends DurableObject<Env> {
   }
 
   private quota(lane: LaneRow) {
-    return this.env.WORKSPACE_QUOTA.get(this.env.WORKSPACE_QUOTA.idFromName(lane.workspace_id));
+    return quotaOf(this.env.WORKSPACE_QUOTA, lane.workspace_id);
   }
 
   private recordAttempt(eventId: string, n: number, result: AttemptResult): void {

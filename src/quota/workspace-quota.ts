@@ -42,6 +42,11 @@ export type Notice = {
   created_at: number;
 };
 
+/** The quota object of a workspace: one per workspace, named by its id. */
+export function quotaOf(namespace: DurableObjectNamespace<WorkspaceQuota>, workspaceId: string) {
+  return namespace.get(namespace.idFromName(workspaceId));
+}
+
 /** How many of the webhook's latest failures the email lists. */
 const FAILURES_IN_NOTICE = 10;
 

@@ -8,6 +8,7 @@ import { disableWebhook, enableWebhook } from "../../db/webhooks";
 import { laneConfigOf, laneOf } from "../../delivery/lane-config";
 import { invalidateSubscriptions } from "../../delivery/subscriptions";
 import type { Env } from "../../env";
+import { quotaOf } from "../../quota/workspace-quota";
 import type { EventType } from "../../events/catalog";
 import { newId } from "../../lib/ids";
 import { newSigningSecret } from "../../lib/secrets";
@@ -44,9 +45,13 @@ async function propagate(env: Env, row: WebhookRow): Promise<void> {
   await laneOf(env.ENDPOINT_LANE, row.id).configure(laneConfigOf(row));
 }
 
+function webhookNotFound(id: string): ApiError {
+  return new ApiError("not_found", `no webhook ${JSON.stringify(id)} in this workspace`);
+}
+
 async function findWebhook(db: Db, workspaceId: string, id: string): Promise<WebhookRow> {
   const row = await db.query.webhooks.findFirst({ where: and(eq(webhooks.id, id), eq(webhooks.workspaceId, workspaceId)) });
-  if (!row) throw new ApiError("not_found", `no webhook ${JSON.stringify(id)} in this workspace`);
+  if (!row) throw webhookNotFound(id);
   return row;
 }
 
@@ -145,7 +150,7 @@ webhookRoutes.openapi(
       .set({ ...changes, updatedAt: new Date() })
       .where(and(eq(webhooks.id, id), eq(webhooks.workspaceId, workspaceId)))
       .returning();
-    if (!row) throw new ApiError("not_found", `no webhook ${JSON.stringify(id)} in this workspace`);
+    if (!row) throw webhookNotFound(id);
     await propagate(c.env, row);
     return c.json(toWebhook(row), 200);
   },
@@ -203,10 +208,10 @@ for (const enabled of [true, false]) {
         : enabled
           ? await enableWebhook(db, workspaceId, id, new Date())
           : await disableWebhook(db, id, "manual", new Date());
-    if (!row) throw new ApiError("not_found", `no webhook ${JSON.stringify(id)} in this workspace`);
+    if (!row) throw webhookNotFound(id);
     if (enabled && !current.enabled) {
       // Turned back on: its past failures stop counting against the workspace's quota.
-      await c.env.WORKSPACE_QUOTA.get(c.env.WORKSPACE_QUOTA.idFromName(workspaceId)).forgetWebhook(id);
+      await quotaOf(c.env.WORKSPACE_QUOTA, workspaceId).forgetWebhook(id);
     }
     await propagate(c.env, row);
     return c.json(toWebhook(row), 200);
