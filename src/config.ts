@@ -28,19 +28,18 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-function positiveNumber(name: string, raw: string | undefined, fallback: number, { integer = true } = {}): number {
+function numberVar(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  { integer = true, zero = false }: { integer?: boolean; zero?: boolean } = {},
+): number {
   if (raw === undefined || raw.trim() === "") return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-    throw new ConfigError(`${name} must be a positive ${integer ? "integer" : "number"}, got ${JSON.stringify(raw)}`);
+  if (!Number.isFinite(value) || value < 0 || (value === 0 && !zero) || (integer && !Number.isInteger(value))) {
+    const kind = `${zero ? "non-negative" : "positive"} ${integer ? "integer" : "number"}`;
+    throw new ConfigError(`${name} must be a ${kind}, got ${JSON.stringify(raw)}`);
   }
-  return value;
-}
-
-function nonNegativeNumber(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined || raw.trim() === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new ConfigError(`${name} must be a non-negative number, got ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -70,19 +69,19 @@ export function readConfig(env: Env): Config {
   const cached = cache.get(env);
   if (cached) return cached;
   const config: Config = {
-    deliveryTimeoutMs: positiveNumber("DELIVERY_TIMEOUT_MS", env.DELIVERY_TIMEOUT_MS, DEFAULT_CONFIG.deliveryTimeoutMs),
+    deliveryTimeoutMs: numberVar("DELIVERY_TIMEOUT_MS", env.DELIVERY_TIMEOUT_MS, DEFAULT_CONFIG.deliveryTimeoutMs),
     retryDelaysSeconds: delayList("RETRY_DELAYS_SECONDS", env.RETRY_DELAYS_SECONDS, [...DEFAULT_CONFIG.retryDelaysSeconds]),
-    failureQuotaLimit: positiveNumber("FAILURE_QUOTA_LIMIT", env.FAILURE_QUOTA_LIMIT, DEFAULT_CONFIG.failureQuotaLimit),
-    failureQuotaWindowSeconds: positiveNumber(
+    failureQuotaLimit: numberVar("FAILURE_QUOTA_LIMIT", env.FAILURE_QUOTA_LIMIT, DEFAULT_CONFIG.failureQuotaLimit),
+    failureQuotaWindowSeconds: numberVar(
       "FAILURE_QUOTA_WINDOW_SECONDS",
       env.FAILURE_QUOTA_WINDOW_SECONDS,
       DEFAULT_CONFIG.failureQuotaWindowSeconds,
       { integer: false },
     ),
     allowPrivateUrls: flag("ALLOW_PRIVATE_URLS", env.ALLOW_PRIVATE_URLS, DEFAULT_CONFIG.allowPrivateUrls),
-    retentionDays: positiveNumber("RETENTION_DAYS", env.RETENTION_DAYS, DEFAULT_CONFIG.retentionDays, { integer: false }),
+    retentionDays: numberVar("RETENTION_DAYS", env.RETENTION_DAYS, DEFAULT_CONFIG.retentionDays, { integer: false }),
     emailFrom: env.EMAIL_FROM?.trim() || DEFAULT_CONFIG.emailFrom,
-    orderingWindowMs: nonNegativeNumber("ORDERING_WINDOW_MS", env.ORDERING_WINDOW_MS, DEFAULT_CONFIG.orderingWindowMs),
+    orderingWindowMs: numberVar("ORDERING_WINDOW_MS", env.ORDERING_WINDOW_MS, DEFAULT_CONFIG.orderingWindowMs, { integer: false, zero: true }),
   };
   cache.set(env, config);
   return config;
