@@ -45,20 +45,23 @@ export function messageBytes(event: QueuedEvent): number {
   return new TextEncoder().encode(JSON.stringify(event)).byteLength;
 }
 
-/** Splits messages into sendBatch calls within the Queue's count and size limits, keeping their order. */
-export function sendBatches(events: QueuedEvent[]): QueuedEvent[][] {
+/**
+ * Splits messages into sendBatch calls within the Queue's count and size limits, keeping their order.
+ * `bytes[i]` is the already measured size of `events[i]`.
+ */
+export function sendBatches(events: QueuedEvent[], bytes: number[]): QueuedEvent[][] {
   const batches: QueuedEvent[][] = [];
   let current: QueuedEvent[] = [];
   let size = 0;
-  for (const event of events) {
-    const bytes = messageBytes(event);
-    if (current.length > 0 && (current.length >= MAX_SEND_BATCH_COUNT || size + bytes > MAX_SEND_BATCH_BYTES)) {
+  for (const [i, event] of events.entries()) {
+    const eventBytes = bytes[i]!;
+    if (current.length > 0 && (current.length >= MAX_SEND_BATCH_COUNT || size + eventBytes > MAX_SEND_BATCH_BYTES)) {
       batches.push(current);
       current = [];
       size = 0;
     }
     current.push(event);
-    size += bytes;
+    size += eventBytes;
   }
   if (current.length > 0) batches.push(current);
   return batches;

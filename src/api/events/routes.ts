@@ -42,11 +42,13 @@ const BatchSchema = z
   })
   .openapi("EventBatch");
 
-function checkSize(event: QueuedEvent, param: string): void {
+/** The event's message size, refusing one too large for the queue. */
+function checkSize(event: QueuedEvent, param: string): number {
   const bytes = messageBytes(event);
   if (bytes > MAX_EVENT_BYTES) {
     throw new ApiError("event_too_large", `an event may be at most ${MAX_EVENT_BYTES} bytes of JSON, this one is ${bytes}`, undefined, { param });
   }
+  return bytes;
 }
 
 export const eventRoutes = newRouter();
@@ -93,8 +95,8 @@ eventRoutes.openapi(
     const acceptedAt = Date.now();
     const events: QueuedEvent[] = [];
     for (const input of c.req.valid("json").events) events.push(await toQueuedEvent(workspaceId, input, acceptedAt));
-    events.forEach((event, i) => checkSize(event, `events[${i}].data`));
-    for (const batch of sendBatches(events)) await c.env.EVENTS_QUEUE.sendBatch(batch.map((body) => ({ body })));
+    const sizes = events.map((event, i) => checkSize(event, `events[${i}].data`));
+    for (const batch of sendBatches(events, sizes)) await c.env.EVENTS_QUEUE.sendBatch(batch.map((body) => ({ body })));
     return c.json({ ids: events.map((e) => e.id) }, 202);
   },
 );
