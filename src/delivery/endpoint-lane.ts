@@ -257,8 +257,8 @@ export class EndpointLane extends DurableObject<Env> {
     });
     const result = await attemptDelivery(lane.url, body, headers, config.deliveryTimeoutMs);
     const n = event.attempt_count + 1;
-    const failedAt = result.at + result.durationMs;
-    const next = result.delivered ? null : nextAttemptAt(n, failedAt, config.retryDelaysSeconds);
+    const endedAt = result.at + result.durationMs;
+    const next = result.delivered ? null : nextAttemptAt(n, endedAt, config.retryDelaysSeconds);
     let recorded = false;
     this.ctx.storage.transactionSync(() => {
       // The webhook may have been deleted or disabled while the request was in flight.
@@ -267,9 +267,9 @@ export class EndpointLane extends DurableObject<Env> {
       recorded = true;
       this.recordAttempt(event.id, n, result);
       if (result.delivered) {
-        this.sql.exec("UPDATE events SET status = 'delivered', attempt_count = ?, finished_at = ? WHERE id = ?", n, failedAt, event.id);
+        this.sql.exec("UPDATE events SET status = 'delivered', attempt_count = ?, finished_at = ? WHERE id = ?", n, endedAt, event.id);
       } else if (next === null) {
-        this.sql.exec("UPDATE events SET status = 'dropped', attempt_count = ?, finished_at = ? WHERE id = ?", n, failedAt, event.id);
+        this.sql.exec("UPDATE events SET status = 'dropped', attempt_count = ?, finished_at = ? WHERE id = ?", n, endedAt, event.id);
       } else {
         this.sql.exec("UPDATE events SET attempt_count = ?, next_attempt_at = ? WHERE id = ?", n, next, event.id);
       }
@@ -279,7 +279,7 @@ export class EndpointLane extends DurableObject<Env> {
     const verdict = await this.quota(lane).recordFailure({
       webhookId: lane.webhook_id,
       eventId: event.id,
-      at: failedAt,
+      at: endedAt,
       statusCode: result.statusCode,
       error: result.error,
     });
