@@ -73,7 +73,7 @@ interface EventRow {
  * The lane's storage schema, as numbered steps: a lane applies the ones it has not yet applied, so a lane
  * created by an older version of the code is brought up to date in place.
  */
-const MIGRATIONS = [
+export const MIGRATIONS = [
   `CREATE TABLE IF NOT EXISTS lane (
      singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
      webhook_id TEXT NOT NULL,
@@ -128,7 +128,7 @@ const MIGRATIONS = [
    CREATE INDEX IF NOT EXISTS events_by_finished ON events (finished_at) WHERE finished_at IS NOT NULL;`,
 ];
 
-function migrate(sql: SqlStorage, storage: DurableObjectStorage): void {
+export function migrate(sql: SqlStorage, storage: DurableObjectStorage): void {
   sql.exec("CREATE TABLE IF NOT EXISTS schema_version (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), version INTEGER NOT NULL)");
   const applied = sql.exec<{ version: number }>("SELECT version FROM schema_version").toArray()[0]?.version ?? 0;
   if (applied >= MIGRATIONS.length) return;

@@ -1,0 +1,86 @@
+// Secret rotation: for 24 h both secrets sign, so a receiver holding either verifies; then only the new.
+// The grace period is crossed by moving the clock (vi.setSystemTime reaches the worker and its lanes).
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { Webhook } from "standardwebhooks";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { signingSecrets } from "../src/delivery/lane-config";
+import type { RecordedRequest } from "./receiver";
+import { call, createWebhook, createWorkspace, sendEvent } from "./helpers";
+import { lane, settledLane } from "./lane";
+import { endpoint } from "./receiver";
+
+const DAY = 86_400_000;
+
+/** Whether a receiver holding only `secret` accepts the request (Standard Webhooks, at the current clock). */
+function verifies(secret: string, req: RecordedRequest): boolean {
+  try {
+    new Webhook(secret).verify(req.body, req.headers);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("secret rotation", () => {
+  it("signs with both secrets for 24 h, then with the new one only", async () => {
+    const ws = await createWorkspace();
+    const ep = endpoint();
+    const hook = await createWebhook(ws.apiKey, { url: ep.url, events: ["message.received"] });
+    const old: string = hook.secret;
+
+    const rotated = await call("POST", `/v1/webhooks/${hook.id}/rotate-secret`, { key: ws.apiKey });
+    expect(rotated.status).toBe(200);
+    const fresh: string = rotated.json.secret;
+    expect(fresh).toMatch(/^whsec_/);
+    expect(fresh).not.toBe(old);
+    const graceEnds = Date.parse(rotated.json.previousSecretExpiresAt);
+    expect(graceEnds - Date.parse(rotated.json.updatedAt)).toBe(DAY);
+    expect((await call("GET", `/v1/webhooks/${hook.id}`, { key: ws.apiKey })).json).not.toHaveProperty("secret");
+
+    await sendEvent(ws.apiKey, { type: "message.received", data: { n: 1 } });
+    const [during] = await ep.waitFor(1);
+    expect(during!.headers["webhook-signature"]!.split(" ")).toHaveLength(2);
+    expect(verifies(old, during!)).toBe(true);
+    expect(verifies(fresh, during!)).toBe(true);
+    expect(verifies("whsec_" + btoa("not the secret at all!!"), during!)).toBe(false);
+    await settledLane(hook.id, (s) => s.events[0]?.status === "delivered");
+
+    // A minute after the grace ends (the clock moved, not waited for): only the new secret signs.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(graceEnds + 60_000);
+    expect((await call("GET", `/v1/webhooks/${hook.id}`, { key: ws.apiKey })).json.previousSecretExpiresAt).toBeNull();
+    await sendEvent(ws.apiKey, { type: "message.received", data: { n: 2 } });
+    // The lane holds the event for the ordering window on the moved clock; run its alarm rather than wait.
+    await settledLane(hook.id, (s) => s.events.length === 2);
+    await runDurableObjectAlarm(lane(hook.id));
+    const [, after] = await ep.waitFor(2);
+    expect(Number(after!.headers["webhook-timestamp"]) * 1000).toBeGreaterThanOrEqual(graceEnds);
+    expect(after!.headers["webhook-signature"]!.split(" ")).toHaveLength(1);
+    expect(verifies(fresh, after!)).toBe(true);
+    expect(verifies(old, after!)).toBe(false);
+  });
+
+  it("lets a second rotation end the first one's grace, and answers 404 for another workspace's webhook", async () => {
+    const ws = await createWorkspace();
+    const ep = endpoint();
+    const hook = await createWebhook(ws.apiKey, { url: ep.url, events: ["message.received"] });
+    const first = (await call("POST", `/v1/webhooks/${hook.id}/rotate-secret`, { key: ws.apiKey })).json.secret;
+    const second = (await call("POST", `/v1/webhooks/${hook.id}/rotate-secret`, { key: ws.apiKey })).json.secret;
+    await sendEvent(ws.apiKey, { type: "message.received", data: {} });
+    const [req] = await ep.waitFor(1);
+    expect([verifies(hook.secret, req!), verifies(first, req!), verifies(second, req!)]).toEqual([false, true, true]);
+    const other = await createWorkspace("Other");
+    expect((await call("POST", `/v1/webhooks/${hook.id}/rotate-secret`, { key: other.apiKey })).status).toBe(404);
+  });
+
+  it("chooses the signing secrets at the attempt's time, to the millisecond", () => {
+    const lane = { secret: "whsec_new", previousSecret: "whsec_old", previousSecretExpiresAt: 1_000 };
+    expect(signingSecrets(lane, 999)).toEqual(["whsec_new", "whsec_old"]);
+    expect(signingSecrets(lane, 1_000)).toEqual(["whsec_new"]);
+    expect(signingSecrets({ ...lane, previousSecret: null, previousSecretExpiresAt: null }, 0)).toEqual(["whsec_new"]);
+  });
+});
