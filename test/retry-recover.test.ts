@@ -128,7 +128,7 @@ describe("recover", () => {
     expect(text).toContain(`POST /v1/webhooks/${hook.id}/recover  {"since": "2026-11-21T09:30:00.000Z"}`);
   });
 
-  it("recovers only dropped events accepted since `since`, behind what is pending", async () => {
+  it("recovers only dropped events accepted since `since`, adding new attempts to their log", async () => {
     const { ws, ep, hook, send } = await setup();
     await ep.program({ secrets: [hook.secret], script: Array(8).fill({ status: 500 }), fallback: { status: 200 } });
     const old = await send(1);
