@@ -51,24 +51,24 @@ const bearerWorkspaceKey = bearer(async (token, c) => {
   return true;
 }, "api key");
 
-// The settings pages call this API in-process for the workspace whose session they verified. They mark
-// such a call with this symbol on the bindings they pass: no HTTP request can carry a Symbol, so an
-// outside caller cannot claim a workspace this way.
-const ACTING_FOR = Symbol("workspace of a verified settings session");
-type ActingEnv = Env & { [ACTING_FOR]?: WorkspaceRow };
+// The settings pages call this API in-process for the workspace whose session they verified. They pass bindings
+// made here, which this module alone remembers (by identity, in a WeakMap): an HTTP request only ever comes with
+// the runtime's own bindings, so no outside caller can claim a workspace this way. Nothing is written to the
+// real bindings object, which may be shared between requests.
+const actingFor = new WeakMap<object, WorkspaceRow>();
 
 /** Bindings for an in-process API call on behalf of `workspace`, which the caller has already authenticated. */
 export function bindingsActingFor(env: Env, workspace: WorkspaceRow): Env {
-  const acting = Object.create(env) as ActingEnv;
-  acting[ACTING_FOR] = workspace;
+  const acting = Object.create(env) as Env;
+  actingFor.set(acting, workspace);
   return acting;
 }
 
 /** Authenticates a workspace API key and puts its workspace on the context. */
 export const requireWorkspaceKey: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const actingFor = (c.env as ActingEnv)[ACTING_FOR];
-  if (actingFor) {
-    c.set("workspace", actingFor);
+  const workspace = actingFor.get(c.env);
+  if (workspace) {
+    c.set("workspace", workspace);
     return next();
   }
   return bearerWorkspaceKey(c, next);
