@@ -12,6 +12,7 @@ import { eventTypeRoutes } from "./event-types";
 import { eventRoutes } from "./events/routes";
 import { quotaRoutes } from "./quota";
 import { allowedMethods, limitBody, requireJsonBody } from "./middleware";
+import { deliveryRoutes } from "./webhooks/deliveries";
 import { webhookRoutes } from "./webhooks/routes";
 import { workspaceRoutes } from "./workspace/routes";
 
@@ -29,6 +30,7 @@ app.route("/v1/admin", adminRoutes);
 app.route("/v1/event-types", eventTypeRoutes);
 app.route("/v1/events", eventRoutes);
 app.route("/v1/webhooks", webhookRoutes);
+app.route("/v1/webhooks", deliveryRoutes);
 app.route("/v1/workspace", workspaceRoutes);
 app.route("/v1/quota", quotaRoutes);
 // The settings pages (HTML) call this same app in-process for every read and change.

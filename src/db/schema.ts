@@ -45,6 +45,9 @@ export const webhooks = sqliteTable(
     description: text("description").notNull().default(""),
     /** `whsec_` + base64; kept in the clear because every delivery is signed with it. */
     secret: text("secret").notNull(),
+    /** The secret before the last rotation; it keeps signing, beside the new one, until previousSecretExpiresAt. */
+    previousSecret: text("previous_secret"),
+    previousSecretExpiresAt: integer("previous_secret_expires_at", { mode: "timestamp_ms" }),
     enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
     disabledReason: text("disabled_reason").$type<DisabledReason>(),
     disabledAt: integer("disabled_at", { mode: "timestamp_ms" }),

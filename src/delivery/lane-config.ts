@@ -6,6 +6,9 @@ export interface LaneConfig {
   workspaceId: string;
   url: string;
   secret: string;
+  /** The secret before the last rotation, which signs too until `previousSecretExpiresAt` (unix ms). */
+  previousSecret: string | null;
+  previousSecretExpiresAt: number | null;
   enabled: boolean;
   disabledReason: DisabledReason | null;
   /** The webhook's updatedAt (unix ms): a lane ignores a config older than the one it holds. */
@@ -18,10 +21,21 @@ export function laneConfigOf(row: WebhookRow): LaneConfig {
     workspaceId: row.workspaceId,
     url: row.url,
     secret: row.secret,
+    previousSecret: row.previousSecret ?? null,
+    previousSecretExpiresAt: row.previousSecretExpiresAt?.getTime() ?? null,
     enabled: row.enabled,
     disabledReason: row.disabledReason ?? null,
     version: row.updatedAt.getTime(),
   };
+}
+
+/** The secrets that sign at `now`: the current one, and the previous one while its rotation grace lasts. */
+export function signingSecrets(
+  lane: { secret: string; previousSecret: string | null; previousSecretExpiresAt: number | null },
+  now: number,
+): string[] {
+  const { secret, previousSecret, previousSecretExpiresAt } = lane;
+  return previousSecret && previousSecretExpiresAt !== null && now < previousSecretExpiresAt ? [secret, previousSecret] : [secret];
 }
 
 export function laneOf(namespace: DurableObjectNamespace<import("./endpoint-lane").EndpointLane>, webhookId: string) {

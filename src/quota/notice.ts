@@ -34,6 +34,9 @@ export function disableNotice(input: DisableNoticeInput): { subject: string; tex
     "",
     "To re-enable it once the endpoint works again (its past failures then stop counting):",
     `  POST /v1/webhooks/${webhook.id}/enable`,
+    "",
+    "Then, to deliver the skipped and dropped events, in their original order (here: all since the start of the failure window):",
+    `  POST /v1/webhooks/${webhook.id}/recover  {"since": "${new Date(input.disabledAt - windowSeconds * 1000).toISOString()}"}`,
   ];
   return { subject: `Webhook disabled after repeated failures: ${webhook.url}`, text: lines.join("\n") };
 }

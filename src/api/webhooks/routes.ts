@@ -1,13 +1,12 @@
-// The webhook settings API: create, list, read, update, delete, enable and disable a workspace's webhooks.
+// The webhook settings API: create, list, read, update, delete, enable, disable a workspace's webhooks and
+// rotate their signing secrets.
 import { createRoute } from "@hono/zod-openapi";
 import { and, asc, eq } from "drizzle-orm";
 import { readConfig } from "../../config";
-import type { Db } from "../../db/client";
 import { webhooks, type WebhookRow } from "../../db/schema";
 import { disableWebhook, enableWebhook } from "../../db/webhooks";
-import { laneConfigOf, laneOf } from "../../delivery/lane-config";
+import { laneOf } from "../../delivery/lane-config";
 import { invalidateSubscriptions } from "../../delivery/subscriptions";
-import type { Env } from "../../env";
 import { quotaOf } from "../../quota/workspace-quota";
 import type { EventType } from "../../events/catalog";
 import { newId } from "../../lib/ids";
@@ -24,6 +23,7 @@ import {
   WebhookSchema,
   WebhookWithSecretSchema,
 } from "./schemas";
+import { findWebhook, propagate, webhookNotFound } from "./lookup";
 import { checkEndpointUrl } from "./url-policy";
 
 const tags = ["Webhooks"];
@@ -38,22 +38,6 @@ function endpointUrl(input: string, allowPrivate: boolean): string {
 }
 
 const unique = (events: EventType[]) => [...new Set(events)];
-
-/** Tells the webhook's lane (and this isolate's consumer cache) about a change, so it applies at once. */
-async function propagate(env: Env, row: WebhookRow): Promise<void> {
-  invalidateSubscriptions(row.workspaceId);
-  await laneOf(env.ENDPOINT_LANE, row.id).configure(laneConfigOf(row));
-}
-
-function webhookNotFound(id: string): ApiError {
-  return new ApiError("not_found", `no webhook ${JSON.stringify(id)} in this workspace`);
-}
-
-async function findWebhook(db: Db, workspaceId: string, id: string): Promise<WebhookRow> {
-  const row = await db.query.webhooks.findFirst({ where: and(eq(webhooks.id, id), eq(webhooks.workspaceId, workspaceId)) });
-  if (!row) throw webhookNotFound(id);
-  return row;
-}
 
 webhookRoutes.openapi(
   createRoute({
@@ -107,7 +91,7 @@ webhookRoutes.openapi(
       .from(webhooks)
       .where(eq(webhooks.workspaceId, c.get("workspace").id))
       .orderBy(asc(webhooks.createdAt), asc(webhooks.id));
-    return c.json({ data: rows.map(toWebhook) }, 200);
+    return c.json({ data: rows.map((row) => toWebhook(row)) }, 200);
   },
 );
 
@@ -217,3 +201,46 @@ for (const enabled of [true, false]) {
     return c.json(toWebhook(row), 200);
   });
 }
+
+/** How long the secret before a rotation keeps signing beside the new one. */
+export const ROTATION_GRACE_MS = 24 * 60 * 60 * 1000;
+
+webhookRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/{id}/rotate-secret",
+    tags,
+    security,
+    summary: "Rotate the signing secret",
+    description:
+      "Replaces the signing secret and returns the new one. For 24 hours the old secret keeps signing too: `webhook-signature` " +
+      "then carries two signatures, space-separated, so a receiver holding either secret verifies while it switches. " +
+      "`x-webhook-signature` (one value only) is made with the new secret. A second rotation within the 24 hours ends the first one's grace.",
+    request: { params: WebhookIdParam },
+    responses: {
+      200: jsonResponse(WebhookWithSecretSchema, "The webhook, with its new secret"),
+      ...errorResponses(401, 404, 409),
+    },
+  }),
+  async (c) => {
+    const workspaceId = c.get("workspace").id;
+    const { id } = c.req.valid("param");
+    const db = c.get("db");
+    const current = await findWebhook(db, workspaceId, id);
+    const now = new Date();
+    const [row] = await db
+      .update(webhooks)
+      .set({
+        secret: newSigningSecret(),
+        previousSecret: current.secret,
+        previousSecretExpiresAt: new Date(now.getTime() + ROTATION_GRACE_MS),
+        updatedAt: now,
+      })
+      // Only if nobody rotated it in between, so the secret kept for the grace is the one receivers hold.
+      .where(and(eq(webhooks.id, id), eq(webhooks.workspaceId, workspaceId), eq(webhooks.secret, current.secret)))
+      .returning();
+    if (!row) throw new ApiError("conflict", "the secret was rotated by another request at the same time; fetch the webhook and try again");
+    await propagate(c.env, row);
+    return c.json({ ...toWebhook(row), secret: row.secret }, 200);
+  },
+);

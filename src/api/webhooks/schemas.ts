@@ -47,6 +47,10 @@ export const WebhookSchema = z
       .nullable()
       .openapi({ description: "Why the webhook is disabled: too many failed attempts, turned off, or the endpoint answered 410." }),
     disabledAt: z.iso.datetime().nullable(),
+    previousSecretExpiresAt: z.iso
+      .datetime()
+      .nullable()
+      .openapi({ description: "After a rotation: until when the previous secret still signs beside the current one; otherwise null." }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
@@ -67,7 +71,8 @@ export const WebhookIdParam = z.object({
 
 export type Webhook = z.infer<typeof WebhookSchema>;
 
-export function toWebhook(row: WebhookRow): Webhook {
+export function toWebhook(row: WebhookRow, now = Date.now()): Webhook {
+  const graceEnds = row.previousSecretExpiresAt;
   return {
     id: row.id,
     url: row.url,
@@ -76,6 +81,7 @@ export function toWebhook(row: WebhookRow): Webhook {
     enabled: row.enabled,
     disabledReason: row.disabledReason ?? null,
     disabledAt: row.disabledAt?.toISOString() ?? null,
+    previousSecretExpiresAt: graceEnds && graceEnds.getTime() > now ? graceEnds.toISOString() : null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };

@@ -1,0 +1,167 @@
+// The delivery log and what can be done with it: list and read deliveries, retry one, recover what was
+// dropped or skipped, send a test event. All of it is served by the webhook's lane (its Durable Object).
+import { createRoute } from "@hono/zod-openapi";
+import { laneConfigOf, laneOf } from "../../delivery/lane-config";
+import type { Refusal } from "../../delivery/endpoint-lane";
+import { toQueuedEvent } from "../../events/ingest";
+import { sampleData } from "../../events/samples";
+import { newRouter } from "../context";
+import { ApiError, errorResponses } from "../errors";
+import { jsonBody, jsonResponse, optionalJsonBody, workspaceKeyAuth } from "../openapi";
+import {
+  decodeCursor,
+  DeliveryListSchema,
+  DeliveryParams,
+  DeliveryQuerySchema,
+  DeliverySchema,
+  DeliveryWithPayloadSchema,
+  encodeCursor,
+  RecoverResultSchema,
+  RecoverSchema,
+  TestEventSchema,
+  toDelivery,
+} from "./delivery-schemas";
+import { findWebhook, webhookNotFound } from "./lookup";
+import { WebhookIdParam } from "./schemas";
+
+const tags = ["Deliveries"];
+const security = workspaceKeyAuth;
+
+export const deliveryRoutes = newRouter();
+
+function deliveryNotFound(eventId: string): ApiError {
+  return new ApiError("not_found", `no delivery of event ${JSON.stringify(eventId)} to this webhook`);
+}
+
+function refused(refusal: Refusal, eventId?: string): ApiError {
+  switch (refusal) {
+    case "not_found":
+      return deliveryNotFound(eventId ?? "");
+    case "disabled":
+      return new ApiError("webhook_disabled", "the webhook is disabled; enable it first, then retry or recover");
+    case "already_pending":
+      return new ApiError("delivery_pending", "this delivery is still pending (in line or waiting for a retry); it will be attempted anyway");
+  }
+}
+
+deliveryRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/{id}/deliveries",
+    tags,
+    security,
+    summary: "List deliveries",
+    description:
+      "The webhook's delivery log, newest event first: every event it was sent (or will be sent), with all attempts. " +
+      "Filter by `status` and `type`; page with `limit` (1-100, default 50) and `cursor`. " +
+      "Finished deliveries are kept for RETENTION_DAYS (default 30).",
+    request: { params: WebhookIdParam, query: DeliveryQuerySchema },
+    responses: { 200: jsonResponse(DeliveryListSchema, "A page of deliveries"), ...errorResponses(400, 401, 404) },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const query = c.req.valid("query");
+    const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    if (query.cursor !== undefined && before === undefined) {
+      throw new ApiError("invalid_cursor", "cursor is not one this API returned; pass nextCursor as it came", undefined, { param: "cursor" });
+    }
+    await findWebhook(c.get("db"), c.get("workspace").id, id);
+    const page = await laneOf(c.env.ENDPOINT_LANE, id).deliveries({ status: query.status, type: query.type, limit: query.limit, before });
+    const last = page.data.at(-1);
+    return c.json({ data: page.data.map(toDelivery), nextCursor: page.more && last ? encodeCursor(last.orderKey) : null }, 200);
+  },
+);
+
+deliveryRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/{id}/deliveries/{eventId}",
+    tags,
+    security,
+    summary: "Get a delivery",
+    description: "One delivery with its attempts and the exact JSON body the endpoint received.",
+    request: { params: DeliveryParams },
+    responses: { 200: jsonResponse(DeliveryWithPayloadSchema, "The delivery"), ...errorResponses(401, 404) },
+  }),
+  async (c) => {
+    const { id, eventId } = c.req.valid("param");
+    await findWebhook(c.get("db"), c.get("workspace").id, id);
+    const record = await laneOf(c.env.ENDPOINT_LANE, id).delivery(eventId);
+    if (!record) throw deliveryNotFound(eventId);
+    return c.json({ ...toDelivery(record), payload: JSON.parse(record.body!) as Record<string, unknown> }, 200);
+  },
+);
+
+deliveryRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/{id}/deliveries/{eventId}/retry",
+    tags,
+    security,
+    summary: "Retry a delivery",
+    description:
+      "Delivers the event again, whatever became of it (delivered, dropped, skipped): it goes back in line behind every pending event, " +
+      "with the same `webhook-id` and a fresh retry schedule; the new attempts are added to its log. " +
+      "Answers 409 while the delivery is still pending or the webhook is disabled.",
+    request: { params: DeliveryParams },
+    responses: { 202: jsonResponse(DeliverySchema, "The delivery, pending again"), ...errorResponses(401, 404, 409) },
+  }),
+  async (c) => {
+    const { id, eventId } = c.req.valid("param");
+    const webhook = await findWebhook(c.get("db"), c.get("workspace").id, id);
+    const outcome = await laneOf(c.env.ENDPOINT_LANE, id).retry(laneConfigOf(webhook), eventId);
+    if ("refused" in outcome) throw refused(outcome.refused, eventId);
+    return c.json(toDelivery(outcome.delivery), 202);
+  },
+);
+
+deliveryRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/{id}/recover",
+    tags,
+    security,
+    summary: "Recover dropped and skipped events",
+    description:
+      "Puts every `dropped` and `skipped` event accepted since `since` back in line, in the order they were accepted, behind what is pending, " +
+      "with a fresh retry schedule each. Typically after a webhook was disabled and enabled again. Test events are not recovered. " +
+      "Answers 409 while the webhook is disabled.",
+    request: { params: WebhookIdParam, body: jsonBody(RecoverSchema) },
+    responses: { 202: jsonResponse(RecoverResultSchema, "How many events were re-queued"), ...errorResponses(400, 401, 404, 409, 413, 415) },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const { since } = c.req.valid("json");
+    const webhook = await findWebhook(c.get("db"), c.get("workspace").id, id);
+    const outcome = await laneOf(c.env.ENDPOINT_LANE, id).recover(laneConfigOf(webhook), Date.parse(since));
+    if ("refused" in outcome) throw refused(outcome.refused);
+    return c.json(outcome, 202);
+  },
+);
+
+deliveryRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/{id}/test",
+    tags,
+    security,
+    summary: "Send a test event",
+    description:
+      "Sends a realistic sample of an event type (respond.io's shapes) to the endpoint now, signed like any event, and answers with the attempt. " +
+      "It does not wait in line (only for an attempt already in flight), is tried once, does not count against the failure quota, " +
+      "and reaches a disabled webhook too, so an endpoint can be checked before enabling it. It appears in the log with `test: true`.",
+    request: { params: WebhookIdParam, body: optionalJsonBody(TestEventSchema) },
+    responses: { 200: jsonResponse(DeliverySchema, "The test delivery and its attempt"), ...errorResponses(400, 401, 404, 413, 415) },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const workspaceId = c.get("workspace").id;
+    const webhook = await findWebhook(c.get("db"), workspaceId, id);
+    const type = c.req.valid("json").type ?? webhook.events[0]!;
+    const now = Date.now();
+    const event = await toQueuedEvent(workspaceId, { type, data: sampleData(type, now) }, now);
+    const record = await laneOf(c.env.ENDPOINT_LANE, id).sendTest(laneConfigOf(webhook), event);
+    if (!record) throw webhookNotFound(id);
+    return c.json(toDelivery(record), 200);
+  },
+);

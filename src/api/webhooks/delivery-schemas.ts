@@ -1,0 +1,115 @@
+// Schemas of the delivery log and the delivery actions (retry, recover, test), and the log's public shape.
+import { z } from "@hono/zod-openapi";
+import type { DeliveryRecord } from "../../delivery/endpoint-lane";
+import { EVENT_TYPES } from "../../events/catalog";
+
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 50;
+
+const STATUSES = ["pending", "delivered", "dropped", "skipped"] as const;
+
+const EventType = z.enum(EVENT_TYPES, {
+  error: (issue) => `unknown event type ${JSON.stringify(issue.input)}; see GET /v1/event-types`,
+});
+
+export const AttemptSchema = z
+  .object({
+    at: z.iso.datetime().openapi({ description: "When the request started." }),
+    statusCode: z.number().int().nullable().openapi({ description: "The endpoint's HTTP status; null when none came (timeout, connection error).", example: 503 }),
+    durationMs: z.number().int().openapi({ example: 212 }),
+    error: z.string().nullable().openapi({ description: "Why the attempt failed; null when it succeeded.", example: "endpoint answered HTTP 503" }),
+    responseBody: z.string().nullable().openapi({ description: "The first 1 KiB of the endpoint's response body." }),
+  })
+  .openapi("Attempt");
+
+export const DeliverySchema = z
+  .object({
+    eventId: z.string().openapi({ example: "evt_01jd8x6m3q7v9c2k4n5p6r7s8t", description: "Also the `webhook-id` header the endpoint got." }),
+    type: EventType.openapi({ example: "message.received" }),
+    status: z.enum(STATUSES).openapi({
+      description:
+        "pending: in line or waiting for a retry; delivered: a 2xx came back; dropped: every attempt failed; skipped: the webhook was disabled before it was delivered.",
+    }),
+    test: z.boolean().openapi({ description: "Sent by POST /v1/webhooks/{id}/test." }),
+    createdAt: z.iso.datetime().openapi({ description: "When the event was accepted." }),
+    deliveredAt: z.iso.datetime().nullable(),
+    nextAttemptAt: z.iso.datetime().nullable().openapi({ description: "When a pending delivery's next attempt is due." }),
+    attempts: z.array(AttemptSchema).openapi({ description: "Every attempt, oldest first." }),
+  })
+  .openapi("Delivery");
+
+export const DeliveryWithPayloadSchema = DeliverySchema.extend({
+  payload: z.record(z.string(), z.unknown()).openapi({ description: "The JSON body the endpoint received (or will receive)." }),
+}).openapi("DeliveryWithPayload");
+
+export const DeliveryListSchema = z
+  .object({
+    data: z.array(DeliverySchema),
+    nextCursor: z.string().nullable().openapi({ description: "Pass as `cursor` for the next (older) page; null on the last page." }),
+  })
+  .openapi("DeliveryList");
+
+export const DeliveryQuerySchema = z.object({
+  status: z.enum(STATUSES).optional().openapi({ param: { name: "status", in: "query" } }),
+  type: EventType.optional().openapi({ param: { name: "type", in: "query" } }),
+  limit: z.coerce
+    .number({ error: "must be a whole number" })
+    .int({ error: "must be a whole number" })
+    .min(1, { error: "must be at least 1" })
+    .max(MAX_PAGE_SIZE, { error: `must be at most ${MAX_PAGE_SIZE}` })
+    .default(DEFAULT_PAGE_SIZE)
+    .openapi({ param: { name: "limit", in: "query" }, example: 50 }),
+  cursor: z.string().optional().openapi({ param: { name: "cursor", in: "query" }, description: "`nextCursor` of the previous page." }),
+});
+
+export const DeliveryParams = z.object({
+  id: z.string().openapi({ param: { name: "id", in: "path" }, example: "wh_01jd8x6m3q7v9c2k4n5p6r7s8t" }),
+  eventId: z.string().openapi({ param: { name: "eventId", in: "path" }, example: "evt_01jd8x6m3q7v9c2k4n5p6r7s8t" }),
+});
+
+export const RecoverSchema = z
+  .strictObject({
+    since: z.iso
+      .datetime({ offset: true, error: "must be an ISO 8601 date-time such as 2026-11-21T10:00:00Z" })
+      .openapi({ description: "Re-queue dropped and skipped events accepted at or after this time.", example: "2026-11-21T09:00:00Z" }),
+  })
+  .openapi("Recover");
+
+export const RecoverResultSchema = z
+  .object({ recovered: z.number().int().openapi({ description: "How many events were put back in line.", example: 42 }) })
+  .openapi("RecoverResult");
+
+export const TestEventSchema = z
+  .strictObject({
+    type: EventType.optional().openapi({ description: "Which event to send a sample of; defaults to the webhook's first event type." }),
+  })
+  .openapi("TestEvent");
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function toDelivery(record: DeliveryRecord): z.infer<typeof DeliverySchema> {
+  return {
+    eventId: record.eventId,
+    type: record.type as z.infer<typeof EventType>,
+    status: record.status,
+    test: record.test,
+    createdAt: iso(record.acceptedAt)!,
+    deliveredAt: record.status === "delivered" ? iso(record.finishedAt) : null,
+    nextAttemptAt: iso(record.nextAttemptAt),
+    attempts: record.attempts.map((a) => ({ ...a, at: iso(a.at)! })),
+  };
+}
+
+/** Cursors are opaque to clients: the order key of the last delivery of a page, base64url-encoded. */
+export function encodeCursor(orderKey: string): string {
+  return new TextEncoder().encode(orderKey).toBase64({ alphabet: "base64url", omitPadding: true });
+}
+
+export function decodeCursor(cursor: string): string | undefined {
+  try {
+    const key = new TextDecoder().decode(Uint8Array.fromBase64(cursor, { alphabet: "base64url" }));
+    return /^[0-9A-Z]{26}$/.test(key) ? key : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,25 @@
+// Finding a caller's webhook and telling its lane about changes: shared by the settings and delivery routes.
+import { and, eq } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { webhooks, type WebhookRow } from "../../db/schema";
+import { laneConfigOf, laneOf } from "../../delivery/lane-config";
+import { invalidateSubscriptions } from "../../delivery/subscriptions";
+import type { Env } from "../../env";
+import { ApiError } from "../errors";
+
+export function webhookNotFound(id: string): ApiError {
+  return new ApiError("not_found", `no webhook ${JSON.stringify(id)} in this workspace`);
+}
+
+/** The webhook, if it belongs to the workspace; another workspace's webhook is as unknown as a missing one. */
+export async function findWebhook(db: Db, workspaceId: string, id: string): Promise<WebhookRow> {
+  const row = await db.query.webhooks.findFirst({ where: and(eq(webhooks.id, id), eq(webhooks.workspaceId, workspaceId)) });
+  if (!row) throw webhookNotFound(id);
+  return row;
+}
+
+/** Tells the webhook's lane (and this isolate's consumer cache) about a change, so it applies at once. */
+export async function propagate(env: Env, row: WebhookRow): Promise<void> {
+  invalidateSubscriptions(row.workspaceId);
+  await laneOf(env.ENDPOINT_LANE, row.id).configure(laneConfigOf(row));
+}
