@@ -13,7 +13,7 @@ import { SCRIPT, STYLESHEET } from "./assets";
 import { webhookPath } from "./components";
 import { eventName, formatDuration, isoToUtcInput, utcInputToIso } from "./format";
 import { BASE, Layout, WEBHOOKS, webhookCrumbs } from "./layout";
-import type { Attempt, Delivery, DeliveryPage, Quota, Webhook, WebhookWithSecret, Workspace } from "./model";
+import type { Attempt, Delivery, DeliveryPage, Quota, RecoverResult, Webhook, WebhookWithSecret, Workspace } from "./model";
 import { DeleteWebhookPage } from "./pages/delete";
 import { SecretPage } from "./pages/secret";
 import { SignInPage } from "./pages/sign-in";
@@ -212,7 +212,9 @@ export function settingsPages(fetchApi: ApiFetch) {
       quotaOf(c),
       api(c).get<Workspace>("/v1/workspace"),
     ]);
-    const defaultSince = isoToUtcInput(webhook.disabledAt ?? new Date(Date.now() - 24 * 3600_000).toISOString());
+    // The failures that led to a disable came before it, so "since" starts an hour earlier; otherwise the last day.
+    const sinceMs = webhook.disabledAt ? Date.parse(webhook.disabledAt) - 3600_000 : Date.now() - 24 * 3600_000;
+    const defaultSince = isoToUtcInput(new Date(sinceMs).toISOString());
     return c.html(
       <WebhookDetailPage
         workspace={workspace.ok ? workspace.data : c.get("workspace")}
@@ -267,16 +269,13 @@ export function settingsPages(fetchApi: ApiFetch) {
   pages.post("/integrations/webhooks/:id/test", async (c) => {
     const id = c.req.param("id");
     const type = (await readForm(c)).text("type");
-    const result = await api(c).post<Delivery & { delivered?: boolean; attempt?: Attempt }>(
-      `/v1/webhooks/${encodeURIComponent(id)}/test`,
-      type ? { type } : {},
-    );
+    const result = await api(c).post<Delivery>(`/v1/webhooks/${encodeURIComponent(id)}/test`, type ? { type } : {});
     // The result shows in the log of the webhook's page, whichever page the button was on.
     if (!result.ok) return redirectWith(c, webhookPath(id), problem(result.error));
     const delivery = result.data;
-    const attempt = delivery.attempts?.at(-1) ?? delivery.attempt;
-    const delivered = delivery.delivered ?? delivery.status === "delivered";
-    const name = eventName(delivery.type ?? type);
+    const attempt = delivery.attempts.at(-1);
+    const delivered = delivery.status === "delivered";
+    const name = eventName(delivery.type);
     return redirectWith(c, webhookPath(id), {
       kind: delivered ? "success" : "error",
       text: delivered ? `Test event “${name}” delivered: ${attemptSummary(attempt)}.` : `Test event “${name}” failed: ${attemptSummary(attempt)}.`,
@@ -318,7 +317,7 @@ export function settingsPages(fetchApi: ApiFetch) {
     const form = await readForm(c);
     const back = safeReturn(form.text("back"), webhookPath(id));
     const since = form.text("since").trim();
-    const recovered = await api(c).post<{ recovered: number }>(`/v1/webhooks/${encodeURIComponent(id)}/recover`, { since: utcInputToIso(since) });
+    const recovered = await api(c).post<RecoverResult>(`/v1/webhooks/${encodeURIComponent(id)}/recover`, { since: utcInputToIso(since) });
     if (recovered.ok) {
       const n = recovered.data.recovered;
       return redirectWith(c, back, { kind: "success", text: n === 0 ? "Nothing to recover since then." : `${n} event${n === 1 ? "" : "s"} put back in line, in order.` });

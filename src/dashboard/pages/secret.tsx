@@ -2,6 +2,7 @@
 // The signing secret, shown once: after "Add Webhook" and after "Rotate secret". Never stored by the pages.
 import type { FC } from "hono/jsx";
 import { webhookPath } from "../components";
+import { formatTime } from "../format";
 import { Layout, WEBHOOKS, webhookCrumbs } from "../layout";
 import type { Webhook } from "../model";
 
@@ -40,7 +41,21 @@ export const SecretPage: FC<{ workspaceName: string; webhook: Webhook; secret: s
         </h2>
         <p>
           <strong>Copy it now: it is shown only this once.</strong> Your endpoint uses it to check that a request really comes from here.
-          {rotated && " The previous secret keeps signing too for 24 hours (both signatures are sent), so you can switch your receiver over without missing anything."}
+          {rotated && (
+            <>
+              {" "}
+              The previous secret keeps signing too
+              {webhook.previousSecretExpiresAt ? (
+                <>
+                  {" "}
+                  until <time datetime={webhook.previousSecretExpiresAt}>{formatTime(webhook.previousSecretExpiresAt)}</time>
+                </>
+              ) : (
+                " for 24 hours"
+              )}{" "}
+              (both signatures are sent), so you can switch your receiver over without missing a delivery.
+            </>
+          )}
         </p>
         <div class="secret">
           <label for="secret" class="visually-hidden">
