@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { sessionSigningKey } from "../src/dashboard/session";
 import type { Env } from "../src/env";
 import { ADMIN_TOKEN, call, createWebhook, createWorkspace } from "./helpers";
+import { endpoint } from "./receiver";
 
 const ORIGIN = "http://edge.test";
 
@@ -245,6 +246,66 @@ describe("settings pages: forms", () => {
     expect((await call("GET", "/v1/workspace", { key: ws.apiKey })).json.notificationEmail).toBe("ops@acme.example");
     await page("POST", path, { cookie, form: { notificationEmail: "" } });
     expect((await call("GET", "/v1/workspace", { key: ws.apiKey })).json.notificationEmail).toBeNull();
+  });
+
+  it("edits a webhook through the API's rules: refused changes keep the old values", async () => {
+    const ws = await createWorkspace();
+    const hook = await createWebhook(ws.apiKey, { url: "https://crm.example.com/a", events: ["message.received"] });
+    const cookie = await signIn(ws.apiKey);
+    const edit = await page("GET", `/settings/integrations/webhooks/${hook.id}/edit`, { cookie });
+    expect(edit.html).toContain('value="https://crm.example.com/a"');
+    expect(edit.html).toMatch(/value="message.received" checked/);
+    const refused = await page("POST", `/settings/integrations/webhooks/${hook.id}`, { cookie, form: { url: "https://crm.example.com/b" } });
+    expect(refused.status).toBe(400);
+    expect(refused.html).toMatch(/id="events-error">.*must list at least one event type/s);
+    expect((await call("GET", `/v1/webhooks/${hook.id}`, { key: ws.apiKey })).json).toMatchObject({ url: "https://crm.example.com/a" });
+    const saved = await page("POST", `/settings/integrations/webhooks/${hook.id}`, {
+      cookie,
+      form: { url: "https://crm.example.com/b", events: ["contact.created", "comment.created"], description: "moved" },
+    });
+    expect(saved.status).toBe(303);
+    expect((await call("GET", `/v1/webhooks/${hook.id}`, { key: ws.apiKey })).json).toMatchObject({
+      url: "https://crm.example.com/b",
+      events: ["contact.created", "comment.created"],
+      description: "moved",
+    });
+  });
+
+  it("pages through the delivery log, newest first, and filters it", async () => {
+    const ws = await createWorkspace();
+    const receiver = endpoint();
+    await receiver.program({ fallback: { status: 200 } });
+    const hook = await createWebhook(ws.apiKey, { url: receiver.url, events: ["message.received", "contact.created"] });
+    for (let i = 0; i < 21; i++) {
+      const res = await call("POST", `/v1/webhooks/${hook.id}/test`, { key: ws.apiKey, body: { type: i === 0 ? "contact.created" : "message.received" } });
+      expect(res.status).toBe(200);
+    }
+    const cookie = await signIn(ws.apiKey);
+    const first = await page("GET", `/settings/integrations/webhooks/${hook.id}`, { cookie });
+    expect(first.html.match(/<details class="delivery"/g)).toHaveLength(20);
+    const older = first.html.match(/href="([^"]*cursor=[^"#]*)#log" rel="next"/)?.[1];
+    expect(older).toBeDefined();
+    const second = await page("GET", older!.replaceAll("&amp;", "&"), { cookie });
+    expect(second.html.match(/<details class="delivery"/g)).toHaveLength(1);
+    expect(second.html).toContain("New Contact");
+    expect(second.html).not.toContain('rel="next"');
+    const filtered = await page("GET", `/settings/integrations/webhooks/${hook.id}?type=contact.created&status=delivered`, { cookie });
+    expect(filtered.html.match(/<details class="delivery"/g)).toHaveLength(1);
+  });
+
+  it("shows the API's refusal when retrying or recovering on a disabled webhook", async () => {
+    const ws = await createWorkspace();
+    const hook = await createWebhook(ws.apiKey);
+    await call("POST", `/v1/webhooks/${hook.id}/disable`, { key: ws.apiKey });
+    const cookie = await signIn(ws.apiKey);
+    const back = `/settings/integrations/webhooks/${hook.id}`;
+    const recover = await page("POST", `${back}/recover`, { cookie, form: { back, since: "2026-01-01T00:00" } });
+    expect(recover.status).toBe(303);
+    const shown = await page("GET", recover.location!, { cookie: cookiesOf(recover, cookie) });
+    expect(shown.html).toContain("the webhook is disabled; enable it first");
+    const badSince = await page("POST", `${back}/recover`, { cookie, form: { back, since: "last tuesday" } });
+    expect(badSince.status).toBe(400);
+    expect(badSince.html).toMatch(/id="since-error">.*must be an ISO 8601 date-time/s);
   });
 
   it("serves its stylesheet and script itself, small and cacheable", async () => {

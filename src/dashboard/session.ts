@@ -2,7 +2,7 @@
 // (by id, never the key itself), plus a one-shot signed flash message for the page after a redirect.
 import { and, eq, isNull } from "drizzle-orm";
 import type { Context } from "hono";
-import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
+import { deleteCookie, getCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
 import type { CookieOptions } from "hono/utils/cookie";
 import type { Db } from "../db/client";
 import { apiKeys, workspaces, type WorkspaceRow } from "../db/schema";
@@ -68,8 +68,10 @@ export async function readSession(c: Context, db: Db, secret: string): Promise<S
   return found ? { keyId, workspace: found.workspace } : undefined;
 }
 
+/** Clears the session cookie, if the browser sent one. */
 export function endSession(c: Context): void {
-  deleteCookie(c, SESSION, cookieOptions(c));
+  const options = cookieOptions(c);
+  if (getCookie(c, SESSION, options.prefix) !== undefined) deleteCookie(c, SESSION, options);
 }
 
 export interface Flash {
