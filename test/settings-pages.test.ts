@@ -16,7 +16,11 @@ interface PageResponse {
   location: string | null;
 }
 
-async function page(method: "GET" | "POST", path: string, options: { cookie?: string; form?: Record<string, string | string[]>; headers?: Record<string, string> } = {}) {
+async function page(
+  method: "GET" | "POST",
+  path: string,
+  options: { cookie?: string; form?: Record<string, string | string[]>; headers?: Record<string, string> } = {},
+) {
   const headers = new Headers(options.headers);
   if (options.cookie) headers.set("cookie", options.cookie);
   let body: string | undefined;
@@ -33,7 +37,12 @@ async function page(method: "GET" | "POST", path: string, options: { cookie?: st
 
 /** The cookie header a browser would send next, from a response's Set-Cookie lines. */
 function cookiesOf(res: PageResponse, previous = ""): string {
-  const jar = new Map(previous.split("; ").filter(Boolean).map((c) => c.split("=", 2) as [string, string]));
+  const jar = new Map(
+    previous
+      .split("; ")
+      .filter(Boolean)
+      .map((c) => c.split("=", 2) as [string, string]),
+  );
   for (const line of res.headers.getSetCookie()) {
     const [pair] = line.split(";");
     const [name, value] = [pair!.slice(0, pair!.indexOf("=")), pair!.slice(pair!.indexOf("=") + 1)];
@@ -210,7 +219,10 @@ describe("settings pages: forms", () => {
     const cookie = await signIn(other.apiKey);
     expect((await page("GET", `/settings/integrations/webhooks/${hook.id}`, { cookie })).status).toBe(404);
     expect((await page("GET", `/settings/integrations/webhooks/${hook.id}/edit`, { cookie })).status).toBe(404);
-    const disable = await page("POST", `/settings/integrations/webhooks/${hook.id}/disable`, { cookie, form: { back: "/settings/integrations/webhooks" } });
+    const disable = await page("POST", `/settings/integrations/webhooks/${hook.id}/disable`, {
+      cookie,
+      form: { back: "/settings/integrations/webhooks" },
+    });
     expect(disable.status).toBe(303);
     const flash = await page("GET", disable.location!, { cookie: cookiesOf(disable, cookie) });
     expect(flash.html).toContain(`no webhook &quot;${hook.id}&quot; in this workspace`);
@@ -277,7 +289,10 @@ describe("settings pages: forms", () => {
     await receiver.program({ fallback: { status: 200 } });
     const hook = await createWebhook(ws.apiKey, { url: receiver.url, events: ["message.received", "contact.created"] });
     for (let i = 0; i < 21; i++) {
-      const res = await call("POST", `/v1/webhooks/${hook.id}/test`, { key: ws.apiKey, body: { type: i === 0 ? "contact.created" : "message.received" } });
+      const res = await call("POST", `/v1/webhooks/${hook.id}/test`, {
+        key: ws.apiKey,
+        body: { type: i === 0 ? "contact.created" : "message.received" },
+      });
       expect(res.status).toBe(200);
     }
     const cookie = await signIn(ws.apiKey);

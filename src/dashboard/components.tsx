@@ -1,6 +1,6 @@
 /** @jsxImportSource hono/jsx */
 // Pieces several pages share: a webhook's status and actions, the auto-disable banner, the quota meter, form errors.
-import type { Child, FC } from "hono/jsx";
+import type { FC } from "hono/jsx";
 import type { ApiError } from "./api-client";
 import { disabledReasonLabel, formatTime, formatWindow } from "./format";
 import { WEBHOOKS } from "./layout";
@@ -26,7 +26,15 @@ export const WebhookStatus: FC<{ webhook: Webhook }> = ({ webhook }) =>
   );
 
 /** A one-button form that posts to an action route and comes back to `back`. */
-export const ActionButton: FC<{ action: string; back: string; label: string; name?: string; value?: string; class?: string; accessibleLabel?: string }> = (props) => (
+export const ActionButton: FC<{
+  action: string;
+  back: string;
+  label: string;
+  name?: string;
+  value?: string;
+  class?: string;
+  accessibleLabel?: string;
+}> = (props) => (
   <form method="post" action={props.action}>
     <input type="hidden" name="back" value={props.back} />
     {props.name && <input type="hidden" name={props.name} value={props.value ?? ""} />}
@@ -50,7 +58,14 @@ export const WebhookActions: FC<{ webhook: Webhook; back: string }> = ({ webhook
       <a class="button" href={`${path}/edit`} aria-label={`Edit${about}`}>
         Edit
       </a>
-      <ActionButton action={`${path}/test`} back={back} label="Send test event" name="type" value={webhook.events[0] ?? ""} accessibleLabel={`Send test event${about}`} />
+      <ActionButton
+        action={`${path}/test`}
+        back={back}
+        label="Send test event"
+        name="type"
+        value={webhook.events[0] ?? ""}
+        accessibleLabel={`Send test event${about}`}
+      />
       <ActionButton action={`${path}/rotate-secret`} back={back} label="Rotate secret" accessibleLabel={`Rotate secret${about}`} />
       <a class="button" href={`${path}/delete`} aria-label={`Delete${about}`}>
         Delete
@@ -72,12 +87,14 @@ export const AutoDisabledBanner: FC<{ webhooks: Webhook[]; quota: Quota | undefi
   const window = formatWindow(quota?.windowSeconds ?? 1800);
   return (
     <section class="banner" role="alert" aria-labelledby="auto-disabled-title">
-      <h2 id="auto-disabled-title">{disabled.length === 1 ? "A webhook was disabled automatically" : `${disabled.length} webhooks were disabled automatically`}</h2>
+      <h2 id="auto-disabled-title">
+        {disabled.length === 1 ? "A webhook was disabled automatically" : `${disabled.length} webhooks were disabled automatically`}
+      </h2>
       <p>
-        When this workspace's webhooks fail more than {limit} times in {window} (all webhooks together), the webhook whose failure crosses that
-        line is switched off, to protect the workspace.{" "}
-        {workspace?.notificationEmail ? `A notice went to ${workspace.notificationEmail}.` : "No notification email is set, so nobody was emailed."} Its
-        events are kept as skipped: after fixing the endpoint, enable it and use “Recover since …” on its page to send them.
+        When this workspace's webhooks fail more than {limit} times in {window} (all webhooks together), the webhook whose failure crosses that line
+        is switched off, to protect the workspace.{" "}
+        {workspace?.notificationEmail ? `A notice went to ${workspace.notificationEmail}.` : "No notification email is set, so nobody was emailed."}{" "}
+        Its events are kept as skipped: after fixing the endpoint, enable it and use “Recover since …” on its page to send them.
       </p>
       <ul class="plain">
         {disabled.map((w) => (
@@ -88,7 +105,13 @@ export const AutoDisabledBanner: FC<{ webhooks: Webhook[]; quota: Quota | undefi
             <span class="muted">
               disabled <time datetime={w.disabledAt ?? ""}>{formatTime(w.disabledAt)}</time>
             </span>
-            <ActionButton action={`${webhookPath(w.id)}/enable`} back={back} label="Enable" class="button primary" accessibleLabel={`Enable ${w.url}`} />
+            <ActionButton
+              action={`${webhookPath(w.id)}/enable`}
+              back={back}
+              label="Enable"
+              class="button primary"
+              accessibleLabel={`Enable ${w.url}`}
+            />
           </li>
         ))}
       </ul>
@@ -101,10 +124,17 @@ export const QuotaMeter: FC<{ quota: Quota | undefined }> = ({ quota }) => {
   const window = formatWindow(quota.windowSeconds);
   return (
     <section class="card quota" aria-labelledby="quota-title">
-      <h2 id="quota-title">
-        Failure quota
-      </h2>
-      <meter id="quota-meter" min={0} max={quota.limit} low={quota.limit * 0.5} high={quota.limit * 0.8} optimum={0} value={Math.min(quota.failures, quota.limit)} aria-describedby="quota-text">
+      <h2 id="quota-title">Failure quota</h2>
+      <meter
+        id="quota-meter"
+        min={0}
+        max={quota.limit}
+        low={quota.limit * 0.5}
+        high={quota.limit * 0.8}
+        optimum={0}
+        value={Math.min(quota.failures, quota.limit)}
+        aria-describedby="quota-text"
+      >
         {quota.failures} / {quota.limit}
       </meter>
       <span id="quota-text">
@@ -145,16 +175,8 @@ export const ErrorSummary: FC<{ error: ApiError | undefined; fields: Record<stri
   const target = field ? fields[field] : undefined;
   return (
     <div class="error-summary" role="alert" tabindex={-1} aria-labelledby="error-summary-title">
-      <h2 id="error-summary-title">
-        Nothing was saved
-      </h2>
+      <h2 id="error-summary-title">Nothing was saved</h2>
       <p>{target ? <a href={`#${target}`}>{error.message}</a> : error.message}</p>
     </div>
   );
 };
-
-export const Card: FC<{ children?: Child; labelledby?: string }> = ({ children, labelledby }) => (
-  <section class="card" aria-labelledby={labelledby}>
-    {children}
-  </section>
-);

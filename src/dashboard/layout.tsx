@@ -54,7 +54,13 @@ export const Layout: FC<{
           <nav class="crumbs" aria-label="Breadcrumb">
             <ol>
               {crumbs.map((crumb, i) => (
-                <li>{crumb.href && i < crumbs.length - 1 ? <a href={crumb.href}>{crumb.label}</a> : <span aria-current={i === crumbs.length - 1 ? "page" : undefined}>{crumb.label}</span>}</li>
+                <li>
+                  {crumb.href && i < crumbs.length - 1 ? (
+                    <a href={crumb.href}>{crumb.label}</a>
+                  ) : (
+                    <span aria-current={i === crumbs.length - 1 ? "page" : undefined}>{crumb.label}</span>
+                  )}
+                </li>
               ))}
             </ol>
           </nav>

@@ -6,6 +6,7 @@ import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { findActiveKey } from "../api/auth";
+import { readConfig } from "../config";
 import { openDb } from "../db/client";
 import type { Env } from "../env";
 import { apiClient, type ApiClient, type ApiError, type ApiFetch } from "./api-client";
@@ -103,8 +104,12 @@ export function settingsPages(fetchApi: ApiFetch) {
     }),
   );
 
-  pages.get("/assets/settings.css", (c) => c.body(STYLESHEET, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=86400" }));
-  pages.get("/assets/settings.js", (c) => c.body(SCRIPT, 200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=86400" }));
+  pages.get("/assets/settings.css", (c) =>
+    c.body(STYLESHEET, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=86400" }),
+  );
+  pages.get("/assets/settings.js", (c) =>
+    c.body(SCRIPT, 200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=86400" }),
+  );
 
   // Pages show workspace data and one-time secrets: never cached.
   pages.use("*", async (c, next) => {
@@ -122,7 +127,10 @@ export function settingsPages(fetchApi: ApiFetch) {
     const secret = await sessionSigningKey(c.env);
     if (!secret) {
       return c.html(
-        <SignInPage next={WEBHOOKS} unavailable="The settings pages are switched off: the operator has set neither SESSION_SECRET nor ADMIN_TOKEN (see the README)." />,
+        <SignInPage
+          next={WEBHOOKS}
+          unavailable="The settings pages are switched off: the operator has set neither SESSION_SECRET nor ADMIN_TOKEN (see the README)."
+        />,
         503,
       );
     }
@@ -161,7 +169,8 @@ export function settingsPages(fetchApi: ApiFetch) {
     const signedIn = await readSession(c, openDb(c.env.DB), c.get("secret"));
     if (!signedIn) {
       endSession(c);
-      if (c.req.method === "GET") return c.redirect(`${BASE}/sign-in?next=${encodeURIComponent(c.req.path + (new URL(c.req.url).search || ""))}`, 302);
+      if (c.req.method === "GET")
+        return c.redirect(`${BASE}/sign-in?next=${encodeURIComponent(c.req.path + (new URL(c.req.url).search || ""))}`, 302);
       return redirectWith(c, `${BASE}/sign-in`, { kind: "error", text: "Your session has ended; sign in again. Nothing was changed." });
     }
     c.set("workspace", { id: signedIn.workspace.id, name: signedIn.workspace.name, notificationEmail: signedIn.workspace.notificationEmail ?? null });
@@ -178,12 +187,15 @@ export function settingsPages(fetchApi: ApiFetch) {
   pages.get("/integrations/webhooks", async (c) => {
     const [list, quota] = await Promise.all([api(c).get<{ data: Webhook[] }>("/v1/webhooks"), quotaOf(c)]);
     if (!list.ok) throw new Error(`listing webhooks: ${list.error.message}`);
-    return c.html(<WebhookListPage workspace={c.get("workspace")} webhooks={list.data.data} quota={quota} flash={await takeFlash(c, c.get("secret"))} />);
+    return c.html(
+      <WebhookListPage workspace={c.get("workspace")} webhooks={list.data.data} quota={quota} flash={await takeFlash(c, c.get("secret"))} />,
+    );
   });
 
-  pages.get("/integrations/webhooks/new", (c) =>
-    c.html(<WebhookFormPage workspaceName={c.get("workspace").name} values={{ url: "", events: [], description: "" }} />),
-  );
+  const formPage = (c: Ctx, form: { values: WebhookFormValues; webhookId?: string; error?: ApiError }, status: 200 | 400 = 200) =>
+    c.html(<WebhookFormPage workspaceName={c.get("workspace").name} timeoutMs={readConfig(c.env).deliveryTimeoutMs} {...form} />, status);
+
+  pages.get("/integrations/webhooks/new", (c) => formPage(c, { values: { url: "", events: [], description: "" } }));
 
   const webhookInput = async (c: Ctx): Promise<WebhookFormValues> => {
     const form = await readForm(c);
@@ -194,7 +206,7 @@ export function settingsPages(fetchApi: ApiFetch) {
   pages.post("/integrations/webhooks", async (c) => {
     const values = await webhookInput(c);
     const created = await api(c).post<WebhookWithSecret>("/v1/webhooks", values);
-    if (!created.ok) return c.html(<WebhookFormPage workspaceName={c.get("workspace").name} values={values} error={created.error} />, 400);
+    if (!created.ok) return formPage(c, { values, error: created.error }, 400);
     const { secret, ...webhook } = created.data;
     return c.html(<SecretPage workspaceName={c.get("workspace").name} webhook={webhook} secret={secret} rotated={false} />, 201);
   });
@@ -233,14 +245,18 @@ export function settingsPages(fetchApi: ApiFetch) {
   pages.get("/integrations/webhooks/:id", async (c) => {
     const webhook = await loadWebhook(c, c.req.param("id"));
     if (webhook instanceof Response) return webhook;
-    const filters: LogFilters = { status: c.req.query("status") || undefined, type: c.req.query("type") || undefined, cursor: c.req.query("cursor") || undefined };
+    const filters: LogFilters = {
+      status: c.req.query("status") || undefined,
+      type: c.req.query("type") || undefined,
+      cursor: c.req.query("cursor") || undefined,
+    };
     return renderDetail(c, webhook, filters, {});
   });
 
   pages.get("/integrations/webhooks/:id/edit", async (c) => {
     const webhook = await loadWebhook(c, c.req.param("id"));
     if (webhook instanceof Response) return webhook;
-    return c.html(<WebhookFormPage workspaceName={c.get("workspace").name} webhookId={webhook.id} values={webhook} />);
+    return formPage(c, { values: webhook, webhookId: webhook.id });
   });
 
   pages.post("/integrations/webhooks/:id", async (c) => {
@@ -249,7 +265,7 @@ export function settingsPages(fetchApi: ApiFetch) {
     const updated = await api(c).patch<Webhook>(`/v1/webhooks/${encodeURIComponent(id)}`, values);
     if (updated.ok) return redirectWith(c, webhookPath(id), { kind: "success", text: "Changes saved." });
     if (updated.status === 404) return c.html(<NotFoundPage workspace={c.get("workspace")} />, 404);
-    return c.html(<WebhookFormPage workspaceName={c.get("workspace").name} webhookId={id} values={values} error={updated.error} />, 400);
+    return formPage(c, { values, webhookId: id, error: updated.error }, 400);
   });
 
   for (const action of ["enable", "disable"] as const) {
@@ -320,7 +336,10 @@ export function settingsPages(fetchApi: ApiFetch) {
     const recovered = await api(c).post<RecoverResult>(`/v1/webhooks/${encodeURIComponent(id)}/recover`, { since: utcInputToIso(since) });
     if (recovered.ok) {
       const n = recovered.data.recovered;
-      return redirectWith(c, back, { kind: "success", text: n === 0 ? "Nothing to recover since then." : `${n} event${n === 1 ? "" : "s"} put back in line, in order.` });
+      return redirectWith(c, back, {
+        kind: "success",
+        text: n === 0 ? "Nothing to recover since then." : `${n} event${n === 1 ? "" : "s"} put back in line, in order.`,
+      });
     }
     if (recovered.error.param === "since") {
       const webhook = await loadWebhook(c, id);
@@ -337,7 +356,9 @@ export function settingsPages(fetchApi: ApiFetch) {
     const email = form.text("notificationEmail").trim();
     const saved = await api(c).patch<Workspace>("/v1/workspace", { notificationEmail: email === "" ? null : email });
     if (saved.ok) {
-      const text = saved.data.notificationEmail ? `Auto-disable notices go to ${saved.data.notificationEmail}.` : "No email will be sent when a webhook is disabled.";
+      const text = saved.data.notificationEmail
+        ? `Auto-disable notices go to ${saved.data.notificationEmail}.`
+        : "No email will be sent when a webhook is disabled.";
       return redirectWith(c, back, { kind: "success", text });
     }
     const webhook = await loadWebhook(c, id);

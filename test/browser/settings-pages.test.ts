@@ -73,7 +73,6 @@ describe("settings pages in Chromium", () => {
       FAILURE_QUOTA_LIMIT: String(QUOTA_LIMIT),
       RETRY_DELAYS_SECONDS: "0.2,0.2,0.2",
       ORDERING_WINDOW_MS: "0",
-      DELIVERY_TIMEOUT_MS: "2000",
     });
     const res = await fetch(`${worker.url}/v1/admin/workspaces`, {
       method: "POST",
@@ -161,7 +160,10 @@ describe("settings pages in Chromium", () => {
     firstSecret = await page.getByLabel("Signing secret", { exact: true }).inputValue();
     expect(firstSecret).toMatch(/^whsec_[A-Za-z0-9+/=]{32}$/);
     await page.getByRole("button", { name: "Copy" }).click();
-    await page.locator("#secret-status").filter({ hasText: /Copied|Selected/ }).waitFor();
+    await page
+      .locator("#secret-status")
+      .filter({ hasText: /Copied|Selected/ })
+      .waitFor();
     expect(await page.getByText("wh.verify(req.body, req.headers)").isVisible()).toBe(true);
 
     const [created] = (await api("GET", "/v1/webhooks")).json.data;
@@ -186,7 +188,10 @@ describe("settings pages in Chromium", () => {
   });
 
   it("sends a test event, and the delivery log shows it delivered with its attempt", async () => {
-    await page.locator(`tr[data-webhook-id="${webhookId}"]`).getByRole("button", { name: /Send test event/ }).click();
+    await page
+      .locator(`tr[data-webhook-id="${webhookId}"]`)
+      .getByRole("button", { name: /Send test event/ })
+      .click();
     expect(await flash()).toMatch(/^Test event “New Incoming Message” delivered: HTTP 200 in \d+/);
     const item = page.locator("details.delivery").first();
     expect(await item.locator(".badge").first().textContent()).toBe("delivered");
@@ -213,14 +218,21 @@ describe("settings pages in Chromium", () => {
     await program("ui-erp", { fallback: { status: 204 } });
     await api("POST", "/v1/webhooks", { url: `${receiver.url}/hooks/ui-erp`, events: ["contact.created"], description: "ERP customers" });
     await program("ui-crm", { fallback: { status: 500, body: "upstream database unavailable" }, secrets: [firstSecret] });
-    expect((await api("POST", "/v1/events", { type: "message.received", data: { contact: { id: 7 }, message: { type: "text", text: "Hello?" } } })).status).toBe(202);
+    expect(
+      (await api("POST", "/v1/events", { type: "message.received", data: { contact: { id: 7 }, message: { type: "text", text: "Hello?" } } })).status,
+    ).toBe(202);
 
     await page.goto(`${worker.url}/settings/integrations/webhooks`);
     await reloadUntil(() => page.getByRole("heading", { name: "A webhook was disabled automatically" }).isVisible(), "the auto-disable banner");
     const banner = await text(".banner");
     expect(banner).toContain(`fail more than ${QUOTA_LIMIT} times in 30 minutes (all webhooks together)`);
     expect(banner).toContain("A notice went to ops@acme.example.");
-    expect(await page.locator(".banner").getByRole("button", { name: /Enable/ }).count()).toBe(1);
+    expect(
+      await page
+        .locator(".banner")
+        .getByRole("button", { name: /Enable/ })
+        .count(),
+    ).toBe(1);
     const row = page.locator(`tr[data-webhook-id="${webhookId}"]`);
     expect(await row.locator("td").nth(2).textContent()).toMatch(/Disabled\s+too many failures, \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
     expect(Number(await page.locator("#quota-meter").getAttribute("value"))).toBeGreaterThan(0);
@@ -229,7 +241,10 @@ describe("settings pages in Chromium", () => {
 
     // Its page: the failed attempts, each with status code, duration, error and the response's start.
     await row.getByRole("link", { name: `${receiver.url}/hooks/ui-crm`, exact: true }).click();
-    const failed = page.locator("details.delivery").filter({ hasNot: page.locator(".badge.test") }).first();
+    const failed = page
+      .locator("details.delivery")
+      .filter({ hasNot: page.locator(".badge.test") })
+      .first();
     expect(await failed.locator(".badge").first().textContent()).toMatch(/skipped|dropped/);
     await failed.locator("summary").click();
     const attempts = failed.locator("table.attempts tbody tr");
@@ -241,7 +256,10 @@ describe("settings pages in Chromium", () => {
 
   it("enables it again from the banner, and recovers what it skipped", async () => {
     await program("ui-crm", { fallback: { status: 200 }, secrets: [firstSecret] });
-    await page.locator(".banner").getByRole("button", { name: /Enable/ }).click();
+    await page
+      .locator(".banner")
+      .getByRole("button", { name: /Enable/ })
+      .click();
     expect(await flash()).toContain("Enabled");
     expect(await page.locator(".banner").count()).toBe(0);
     expect((await api("GET", `/v1/webhooks/${webhookId}`)).json).toMatchObject({ enabled: true, disabledReason: null });
@@ -250,7 +268,14 @@ describe("settings pages in Chromium", () => {
     await page.getByRole("button", { name: "Recover" }).click();
     expect(await flash()).toMatch(/^1 event put back in line/);
     await reloadUntil(
-      async () => (await page.locator("details.delivery").filter({ hasNot: page.locator(".badge.test") }).first().locator(".badge").first().textContent()) === "delivered",
+      async () =>
+        (await page
+          .locator("details.delivery")
+          .filter({ hasNot: page.locator(".badge.test") })
+          .first()
+          .locator(".badge")
+          .first()
+          .textContent()) === "delivered",
       "the recovered event to be delivered",
     );
   });
@@ -272,7 +297,10 @@ describe("settings pages in Chromium", () => {
 
   it("rotates the secret: the new one is shown once and signs the next delivery", async () => {
     await page.goto(`${worker.url}/settings/integrations/webhooks`);
-    await page.locator(`tr[data-webhook-id="${webhookId}"]`).getByRole("button", { name: /Rotate secret/ }).click();
+    await page
+      .locator(`tr[data-webhook-id="${webhookId}"]`)
+      .getByRole("button", { name: /Rotate secret/ })
+      .click();
     await page.getByRole("heading", { name: "Signing secret rotated" }).waitFor();
     const secret = await page.getByLabel("Signing secret", { exact: true }).inputValue();
     expect(secret).toMatch(/^whsec_/);
@@ -290,7 +318,10 @@ describe("settings pages in Chromium", () => {
 
   it("deletes it after a confirmation", async () => {
     await page.goto(`${worker.url}/settings/integrations/webhooks`);
-    await page.locator(`tr[data-webhook-id="${webhookId}"]`).getByRole("link", { name: /Delete/ }).click();
+    await page
+      .locator(`tr[data-webhook-id="${webhookId}"]`)
+      .getByRole("link", { name: /Delete/ })
+      .click();
     await page.getByRole("heading", { name: "Delete this webhook?" }).waitFor();
     await page.getByRole("button", { name: "Delete webhook" }).click();
     expect(await flash()).toBe("Webhook deleted.");

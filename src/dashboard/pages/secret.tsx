@@ -30,7 +30,12 @@ const RESPOND_IO_SNIPPET = `import { createHmac, timingSafeEqual } from "node:cr
 const expected = createHmac("sha256", process.env.WEBHOOK_SECRET).update(rawBody).digest();
 const ok = timingSafeEqual(expected, Buffer.from(req.headers["x-webhook-signature"], "base64"));`;
 
-export const SecretPage: FC<{ workspaceName: string; webhook: Webhook; secret: string; rotated: boolean }> = ({ workspaceName, webhook, secret, rotated }) => {
+export const SecretPage: FC<{ workspaceName: string; webhook: Webhook; secret: string; rotated: boolean }> = ({
+  workspaceName,
+  webhook,
+  secret,
+  rotated,
+}) => {
   const title = rotated ? "Signing secret rotated" : "Webhook added";
   return (
     <Layout title={title} workspaceName={workspaceName} crumbs={webhookCrumbs({ label: title })}>
@@ -69,9 +74,7 @@ export const SecretPage: FC<{ workspaceName: string; webhook: Webhook; secret: s
         </div>
       </section>
       <section class="card" aria-labelledby="verify-title">
-        <h2 id="verify-title">
-          Verify deliveries
-        </h2>
+        <h2 id="verify-title">Verify deliveries</h2>
         <p>
           Every request carries the <a href="https://www.standardwebhooks.com/">Standard Webhooks</a> headers <code>webhook-id</code>,{" "}
           <code>webhook-timestamp</code> and <code>webhook-signature</code>. With Node and the <code>standardwebhooks</code> package:

@@ -149,7 +149,9 @@ const DeliveryLog: FC<{ webhook: Webhook; log: DeliveryPage | ApiError; filters:
         The delivery log could not be read: {log.message}
       </p>
     ) : log.data.length === 0 ? (
-      <p class="card muted">{filters.status || filters.type || filters.cursor ? "No deliveries match." : "No deliveries yet. Send a test event to see one here."}</p>
+      <p class="card muted">
+        {filters.status || filters.type || filters.cursor ? "No deliveries match." : "No deliveries yet. Send a test event to see one here."}
+      </p>
     ) : (
       <>
         <div class="log">
@@ -209,9 +211,7 @@ export const WebhookDetailPage: FC<{
         <WebhookActions webhook={webhook} back={back} />
         <form method="post" action={`${webhookPath(webhook.id)}/test`} class="row gap-top">
           <input type="hidden" name="back" value={back} />
-          <label for="test-type">
-            Test event type
-          </label>
+          <label for="test-type">Test event type</label>
           <select id="test-type" name="type">
             {webhook.events.map((t) => (
               <option value={t}>{eventName(t)}</option>
@@ -226,18 +226,14 @@ export const WebhookDetailPage: FC<{
       <DeliveryLog webhook={webhook} log={log} filters={filters} back={back} />
 
       <section class="card" aria-labelledby="recover-title">
-        <h2 id="recover-title">
-          Recover dropped and skipped events
-        </h2>
+        <h2 id="recover-title">Recover dropped and skipped events</h2>
         <p class="muted" id="since-hint">
           Sends every event that was dropped (all attempts failed) or skipped (the webhook was off) since this time again, in the order they were
           accepted. The webhook must be enabled. Time in UTC.
         </p>
         <form method="post" action={`${webhookPath(webhook.id)}/recover`} novalidate class="row">
           <input type="hidden" name="back" value={back} />
-          <label for="since">
-            Recover since
-          </label>
+          <label for="since">Recover since</label>
           <input
             id="since"
             name="since"
@@ -254,9 +250,7 @@ export const WebhookDetailPage: FC<{
       </section>
 
       <section class="card" aria-labelledby="email-title">
-        <h2 id="email-title">
-          Notification email
-        </h2>
+        <h2 id="email-title">Notification email</h2>
         <form method="post" action={`${webhookPath(webhook.id)}/notification-email`} novalidate>
           <input type="hidden" name="back" value={back} />
           <div class="field">

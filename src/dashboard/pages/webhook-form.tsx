@@ -21,7 +21,9 @@ export const WebhookFormPage: FC<{
   webhookId?: string | undefined;
   values: WebhookFormValues;
   error?: ApiError | undefined;
-}> = ({ workspaceName, webhookId, values, error }) => {
+  /** DELIVERY_TIMEOUT_MS, for the hint. */
+  timeoutMs: number;
+}> = ({ workspaceName, webhookId, values, error, timeoutMs }) => {
   const editing = webhookId !== undefined;
   const title = editing ? "Edit webhook" : "Add Webhook";
   const invalid = (field: string) => (error && fieldOf(error) === field ? "true" : undefined);
@@ -34,7 +36,7 @@ export const WebhookFormPage: FC<{
         <div class="field">
           <label for="url">Endpoint URL</label>
           <p class="hint" id="url-hint">
-            Where events are sent with <code>POST</code>: an <code>https</code> URL that answers <code>2xx</code> within 5 seconds.
+            Where events are sent with <code>POST</code>: an <code>https</code> URL that answers <code>2xx</code> within {timeoutMs / 1000} seconds.
           </p>
           <input
             id="url"
@@ -83,7 +85,13 @@ export const WebhookFormPage: FC<{
           <p class="hint" id="description-hint">
             A note for your team, such as what the endpoint does. At most {MAX_DESCRIPTION_LENGTH} characters.
           </p>
-          <textarea id="description" name="description" maxlength={MAX_DESCRIPTION_LENGTH} aria-describedby={describedBy("description", "description-hint")} aria-invalid={invalid("description")}>
+          <textarea
+            id="description"
+            name="description"
+            maxlength={MAX_DESCRIPTION_LENGTH}
+            aria-describedby={describedBy("description", "description-hint")}
+            aria-invalid={invalid("description")}
+          >
             {values.description}
           </textarea>
           <FieldError id="description-error" error={error} field="description" />
