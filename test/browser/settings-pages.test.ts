@@ -2,7 +2,7 @@
 // real receiver. One workspace walks through what a respond.io user does in Integrations > Webhooks, in order.
 import { existsSync, mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Behaviour, RecordedRequest } from "../receiver-types";
 import { startReceiver } from "../node/receiver";
@@ -23,6 +23,8 @@ let page: Page;
 let apiKey: string;
 let webhookId: string;
 let firstSecret: string;
+/** Anything the pages tried to load from elsewhere than the Worker. */
+const outside: string[] = [];
 
 async function api(method: string, path: string, body?: unknown) {
   const res = await fetch(worker.url + path, {
@@ -46,6 +48,13 @@ async function shot(name: string, fullPage = true) {
   if (!SHOTS) return;
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: resolve(SHOTS, name), fullPage });
+}
+
+/** Clicks something that loads a new page, and waits until that page (and its deferred script) has loaded. */
+async function submit(target: Locator) {
+  const loaded = page.waitForEvent("load");
+  await target.click();
+  await loaded;
 }
 
 /** Reloads until `check` passes: the pages are server-rendered, so news arrives with a reload. */
@@ -87,7 +96,10 @@ describe("settings pages in Chromium", () => {
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: worker.url });
     // Nothing may be fetched from anywhere but the Worker itself: no CDN, no font.
-    await context.route(/^(?!http:\/\/127\.0\.0\.1:)/, (route) => route.abort());
+    await context.route(/^(?!http:\/\/127\.0\.0\.1:)/, (route) => {
+      outside.push(route.request().url());
+      return route.abort();
+    });
     page = await context.newPage();
     page.setDefaultTimeout(10_000);
   });
@@ -102,13 +114,15 @@ describe("settings pages in Chromium", () => {
     await page.goto(`${worker.url}/settings/integrations/webhooks`);
     expect(new URL(page.url()).pathname).toBe("/settings/sign-in");
     await page.getByLabel("Workspace API key").fill("whk_not_a_real_key_at_all_0000000");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await submit(page.getByRole("button", { name: "Sign in" }));
     expect(await text("#apiKey-error")).toBe("That key is not valid, or it was revoked.");
     expect(await page.getByLabel("Workspace API key").inputValue()).toBe("");
 
     await page.getByLabel("Workspace API key").focus();
     await page.keyboard.type(apiKey);
+    const loaded = page.waitForEvent("load");
     await page.keyboard.press("Enter");
+    await loaded;
     await page.getByRole("heading", { name: "Webhooks", level: 1 }).waitFor();
     expect(new URL(page.url()).pathname).toBe("/settings/integrations/webhooks");
     expect(await page.getByRole("link", { name: "Connect" }).isVisible()).toBe(true);
@@ -121,14 +135,14 @@ describe("settings pages in Chromium", () => {
   });
 
   it("shows the API's message next to the field for an invalid URL or no events, and saves nothing", async () => {
-    await page.getByRole("link", { name: "Connect" }).click();
+    await submit(page.getByRole("link", { name: "Connect" }));
     await page.getByRole("heading", { name: "Add Webhook" }).waitFor();
 
     const badUrl = await api("POST", "/v1/webhooks", { url: "not a url", events: ["message.received"] });
     expect(badUrl.status).toBe(400);
     await page.getByLabel("Endpoint URL").fill("not a url");
     await page.getByLabel("New Incoming Message").check();
-    await page.getByRole("button", { name: "Add Webhook" }).click();
+    await submit(page.getByRole("button", { name: "Add Webhook" }));
     expect(await text("#url-error")).toContain(badUrl.json.error.message.replace(/^url: /, ""));
     expect(await page.getByLabel("Endpoint URL").getAttribute("aria-invalid")).toBe("true");
     expect(await page.evaluate(() => document.activeElement?.classList.contains("error-summary"))).toBe(true);
@@ -140,7 +154,7 @@ describe("settings pages in Chromium", () => {
     expect(noEvents.json.error).toMatchObject({ code: "events_empty", param: "events" });
     await page.getByLabel("Endpoint URL").fill(`${receiver.url}/hooks/ui-crm`);
     await page.getByLabel("New Incoming Message").uncheck();
-    await page.getByRole("button", { name: "Add Webhook" }).click();
+    await submit(page.getByRole("button", { name: "Add Webhook" }));
     expect(await text("#events-error")).toContain(noEvents.json.error.message.replace(/^events: /, ""));
     expect(await page.locator("#url-error").count()).toBe(0);
 
@@ -154,7 +168,7 @@ describe("settings pages in Chromium", () => {
     await page.getByLabel("Conversation Closed").check();
     await page.getByLabel("Description (optional)").fill("CRM sync: log incoming messages, close tickets");
     await shot("add-webhook.png");
-    await page.getByRole("button", { name: "Add Webhook" }).click();
+    await submit(page.getByRole("button", { name: "Add Webhook" }));
 
     await page.getByRole("heading", { name: "Webhook added" }).waitFor();
     firstSecret = await page.getByLabel("Signing secret", { exact: true }).inputValue();
@@ -172,7 +186,7 @@ describe("settings pages in Chromium", () => {
     await program("ui-crm", { fallback: { status: 200 }, secrets: [firstSecret] });
 
     // Shown once: the pages keep no copy of it.
-    await page.getByRole("link", { name: "Back to Webhooks" }).click();
+    await submit(page.getByRole("link", { name: "Back to Webhooks" }));
     expect(await page.content()).not.toContain(firstSecret);
   });
 
@@ -188,10 +202,7 @@ describe("settings pages in Chromium", () => {
   });
 
   it("sends a test event, and the delivery log shows it delivered with its attempt", async () => {
-    await page
-      .locator(`tr[data-webhook-id="${webhookId}"]`)
-      .getByRole("button", { name: /Send test event/ })
-      .click();
+    await submit(page.locator(`tr[data-webhook-id="${webhookId}"]`).getByRole("button", { name: /Send test event/ }));
     expect(await flash()).toMatch(/^Test event “New Incoming Message” delivered: HTTP 200 in \d+/);
     const item = page.locator("details.delivery").first();
     expect(await item.locator(".badge").first().textContent()).toBe("delivered");
@@ -205,11 +216,11 @@ describe("settings pages in Chromium", () => {
 
     // Filters: by status and by event type.
     await page.getByLabel("Status", { exact: true }).selectOption("dropped");
-    await page.getByRole("button", { name: "Filter" }).click();
-    expect(await page.getByText("No deliveries match.").isVisible()).toBe(true);
+    await submit(page.getByRole("button", { name: "Filter" }));
+    await page.getByText("No deliveries match.").waitFor();
     await page.getByLabel("Status", { exact: true }).selectOption("delivered");
     await page.getByLabel("Event type", { exact: true }).selectOption("message.received");
-    await page.getByRole("button", { name: "Filter" }).click();
+    await submit(page.getByRole("button", { name: "Filter" }));
     expect(await page.locator("details.delivery").count()).toBe(1);
   });
 
@@ -240,7 +251,7 @@ describe("settings pages in Chromium", () => {
     await shot("webhooks-list.png");
 
     // Its page: the failed attempts, each with status code, duration, error and the response's start.
-    await row.getByRole("link", { name: `${receiver.url}/hooks/ui-crm`, exact: true }).click();
+    await submit(row.getByRole("link", { name: `${receiver.url}/hooks/ui-crm`, exact: true }));
     const failed = page
       .locator("details.delivery")
       .filter({ hasNot: page.locator(".badge.test") })
@@ -256,16 +267,13 @@ describe("settings pages in Chromium", () => {
 
   it("enables it again from the banner, and recovers what it skipped", async () => {
     await program("ui-crm", { fallback: { status: 200 }, secrets: [firstSecret] });
-    await page
-      .locator(".banner")
-      .getByRole("button", { name: /Enable/ })
-      .click();
+    await submit(page.locator(".banner").getByRole("button", { name: /Enable/ }));
     expect(await flash()).toContain("Enabled");
     expect(await page.locator(".banner").count()).toBe(0);
     expect((await api("GET", `/v1/webhooks/${webhookId}`)).json).toMatchObject({ enabled: true, disabledReason: null });
 
     await page.getByLabel("Recover since").fill(new Date(Date.now() - 10 * 60_000).toISOString().slice(0, 16));
-    await page.getByRole("button", { name: "Recover" }).click();
+    await submit(page.getByRole("button", { name: "Recover" }));
     expect(await flash()).toMatch(/^1 event put back in line/);
     await reloadUntil(
       async () =>
@@ -297,10 +305,7 @@ describe("settings pages in Chromium", () => {
 
   it("rotates the secret: the new one is shown once and signs the next delivery", async () => {
     await page.goto(`${worker.url}/settings/integrations/webhooks`);
-    await page
-      .locator(`tr[data-webhook-id="${webhookId}"]`)
-      .getByRole("button", { name: /Rotate secret/ })
-      .click();
+    await submit(page.locator(`tr[data-webhook-id="${webhookId}"]`).getByRole("button", { name: /Rotate secret/ }));
     await page.getByRole("heading", { name: "Signing secret rotated" }).waitFor();
     const secret = await page.getByLabel("Signing secret", { exact: true }).inputValue();
     expect(secret).toMatch(/^whsec_/);
@@ -308,9 +313,9 @@ describe("settings pages in Chromium", () => {
     expect(await text("main")).toMatch(/previous secret keeps signing too until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
 
     await program("ui-crm", { fallback: { status: 200 }, secrets: [secret] });
-    await page.getByRole("link", { name: "Go to its delivery log" }).click();
+    await submit(page.getByRole("link", { name: "Go to its delivery log" }));
     await page.getByLabel("Test event type").selectOption("conversation.closed");
-    await page.getByRole("button", { name: "Send this test event" }).click();
+    await submit(page.getByRole("button", { name: "Send this test event" }));
     expect(await flash()).toMatch(/^Test event “Conversation Closed” delivered/);
     const last = (await received("ui-crm")).at(-1)!;
     expect(last).toMatchObject({ standardValid: true, respondIoValid: true });
@@ -318,12 +323,9 @@ describe("settings pages in Chromium", () => {
 
   it("deletes it after a confirmation", async () => {
     await page.goto(`${worker.url}/settings/integrations/webhooks`);
-    await page
-      .locator(`tr[data-webhook-id="${webhookId}"]`)
-      .getByRole("link", { name: /Delete/ })
-      .click();
+    await submit(page.locator(`tr[data-webhook-id="${webhookId}"]`).getByRole("link", { name: /Delete/ }));
     await page.getByRole("heading", { name: "Delete this webhook?" }).waitFor();
-    await page.getByRole("button", { name: "Delete webhook" }).click();
+    await submit(page.getByRole("button", { name: "Delete webhook" }));
     expect(await flash()).toBe("Webhook deleted.");
     expect(await page.locator(`tr[data-webhook-id="${webhookId}"]`).count()).toBe(0);
     expect((await api("GET", `/v1/webhooks/${webhookId}`)).status).toBe(404);
@@ -341,11 +343,12 @@ describe("settings pages in Chromium", () => {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
-  it("signs out; the pages then ask for sign-in again, and the key never reached the logs", async () => {
-    await page.getByRole("button", { name: "Sign out" }).click();
+  it("signs out; the pages then ask for sign-in again; the key never reached the logs and nothing came from outside the Worker", async () => {
+    await submit(page.getByRole("button", { name: "Sign out" }));
     expect(await flash()).toBe("You are signed out.");
     await page.goto(`${worker.url}/settings/integrations/webhooks`);
     expect(new URL(page.url()).pathname).toBe("/settings/sign-in");
     expect(worker.output()).not.toContain(apiKey);
+    expect(outside).toEqual([]);
   });
 });
