@@ -5,6 +5,8 @@ import { spawnSync, spawn } from "node:child_process";
 
 export const DEV_API_KEY = "whk_dev_local_key_do_not_use_in_production";
 export const DEV_ADMIN_TOKEN = "dev-admin-token";
+/** Signs the settings pages' session cookies locally; production sets the SESSION_SECRET secret. */
+export const DEV_SESSION_SECRET = "dev-session-secret-not-for-production";
 
 const args = process.argv.slice(2);
 const persistAt = args.findIndex((a) => a === "--persist-to" || a.startsWith("--persist-to="));
@@ -31,10 +33,12 @@ if (!has("--ip")) devArgs.push("--ip", "127.0.0.1");
 if (!has("--port")) devArgs.push("--port", "8787");
 if (!hasVar("ADMIN_TOKEN")) devArgs.push("--var", `ADMIN_TOKEN:${DEV_ADMIN_TOKEN}`);
 if (!hasVar("ALLOW_PRIVATE_URLS")) devArgs.push("--var", "ALLOW_PRIVATE_URLS:true");
+if (!hasVar("SESSION_SECRET")) devArgs.push("--var", `SESSION_SECRET:${DEV_SESSION_SECRET}`);
 
 const port = devArgs[devArgs.indexOf("--port") + 1];
 console.log(`
   Edge Webhooks (local)   http://127.0.0.1:${port}   docs: http://127.0.0.1:${port}/docs
+  Settings pages          http://127.0.0.1:${port}/settings (sign in with the dev API key)
   Dev workspace API key   ${DEV_API_KEY}
   Admin token             ${hasVar("ADMIN_TOKEN") ? "(as given with --var)" : DEV_ADMIN_TOKEN}
 `);

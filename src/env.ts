@@ -12,6 +12,8 @@ export interface Env {
 
   /** Secret guarding /v1/admin/*. Unset means the admin API refuses every call. */
   ADMIN_TOKEN?: string;
+  /** Secret that signs the settings pages' session cookies; without it one is derived from ADMIN_TOKEN. */
+  SESSION_SECRET?: string;
   DELIVERY_TIMEOUT_MS?: string;
   RETRY_DELAYS_SECONDS?: string;
   FAILURE_QUOTA_LIMIT?: string;

@@ -2,6 +2,7 @@
 import { HTTPException } from "hono/http-exception";
 import { ConfigError } from "../config";
 import { openDb } from "../db/client";
+import { settingsPages } from "../dashboard/routes";
 import { adminRoutes } from "./admin/routes";
 import { requireAdminToken, requireWorkspaceKey } from "./auth";
 import { newRouter } from "./context";
@@ -32,6 +33,8 @@ app.route("/v1/webhooks", webhookRoutes);
 app.route("/v1/webhooks", deliveryRoutes);
 app.route("/v1/workspace", workspaceRoutes);
 app.route("/v1/quota", quotaRoutes);
+// The settings pages (HTML) call this same app in-process for every read and change.
+app.route("/settings", settingsPages((request, env, ctx) => app.fetch(request, env, ctx)));
 
 app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
   type: "http",

@@ -2,7 +2,9 @@
 import { and, eq, isNull } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
-import { apiKeys, workspaces } from "../db/schema";
+import type { Db } from "../db/client";
+import { apiKeys, workspaces, type ApiKeyRow, type WorkspaceRow } from "../db/schema";
+import type { Env } from "../env";
 import { hashApiKey, timingSafeEqualStrings } from "../lib/secrets";
 import type { AppEnv } from "./context";
 import { errorBody } from "./errors";
@@ -23,16 +25,21 @@ function bearer(verifyToken: (token: string, c: Context<AppEnv>) => Promise<bool
   });
 }
 
-/** Authenticates a workspace API key and puts its workspace on the context. */
-export const requireWorkspaceKey = bearer(async (token, c) => {
-  const db = c.get("db");
-  const hash = await hashApiKey(token);
+/** The unrevoked key with this value, and its workspace. */
+export async function findActiveKey(db: Db, apiKey: string): Promise<{ key: ApiKeyRow; workspace: WorkspaceRow } | undefined> {
+  const hash = await hashApiKey(apiKey);
   const [found] = await db
     .select({ key: apiKeys, workspace: workspaces })
     .from(apiKeys)
     .innerJoin(workspaces, eq(workspaces.id, apiKeys.workspaceId))
     .where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt)))
     .limit(1);
+  return found;
+}
+
+const bearerWorkspaceKey = bearer(async (token, c) => {
+  const db = c.get("db");
+  const found = await findActiveKey(db, token);
   if (!found) return false;
   c.set("workspace", found.workspace);
   const now = Date.now();
@@ -43,6 +50,29 @@ export const requireWorkspaceKey = bearer(async (token, c) => {
   }
   return true;
 }, "api key");
+
+// The settings pages call this API in-process for the workspace whose session they verified. They pass bindings
+// made here, which this module alone remembers (by identity, in a WeakMap): an HTTP request only ever comes with
+// the runtime's own bindings, so no outside caller can claim a workspace this way. Nothing is written to the
+// real bindings object, which may be shared between requests.
+const actingFor = new WeakMap<object, WorkspaceRow>();
+
+/** Bindings for an in-process API call on behalf of `workspace`, which the caller has already authenticated. */
+export function bindingsActingFor(env: Env, workspace: WorkspaceRow): Env {
+  const acting = Object.create(env) as Env;
+  actingFor.set(acting, workspace);
+  return acting;
+}
+
+/** Authenticates a workspace API key and puts its workspace on the context. */
+export const requireWorkspaceKey: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const workspace = actingFor.get(c.env);
+  if (workspace) {
+    c.set("workspace", workspace);
+    return next();
+  }
+  return bearerWorkspaceKey(c, next);
+};
 
 /** Guards the operator routes with the ADMIN_TOKEN secret; without the secret they refuse everyone. */
 export const requireAdminToken = bearer(async (token, c) => {

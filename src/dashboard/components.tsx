@@ -1,0 +1,182 @@
+/** @jsxImportSource hono/jsx */
+// Pieces several pages share: a webhook's status and actions, the auto-disable banner, the quota meter, form errors.
+import type { FC } from "hono/jsx";
+import type { ApiError } from "./api-client";
+import { disabledReasonLabel, formatTime, formatWindow } from "./format";
+import { WEBHOOKS } from "./layout";
+import type { Quota, Webhook, Workspace } from "./model";
+
+export const webhookPath = (id: string) => `${WEBHOOKS}/${encodeURIComponent(id)}`;
+
+export const WebhookStatus: FC<{ webhook: Webhook }> = ({ webhook }) =>
+  webhook.enabled ? (
+    <span class="badge ok">Enabled</span>
+  ) : (
+    <span>
+      <span class="badge off">Disabled</span>{" "}
+      <span class="reason">
+        {disabledReasonLabel(webhook.disabledReason)}
+        {webhook.disabledAt && (
+          <>
+            , <time datetime={webhook.disabledAt}>{formatTime(webhook.disabledAt)}</time>
+          </>
+        )}
+      </span>
+    </span>
+  );
+
+/** A one-button form that posts to an action route and comes back to `back`. */
+export const ActionButton: FC<{
+  action: string;
+  back: string;
+  label: string;
+  name?: string;
+  value?: string;
+  class?: string;
+  accessibleLabel?: string;
+}> = (props) => (
+  <form method="post" action={props.action}>
+    <input type="hidden" name="back" value={props.back} />
+    {props.name && <input type="hidden" name={props.name} value={props.value ?? ""} />}
+    <button type="submit" class={props.class ?? "button"} aria-label={props.accessibleLabel}>
+      {props.label}
+    </button>
+  </form>
+);
+
+/** Enable / Disable, Edit, Send test event, Rotate secret, Delete: what respond.io's Action column offers, and more. */
+export const WebhookActions: FC<{ webhook: Webhook; back: string }> = ({ webhook, back }) => {
+  const path = webhookPath(webhook.id);
+  const about = ` for ${webhook.url}`;
+  return (
+    <div class="actions">
+      {webhook.enabled ? (
+        <ActionButton action={`${path}/disable`} back={back} label="Disable" accessibleLabel={`Disable${about}`} />
+      ) : (
+        <ActionButton action={`${path}/enable`} back={back} label="Enable" class="button primary" accessibleLabel={`Enable${about}`} />
+      )}
+      <a class="button" href={`${path}/edit`} aria-label={`Edit${about}`}>
+        Edit
+      </a>
+      <ActionButton
+        action={`${path}/test`}
+        back={back}
+        label="Send test event"
+        name="type"
+        value={webhook.events[0] ?? ""}
+        accessibleLabel={`Send test event${about}`}
+      />
+      <ActionButton action={`${path}/rotate-secret`} back={back} label="Rotate secret" accessibleLabel={`Rotate secret${about}`} />
+      <a class="button" href={`${path}/delete`} aria-label={`Delete${about}`}>
+        Delete
+      </a>
+    </div>
+  );
+};
+
+/** Shown while any webhook is off because of the failure quota: the rule, and the way back. */
+export const AutoDisabledBanner: FC<{ webhooks: Webhook[]; quota: Quota | undefined; workspace: Workspace | undefined; back: string }> = ({
+  webhooks,
+  quota,
+  workspace,
+  back,
+}) => {
+  const disabled = webhooks.filter((w) => !w.enabled && w.disabledReason === "failure_quota");
+  if (disabled.length === 0) return null;
+  const limit = quota?.limit ?? 30;
+  const window = formatWindow(quota?.windowSeconds ?? 1800);
+  return (
+    <section class="banner" role="alert" aria-labelledby="auto-disabled-title">
+      <h2 id="auto-disabled-title">
+        {disabled.length === 1 ? "A webhook was disabled automatically" : `${disabled.length} webhooks were disabled automatically`}
+      </h2>
+      <p>
+        When this workspace's webhooks fail more than {limit} times in {window} (all webhooks together), the webhook whose failure crosses that line
+        is switched off, to protect the workspace.{" "}
+        {workspace?.notificationEmail ? `A notice went to ${workspace.notificationEmail}.` : "No notification email is set, so nobody was emailed."}{" "}
+        Its events are kept as skipped: after fixing the endpoint, enable it and use “Recover since …” on its page to send them.
+      </p>
+      <ul class="plain">
+        {disabled.map((w) => (
+          <li class="row">
+            <a href={webhookPath(w.id)}>
+              <code>{w.url}</code>
+            </a>
+            <span class="muted">
+              disabled <time datetime={w.disabledAt ?? ""}>{formatTime(w.disabledAt)}</time>
+            </span>
+            <ActionButton
+              action={`${webhookPath(w.id)}/enable`}
+              back={back}
+              label="Enable"
+              class="button primary"
+              accessibleLabel={`Enable ${w.url}`}
+            />
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+};
+
+export const QuotaMeter: FC<{ quota: Quota | undefined }> = ({ quota }) => {
+  if (!quota) return null;
+  const window = formatWindow(quota.windowSeconds);
+  return (
+    <section class="card quota" aria-labelledby="quota-title">
+      <h2 id="quota-title">Failure quota</h2>
+      <meter
+        id="quota-meter"
+        min={0}
+        max={quota.limit}
+        low={quota.limit * 0.5}
+        high={quota.limit * 0.8}
+        optimum={0}
+        value={Math.min(quota.failures, quota.limit)}
+        aria-describedby="quota-text"
+      >
+        {quota.failures} / {quota.limit}
+      </meter>
+      <span id="quota-text">
+        <strong>
+          {quota.failures} / {quota.limit}
+        </strong>{" "}
+        failed attempts in the last {window}, across all webhooks. More than {quota.limit} disables the webhook that failed.
+      </span>
+    </section>
+  );
+};
+
+/** The form field an API error is about: `events[2]` belongs to the events fieldset. */
+export function fieldOf(error: ApiError | undefined): string | undefined {
+  const param = error?.param;
+  if (!param) return undefined;
+  return param.split(/[.[]/)[0];
+}
+
+/** The API's message, without the `param: ` it starts with when it is shown next to that very field. */
+export function messageFor(error: ApiError): string {
+  const prefix = `${error.param}: `;
+  return error.param && error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+}
+
+export const FieldError: FC<{ id: string; error: ApiError | undefined; field: string }> = ({ id, error, field }) =>
+  error && fieldOf(error) === field ? (
+    <p class="field-error" id={id}>
+      <span class="visually-hidden">Error: </span>
+      {messageFor(error)}
+    </p>
+  ) : null;
+
+/** At the top of a refused form: what went wrong, linking to the field (focused by the script). */
+export const ErrorSummary: FC<{ error: ApiError | undefined; fields: Record<string, string> }> = ({ error, fields }) => {
+  if (!error) return null;
+  const field = fieldOf(error);
+  const target = field ? fields[field] : undefined;
+  return (
+    <div class="error-summary" role="alert" tabindex={-1} aria-labelledby="error-summary-title">
+      <h2 id="error-summary-title">Nothing was saved</h2>
+      <p>{target ? <a href={`#${target}`}>{error.message}</a> : error.message}</p>
+    </div>
+  );
+};

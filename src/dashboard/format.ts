@@ -1,0 +1,50 @@
+// Plain wording for the pages: status labels, times and durations, event names. Pure, so it is tested alone.
+import type { DisabledReason } from "../db/schema";
+import { EVENT_CATALOG } from "../events/catalog";
+
+const REASONS: Record<DisabledReason, string> = {
+  failure_quota: "too many failures",
+  gone: "endpoint answered 410",
+  manual: "turned off",
+};
+
+export function disabledReasonLabel(reason: DisabledReason | null): string {
+  return reason ? REASONS[reason] : "turned off";
+}
+
+/** `2026-11-21 19:14:03 UTC`: one unambiguous zone for everyone reading the same log. */
+export function formatTime(iso: string | null | undefined): string {
+  if (!iso) return "—";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return `${date.toISOString().slice(0, 19).replace("T", " ")} UTC`;
+}
+
+/** `30 minutes`, `1 hour`, `45 seconds`: the quota window as people say it. */
+export function formatWindow(seconds: number): string {
+  const unit = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  if (seconds % 3600 === 0) return unit(seconds / 3600, "hour");
+  if (seconds % 60 === 0) return unit(seconds / 60, "minute");
+  return unit(seconds, "second");
+}
+
+export function formatDuration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+}
+
+const NAMES = new Map(EVENT_CATALOG.map((e) => [e.type as string, e.name]));
+
+/** respond.io's name for an event type, or the type itself when unknown. */
+export function eventName(type: string): string {
+  return NAMES.get(type) ?? type;
+}
+
+/** A `datetime-local` value (`2026-11-21T10:00`, read as UTC) as the ISO 8601 the API takes; other text passes through for the API to judge. */
+export function utcInputToIso(value: string): string {
+  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value) ? `${value.length === 16 ? `${value}:00` : value}Z` : value;
+}
+
+/** The other way: an ISO time as a `datetime-local` value in UTC. */
+export function isoToUtcInput(iso: string): string {
+  return new Date(iso).toISOString().slice(0, 16);
+}

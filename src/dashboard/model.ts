@@ -1,0 +1,22 @@
+// The API's response shapes as the pages read them: inferred from the API's own zod schemas, so they cannot drift.
+import type { z } from "@hono/zod-openapi";
+import type { AttemptSchema, DeliveryListSchema, DeliverySchema, RecoverResultSchema } from "../api/webhooks/delivery-schemas";
+import type { WebhookWithSecretSchema } from "../api/webhooks/schemas";
+import type { WorkspaceSchema } from "../api/workspace/schemas";
+
+export type { Webhook } from "../api/webhooks/schemas";
+export type WebhookWithSecret = z.infer<typeof WebhookWithSecretSchema>;
+export type Workspace = Pick<z.infer<typeof WorkspaceSchema>, "id" | "name" | "notificationEmail">;
+export type Attempt = z.infer<typeof AttemptSchema>;
+export type Delivery = z.infer<typeof DeliverySchema>;
+export type DeliveryPage = z.infer<typeof DeliveryListSchema>;
+export type RecoverResult = z.infer<typeof RecoverResultSchema>;
+
+/** GET /v1/quota (its schema is private to src/api/quota.ts). */
+export interface Quota {
+  limit: number;
+  windowSeconds: number;
+  failures: number;
+}
+
+export const DELIVERY_STATUSES = ["pending", "delivered", "dropped", "skipped"] as const satisfies readonly Delivery["status"][];

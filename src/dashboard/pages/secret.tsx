@@ -1,0 +1,100 @@
+/** @jsxImportSource hono/jsx */
+// The signing secret, shown once: after "Add Webhook" and after "Rotate secret". Never stored by the pages.
+import type { FC } from "hono/jsx";
+import { webhookPath } from "../components";
+import { formatTime } from "../format";
+import { Layout, WEBHOOKS, webhookCrumbs } from "../layout";
+import type { Webhook } from "../model";
+
+const VERIFY_SNIPPET = `import express from "express";
+import { Webhook } from "standardwebhooks";
+
+// The secret shown above, kept in your receiver's environment.
+const wh = new Webhook(process.env.WEBHOOK_SECRET);
+
+const app = express();
+app.post("/hooks", express.text({ type: "application/json" }), (req, res) => {
+  try {
+    // Checks webhook-signature against webhook-id, webhook-timestamp and the raw body.
+    const event = wh.verify(req.body, req.headers);
+    console.log(event.event_type, event.event_id);
+    res.sendStatus(204);
+  } catch {
+    res.sendStatus(400);
+  }
+});
+app.listen(3000);`;
+
+const RESPOND_IO_SNIPPET = `import { createHmac, timingSafeEqual } from "node:crypto";
+// respond.io's scheme: x-webhook-signature = base64 HMAC-SHA256 of the raw body, keyed with the secret string.
+const expected = createHmac("sha256", process.env.WEBHOOK_SECRET).update(rawBody).digest();
+const ok = timingSafeEqual(expected, Buffer.from(req.headers["x-webhook-signature"], "base64"));`;
+
+export const SecretPage: FC<{ workspaceName: string; webhook: Webhook; secret: string; rotated: boolean }> = ({
+  workspaceName,
+  webhook,
+  secret,
+  rotated,
+}) => {
+  const title = rotated ? "Signing secret rotated" : "Webhook added";
+  return (
+    <Layout title={title} workspaceName={workspaceName} crumbs={webhookCrumbs({ label: title })}>
+      <h1>{title}</h1>
+      <section class="card" aria-labelledby="secret-title">
+        <h2 id="secret-title">
+          Signing secret for <code>{webhook.url}</code>
+        </h2>
+        <p>
+          <strong>Copy it now: it is shown only this once.</strong> Your endpoint uses it to check that a request really comes from here.
+          {rotated && (
+            <>
+              {" "}
+              The previous secret keeps signing too
+              {webhook.previousSecretExpiresAt ? (
+                <>
+                  {" "}
+                  until <time datetime={webhook.previousSecretExpiresAt}>{formatTime(webhook.previousSecretExpiresAt)}</time>
+                </>
+              ) : (
+                " for 24 hours"
+              )}{" "}
+              (both signatures are sent), so you can switch your receiver over without missing a delivery.
+            </>
+          )}
+        </p>
+        <div class="secret">
+          <label for="secret" class="visually-hidden">
+            Signing secret
+          </label>
+          <input id="secret" type="text" readonly value={secret} autocomplete="off" spellcheck={false} />
+          <button type="button" class="button" data-copy="secret" hidden>
+            Copy
+          </button>
+          <span id="secret-status" role="status" aria-live="polite"></span>
+        </div>
+      </section>
+      <section class="card" aria-labelledby="verify-title">
+        <h2 id="verify-title">Verify deliveries</h2>
+        <p>
+          Every request carries the <a href="https://www.standardwebhooks.com/">Standard Webhooks</a> headers <code>webhook-id</code>,{" "}
+          <code>webhook-timestamp</code> and <code>webhook-signature</code>. With Node and the <code>standardwebhooks</code> package:
+        </p>
+        <pre>
+          <code>{VERIFY_SNIPPET}</code>
+        </pre>
+        <p>Or check respond.io's header, over the raw body:</p>
+        <pre>
+          <code>{RESPOND_IO_SNIPPET}</code>
+        </pre>
+      </section>
+      <div class="row">
+        <a class="button primary" href={webhookPath(webhook.id)}>
+          Go to its delivery log
+        </a>
+        <a class="button" href={WEBHOOKS}>
+          Back to Webhooks
+        </a>
+      </div>
+    </Layout>
+  );
+};

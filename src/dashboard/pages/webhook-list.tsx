@@ -1,0 +1,77 @@
+/** @jsxImportSource hono/jsx */
+// Workspace Settings > Integrations > Webhooks: the empty state with "Connect", or the list with its Action column.
+import type { FC } from "hono/jsx";
+import { AutoDisabledBanner, QuotaMeter, WebhookActions, WebhookStatus, webhookPath } from "../components";
+import { eventName } from "../format";
+import { Layout, WEBHOOKS, webhookCrumbs } from "../layout";
+import type { Quota, Webhook, Workspace } from "../model";
+import type { Flash } from "../session";
+
+export const WebhookListPage: FC<{
+  workspace: Workspace;
+  webhooks: Webhook[];
+  quota: Quota | undefined;
+  flash?: Flash | undefined;
+}> = ({ workspace, webhooks, quota, flash }) => (
+  <Layout title="Webhooks" workspaceName={workspace.name} crumbs={webhookCrumbs()} flash={flash}>
+    <div class="row spread">
+      <h1>Webhooks</h1>
+      {webhooks.length > 0 && (
+        <a class="button primary" href={`${WEBHOOKS}/new`}>
+          Add Webhook
+        </a>
+      )}
+    </div>
+    <AutoDisabledBanner webhooks={webhooks} quota={quota} workspace={workspace} back={WEBHOOKS} />
+    <QuotaMeter quota={quota} />
+    {webhooks.length === 0 ? (
+      <section class="card empty" aria-labelledby="empty-title">
+        <h2 id="empty-title">Connect your systems with webhooks</h2>
+        <p class="muted">
+          Send this workspace's events — new messages, contacts, conversations, comments — to your own endpoint as they happen, signed, in order, and
+          retried when your endpoint is down.
+        </p>
+        <a class="button primary" href={`${WEBHOOKS}/new`}>
+          Connect
+        </a>
+      </section>
+    ) : (
+      <table class="webhooks">
+        <caption class="visually-hidden">Webhooks of this workspace</caption>
+        <thead>
+          <tr>
+            <th scope="col">URL</th>
+            <th scope="col">Events</th>
+            <th scope="col">Status</th>
+            <th scope="col">Action</th>
+          </tr>
+        </thead>
+        <tbody>
+          {webhooks.map((webhook) => (
+            <tr data-webhook-id={webhook.id}>
+              <td class="url" data-label="URL">
+                <a href={webhookPath(webhook.id)}>
+                  <code>{webhook.url}</code>
+                </a>
+                {webhook.description && <div class="muted">{webhook.description}</div>}
+              </td>
+              <td data-label="Events">
+                <ul class="plain events">
+                  {webhook.events.map((type) => (
+                    <li title={type}>{eventName(type)}</li>
+                  ))}
+                </ul>
+              </td>
+              <td data-label="Status">
+                <WebhookStatus webhook={webhook} />
+              </td>
+              <td data-label="Action">
+                <WebhookActions webhook={webhook} back={WEBHOOKS} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    )}
+  </Layout>
+);

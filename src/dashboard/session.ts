@@ -1,0 +1,100 @@
+// The settings pages' session: a signed, HttpOnly, SameSite=Strict cookie naming the API key that signed in
+// (by id, never the key itself), plus a one-shot signed flash message for the page after a redirect.
+import { and, eq, isNull } from "drizzle-orm";
+import type { Context } from "hono";
+import { deleteCookie, getCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
+import type { CookieOptions } from "hono/utils/cookie";
+import type { Db } from "../db/client";
+import { apiKeys, workspaces, type WorkspaceRow } from "../db/schema";
+import type { Env } from "../env";
+
+export const SESSION_HOURS = 12;
+const FLASH_SECONDS = 60;
+/** Binds a secret derived from ADMIN_TOKEN to this one use, so a cookie signature never reveals anything about the token. */
+const DERIVATION_LABEL = "edge-webhooks settings session v1";
+
+const encoder = new TextEncoder();
+
+async function hmacHex(key: string, message: string): Promise<string> {
+  const cryptoKey = await crypto.subtle.importKey("raw", encoder.encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, encoder.encode(message))).toHex();
+}
+
+/**
+ * The key that signs session cookies: the SESSION_SECRET secret, or else one derived from ADMIN_TOKEN
+ * (HMAC with a fixed label), so a deployment with only ADMIN_TOKEN works and rotating either signs everyone out.
+ * Undefined when neither is set: then nobody can sign in.
+ */
+export async function sessionSigningKey(env: Env): Promise<string | undefined> {
+  if (env.SESSION_SECRET) return env.SESSION_SECRET;
+  if (env.ADMIN_TOKEN) return hmacHex(env.ADMIN_TOKEN, DERIVATION_LABEL);
+  return undefined;
+}
+
+/** Over https the cookies get the `__Host-` prefix (Secure, no Domain); a plain-http local run (127.0.0.1) cannot use it. */
+function cookieOptions(c: Context): CookieOptions {
+  const secure = new URL(c.req.url).protocol === "https:";
+  return { path: "/", httpOnly: true, sameSite: "Strict", secure, ...(secure ? { prefix: "host" as const } : {}) };
+}
+
+const SESSION = "ew_session";
+const FLASH = "ew_flash";
+
+export interface SignedIn {
+  keyId: string;
+  workspace: WorkspaceRow;
+}
+
+export async function startSession(c: Context, keyId: string, secret: string): Promise<void> {
+  const expires = Math.floor(Date.now() / 1000) + SESSION_HOURS * 3600;
+  await setSignedCookie(c, SESSION, `${keyId}.${expires}`, secret, { ...cookieOptions(c), maxAge: SESSION_HOURS * 3600 });
+}
+
+/**
+ * The signed-in key and its workspace, or undefined: no cookie, a bad signature, expired, or the key was
+ * revoked since (so revoking a key also ends its sessions).
+ */
+export async function readSession(c: Context, db: Db, secret: string): Promise<SignedIn | undefined> {
+  const value = await getSignedCookie(c, secret, SESSION, cookieOptions(c).prefix);
+  if (!value) return undefined;
+  const [keyId, expires] = value.split(".");
+  if (!keyId || !expires || Number(expires) * 1000 <= Date.now()) return undefined;
+  const [found] = await db
+    .select({ workspace: workspaces })
+    .from(apiKeys)
+    .innerJoin(workspaces, eq(workspaces.id, apiKeys.workspaceId))
+    .where(and(eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)))
+    .limit(1);
+  return found ? { keyId, workspace: found.workspace } : undefined;
+}
+
+/** Clears the session cookie, if the browser sent one. */
+export function endSession(c: Context): void {
+  const options = cookieOptions(c);
+  if (getCookie(c, SESSION, options.prefix) !== undefined) deleteCookie(c, SESSION, options);
+}
+
+export interface Flash {
+  kind: "success" | "error";
+  text: string;
+}
+
+/** A message for the next page, after a redirect (post/redirect/get). */
+export async function setFlash(c: Context, flash: Flash, secret: string): Promise<void> {
+  await setSignedCookie(c, FLASH, JSON.stringify(flash), secret, { ...cookieOptions(c), maxAge: FLASH_SECONDS });
+}
+
+/** Reads the flash message once and clears it. */
+export async function takeFlash(c: Context, secret: string): Promise<Flash | undefined> {
+  const options = cookieOptions(c);
+  const value = await getSignedCookie(c, secret, FLASH, options.prefix);
+  if (value === undefined) return undefined;
+  deleteCookie(c, FLASH, options);
+  if (!value) return undefined;
+  try {
+    const parsed = JSON.parse(value) as Flash;
+    return parsed.kind === "success" || parsed.kind === "error" ? { kind: parsed.kind, text: String(parsed.text) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
