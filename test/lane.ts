@@ -1,7 +1,7 @@
 // Looking inside a webhook's lane (its Durable Object storage) from a test.
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import type { EndpointLane } from "../src/delivery/endpoint-lane";
+import type { AttemptRow, EndpointLane } from "../src/delivery/endpoint-lane";
 import { laneOf } from "../src/delivery/lane-config";
 import { eventually } from "./helpers";
 
@@ -15,15 +15,7 @@ export interface LaneEvent {
   line_key: string;
   test: number;
 }
-export interface LaneAttempt {
-  event_id: string;
-  n: number;
-  at: number;
-  duration_ms: number;
-  status_code: number | null;
-  error: string | null;
-  response_body: string | null;
-}
+export type LaneAttempt = AttemptRow;
 
 export function lane(webhookId: string) {
   return laneOf(env.ENDPOINT_LANE, webhookId);

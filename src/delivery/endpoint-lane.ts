@@ -174,7 +174,8 @@ export interface DeliveryQuery {
 /** Why a retry or recover was refused; the API turns these into errors. */
 export type Refusal = "not_found" | "disabled" | "already_pending";
 
-interface AttemptRow {
+/** An attempt as the lane stores it. */
+export interface AttemptRow {
   event_id: string;
   n: number;
   at: number;
