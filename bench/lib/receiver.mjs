@@ -1,0 +1,59 @@
+// The benchmark's receiver: a bare Node HTTP server on 127.0.0.1 in its own process, so the load driver
+// cannot slow it down. It answers every POST with an empty 200 at once and records, per run ("phase",
+// the first path segment after /p/), the arrival time and what the body says about the event.
+//
+//   POST /p/<phase>/<endpoint>   body: {"event_id", "timestamp" (acceptance, unix ms), "seq"?, "round"?}
+//
+// The parent talks to it over IPC: {id, cmd: "count"|"take", phase} -> {id, ...}.
+import { createServer } from "node:http";
+
+const port = Number(process.argv[2]);
+/** @type {Map<string, {arrival: number[], accepted: number[], endpoint: number[], seq: number[], round: number[], ids: Set<string>, duplicates: number}>} */
+const phases = new Map();
+
+function phaseRecord(name) {
+  let record = phases.get(name);
+  if (!record) phases.set(name, (record = { arrival: [], accepted: [], endpoint: [], seq: [], round: [], ids: new Set(), duplicates: 0 }));
+  return record;
+}
+
+const server = createServer({ keepAliveTimeout: 120_000 }, (req, res) => {
+  const chunks = [];
+  req.on("data", (chunk) => chunks.push(chunk));
+  req.on("end", () => {
+    const arrival = performance.timeOrigin + performance.now();
+    res.writeHead(200, { "content-length": "0" }).end();
+    const [, p, phase = "?", endpoint = "0"] = (req.url ?? "").split("/");
+    if (p !== "p") return;
+    let body = {};
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    } catch {
+      // counted all the same; it has no timestamp
+    }
+    const record = phaseRecord(phase);
+    const id = String(body.event_id ?? "");
+    if (record.ids.has(`${endpoint}/${id}`)) record.duplicates++;
+    record.ids.add(`${endpoint}/${id}`);
+    record.arrival.push(arrival);
+    record.accepted.push(typeof body.timestamp === "number" ? body.timestamp : NaN);
+    record.endpoint.push(Number(endpoint));
+    record.seq.push(typeof body.seq === "number" ? body.seq : -1);
+    record.round.push(typeof body.round === "number" ? body.round : -1);
+  });
+});
+server.keepAliveTimeout = 120_000;
+
+process.on("message", (/** @type {{id: number, cmd: string, phase: string}} */ message) => {
+  const record = phases.get(message.phase);
+  if (message.cmd === "count") {
+    process.send?.({ id: message.id, count: record?.arrival.length ?? 0 });
+  } else if (message.cmd === "take") {
+    phases.delete(message.phase);
+    const { ids: _ids, ...rest } = record ?? { ids: null, arrival: [], accepted: [], endpoint: [], seq: [], round: [], duplicates: 0 };
+    process.send?.({ id: message.id, ...rest });
+  }
+});
+
+server.listen(port, "127.0.0.1", () => process.send?.({ ready: true }));
+process.on("disconnect", () => process.exit(0));

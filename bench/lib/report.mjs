@@ -1,0 +1,252 @@
+// Turns a run's results into the tables of docs/BENCHMARKS.md: each figure beside its floor and the
+// ratio, what each delivered event costs in billable operations and dollars, and where rows go.
+import hdr from "hdr-histogram-js";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { PRICES } from "./prices.mjs";
+
+const START = "<!-- bench:results:start -->";
+const END = "<!-- bench:results:end -->";
+
+/** p50/p90/p99/max (ms) through an HDR histogram at microsecond resolution. */
+export function percentiles(valuesMs) {
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+  for (const v of valuesMs) histogram.recordValue(Math.max(1, Math.round(v * 1000)));
+  const at = (p) => (valuesMs.length ? histogram.getValueAtPercentile(p) / 1000 : NaN);
+  return { n: valuesMs.length, p50: at(50), p90: at(90), p99: at(99), max: valuesMs.length ? histogram.maxValue / 1000 : NaN, mean: histogram.mean / 1000 };
+}
+
+const sum = (o) => Object.values(o ?? {}).reduce((a, v) => a + (typeof v === "number" ? v : sum(v)), 0);
+
+/** Billable operations per delivered event, from the counter difference over one phase. */
+export function costOf(phase, delivered) {
+  const c = phase.counters;
+  const per = (x) => x / delivered;
+  let doRowsRead = 0;
+  let doRowsWritten = 0;
+  for (const statements of Object.values(c.doSql ?? {})) {
+    for (const s of Object.values(statements)) {
+      doRowsRead += s.rowsRead;
+      doRowsWritten += s.rowsWritten;
+    }
+  }
+  let d1RowsRead = 0;
+  let d1RowsWritten = 0;
+  for (const s of Object.values(c.d1 ?? {})) {
+    d1RowsRead += s.rowsRead;
+    d1RowsWritten += s.rowsWritten;
+  }
+  const ops = {
+    workerRequests: per(c.workerRequests + c.consumerInvocations),
+    queueOperations: per(c.queue.writeOps + c.queue.readOps + c.queue.deleteOps),
+    doRequests: per(sum(c.doRequests)),
+    doRowsRead: per(doRowsRead),
+    doRowsWritten: per(doRowsWritten),
+    d1RowsRead: per(d1RowsRead),
+    d1RowsWritten: per(d1RowsWritten),
+    // Wall time in DO calls and alarms, at 128 MB: a lower bound on billed duration.
+    doGbSeconds: per((sum(c.doActiveMs) / 1000) * 0.125),
+    // All CPU the local workerd process used (includes the local D1/Queue/DO simulators): an upper bound.
+    cpuMsUpperBound: per(phase.cpu.serviceWorkerdSeconds * 1000),
+  };
+  return { ...ops, dollarsPerMillion: dollars(ops), dollarsPerMillionWithCpu: dollars(ops) + ops.cpuMsUpperBound * PRICES.workerCpuMs };
+}
+
+/** What the baseline spent per delivered event (it counts requests, messages, consumer runs and DO hops). */
+export function floorCostOf(phase, delivered) {
+  const b = phase.baselineOps;
+  const ops = {
+    workerRequests: (b.requests + b.batches) / delivered,
+    queueOperations: (3 * b.sent) / delivered,
+    doRequests: b.hops / delivered,
+    doRowsRead: 0,
+    doRowsWritten: 0,
+    d1RowsRead: 0,
+    d1RowsWritten: 0,
+    doGbSeconds: 0,
+    cpuMsUpperBound: (phase.cpu.baselineWorkerdSeconds * 1000) / delivered,
+  };
+  return { ...ops, dollarsPerMillion: dollars(ops), dollarsPerMillionWithCpu: dollars(ops) + ops.cpuMsUpperBound * PRICES.workerCpuMs };
+}
+
+function dollars(o) {
+  return (
+    o.workerRequests * PRICES.workerRequest +
+    o.queueOperations * PRICES.queueOperation +
+    o.doRequests * PRICES.doRequest +
+    o.doRowsRead * PRICES.doRowRead +
+    o.doRowsWritten * PRICES.doRowWritten +
+    o.d1RowsRead * PRICES.d1RowRead +
+    o.d1RowsWritten * PRICES.d1RowWritten +
+    o.doGbSeconds * PRICES.doGbSecond
+  );
+}
+
+const f = (x, digits = 0) => (Number.isFinite(x) ? x.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }) : "n/a");
+const ratio = (a, b) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : "n/a");
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+export function renderReport(r) {
+  const lines = [];
+  const push = (...l) => lines.push(...l);
+  const cfg = r.config;
+  const m = r.machine;
+
+  const ingestS = r.ingestion.map((x) => x.service);
+  const ingestB = r.ingestion.map((x) => x.baseline);
+  const rps = (xs) => mean(xs.map((x) => x.requestsPerSecond));
+  const lat = (xs, k) => mean(xs.map((x) => x[k]));
+  const e2eS = r.endToEnd.service;
+  const e2eB = r.endToEnd.baseline;
+  const laneS = r.lane.service;
+  const laneB = r.lane.baseline;
+  const fanS = r.fanout.service;
+  const fanB = r.fanout.baseline;
+
+  const e2eCost = costOf(e2eS, e2eS.count);
+  const e2eFloor = floorCostOf(e2eB, e2eB.count);
+  const fanCost = costOf(fanS, fanS.received);
+  const fanFloor = floorCostOf(fanB, fanB.received);
+  const laneCost = costOf(laneS, laneS.delivered);
+  const ingestCost = costOf(ingestS[0], ingestS[0].accepted);
+
+  push(
+    `Run of ${r.startedAt} (${r.durationSeconds} s${cfg.quick ? ", quick mode" : ""}): ${m.cpu}, ${m.memoryGb} GB, ${m.os}; Node ${m.node}, wrangler ${m.wrangler}, workerd ${m.workerd}.`,
+    `Ratios are service ÷ floor: above 1× is slower for latencies, below 1× is slower for rates.`,
+    "",
+    "| # | figure | service | floor (baseline) | ratio |",
+    "|---|---|---:|---:|---:|",
+    `| 1 | ingestion: accepted \`POST /v1/events\` per second, ${cfg.connections} connections, ${cfg.ingestRounds}×${cfg.ingestSeconds} s | ${f(rps(ingestS))} | ${f(rps(ingestB))} | ${ratio(rps(ingestS), rps(ingestB))} |`,
+    `| 1 | ingestion latency p50 | ${f(lat(ingestS, "p50"), 1)} ms | ${f(lat(ingestB, "p50"), 1)} ms | ${ratio(lat(ingestS, "p50"), lat(ingestB, "p50"))} |`,
+    `| 1 | ingestion latency p99 | ${f(lat(ingestS, "p99"), 1)} ms | ${f(lat(ingestB, "p99"), 1)} ms | ${ratio(lat(ingestS, "p99"), lat(ingestB, "p99"))} |`,
+    `| 2 | end-to-end (accepted → at receiver) p50, ${f(e2eS.offeredPerSecond)} events/s over ${r.endToEnd.endpoints} endpoints, ${r.endToEnd.seconds} s | ${f(e2eS.latency.p50)} ms | ${f(e2eB.latency.p50)} ms | ${ratio(e2eS.latency.p50, e2eB.latency.p50)} |`,
+    `| 2 | end-to-end p90 | ${f(e2eS.latency.p90)} ms | ${f(e2eB.latency.p90)} ms | ${ratio(e2eS.latency.p90, e2eB.latency.p90)} |`,
+    `| 2 | end-to-end p99 | ${f(e2eS.latency.p99)} ms | ${f(e2eB.latency.p99)} ms | ${ratio(e2eS.latency.p99, e2eB.latency.p99)} |`,
+    `| 2 | end-to-end: after the lane's ${r.endToEnd.orderingWindowMs} ms ordering window released the event (arrival − acceptance − window), p50 / p99 | ${f(e2eS.afterRelease.p50)} / ${f(e2eS.afterRelease.p99)} ms | (no window) | |`,
+    `| 3 | one lane: ordered deliveries per second to one endpoint (${f(r.lane.events)} events, middle 80%) | ${f(laneS.perSecond)} | ${f(laneB.perSecond)} | ${ratio(laneS.perSecond, laneB.perSecond)} |`,
+    `| 3 | (decomposition) the floor's loop plus one SQLite row written per attempt | | ${f(r.lane.withWrite.perSecond)} | ${ratio(r.lane.withWrite.perSecond, laneB.perSecond)} of floor |`,
+    `| 3 | (decomposition) the floor's loop plus two HMAC-SHA256 signatures per attempt | | ${f(r.lane.withSigning.perSecond)} | ${ratio(r.lane.withSigning.perSecond, laneB.perSecond)} of floor |`,
+    `| 4 | fan-out: one event to ${r.fanout.webhooks} webhooks, acceptance → all received (median of ${cfg.fanoutRounds}) | ${f(fanS.allMs)} ms | ${f(fanB.allMs)} ms | ${ratio(fanS.allMs, fanB.allMs)} |`,
+    `| 4 | fan-out: first → last of the ${r.fanout.webhooks} arrivals (median of ${cfg.fanoutRounds}) | ${f(fanS.spreadMs)} ms | ${f(fanB.spreadMs)} ms | ${ratio(fanS.spreadMs, fanB.spreadMs)} |`,
+    `| 5 | list price per million delivered events (end-to-end mix, CPU excluded) | $${f(e2eCost.dollarsPerMillion, 2)} | $${f(e2eFloor.dollarsPerMillion, 2)} | ${ratio(e2eCost.dollarsPerMillion, e2eFloor.dollarsPerMillion)} |`,
+    `| 5 | list price per million delivered events (fan-out to ${r.fanout.webhooks}, CPU excluded) | $${f(fanCost.dollarsPerMillion, 2)} | $${f(fanFloor.dollarsPerMillion, 2)} | ${ratio(fanCost.dollarsPerMillion, fanFloor.dollarsPerMillion)} |`,
+    "",
+    `Checks: lane deliveries out of order: ${laneS.outOfOrder} (baseline loop: ${laneB.outOfOrder}); duplicates at the receiver: e2e ${e2eS.duplicates}, lane ${laneS.duplicates}; ` +
+      `refused or failed sends: e2e ${e2eS.failures}, ingestion ${ingestS.reduce((a, x) => a + x.errors, 0)} (baseline ${ingestB.reduce((a, x) => a + x.errors, 0)}); ` +
+      `delivered e2e ${e2eS.count}/${e2eS.sent} (baseline ${e2eB.count}/${e2eB.sent}), fan-out ${fanS.received}/${cfg.fanoutRounds * r.fanout.webhooks}. ` +
+      `Lane: ${f(laneS.waitingOnWindowShare * 100)}% of the middle deliveries left within 20 ms of their ordering-window release (the lane waited on the window, not on work); the ${f(r.lane.events)} events were accepted in ${f(laneS.acceptedInMs)} ms.`,
+    "",
+  );
+
+  push(
+    "#### Billable operations per delivered event",
+    "",
+    "| per delivered event | end-to-end (1 event → 1 webhook) | fan-out (1 event → " + r.fanout.webhooks + ") | one lane (batches of 100 → 1) | ingestion only (per accepted event, no webhook) | floor, end-to-end |",
+    "|---|---:|---:|---:|---:|---:|",
+  );
+  const rows = [
+    ["Worker requests (HTTP + queue consumer runs)", "workerRequests", 3],
+    ["Queue operations (write + read + delete, per 64 KB)", "queueOperations", 2],
+    ["Durable Object requests (RPC calls + alarms)", "doRequests", 3],
+    ["DO SQLite rows read", "doRowsRead", 1],
+    ["DO SQLite rows written (setAlarm = 1)", "doRowsWritten", 2],
+    ["D1 rows read", "d1RowsRead", 2],
+    ["D1 rows written", "d1RowsWritten", 3],
+    ["DO duration, GB-s (wall time in calls at 128 MB; lower bound)", "doGbSeconds", 5],
+    ["CPU ms (whole local workerd incl. simulators; upper bound)", "cpuMsUpperBound", 2],
+  ];
+  for (const [label, key, digits] of rows) {
+    push(`| ${label} | ${f(e2eCost[key], digits)} | ${f(fanCost[key], digits)} | ${f(laneCost[key], digits)} | ${f(ingestCost[key], digits)} | ${f(e2eFloor[key], digits)} |`);
+  }
+  push(
+    `| **$ per million delivered events**, list prices, CPU excluded | **$${f(e2eCost.dollarsPerMillion, 2)}** | **$${f(fanCost.dollarsPerMillion, 2)}** | **$${f(laneCost.dollarsPerMillion, 2)}** | $${f(ingestCost.dollarsPerMillion, 2)} | $${f(e2eFloor.dollarsPerMillion, 2)} |`,
+    `| $ per million with the CPU upper bound | $${f(e2eCost.dollarsPerMillionWithCpu, 2)} | $${f(fanCost.dollarsPerMillionWithCpu, 2)} | $${f(laneCost.dollarsPerMillionWithCpu, 2)} | $${f(ingestCost.dollarsPerMillionWithCpu, 2)} | $${f(e2eFloor.dollarsPerMillionWithCpu, 2)} |`,
+    "",
+  );
+
+  push(...statementTable("Durable Object SQL per delivered event, end-to-end phase (rows written include index entries)", e2eS.counters.doSql, e2eS.count));
+  push(...statementTable("Durable Object SQL per delivered event, one-lane phase", laneS.counters.doSql, laneS.delivered));
+  push(...d1Table("D1 per delivered event, end-to-end phase", e2eS.counters.d1, e2eS.count));
+  push(...d1Table("D1 per delivered event, fan-out phase", fanS.counters.d1, fanS.received));
+  push(...requestTable([["end-to-end", e2eS.counters, e2eS.count], ["fan-out", fanS.counters, fanS.received], ["one lane", laneS.counters, laneS.delivered]]));
+
+  push(
+    "#### CPU during each phase (% of one core; the machine has " + (e2eS.cpu.cores ?? "?") + ")",
+    "",
+    "| phase | machine busy | service (workerd) | service (wrangler, node) | baseline (all) | receiver | load driver | everything else on the machine |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
+  );
+  const cpuRow = (name, c) =>
+    push(`| ${name} | ${c.percent.machine} | ${c.percent.serviceWorkerd} | ${c.percent.service - c.percent.serviceWorkerd} | ${c.percent.baseline} | ${c.percent.receiver} | ${c.percent.driver} | ${c.percent.other} |`);
+  r.ingestion.forEach((round, i) => {
+    cpuRow(`ingestion ${i + 1}, service`, round.service.cpu);
+    cpuRow(`ingestion ${i + 1}, baseline`, round.baseline.cpu);
+  });
+  cpuRow("one lane, service", laneS.cpu);
+  cpuRow("one lane, baseline", laneB.cpu);
+  cpuRow("fan-out, service", fanS.cpu);
+  cpuRow("fan-out, baseline", fanB.cpu);
+  cpuRow("end-to-end, service", e2eS.cpu);
+  cpuRow("end-to-end, baseline", e2eB.cpu);
+  push("");
+  return lines.join("\n");
+}
+
+function statementTable(title, doSql, delivered) {
+  const rows = [];
+  for (const [cls, statements] of Object.entries(doSql ?? {})) {
+    for (const [sql, s] of Object.entries(statements)) if (s.calls > 0) rows.push({ cls, sql, ...s });
+  }
+  rows.sort((a, b) => b.rowsWritten - a.rowsWritten || b.rowsRead - a.rowsRead);
+  const out = [`#### ${title}`, "", "| object | statement | calls | rows read | rows written |", "|---|---|---:|---:|---:|"];
+  let calls = 0;
+  let read = 0;
+  let written = 0;
+  for (const s of rows) {
+    calls += s.calls;
+    read += s.rowsRead;
+    written += s.rowsWritten;
+    out.push(`| ${s.cls} | \`${s.sql.replace(/\|/g, "\\|")}\` | ${f(s.calls / delivered, 2)} | ${f(s.rowsRead / delivered, 2)} | ${f(s.rowsWritten / delivered, 2)} |`);
+  }
+  out.push(`| | **total** | **${f(calls / delivered, 2)}** | **${f(read / delivered, 2)}** | **${f(written / delivered, 2)}** |`, "");
+  return out;
+}
+
+function d1Table(title, d1, delivered) {
+  const out = [`#### ${title}`, "", "| statement | calls | rows read | rows written |", "|---|---:|---:|---:|"];
+  for (const [sql, s] of Object.entries(d1 ?? {})) {
+    if (s.calls === 0) continue;
+    out.push(`| \`${sql.replace(/\|/g, "\\|")}\` | ${f(s.calls / delivered, 3)} | ${f(s.rowsRead / delivered, 3)} | ${f(s.rowsWritten / delivered, 3)} |`);
+  }
+  out.push("");
+  return out;
+}
+
+function requestTable(phases) {
+  const methods = new Set();
+  for (const [, c] of phases) for (const [cls, perMethod] of Object.entries(c.doRequests ?? {})) for (const m of Object.keys(perMethod)) methods.add(`${cls}.${m}`);
+  const out = [
+    "#### Durable Object requests per delivered event, by method",
+    "",
+    `| method | ${phases.map(([name]) => name).join(" | ")} |`,
+    `|---|${phases.map(() => "---:").join("|")}|`,
+  ];
+  for (const key of [...methods].sort()) {
+    const [cls, m] = key.split(".");
+    out.push(`| ${key} | ${phases.map(([, c, n]) => f((c.doRequests?.[cls]?.[m] ?? 0) / n, 3)).join(" | ")} |`);
+  }
+  out.push("");
+  return out;
+}
+
+/** Puts the generated section between the markers of docs/BENCHMARKS.md (the hand-written text stays). */
+export function writeReport(file, markdown) {
+  const section = `${START}\n${markdown}\n${END}`;
+  if (!existsSync(file)) {
+    writeFileSync(file, `# Benchmarks\n\n${section}\n`);
+    return;
+  }
+  const text = readFileSync(file, "utf8");
+  const start = text.indexOf(START);
+  const end = text.indexOf(END);
+  writeFileSync(file, start >= 0 && end > start ? text.slice(0, start) + section + text.slice(end + END.length) : `${text.trimEnd()}\n\n${section}\n`);
+}

@@ -1,0 +1,478 @@
+#!/usr/bin/env node
+// `npm run bench`: the service against the platform's floor, side by side in one run on this machine.
+//
+// Starts the service (src/, through bench/worker/counted.ts, which counts billable operations) and the
+// baseline Worker (bench/baseline/) with `wrangler dev`, each on fresh local state, plus a receiver on
+// 127.0.0.1; then measures ingestion, one lane's ordered throughput, fan-out, end-to-end latency and the
+// operations each delivered event costs. Writes bench/results/latest.json and the results section of
+// docs/BENCHMARKS.md. Every duration is an env var (see README "Benchmarks"); BENCH_QUICK=1 shrinks all.
+import autocannon from "autocannon";
+import { Agent, request as httpRequest } from "node:http";
+import { createRequire } from "node:module";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, freemem, totalmem, tmpdir, type as osType, release } from "node:os";
+import { join } from "node:path";
+import { machineCpuSeconds, sleep, startReceiver, startWranglerDev, stopAll, treeCpuSeconds, waitForHttp, wranglerSync } from "./lib/processes.mjs";
+import { percentiles, renderReport, writeReport } from "./lib/report.mjs";
+
+process.env.WRANGLER_SEND_METRICS ??= "false";
+
+const num = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
+const quick = process.env.BENCH_QUICK === "1";
+const cfg = {
+  quick,
+  portBase: num("BENCH_PORT_BASE", 8800),
+  connections: num("BENCH_CONNECTIONS", 16),
+  ingestSeconds: num("BENCH_INGEST_SECONDS", quick ? 3 : 8),
+  ingestRounds: num("BENCH_INGEST_ROUNDS", quick ? 1 : 2),
+  laneEvents: num("BENCH_LANE_EVENTS", quick ? 400 : 2000),
+  fanoutWebhooks: num("BENCH_FANOUT_WEBHOOKS", 100),
+  fanoutRounds: num("BENCH_FANOUT_ROUNDS", quick ? 2 : 5),
+  e2eRate: num("BENCH_E2E_RATE", 200),
+  e2eEndpoints: num("BENCH_E2E_ENDPOINTS", 50),
+  e2eSeconds: num("BENCH_E2E_SECONDS", quick ? 5 : 20),
+  writeDocs: process.env.BENCH_WRITE_DOCS !== "0",
+};
+
+const root = new URL("..", import.meta.url).pathname;
+const ports = { main: cfg.portBase, bare: cfg.portBase + 2, receiver: cfg.portBase + 10 };
+const MAIN = `http://127.0.0.1:${ports.main}`;
+const BARE = `http://127.0.0.1:${ports.bare}`;
+const RECEIVER = `http://127.0.0.1:${ports.receiver}`;
+const ADMIN_TOKEN = "bench-admin-token";
+const DEV_KEY = "whk_dev_local_key_do_not_use_in_production";
+const orderingWindowMs = Number(/ORDERING_WINDOW_MS\s*=\s*"(\d+)"/.exec(readFileSync(join(root, "wrangler.toml"), "utf8"))?.[1] ?? 1000);
+
+const log = (...args) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args);
+
+// ---------- small HTTP helpers ----------
+
+async function call(base, method, path, body, key) {
+  const response = await fetch(base + path, {
+    method,
+    headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path} -> ${response.status} ${text.slice(0, 300)}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+/** A lean POST over kept-alive sockets (cheaper on the driver's CPU than fetch); resolves with the status. */
+const agent = new Agent({ keepAlive: true, maxSockets: 128 });
+function post(url, headers, body) {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: "POST", agent, headers: { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+async function pool(items, size, fn) {
+  const results = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(size, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await fn(items[i], i);
+      }
+    }),
+  );
+  return results;
+}
+
+async function waitFor(what, predicate, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await predicate()) return true;
+    await sleep(100);
+  }
+  log(`warning: timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+  return false;
+}
+
+const counters = () => call(MAIN, "GET", "/__bench/counters");
+const bareStats = () => call(BARE, "GET", "/stats");
+
+/** The main worker's queue is drained when every message written was acked. */
+const mainDrained = () => waitFor("the service's queue to drain", async () => {
+  const c = await counters();
+  return c.queue.acks >= c.queue.messagesWritten;
+}, 120_000);
+const bareDrained = () => waitFor("the baseline's queue to drain", async () => {
+  const s = await bareStats();
+  return s.acked >= s.sent;
+}, 120_000);
+
+// ---------- CPU and counters around a phase ----------
+
+let receiverPid = 0;
+let mainPid = 0;
+let barePid = 0;
+
+function cpuSnapshot() {
+  return {
+    at: performance.now(),
+    machine: machineCpuSeconds(),
+    main: treeCpuSeconds(mainPid),
+    bare: treeCpuSeconds(barePid),
+    receiver: treeCpuSeconds(receiverPid),
+    driver: process.cpuUsage(),
+  };
+}
+
+function cpuDelta(a, b) {
+  const wall = (b.at - a.at) / 1000;
+  const sum = (o) => Object.values(o).reduce((x, y) => x + y, 0);
+  const share = (seconds) => Math.round((seconds / wall) * 100);
+  const machineBusy = b.machine.busy - a.machine.busy;
+  const main = sum(b.main) - sum(a.main);
+  const mainWorkerd = (b.main.workerd ?? 0) - (a.main.workerd ?? 0);
+  const bare = sum(b.bare) - sum(a.bare);
+  const receiver = sum(b.receiver) - sum(a.receiver);
+  const driver = (b.driver.user + b.driver.system - a.driver.user - a.driver.system) / 1e6;
+  return {
+    wallSeconds: wall,
+    cores: cpus().length,
+    /** percent of one core, over the phase */
+    percent: {
+      machine: share(machineBusy),
+      service: share(main),
+      serviceWorkerd: share(mainWorkerd),
+      baseline: share(bare),
+      receiver: share(receiver),
+      driver: share(driver),
+      other: share(machineBusy - main - bare - receiver - driver),
+    },
+    serviceWorkerdSeconds: mainWorkerd,
+    baselineWorkerdSeconds: (b.bare.workerd ?? 0) - (a.bare.workerd ?? 0),
+  };
+}
+
+/** Numeric difference of two counter snapshots, nested objects included. */
+function diff(after, before) {
+  if (typeof after === "number") return after - (typeof before === "number" ? before : 0);
+  const out = {};
+  for (const [k, v] of Object.entries(after ?? {})) out[k] = diff(v, before?.[k]);
+  return out;
+}
+
+async function measured(fn, { drain } = { drain: true }) {
+  if (drain) await Promise.all([mainDrained(), bareDrained()]);
+  const c0 = await counters();
+  const b0 = await bareStats();
+  const cpu0 = cpuSnapshot();
+  const result = await fn();
+  const cpu1 = cpuSnapshot();
+  // Let the lanes finish their bookkeeping after the last arrival (attempt row, next alarm).
+  await sleep(1500);
+  await Promise.all([mainDrained(), bareDrained()]);
+  const c1 = await counters();
+  const b1 = await bareStats();
+  return { ...result, cpu: cpuDelta(cpu0, cpu1), counters: diff(c1, c0), baselineOps: diff(b1, b0) };
+}
+
+function arrivalsSummary(take, held) {
+  const latencies = take.arrival.map((t, i) => t - take.accepted[i]).filter((x) => Number.isFinite(x));
+  return {
+    count: take.arrival.length,
+    duplicates: take.duplicates,
+    latency: percentiles(latencies),
+    // How long after the lane's ordering window released it (acceptance + window) each event arrived.
+    afterRelease: held ? percentiles(latencies.map((x) => x - orderingWindowMs)) : undefined,
+  };
+}
+
+// ---------- the phases ----------
+
+const INGEST_BODY = JSON.stringify({
+  type: "contact.updated",
+  data: { contact: { id: 1234, firstName: "Ana", lastName: "Silva", phone: "+351900000000" }, changes: ["firstName"] },
+});
+
+async function cannon(base) {
+  const result = await autocannon({
+    url: `${base}/v1/events`,
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${DEV_KEY}` },
+    body: INGEST_BODY,
+    connections: cfg.connections,
+    duration: cfg.ingestSeconds,
+  });
+  const ok = result["2xx"];
+  return {
+    requestsPerSecond: ok / (result.duration ?? cfg.ingestSeconds),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    accepted: ok,
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+async function ingestion() {
+  const rounds = [];
+  for (let r = 0; r < cfg.ingestRounds; r++) {
+    const order = r % 2 === 0 ? ["service", "baseline"] : ["baseline", "service"];
+    const round = {};
+    for (const who of order) {
+      log(`ingestion round ${r + 1}/${cfg.ingestRounds}: ${who}, ${cfg.connections} connections, ${cfg.ingestSeconds} s`);
+      round[who] = await measured(async () => cannon(who === "service" ? MAIN : BARE));
+    }
+    rounds.push(round);
+  }
+  return rounds;
+}
+
+function laneEvent(i) {
+  return { type: "comment.created", data: { seq: i, comment: { id: 9000 + i, author: "Ana", text: "Ticket escalated to tier 2." } } };
+}
+
+async function laneThroughput(laneKey) {
+  const n = cfg.laneEvents;
+  log(`one lane: ${n} events to one endpoint, service`);
+  const service = await measured(async () => {
+    const started = performance.now();
+    for (let i = 0; i < n; i += 100) {
+      const events = [];
+      for (let j = i; j < Math.min(n, i + 100); j++) events.push(laneEvent(j));
+      await call(MAIN, "POST", "/v1/events/batch", { events }, laneKey);
+    }
+    const acceptedInMs = performance.now() - started;
+    await waitFor("the lane's deliveries", async () => (await receiver.count("lane")) >= n, 300_000);
+    return { acceptedInMs, ...laneSummary(await receiver.take("lane"), true) };
+  });
+  log(`one lane: ${n} fetches in a row from one bare Durable Object, baseline`);
+  const body = JSON.stringify({ event_type: "comment.created", event_id: "evt_loop", timestamp: Date.now(), seq: 0, ...laneEvent(0).data });
+  const bareLoop = async (extra) => {
+    await call(BARE, "POST", "/loop", { url: `${RECEIVER}/p/laneb/0`, n, body, extra });
+    await waitFor("the bare loop's deliveries", async () => (await receiver.count("laneb")) >= n, 300_000);
+    return laneSummary(await receiver.take("laneb"), false);
+  };
+  const baseline = await measured(() => bareLoop("none"));
+  // The floor plus one piece of a lane's per-attempt work at a time: what each costs on its own.
+  log("one lane: the bare loop plus one SQLite write per attempt, then plus two HMAC signatures per attempt");
+  const withWrite = await bareLoop("write");
+  const withSigning = await bareLoop("sign");
+  return { events: n, service, baseline, withWrite, withSigning };
+}
+
+/** Deliveries per second over the middle 80% of arrivals (no start-up or tail), and whether order held. */
+function laneSummary(take, held) {
+  const order = take.arrival.map((_, i) => i).sort((a, b) => take.arrival[a] - take.arrival[b]);
+  const t = order.map((i) => take.arrival[i]);
+  const n = t.length;
+  const lo = Math.floor(0.1 * (n - 1));
+  const hi = Math.floor(0.9 * (n - 1));
+  let outOfOrder = 0;
+  for (let k = 1; k < n; k++) if (take.seq[order[k]] < take.seq[order[k - 1]]) outOfOrder++;
+  // With the ordering window, an event cannot leave before acceptance + window: count the middle
+  // deliveries that left within 20 ms of that moment (the lane was waiting on the window, not working).
+  let waitingOnWindow = 0;
+  if (held) {
+    for (let k = lo; k <= hi; k++) if (t[k] - (take.accepted[order[k]] + orderingWindowMs) < 20) waitingOnWindow++;
+  }
+  return {
+    delivered: n,
+    duplicates: take.duplicates,
+    perSecond: (hi - lo) / ((t[hi] - t[lo]) / 1000),
+    overallPerSecond: (n - 1) / ((t[n - 1] - t[0]) / 1000),
+    outOfOrder,
+    waitingOnWindowShare: held ? waitingOnWindow / (hi - lo + 1) : 0,
+  };
+}
+
+async function fanout(fanKey) {
+  const urls = Array.from({ length: cfg.fanoutWebhooks }, (_, j) => `${RECEIVER}/p/fanb/${j}`);
+  const run = async (who) => {
+    const rounds = [];
+    for (let r = 0; r < cfg.fanoutRounds; r++) {
+      const phase = who === "service" ? "fan" : "fanb";
+      const data = { round: r, conversation: { id: 500 + r, status: "closed", closedBy: "Ana" } };
+      if (who === "service") await call(MAIN, "POST", "/v1/events", { type: "conversation.closed", data }, fanKey);
+      else await call(BARE, "POST", "/v1/events", { type: "conversation.closed", data: { ...data, to: urls } });
+      await waitFor(`fan-out round ${r + 1} (${who})`, async () => (await receiver.count(phase)) >= cfg.fanoutWebhooks, 60_000);
+      const take = await receiver.take(phase);
+      const latencies = take.arrival.map((t, i) => t - take.accepted[i]);
+      rounds.push({
+        received: take.arrival.length,
+        allMs: Math.max(...latencies),
+        firstMs: Math.min(...latencies),
+        medianMs: percentiles(latencies).p50,
+        spreadMs: Math.max(...take.arrival) - Math.min(...take.arrival),
+      });
+      await sleep(300);
+    }
+    const sorted = (key) => rounds.map((r) => r[key]).sort((a, b) => a - b);
+    const mid = (xs) => xs[Math.floor((xs.length - 1) / 2)];
+    return {
+      rounds,
+      allMs: mid(sorted("allMs")),
+      firstMs: mid(sorted("firstMs")),
+      medianMs: mid(sorted("medianMs")),
+      spreadMs: mid(sorted("spreadMs")),
+      received: rounds.reduce((a, r) => a + r.received, 0),
+    };
+  };
+  log(`fan-out: one event to ${cfg.fanoutWebhooks} webhooks x ${cfg.fanoutRounds}, service`);
+  const service = await measured(() => run("service"));
+  log(`fan-out: baseline`);
+  const baseline = await measured(() => run("baseline"));
+  return { webhooks: cfg.fanoutWebhooks, service, baseline };
+}
+
+async function steady(who, keys) {
+  const total = Math.round(cfg.e2eRate * cfg.e2eSeconds);
+  const phase = who === "service" ? "e2e" : "e2eb";
+  const inflight = [];
+  let failures = 0;
+  let sent = 0;
+  const started = performance.now();
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - started) * cfg.e2eRate) / 1000) + 1);
+    while (sent < due) {
+      const i = sent++;
+      const endpoint = i % cfg.e2eEndpoints;
+      const data = { seq: i, contact: { id: 10_000 + endpoint, firstName: "Ana" }, message: { type: "text", text: "Hi! Is my order on its way?" } };
+      const request =
+        who === "service"
+          ? post(`${MAIN}/v1/events`, { authorization: `Bearer ${keys[endpoint]}` }, JSON.stringify({ type: "message.received", data }))
+          : post(`${BARE}/v1/events`, {}, JSON.stringify({ type: "message.received", data: { ...data, to: [`${RECEIVER}/p/e2eb/${endpoint}`] } }));
+      inflight.push(
+        request.then((status) => {
+          if (status !== 202) failures++;
+        }, () => failures++),
+      );
+    }
+    await sleep(2);
+  }
+  const sendSeconds = (performance.now() - started) / 1000;
+  await Promise.all(inflight);
+  await waitFor(`end-to-end deliveries (${who})`, async () => (await receiver.count(phase)) >= total - failures, 120_000);
+  return { sent: total, failures, offeredPerSecond: total / sendSeconds, ...arrivalsSummary(await receiver.take(phase), who === "service") };
+}
+
+async function endToEnd(keys) {
+  log(`end-to-end: ${cfg.e2eRate} events/s over ${cfg.e2eEndpoints} endpoints for ${cfg.e2eSeconds} s, service`);
+  const service = await measured(() => steady("service", keys));
+  log(`end-to-end: baseline`);
+  const baseline = await measured(() => steady("baseline", keys));
+  return { rate: cfg.e2eRate, endpoints: cfg.e2eEndpoints, seconds: cfg.e2eSeconds, orderingWindowMs, service, baseline };
+}
+
+// ---------- setup and the run ----------
+
+/** Workspaces and webhooks for each phase, through the public API (as a customer would). */
+async function setup() {
+  const workspace = (name) => call(MAIN, "POST", "/v1/admin/workspaces", { name }, ADMIN_TOKEN);
+  const webhook = (key, url, events) => call(MAIN, "POST", "/v1/webhooks", { url, events }, key);
+  const e2e = await pool(Array.from({ length: cfg.e2eEndpoints }, (_, i) => i), 8, (i) => workspace(`bench e2e ${i}`));
+  await pool(e2e, 8, (w, i) => webhook(w.apiKey, `${RECEIVER}/p/e2e/${i}`, ["message.received"]));
+  const lane = await workspace("bench lane");
+  await webhook(lane.apiKey, `${RECEIVER}/p/lane/0`, ["comment.created"]);
+  const fan = await workspace("bench fan-out");
+  await pool(Array.from({ length: cfg.fanoutWebhooks }, (_, j) => j), 8, (j) => webhook(fan.apiKey, `${RECEIVER}/p/fan/${j}`, ["conversation.closed"]));
+  return { e2eKeys: e2e.map((w) => w.apiKey), laneKey: lane.apiKey, fanKey: fan.apiKey };
+}
+
+let receiver;
+
+async function main() {
+  const runStarted = Date.now();
+  const state = mkdtempSync(join(tmpdir(), "edge-webhooks-bench-"));
+  const logs = join(state, "logs");
+  mkdirSync(logs);
+  log(`state and logs in ${state}`);
+
+  log("preparing local D1 (migrations, dev workspace)");
+  const persist = ["--persist-to", join(state, "service")];
+  wranglerSync(["d1", "migrations", "apply", "DB", "--local", ...persist], join(logs, "setup.log"));
+  wranglerSync(["d1", "execute", "DB", "--local", "--file", "scripts/dev-seed.sql", ...persist], join(logs, "setup.log"));
+
+  receiver = await startReceiver(ports.receiver);
+  receiverPid = receiver.pid;
+  const common = ["--ip", "127.0.0.1", "--show-interactive-dev-session=false", "--log-level", "warn"];
+  mainPid = startWranglerDev("service", [
+    "bench/worker/counted.ts", "--config", "wrangler.toml", "--port", String(ports.main), "--inspector-port", String(ports.main + 1),
+    ...persist, "--var", `ADMIN_TOKEN:${ADMIN_TOKEN}`, "--var", "ALLOW_PRIVATE_URLS:true", ...common,
+  ], join(logs, "service.log")).pid;
+  barePid = startWranglerDev("baseline", [
+    "--config", "bench/baseline/wrangler.toml", "--port", String(ports.bare), "--inspector-port", String(ports.bare + 1),
+    "--persist-to", join(state, "baseline"), ...common,
+  ], join(logs, "baseline.log")).pid;
+  await Promise.all([waitForHttp(`${MAIN}/`), waitForHttp(`${BARE}/`)]);
+  log("both workers are up; creating workspaces and webhooks");
+  const { e2eKeys, laneKey, fanKey } = await setup();
+
+  // Warm both (isolates, every lane's first storage, the dev key's last-used write) so each phase
+  // measures steady state, not a lane being created.
+  await warmUp(e2eKeys, laneKey, fanKey);
+
+  const results = { startedAt: new Date(runStarted).toISOString(), config: cfg, machine: machine() };
+  results.ingestion = await ingestion();
+  results.lane = await laneThroughput(laneKey);
+  results.fanout = await fanout(fanKey);
+  results.endToEnd = await endToEnd(e2eKeys);
+  results.durationSeconds = Math.round((Date.now() - runStarted) / 1000);
+
+  const outDir = join(root, "bench", "results");
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, cfg.quick ? "quick.json" : "latest.json"), JSON.stringify(results, null, 2) + "\n");
+  const markdown = renderReport(results);
+  console.log("\n" + markdown);
+  if (cfg.writeDocs && !cfg.quick) writeReport(join(root, "docs", "BENCHMARKS.md"), markdown);
+  log(`done in ${results.durationSeconds} s; logs in ${logs}`);
+  rmSync(join(state, "service"), { recursive: true, force: true });
+  rmSync(join(state, "baseline"), { recursive: true, force: true });
+}
+
+async function warmUp(e2eKeys, laneKey, fanKey) {
+  log("warming up: one event through every endpoint of every phase, both workers");
+  for (const base of [MAIN, BARE]) {
+    await autocannon({ url: `${base}/v1/events`, method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${DEV_KEY}` }, body: INGEST_BODY, connections: 4, amount: 200 });
+  }
+  const message = { type: "message.received", data: { warmUp: true } };
+  await pool(e2eKeys, 8, (key) => call(MAIN, "POST", "/v1/events", message, key));
+  await pool(e2eKeys, 8, (_, i) => call(BARE, "POST", "/v1/events", { ...message, data: { to: [`${RECEIVER}/p/e2eb/${i}`] } }));
+  await call(MAIN, "POST", "/v1/events", { type: "comment.created", data: { warmUp: true } }, laneKey);
+  await call(MAIN, "POST", "/v1/events", { type: "conversation.closed", data: { warmUp: true } }, fanKey);
+  const expected = { e2e: e2eKeys.length, lane: 1, fan: cfg.fanoutWebhooks };
+  await call(BARE, "POST", "/v1/events", { type: "conversation.closed", data: { to: Array.from({ length: cfg.fanoutWebhooks }, (_, j) => `${RECEIVER}/p/fanb/${j}`) } });
+  for (const extra of ["none", "write", "sign"]) await call(BARE, "POST", "/loop", { url: `${RECEIVER}/p/laneb/0`, n: 10, body: "{\"seq\":0}", extra });
+  const expectedBare = { e2eb: e2eKeys.length, fanb: cfg.fanoutWebhooks, laneb: 30 };
+  for (const [phase, n] of Object.entries({ ...expected, ...expectedBare })) {
+    await waitFor(`warm-up deliveries (${phase})`, async () => (await receiver.count(phase)) >= n, 60_000);
+    await receiver.take(phase);
+  }
+}
+
+/** The workerd that wrangler's miniflare runs (wrangler may carry its own, newer than the top-level one). */
+function workerdPackage() {
+  const require = createRequire(join(root, "node_modules", "wrangler", "package.json"));
+  return createRequire(require.resolve("miniflare")).resolve("workerd/package.json");
+}
+
+function machine() {
+  const cpu = cpus();
+  return {
+    cpu: `${cpu.length} x ${cpu[0]?.model ?? "unknown"}`,
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    freeMemoryGb: Math.round(freemem() / 2 ** 30),
+    os: `${osType()} ${release()}`,
+    node: process.version,
+    wrangler: JSON.parse(readFileSync(join(root, "node_modules", "wrangler", "package.json"), "utf8")).version,
+    workerd: JSON.parse(readFileSync(workerdPackage(), "utf8")).version,
+  };
+}
+
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => stopAll().then(() => process.exit(130)));
+
+main()
+  .catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(() => stopAll());
