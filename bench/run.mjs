@@ -23,14 +23,14 @@ const cfg = {
   quick,
   portBase: num("BENCH_PORT_BASE", 8800),
   connections: num("BENCH_CONNECTIONS", 16),
-  ingestSeconds: num("BENCH_INGEST_SECONDS", quick ? 3 : 8),
-  ingestRounds: num("BENCH_INGEST_ROUNDS", quick ? 1 : 2),
-  laneEvents: num("BENCH_LANE_EVENTS", quick ? 400 : 2000),
+  ingestSeconds: num("BENCH_INGEST_SECONDS", quick ? 3 : 10),
+  ingestRounds: num("BENCH_INGEST_ROUNDS", quick ? 1 : 4),
+  laneEvents: num("BENCH_LANE_EVENTS", quick ? 400 : 3000),
   fanoutWebhooks: num("BENCH_FANOUT_WEBHOOKS", 100),
-  fanoutRounds: num("BENCH_FANOUT_ROUNDS", quick ? 2 : 5),
+  fanoutRounds: num("BENCH_FANOUT_ROUNDS", quick ? 2 : 7),
   e2eRate: num("BENCH_E2E_RATE", 200),
   e2eEndpoints: num("BENCH_E2E_ENDPOINTS", 50),
-  e2eSeconds: num("BENCH_E2E_SECONDS", quick ? 5 : 20),
+  e2eSeconds: num("BENCH_E2E_SECONDS", quick ? 5 : 30),
   writeDocs: process.env.BENCH_WRITE_DOCS !== "0",
 };
 
@@ -416,6 +416,7 @@ async function main() {
   results.lane = await laneThroughput(laneKey);
   results.fanout = await fanout(fanKey);
   results.endToEnd = await endToEnd(e2eKeys);
+  results.rowVariants = await call(BARE, "GET", "/rows");
   results.durationSeconds = Math.round((Date.now() - runStarted) / 1000);
 
   const outDir = join(root, "bench", "results");

@@ -1,7 +1,8 @@
 // Turns a run's results into the tables of docs/BENCHMARKS.md: each figure beside its floor and the
 // ratio, what each delivered event costs in billable operations and dollars, and where rows go.
 import hdr from "hdr-histogram-js";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { PRICES } from "./prices.mjs";
 
 const START = "<!-- bench:results:start -->";
@@ -167,6 +168,16 @@ export function renderReport(r) {
   push(...statementTable("Durable Object SQL per delivered event, one-lane phase", laneS.counters.doSql, laneS.delivered));
   push(...d1Table("D1 per delivered event, end-to-end phase", e2eS.counters.d1, e2eS.count));
   push(...d1Table("D1 per delivered event, fan-out phase", fanS.counters.d1, fanS.received));
+  push(
+    "#### Rows written by the lane's per-event storage work: today's schema against cheaper ones",
+    "",
+    "Measured in the same run by `GET /rows` of the baseline worker: each variant in a fresh object, insert one event, record one successful attempt, mark it delivered (see `ROW_VARIANTS` in bench/baseline/worker.ts).",
+    "",
+    "| variant | rows written | statements (rows written each) |",
+    "|---|---:|---|",
+    ...(r.rowVariants ?? []).map((v) => `| ${v.name} | ${v.rowsWritten} | ${v.statements.map((s) => `${s.rowsWritten}: \`${s.sql.slice(0, 60).replace(/\|/g, "\\|")}…\``).join("<br>")} |`),
+    "",
+  );
   push(...requestTable([["end-to-end", e2eS.counters, e2eS.count], ["fan-out", fanS.counters, fanS.received], ["one lane", laneS.counters, laneS.delivered]]));
 
   push(
@@ -242,6 +253,7 @@ function requestTable(phases) {
 export function writeReport(file, markdown) {
   const section = `${START}\n${markdown}\n${END}`;
   if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, `# Benchmarks\n\n${section}\n`);
     return;
   }

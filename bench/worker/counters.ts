@@ -293,8 +293,9 @@ function countedQueue<T>(queue: Queue<T>): Queue<T> {
 export function countedBatch<T>(batch: MessageBatch<T>): MessageBatch<T> {
   const ops = (m: Message<T>) => queueOps(new TextEncoder().encode(JSON.stringify(m.body)).byteLength);
   const messages = batch.messages.map((m) => {
+    const mOps = ops(m);
     counters.queue.messagesRead++;
-    counters.queue.readOps += ops(m);
+    counters.queue.readOps += mOps;
     return {
       get id() { return m.id; },
       get timestamp() { return m.timestamp; },
@@ -302,7 +303,7 @@ export function countedBatch<T>(batch: MessageBatch<T>): MessageBatch<T> {
       get attempts() { return m.attempts; },
       ack() {
         counters.queue.acks++;
-        counters.queue.deleteOps += ops(m);
+        counters.queue.deleteOps += mOps;
         m.ack();
       },
       retry(options?: QueueRetryOptions) {
