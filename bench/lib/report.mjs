@@ -123,6 +123,12 @@ export function renderReport(r) {
     `| 2 | end-to-end p90 | ${f(e2eS.latency.p90)} ms | ${f(e2eB.latency.p90)} ms | ${ratio(e2eS.latency.p90, e2eB.latency.p90)} |`,
     `| 2 | end-to-end p99 | ${f(e2eS.latency.p99)} ms | ${f(e2eB.latency.p99)} ms | ${ratio(e2eS.latency.p99, e2eB.latency.p99)} |`,
     `| 2 | end-to-end: after the lane's ${r.endToEnd.orderingWindowMs} ms ordering window released the event (arrival − acceptance − window), p50 / p99 | ${f(e2eS.afterRelease.p50)} / ${f(e2eS.afterRelease.p99)} ms | (no window) | |`,
+    ...(r.endToEndLow
+      ? [
+          `| 2 | end-to-end p50 / p90 / p99 at ${f(r.endToEndLow.service.offeredPerSecond)} events/s (below this machine's saturation), ${r.endToEndLow.seconds} s | ${f(r.endToEndLow.service.latency.p50)} / ${f(r.endToEndLow.service.latency.p90)} / ${f(r.endToEndLow.service.latency.p99)} ms | ${f(r.endToEndLow.baseline.latency.p50)} / ${f(r.endToEndLow.baseline.latency.p90)} / ${f(r.endToEndLow.baseline.latency.p99)} ms | ${ratio(r.endToEndLow.service.latency.p50, r.endToEndLow.baseline.latency.p50)} (p50) |`,
+          `| 2 | … of which after the ordering window released the event, p50 / p99 | ${f(r.endToEndLow.service.afterRelease.p50)} / ${f(r.endToEndLow.service.afterRelease.p99)} ms | (no window) | |`,
+        ]
+      : []),
     `| 3 | one lane: ordered deliveries per second to one endpoint (${f(r.lane.events)} events, middle 80%) | ${f(laneS.perSecond)} | ${f(laneB.perSecond)} | ${ratio(laneS.perSecond, laneB.perSecond)} |`,
     `| 3 | (decomposition) the floor's loop plus one SQLite row written per attempt | | ${f(r.lane.withWrite.perSecond)} | ${ratio(r.lane.withWrite.perSecond, laneB.perSecond)} of floor |`,
     `| 3 | (decomposition) the floor's loop plus two HMAC-SHA256 signatures per attempt | | ${f(r.lane.withSigning.perSecond)} | ${ratio(r.lane.withSigning.perSecond, laneB.perSecond)} of floor |`,
@@ -133,7 +139,7 @@ export function renderReport(r) {
     "",
     `Checks: lane deliveries out of order: ${laneS.outOfOrder} (baseline loop: ${laneB.outOfOrder}); duplicates at the receiver: e2e ${e2eS.duplicates}, lane ${laneS.duplicates}; ` +
       `refused or failed sends: e2e ${e2eS.failures}, ingestion ${ingestS.reduce((a, x) => a + x.errors, 0)} (baseline ${ingestB.reduce((a, x) => a + x.errors, 0)}); ` +
-      `delivered e2e ${e2eS.count}/${e2eS.sent} (baseline ${e2eB.count}/${e2eB.sent}), fan-out ${fanS.received}/${cfg.fanoutRounds * r.fanout.webhooks}. ` +
+      `delivered e2e ${e2eS.count}/${e2eS.sent} (baseline ${e2eB.count}/${e2eB.sent})${r.endToEndLow ? `, e2e at ${r.endToEndLow.rate}/s ${r.endToEndLow.service.count}/${r.endToEndLow.service.sent}` : ""}, fan-out ${fanS.received}/${cfg.fanoutRounds * r.fanout.webhooks}. ` +
       `Lane: ${f(laneS.waitingOnWindowShare * 100)}% of the middle deliveries left within 20 ms of their ordering-window release (the lane waited on the window, not on work); the ${f(r.lane.events)} events were accepted in ${f(laneS.acceptedInMs)} ms.`,
     "",
   );
@@ -196,8 +202,12 @@ export function renderReport(r) {
   cpuRow("one lane, baseline", laneB.cpu);
   cpuRow("fan-out, service", fanS.cpu);
   cpuRow("fan-out, baseline", fanB.cpu);
-  cpuRow("end-to-end, service", e2eS.cpu);
-  cpuRow("end-to-end, baseline", e2eB.cpu);
+  cpuRow(`end-to-end ${r.endToEnd.rate}/s, service`, e2eS.cpu);
+  cpuRow(`end-to-end ${r.endToEnd.rate}/s, baseline`, e2eB.cpu);
+  if (r.endToEndLow) {
+    cpuRow(`end-to-end ${r.endToEndLow.rate}/s, service`, r.endToEndLow.service.cpu);
+    cpuRow(`end-to-end ${r.endToEndLow.rate}/s, baseline`, r.endToEndLow.baseline.cpu);
+  }
   push("");
   return lines.join("\n");
 }
