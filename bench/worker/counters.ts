@@ -321,14 +321,19 @@ export function countedBatch<T>(batch: MessageBatch<T>): MessageBatch<T> {
   } as MessageBatch<T>;
 }
 
-/** The bindings this service uses, counted; anything else passes through. */
+const wrappedEnvs = new WeakMap<object, object>();
+
+/** The bindings this service uses, counted; anything else passes through. Built once per env object. */
 export function countedEnv<E extends object>(env: E): E {
+  const known = wrappedEnvs.get(env);
+  if (known) return known as E;
   const wrapped: Record<string, unknown> = { ...(env as Record<string, unknown>) };
   const e = env as Record<string, unknown>;
   if (e["DB"]) wrapped["DB"] = countedD1(e["DB"] as D1Database);
   if (e["EVENTS_QUEUE"]) wrapped["EVENTS_QUEUE"] = countedQueue(e["EVENTS_QUEUE"] as Queue<unknown>);
   if (e["ENDPOINT_LANE"]) wrapped["ENDPOINT_LANE"] = countedNamespace(e["ENDPOINT_LANE"] as DurableObjectNamespace, "EndpointLane");
   if (e["WORKSPACE_QUOTA"]) wrapped["WORKSPACE_QUOTA"] = countedNamespace(e["WORKSPACE_QUOTA"] as DurableObjectNamespace, "WorkspaceQuota");
+  wrappedEnvs.set(env, wrapped);
   return wrapped as E;
 }
 
