@@ -70,44 +70,61 @@ export class BareHop extends DurableObject<Env> {
 }
 
 /**
- * The lane's per-event storage work (src/delivery/endpoint-lane.ts as of this branch: insert the event,
- * record the attempt, mark it delivered) under today's schema and under cheaper variants, each in a fresh
- * object, with the rows SQLite reports written. Rows written are what Cloudflare bills, index entries
- * included; this is how docs/BENCHMARKS.md prices the recommended schema changes.
+ * The lane's storage work over one event's life (src/delivery/endpoint-lane.ts on main at b9c1aa6:
+ * insert it, record a successful attempt, mark it delivered, and purge it after the retention) under
+ * today's schema and under cheaper variants, each in a fresh object, with the rows SQLite reports written.
+ * Rows written are what Cloudflare bills, index entries and deletes included; docs/BENCHMARKS.md prices
+ * the recommended schema changes with these numbers.
  */
-const EVENTS_TODAY = `CREATE TABLE events (id TEXT PRIMARY KEY, order_key TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL,
-  accepted_at INTEGER NOT NULL, status TEXT NOT NULL, attempt_count INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL,
-  created_at INTEGER NOT NULL, finished_at INTEGER, last_status_code INTEGER, last_duration_ms INTEGER)`;
-const ATTEMPTS_TODAY = `CREATE TABLE attempts (event_id TEXT NOT NULL, n INTEGER NOT NULL, at INTEGER NOT NULL, duration_ms INTEGER NOT NULL,
-  status_code INTEGER, error TEXT, response_body TEXT, PRIMARY KEY (event_id, n))`;
-const INSERT_EVENT = `INSERT INTO events (id, order_key, type, body, accepted_at, status, next_attempt_at, created_at)
-  VALUES ('evt_1', '01K', 'message.received', '{}', 1, 'pending', 2, 3) ON CONFLICT (id) DO NOTHING`;
+const EVENTS_COLUMNS = `id TEXT PRIMARY KEY, order_key TEXT NOT NULL, line_key TEXT NOT NULL DEFAULT '', type TEXT NOT NULL,
+  body TEXT NOT NULL, accepted_at INTEGER NOT NULL, status TEXT NOT NULL, attempt_count INTEGER NOT NULL DEFAULT 0,
+  round_attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, created_at INTEGER NOT NULL,
+  finished_at INTEGER, test INTEGER NOT NULL DEFAULT 0, last_status_code INTEGER, last_duration_ms INTEGER`;
+const ATTEMPTS_COLUMNS = `event_id TEXT NOT NULL, n INTEGER NOT NULL, at INTEGER NOT NULL, duration_ms INTEGER NOT NULL,
+  status_code INTEGER, error TEXT, response_body TEXT, PRIMARY KEY (event_id, n)`;
+const INDEXES_TODAY = `CREATE INDEX events_by_status ON events (status, order_key);
+  CREATE INDEX events_in_line ON events (status, line_key);
+  CREATE INDEX events_by_order ON events (order_key);
+  CREATE INDEX events_by_type ON events (type, order_key);
+  CREATE INDEX events_by_finished ON events (finished_at) WHERE finished_at IS NOT NULL`;
+const INDEXES_PENDING_LINE = INDEXES_TODAY.replace(
+  "CREATE INDEX events_in_line ON events (status, line_key)",
+  "CREATE INDEX events_in_line ON events (line_key) WHERE status = 'pending'",
+);
+const INSERT_EVENT = `INSERT INTO events (id, order_key, line_key, type, body, accepted_at, status, next_attempt_at, created_at, finished_at)
+  VALUES ('evt_1', '01K', '01K', 'message.received', '{}', 1, 'pending', 2, 3, NULL) ON CONFLICT (id) DO NOTHING`;
 const INSERT_ATTEMPT = `INSERT OR REPLACE INTO attempts (event_id, n, at, duration_ms, status_code, error, response_body) VALUES ('evt_1', 1, 4, 5, 200, NULL, '')`;
-const MARK_DELIVERED = `UPDATE events SET status = 'delivered', attempt_count = 1, finished_at = 9 WHERE id = 'evt_1'`;
-const MARK_DELIVERED_INLINE = `UPDATE events SET status = 'delivered', attempt_count = 1, finished_at = 9, last_status_code = 200, last_duration_ms = 5 WHERE id = 'evt_1'`;
+const MARK_DELIVERED = `UPDATE events SET status = 'delivered', attempt_count = 1, round_attempts = 1, finished_at = 9 WHERE id = 'evt_1'`;
+const MARK_DELIVERED_INLINE = `UPDATE events SET status = 'delivered', attempt_count = 1, round_attempts = 1, finished_at = 9, last_status_code = 200, last_duration_ms = 5 WHERE id = 'evt_1'`;
+const PURGE = ["DELETE FROM attempts WHERE event_id IN ('evt_1')", "DELETE FROM events WHERE id IN ('evt_1')"];
 const LANE = `CREATE TABLE lane (singleton INTEGER PRIMARY KEY, url TEXT NOT NULL, config_version INTEGER NOT NULL, alarm_at INTEGER);
   INSERT INTO lane VALUES (1, 'https://example.com/hook', 7, NULL)`;
 
 export const ROW_VARIANTS: { name: string; schema: string; statements: string[] }[] = [
   {
-    name: "today: rowid tables, index (status, order_key), one attempts row per attempt",
-    schema: `${EVENTS_TODAY}; CREATE INDEX events_by_status ON events (status, order_key); ${ATTEMPTS_TODAY}`,
-    statements: [INSERT_EVENT, INSERT_ATTEMPT, MARK_DELIVERED],
+    name: "today: rowid tables, 5 indexes on events, one attempts row per attempt",
+    schema: `CREATE TABLE events (${EVENTS_COLUMNS}); ${INDEXES_TODAY}; CREATE TABLE attempts (${ATTEMPTS_COLUMNS})`,
+    statements: [INSERT_EVENT, INSERT_ATTEMPT, MARK_DELIVERED, ...PURGE],
   },
   {
-    name: "events and attempts WITHOUT ROWID (the primary key is the table; no separate key index)",
-    schema: `${EVENTS_TODAY} WITHOUT ROWID; CREATE INDEX events_by_status ON events (status, order_key); ${ATTEMPTS_TODAY} WITHOUT ROWID`,
-    statements: [INSERT_EVENT, INSERT_ATTEMPT, MARK_DELIVERED],
+    name: "events and attempts WITHOUT ROWID (the primary key is the table: no separate key index)",
+    schema: `CREATE TABLE events (${EVENTS_COLUMNS}) WITHOUT ROWID; ${INDEXES_TODAY}; CREATE TABLE attempts (${ATTEMPTS_COLUMNS}) WITHOUT ROWID`,
+    statements: [INSERT_EVENT, INSERT_ATTEMPT, MARK_DELIVERED, ...PURGE],
   },
   {
-    name: "... and index only pending events: (order_key) WHERE status = 'pending'",
-    schema: `${EVENTS_TODAY} WITHOUT ROWID; CREATE INDEX events_pending ON events (order_key) WHERE status = 'pending'; ${ATTEMPTS_TODAY} WITHOUT ROWID`,
-    statements: [INSERT_EVENT, INSERT_ATTEMPT, MARK_DELIVERED],
+    name: "... and the line index holds pending events only: (line_key) WHERE status = 'pending'",
+    schema: `CREATE TABLE events (${EVENTS_COLUMNS}) WITHOUT ROWID; ${INDEXES_PENDING_LINE}; CREATE TABLE attempts (${ATTEMPTS_COLUMNS}) WITHOUT ROWID`,
+    statements: [INSERT_EVENT, INSERT_ATTEMPT, MARK_DELIVERED, ...PURGE],
   },
   {
     name: "... and a first attempt that succeeds is kept on the event row, not as an attempts row",
-    schema: `${EVENTS_TODAY} WITHOUT ROWID; CREATE INDEX events_pending ON events (order_key) WHERE status = 'pending'; ${ATTEMPTS_TODAY} WITHOUT ROWID`,
-    statements: [INSERT_EVENT, MARK_DELIVERED_INLINE],
+    schema: `CREATE TABLE events (${EVENTS_COLUMNS}) WITHOUT ROWID; ${INDEXES_PENDING_LINE}; CREATE TABLE attempts (${ATTEMPTS_COLUMNS}) WITHOUT ROWID`,
+    statements: [INSERT_EVENT, MARK_DELIVERED_INLINE, ...PURGE],
+  },
+  {
+    name: "... and no (type, order_key) index: the log's type filter walks (order_key)",
+    schema: `CREATE TABLE events (${EVENTS_COLUMNS}) WITHOUT ROWID; ${INDEXES_PENDING_LINE.replace("CREATE INDEX events_by_type ON events (type, order_key);", "")}; CREATE TABLE attempts (${ATTEMPTS_COLUMNS}) WITHOUT ROWID`,
+    statements: [INSERT_EVENT, MARK_DELIVERED_INLINE, ...PURGE],
   },
   {
     name: "lane row, today: every enqueue rewrites the config, even when unchanged",
