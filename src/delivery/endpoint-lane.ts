@@ -126,6 +126,47 @@ export const MIGRATIONS = [
    CREATE INDEX IF NOT EXISTS events_by_order ON events (order_key);
    CREATE INDEX IF NOT EXISTS events_by_type ON events (type, order_key);
    CREATE INDEX IF NOT EXISTS events_by_finished ON events (finished_at) WHERE finished_at IS NOT NULL;`,
+  // Fewer rows written per event (docs/BENCHMARKS.md): events and attempts clustered on their primary keys
+  // (WITHOUT ROWID, so no separate key index), and a line index that holds pending events only.
+  `CREATE TABLE events_v3 (
+     id TEXT PRIMARY KEY,
+     order_key TEXT NOT NULL,
+     line_key TEXT NOT NULL,
+     type TEXT NOT NULL,
+     body TEXT NOT NULL,
+     accepted_at INTEGER NOT NULL,
+     status TEXT NOT NULL,
+     attempt_count INTEGER NOT NULL DEFAULT 0,
+     round_attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     finished_at INTEGER,
+     test INTEGER NOT NULL DEFAULT 0
+   ) WITHOUT ROWID;
+   INSERT INTO events_v3 (id, order_key, line_key, type, body, accepted_at, status, attempt_count, round_attempts,
+                          next_attempt_at, created_at, finished_at, test)
+     SELECT id, order_key, line_key, type, body, accepted_at, status, attempt_count, round_attempts,
+            next_attempt_at, created_at, finished_at, test FROM events;
+   DROP TABLE events;
+   ALTER TABLE events_v3 RENAME TO events;
+   CREATE INDEX events_by_status ON events (status, order_key);
+   CREATE INDEX events_in_line ON events (line_key) WHERE status = 'pending';
+   CREATE INDEX events_by_order ON events (order_key);
+   CREATE INDEX events_by_type ON events (type, order_key);
+   CREATE INDEX events_by_finished ON events (finished_at) WHERE finished_at IS NOT NULL;
+   CREATE TABLE attempts_v3 (
+     event_id TEXT NOT NULL,
+     n INTEGER NOT NULL,
+     at INTEGER NOT NULL,
+     duration_ms INTEGER NOT NULL,
+     status_code INTEGER,
+     error TEXT,
+     response_body TEXT,
+     PRIMARY KEY (event_id, n)
+   ) WITHOUT ROWID;
+   INSERT INTO attempts_v3 SELECT event_id, n, at, duration_ms, status_code, error, response_body FROM attempts;
+   DROP TABLE attempts;
+   ALTER TABLE attempts_v3 RENAME TO attempts;`,
 ];
 
 export function migrate(sql: SqlStorage, storage: DurableObjectStorage): void {
@@ -478,7 +519,8 @@ export class EndpointLane extends DurableObject<Env> {
       );
       return this.lane()!;
     }
-    if (current.deleted || config.version < current.config_version) return current;
+    // The same version is the state the lane already holds: nothing to write (most hand-offs).
+    if (current.deleted || config.version <= current.config_version) return current;
     this.ctx.storage.transactionSync(() => {
       // A newer config already is the webhook's state in D1, so an unsynced disable of ours is superseded.
       this.sql.exec(
@@ -561,21 +603,27 @@ export class EndpointLane extends DurableObject<Env> {
     const next = result.delivered ? null : nextAttemptAt(round, endedAt, config.retryDelaysSeconds);
     let recorded = false;
     this.ctx.storage.transactionSync(() => {
-      // The webhook may have been deleted or disabled (and the event even put back in line) meanwhile.
-      const still = this.sql
-        .exec("SELECT 1 FROM events WHERE id = ? AND status = 'pending' AND line_key = ?", event.id, event.line_key)
-        .toArray();
-      if (still.length === 0) return;
+      const [status, finishedAt, nextAt] = result.delivered
+        ? ["delivered", endedAt, event.next_attempt_at]
+        : next === null
+          ? ["dropped", endedAt, event.next_attempt_at]
+          : ["pending", null, next];
+      // Only if it is still where it was: the webhook may have been deleted or disabled (and the event even
+      // put back in line) while the request was out.
+      const updated = this.sql.exec(
+        `UPDATE events SET status = ?, attempt_count = ?, round_attempts = ?, finished_at = ?, next_attempt_at = ?
+         WHERE id = ? AND status = 'pending' AND line_key = ?`,
+        status,
+        n,
+        round,
+        finishedAt,
+        nextAt,
+        event.id,
+        event.line_key,
+      );
+      if (updated.rowsWritten === 0) return;
       recorded = true;
       this.recordAttempt(event.id, n, result);
-      const counts = [n, round] as const;
-      if (result.delivered) {
-        this.sql.exec("UPDATE events SET status = 'delivered', attempt_count = ?, round_attempts = ?, finished_at = ? WHERE id = ?", ...counts, endedAt, event.id);
-      } else if (next === null) {
-        this.sql.exec("UPDATE events SET status = 'dropped', attempt_count = ?, round_attempts = ?, finished_at = ? WHERE id = ?", ...counts, endedAt, event.id);
-      } else {
-        this.sql.exec("UPDATE events SET attempt_count = ?, round_attempts = ?, next_attempt_at = ? WHERE id = ?", ...counts, next, event.id);
-      }
     });
     if (!recorded || result.delivered) return;
 
