@@ -421,7 +421,8 @@ export class EndpointLane extends DurableObject<Env> {
   /** The next event in line: the first pending one by its place in line. */
   private head(): EventRow | undefined {
     return this.sql
-      .exec<EventRow>("SELECT * FROM events WHERE status = 'pending' ORDER BY line_key LIMIT 1")
+      // Named, because the planner would otherwise take events_by_status and sort every pending event.
+      .exec<EventRow>("SELECT * FROM events INDEXED BY events_in_line WHERE status = 'pending' ORDER BY line_key LIMIT 1")
       .toArray()[0];
   }
 
