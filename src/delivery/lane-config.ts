@@ -29,13 +29,18 @@ export function laneConfigOf(row: WebhookRow): LaneConfig {
   };
 }
 
+/** Whether the previous secret of a rotation still signs at `now` (unix ms). */
+export function inRotationGrace(previousSecretExpiresAt: number | null, now: number): previousSecretExpiresAt is number {
+  return previousSecretExpiresAt !== null && now < previousSecretExpiresAt;
+}
+
 /** The secrets that sign at `now`: the current one, and the previous one while its rotation grace lasts. */
 export function signingSecrets(
   lane: { secret: string; previousSecret: string | null; previousSecretExpiresAt: number | null },
   now: number,
 ): string[] {
   const { secret, previousSecret, previousSecretExpiresAt } = lane;
-  return previousSecret && previousSecretExpiresAt !== null && now < previousSecretExpiresAt ? [secret, previousSecret] : [secret];
+  return previousSecret && inRotationGrace(previousSecretExpiresAt, now) ? [secret, previousSecret] : [secret];
 }
 
 export function laneOf(namespace: DurableObjectNamespace<import("./endpoint-lane").EndpointLane>, webhookId: string) {

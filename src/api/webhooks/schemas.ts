@@ -1,6 +1,7 @@
 // Request and response schemas of the webhook settings API; they validate and they document.
 import { z } from "@hono/zod-openapi";
 import type { WebhookRow } from "../../db/schema";
+import { inRotationGrace } from "../../delivery/lane-config";
 import { EVENT_TYPES } from "../../events/catalog";
 import { MAX_URL_LENGTH } from "./url-policy";
 
@@ -72,7 +73,7 @@ export const WebhookIdParam = z.object({
 export type Webhook = z.infer<typeof WebhookSchema>;
 
 export function toWebhook(row: WebhookRow, now = Date.now()): Webhook {
-  const graceEnds = row.previousSecretExpiresAt;
+  const graceEnds = row.previousSecretExpiresAt?.getTime() ?? null;
   return {
     id: row.id,
     url: row.url,
@@ -81,7 +82,7 @@ export function toWebhook(row: WebhookRow, now = Date.now()): Webhook {
     enabled: row.enabled,
     disabledReason: row.disabledReason ?? null,
     disabledAt: row.disabledAt?.toISOString() ?? null,
-    previousSecretExpiresAt: graceEnds && graceEnds.getTime() > now ? graceEnds.toISOString() : null,
+    previousSecretExpiresAt: inRotationGrace(graceEnds, now) ? new Date(graceEnds).toISOString() : null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
