@@ -33,10 +33,11 @@ function deliveryNotFound(eventId: string): ApiError {
   return new ApiError("not_found", `no delivery of event ${JSON.stringify(eventId)} to this webhook`);
 }
 
-function refused(refusal: Refusal, eventId?: string): ApiError {
+/** The error for a lane's refusal; `notFound` is what was missing (the delivery, or the webhook itself). */
+function refused(refusal: Refusal, notFound: ApiError): ApiError {
   switch (refusal) {
     case "not_found":
-      return deliveryNotFound(eventId ?? "");
+      return notFound;
     case "disabled":
       return new ApiError("webhook_disabled", "the webhook is disabled; enable it first, then retry or recover");
     case "already_pending":
@@ -110,7 +111,7 @@ deliveryRoutes.openapi(
     const { id, eventId } = c.req.valid("param");
     const webhook = await findWebhook(c.get("db"), c.get("workspace").id, id);
     const outcome = await laneOf(c.env.ENDPOINT_LANE, id).retry(laneConfigOf(webhook), eventId);
-    if ("refused" in outcome) throw refused(outcome.refused, eventId);
+    if ("refused" in outcome) throw refused(outcome.refused, deliveryNotFound(eventId));
     return c.json(toDelivery(outcome.delivery), 202);
   },
 );
@@ -134,7 +135,7 @@ deliveryRoutes.openapi(
     const { since } = c.req.valid("json");
     const webhook = await findWebhook(c.get("db"), c.get("workspace").id, id);
     const outcome = await laneOf(c.env.ENDPOINT_LANE, id).recover(laneConfigOf(webhook), Date.parse(since));
-    if ("refused" in outcome) throw refused(outcome.refused);
+    if ("refused" in outcome) throw refused(outcome.refused, webhookNotFound(id));
     return c.json(outcome, 202);
   },
 );
