@@ -3,7 +3,7 @@
 import { Hono } from "hono";
 import { api, notFound } from "./api/app";
 import type { AppEnv } from "./api/context";
-import { settingsPages } from "./dashboard/routes";
+import { settingsPages } from "./dashboard/app";
 import { consumeEvents } from "./delivery/consumer";
 import type { Env } from "./env";
 import type { QueuedEvent } from "./events/queued-event";
