@@ -277,30 +277,19 @@ export class LaneStore {
   /** Takes a newer config of the webhook; an older or equal version, or a deleted lane, changes nothing. */
   applyConfig(config: LaneConfig): LaneRow {
     const current = this.lane();
-    if (!current) {
-      this.sql.exec(
-        `INSERT INTO lane (singleton, webhook_id, workspace_id, url, secret, previous_secret, previous_secret_expires_at,
-                           enabled, disabled_reason, config_version)
-         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        config.webhookId,
-        config.workspaceId,
-        config.url,
-        config.secret,
-        config.previousSecret,
-        config.previousSecretExpiresAt,
-        config.enabled ? 1 : 0,
-        config.disabledReason,
-        config.version,
-      );
-      return this.lane()!;
-    }
     // The same version is the state the lane already holds: nothing to write (most hand-offs).
-    if (current.deleted || config.version <= current.config_version) return current;
+    if (current && (current.deleted || config.version <= current.config_version)) return current;
     this.storage.transactionSync(() => {
       // A newer config already is the webhook's state in D1, so an unsynced disable of ours is superseded.
       this.sql.exec(
-        `UPDATE lane SET url = ?, secret = ?, previous_secret = ?, previous_secret_expires_at = ?, enabled = ?,
-                         disabled_reason = ?, config_version = ?, d1_sync_pending = 0`,
+        `INSERT INTO lane (singleton, webhook_id, workspace_id, url, secret, previous_secret, previous_secret_expires_at,
+                           enabled, disabled_reason, config_version)
+         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (singleton) DO UPDATE SET url = excluded.url, secret = excluded.secret, previous_secret = excluded.previous_secret,
+           previous_secret_expires_at = excluded.previous_secret_expires_at, enabled = excluded.enabled,
+           disabled_reason = excluded.disabled_reason, config_version = excluded.config_version, d1_sync_pending = 0`,
+        config.webhookId,
+        config.workspaceId,
         config.url,
         config.secret,
         config.previousSecret,
