@@ -440,7 +440,6 @@ async function main() {
   results.fanout = await fanout(fanKey);
   results.endToEnd = await endToEnd(e2eKeys, cfg.e2eRate, cfg.e2eSeconds);
   results.endToEndLow = await endToEnd(e2eKeys, cfg.e2eLowRate, cfg.e2eLowSeconds);
-  results.rowVariants = await call(BARE, "GET", "/rows");
   results.durationSeconds = Math.round((Date.now() - runStarted) / 1000);
 
   const outDir = join(root, "bench", "results");

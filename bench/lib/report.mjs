@@ -181,20 +181,6 @@ export function renderReport(r) {
   push(...statementTable("Durable Object SQL per delivered event, one-lane phase", laneS.counters.doSql, laneS.delivered));
   push(...d1Table("D1 per delivered event, end-to-end phase", e2eS.counters.d1, e2eS.count));
   push(...d1Table("D1 per delivered event, fan-out phase", fanS.counters.d1, fanS.received));
-  push(
-    "#### Rows written over one event's life in the lane: today's schema against cheaper ones",
-    "",
-    "Measured in the same run by `GET /rows` of the baseline worker: each variant in a fresh object inserts one event, records one successful attempt, marks it delivered, then purges it as retention does (see `ROW_VARIANTS` in bench/baseline/worker.ts). Deletes are billed as rows written too.",
-    "",
-    "| variant | until delivered | at purge | over the event's life | statements (rows written each) |",
-    "|---|---:|---:|---:|---|",
-    ...(r.rowVariants ?? []).map((v) => {
-      const purge = v.statements.filter((s) => /^DELETE/i.test(s.sql)).reduce((a, s) => a + s.rowsWritten, 0);
-      const list = v.statements.map((s) => `${s.rowsWritten}: \`${s.sql.slice(0, 48).replace(/\|/g, "\\|")}…\``).join("<br>");
-      return `| ${v.name} | ${v.rowsWritten - purge} | ${purge} | ${v.rowsWritten} | ${list} |`;
-    }),
-    "",
-  );
   push(...requestTable([["end-to-end", e2eS.counters, e2eS.count], ["fan-out", fanS.counters, fanS.received], ["one lane", laneS.counters, laneS.delivered]]));
 
   push(
