@@ -4,16 +4,19 @@
 // Starts the service (src/, through bench/worker/counted.ts, which counts billable operations) and the
 // baseline Worker (bench/baseline/) with `wrangler dev`, each on fresh local state, plus a receiver on
 // 127.0.0.1; then measures ingestion, one lane's ordered throughput, fan-out, end-to-end latency and the
-// operations each delivered event costs. Writes bench/results/latest.json and the results section of
-// docs/BENCHMARKS.md. Every duration is an env var (see README "Benchmarks"); BENCH_QUICK=1 shrinks all.
+// operations each delivered event costs. Writes everything to bench/results/latest.json (not committed),
+// and the headline figures to bench/results/summary.json and the tables to the results section of
+// docs/BENCHMARKS.md (both committed). Every duration is an env var (see README "Benchmarks");
+// BENCH_QUICK=1 shrinks all and writes only bench/results/quick.json and quick-summary.json.
 import autocannon from "autocannon";
 import { Agent, request as httpRequest } from "node:http";
+import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, freemem, totalmem, tmpdir, type as osType, release } from "node:os";
 import { join } from "node:path";
 import { machineCpuSeconds, sleep, startReceiver, startWranglerDev, stopAll, treeCpuSeconds, waitForHttp, wranglerSync } from "./lib/processes.mjs";
-import { percentiles, renderReport, writeReport } from "./lib/report.mjs";
+import { percentiles, renderReport, summarize, summaryJson, writeReport } from "./lib/report.mjs";
 
 process.env.WRANGLER_SEND_METRICS ??= "false";
 
@@ -434,21 +437,24 @@ async function main() {
   // measures steady state, not a lane being created.
   await warmUp(e2eKeys, laneKey, fanKey);
 
-  const results = { startedAt: new Date(runStarted).toISOString(), config: cfg, machine: machine() };
+  const results = { startedAt: new Date(runStarted).toISOString(), config: cfg, machine: machine(), git: gitState() };
   results.ingestion = await ingestion();
   results.lane = await laneThroughput(laneKey);
   results.fanout = await fanout(fanKey);
   results.endToEnd = await endToEnd(e2eKeys, cfg.e2eRate, cfg.e2eSeconds);
   results.endToEndLow = await endToEnd(e2eKeys, cfg.e2eLowRate, cfg.e2eLowSeconds);
-  results.rowVariants = await call(BARE, "GET", "/rows");
   results.durationSeconds = Math.round((Date.now() - runStarted) / 1000);
 
   const outDir = join(root, "bench", "results");
   mkdirSync(outDir, { recursive: true });
+  // Everything, for this machine only (bench/results/ is ignored by git but for summary.json).
   writeFileSync(join(outDir, cfg.quick ? "quick.json" : "latest.json"), JSON.stringify(results, null, 2) + "\n");
   const markdown = renderReport(results);
   console.log("\n" + markdown);
-  if (cfg.writeDocs && !cfg.quick) writeReport(join(root, "docs", "BENCHMARKS.md"), markdown);
+  // What is committed: a quick run's figures or one with BENCH_WRITE_DOCS=0 never replace a full run's.
+  const committed = cfg.writeDocs && !cfg.quick;
+  writeFileSync(join(outDir, committed ? "summary.json" : cfg.quick ? "quick-summary.json" : "latest-summary.json"), summaryJson(summarize(results)));
+  if (committed) writeReport(join(root, "docs", "BENCHMARKS.md"), markdown);
   log(`done in ${results.durationSeconds} s; logs in ${logs}`);
   rmSync(join(state, "service"), { recursive: true, force: true });
   rmSync(join(state, "baseline"), { recursive: true, force: true });
@@ -478,6 +484,17 @@ async function warmUp(e2eKeys, laneKey, fanKey) {
 function workerdPackage() {
   const require = createRequire(join(root, "node_modules", "wrangler", "package.json"));
   return createRequire(require.resolve("miniflare")).resolve("workerd/package.json");
+}
+
+/** The commit measured, and whether the tree had changes besides the bench's own outputs. */
+function gitState() {
+  const git = (...args) => execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  try {
+    const changes = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)docs/BENCHMARKS.md", ":(exclude)bench/results");
+    return { commit: git("rev-parse", "HEAD"), dirty: changes !== "" };
+  } catch {
+    return { commit: null, dirty: null };
+  }
 }
 
 function machine() {
