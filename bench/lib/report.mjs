@@ -187,6 +187,27 @@ export function renderReport(r) {
     "",
   );
 
+  if (r.rateLimited) {
+    const { limited, paced, rate, events } = r.rateLimited;
+    const limitedCost = costOf(limited, limited.delivered);
+    const pacedCost = costOf(paced, paced.delivered);
+    push(
+      `#### Rate limit: ${f(events)} events to one endpoint at ${f(rate)}/s`,
+      "",
+      "A burst to a lane with `rateLimitPerSecond` waits for each token with an alarm; the unlimited lane gets the same events sent one by one at that rate, so it wakes once per event too.",
+      "",
+      "| per delivered event | rate-limited lane, one burst | unlimited lane, events sent at the rate |",
+      "|---|---:|---:|",
+      `| deliveries per second (middle 80%) | ${f(limited.perSecond, 1)} | ${f(paced.perSecond, 1)} |`,
+      `| Durable Object requests (RPC calls + alarms) | ${f(limitedCost.doRequests, 3)} | ${f(pacedCost.doRequests, 3)} |`,
+      `| DO SQLite rows written (setAlarm = 1) | ${f(limitedCost.doRowsWritten, 2)} | ${f(pacedCost.doRowsWritten, 2)} |`,
+      `| DO SQLite rows read | ${f(limitedCost.doRowsRead, 1)} | ${f(pacedCost.doRowsRead, 1)} |`,
+      `| $ per million delivered events, CPU excluded | $${f(limitedCost.dollarsPerMillion, 2)} | $${f(pacedCost.dollarsPerMillion, 2)} |`,
+      `| out of order, duplicates | ${limited.outOfOrder}, ${limited.duplicates} | ${paced.outOfOrder}, ${paced.duplicates} |`,
+      "",
+    );
+  }
+
   push(...statementTable("Durable Object SQL per delivered event, end-to-end phase (rows written include index entries)", e2eS.counters.doSql, e2eS.count));
   push(...statementTable("Durable Object SQL per delivered event, one-lane phase", laneS.counters.doSql, laneS.delivered));
   push(...d1Table("D1 per delivered event, end-to-end phase", e2eS.counters.d1, e2eS.count));
