@@ -144,20 +144,17 @@ export class EndpointLane extends DurableObject<Env> {
     if (lane.deleted) return undefined;
     const body = buildBody(event);
     const result = await this.exclusive(() => this.attempt(this.store.lane()!, event.id, body));
-    this.ctx.storage.transactionSync(() => {
-      this.store.insertEvent({
-        id: event.id,
-        order_key: event.orderKey,
-        type: event.type,
-        body,
-        accepted_at: event.acceptedAt,
-        status: result.delivered ? "delivered" : "dropped",
-        next_attempt_at: result.at,
-        finished_at: result.at + result.durationMs,
-        attempts: 1,
-        test: true,
-      });
-      this.store.recordAttempt(event.id, 1, result);
+    this.store.insertEvent({
+      id: event.id,
+      order_key: event.orderKey,
+      type: event.type,
+      body,
+      accepted_at: event.acceptedAt,
+      status: result.delivered ? "delivered" : "dropped",
+      next_attempt_at: result.at,
+      finished_at: result.at + result.durationMs,
+      first: result,
+      test: true,
     });
     await this.scheduleNext();
     return this.record(this.store.event(event.id)!);
