@@ -592,7 +592,7 @@ export class EndpointLane extends DurableObject<Env> {
       timestampSeconds: Math.floor(now / 1000),
       body,
     });
-    return attemptDelivery(lane.url, body, headers, readConfig(this.env).deliveryTimeoutMs);
+    return attemptDelivery(lane.url, body, headers, readConfig(this.env).deliveryTimeoutMs, { allowPrivateUrls: readConfig(this.env).allowPrivateUrls });
   }
 
   private async deliver(lane: LaneRow, event: EventRow): Promise<void> {

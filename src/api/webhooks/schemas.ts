@@ -3,7 +3,7 @@ import { z } from "@hono/zod-openapi";
 import type { WebhookRow } from "../../db/schema";
 import { inRotationGrace } from "../../delivery/lane-config";
 import { EVENT_TYPES } from "../../events/catalog";
-import { MAX_URL_LENGTH } from "./url-policy";
+import { MAX_URL_LENGTH } from "../../lib/url-policy";
 
 export const MAX_DESCRIPTION_LENGTH = 500;
 
