@@ -2,7 +2,7 @@
 // shape or size answers 5xx; what is accepted arrives intact.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { MAX_DATA_DEPTH } from "../src/events/ingest";
+import { MAX_DATA_DEPTH } from "../src/events/queued-event";
 import { nestsDeeperThan } from "../src/lib/json-depth";
 import { call, createWebhook, createWorkspace } from "./helpers";
 import { endpoint } from "./receiver";

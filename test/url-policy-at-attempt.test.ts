@@ -10,8 +10,8 @@ import { call, createWebhook, createWorkspace, sendEvent } from "./helpers";
 import { lane, laneState, settledLane } from "./lane";
 import { endpoint } from "./receiver";
 
-/** The Worker's bindings as after a restart with ALLOW_PRIVATE_URLS=false. */
-const strictEnv = (): Env => Object.assign(Object.create(env) as Env, { ALLOW_PRIVATE_URLS: "false" });
+/** The Worker's bindings as after a restart with ALLOW_PRIVATE_URLS=false (defined, not assigned: env is a proxy that would take the write). */
+const strictEnv = (): Env => Object.create(env, { ALLOW_PRIVATE_URLS: { value: "false" } }) as Env;
 
 /** Makes a lane instance run under the strict policy, as it would after the operator's restart. */
 async function restartLaneStrict(webhookId: string) {

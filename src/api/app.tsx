@@ -4,6 +4,7 @@ import { ConfigError } from "../config";
 import { openDb } from "../db/client";
 import { settingsPages } from "../dashboard/routes";
 import { adminRoutes } from "./admin/routes";
+import { deadLetterRoutes } from "./dead-letters/routes";
 import { requireAdminToken, requireWorkspaceKey } from "./auth";
 import { newRouter } from "./context";
 import { ApiReference, type OpenApiDocument } from "./docs";
@@ -24,7 +25,7 @@ app.use("*", async (c, next) => {
 });
 app.use("/v1/*", limitBody, requireJsonBody);
 app.use("/v1/admin/*", requireAdminToken);
-for (const prefix of ["/v1/events/*", "/v1/webhooks/*", "/v1/workspace/*", "/v1/quota/*"]) app.use(prefix, requireWorkspaceKey);
+for (const prefix of ["/v1/events/*", "/v1/webhooks/*", "/v1/workspace/*", "/v1/quota/*", "/v1/dead-letters/*"]) app.use(prefix, requireWorkspaceKey);
 
 app.route("/v1/admin", adminRoutes);
 app.route("/v1/event-types", eventTypeRoutes);
@@ -33,6 +34,7 @@ app.route("/v1/webhooks", webhookRoutes);
 app.route("/v1/webhooks", deliveryRoutes);
 app.route("/v1/workspace", workspaceRoutes);
 app.route("/v1/quota", quotaRoutes);
+app.route("/v1/dead-letters", deadLetterRoutes);
 // The settings pages (HTML) call this same app in-process for every read and change.
 app.route("/settings", settingsPages((request, env, ctx) => app.fetch(request, env, ctx)));
 

@@ -4,13 +4,6 @@ import { newId } from "../lib/ids";
 import type { EventType } from "./catalog";
 import type { QueuedEvent } from "./queued-event";
 
-/**
- * How deeply `data` may nest (objects and arrays together). The queue and the lanes' RPC copy messages with
- * structured clone, which overflows the stack somewhere past a thousand levels: a limit at the door keeps every
- * accepted event deliverable, with room to spare for any real payload.
- */
-export const MAX_DATA_DEPTH = 64;
-
 /** Cloudflare Queues take messages up to 128 KB; an event's serialized message must fit with room to spare. */
 export const MAX_EVENT_BYTES = 120_000;
 /** One sendBatch call carries at most 100 messages and 256 KB. */

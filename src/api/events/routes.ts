@@ -1,8 +1,8 @@
 // Ingestion: POST /v1/events and /v1/events/batch validate, assign ids and hand events to the queue.
 import { createRoute, z } from "@hono/zod-openapi";
 import { EVENT_TYPES } from "../../events/catalog";
-import { MAX_DATA_DEPTH, MAX_EVENT_BYTES, messageBytes, sendBatches, toQueuedEvent, type EventInput } from "../../events/ingest";
-import type { QueuedEvent } from "../../events/queued-event";
+import { MAX_EVENT_BYTES, messageBytes, sendBatches, toQueuedEvent, type EventInput } from "../../events/ingest";
+import { MAX_DATA_DEPTH, type QueuedEvent } from "../../events/queued-event";
 import { nestsDeeperThan } from "../../lib/json-depth";
 import { newRouter } from "../context";
 import { ApiError, errorResponses } from "../errors";
