@@ -12,7 +12,7 @@ import { ApiError, errorBody } from "./errors";
 import { eventTypeRoutes } from "./event-types";
 import { eventRoutes } from "./events/routes";
 import { quotaRoutes } from "./quota";
-import { allowedMethods, limitBody, requireJsonBody } from "./middleware";
+import { allowedMethods, limitBody, limitIngestion, requireJsonBody } from "./middleware";
 import { deliveryRoutes } from "./webhooks/deliveries";
 import { webhookRoutes } from "./webhooks/routes";
 import { workspaceRoutes } from "./workspace/routes";
@@ -26,6 +26,7 @@ app.use("*", async (c, next) => {
 app.use("/v1/*", limitBody, requireJsonBody);
 app.use("/v1/admin/*", requireAdminToken);
 for (const prefix of ["/v1/events/*", "/v1/webhooks/*", "/v1/workspace/*", "/v1/quota/*", "/v1/dead-letters/*"]) app.use(prefix, requireWorkspaceKey);
+app.on("POST", ["/v1/events", "/v1/events/batch"], limitIngestion);
 
 app.route("/v1/admin", adminRoutes);
 app.route("/v1/event-types", eventTypeRoutes);

@@ -7,6 +7,7 @@ import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { findActiveKey } from "../api/auth";
 import { readConfig } from "../config";
+import { retryAfterSeconds } from "../lib/rate-limit";
 import { openDb } from "../db/client";
 import type { Env } from "../env";
 import { apiClient, type ApiClient, type ApiError, type ApiFetch } from "./api-client";
@@ -16,6 +17,7 @@ import { eventName, formatDuration, isoToUtcInput, utcInputToIso } from "./forma
 import { BASE, Layout, WEBHOOKS, webhookCrumbs } from "./layout";
 import type { Attempt, Delivery, DeliveryPage, Quota, RecoverResult, Webhook, WebhookWithSecret, Workspace } from "./model";
 import { DeleteWebhookPage } from "./pages/delete";
+import { RateLimitedPage } from "./pages/rate-limited";
 import { SecretPage } from "./pages/secret";
 import { SignInPage } from "./pages/sign-in";
 import { WebhookDetailPage, type DetailForms, type LogFilters } from "./pages/webhook-detail";
@@ -147,6 +149,9 @@ export function settingsPages(fetchApi: ApiFetch) {
   });
 
   pages.post("/sign-in", async (c) => {
+    // Counted per client address before the key is looked at, so guessing keys is slow from anywhere.
+    const wait = await retryAfterSeconds(c.env, "SIGN_IN_LIMITER", c.req.header("cf-connecting-ip") ?? "unknown");
+    if (wait !== undefined) return c.html(<RateLimitedPage retryAfterSeconds={wait} />, 429, { "Retry-After": String(wait) });
     const form = await readForm(c);
     const next = safeReturn(form.text("next"), WEBHOOKS);
     const apiKey = form.text("apiKey").trim();

@@ -73,7 +73,7 @@ eventRoutes.openapi(
     request: { body: jsonBody(EventInputSchema) },
     responses: {
       202: jsonResponse(z.object({ id: z.string().openapi({ example: "evt_01jd8x6m3q7v9c2k4n5p6r7s8t" }) }), "Accepted"),
-      ...errorResponses(400, 401, 413, 415),
+      ...errorResponses(400, 401, 413, 415, 429),
     },
   }),
   async (c) => {
@@ -97,7 +97,7 @@ eventRoutes.openapi(
     request: { body: jsonBody(BatchSchema) },
     responses: {
       202: jsonResponse(z.object({ ids: z.array(z.string()) }), "Accepted, ids in request order"),
-      ...errorResponses(400, 401, 413, 415),
+      ...errorResponses(400, 401, 413, 415, 429),
     },
   }),
   async (c) => {
