@@ -23,7 +23,7 @@ import { SignInPage } from "./pages/sign-in";
 import { WebhookDetailPage, type DetailForms, type LogFilters } from "./pages/webhook-detail";
 import { WebhookFormPage, type WebhookFormValues } from "./pages/webhook-form";
 import { WebhookListPage } from "./pages/webhook-list";
-import { endSession, readSession, sessionSigningKey, setFlash, startSession, takeFlash, type Flash } from "./session";
+import { endSession, readSession, sessionSigningKey, setFlash, signOut, startSession, takeFlash, type Flash } from "./session";
 
 interface PagesEnv {
   Bindings: Env;
@@ -39,9 +39,17 @@ type Ctx = Context<PagesEnv>;
 const LOG_PAGE_SIZE = 20;
 const FORM_TYPES = /^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i;
 
-/** Only a path inside the settings pages may be a redirect target: no open redirect through `next` or `back`. */
+/**
+ * Only a path inside the settings pages may be a redirect target: no open redirect through `next` or `back`. The
+ * value is resolved as a browser would (dot segments, percent-encoded dots) and must still be under /settings/;
+ * the resolved path is what is returned, so the browser cannot read it differently.
+ */
 function safeReturn(value: unknown, fallback: string): string {
-  return typeof value === "string" && value.startsWith(`${BASE}/`) && !value.startsWith("//") && !/[\\\r\n]/.test(value) ? value : fallback;
+  if (typeof value !== "string" || !value.startsWith("/") || value.startsWith("//") || /[\\\s\x00-\x1f\x7f]/.test(value)) return fallback;
+  const origin = "http://settings.invalid";
+  const url = URL.parse(value, origin);
+  if (!url || url.origin !== origin || !url.pathname.startsWith(`${BASE}/`) || /%2f|%5c/i.test(url.pathname)) return fallback;
+  return url.pathname + url.search;
 }
 
 async function readForm(c: Ctx) {
@@ -160,12 +168,12 @@ export function settingsPages(fetchApi: ApiFetch) {
       const error = apiKey ? "That key is not valid, or it was revoked." : "Enter your workspace API key.";
       return c.html(<SignInPage next={next} error={error} />, 401);
     }
-    await startSession(c, found.key.id, c.get("secret"));
+    await startSession(c, openDb(c.env.DB), found.key.id, c.get("secret"));
     return c.redirect(next, 303);
   });
 
   pages.post("/sign-out", async (c) => {
-    endSession(c);
+    await signOut(c, openDb(c.env.DB), c.get("secret"));
     return redirectWith(c, `${BASE}/sign-in`, { kind: "success", text: "You are signed out." });
   });
 
