@@ -7,6 +7,7 @@ import { toQueuedEvent } from "../src/events/ingest";
 import type { QueuedEvent } from "../src/events/queued-event";
 import worker from "../src/index";
 import { call, createWebhook, createWorkspace, eventually } from "./helpers";
+import { cookiesOf, page, signIn } from "./pages";
 import { endpoint, eventIdsOf } from "./receiver";
 
 /** Runs the Worker's handler for one queue on a batch and says what it acked and retried. */
@@ -66,6 +67,7 @@ describe("dead letters", () => {
           replayedAt: null,
         },
       ],
+      unreplayed: 1,
       nextCursor: null,
     });
     // Another workspace sees none of it, nor can it replay it.
@@ -153,5 +155,30 @@ describe("dead letters", () => {
     // The next dead-letter batch deletes it for good.
     await consume("edge-webhooks-events-dlq", []);
     expect(await env.DB.prepare("SELECT count(*) AS n FROM dead_letters WHERE event_id = ?").bind(event.id).first("n")).toBe(0);
+  });
+
+  it("shows the settings pages a banner with the count and a Replay button that delivers the event", async () => {
+    const ws = await createWorkspace();
+    const ep = endpoint();
+    await createWebhook(ws.apiKey, { url: ep.url, events: ["conversation.closed"] });
+    const events = await Promise.all([0, 1].map((i) => toQueuedEvent(ws.id, { type: "conversation.closed", data: { i } }, Date.now() + i)));
+    await consume("edge-webhooks-events-dlq", events);
+    const cookie = await signIn(ws.apiKey);
+    const list = await page("GET", "/settings/integrations/webhooks", { cookie });
+    expect(list.html).toContain("2 events could not be delivered to their webhooks");
+    const action = `/settings/integrations/dead-letters/${events[0]!.id}/replay`;
+    expect(list.html).toContain(`action="${action}"`);
+
+    const replayed = await page("POST", action, { cookie, form: { back: "/settings/integrations/webhooks" } });
+    expect(replayed.status).toBe(303);
+    expect(replayed.location).toBe("/settings/integrations/webhooks");
+    expect(eventIdsOf(await ep.waitFor(1))).toEqual([events[0]!.id]);
+    const after = await page("GET", "/settings/integrations/webhooks", { cookie: cookiesOf(replayed, cookie) });
+    expect(after.html).toContain("1 event could not be delivered to its webhooks");
+    expect(after.html).toContain(`was sent through again`);
+    expect(after.html).not.toContain(`action="${action}"`);
+    // Another workspace's pages show nothing of it.
+    const other = await createWorkspace("other");
+    expect((await page("GET", "/settings/integrations/webhooks", { cookie: await signIn(other.apiKey) })).html).not.toContain("could not be delivered");
   });
 });

@@ -13,9 +13,10 @@ import type { Env } from "../env";
 import { apiClient, type ApiClient, type ApiError, type ApiFetch } from "./api-client";
 import { SCRIPT, STYLESHEET } from "./assets";
 import { webhookPath } from "./components";
+import { DEAD_LETTER_REPLAY_ROUTE } from "./dead-letters-banner";
 import { eventName, formatDuration, isoToUtcInput, utcInputToIso } from "./format";
 import { BASE, Layout, WEBHOOKS, webhookCrumbs } from "./layout";
-import type { Attempt, Delivery, DeliveryPage, Quota, RecoverResult, Webhook, WebhookWithSecret, Workspace } from "./model";
+import type { Attempt, DeadLetterPage, Delivery, DeliveryPage, Quota, RecoverResult, Webhook, WebhookWithSecret, Workspace } from "./model";
 import { DeleteWebhookPage } from "./pages/delete";
 import { RateLimitedPage } from "./pages/rate-limited";
 import { SecretPage } from "./pages/secret";
@@ -198,11 +199,29 @@ export function settingsPages(fetchApi: ApiFetch) {
   };
 
   pages.get("/integrations/webhooks", async (c) => {
-    const [list, quota] = await Promise.all([api(c).get<{ data: Webhook[] }>("/v1/webhooks"), quotaOf(c)]);
+    const [list, quota, deadLetters] = await Promise.all([
+      api(c).get<{ data: Webhook[] }>("/v1/webhooks"),
+      quotaOf(c),
+      api(c).get<DeadLetterPage>("/v1/dead-letters", { limit: "10" }),
+    ]);
     if (!list.ok) throw new Error(`listing webhooks: ${list.error.message}`);
     return c.html(
-      <WebhookListPage workspace={c.get("workspace")} webhooks={list.data.data} quota={quota} flash={await takeFlash(c, c.get("secret"))} />,
+      <WebhookListPage
+        workspace={c.get("workspace")}
+        webhooks={list.data.data}
+        quota={quota}
+        deadLetters={deadLetters.ok ? deadLetters.data : undefined}
+        flash={await takeFlash(c, c.get("secret"))}
+      />,
     );
+  });
+
+  pages.post(DEAD_LETTER_REPLAY_ROUTE, async (c) => {
+    const eventId = c.req.param("eventId");
+    const back = safeReturn((await readForm(c)).text("back"), WEBHOOKS);
+    const replayed = await api(c).post<unknown>(`/v1/dead-letters/${encodeURIComponent(eventId)}/replay`);
+    if (!replayed.ok) return redirectWith(c, back, problem(replayed.error));
+    return redirectWith(c, back, { kind: "success", text: `Event ${eventId} was sent through again; its webhooks' logs will show it.` });
   });
 
   const formPage = (c: Ctx, form: { values: WebhookFormValues; webhookId?: string; error?: ApiError }, status: 200 | 400 = 200) =>

@@ -1,7 +1,7 @@
 // The dead-letter API: what the queue gave up on, for the caller's workspace, and replay through the pipeline.
 import { createRoute } from "@hono/zod-openapi";
 import { deadLetterCutoff } from "../../dead-letters/consumer";
-import { findDeadLetter, listDeadLetters, markReplayed } from "../../dead-letters/store";
+import { countUnreplayed, findDeadLetter, listDeadLetters, markReplayed } from "../../dead-letters/store";
 import { readQueuedEvent } from "../../events/queued-event";
 import { newRouter } from "../context";
 import { ApiError, errorResponses } from "../errors";
@@ -32,9 +32,13 @@ deadLetterRoutes.openapi(
     if (cursor !== undefined && before === undefined) {
       throw new ApiError("invalid_cursor", "cursor is not one this API returned; pass nextCursor as it came", undefined, { param: "cursor" });
     }
-    const page = await listDeadLetters(c.get("db"), c.get("workspace").id, { limit, before, notBefore: deadLetterCutoff(c.env) });
+    const [workspaceId, notBefore] = [c.get("workspace").id, deadLetterCutoff(c.env)];
+    const [page, unreplayed] = await Promise.all([
+      listDeadLetters(c.get("db"), workspaceId, { limit, before, notBefore }),
+      countUnreplayed(c.get("db"), workspaceId, notBefore),
+    ]);
     const last = page.rows.at(-1);
-    return c.json({ data: page.rows.map(toDeadLetter), nextCursor: page.more && last ? encodeCursor(last) : null }, 200);
+    return c.json({ data: page.rows.map(toDeadLetter), unreplayed, nextCursor: page.more && last ? encodeCursor(last) : null }, 200);
   },
 );
 

@@ -18,6 +18,7 @@ export const DeadLetterSchema = z
 export const DeadLetterListSchema = z
   .object({
     data: z.array(DeadLetterSchema),
+    unreplayed: z.number().int().openapi({ description: "How many of the workspace's dead letters (all pages) were never replayed.", example: 2 }),
     nextCursor: z.string().nullable().openapi({ description: "Pass as `cursor` for the next (older) page; null on the last page." }),
   })
   .openapi("DeadLetterList");
