@@ -108,6 +108,15 @@ describe("dead letters", () => {
     expect(await ep.requests()).toHaveLength(2);
   }, 60_000);
 
+  it("is described by /openapi.json", async () => {
+    const { json } = await call("GET", "/openapi.json");
+    expect(json.paths["/v1/dead-letters"].get.security).toEqual([{ apiKey: [] }]);
+    expect(Object.keys(json.paths["/v1/dead-letters/{eventId}/replay"].post.responses).sort()).toEqual(["202", "401", "404", "409"]);
+    expect(Object.keys(json.components.schemas.DeadLetter.properties)).toEqual(
+      expect.arrayContaining(["eventId", "type", "acceptedAt", "deadAt", "reason"]),
+    );
+  });
+
   it("acknowledges a dead message that names no workspace, and records each of the others on its own", async () => {
     const ws = await createWorkspace();
     const events = await Promise.all([0, 1].map((i) => toQueuedEvent(ws.id, { type: "message.sent", data: { i } }, Date.now() + i)));

@@ -35,6 +35,11 @@ describe("rate limits", () => {
     for (const limiter of limiters) expect(LIMITER_PERIOD_SECONDS[limiter.name as keyof typeof LIMITER_PERIOD_SECONDS]).toBe(limiter.simple.period);
   });
 
+  it("documents 429 on both ingestion routes in /openapi.json", async () => {
+    const { json } = await call("GET", "/openapi.json");
+    for (const path of ["/v1/events", "/v1/events/batch"]) expect(Object.keys(json.paths[path].post.responses)).toContain("429");
+  });
+
   it("answers 429 rate_limited with Retry-After once a workspace passes 1000 ingestion requests in 10 s; another workspace is unaffected", async () => {
     const [noisy, quiet] = [await createWorkspace("noisy"), await createWorkspace("quiet")];
     // Requests count whether or not their body is valid: an empty object is cheap and refused after the count.
