@@ -154,6 +154,17 @@ describe("dead letters", () => {
     expect((await call("GET", "/v1/dead-letters?limit=0", { key: ws.apiKey })).status).toBe(400);
   });
 
+  it("never replays a stored body that names another workspace or is no longer a valid event", async () => {
+    const [ws, other] = [await createWorkspace(), await createWorkspace("other")];
+    const event = await toQueuedEvent(ws.id, { type: "message.sent", data: {} }, Date.now());
+    await consume("edge-webhooks-events-dlq", [event]);
+    for (const body of [JSON.stringify({ ...event, workspaceId: other.id }), "{not json", JSON.stringify({ ...event, id: 1 })]) {
+      await env.DB.prepare("UPDATE dead_letters SET body = ? WHERE event_id = ?").bind(body, event.id).run();
+      const res = await call("POST", `/v1/dead-letters/${event.id}/replay`, { key: ws.apiKey });
+      expect(res).toMatchObject({ status: 409, json: { error: { code: "not_replayable" } } });
+    }
+  });
+
   it("forgets dead letters older than RETENTION_DAYS", async () => {
     const ws = await createWorkspace();
     const event = await toQueuedEvent(ws.id, { type: "message.sent", data: {} }, Date.now());

@@ -2,7 +2,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { deadLetterCutoff } from "../../dead-letters/consumer";
 import { countUnreplayed, findDeadLetter, listDeadLetters, markReplayed } from "../../dead-letters/store";
-import { readQueuedEvent } from "../../events/queued-event";
+import { readQueuedEvent, type QueuedEvent } from "../../events/queued-event";
 import { newRouter } from "../context";
 import { ApiError, errorResponses } from "../errors";
 import { jsonResponse, workspaceKeyAuth } from "../openapi";
@@ -12,6 +12,15 @@ const tags = ["Dead letters"];
 const security = workspaceKeyAuth;
 
 export const deadLetterRoutes = newRouter();
+
+/** The queued event a dead letter holds, if it is (still) a valid one. */
+function storedEvent(body: string): QueuedEvent | undefined {
+  try {
+    return readQueuedEvent(JSON.parse(body));
+  } catch {
+    return undefined;
+  }
+}
 
 deadLetterRoutes.openapi(
   createRoute({
@@ -65,9 +74,9 @@ deadLetterRoutes.openapi(
     const row = await findDeadLetter(db, workspaceId, eventId);
     if (!row || row.deadAt.getTime() < deadLetterCutoff(c.env)) throw new ApiError("not_found", `no dead letter ${eventId} in this workspace`);
     if (row.body === null) throw new ApiError("not_replayable", `dead letter ${eventId} was not a valid event (${row.reason}); it cannot be sent again`);
-    const event = readQueuedEvent(JSON.parse(row.body));
+    const event = storedEvent(row.body);
     // Never another workspace's event, whatever the stored body says.
-    if (event.workspaceId !== workspaceId) throw new ApiError("not_replayable", `dead letter ${eventId} does not belong to this workspace's events`);
+    if (!event || event.workspaceId !== workspaceId) throw new ApiError("not_replayable", `dead letter ${eventId} does not hold one of this workspace's events`);
     await c.env.EVENTS_QUEUE.send(event);
     const replayed = await markReplayed(db, workspaceId, eventId, new Date());
     return c.json(toDeadLetter(replayed ?? row), 202);
