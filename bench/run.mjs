@@ -223,7 +223,12 @@ const INGEST_BODY = JSON.stringify({
   data: { contact: { id: 1234, firstName: "Ana", lastName: "Silva", phone: "+351900000000" }, changes: ["firstName"] },
 });
 
+/**
+ * Ingestion at full speed. Each connection sends as its own workspace: INGEST_LIMITER allows one workspace
+ * 1000 requests per 10 s, and a single producer over that would measure 429s, not ingestion.
+ */
 async function cannon(base) {
+  let next = 0;
   const result = await autocannon({
     url: `${base}/v1/events`,
     method: "POST",
@@ -231,6 +236,10 @@ async function cannon(base) {
     body: INGEST_BODY,
     connections: cfg.connections,
     duration: cfg.ingestSeconds,
+    setupClient: (client) => {
+      const key = ingestKeys[next++ % ingestKeys.length];
+      client.setHeaders({ "content-type": "application/json", authorization: `Bearer ${key}` });
+    },
   });
   const ok = result["2xx"];
   return {
@@ -433,6 +442,7 @@ async function setup() {
   await pool(e2e, 8, (w, i) => webhook(w.apiKey, `${RECEIVER}/p/e2e/${i}`, ["message.received"]));
   const lane = await workspace("bench lane");
   await webhook(lane.apiKey, `${RECEIVER}/p/lane/0`, ["comment.created"]);
+  ingestKeys = (await pool(Array.from({ length: cfg.connections }, (_, i) => i), 8, (i) => workspace(`bench ingestion ${i}`))).map((w) => w.apiKey);
   const limited = await workspace("bench rate-limited");
   await call(MAIN, "POST", "/v1/webhooks", { url: `${RECEIVER}/p/rl/0`, events: ["comment.created"], rateLimitPerSecond: cfg.rateLimit }, limited.apiKey);
   const paced = await workspace("bench paced");
@@ -443,6 +453,8 @@ async function setup() {
 }
 
 let receiver;
+/** One workspace key per ingestion connection (see cannon). */
+let ingestKeys = [DEV_KEY];
 
 async function main() {
   const runStarted = Date.now();

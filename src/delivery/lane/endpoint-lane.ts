@@ -233,7 +233,8 @@ export class EndpointLane extends DurableObject<Env> {
     );
     const signatures = await signatureHeaders({ secrets, id: eventId, timestampSeconds: Math.floor(now / 1000), body });
     const headers = { ...(JSON.parse(lane.headers) as Record<string, string>), ...signatures };
-    const result = await attemptDelivery(lane.url, body, headers, readConfig(this.env).deliveryTimeoutMs);
+    const { deliveryTimeoutMs, allowPrivateUrls } = readConfig(this.env);
+    const result = await attemptDelivery(lane.url, body, headers, deliveryTimeoutMs, { allowPrivateUrls });
     // Counted from when the answer came (a clock read after I/O, so never early): attempts start at least
     // 1/rate s apart at the endpoint, whatever the Worker's own clock said when this one started.
     if (lane.rate_limit_per_second) this.nextTokenAt = Date.now() + 1000 / lane.rate_limit_per_second;
