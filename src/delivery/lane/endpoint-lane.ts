@@ -48,6 +48,11 @@ export class EndpointLane extends DurableObject<Env> {
    * comes early.
    */
   private nextTokenAt = 0;
+  /**
+   * The time the alarm was last armed for: a run treats what was due by then as due (a run can start early
+   * when driven by hand; the runtime itself fires an alarm at or after its time, when Date.now() is enough).
+   */
+  private armedFor: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -166,7 +171,7 @@ export class EndpointLane extends DurableObject<Env> {
       await this.syncDisable();
       // An alarm fires at or after the time it was armed for; whatever was due by then is due now. Only at
       // the start: what an attempt of this run reschedules is due when its own time comes.
-      let clock = Math.max(Date.now(), this.store.lane()?.alarm_at ?? 0);
+      let clock = Math.max(Date.now(), this.armedFor ?? 0);
       purgeExpired(this.ctx.storage, clock, retentionMs(readConfig(this.env)));
       const started = Date.now();
       for (let n = 0; n < MAX_ATTEMPTS_PER_ALARM && Date.now() - started < MAX_ALARM_RUN_MS; n++) {
@@ -201,15 +206,12 @@ export class EndpointLane extends DurableObject<Env> {
       tokenAt: lane ? this.tokenAt(lane) : 0,
     });
     const storage = this.ctx.storage;
+    this.armedFor = due;
     if (due === null) {
-      if (lane?.alarm_at != null) this.store.setAlarmAt(null);
       await storage.deleteAlarm();
       return;
     }
-    if ((await storage.getAlarm()) !== due) {
-      this.store.setAlarmAt(due);
-      await storage.setAlarm(due);
-    }
+    if ((await storage.getAlarm()) !== due) await storage.setAlarm(due);
   }
 
   /** Runs `task` after the attempt in flight (if any) has ended. */

@@ -24,7 +24,6 @@ const SCHEMA = `
     headers TEXT NOT NULL DEFAULT '{}',
     config_version INTEGER NOT NULL,
     deleted INTEGER NOT NULL DEFAULT 0,
-    alarm_at INTEGER,
     line_start TEXT NOT NULL DEFAULT '',
     d1_sync_pending INTEGER NOT NULL DEFAULT 0
   );
@@ -83,11 +82,9 @@ export interface LaneRow {
   headers: string;
   config_version: number;
   deleted: number;
-  /** The time the alarm was last armed for: an alarm run treats everything due by then as due. */
-  alarm_at: number | null;
   /**
    * No pending event in its first place in line has an order key below this: where the head query starts
-   * reading. Written with alarm_at (no extra write), and at once when a late event lowers it.
+   * reading. Written at once when a late event lowers it, and when the head query had to read far past it.
    */
   line_start: string;
   /** Set when the lane disabled itself but could not yet write that to D1. */
@@ -156,6 +153,9 @@ export interface AttemptOutcome {
   responseBody: string | null;
 }
 
+/** The head query writes line_start forward once it read more than this many rows to find the head. */
+const LINE_START_SLACK = 64;
+
 /** How soon a lane retries recording its own disable in D1 after that failed. */
 export const SYNC_RETRY_MS = 5_000;
 
@@ -222,17 +222,33 @@ export class LaneStore {
    * line by retry or recover, from their small index.
    */
   head(): EventRow | undefined {
-    this.lane();
-    const first = this.sql
-      .exec<EventRow>("SELECT * FROM events WHERE order_key >= ? AND status = 'pending' AND line_key = order_key ORDER BY order_key LIMIT 1", this.lineStart)
-      .toArray()[0];
+    const lane = this.lane();
+    const cursor = this.sql.exec<EventRow>(
+      "SELECT * FROM events WHERE order_key >= ? AND status = 'pending' AND line_key = order_key ORDER BY order_key LIMIT 1",
+      this.lineStart,
+    );
+    const first = cursor.toArray()[0];
     // Nothing in its first place is pending below the found one (or below the newest event, when none is).
     this.lineStart = first?.order_key ?? this.sql.exec<{ k: string | null }>("SELECT MAX(order_key) AS k FROM events").one().k ?? this.lineStart;
-    const requeued = this.sql
-      .exec<EventRow>("SELECT * FROM events INDEXED BY events_requeued WHERE status = 'pending' AND line_key <> order_key ORDER BY line_key LIMIT 1")
-      .toArray()[0];
+    // The stored start only matters after a restart; it is moved forward when it has fallen far behind.
+    if (lane && cursor.rowsRead > LINE_START_SLACK && this.lineStart > lane.line_start) {
+      this.sql.exec("UPDATE lane SET line_start = ?", this.lineStart);
+      lane.line_start = this.lineStart;
+    }
+    const requeued = this.requeuedPending === false ? undefined : this.firstRequeued();
     if (!first || !requeued) return first ?? requeued;
     return requeued.line_key < first.line_key ? requeued : first;
+  }
+
+  /** Whether any event put back in line is pending: undefined when not known (then asked of the index). */
+  private requeuedPending: boolean | undefined;
+
+  private firstRequeued(): EventRow | undefined {
+    const found = this.sql
+      .exec<EventRow>("SELECT * FROM events INDEXED BY events_requeued WHERE status = 'pending' AND line_key <> order_key ORDER BY line_key LIMIT 1")
+      .toArray()[0];
+    this.requeuedPending = found !== undefined;
+    return found;
   }
 
   /** Stores an event unless the lane already holds its id; true when it was stored. */
@@ -293,6 +309,7 @@ export class LaneStore {
         event.line_key,
       );
       if (updated.rowsWritten === 0) return false;
+      if (event.line_key !== event.order_key && state.status !== "pending") this.requeuedPending = undefined;
       if (!firstOnRow) {
         this.sql.exec(
           "INSERT OR REPLACE INTO attempts (event_id, n, at, duration_ms, status_code, error, response_body) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -325,6 +342,7 @@ export class LaneStore {
     let keys = ids.map(() => lineKey(now));
     // A place from this clock sorts before the last one taken only if clocks disagree; then extend the last.
     if (keys[0]! <= last) keys = ids.map((_, i) => `${last}.${String(i).padStart(8, "0")}`);
+    this.requeuedPending = true;
     this.storage.transactionSync(() => {
       ids.forEach((id, i) => {
         this.sql.exec(
@@ -403,17 +421,11 @@ export class LaneStore {
   /** The webhook was deleted: forget its events and keep a tombstone that refuses any that still arrive. */
   markDeleted(): void {
     this.storage.transactionSync(() => {
-      this.sql.exec("UPDATE lane SET deleted = 1, alarm_at = NULL, line_start = ''");
+      this.sql.exec("UPDATE lane SET deleted = 1, line_start = ''");
       this.sql.exec("DELETE FROM events");
       this.sql.exec("DELETE FROM attempts");
     });
     this.reload();
-  }
-
-  /** Records the time the alarm is armed for, and the line's start as it is now, in one write. */
-  setAlarmAt(at: number | null): void {
-    this.sql.exec("UPDATE lane SET alarm_at = ?, line_start = ?", at, this.lineStart);
-    if (this.cached) Object.assign(this.cached, { alarm_at: at, line_start: this.lineStart });
   }
 
   /** Everything the lane holds, in acceptance order (attempts by time, first ones included): for tests and debugging. */
