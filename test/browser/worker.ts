@@ -40,7 +40,7 @@ export interface RunningWorker {
 
 export async function startWorker(vars: Record<string, string>): Promise<RunningWorker> {
   const persist = mkdtempSync(join(tmpdir(), "edge-webhooks-ui-"));
-  const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" };
+  const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true", NO_COLOR: "1" };
   const migrate = spawnSync(process.execPath, [WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], {
     cwd: ROOT,
     env,
