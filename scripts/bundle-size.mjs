@@ -13,9 +13,10 @@ const LIMIT_GZIP_BYTES = 3 * 1000 * 1000;
 const outdir = mkdtempSync(join(tmpdir(), "edge-webhooks-bundle-"));
 try {
   const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
-  const run = spawnSync("wrangler", ["deploy", "--dry-run", "--outdir", outdir], { env, encoding: "utf8" });
+  const wrangler = join(import.meta.dirname, "../node_modules/wrangler/bin/wrangler.js");
+  const run = spawnSync(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", outdir], { env, encoding: "utf8" });
   if (run.status !== 0) {
-    console.error(`${run.stdout}${run.stderr}\nbundle-size: wrangler deploy --dry-run failed`);
+    console.error(`${run.stdout ?? ""}${run.stderr ?? ""}${run.error ?? ""}\nbundle-size: wrangler deploy --dry-run failed`);
     process.exit(1);
   }
   // What would be uploaded: the modules, not the source map or wrangler's README.
