@@ -4,7 +4,7 @@
 // request: a create or rotate-secret response saved there is picked up at once), --fail (500), --gone (410),
 // --delay <ms>. WEBHOOK_SECRET (space-separated) adds secrets too.
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -167,9 +167,12 @@ server.on("error", (err) => {
 });
 server.listen(options.port, options.host, () => {
   const address = /** @type {import("node:net").AddressInfo} */ (server.address());
-  const known = options.secrets.length;
-  const files = options.secretFiles.length ? `, and from ${options.secretFiles.join(", ")} on every request` : "";
-  const answer = options.status === 200 ? "200 when both signatures verify" : String(options.status);
-  console.log(`Receiver listening on http://${options.host}:${address.port}/ (secrets: ${known}${files}; answering ${answer}${options.delay ? `, after ${options.delay} ms` : ""})`);
+  const sources = [
+    ...(options.secrets.length ? [`${options.secrets.length} secret(s) given`] : []),
+    ...options.secretFiles.map((file) => `the secret in ${file} (read on every request${existsSync(file) ? "" : "; not there yet"})`),
+  ];
+  const checking = sources.length ? `verifying with ${sources.join(" and ")}` : "no secret: signatures not checked";
+  const answer = options.status === 200 ? "200 when the signatures verify" : String(options.status);
+  console.log(`Receiver listening on http://${options.host}:${address.port}/ (${checking}; answering ${answer}${options.delay ? ` after ${options.delay} ms` : ""})`);
 });
 for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM"])) process.on(signal, () => process.exit(0));
