@@ -19,7 +19,7 @@ function portIsFree(port: number): Promise<boolean> {
 }
 
 /** Free ports in 8900-8999, starting at a random one so parallel runs rarely collide. */
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
   const span = PORTS.last - PORTS.first + 1;
   const start = Math.floor(Math.random() * span);
   const found: number[] = [];
