@@ -18,6 +18,8 @@ CREATE TABLE `webhooks` (
 	`events` text NOT NULL,
 	`description` text DEFAULT '' NOT NULL,
 	`secret` text NOT NULL,
+	`previous_secret` text,
+	`previous_secret_expires_at` integer,
 	`enabled` integer DEFAULT true NOT NULL,
 	`disabled_reason` text,
 	`disabled_at` integer,

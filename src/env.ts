@@ -1,5 +1,5 @@
 // The Worker's bindings and variables, as declared in wrangler.toml.
-import type { EndpointLane } from "./delivery/endpoint-lane";
+import type { EndpointLane } from "./delivery/lane/endpoint-lane";
 import type { WorkspaceQuota } from "./quota/workspace-quota";
 import type { QueuedEvent } from "./events/queued-event";
 

@@ -1,11 +1,21 @@
-// The Worker's entry point: wires the HTTP API, the queue consumer and the Durable Object classes.
-import { app } from "./api/app";
+// The Worker's entry point: mounts the HTTP API and the settings pages side by side, and wires the queue
+// consumer and the Durable Object classes.
+import { Hono } from "hono";
+import { api, notFound } from "./api/app";
+import type { AppEnv } from "./api/context";
+import { settingsPages } from "./dashboard/app";
 import { consumeEvents } from "./delivery/consumer";
 import type { Env } from "./env";
 import type { QueuedEvent } from "./events/queued-event";
 
-export { EndpointLane } from "./delivery/endpoint-lane";
+export { EndpointLane } from "./delivery/lane/endpoint-lane";
 export { WorkspaceQuota } from "./quota/workspace-quota";
+
+const app = new Hono<AppEnv>();
+// The pages are an API client: they call the API in-process for every read and change.
+app.route("/settings", settingsPages((request, env, ctx) => api.fetch(request, env, ctx)));
+app.route("/", api);
+app.notFound(notFound);
 
 export default {
   fetch: app.fetch,

@@ -1,6 +1,6 @@
 // The operator's admin API: workspaces and their keys, behind ADMIN_TOKEN.
 import { describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, call, createWorkspace } from "./helpers";
+import { ADMIN_TOKEN, call, createWorkspace } from "./support/helpers";
 
 describe("admin API", () => {
   it("creates a workspace with a first key that works at once", async () => {

@@ -1,6 +1,6 @@
 // Authentication and workspace isolation: a key sees only its own workspace.
 import { describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, call, createWebhook, createWorkspace } from "./helpers";
+import { ADMIN_TOKEN, call, createWebhook, createWorkspace } from "./support/helpers";
 
 describe("authentication", () => {
   it.each([

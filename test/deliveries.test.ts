@@ -2,9 +2,9 @@
 // with the body that was sent; and clear errors for bad queries.
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, createWebhook, createWorkspace, sendEvent } from "./helpers";
-import { lane, settledLane } from "./lane";
-import { endpoint } from "./receiver";
+import { call, createWebhook, createWorkspace, sendEvent } from "./support/helpers";
+import { lane, settledLane } from "./support/lane";
+import { endpoint } from "./support/receiver";
 
 const TYPES = ["message.received", "contact.updated", "conversation.closed"] as const;
 

@@ -1,9 +1,9 @@
 // What an endpoint receives: every event type, the flat body, both signatures, and only what it subscribed to.
 import { describe, expect, it } from "vitest";
 import { EVENT_TYPES } from "../src/events/catalog";
-import { call, createWebhook, createWorkspace, eventually, sendEvent } from "./helpers";
-import { laneState } from "./lane";
-import { endpoint, eventIdsOf } from "./receiver";
+import { call, createWebhook, createWorkspace, eventually, sendEvent } from "./support/helpers";
+import { laneState } from "./support/lane";
+import { endpoint, eventIdsOf } from "./support/receiver";
 
 describe("delivery to a subscribed endpoint", () => {
   it("delivers each of the nine event types with the flat body and both signatures", async () => {

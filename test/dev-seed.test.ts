@@ -1,7 +1,7 @@
 // The ready-made local workspace: the key the README documents works against the seeded database.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call } from "./helpers";
+import { call } from "./support/helpers";
 
 const DEV_API_KEY = "whk_dev_local_key_do_not_use_in_production";
 

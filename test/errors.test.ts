@@ -1,7 +1,7 @@
 // The error model at the edges: unknown routes, wrong methods, non-JSON, malformed JSON, oversized bodies.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, createWorkspace } from "./helpers";
+import { call, createWorkspace } from "./support/helpers";
 
 function expectErrorShape(json: unknown, code: string) {
   expect(json).toEqual({ error: { code, message: expect.any(String) } });

@@ -1,8 +1,8 @@
 // The ingestion API: what it accepts, and every kind of bad input refused with its own code, enqueuing nothing.
 import { describe, expect, it } from "vitest";
 import { EVENT_TYPES } from "../src/events/catalog";
-import { call, createWebhook, createWorkspace } from "./helpers";
-import { endpoint, eventIdsOf } from "./receiver";
+import { call, createWebhook, createWorkspace } from "./support/helpers";
+import { endpoint, eventIdsOf } from "./support/receiver";
 
 describe("ingestion", () => {
   it("answers 202 with an evt_ id, and a batch with ids in request order", async () => {

@@ -1,7 +1,7 @@
 // The OpenAPI document and the /docs page describe every route the Worker serves.
 import { describe, expect, it } from "vitest";
-import { app } from "../src/api/app";
-import { call } from "./helpers";
+import { api } from "../src/api/app";
+import { call } from "./support/helpers";
 
 const toOpenApiPath = (path: string) => path.replace(/:(\w+)/g, "{$1}");
 
@@ -13,7 +13,7 @@ describe("OpenAPI document", () => {
     const documented = Object.entries(res.json.paths as Record<string, object>).flatMap(([path, ops]) =>
       Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
     );
-    const served = app.routes
+    const served = api.routes
       .filter((r) => r.path.startsWith("/v1/") && r.method !== "ALL")
       .map((r) => `${r.method} ${toOpenApiPath(r.path)}`);
     expect(new Set(documented)).toEqual(new Set(served));

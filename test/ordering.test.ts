@@ -5,8 +5,8 @@ import { describe, expect, it } from "vitest";
 import { toQueuedEvent } from "../src/events/ingest";
 import type { QueuedEvent } from "../src/events/queued-event";
 import worker from "../src/index";
-import { call, createWebhook, createWorkspace } from "./helpers";
-import { endpoint, eventIdsOf } from "./receiver";
+import { call, createWebhook, createWorkspace } from "./support/helpers";
+import { endpoint, eventIdsOf } from "./support/receiver";
 
 async function deliverBatch(events: QueuedEvent[]) {
   const batch = createMessageBatch<QueuedEvent>(

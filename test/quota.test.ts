@@ -1,12 +1,13 @@
 // The shared failure quota: more than FAILURE_QUOTA_LIMIT failed attempts in the window disables the
 // webhook whose failure went over, emails the workspace once, and keeps its events as skipped.
-import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, createWebhook, createWorkspace, eventually, sendEvent } from "./helpers";
-import { quotaOf } from "../src/quota/workspace-quota";
-import { lane, laneState, RETENTION_MS, settledLane } from "./lane";
-import { endpoint, eventIdsOf } from "./receiver";
+import { call, createWebhook, createWorkspace, eventually, sendEvent } from "./support/helpers";
+import type { Env } from "../src/env";
+import { autoDisableReason, quotaOf, type WorkspaceQuota } from "../src/quota/workspace-quota";
+import { lane, laneState, RETENTION_MS, settledLane } from "./support/lane";
+import { endpoint, eventIdsOf } from "./support/receiver";
 
 const quota = (workspaceId: string) => quotaOf(env.WORKSPACE_QUOTA, workspaceId);
 
@@ -17,6 +18,14 @@ async function attemptUntil(webhookId: string, attempts: number) {
     if (state.attempts.length >= attempts) return state;
     if (!(await runDurableObjectAlarm(lane(webhookId)))) await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The workspace's notices once none is still owed (the quota's alarm sends them). */
+function sentNotices(workspaceId: string) {
+  return eventually(async () => {
+    const notices = await quota(workspaceId).notices();
+    return notices.length > 0 && notices.every((n) => n.outcome !== "owed") && notices;
+  });
 }
 
 /** Fills the workspace's window with failures of some other webhook, as lanes report them. */
@@ -69,10 +78,7 @@ describe("failure quota", () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(await b.requests()).toHaveLength(16);
 
-    const notices = await eventually(async () => {
-      const sent = await quota(ws.id).notices();
-      return sent.length > 0 && sent;
-    });
+    const notices = await sentNotices(ws.id);
     expect(notices).toHaveLength(1);
     expect(notices[0]).toMatchObject({
       webhook_id: hookB.id,
@@ -82,8 +88,8 @@ describe("failure quota", () => {
       subject: `Webhook disabled after repeated failures: ${b.url}`,
       disabled_at: Date.parse(disabledB.disabledAt),
     });
-    // A second call for the same disable sends nothing more.
-    await quota(ws.id).notifyDisabled(hookB.id, Date.parse(disabledB.disabledAt));
+    // The notice is owed once: the quota's alarm run again sends nothing more.
+    await runDurableObjectAlarm(quota(ws.id));
     expect(await quota(ws.id).notices()).toHaveLength(1);
   });
 
@@ -144,11 +150,19 @@ describe("failure quota", () => {
       return res.json.enabled === false && res.json;
     });
     expect(disabled.disabledReason).toBe("failure_quota");
-    const notices = await eventually(async () => {
-      const sent = await quota(ws.id).notices();
-      return sent.length > 0 && sent;
-    });
+    const notices = await sentNotices(ws.id);
     expect(notices).toEqual([expect.objectContaining({ webhook_id: hook.id, recipient: null, message_id: null, outcome: "no_address" })]);
+  });
+
+  it("lets 410 Gone disable as gone, with no quota email, even over the limit", async () => {
+    const ws = await createWorkspace("Gone", "ops@gone.example");
+    await prefill(ws.id, 30);
+    const verdict = await quota(ws.id).recordFailure({ webhookId: "wh_gone", eventId: "e", at: Date.now(), statusCode: 410, error: "HTTP 410" });
+    expect(verdict).toMatchObject({ failures: 31, exceeded: true, disable: "gone" });
+    expect(await quota(ws.id).notices()).toEqual([]);
+    expect(autoDisableReason(500, false)).toBeNull();
+    expect(autoDisableReason(500, true)).toBe("failure_quota");
+    expect(autoDisableReason(null, true)).toBe("failure_quota");
   });
 
   it("resumes delivery in order on enable, with the webhook's old failures no longer counting", async () => {
@@ -177,4 +191,67 @@ describe("failure quota", () => {
       ...after.map((id) => [id, "delivered"]),
     ]);
   });
+});
+
+describe("disable notice", () => {
+  /** Makes the quota object's email binding fail its next `times` sends, as Email Sending does before it is set up. */
+  async function failSends(workspaceId: string, times: number) {
+    await runInDurableObject(quota(workspaceId), (instance: WorkspaceQuota) => {
+      const self = instance as unknown as { env: Env };
+      const real = self.env.EMAIL!;
+      let left = times;
+      const send: SendEmail["send"] = async (message) => {
+        if (left-- > 0) throw new Error("Email Sending is not set up for this domain");
+        return real.send(message as Parameters<SendEmail["send"]>[0]);
+      };
+      self.env = { ...self.env, EMAIL: { send } as SendEmail };
+    });
+  }
+
+  /** The quota's notice row and armed alarm once its attempt count reaches `attempts`. */
+  function noticeAfter(workspaceId: string, attempts: number) {
+    return eventually(async () => {
+      const [notice] = await quota(workspaceId).notices();
+      const alarm = await runInDurableObject(quota(workspaceId), (_i: WorkspaceQuota, state) => state.storage.getAlarm());
+      return notice && notice.attempts === attempts && { notice, alarm };
+    });
+  }
+
+  /** A webhook whose failure takes its workspace over the limit, while the next `failingSends` sends fail. */
+  async function overTheLimit(name: string, failingSends: number) {
+    const ws = await createWorkspace(name, `ops@${name}.example`);
+    const hook = await createWebhook(ws.apiKey, { events: ["message.sent"] });
+    await prefill(ws.id, 30);
+    await failSends(ws.id, failingSends);
+    const verdict = await quota(ws.id).recordFailure({ webhookId: hook.id, eventId: "evt_over", at: Date.now(), statusCode: 500, error: "HTTP 500" });
+    expect(verdict).toMatchObject({ exceeded: true, disable: "failure_quota" });
+    return { ws, hook };
+  }
+
+  it("is retried by the quota's own alarm 5 s after each failed send, then sent once", async () => {
+    const { ws, hook } = await overTheLimit("retry", 2);
+    for (const attempts of [1, 2]) {
+      const { notice, alarm } = await noticeAfter(ws.id, attempts);
+      expect(notice).toMatchObject({ webhook_id: hook.id, outcome: "owed", message_id: null });
+      expect(alarm).toBe(notice.next_try_at);
+      expect(notice.next_try_at).toBeGreaterThan(Date.now());
+      await runDurableObjectAlarm(quota(ws.id));
+    }
+    const { notice, alarm } = await noticeAfter(ws.id, 3);
+    expect(notice).toMatchObject({ outcome: "sent", recipient: "ops@retry.example", message_id: expect.any(String) });
+    expect(alarm).toBeNull();
+    expect(await quota(ws.id).notices()).toHaveLength(1);
+  });
+
+  it("is given up, loudly, after 10 failed sends, and the alarm stops", async () => {
+    const { ws } = await overTheLimit("give-up", 100);
+    for (let attempts = 1; attempts < 10; attempts++) {
+      const { notice, alarm } = await noticeAfter(ws.id, attempts);
+      expect([notice.outcome, alarm]).toEqual(["owed", notice.next_try_at]);
+      await runDurableObjectAlarm(quota(ws.id));
+    }
+    const { notice, alarm } = await noticeAfter(ws.id, 10);
+    expect([notice.outcome, notice.message_id, alarm]).toEqual(["gave_up", null, null]);
+  });
+
 });

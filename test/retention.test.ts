@@ -1,13 +1,10 @@
 // Retention: finished events and their attempts are purged RETENTION_DAYS after they finished, by the
 // lane's alarm; pending ones never are. Time is moved (vi.setSystemTime reaches the lane), not waited for.
-// Also: a lane whose storage was made by an older version of the code is migrated in place.
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { migrate, MIGRATIONS, type EndpointLane } from "../src/delivery/endpoint-lane";
-import { call, createWebhook, createWorkspace, sendEvent } from "./helpers";
-import { lane, laneState, RETENTION_MS, settledLane } from "./lane";
-import { endpoint } from "./receiver";
+import { call, createWebhook, createWorkspace, sendEvent } from "./support/helpers";
+import { lane, RETENTION_MS, settledLane } from "./support/lane";
+import { endpoint } from "./support/receiver";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -54,36 +51,5 @@ describe("retention", () => {
     expect(state.attempts.length).toBe(state.events[0]!.attempt_count);
     const log = await call("GET", `/v1/webhooks/${hook.id}/deliveries`, { key: ws.apiKey });
     expect(log.json.data.map((d: { eventId: string }) => d.eventId)).toEqual([cId]);
-  });
-
-  it("migrates a lane stored by the first version of the code, keeping its events in line", async () => {
-    const stub = env.ENDPOINT_LANE.get(env.ENDPOINT_LANE.idFromName("legacy-lane"));
-    const after = await runInDurableObject(stub, async (_instance: EndpointLane, state) => {
-      const sql = state.storage.sql;
-      for (const table of ["lane", "events", "attempts", "schema_version"]) sql.exec(`DROP TABLE IF EXISTS ${table}`);
-      sql.exec(MIGRATIONS[0]!);
-      sql.exec(
-        "INSERT INTO lane (singleton, webhook_id, workspace_id, url, secret, enabled, config_version) VALUES (1, 'wh_legacy', 'ws_legacy', 'http://127.0.0.1:1/', 'whsec_AAAA', 1, 1)",
-      );
-      sql.exec("INSERT INTO events (id, order_key, type, body, accepted_at, status, attempt_count, next_attempt_at, created_at) VALUES ('evt_1', 'K1', 'message.received', '{}', 1, 'pending', 2, 5, 1)");
-      sql.exec("INSERT INTO events (id, order_key, type, body, accepted_at, status, next_attempt_at, created_at) VALUES ('evt_2', 'K2', 'message.received', '{}', 2, 'skipped', 5, 7)");
-      migrate(sql, state.storage);
-      migrate(sql, state.storage);
-      return {
-        events: sql.exec("SELECT id, line_key, round_attempts, attempt_count, test, finished_at FROM events ORDER BY order_key").toArray(),
-        lane: sql.exec("SELECT previous_secret, previous_secret_expires_at FROM lane").one(),
-        version: sql.exec("SELECT version FROM schema_version").one().version,
-      };
-    });
-    expect(after).toEqual({
-      events: [
-        { id: "evt_1", line_key: "K1", round_attempts: 2, attempt_count: 2, test: 0, finished_at: null },
-        { id: "evt_2", line_key: "K2", round_attempts: 0, attempt_count: 0, test: 0, finished_at: 7 },
-      ],
-      lane: { previous_secret: null, previous_secret_expires_at: null },
-      version: MIGRATIONS.length,
-    });
-    // The lane's own queries work on the migrated storage.
-    expect((await laneState("legacy-lane")).events.map((e) => [e.id, e.status])).toEqual([["evt_1", "pending"], ["evt_2", "skipped"]]);
   });
 });

@@ -2,9 +2,9 @@
 // redirects, 410 Gone, recovery on a retry, and a lane evicted in the middle of its retries.
 import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, createWebhook, createWorkspace, eventually, sendEvent } from "./helpers";
-import { lane, laneState, RETENTION_MS, settledLane } from "./lane";
-import { endpoint, eventIdsOf, type Behaviour } from "./receiver";
+import { call, createWebhook, createWorkspace, eventually, sendEvent } from "./support/helpers";
+import { lane, laneState, RETENTION_MS, settledLane } from "./support/lane";
+import { endpoint, eventIdsOf, type Behaviour } from "./support/receiver";
 
 const fail = (status = 500): Behaviour => ({ status, body: `boom ${status}` });
 

@@ -5,9 +5,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { disableNotice } from "../src/quota/notice";
 import { quotaOf } from "../src/quota/workspace-quota";
-import { call, createWebhook, createWorkspace, eventually, sendEvent } from "./helpers";
-import { lane, laneState, settledLane } from "./lane";
-import { endpoint, eventIdsOf } from "./receiver";
+import { call, createWebhook, createWorkspace, eventually, sendEvent } from "./support/helpers";
+import { lane, laneState, settledLane } from "./support/lane";
+import { endpoint, eventIdsOf } from "./support/receiver";
 
 async function setup(events: readonly string[] = ["message.received"], email?: string) {
   const ws = await createWorkspace("Replay", email);

@@ -3,11 +3,11 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { signingSecrets } from "../src/delivery/lane-config";
-import type { RecordedRequest } from "./receiver";
-import { call, createWebhook, createWorkspace, sendEvent } from "./helpers";
-import { lane, settledLane } from "./lane";
-import { endpoint } from "./receiver";
+import { signingSecrets } from "../src/lib/rotation";
+import type { RecordedRequest } from "./support/receiver";
+import { call, createWebhook, createWorkspace, sendEvent } from "./support/helpers";
+import { lane, settledLane } from "./support/lane";
+import { endpoint } from "./support/receiver";
 
 const DAY = 86_400_000;
 

@@ -4,8 +4,8 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sessionSigningKey } from "../src/dashboard/session";
 import type { Env } from "../src/env";
-import { ADMIN_TOKEN, call, createWebhook, createWorkspace } from "./helpers";
-import { endpoint } from "./receiver";
+import { ADMIN_TOKEN, call, createWebhook, createWorkspace } from "./support/helpers";
+import { endpoint } from "./support/receiver";
 
 const ORIGIN = "http://edge.test";
 

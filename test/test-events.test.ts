@@ -1,9 +1,9 @@
 // Test events: a realistic, signed sample of each type, sent now, answered with the attempt and logged.
 import { describe, expect, it } from "vitest";
 import { EVENT_TYPES } from "../src/events/catalog";
-import { call, createWebhook, createWorkspace } from "./helpers";
-import { laneState } from "./lane";
-import { endpoint } from "./receiver";
+import { call, createWebhook, createWorkspace } from "./support/helpers";
+import { laneState } from "./support/lane";
+import { endpoint } from "./support/receiver";
 
 const contactShape = {
   id: expect.any(Number),

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { call, createWebhook, createWorkspace } from "./helpers";
+import { call, createWebhook, createWorkspace } from "./support/helpers";
 
 async function countWebhooks(workspaceId: string) {
   const row = await env.DB.prepare("SELECT count(*) AS n FROM webhooks WHERE workspace_id = ?").bind(workspaceId).first<{ n: number }>();

@@ -1,6 +1,6 @@
 // The webhook settings API, as a workspace's developer uses it.
 import { describe, expect, it } from "vitest";
-import { call, createWebhook, createWorkspace } from "./helpers";
+import { call, createWebhook, createWorkspace } from "./support/helpers";
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 

@@ -1,47 +1,46 @@
 // The HTTP API: mounts every router, the shared guards, the error model and the OpenAPI document.
+// It knows nothing of the settings pages; src/index.ts mounts both side by side.
+import type { NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ConfigError } from "../config";
 import { openDb } from "../db/client";
-import { settingsPages } from "../dashboard/routes";
 import { adminRoutes } from "./admin/routes";
 import { requireAdminToken, requireWorkspaceKey } from "./auth";
-import { newRouter } from "./context";
+import { newRouter, type AppEnv } from "./context";
 import { ApiReference, type OpenApiDocument } from "./docs";
 import { ApiError, errorBody } from "./errors";
 import { eventTypeRoutes } from "./event-types";
 import { eventRoutes } from "./events/routes";
 import { quotaRoutes } from "./quota";
 import { allowedMethods, limitBody, requireJsonBody } from "./middleware";
-import { deliveryRoutes } from "./webhooks/deliveries";
+import { deliveryRoutes } from "./webhooks/delivery-routes";
 import { webhookRoutes } from "./webhooks/routes";
 import { workspaceRoutes } from "./workspace/routes";
 
-export const app = newRouter();
+export const api = newRouter();
 
-app.use("*", async (c, next) => {
+api.use("*", async (c, next) => {
   c.set("db", openDb(c.env.DB));
   await next();
 });
-app.use("/v1/*", limitBody, requireJsonBody);
-app.use("/v1/admin/*", requireAdminToken);
-for (const prefix of ["/v1/events/*", "/v1/webhooks/*", "/v1/workspace/*", "/v1/quota/*"]) app.use(prefix, requireWorkspaceKey);
+api.use("/v1/*", limitBody, requireJsonBody);
+api.use("/v1/admin/*", requireAdminToken);
+for (const prefix of ["/v1/events/*", "/v1/webhooks/*", "/v1/workspace/*", "/v1/quota/*"]) api.use(prefix, requireWorkspaceKey);
 
-app.route("/v1/admin", adminRoutes);
-app.route("/v1/event-types", eventTypeRoutes);
-app.route("/v1/events", eventRoutes);
-app.route("/v1/webhooks", webhookRoutes);
-app.route("/v1/webhooks", deliveryRoutes);
-app.route("/v1/workspace", workspaceRoutes);
-app.route("/v1/quota", quotaRoutes);
-// The settings pages (HTML) call this same app in-process for every read and change.
-app.route("/settings", settingsPages((request, env, ctx) => app.fetch(request, env, ctx)));
+api.route("/v1/admin", adminRoutes);
+api.route("/v1/event-types", eventTypeRoutes);
+api.route("/v1/events", eventRoutes);
+api.route("/v1/webhooks", webhookRoutes);
+api.route("/v1/webhooks", deliveryRoutes);
+api.route("/v1/workspace", workspaceRoutes);
+api.route("/v1/quota", quotaRoutes);
 
-app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
+api.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
   type: "http",
   scheme: "bearer",
   description: "A workspace API key (`whk_…`). Every key sees only its own workspace.",
 });
-app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
+api.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
   type: "http",
   scheme: "bearer",
   description: "The operator's ADMIN_TOKEN secret.",
@@ -58,22 +57,24 @@ const OPENAPI_INFO = {
   },
 };
 
-app.doc31("/openapi.json", OPENAPI_INFO);
-app.get("/docs", (c) => c.html(<ApiReference doc={app.getOpenAPI31Document(OPENAPI_INFO) as unknown as OpenApiDocument} />));
-app.get("/", (c) => c.json({ name: "edge-webhooks", docs: "/docs", openapi: "/openapi.json" }));
+api.doc31("/openapi.json", OPENAPI_INFO);
+api.get("/docs", (c) => c.html(<ApiReference doc={api.getOpenAPI31Document(OPENAPI_INFO) as unknown as OpenApiDocument} />));
+api.get("/", (c) => c.json({ name: "edge-webhooks", docs: "/docs", openapi: "/openapi.json" }));
 
-const methodsFor = allowedMethods(app.routes);
+const methodsFor = allowedMethods(api.routes);
 
-app.notFound((c) => {
+/** A known path with another method answers 405 with `Allow`; anything else the JSON 404. */
+export const notFound: NotFoundHandler<AppEnv> = (c) => {
   const methods = methodsFor(c.req.path);
   if (methods.length > 0) {
     c.header("Allow", methods.join(", "));
     return c.json(errorBody("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}; allowed: ${methods.join(", ")}`), 405);
   }
   return c.json(errorBody("not_found", `no route ${c.req.method} ${c.req.path}; see /docs`), 404);
-});
+};
+api.notFound(notFound);
 
-app.onError((err, c) => {
+api.onError((err, c) => {
   if (err instanceof ApiError) return c.json(err.body(), err.status);
   if (err instanceof HTTPException) {
     // Auth and body-limit middleware prepare their own (already JSON) responses.

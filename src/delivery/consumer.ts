@@ -1,8 +1,9 @@
 // The queue consumer: hands each accepted event to the lane of every webhook subscribed to it.
 import type { Env } from "../env";
 import type { QueuedEvent } from "../events/queued-event";
-import { laneConfigOf, laneOf, type LaneConfig } from "./lane-config";
-import { webhooksOf } from "./subscriptions";
+import { laneConfigOf, type LaneConfig } from "./lane-config";
+import { laneOf } from "./lane/endpoint-lane";
+import { webhooksOf } from "../db/subscriptions";
 
 interface Handoff {
   config: LaneConfig;

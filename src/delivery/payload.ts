@@ -1,4 +1,4 @@
-// What a receiver gets: respond.io's flat JSON body and both signature schemes.
+// What a receiver gets: respond.io's flat JSON body (signing is in signing.ts).
 import type { EventType } from "../events/catalog";
 
 export interface PayloadInput {
@@ -22,53 +22,4 @@ export function buildBody(event: PayloadInput): string {
   const reserved = new Set(envelope.map(([key]) => key));
   const rest = Object.entries(event.data).filter(([key]) => !reserved.has(key));
   return JSON.stringify(Object.fromEntries([...envelope, ...rest]));
-}
-
-const encoder = new TextEncoder();
-const keyCache = new Map<string, Promise<CryptoKey>>();
-
-function hmacKey(raw: Uint8Array, cacheKey: string): Promise<CryptoKey> {
-  let key = keyCache.get(cacheKey);
-  if (!key) {
-    if (keyCache.size > 1000) keyCache.clear();
-    key = crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    keyCache.set(cacheKey, key);
-  }
-  return key;
-}
-
-async function hmacBase64(raw: Uint8Array, cacheKey: string, message: string): Promise<string> {
-  const signature = await crypto.subtle.sign("HMAC", await hmacKey(raw, cacheKey), encoder.encode(message));
-  return new Uint8Array(signature).toBase64();
-}
-
-/** Standard Webhooks: HMAC-SHA256 keyed with the base64-decoded part of `whsec_…`, over `id.timestamp.body`. */
-export function standardSignature(secret: string, id: string, timestampSeconds: number, body: string): Promise<string> {
-  const raw = Uint8Array.fromBase64(secret.replace(/^whsec_/, ""));
-  return hmacBase64(raw, `sw:${secret}`, `${id}.${timestampSeconds}.${body}`).then((sig) => `v1,${sig}`);
-}
-
-/** respond.io: HMAC-SHA256 keyed with the secret string as given, over the raw body. */
-export function respondIoSignature(secret: string, body: string): Promise<string> {
-  return hmacBase64(encoder.encode(secret), `rio:${secret}`, body);
-}
-
-export interface SigningInput {
-  /** Signing secrets, current first; during a rotation the previous one signs too. */
-  secrets: readonly string[];
-  id: string;
-  timestampSeconds: number;
-  body: string;
-}
-
-export async function signatureHeaders({ secrets, id, timestampSeconds, body }: SigningInput): Promise<Record<string, string>> {
-  const [current] = secrets;
-  if (!current) throw new Error("a webhook needs a signing secret");
-  const standard = await Promise.all(secrets.map((secret) => standardSignature(secret, id, timestampSeconds, body)));
-  return {
-    "webhook-id": id,
-    "webhook-timestamp": String(timestampSeconds),
-    "webhook-signature": standard.join(" "),
-    "x-webhook-signature": await respondIoSignature(current, body),
-  };
 }

@@ -10,7 +10,3 @@ export function nextAttemptAt(attemptCount: number, failedAt: number, delaysSeco
   return delay === undefined ? null : failedAt + Math.round(delay * 1000);
 }
 
-/** Total attempts an event gets: the first one plus one per configured delay. */
-export function maxAttempts(delaysSeconds: readonly number[]): number {
-  return delaysSeconds.length + 1;
-}

@@ -69,7 +69,3 @@ export const EVENT_CATALOG: readonly EventTypeInfo[] = [
     description: "An internal comment was added to a conversation. Notify the people it mentions.",
   },
 ];
-
-export function isEventType(value: string): value is EventType {
-  return (EVENT_TYPES as readonly string[]).includes(value);
-}

@@ -1,10 +1,14 @@
 // The workspace's shared failure quota: one Durable Object per workspace counts failed attempts of all
-// its webhooks in an exact sliding window (timestamps in SQLite, pruned as it goes), says when a failure
-// takes the workspace over the limit, and sends the one email per auto-disable.
+// its webhooks in an exact sliding window (timestamps in SQLite, pruned as it goes), decides which failure
+// disables its webhook, and owns the one email per auto-disable: it records it as owed, sends it, and
+// retries it with its own alarm.
+//
+// Until the first tagged release this schema is edited in place (README "Storage schemas").
 import { DurableObject } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { readConfig } from "../config";
 import { openDb } from "../db/client";
+import type { DisabledReason } from "../db/schema";
 import { webhooks, workspaces } from "../db/schema";
 import type { Env } from "../env";
 import { disableNotice } from "./notice";
@@ -28,17 +32,27 @@ export interface QuotaStatus {
 export interface QuotaVerdict extends QuotaStatus {
   /** True when this failure leaves the workspace with more than `limit` failures in the window. */
   exceeded: boolean;
+  /** Whether, and why, this failure turns its webhook off; the lane then does so at the failure's time. */
+  disable: DisabledReason | null;
+}
+
+/** What a failed attempt does to its webhook: 410 Gone ends it whatever the quota; going over the quota disables it. */
+export function autoDisableReason(statusCode: number | null, exceeded: boolean): DisabledReason | null {
+  if (statusCode === 410) return "gone";
+  return exceeded ? "failure_quota" : null;
 }
 
 // A type alias (not an interface) so it fits SqlStorage's row constraint.
 export type Notice = {
   webhook_id: string;
   disabled_at: number;
-  recipient: string | null;
-  subject: string;
-  message_id: string | null;
-  /** sent | no_address */
+  /** owed (not sent yet) | sent | no_address | gave_up */
   outcome: string;
+  attempts: number;
+  next_try_at: number;
+  recipient: string | null;
+  subject: string | null;
+  message_id: string | null;
   created_at: number;
 };
 
@@ -49,6 +63,10 @@ export function quotaOf(namespace: DurableObjectNamespace<WorkspaceQuota>, works
 
 /** How many of the webhook's latest failures the email lists. */
 const FAILURES_IN_NOTICE = 10;
+/** A notice that could not be sent is tried again this much later ... */
+const NOTICE_RETRY_MS = 5_000;
+/** ... up to this many times in all (e.g. Email Sending not set up), then given up, loudly. */
+const MAX_NOTICE_ATTEMPTS = 10;
 
 export class WorkspaceQuota extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -69,17 +87,23 @@ export class WorkspaceQuota extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS notices (
         webhook_id TEXT NOT NULL,
         disabled_at INTEGER NOT NULL,
-        recipient TEXT,
-        subject TEXT NOT NULL,
-        message_id TEXT,
         outcome TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_try_at INTEGER NOT NULL,
+        recipient TEXT,
+        subject TEXT,
+        message_id TEXT,
         created_at INTEGER NOT NULL,
         PRIMARY KEY (webhook_id, disabled_at)
       );
+      CREATE INDEX IF NOT EXISTS notices_owed ON notices (next_try_at) WHERE outcome = 'owed';
     `);
   }
 
-  /** Counts one failed attempt; the answer says whether it took the workspace over the limit. */
+  /**
+   * Counts one failed attempt and says what it does to its webhook. A quota disable is owed an email,
+   * recorded here (once per webhook and time) and sent by this object's alarm.
+   */
   async recordFailure(report: FailureReport): Promise<QuotaVerdict> {
     this.sql.exec(
       "INSERT INTO failures (at, webhook_id, event_id, status_code, error) VALUES (?, ?, ?, ?, ?)",
@@ -90,7 +114,19 @@ export class WorkspaceQuota extends DurableObject<Env> {
       report.error,
     );
     const status = this.windowAt(report.at);
-    return { ...status, exceeded: status.failures > status.limit };
+    const exceeded = status.failures > status.limit;
+    const disable = autoDisableReason(report.statusCode, exceeded);
+    if (disable === "failure_quota") {
+      this.sql.exec(
+        "INSERT OR IGNORE INTO notices (webhook_id, disabled_at, outcome, next_try_at, created_at) VALUES (?, ?, 'owed', ?, ?)",
+        report.webhookId,
+        report.at,
+        Date.now(),
+        Date.now(),
+      );
+      await this.armForNotices();
+    }
+    return { ...status, exceeded, disable };
   }
 
   async status(): Promise<QuotaStatus> {
@@ -103,14 +139,49 @@ export class WorkspaceQuota extends DurableObject<Env> {
     return this.windowAt(Date.now());
   }
 
-  /**
-   * Emails the workspace that a webhook was disabled by the quota. Once per disable: a repeated call for
-   * the same (webhook, disabledAt) sends nothing. A workspace without an address gets no email.
-   */
-  async notifyDisabled(webhookId: string, disabledAt: number): Promise<Notice> {
-    const already = this.sql.exec<Notice>("SELECT * FROM notices WHERE webhook_id = ? AND disabled_at = ?", webhookId, disabledAt).toArray()[0];
-    if (already) return already;
+  /** Every notice of this workspace, owed or done (sent, no address, given up), newest first. */
+  async notices(): Promise<Notice[]> {
+    return this.sql.exec<Notice>("SELECT * FROM notices ORDER BY created_at DESC").toArray();
+  }
 
+  /** Sends the notices that are due; one that fails waits NOTICE_RETRY_MS, up to MAX_NOTICE_ATTEMPTS in all. */
+  override async alarm(): Promise<void> {
+    // The alarm is armed for the earliest owed notice, so that one is due whenever it fires.
+    const clock = Math.max(Date.now(), this.nextNoticeAt() ?? 0);
+    const due = this.sql.exec<Notice>("SELECT * FROM notices WHERE outcome = 'owed' AND next_try_at <= ? ORDER BY next_try_at", clock).toArray();
+    for (const notice of due) {
+      try {
+        await this.send(notice);
+      } catch (err) {
+        const attempts = notice.attempts + 1;
+        const giveUp = attempts >= MAX_NOTICE_ATTEMPTS;
+        this.sql.exec(
+          "UPDATE notices SET attempts = ?, outcome = ?, next_try_at = ? WHERE webhook_id = ? AND disabled_at = ?",
+          attempts,
+          giveUp ? "gave_up" : "owed",
+          Date.now() + NOTICE_RETRY_MS,
+          notice.webhook_id,
+          notice.disabled_at,
+        );
+        console.error(`workspace quota: disable notice for ${notice.webhook_id} failed (attempt ${attempts}${giveUp ? ", giving up" : ""}):`, err);
+      }
+    }
+    await this.armForNotices();
+  }
+
+  private nextNoticeAt(): number | null {
+    return this.sql.exec<{ at: number | null }>("SELECT MIN(next_try_at) AS at FROM notices WHERE outcome = 'owed'").one().at;
+  }
+
+  private async armForNotices(): Promise<void> {
+    const next = this.nextNoticeAt();
+    if (next === null) await this.ctx.storage.deleteAlarm();
+    else if ((await this.ctx.storage.getAlarm()) !== next) await this.ctx.storage.setAlarm(next);
+  }
+
+  /** Emails the workspace that a webhook was disabled by the quota; a workspace without an address gets none. Throws when sending fails. */
+  private async send(notice: Notice): Promise<void> {
+    const { webhook_id: webhookId, disabled_at: disabledAt } = notice;
     const db = openDb(this.env.DB);
     const webhook = await db.query.webhooks.findFirst({ where: eq(webhooks.id, webhookId) });
     const workspace = webhook && (await db.query.workspaces.findFirst({ where: eq(workspaces.id, webhook.workspaceId) }));
@@ -123,40 +194,27 @@ export class WorkspaceQuota extends DurableObject<Env> {
       failuresInWindow: this.windowAt(disabledAt).failures,
       recentFailures: this.sql
         .exec<{ at: number; event_id: string; status_code: number | null; error: string | null }>(
-          "SELECT at, event_id, status_code, error FROM failures WHERE webhook_id = ? ORDER BY at DESC, id DESC LIMIT ?",
+          "SELECT at, event_id, status_code, error FROM failures WHERE webhook_id = ? AND at <= ? ORDER BY at DESC, id DESC LIMIT ?",
           webhookId,
+          disabledAt,
           FAILURES_IN_NOTICE,
         )
         .toArray()
         .map((f) => ({ at: f.at, eventId: f.event_id, statusCode: f.status_code, error: f.error })),
       disabledAt,
     });
-
     const recipient = workspace?.notificationEmail ?? null;
     let messageId: string | null = null;
-    if (recipient && this.env.EMAIL) {
-      // Throws on failure: the lane keeps its notice pending and asks again later.
-      ({ messageId } = await this.env.EMAIL.send({ from: emailFrom, to: recipient, subject, text }));
-    }
-    const notice: Notice = {
-      webhook_id: webhookId,
-      disabled_at: disabledAt,
+    if (recipient && this.env.EMAIL) ({ messageId } = await this.env.EMAIL.send({ from: emailFrom, to: recipient, subject, text }));
+    this.sql.exec(
+      "UPDATE notices SET outcome = ?, attempts = attempts + 1, recipient = ?, subject = ?, message_id = ? WHERE webhook_id = ? AND disabled_at = ?",
+      messageId ? "sent" : "no_address",
       recipient,
       subject,
-      message_id: messageId,
-      outcome: messageId ? "sent" : "no_address",
-      created_at: Date.now(),
-    };
-    this.sql.exec(
-      "INSERT INTO notices (webhook_id, disabled_at, recipient, subject, message_id, outcome, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      ...Object.values(notice),
+      messageId,
+      webhookId,
+      disabledAt,
     );
-    return notice;
-  }
-
-  /** Every notice this workspace was sent (or would have been, without an address), newest first. */
-  async notices(): Promise<Notice[]> {
-    return this.sql.exec<Notice>("SELECT * FROM notices ORDER BY created_at DESC").toArray();
   }
 
   private windowAt(now: number): QuotaStatus {

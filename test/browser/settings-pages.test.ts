@@ -4,8 +4,8 @@ import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Behaviour, RecordedRequest } from "../receiver-types";
-import { startReceiver } from "../node/receiver";
+import type { Behaviour, RecordedRequest } from "../support/receiver-types";
+import { startReceiver } from "../support/node/receiver";
 import { findChromium } from "./chromium";
 import { startWorker, type RunningWorker } from "./worker";
 

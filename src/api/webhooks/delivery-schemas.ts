@@ -1,6 +1,6 @@
 // Schemas of the delivery log and the delivery actions (retry, recover, test), and the log's public shape.
 import { z } from "@hono/zod-openapi";
-import type { DeliveryRecord } from "../../delivery/endpoint-lane";
+import type { DeliveryRecord } from "../../delivery/lane/log";
 import { EVENT_TYPES } from "../../events/catalog";
 
 export const MAX_PAGE_SIZE = 100;

@@ -2,8 +2,9 @@
 import { and, eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { webhooks, type WebhookRow } from "../../db/schema";
-import { laneConfigOf, laneOf } from "../../delivery/lane-config";
-import { invalidateSubscriptions } from "../../delivery/subscriptions";
+import { laneConfigOf } from "../../delivery/lane-config";
+import { laneOf } from "../../delivery/lane/endpoint-lane";
+import { invalidateSubscriptions } from "../../db/subscriptions";
 import type { Env } from "../../env";
 import { ApiError } from "../errors";
 

@@ -5,11 +5,12 @@ import { and, asc, eq } from "drizzle-orm";
 import { readConfig } from "../../config";
 import { webhooks, type WebhookRow } from "../../db/schema";
 import { disableWebhook, enableWebhook } from "../../db/webhooks";
-import { laneOf } from "../../delivery/lane-config";
-import { invalidateSubscriptions } from "../../delivery/subscriptions";
+import { laneOf } from "../../delivery/lane/endpoint-lane";
+import { invalidateSubscriptions } from "../../db/subscriptions";
 import { quotaOf } from "../../quota/workspace-quota";
 import type { EventType } from "../../events/catalog";
 import { newId } from "../../lib/ids";
+import { rotate } from "../../lib/rotation";
 import { newSigningSecret } from "../../lib/secrets";
 import { newRouter } from "../context";
 import { ApiError, errorResponses } from "../errors";
@@ -202,9 +203,6 @@ for (const enabled of [true, false]) {
   });
 }
 
-/** How long the secret before a rotation keeps signing beside the new one. */
-export const ROTATION_GRACE_MS = 24 * 60 * 60 * 1000;
-
 webhookRoutes.openapi(
   createRoute({
     method: "post",
@@ -227,15 +225,11 @@ webhookRoutes.openapi(
     const { id } = c.req.valid("param");
     const db = c.get("db");
     const current = await findWebhook(db, workspaceId, id);
-    const now = new Date();
+    const now = Date.now();
+    const next = rotate(current.secret, now);
     const [row] = await db
       .update(webhooks)
-      .set({
-        secret: newSigningSecret(),
-        previousSecret: current.secret,
-        previousSecretExpiresAt: new Date(now.getTime() + ROTATION_GRACE_MS),
-        updatedAt: now,
-      })
+      .set({ ...next, previousSecretExpiresAt: new Date(next.previousSecretExpiresAt), updatedAt: new Date(now) })
       // Only if nobody rotated it in between, so the secret kept for the grace is the one receivers hold.
       .where(and(eq(webhooks.id, id), eq(webhooks.workspaceId, workspaceId), eq(webhooks.secret, current.secret)))
       .returning();

@@ -1,7 +1,7 @@
 // Request and response schemas of the webhook settings API; they validate and they document.
 import { z } from "@hono/zod-openapi";
 import type { WebhookRow } from "../../db/schema";
-import { inRotationGrace } from "../../delivery/lane-config";
+import { inRotationGrace } from "../../lib/rotation";
 import { EVENT_TYPES } from "../../events/catalog";
 import { MAX_URL_LENGTH } from "./url-policy";
 

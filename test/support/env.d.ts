@@ -1,6 +1,6 @@
 // Bindings the tests add on top of the Worker's own.
 import type { D1Migration } from "cloudflare:test";
-import type { Env as WorkerEnv } from "../src/env";
+import type { Env as WorkerEnv } from "../../src/env";
 
 declare global {
   namespace Cloudflare {
@@ -10,7 +10,7 @@ declare global {
       WRANGLER_VARS: string;
     }
     interface GlobalProps {
-      mainModule: typeof import("../src/index");
+      mainModule: typeof import("../../src/index");
       durableNamespaces: "EndpointLane" | "WorkspaceQuota";
     }
   }

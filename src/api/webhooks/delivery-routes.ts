@@ -1,8 +1,9 @@
 // The delivery log and what can be done with it: list and read deliveries, retry one, recover what was
 // dropped or skipped, send a test event. All of it is served by the webhook's lane (its Durable Object).
 import { createRoute } from "@hono/zod-openapi";
-import { laneConfigOf, laneOf } from "../../delivery/lane-config";
-import type { Refusal } from "../../delivery/endpoint-lane";
+import { laneConfigOf } from "../../delivery/lane-config";
+import { laneOf } from "../../delivery/lane/endpoint-lane";
+import type { Refusal } from "../../delivery/lane/endpoint-lane";
 import { toQueuedEvent } from "../../events/ingest";
 import { sampleData } from "../../events/samples";
 import { newRouter } from "../context";

@@ -1,7 +1,7 @@
-// Which webhooks of a workspace receive which events: read from D1 once per queue batch, cached briefly.
+// Which webhooks of a workspace receive which events: read from D1 once per queue batch, cached briefly per isolate.
 import { inArray } from "drizzle-orm";
-import { openDb } from "../db/client";
-import { webhooks, type WebhookRow } from "../db/schema";
+import { openDb } from "./client";
+import { webhooks, type WebhookRow } from "./schema";
 import type { Env } from "../env";
 
 /** A webhook change made through another isolate reaches this one's cache within this time. */

@@ -1,0 +1,115 @@
+/** @jsxImportSource hono/jsx */
+// The settings pages, mounted at /settings: security headers, assets, CSRF and the session guard around the
+// routes of each page (routes/). Every read and change goes through the public API in-process (fetchApi).
+import { Hono } from "hono";
+import { csrf } from "hono/csrf";
+import { HTTPException } from "hono/http-exception";
+import { secureHeaders } from "hono/secure-headers";
+import { openDb } from "../db/client";
+import { apiClient, type ApiFetch } from "./api-client";
+import { SCRIPT, STYLESHEET } from "./assets";
+import { redirectWith, type PagesEnv } from "./context";
+import { BASE, Layout, WEBHOOKS, webhookCrumbs } from "./layout";
+import { NotFoundPage } from "./pages/not-found";
+import { SignInPage } from "./pages/sign-in";
+import { signInRoutes } from "./routes/sign-in";
+import { webhookPageRoutes } from "./routes/webhook-page";
+import { webhookRoutes } from "./routes/webhooks";
+import { endSession, readSession, sessionSigningKey } from "./session";
+
+const FORM_TYPES = /^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i;
+
+export function settingsPages(fetchApi: ApiFetch) {
+  const pages = new Hono<PagesEnv>();
+
+  // Everything the pages load comes from this Worker: no CDN, no font, no inline script or style.
+  pages.use(
+    "*",
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+      referrerPolicy: "same-origin",
+      crossOriginEmbedderPolicy: false,
+    }),
+  );
+
+  pages.get("/assets/settings.css", (c) =>
+    c.body(STYLESHEET, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=86400" }),
+  );
+  pages.get("/assets/settings.js", (c) =>
+    c.body(SCRIPT, 200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=86400" }),
+  );
+
+  // Pages show workspace data and one-time secrets: never cached.
+  pages.use("*", async (c, next) => {
+    await next();
+    if (!c.req.path.startsWith(`${BASE}/assets/`)) c.header("cache-control", "no-store");
+  });
+  // Hono's CSRF guard (Origin / Sec-Fetch-Site must be this origin), on top of SameSite=Strict cookies. It only looks
+  // at form-like bodies, so every other body is refused here: the pages post nothing but forms.
+  pages.use("*", csrf());
+  pages.use("*", async (c, next) => {
+    if (c.req.method === "POST" && !FORM_TYPES.test(c.req.header("content-type") ?? "")) return c.text("Unsupported Media Type", 415);
+    return next();
+  });
+  pages.use("*", async (c, next) => {
+    const secret = await sessionSigningKey(c.env);
+    if (!secret) {
+      return c.html(
+        <SignInPage
+          next={WEBHOOKS}
+          unavailable="The settings pages are switched off: the operator has set neither SESSION_SECRET nor ADMIN_TOKEN (see the README)."
+        />,
+        503,
+      );
+    }
+    c.set("secret", secret);
+    return next();
+  });
+
+  pages.get("/", (c) => c.redirect(WEBHOOKS, 302));
+  pages.route("/", signInRoutes);
+
+  // Everything else needs a session; the API is then called as its workspace.
+  pages.use("/integrations/*", async (c, next) => {
+    const signedIn = await readSession(c, openDb(c.env.DB), c.get("secret"));
+    if (!signedIn) {
+      endSession(c);
+      if (c.req.method === "GET") return c.redirect(`${BASE}/sign-in?next=${encodeURIComponent(c.req.path + (new URL(c.req.url).search || ""))}`, 302);
+      return redirectWith(c, `${BASE}/sign-in`, { kind: "error", text: "Your session has ended; sign in again. Nothing was changed." });
+    }
+    c.set("workspace", { id: signedIn.workspace.id, name: signedIn.workspace.name, notificationEmail: signedIn.workspace.notificationEmail ?? null });
+    c.set("api", apiClient(fetchApi, c.env, c.executionCtx, signedIn.workspace));
+    return next();
+  });
+  // The list's routes first: its /new must win over a webhook's /:id.
+  pages.route("/", webhookRoutes);
+  pages.route("/", webhookPageRoutes);
+
+  pages.get("/*", (c) => c.html(<NotFoundPage />, 404));
+
+  pages.onError((err, c) => {
+    if (err instanceof HTTPException) return err.getResponse();
+    console.error("settings page error:", err);
+    return c.html(
+      <Layout title="Something went wrong" crumbs={webhookCrumbs({ label: "Error" })}>
+        <h1>Something went wrong</h1>
+        <p>The page could not be shown. Nothing was changed by this error; try again in a moment.</p>
+        <p>
+          <a href={WEBHOOKS}>Back to Webhooks</a>
+        </p>
+      </Layout>,
+      500,
+    );
+  });
+
+  return pages;
+}

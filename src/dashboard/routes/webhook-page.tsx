@@ -1,0 +1,92 @@
+/** @jsxImportSource hono/jsx */
+// A webhook's page: its delivery log with retry, recover since a time, and the workspace's notification email.
+import { Hono } from "hono";
+import { webhookPath } from "../components";
+import { api, loadWebhook, problem, quotaOf, readForm, redirectWith, safeReturn, type Ctx, type PagesEnv } from "../context";
+import { isoToUtcInput, utcInputToIso } from "../format";
+import type { Delivery, DeliveryPage, RecoverResult, Webhook, Workspace } from "../model";
+import { WebhookDetailPage, type DetailForms, type LogFilters } from "../pages/webhook-detail";
+import { takeFlash } from "../session";
+
+const LOG_PAGE_SIZE = 20;
+
+export const webhookPageRoutes = new Hono<PagesEnv>();
+
+async function renderDetail(c: Ctx, webhook: Webhook, filters: LogFilters, forms: DetailForms, status: 200 | 400 = 200) {
+  const [log, quota, workspace] = await Promise.all([
+    api(c).get<DeliveryPage>(`/v1/webhooks/${encodeURIComponent(webhook.id)}/deliveries`, { ...filters, limit: String(LOG_PAGE_SIZE) }),
+    quotaOf(c),
+    api(c).get<Workspace>("/v1/workspace"),
+  ]);
+  // The failures that led to a disable came before it, so "since" starts an hour earlier; otherwise the last day.
+  const sinceMs = webhook.disabledAt ? Date.parse(webhook.disabledAt) - 3600_000 : Date.now() - 24 * 3600_000;
+  const defaultSince = isoToUtcInput(new Date(sinceMs).toISOString());
+  return c.html(
+    <WebhookDetailPage
+      workspace={workspace.ok ? workspace.data : c.get("workspace")}
+      webhook={webhook}
+      quota={quota}
+      log={log.ok ? log.data : log.error}
+      filters={filters}
+      forms={forms}
+      defaultSince={defaultSince}
+      flash={await takeFlash(c, c.get("secret"))}
+    />,
+    status,
+  );
+}
+
+webhookPageRoutes.get("/integrations/webhooks/:id", async (c) => {
+  const webhook = await loadWebhook(c, c.req.param("id"));
+  if (webhook instanceof Response) return webhook;
+  const filters: LogFilters = {
+    status: c.req.query("status") || undefined,
+    type: c.req.query("type") || undefined,
+    cursor: c.req.query("cursor") || undefined,
+  };
+  return renderDetail(c, webhook, filters, {});
+});
+
+webhookPageRoutes.post("/integrations/webhooks/:id/deliveries/:eventId/retry", async (c) => {
+  const { id, eventId } = c.req.param();
+  const back = safeReturn((await readForm(c)).text("back"), webhookPath(id));
+  const retried = await api(c).post<Delivery>(`/v1/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(eventId)}/retry`);
+  if (!retried.ok) return redirectWith(c, back, problem(retried.error));
+  return redirectWith(c, back, { kind: "success", text: `Event ${eventId} is in line again; its new attempts will appear in the log.` });
+});
+
+webhookPageRoutes.post("/integrations/webhooks/:id/recover", async (c) => {
+  const id = c.req.param("id");
+  const form = await readForm(c);
+  const back = safeReturn(form.text("back"), webhookPath(id));
+  const since = form.text("since").trim();
+  const recovered = await api(c).post<RecoverResult>(`/v1/webhooks/${encodeURIComponent(id)}/recover`, { since: utcInputToIso(since) });
+  if (recovered.ok) {
+    const n = recovered.data.recovered;
+    return redirectWith(c, back, {
+      kind: "success",
+      text: n === 0 ? "Nothing to recover since then." : `${n} event${n === 1 ? "" : "s"} put back in line, in order.`,
+    });
+  }
+  if (recovered.error.param === "since") {
+    const webhook = await loadWebhook(c, id);
+    if (webhook instanceof Response) return webhook;
+    return renderDetail(c, webhook, {}, { error: recovered.error, since }, 400);
+  }
+  return redirectWith(c, back, problem(recovered.error));
+});
+
+webhookPageRoutes.post("/integrations/webhooks/:id/notification-email", async (c) => {
+  const id = c.req.param("id");
+  const form = await readForm(c);
+  const back = safeReturn(form.text("back"), webhookPath(id));
+  const email = form.text("notificationEmail").trim();
+  const saved = await api(c).patch<Workspace>("/v1/workspace", { notificationEmail: email === "" ? null : email });
+  if (saved.ok) {
+    const text = saved.data.notificationEmail ? `Auto-disable notices go to ${saved.data.notificationEmail}.` : "No email will be sent when a webhook is disabled.";
+    return redirectWith(c, back, { kind: "success", text });
+  }
+  const webhook = await loadWebhook(c, id);
+  if (webhook instanceof Response) return webhook;
+  return renderDetail(c, webhook, {}, { error: saved.error, notificationEmail: email }, 400);
+});

@@ -1,0 +1,118 @@
+/** @jsxImportSource hono/jsx */
+// Integrations > Webhooks: the list, adding and editing a webhook, and its actions (enable, disable, test,
+// rotate, delete). Every change goes through the public API, so its rules and messages are the forms'.
+import { Hono } from "hono";
+import { readConfig } from "../../config";
+import type { ApiError } from "../api-client";
+import { webhookPath } from "../components";
+import { api, loadWebhook, problem, quotaOf, readForm, redirectWith, safeReturn, type Ctx, type PagesEnv } from "../context";
+import { eventName, formatDuration } from "../format";
+import { WEBHOOKS } from "../layout";
+import type { Attempt, Delivery, Webhook, WebhookWithSecret } from "../model";
+import { DeleteWebhookPage } from "../pages/delete";
+import { NotFoundPage } from "../pages/not-found";
+import { SecretPage } from "../pages/secret";
+import { WebhookFormPage, type WebhookFormValues } from "../pages/webhook-form";
+import { WebhookListPage } from "../pages/webhook-list";
+import { takeFlash } from "../session";
+
+export const webhookRoutes = new Hono<PagesEnv>();
+
+function attemptSummary(attempt: Attempt | undefined): string {
+  if (!attempt) return "no attempt was made";
+  const what = attempt.statusCode === null ? (attempt.error ?? "no response") : `HTTP ${attempt.statusCode}`;
+  const why = attempt.statusCode !== null && attempt.error ? ` (${attempt.error})` : "";
+  return `${what}${why} in ${formatDuration(attempt.durationMs)}`;
+}
+
+webhookRoutes.get("/integrations/webhooks", async (c) => {
+  const [list, quota] = await Promise.all([api(c).get<{ data: Webhook[] }>("/v1/webhooks"), quotaOf(c)]);
+  if (!list.ok) throw new Error(`listing webhooks: ${list.error.message}`);
+  return c.html(<WebhookListPage workspace={c.get("workspace")} webhooks={list.data.data} quota={quota} flash={await takeFlash(c, c.get("secret"))} />);
+});
+
+const formPage = (c: Ctx, form: { values: WebhookFormValues; webhookId?: string; error?: ApiError }, status: 200 | 400 = 200) =>
+  c.html(<WebhookFormPage workspaceName={c.get("workspace").name} timeoutMs={readConfig(c.env).deliveryTimeoutMs} {...form} />, status);
+
+webhookRoutes.get("/integrations/webhooks/new", (c) => formPage(c, { values: { url: "", events: [], description: "" } }));
+
+const webhookInput = async (c: Ctx): Promise<WebhookFormValues> => {
+  const form = await readForm(c);
+  // Always a list, even empty, so "no events" gets the API's own "at least one" message.
+  return { url: form.text("url").trim(), events: form.list("events"), description: form.text("description") };
+};
+
+webhookRoutes.post("/integrations/webhooks", async (c) => {
+  const values = await webhookInput(c);
+  const created = await api(c).post<WebhookWithSecret>("/v1/webhooks", values);
+  if (!created.ok) return formPage(c, { values, error: created.error }, 400);
+  const { secret, ...webhook } = created.data;
+  return c.html(<SecretPage workspaceName={c.get("workspace").name} webhook={webhook} secret={secret} rotated={false} />, 201);
+});
+
+webhookRoutes.get("/integrations/webhooks/:id/edit", async (c) => {
+  const webhook = await loadWebhook(c, c.req.param("id"));
+  if (webhook instanceof Response) return webhook;
+  return formPage(c, { values: webhook, webhookId: webhook.id });
+});
+
+webhookRoutes.post("/integrations/webhooks/:id", async (c) => {
+  const id = c.req.param("id");
+  const values = await webhookInput(c);
+  const updated = await api(c).patch<Webhook>(`/v1/webhooks/${encodeURIComponent(id)}`, values);
+  if (updated.ok) return redirectWith(c, webhookPath(id), { kind: "success", text: "Changes saved." });
+  if (updated.status === 404) return c.html(<NotFoundPage workspace={c.get("workspace")} />, 404);
+  return formPage(c, { values, webhookId: id, error: updated.error }, 400);
+});
+
+for (const action of ["enable", "disable"] as const) {
+  webhookRoutes.post(`/integrations/webhooks/:id/${action}`, async (c) => {
+    const id = c.req.param("id");
+    const back = safeReturn((await readForm(c)).text("back"), WEBHOOKS);
+    const result = await api(c).post<Webhook>(`/v1/webhooks/${encodeURIComponent(id)}/${action}`);
+    if (!result.ok) return redirectWith(c, back, problem(result.error));
+    const text =
+      action === "enable"
+        ? `Enabled ${result.data.url}. New events flow again; use “Recover since …” on its page for the ones it skipped.`
+        : `Disabled ${result.data.url}. It receives nothing until you enable it; its events are kept as skipped.`;
+    return redirectWith(c, back, { kind: "success", text });
+  });
+}
+
+webhookRoutes.post("/integrations/webhooks/:id/test", async (c) => {
+  const id = c.req.param("id");
+  const type = (await readForm(c)).text("type");
+  const result = await api(c).post<Delivery>(`/v1/webhooks/${encodeURIComponent(id)}/test`, type ? { type } : {});
+  // The result shows in the log of the webhook's page, whichever page the button was on.
+  if (!result.ok) return redirectWith(c, webhookPath(id), problem(result.error));
+  const delivery = result.data;
+  const attempt = delivery.attempts.at(-1);
+  const delivered = delivery.status === "delivered";
+  const name = eventName(delivery.type);
+  return redirectWith(c, webhookPath(id), {
+    kind: delivered ? "success" : "error",
+    text: delivered ? `Test event “${name}” delivered: ${attemptSummary(attempt)}.` : `Test event “${name}” failed: ${attemptSummary(attempt)}.`,
+  });
+});
+
+webhookRoutes.post("/integrations/webhooks/:id/rotate-secret", async (c) => {
+  const id = c.req.param("id");
+  const back = safeReturn((await readForm(c)).text("back"), WEBHOOKS);
+  const rotated = await api(c).post<WebhookWithSecret>(`/v1/webhooks/${encodeURIComponent(id)}/rotate-secret`);
+  if (!rotated.ok) return redirectWith(c, back, problem(rotated.error));
+  const { secret, ...webhook } = rotated.data;
+  return c.html(<SecretPage workspaceName={c.get("workspace").name} webhook={webhook} secret={secret} rotated={true} />);
+});
+
+webhookRoutes.get("/integrations/webhooks/:id/delete", async (c) => {
+  const webhook = await loadWebhook(c, c.req.param("id"));
+  if (webhook instanceof Response) return webhook;
+  return c.html(<DeleteWebhookPage workspaceName={c.get("workspace").name} webhook={webhook} />);
+});
+
+webhookRoutes.post("/integrations/webhooks/:id/delete", async (c) => {
+  const id = c.req.param("id");
+  const deleted = await api(c).delete(`/v1/webhooks/${encodeURIComponent(id)}`);
+  if (!deleted.ok) return redirectWith(c, WEBHOOKS, problem(deleted.error));
+  return redirectWith(c, WEBHOOKS, { kind: "success", text: "Webhook deleted." });
+});

@@ -1,0 +1,271 @@
+// The per-endpoint lane: one Durable Object per webhook that stores its events and delivers them in order.
+//
+// Every fact lives in the object's SQLite storage (store.ts): the webhook's config (with the previous secret
+// during a rotation), each event with its status, place in line and next attempt time, and every attempt,
+// which is also the delivery log (log.ts). The single alarm is always armed from storage (nextAlarmAt), so an
+// eviction or restart resumes exactly where it was.
+import { DurableObject } from "cloudflare:workers";
+import { readConfig } from "../../config";
+import { openDb } from "../../db/client";
+import type { DisabledReason } from "../../db/schema";
+import { disableWebhook } from "../../db/webhooks";
+import type { Env } from "../../env";
+import type { QueuedEvent } from "../../events/queued-event";
+import { signingSecrets } from "../../lib/rotation";
+import { quotaOf } from "../../quota/workspace-quota";
+import { attemptDelivery, type AttemptResult } from "../attempt";
+import type { LaneConfig } from "../lane-config";
+import { buildBody } from "../payload";
+import { nextAttemptAt } from "../schedule";
+import { signatureHeaders } from "../signing";
+import { deliveryPage, deliveryRecords, type DeliveryQuery, type DeliveryRecord } from "./log";
+import { oldestFinishedAt, purgeExpired, retentionMs } from "./retention";
+import { LaneStore, nextAlarmAt, type DeliveryStatus, type EventRow, type LaneRow } from "./store";
+
+export type { DeliveryQuery, DeliveryRecord } from "./log";
+
+/** An alarm run delivers at most this many events before yielding (it re-arms at once if more are due). */
+const MAX_ATTEMPTS_PER_ALARM = 50;
+const MAX_ALARM_RUN_MS = 30_000;
+
+/** Why a retry or recover was refused; the API turns these into errors. */
+export type Refusal = "not_found" | "disabled" | "already_pending";
+
+/** The lane of a webhook: one per webhook, named by its id. */
+export function laneOf(namespace: DurableObjectNamespace<EndpointLane>, webhookId: string) {
+  return namespace.get(namespace.idFromName(webhookId));
+}
+
+export class EndpointLane extends DurableObject<Env> {
+  private readonly store: LaneStore;
+  /** True while an alarm run is delivering; it re-arms the alarm itself when it ends. */
+  private delivering = false;
+  /** The attempt in flight, if any: every attempt waits for the one before it, so one request is out at a time. */
+  private inFlight: Promise<unknown> = Promise.resolve();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new LaneStore(ctx.storage);
+  }
+
+  /** Stores the events (ignoring ids it already holds) and makes sure the lane will deliver them. */
+  async enqueue(config: LaneConfig, events: QueuedEvent[]): Promise<{ stored: number; duplicates: number }> {
+    const lane = this.store.applyConfig(config);
+    if (lane.deleted) return { stored: 0, duplicates: 0 };
+    const { orderingWindowMs } = readConfig(this.env);
+    const now = Date.now();
+    // A disabled webhook keeps what arrives as skipped (finished, for retention), for recover.
+    const [status, finishedAt]: [DeliveryStatus, number | null] = lane.enabled ? ["pending", null] : ["skipped", now];
+    let stored = 0;
+    this.ctx.storage.transactionSync(() => {
+      for (const event of events) {
+        const inserted = this.store.insertEvent({
+          id: event.id,
+          order_key: event.orderKey,
+          type: event.type,
+          body: buildBody(event),
+          accepted_at: event.acceptedAt,
+          status,
+          // Hold each event for the ordering window after acceptance, so one the queue delivers late
+          // can still take its place in line.
+          next_attempt_at: event.acceptedAt + orderingWindowMs,
+          finished_at: finishedAt,
+        });
+        if (inserted) stored++;
+      }
+    });
+    if (stored > 0) await this.scheduleNext();
+    return { stored, duplicates: events.length - stored };
+  }
+
+  /** Takes a newer config of the webhook (from the API or the consumer); older versions are ignored. */
+  async configure(config: LaneConfig): Promise<void> {
+    this.store.applyConfig(config);
+    await this.scheduleNext();
+  }
+
+  /** The webhook was deleted: forget its events and refuse any that still arrive. */
+  async remove(): Promise<void> {
+    this.store.markDeleted();
+    await this.ctx.storage.deleteAlarm();
+  }
+
+  /** The delivery log, newest accepted first. */
+  async deliveries(query: DeliveryQuery): Promise<{ data: DeliveryRecord[]; more: boolean }> {
+    return deliveryPage(this.store.sql, query);
+  }
+
+  /** One delivery with the body that was sent; undefined when the lane holds no such event. */
+  async delivery(eventId: string): Promise<DeliveryRecord | undefined> {
+    const row = this.store.event(eventId);
+    return row && { ...this.record(row), body: row.body };
+  }
+
+  /**
+   * Delivers a stored event again: back in line behind everything pending, with a fresh retry schedule.
+   * Its earlier attempts stay in the log; new ones follow them.
+   */
+  async retry(config: LaneConfig, eventId: string): Promise<{ delivery: DeliveryRecord } | { refused: Refusal }> {
+    const lane = this.store.applyConfig(config);
+    if (lane.deleted) return { refused: "not_found" };
+    const row = this.store.event(eventId);
+    if (!row) return { refused: "not_found" };
+    if (!lane.enabled) return { refused: "disabled" };
+    if (row.status === "pending") return { refused: "already_pending" };
+    this.store.requeue([eventId]);
+    await this.scheduleNext();
+    return { delivery: this.record(this.store.event(eventId)!) };
+  }
+
+  /** Puts every dropped and skipped event accepted since `since` (unix ms) back in line, in acceptance order. */
+  async recover(config: LaneConfig, since: number): Promise<{ recovered: number } | { refused: Refusal }> {
+    const lane = this.store.applyConfig(config);
+    if (lane.deleted) return { refused: "not_found" };
+    if (!lane.enabled) return { refused: "disabled" };
+    const ids = this.store.recoverable(since);
+    this.store.requeue(ids);
+    await this.scheduleNext();
+    return { recovered: ids.length };
+  }
+
+  /**
+   * Sends a test event now, outside the line (it waits only for an attempt already in flight), once, and
+   * logs it. It is not retried and does not count against the quota; a disabled webhook gets it too,
+   * since a person asked for it, typically to check the endpoint before enabling it.
+   */
+  async sendTest(config: LaneConfig, event: QueuedEvent): Promise<DeliveryRecord | undefined> {
+    const lane = this.store.applyConfig(config);
+    if (lane.deleted) return undefined;
+    const body = buildBody(event);
+    const result = await this.exclusive(() => this.attempt(this.store.lane()!, event.id, body));
+    this.ctx.storage.transactionSync(() => {
+      this.store.insertEvent({
+        id: event.id,
+        order_key: event.orderKey,
+        type: event.type,
+        body,
+        accepted_at: event.acceptedAt,
+        status: result.delivered ? "delivered" : "dropped",
+        next_attempt_at: result.at,
+        finished_at: result.at + result.durationMs,
+        attempts: 1,
+        test: true,
+      });
+      this.store.recordAttempt(event.id, 1, result);
+    });
+    await this.scheduleNext();
+    return this.record(this.store.event(event.id)!);
+  }
+
+  override async alarm(): Promise<void> {
+    this.delivering = true;
+    try {
+      await this.syncDisable();
+      // An alarm fires at or after the time it was armed for; whatever was due by then is due now.
+      const clock = Math.max(Date.now(), this.store.lane()?.alarm_at ?? 0);
+      purgeExpired(this.ctx.storage, clock, retentionMs(readConfig(this.env)));
+      const started = Date.now();
+      for (let n = 0; n < MAX_ATTEMPTS_PER_ALARM && Date.now() - started < MAX_ALARM_RUN_MS; n++) {
+        const lane = this.store.lane();
+        if (!lane || lane.deleted || !lane.enabled) break;
+        const head = this.store.head();
+        if (!head || head.next_attempt_at > Math.max(Date.now(), clock)) break;
+        await this.deliver(lane, head);
+      }
+    } finally {
+      this.delivering = false;
+    }
+    await this.scheduleNext();
+  }
+
+  private record(row: EventRow): DeliveryRecord {
+    return deliveryRecords(this.store.sql, [row])[0]!;
+  }
+
+  /** Arms the single alarm for what storage says is due next, or clears it when nothing is. */
+  private async scheduleNext(): Promise<void> {
+    if (this.delivering) return;
+    const lane = this.store.lane();
+    const due = nextAlarmAt({
+      lane,
+      head: lane?.enabled ? this.store.head() : undefined,
+      oldestFinishedAt: oldestFinishedAt(this.store.sql),
+      retentionMs: retentionMs(readConfig(this.env)),
+      now: Date.now(),
+    });
+    const storage = this.ctx.storage;
+    if (due === null) {
+      if (lane?.alarm_at != null) this.store.setAlarmAt(null);
+      await storage.deleteAlarm();
+      return;
+    }
+    if ((await storage.getAlarm()) !== due) {
+      this.store.setAlarmAt(due);
+      await storage.setAlarm(due);
+    }
+  }
+
+  /** Runs `task` after the attempt in flight (if any) has ended. */
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.inFlight.then(task, task);
+    this.inFlight = run.catch(() => {});
+    return run;
+  }
+
+  /** One signed POST of `body` to the lane's endpoint, with the secrets that sign now. */
+  private async attempt(lane: LaneRow, eventId: string, body: string): Promise<AttemptResult> {
+    const now = Date.now();
+    const secrets = signingSecrets(
+      { secret: lane.secret, previousSecret: lane.previous_secret, previousSecretExpiresAt: lane.previous_secret_expires_at },
+      now,
+    );
+    const headers = await signatureHeaders({ secrets, id: eventId, timestampSeconds: Math.floor(now / 1000), body });
+    return attemptDelivery(lane.url, body, headers, readConfig(this.env).deliveryTimeoutMs);
+  }
+
+  private async deliver(lane: LaneRow, event: EventRow): Promise<void> {
+    const result = await this.exclusive(() => this.attempt(lane, event.id, event.body));
+    const endedAt = result.at + result.durationMs;
+    const next = result.delivered ? null : nextAttemptAt(event.round_attempts + 1, endedAt, readConfig(this.env).retryDelaysSeconds);
+    const recorded = this.store.recordOutcome(
+      event,
+      result,
+      result.delivered
+        ? { status: "delivered", finishedAt: endedAt, nextAttemptAt: event.next_attempt_at }
+        : next === null
+          ? { status: "dropped", finishedAt: endedAt, nextAttemptAt: event.next_attempt_at }
+          : { status: "pending", finishedAt: null, nextAttemptAt: next },
+    );
+    if (!recorded || result.delivered) return;
+
+    // The quota decides, and owns the email it owes when it says so; the lane only turns itself off.
+    const verdict = await quotaOf(this.env.WORKSPACE_QUOTA, lane.workspace_id).recordFailure({
+      webhookId: lane.webhook_id,
+      eventId: event.id,
+      at: endedAt,
+      statusCode: result.statusCode,
+      error: result.error,
+    });
+    if (verdict.disable && this.store.lane()?.enabled) await this.disable(verdict.disable, endedAt);
+  }
+
+  /**
+   * The lane turns its own webhook off (410 Gone, failure quota): in its storage first, atomically with
+   * keeping what it holds as skipped; then in D1, retried by the alarm until it is done.
+   */
+  private async disable(reason: DisabledReason, at: number): Promise<void> {
+    this.store.recordDisable(reason, at);
+    await this.syncDisable();
+  }
+
+  private async syncDisable(): Promise<void> {
+    const lane = this.store.lane();
+    if (!lane?.d1_sync_pending) return;
+    try {
+      await disableWebhook(openDb(this.env.DB), lane.webhook_id, lane.disabled_reason ?? "manual", new Date(lane.config_version));
+      this.store.markSynced();
+    } catch (err) {
+      console.error(`lane ${lane.webhook_id}: could not record its disable in D1 yet:`, err);
+    }
+  }
+}
