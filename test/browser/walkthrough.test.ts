@@ -114,7 +114,7 @@ describe.skipIf(missing.length > 0)("the README walkthrough, pasted", () => {
         .replaceAll("127.0.0.1:8788", `127.0.0.1:${receiver}`)
         .replace(
           /^npm run dev$/m,
-          `npm --prefix ${ROOT} run dev -- --port ${api} --inspector-port ${inspector} --persist-to ${join(dir, "state")} --var RETRY_DELAYS_SECONDS:1,3,5`,
+          `npm --prefix ${ROOT} run dev -- --port ${api} --inspector-port ${inspector} --persist-to ${join(dir, "state")} --var RETRY_DELAYS_SECONDS:1,4,8`,
         )
         .replace(/^npm run receiver -- /m, `npm --prefix ${ROOT} run receiver -- --port ${receiver} `);
 
