@@ -16,8 +16,7 @@ try {
   const wrangler = join(import.meta.dirname, "../node_modules/wrangler/bin/wrangler.js");
   const run = spawnSync(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", outdir], { env, encoding: "utf8" });
   if (run.status !== 0) {
-    console.error(`${run.stdout ?? ""}${run.stderr ?? ""}${run.error ?? ""}\nbundle-size: wrangler deploy --dry-run failed`);
-    process.exit(1);
+    throw new Error(`${run.stdout ?? ""}${run.stderr ?? ""}${run.error ?? ""}\nbundle-size: wrangler deploy --dry-run failed`);
   }
   // What would be uploaded: the modules, not the source map or wrangler's README.
   const modules = readdirSync(outdir).filter((name) => !name.endsWith(".map") && name !== "README.md");
@@ -29,8 +28,9 @@ try {
   console.log(`Worker bundle (${modules.join(", ")}): ${kib(raw)}, gzip ${kib(gzip)}: ${share}% of the 3 MB limit (Workers Free)`);
   if (gzip > LIMIT_GZIP_BYTES) {
     console.error(`bundle-size: the Worker is over Cloudflare's 3 MB compressed limit for Workers Free`);
-    process.exit(1);
+    process.exitCode = 1;
   }
 } finally {
+  // process.exit() would skip this.
   rmSync(outdir, { recursive: true, force: true });
 }
