@@ -4,16 +4,19 @@
 // Starts the service (src/, through bench/worker/counted.ts, which counts billable operations) and the
 // baseline Worker (bench/baseline/) with `wrangler dev`, each on fresh local state, plus a receiver on
 // 127.0.0.1; then measures ingestion, one lane's ordered throughput, fan-out, end-to-end latency and the
-// operations each delivered event costs. Writes bench/results/latest.json and the results section of
-// docs/BENCHMARKS.md. Every duration is an env var (see README "Benchmarks"); BENCH_QUICK=1 shrinks all.
+// operations each delivered event costs. Writes everything to bench/results/latest.json (not committed),
+// and the headline figures to bench/results/summary.json and the tables to the results section of
+// docs/BENCHMARKS.md (both committed). Every duration is an env var (see README "Benchmarks");
+// BENCH_QUICK=1 shrinks all and writes only bench/results/quick.json and quick-summary.json.
 import autocannon from "autocannon";
 import { Agent, request as httpRequest } from "node:http";
+import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, freemem, totalmem, tmpdir, type as osType, release } from "node:os";
 import { join } from "node:path";
 import { machineCpuSeconds, sleep, startReceiver, startWranglerDev, stopAll, treeCpuSeconds, waitForHttp, wranglerSync } from "./lib/processes.mjs";
-import { percentiles, renderReport, writeReport } from "./lib/report.mjs";
+import { percentiles, renderReport, summarize, summaryJson, writeReport } from "./lib/report.mjs";
 
 process.env.WRANGLER_SEND_METRICS ??= "false";
 
@@ -34,6 +37,9 @@ const cfg = {
   // The same at a rate this 2-core machine's single workerd sustains, so latency shows the design, not a backlog.
   e2eLowRate: num("BENCH_E2E_LOW_RATE", 100),
   e2eLowSeconds: num("BENCH_E2E_LOW_SECONDS", quick ? 5 : 15),
+  // A rate-limited lane (rateLimitPerSecond) given a burst, against an unlimited lane given the same events at that rate.
+  rateLimit: num("BENCH_RATE_LIMIT", 20),
+  rateEvents: num("BENCH_RATE_EVENTS", quick ? 60 : 300),
   writeDocs: process.env.BENCH_WRITE_DOCS !== "0",
 };
 
@@ -308,6 +314,37 @@ function laneSummary(take, held) {
   };
 }
 
+/**
+ * What a rate limit costs: a burst to a lane limited to `rateLimit`/s waits for each token with an alarm;
+ * the same events sent at that rate to an unlimited lane wake it once each. Rows and requests per delivered
+ * event should be no higher for the limited lane (a wait is an alarm, not a busy loop).
+ */
+async function rateLimited(limitedKey, pacedKey) {
+  const n = cfg.rateEvents;
+  const rate = cfg.rateLimit;
+  log(`rate-limited lane: ${n} events in one burst to an endpoint limited to ${rate}/s`);
+  const limited = await measured(async () => {
+    for (let i = 0; i < n; i += 100) {
+      const events = [];
+      for (let j = i; j < Math.min(n, i + 100); j++) events.push(laneEvent(j));
+      await call(MAIN, "POST", "/v1/events/batch", { events }, limitedKey);
+    }
+    await waitFor("the rate-limited lane's deliveries", async () => (await receiver.count("rl")) >= n, 120_000 + (n / rate) * 2000);
+    return laneSummary(await receiver.take("rl"), true);
+  });
+  log(`unlimited lane: the same ${n} events sent one by one at ${rate}/s`);
+  const paced = await measured(async () => {
+    const started = performance.now();
+    for (let i = 0; i < n; i++) {
+      await call(MAIN, "POST", "/v1/events", laneEvent(i), pacedKey);
+      await sleep(Math.max(0, started + ((i + 1) * 1000) / rate - performance.now()));
+    }
+    await waitFor("the paced lane's deliveries", async () => (await receiver.count("rlu")) >= n, 120_000);
+    return laneSummary(await receiver.take("rlu"), true);
+  });
+  return { events: n, rate, limited, paced };
+}
+
 async function fanout(fanKey) {
   const urls = Array.from({ length: cfg.fanoutWebhooks }, (_, j) => `${RECEIVER}/p/fanb/${j}`);
   const run = async (who) => {
@@ -396,9 +433,13 @@ async function setup() {
   await pool(e2e, 8, (w, i) => webhook(w.apiKey, `${RECEIVER}/p/e2e/${i}`, ["message.received"]));
   const lane = await workspace("bench lane");
   await webhook(lane.apiKey, `${RECEIVER}/p/lane/0`, ["comment.created"]);
+  const limited = await workspace("bench rate-limited");
+  await call(MAIN, "POST", "/v1/webhooks", { url: `${RECEIVER}/p/rl/0`, events: ["comment.created"], rateLimitPerSecond: cfg.rateLimit }, limited.apiKey);
+  const paced = await workspace("bench paced");
+  await webhook(paced.apiKey, `${RECEIVER}/p/rlu/0`, ["comment.created"]);
   const fan = await workspace("bench fan-out");
   await pool(Array.from({ length: cfg.fanoutWebhooks }, (_, j) => j), 8, (j) => webhook(fan.apiKey, `${RECEIVER}/p/fan/${j}`, ["conversation.closed"]));
-  return { e2eKeys: e2e.map((w) => w.apiKey), laneKey: lane.apiKey, fanKey: fan.apiKey };
+  return { e2eKeys: e2e.map((w) => w.apiKey), laneKey: lane.apiKey, fanKey: fan.apiKey, limitedKey: limited.apiKey, pacedKey: paced.apiKey };
 }
 
 let receiver;
@@ -428,33 +469,37 @@ async function main() {
   ], join(logs, "baseline.log")).pid;
   await Promise.all([waitForHttp(`${MAIN}/`), waitForHttp(`${BARE}/`)]);
   log("both workers are up; creating workspaces and webhooks");
-  const { e2eKeys, laneKey, fanKey } = await setup();
+  const { e2eKeys, laneKey, fanKey, limitedKey, pacedKey } = await setup();
 
   // Warm both (isolates, every lane's first storage, the dev key's last-used write) so each phase
   // measures steady state, not a lane being created.
-  await warmUp(e2eKeys, laneKey, fanKey);
+  await warmUp(e2eKeys, laneKey, fanKey, [limitedKey, pacedKey]);
 
-  const results = { startedAt: new Date(runStarted).toISOString(), config: cfg, machine: machine() };
+  const results = { startedAt: new Date(runStarted).toISOString(), config: cfg, machine: machine(), git: gitState() };
   results.ingestion = await ingestion();
   results.lane = await laneThroughput(laneKey);
+  results.rateLimited = await rateLimited(limitedKey, pacedKey);
   results.fanout = await fanout(fanKey);
   results.endToEnd = await endToEnd(e2eKeys, cfg.e2eRate, cfg.e2eSeconds);
   results.endToEndLow = await endToEnd(e2eKeys, cfg.e2eLowRate, cfg.e2eLowSeconds);
-  results.rowVariants = await call(BARE, "GET", "/rows");
   results.durationSeconds = Math.round((Date.now() - runStarted) / 1000);
 
   const outDir = join(root, "bench", "results");
   mkdirSync(outDir, { recursive: true });
+  // Everything, for this machine only (bench/results/ is ignored by git but for summary.json).
   writeFileSync(join(outDir, cfg.quick ? "quick.json" : "latest.json"), JSON.stringify(results, null, 2) + "\n");
   const markdown = renderReport(results);
   console.log("\n" + markdown);
-  if (cfg.writeDocs && !cfg.quick) writeReport(join(root, "docs", "BENCHMARKS.md"), markdown);
+  // What is committed: a quick run's figures or one with BENCH_WRITE_DOCS=0 never replace a full run's.
+  const committed = cfg.writeDocs && !cfg.quick;
+  writeFileSync(join(outDir, committed ? "summary.json" : cfg.quick ? "quick-summary.json" : "latest-summary.json"), summaryJson(summarize(results)));
+  if (committed) writeReport(join(root, "docs", "BENCHMARKS.md"), markdown);
   log(`done in ${results.durationSeconds} s; logs in ${logs}`);
   rmSync(join(state, "service"), { recursive: true, force: true });
   rmSync(join(state, "baseline"), { recursive: true, force: true });
 }
 
-async function warmUp(e2eKeys, laneKey, fanKey) {
+async function warmUp(e2eKeys, laneKey, fanKey, rateKeys) {
   log("warming up: one event through every endpoint of every phase, both workers");
   for (const base of [MAIN, BARE]) {
     await autocannon({ url: `${base}/v1/events`, method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${DEV_KEY}` }, body: INGEST_BODY, connections: 4, amount: 200 });
@@ -464,7 +509,8 @@ async function warmUp(e2eKeys, laneKey, fanKey) {
   await pool(e2eKeys, 8, (_, i) => call(BARE, "POST", "/v1/events", { ...message, data: { to: [`${RECEIVER}/p/e2eb/${i}`] } }));
   await call(MAIN, "POST", "/v1/events", { type: "comment.created", data: { warmUp: true } }, laneKey);
   await call(MAIN, "POST", "/v1/events", { type: "conversation.closed", data: { warmUp: true } }, fanKey);
-  const expected = { e2e: e2eKeys.length, lane: 1, fan: cfg.fanoutWebhooks };
+  for (const key of rateKeys) await call(MAIN, "POST", "/v1/events", { type: "comment.created", data: { warmUp: true } }, key);
+  const expected = { e2e: e2eKeys.length, lane: 1, fan: cfg.fanoutWebhooks, rl: 1, rlu: 1 };
   await call(BARE, "POST", "/v1/events", { type: "conversation.closed", data: { to: Array.from({ length: cfg.fanoutWebhooks }, (_, j) => `${RECEIVER}/p/fanb/${j}`) } });
   for (const extra of ["none", "write", "sign"]) await call(BARE, "POST", "/loop", { url: `${RECEIVER}/p/laneb/0`, n: 10, body: "{\"seq\":0}", extra });
   const expectedBare = { e2eb: e2eKeys.length, fanb: cfg.fanoutWebhooks, laneb: 30 };
@@ -478,6 +524,17 @@ async function warmUp(e2eKeys, laneKey, fanKey) {
 function workerdPackage() {
   const require = createRequire(join(root, "node_modules", "wrangler", "package.json"));
   return createRequire(require.resolve("miniflare")).resolve("workerd/package.json");
+}
+
+/** The commit measured, and whether the tree had changes besides the bench's own outputs. */
+function gitState() {
+  const git = (...args) => execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  try {
+    const changes = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)docs/BENCHMARKS.md", ":(exclude)bench/results");
+    return { commit: git("rev-parse", "HEAD"), dirty: changes !== "" };
+  } catch {
+    return { commit: null, dirty: null };
+  }
 }
 
 function machine() {

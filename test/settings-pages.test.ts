@@ -283,6 +283,57 @@ describe("settings pages: forms", () => {
     });
   });
 
+  it("sets, shows and resets the endpoint controls in the form's Advanced section, closed until used", async () => {
+    const ws = await createWorkspace();
+    const cookie = await signIn(ws.apiKey);
+    const blank = await page("GET", "/settings/integrations/webhooks/new", { cookie });
+    expect(blank.html).toMatch(/<details class="advanced">/);
+    const base = { url: "https://crm.example.com/a", events: ["message.received"], description: "" };
+
+    const refused = await page("POST", "/settings/integrations/webhooks", { cookie, form: { ...base, headers: "Host: evil.example" } });
+    expect(refused.status).toBe(400);
+    expect(refused.html).toMatch(/<details class="advanced" open="">/);
+    expect(refused.html).toMatch(/id="headers-error">.*Host is set by the service/s);
+    const badFilter = await page("POST", "/settings/integrations/webhooks", { cookie, form: { ...base, filter: "{not json" } });
+    expect(badFilter.html).toMatch(/id="filter-error">.*must be a JSON object/s);
+    const badRate = await page("POST", "/settings/integrations/webhooks", { cookie, form: { ...base, rateLimitPerSecond: "fast" } });
+    expect(badRate.html).toMatch(/id="rateLimitPerSecond-error">.*whole number/s);
+    expect((await call("GET", "/v1/webhooks", { key: ws.apiKey })).json.data).toEqual([]);
+
+    const created = await page("POST", "/settings/integrations/webhooks", {
+      cookie,
+      form: {
+        ...base,
+        rateLimitPerSecond: "5",
+        retryDelaysSeconds: "60, 300 900",
+        headers: "Authorization: Bearer crm-token\r\n\r\nX-Api-Key: k: 1",
+        filter: '{"message.traffic": "incoming", "channel.source": ["whatsapp", "telegram"]}',
+      },
+    });
+    expect(created.status).toBe(201);
+    const [hook] = (await call("GET", "/v1/webhooks", { key: ws.apiKey })).json.data;
+    const controls = {
+      rateLimitPerSecond: 5,
+      retryDelaysSeconds: [60, 300, 900],
+      headers: { Authorization: "Bearer crm-token", "X-Api-Key": "k: 1" },
+      filter: { "message.traffic": "incoming", "channel.source": ["whatsapp", "telegram"] },
+    };
+    expect(hook).toMatchObject(controls);
+
+    const edit = await page("GET", `/settings/integrations/webhooks/${hook.id}/edit`, { cookie });
+    expect(edit.html).toMatch(/<details class="advanced" open="">/);
+    expect(edit.html).toContain('value="60, 300, 900"');
+    expect(edit.html).toContain("Authorization: Bearer crm-token\nX-Api-Key: k: 1");
+    const cleared = await page("POST", `/settings/integrations/webhooks/${hook.id}`, { cookie, form: base });
+    expect(cleared.status).toBe(303);
+    expect((await call("GET", `/v1/webhooks/${hook.id}`, { key: ws.apiKey })).json).toMatchObject({
+      rateLimitPerSecond: null,
+      retryDelaysSeconds: null,
+      headers: {},
+      filter: {},
+    });
+  });
+
   it("pages through the delivery log, newest first, and filters it", async () => {
     const ws = await createWorkspace();
     const receiver = endpoint();

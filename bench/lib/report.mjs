@@ -1,5 +1,6 @@
-// Turns a run's results into the tables of docs/BENCHMARKS.md: each figure beside its floor and the
-// ratio, what each delivered event costs in billable operations and dollars, and where rows go.
+// Turns a run's results into the tables of docs/BENCHMARKS.md (each figure beside its floor and the
+// ratio, what each delivered event costs in billable operations and dollars, and where rows go) and into
+// bench/results/summary.json, the few headline figures that are committed with them.
 import hdr from "hdr-histogram-js";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
@@ -90,6 +91,19 @@ const median = (xs) => {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 };
 
+/**
+ * Ingestion's figure k (requestsPerSecond, p50, p99): the service's and the floor's medians over rounds,
+ * and the median of each round's ratio (each round measures both back to back, so its ratio is the
+ * least disturbed by the machine's other load).
+ */
+const ingestionFigure = (r) => (k) => ({
+  service: median(r.ingestion.map((x) => x.service[k])),
+  floor: median(r.ingestion.map((x) => x.baseline[k])),
+  ratio: median(r.ingestion.map((x) => x.service[k] / x.baseline[k])),
+});
+
+const commitLabel = (git) => (git?.commit ? `commit ${git.commit.slice(0, 7)}${git.dirty ? " plus uncommitted changes" : ""}` : "commit unknown");
+
 export function renderReport(r) {
   const lines = [];
   const push = (...l) => lines.push(...l);
@@ -98,11 +112,7 @@ export function renderReport(r) {
 
   const ingestS = r.ingestion.map((x) => x.service);
   const ingestB = r.ingestion.map((x) => x.baseline);
-  const rps = (xs) => median(xs.map((x) => x.requestsPerSecond));
-  const lat = (xs, k) => median(xs.map((x) => x[k]));
-  // Each round measures service and floor back to back: its ratio is the least disturbed by the
-  // machine's other load; the figure's ratio is the median over rounds.
-  const roundRatio = (k) => median(r.ingestion.map((x) => x.service[k] / x.baseline[k]));
+  const ingest = ingestionFigure(r);
   const e2eS = r.endToEnd.service;
   const e2eB = r.endToEnd.baseline;
   const laneS = r.lane.service;
@@ -118,14 +128,14 @@ export function renderReport(r) {
   const ingestCost = costOf(ingestS[0], ingestS[0].accepted);
 
   push(
-    `Run of ${r.startedAt} (${r.durationSeconds} s${cfg.quick ? ", quick mode" : ""}): ${m.cpu}, ${m.memoryGb} GB, ${m.os}; Node ${m.node}, wrangler ${m.wrangler}, workerd ${m.workerd}.`,
+    `Run of ${r.startedAt} (${r.durationSeconds} s${cfg.quick ? ", quick mode" : ""}) at ${commitLabel(r.git)}: ${m.cpu}, ${m.memoryGb} GB, ${m.os}; Node ${m.node}, wrangler ${m.wrangler}, workerd ${m.workerd}.`,
     `Ratios are service ÷ floor: above 1× is slower for latencies, below 1× is slower for rates. Ingestion: medians over rounds, ratio = median of each round's back-to-back ratio.`,
     "",
     "| # | figure | service | floor (baseline) | ratio |",
     "|---|---|---:|---:|---:|",
-    `| 1 | ingestion: accepted \`POST /v1/events\` per second, ${cfg.connections} connections, ${cfg.ingestRounds}×${cfg.ingestSeconds} s | ${f(rps(ingestS))} | ${f(rps(ingestB))} | ${roundRatio("requestsPerSecond").toFixed(2)}× |`,
-    `| 1 | ingestion latency p50 | ${f(lat(ingestS, "p50"), 1)} ms | ${f(lat(ingestB, "p50"), 1)} ms | ${roundRatio("p50").toFixed(2)}× |`,
-    `| 1 | ingestion latency p99 | ${f(lat(ingestS, "p99"), 1)} ms | ${f(lat(ingestB, "p99"), 1)} ms | ${roundRatio("p99").toFixed(2)}× |`,
+    `| 1 | ingestion: accepted \`POST /v1/events\` per second, ${cfg.connections} connections, ${cfg.ingestRounds}×${cfg.ingestSeconds} s | ${f(ingest("requestsPerSecond").service)} | ${f(ingest("requestsPerSecond").floor)} | ${ingest("requestsPerSecond").ratio.toFixed(2)}× |`,
+    `| 1 | ingestion latency p50 | ${f(ingest("p50").service, 1)} ms | ${f(ingest("p50").floor, 1)} ms | ${ingest("p50").ratio.toFixed(2)}× |`,
+    `| 1 | ingestion latency p99 | ${f(ingest("p99").service, 1)} ms | ${f(ingest("p99").floor, 1)} ms | ${ingest("p99").ratio.toFixed(2)}× |`,
     `| 2 | end-to-end (accepted → at receiver) p50, ${f(e2eS.offeredPerSecond)} events/s over ${r.endToEnd.endpoints} endpoints, ${r.endToEnd.seconds} s | ${f(e2eS.latency.p50)} ms | ${f(e2eB.latency.p50)} ms | ${ratio(e2eS.latency.p50, e2eB.latency.p50)} |`,
     `| 2 | end-to-end p90 | ${f(e2eS.latency.p90)} ms | ${f(e2eB.latency.p90)} ms | ${ratio(e2eS.latency.p90, e2eB.latency.p90)} |`,
     `| 2 | end-to-end p99 | ${f(e2eS.latency.p99)} ms | ${f(e2eB.latency.p99)} ms | ${ratio(e2eS.latency.p99, e2eB.latency.p99)} |`,
@@ -177,24 +187,31 @@ export function renderReport(r) {
     "",
   );
 
+  if (r.rateLimited) {
+    const { limited, paced, rate, events } = r.rateLimited;
+    const limitedCost = costOf(limited, limited.delivered);
+    const pacedCost = costOf(paced, paced.delivered);
+    push(
+      `#### Rate limit: ${f(events)} events to one endpoint at ${f(rate)}/s`,
+      "",
+      "A burst to a lane with `rateLimitPerSecond` waits for each token with an alarm; the unlimited lane gets the same events sent one by one at that rate, so it wakes once per event too.",
+      "",
+      "| per delivered event | rate-limited lane, one burst | unlimited lane, events sent at the rate |",
+      "|---|---:|---:|",
+      `| deliveries per second (middle 80%) | ${f(limited.perSecond, 1)} | ${f(paced.perSecond, 1)} |`,
+      `| Durable Object requests (RPC calls + alarms) | ${f(limitedCost.doRequests, 3)} | ${f(pacedCost.doRequests, 3)} |`,
+      `| DO SQLite rows written (setAlarm = 1) | ${f(limitedCost.doRowsWritten, 2)} | ${f(pacedCost.doRowsWritten, 2)} |`,
+      `| DO SQLite rows read | ${f(limitedCost.doRowsRead, 1)} | ${f(pacedCost.doRowsRead, 1)} |`,
+      `| $ per million delivered events, CPU excluded | $${f(limitedCost.dollarsPerMillion, 2)} | $${f(pacedCost.dollarsPerMillion, 2)} |`,
+      `| out of order, duplicates | ${limited.outOfOrder}, ${limited.duplicates} | ${paced.outOfOrder}, ${paced.duplicates} |`,
+      "",
+    );
+  }
+
   push(...statementTable("Durable Object SQL per delivered event, end-to-end phase (rows written include index entries)", e2eS.counters.doSql, e2eS.count));
   push(...statementTable("Durable Object SQL per delivered event, one-lane phase", laneS.counters.doSql, laneS.delivered));
   push(...d1Table("D1 per delivered event, end-to-end phase", e2eS.counters.d1, e2eS.count));
   push(...d1Table("D1 per delivered event, fan-out phase", fanS.counters.d1, fanS.received));
-  push(
-    "#### Rows written over one event's life in the lane: today's schema against cheaper ones",
-    "",
-    "Measured in the same run by `GET /rows` of the baseline worker: each variant in a fresh object inserts one event, records one successful attempt, marks it delivered, then purges it as retention does (see `ROW_VARIANTS` in bench/baseline/worker.ts). Deletes are billed as rows written too.",
-    "",
-    "| variant | until delivered | at purge | over the event's life | statements (rows written each) |",
-    "|---|---:|---:|---:|---|",
-    ...(r.rowVariants ?? []).map((v) => {
-      const purge = v.statements.filter((s) => /^DELETE/i.test(s.sql)).reduce((a, s) => a + s.rowsWritten, 0);
-      const list = v.statements.map((s) => `${s.rowsWritten}: \`${s.sql.slice(0, 48).replace(/\|/g, "\\|")}…\``).join("<br>");
-      return `| ${v.name} | ${v.rowsWritten - purge} | ${purge} | ${v.rowsWritten} | ${list} |`;
-    }),
-    "",
-  );
   push(...requestTable([["end-to-end", e2eS.counters, e2eS.count], ["fan-out", fanS.counters, fanS.received], ["one lane", laneS.counters, laneS.delivered]]));
 
   push(
@@ -271,6 +288,64 @@ function requestTable(phases) {
   }
   out.push("");
   return out;
+}
+
+/**
+ * The headline figures of a run, small enough to commit (bench/results/summary.json): each figure with its
+ * floor and ratio, rows written and list price per delivered event, the checks, machine, date and commit.
+ */
+export function summarize(r) {
+  const round = (x, digits) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : null);
+  const figure = (service, floor, digits = 0) => ({ service: round(service, digits), floor: round(floor, digits), ratio: round(service / floor, 2) });
+  const ingest = ingestionFigure(r);
+  const e2e = r.endToEnd;
+  const low = r.endToEndLow;
+  const lane = r.lane;
+  const fan = r.fanout;
+  const e2eCost = costOf(e2e.service, e2e.service.count);
+  const e2eFloor = floorCostOf(e2e.baseline, e2e.baseline.count);
+  const fanCost = costOf(fan.service, fan.service.received);
+  const fanFloor = floorCostOf(fan.baseline, fan.baseline.received);
+  const laneCost = costOf(lane.service, lane.service.delivered);
+  return {
+    about: "Headline figures of one full `npm run bench`; docs/BENCHMARKS.md holds the same run's tables. Ratios are service / floor.",
+    startedAt: r.startedAt,
+    durationSeconds: r.durationSeconds,
+    git: r.git ?? null,
+    machine: r.machine,
+    figures: {
+      ingestionPerSecond: { ...figure(ingest("requestsPerSecond").service, ingest("requestsPerSecond").floor), ratio: round(ingest("requestsPerSecond").ratio, 2), connections: r.config.connections },
+      ingestionP99Ms: { ...figure(ingest("p99").service, ingest("p99").floor, 1), ratio: round(ingest("p99").ratio, 2) },
+      endToEndP50Ms: { ...figure(e2e.service.latency.p50, e2e.baseline.latency.p50), eventsPerSecond: e2e.rate, endpoints: e2e.endpoints },
+      endToEndP99Ms: { ...figure(e2e.service.latency.p99, e2e.baseline.latency.p99), eventsPerSecond: e2e.rate },
+      ...(low ? { endToEndLowRateP50Ms: { ...figure(low.service.latency.p50, low.baseline.latency.p50), eventsPerSecond: low.rate } } : {}),
+      laneDeliveriesPerSecond: { ...figure(lane.service.perSecond, lane.baseline.perSecond), events: lane.events },
+      fanoutAllReceivedMs: { ...figure(fan.service.allMs, fan.baseline.allMs), webhooks: fan.webhooks },
+    },
+    doRowsWrittenPerDeliveredEvent: { endToEnd: round(e2eCost.doRowsWritten, 2), fanout: round(fanCost.doRowsWritten, 2), oneLane: round(laneCost.doRowsWritten, 2), floor: 0 },
+    dollarsPerMillionDelivered: {
+      endToEnd: figure(e2eCost.dollarsPerMillion, e2eFloor.dollarsPerMillion, 2),
+      fanout: figure(fanCost.dollarsPerMillion, fanFloor.dollarsPerMillion, 2),
+      oneLane: round(laneCost.dollarsPerMillion, 2),
+    },
+    checks: {
+      laneOutOfOrder: lane.service.outOfOrder,
+      duplicates: e2e.service.duplicates + lane.service.duplicates,
+      delivered: { endToEnd: `${e2e.service.count}/${e2e.service.sent}`, fanout: `${fan.service.received}/${r.config.fanoutRounds * fan.webhooks}` },
+    },
+  };
+}
+
+/** JSON with one line per figure: objects below the top two levels stay on one line. */
+export function summaryJson(summary) {
+  const inline = (v) => `{ ${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${JSON.stringify(x)}`).join(", ")} }`;
+  const block = (obj, depth) =>
+    "{\n" +
+    Object.entries(obj)
+      .map(([k, v]) => `${"  ".repeat(depth + 1)}${JSON.stringify(k)}: ${v && typeof v === "object" && depth < 1 ? block(v, depth + 1) : v && typeof v === "object" ? inline(v) : JSON.stringify(v)}`)
+      .join(",\n") +
+    `\n${"  ".repeat(depth)}}`;
+  return block(summary, 0) + "\n";
 }
 
 /** Puts the generated section between the markers of docs/BENCHMARKS.md (the hand-written text stays). */

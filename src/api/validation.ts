@@ -17,6 +17,10 @@ const FIELD_CODES: Record<string, Partial<Record<Issue["code"], ErrorCode>>> = {
   type: { invalid_value: "unknown_event_type" },
   description: { too_big: "description_too_long" },
   notificationEmail: { invalid_format: "invalid_email" },
+  rateLimitPerSecond: { invalid_type: "invalid_rate_limit", too_small: "invalid_rate_limit", too_big: "invalid_rate_limit" },
+  retryDelaysSeconds: { invalid_type: "invalid_retry_delays", too_small: "invalid_retry_delays", too_big: "invalid_retry_delays" },
+  headers: { invalid_type: "invalid_header" },
+  filter: { invalid_type: "invalid_filter" },
 };
 
 /** `events[2]`-style path of an issue, for messages and the `param` field. */
@@ -43,7 +47,10 @@ export function validationError(error: ZodError): ApiError {
   }
   const param = issuePath(issue.path);
   const field = fieldName(issue.path);
-  const code = (field && FIELD_CODES[field]?.[issue.code]) || "validation_failed";
+  const top = typeof issue.path[0] === "string" ? issue.path[0] : undefined;
+  // A rule of our own names its code; otherwise the field's (or, inside an object field, the top field's).
+  const own = issue.code === "custom" ? (issue.params as { code?: ErrorCode } | undefined)?.code : undefined;
+  const code = own || (field && FIELD_CODES[field]?.[issue.code]) || (top && FIELD_CODES[top]?.[issue.code]) || "validation_failed";
   return new ApiError(code, param ? `${param}: ${issue.message}` : issue.message, undefined, { param: param || undefined });
 }
 

@@ -86,6 +86,9 @@ textarea{min-height:4.5rem}
 .check .hint{margin:0}
 .secret{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
 .secret input{font-family:ui-monospace,monospace;max-width:34rem}
+details.advanced{border:1px solid var(--line);border-radius:8px;padding:.5rem 1rem;margin:0 0 1rem}
+details.advanced>summary{cursor:pointer;font-weight:600;padding:.25rem 0}
+details.advanced[open]>summary{margin-bottom:.5rem}
 details.delivery{border:1px solid var(--line);border-radius:8px;background:var(--card);margin:0 0 .5rem}
 details.delivery>summary{cursor:pointer;padding:.6rem .75rem;display:flex;flex-wrap:wrap;gap:.25rem .75rem;align-items:center;list-style-position:inside}
 details.delivery>div{padding:0 .75rem .75rem}

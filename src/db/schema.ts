@@ -1,6 +1,7 @@
 // The D1 schema: workspaces, their API keys and their webhook configurations.
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { EventType } from "../events/catalog";
+import type { WebhookFilter } from "../lib/endpoint-controls";
 
 // Times are set by the Worker (unix ms), so API and storage agree to the millisecond.
 const createdAt = () => integer("created_at", { mode: "timestamp_ms" }).notNull();
@@ -48,6 +49,12 @@ export const webhooks = sqliteTable(
     /** The secret before the last rotation; it keeps signing, beside the new one, until previousSecretExpiresAt. */
     previousSecret: text("previous_secret"),
     previousSecretExpiresAt: integer("previous_secret_expires_at", { mode: "timestamp_ms" }),
+    /** Endpoint controls (README "Endpoint controls"): null / empty = respond.io's defaults. */
+    rateLimitPerSecond: integer("rate_limit_per_second"),
+    retryDelaysSeconds: text("retry_delays_seconds", { mode: "json" }).$type<number[]>(),
+    /** Sent with every attempt; values are kept in the clear, like the secret, because every attempt needs them. */
+    headers: text("headers", { mode: "json" }).$type<Record<string, string>>().notNull().default({}),
+    filter: text("filter", { mode: "json" }).$type<WebhookFilter>().notNull().default({}),
     enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
     disabledReason: text("disabled_reason").$type<DisabledReason>(),
     disabledAt: integer("disabled_at", { mode: "timestamp_ms" }),

@@ -1,4 +1,5 @@
 // One delivery attempt: POST the body, wait at most the timeout, and describe what happened.
+import { parseRetryAfter } from "./schedule";
 
 export interface AttemptResult {
   /** Unix ms when the request started. */
@@ -9,6 +10,8 @@ export interface AttemptResult {
   /** The first 1 KiB of the response body, for the delivery log. */
   responseBody: string | null;
   delivered: boolean;
+  /** How long a 429 or 503 asked to wait (its Retry-After, capped); null otherwise. */
+  retryAfterMs: number | null;
 }
 
 export const RESPONSE_SNIPPET_BYTES = 1024;
@@ -49,10 +52,11 @@ export async function attemptDelivery(
 ): Promise<AttemptResult> {
   const at = Date.now();
   const signal = AbortSignal.timeout(timeoutMs);
-  const finish = (fields: Pick<AttemptResult, "statusCode" | "error" | "responseBody">): AttemptResult => ({
+  const finish = (fields: Pick<AttemptResult, "statusCode" | "error" | "responseBody">, retryAfterMs: number | null = null): AttemptResult => ({
     at,
     durationMs: Date.now() - at,
     delivered: fields.error === null && fields.statusCode !== null && fields.statusCode >= 200 && fields.statusCode < 300,
+    retryAfterMs,
     ...fields,
   });
   let response: Response;
@@ -60,7 +64,8 @@ export async function attemptDelivery(
     response = await fetch(url, {
       method: "POST",
       body,
-      headers: { "content-type": "application/json", "user-agent": USER_AGENT, ...headers },
+      // The service's own headers last: they always win (a webhook's own headers are refused these names anyway).
+      headers: { ...headers, "content-type": "application/json", "user-agent": USER_AGENT },
       redirect: "manual",
       signal,
     });
@@ -78,6 +83,13 @@ export async function attemptDelivery(
   if (status >= 300 && status < 400) {
     const location = response.headers.get("location");
     return finish({ statusCode: status, error: `redirect${location ? ` to ${location}` : ""} not followed`, responseBody });
+  }
+  if (status === 429 || status === 503) {
+    const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), Date.now());
+    if (retryAfterMs !== null) {
+      const error = `endpoint answered HTTP ${status}; its Retry-After asks for ${Math.ceil(retryAfterMs / 1000)} s before the next attempt`;
+      return finish({ statusCode: status, error, responseBody }, retryAfterMs);
+    }
   }
   if (status < 200 || status >= 300) return finish({ statusCode: status, error: `endpoint answered HTTP ${status}`, responseBody });
   return finish({ statusCode: status, error: null, responseBody });

@@ -2,7 +2,9 @@
 import type { Env } from "../env";
 import type { QueuedEvent } from "../events/queued-event";
 import { laneConfigOf, type LaneConfig } from "./lane-config";
+import { matchesFilter } from "../lib/endpoint-controls";
 import { laneOf } from "./lane/endpoint-lane";
+import { bodyOf } from "./payload";
 import { webhooksOf } from "../db/subscriptions";
 
 interface Handoff {
@@ -21,8 +23,11 @@ export async function consumeEvents(batch: MessageBatch<QueuedEvent>, env: Env):
 
   const handoffs = new Map<string, Handoff>();
   for (const message of messages) {
+    let body: Record<string, unknown> | undefined;
     for (const webhook of subscriptions.get(message.body.workspaceId) ?? []) {
       if (!webhook.events.includes(message.body.type)) continue;
+      // A filter sees the body the endpoint would get; an event it refuses never reaches that lane (no storage, no cost).
+      if (Object.keys(webhook.filter).length > 0 && !matchesFilter(webhook.filter, (body ??= bodyOf(message.body)))) continue;
       let handoff = handoffs.get(webhook.id);
       if (!handoff) handoffs.set(webhook.id, (handoff = { config: laneConfigOf(webhook), events: [], messages: [] }));
       handoff.events.push(message.body);

@@ -8,6 +8,10 @@ export interface LaneConfig extends SigningKeys {
   url: string;
   enabled: boolean;
   disabledReason: DisabledReason | null;
+  /** Endpoint controls the lane applies: attempts started per second, its own retry schedule, headers sent. */
+  rateLimitPerSecond: number | null;
+  retryDelaysSeconds: number[] | null;
+  headers: Record<string, string>;
   /** The webhook's updatedAt (unix ms): a lane ignores a config older than the one it holds. */
   version: number;
 }
@@ -22,6 +26,9 @@ export function laneConfigOf(row: WebhookRow): LaneConfig {
     previousSecretExpiresAt: row.previousSecretExpiresAt?.getTime() ?? null,
     enabled: row.enabled,
     disabledReason: row.disabledReason ?? null,
+    rateLimitPerSecond: row.rateLimitPerSecond ?? null,
+    retryDelaysSeconds: row.retryDelaysSeconds ?? null,
+    headers: row.headers,
     version: row.updatedAt.getTime(),
   };
 }

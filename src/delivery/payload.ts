@@ -13,7 +13,7 @@ export interface PayloadInput {
  * `{"event_type", "event_id", "timestamp", ...data}`: the producer's keys at top level, the envelope's win on a clash.
  * Built with fromEntries so a `__proto__` key in the data stays a plain key.
  */
-export function buildBody(event: PayloadInput): string {
+export function bodyOf(event: PayloadInput): Record<string, unknown> {
   const envelope: [string, unknown][] = [
     ["event_type", event.type],
     ["event_id", event.id],
@@ -21,5 +21,10 @@ export function buildBody(event: PayloadInput): string {
   ];
   const reserved = new Set(envelope.map(([key]) => key));
   const rest = Object.entries(event.data).filter(([key]) => !reserved.has(key));
-  return JSON.stringify(Object.fromEntries([...envelope, ...rest]));
+  return Object.fromEntries([...envelope, ...rest]);
+}
+
+/** The body as sent: bodyOf as JSON. */
+export function buildBody(event: PayloadInput): string {
+  return JSON.stringify(bodyOf(event));
 }

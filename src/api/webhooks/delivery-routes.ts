@@ -151,7 +151,8 @@ deliveryRoutes.openapi(
     description:
       "Sends a realistic sample of an event type (respond.io's shapes) to the endpoint now, signed like any event, and answers with the attempt. " +
       "It does not wait in line (only for an attempt already in flight), is tried once, does not count against the failure quota, " +
-      "and reaches a disabled webhook too, so an endpoint can be checked before enabling it. It appears in the log with `test: true`.",
+      "and reaches a disabled webhook too, so an endpoint can be checked before enabling it. It ignores the webhook's `filter` " +
+      "(it is sent whatever the filter says) and carries its custom `headers`. It appears in the log with `test: true`.",
     request: { params: WebhookIdParam, body: optionalJsonBody(TestEventSchema) },
     responses: { 200: jsonResponse(DeliverySchema, "The test delivery and its attempt"), ...errorResponses(400, 401, 404, 413, 415) },
   }),

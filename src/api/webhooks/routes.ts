@@ -1,6 +1,6 @@
 // The webhook settings API: create, list, read, update, delete, enable, disable a workspace's webhooks and
 // rotate their signing secrets.
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, type z } from "@hono/zod-openapi";
 import { and, asc, eq } from "drizzle-orm";
 import { readConfig } from "../../config";
 import { webhooks, type WebhookRow } from "../../db/schema";
@@ -40,6 +40,14 @@ function endpointUrl(input: string, allowPrivate: boolean): string {
 
 const unique = (events: EventType[]) => [...new Set(events)];
 
+/** The endpoint controls a request sets (those it leaves out are absent, so PATCH keeps them). */
+function controlsOf(input: z.infer<typeof UpdateWebhookSchema>) {
+  const { rateLimitPerSecond, retryDelaysSeconds, headers, filter } = input;
+  return Object.fromEntries(
+    Object.entries({ rateLimitPerSecond, retryDelaysSeconds, headers, filter }).filter(([, value]) => value !== undefined),
+  ) as Pick<Partial<WebhookRow>, "rateLimitPerSecond" | "retryDelaysSeconds" | "headers" | "filter">;
+}
+
 webhookRoutes.openapi(
   createRoute({
     method: "post",
@@ -64,6 +72,7 @@ webhookRoutes.openapi(
         url,
         events: unique(input.events),
         description: input.description ?? "",
+        ...controlsOf(input),
         secret: newSigningSecret(),
         enabled: true,
         createdAt: now,
@@ -116,7 +125,7 @@ webhookRoutes.openapi(
     tags,
     security,
     summary: "Update a webhook",
-    description: "Changes the URL, the event types or the description. Fields left out keep their value.",
+    description: "Changes the URL, the event types, the description or the endpoint controls. Fields left out keep their value; `null` (or `{}`) resets a control to its default.",
     request: { params: WebhookIdParam, body: jsonBody(UpdateWebhookSchema) },
     responses: { 200: jsonResponse(WebhookSchema, "The updated webhook"), ...errorResponses(400, 401, 404, 413, 415) },
   }),
@@ -128,6 +137,7 @@ webhookRoutes.openapi(
     if (input.url !== undefined) changes.url = endpointUrl(input.url, readConfig(c.env).allowPrivateUrls);
     if (input.events !== undefined) changes.events = unique(input.events);
     if (input.description !== undefined) changes.description = input.description;
+    Object.assign(changes, controlsOf(input));
     if (Object.keys(changes).length === 0) return c.json(toWebhook(await findWebhook(c.get("db"), workspaceId, id)), 200);
     const [row] = await c
       .get("db")

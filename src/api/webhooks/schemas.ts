@@ -3,6 +3,7 @@ import { z } from "@hono/zod-openapi";
 import type { WebhookRow } from "../../db/schema";
 import { inRotationGrace } from "../../lib/rotation";
 import { EVENT_TYPES } from "../../events/catalog";
+import { Filter, Headers, RateLimitPerSecond, RetryDelaysSeconds } from "./control-schemas";
 import { MAX_URL_LENGTH } from "./url-policy";
 
 export const MAX_DESCRIPTION_LENGTH = 500;
@@ -28,12 +29,19 @@ const Description = z
   .max(MAX_DESCRIPTION_LENGTH, { error: `must be at most ${MAX_DESCRIPTION_LENGTH} characters` })
   .openapi({ example: "Sync contacts to our CRM" });
 
+const controls = {
+  rateLimitPerSecond: RateLimitPerSecond.optional(),
+  retryDelaysSeconds: RetryDelaysSeconds.optional(),
+  headers: Headers.optional(),
+  filter: Filter.optional(),
+};
+
 export const CreateWebhookSchema = z
-  .strictObject({ url: Url, events: Events, description: Description.optional() })
+  .strictObject({ url: Url, events: Events, description: Description.optional(), ...controls })
   .openapi("CreateWebhook");
 
 export const UpdateWebhookSchema = z
-  .strictObject({ url: Url.optional(), events: Events.optional(), description: Description.optional() })
+  .strictObject({ url: Url.optional(), events: Events.optional(), description: Description.optional(), ...controls })
   .openapi("UpdateWebhook");
 
 export const WebhookSchema = z
@@ -48,6 +56,10 @@ export const WebhookSchema = z
       .nullable()
       .openapi({ description: "Why the webhook is disabled: too many failed attempts, turned off, or the endpoint answered 410." }),
     disabledAt: z.iso.datetime().nullable(),
+    rateLimitPerSecond: RateLimitPerSecond,
+    retryDelaysSeconds: RetryDelaysSeconds,
+    headers: Headers,
+    filter: Filter,
     previousSecretExpiresAt: z.iso
       .datetime()
       .nullable()
@@ -82,6 +94,10 @@ export function toWebhook(row: WebhookRow, now = Date.now()): Webhook {
     enabled: row.enabled,
     disabledReason: row.disabledReason ?? null,
     disabledAt: row.disabledAt?.toISOString() ?? null,
+    rateLimitPerSecond: row.rateLimitPerSecond ?? null,
+    retryDelaysSeconds: row.retryDelaysSeconds ?? null,
+    headers: row.headers,
+    filter: row.filter,
     previousSecretExpiresAt: inRotationGrace(graceEnds, now) ? new Date(graceEnds).toISOString() : null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),

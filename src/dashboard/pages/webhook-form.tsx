@@ -1,19 +1,30 @@
 /** @jsxImportSource hono/jsx */
-// "Add Webhook" and "Edit": endpoint URL, the nine events with respond.io's names and a use case each, a description.
+// "Add Webhook" and "Edit": endpoint URL, the nine events with respond.io's names and a use case each, a description,
+// and the endpoint controls in an Advanced section that stays closed until used.
 import type { FC } from "hono/jsx";
 import { MAX_DESCRIPTION_LENGTH } from "../../api/webhooks/schemas";
 import { EVENT_CATALOG } from "../../events/catalog";
 import type { ApiError } from "../api-client";
 import { ErrorSummary, FieldError, fieldOf, webhookPath } from "../components";
+import type { ControlsFormValues } from "../controls-form";
 import { Layout, WEBHOOKS, webhookCrumbs } from "../layout";
 
-export interface WebhookFormValues {
+export interface WebhookFormValues extends ControlsFormValues {
   url: string;
   events: string[];
   description: string;
 }
 
-const FIELDS = { url: "url", events: "event-0", description: "description" };
+const FIELDS = {
+  url: "url",
+  events: "event-0",
+  description: "description",
+  rateLimitPerSecond: "rateLimitPerSecond",
+  retryDelaysSeconds: "retryDelaysSeconds",
+  headers: "headers",
+  filter: "filter",
+};
+const ADVANCED = ["rateLimitPerSecond", "retryDelaysSeconds", "headers", "filter"] as const;
 
 export const WebhookFormPage: FC<{
   workspaceName: string;
@@ -28,6 +39,8 @@ export const WebhookFormPage: FC<{
   const title = editing ? "Edit webhook" : "Add Webhook";
   const invalid = (field: string) => (error && fieldOf(error) === field ? "true" : undefined);
   const describedBy = (field: string, hint: string) => (invalid(field) ? `${hint} ${field}-error` : hint);
+  // Closed unless something in it is set or wrong: respond.io's two-field form stays as simple as it is.
+  const advancedOpen = ADVANCED.some((field) => values[field].trim() !== "" || invalid(field));
   return (
     <Layout title={title} workspaceName={workspaceName} crumbs={webhookCrumbs({ label: title })}>
       <h1>{title}</h1>
@@ -96,6 +109,78 @@ export const WebhookFormPage: FC<{
           </textarea>
           <FieldError id="description-error" error={error} field="description" />
         </div>
+
+        <details class="advanced" open={advancedOpen}>
+          <summary>Advanced: rate limit, retry schedule, headers, filter</summary>
+          <div class="field">
+            <label for="rateLimitPerSecond">Rate limit (attempts per second)</label>
+            <p class="hint" id="rateLimitPerSecond-hint">
+              At most this many requests a second, 1 to 1000; a burst waits its turn, in order. Empty: no limit.
+            </p>
+            <input
+              id="rateLimitPerSecond"
+              name="rateLimitPerSecond"
+              type="text"
+              inputmode="numeric"
+              placeholder="no limit"
+              value={values.rateLimitPerSecond}
+              aria-describedby={describedBy("rateLimitPerSecond", "rateLimitPerSecond-hint")}
+              aria-invalid={invalid("rateLimitPerSecond")}
+            />
+            <FieldError id="rateLimitPerSecond-error" error={error} field="rateLimitPerSecond" />
+          </div>
+          <div class="field">
+            <label for="retryDelaysSeconds">Retry schedule (seconds)</label>
+            <p class="hint" id="retryDelaysSeconds-hint">
+              The wait before each retry after a failure, up to 10, each 1 to 86400, such as <code>60, 300, 900, 3600</code>. After the last
+              one fails the event is dropped. Empty: 30, 60, 90.
+            </p>
+            <input
+              id="retryDelaysSeconds"
+              name="retryDelaysSeconds"
+              type="text"
+              placeholder="30, 60, 90"
+              value={values.retryDelaysSeconds}
+              aria-describedby={describedBy("retryDelaysSeconds", "retryDelaysSeconds-hint")}
+              aria-invalid={invalid("retryDelaysSeconds")}
+            />
+            <FieldError id="retryDelaysSeconds-error" error={error} field="retryDelaysSeconds" />
+          </div>
+          <div class="field">
+            <label for="headers">Custom headers</label>
+            <p class="hint" id="headers-hint">
+              Sent with every request, one <code>Name: value</code> per line (up to 10), such as <code>Authorization: Bearer …</code>.
+            </p>
+            <textarea
+              id="headers"
+              name="headers"
+              spellcheck={false}
+              aria-describedby={describedBy("headers", "headers-hint")}
+              aria-invalid={invalid("headers")}
+            >
+              {values.headers}
+            </textarea>
+            <FieldError id="headers-error" error={error} field="headers" />
+          </div>
+          <div class="field">
+            <label for="filter">Filter</label>
+            <p class="hint" id="filter-hint">
+              Only events whose body matches every path, as JSON, such as{" "}
+              <code>{'{"message.traffic": "incoming", "channel.source": ["whatsapp", "telegram"]}'}</code>. Others are not sent. Test events
+              ignore it. Empty: every event of the chosen types.
+            </p>
+            <textarea
+              id="filter"
+              name="filter"
+              spellcheck={false}
+              aria-describedby={describedBy("filter", "filter-hint")}
+              aria-invalid={invalid("filter")}
+            >
+              {values.filter}
+            </textarea>
+            <FieldError id="filter-error" error={error} field="filter" />
+          </div>
+        </details>
 
         <div class="row">
           <button type="submit" class="button primary">

@@ -6,6 +6,7 @@ import { readConfig } from "../../config";
 import type { ApiError } from "../api-client";
 import { webhookPath } from "../components";
 import { api, loadWebhook, problem, quotaOf, readForm, redirectWith, safeReturn, type Ctx, type PagesEnv } from "../context";
+import { controlsToForm, formToControls, NO_CONTROLS } from "../controls-form";
 import { eventName, formatDuration } from "../format";
 import { WEBHOOKS } from "../layout";
 import type { Attempt, Delivery, Webhook, WebhookWithSecret } from "../model";
@@ -34,17 +35,31 @@ webhookRoutes.get("/integrations/webhooks", async (c) => {
 const formPage = (c: Ctx, form: { values: WebhookFormValues; webhookId?: string; error?: ApiError }, status: 200 | 400 = 200) =>
   c.html(<WebhookFormPage workspaceName={c.get("workspace").name} timeoutMs={readConfig(c.env).deliveryTimeoutMs} {...form} />, status);
 
-webhookRoutes.get("/integrations/webhooks/new", (c) => formPage(c, { values: { url: "", events: [], description: "" } }));
+webhookRoutes.get("/integrations/webhooks/new", (c) => formPage(c, { values: { url: "", events: [], description: "", ...NO_CONTROLS } }));
 
-const webhookInput = async (c: Ctx): Promise<WebhookFormValues> => {
+/** The form as typed, and the API body it stands for (or why it stands for none). */
+const webhookInput = async (c: Ctx): Promise<{ values: WebhookFormValues; body: Record<string, unknown> } | { values: WebhookFormValues; error: ApiError }> => {
   const form = await readForm(c);
-  // Always a list, even empty, so "no events" gets the API's own "at least one" message.
-  return { url: form.text("url").trim(), events: form.list("events"), description: form.text("description") };
+  const values: WebhookFormValues = {
+    url: form.text("url").trim(),
+    // Always a list, even empty, so "no events" gets the API's own "at least one" message.
+    events: form.list("events"),
+    description: form.text("description"),
+    rateLimitPerSecond: form.text("rateLimitPerSecond"),
+    retryDelaysSeconds: form.text("retryDelaysSeconds"),
+    headers: form.text("headers"),
+    filter: form.text("filter"),
+  };
+  const controls = formToControls(values);
+  if ("error" in controls) return { values, error: controls.error };
+  return { values, body: { url: values.url, events: values.events, description: values.description, ...controls.body } };
 };
 
 webhookRoutes.post("/integrations/webhooks", async (c) => {
-  const values = await webhookInput(c);
-  const created = await api(c).post<WebhookWithSecret>("/v1/webhooks", values);
+  const input = await webhookInput(c);
+  if ("error" in input) return formPage(c, input, 400);
+  const { values, body } = input;
+  const created = await api(c).post<WebhookWithSecret>("/v1/webhooks", body);
   if (!created.ok) return formPage(c, { values, error: created.error }, 400);
   const { secret, ...webhook } = created.data;
   return c.html(<SecretPage workspaceName={c.get("workspace").name} webhook={webhook} secret={secret} rotated={false} />, 201);
@@ -53,13 +68,15 @@ webhookRoutes.post("/integrations/webhooks", async (c) => {
 webhookRoutes.get("/integrations/webhooks/:id/edit", async (c) => {
   const webhook = await loadWebhook(c, c.req.param("id"));
   if (webhook instanceof Response) return webhook;
-  return formPage(c, { values: webhook, webhookId: webhook.id });
+  return formPage(c, { values: { ...webhook, ...controlsToForm(webhook) }, webhookId: webhook.id });
 });
 
 webhookRoutes.post("/integrations/webhooks/:id", async (c) => {
   const id = c.req.param("id");
-  const values = await webhookInput(c);
-  const updated = await api(c).patch<Webhook>(`/v1/webhooks/${encodeURIComponent(id)}`, values);
+  const input = await webhookInput(c);
+  if ("error" in input) return formPage(c, { ...input, webhookId: id }, 400);
+  const { values, body } = input;
+  const updated = await api(c).patch<Webhook>(`/v1/webhooks/${encodeURIComponent(id)}`, body);
   if (updated.ok) return redirectWith(c, webhookPath(id), { kind: "success", text: "Changes saved." });
   if (updated.status === 404) return c.html(<NotFoundPage workspace={c.get("workspace")} />, 404);
   return formPage(c, { values, webhookId: id, error: updated.error }, 400);
@@ -85,13 +102,17 @@ webhookRoutes.post("/integrations/webhooks/:id/test", async (c) => {
   const result = await api(c).post<Delivery>(`/v1/webhooks/${encodeURIComponent(id)}/test`, type ? { type } : {});
   // The result shows in the log of the webhook's page, whichever page the button was on.
   if (!result.ok) return redirectWith(c, webhookPath(id), problem(result.error));
+  const webhook = await api(c).get<Webhook>(`/v1/webhooks/${encodeURIComponent(id)}`);
+  const filtered = webhook.ok && Object.keys(webhook.data.filter).length > 0;
   const delivery = result.data;
   const attempt = delivery.attempts.at(-1);
   const delivered = delivery.status === "delivered";
   const name = eventName(delivery.type);
   return redirectWith(c, webhookPath(id), {
     kind: delivered ? "success" : "error",
-    text: delivered ? `Test event “${name}” delivered: ${attemptSummary(attempt)}.` : `Test event “${name}” failed: ${attemptSummary(attempt)}.`,
+    text:
+      (delivered ? `Test event “${name}” delivered: ${attemptSummary(attempt)}.` : `Test event “${name}” failed: ${attemptSummary(attempt)}.`) +
+      (filtered ? " Test events ignore the webhook's filter." : ""),
   });
 });
 

@@ -42,6 +42,12 @@ export class EndpointLane extends DurableObject<Env> {
   private delivering = false;
   /** The attempt in flight, if any: every attempt waits for the one before it, so one request is out at a time. */
   private inFlight: Promise<unknown> = Promise.resolve();
+  /**
+   * The rate limit's token bucket (one token, refilled 1/rate s after the previous attempt ended): when the
+   * next attempt may start. In memory only: after a restart the bucket starts full, so at most one attempt
+   * comes early.
+   */
+  private nextTokenAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -161,16 +167,19 @@ export class EndpointLane extends DurableObject<Env> {
     this.delivering = true;
     try {
       await this.syncDisable();
-      // An alarm fires at or after the time it was armed for; whatever was due by then is due now.
-      const clock = Math.max(Date.now(), this.store.lane()?.alarm_at ?? 0);
+      // An alarm fires at or after the time it was armed for; whatever was due by then is due now. Only at
+      // the start: what an attempt of this run reschedules is due when its own time comes.
+      let clock = Math.max(Date.now(), this.store.lane()?.alarm_at ?? 0);
       purgeExpired(this.ctx.storage, clock, retentionMs(readConfig(this.env)));
       const started = Date.now();
       for (let n = 0; n < MAX_ATTEMPTS_PER_ALARM && Date.now() - started < MAX_ALARM_RUN_MS; n++) {
         const lane = this.store.lane();
         if (!lane || lane.deleted || !lane.enabled) break;
         const head = this.store.head();
-        if (!head || head.next_attempt_at > Math.max(Date.now(), clock)) break;
+        const now = Math.max(Date.now(), clock);
+        if (!head || head.next_attempt_at > now || this.tokenAt(lane) > now) break;
         await this.deliver(lane, head);
+        clock = 0;
       }
     } finally {
       this.delivering = false;
@@ -192,6 +201,7 @@ export class EndpointLane extends DurableObject<Env> {
       oldestFinishedAt: oldestFinishedAt(this.store.sql),
       retentionMs: retentionMs(readConfig(this.env)),
       now: Date.now(),
+      tokenAt: lane ? this.tokenAt(lane) : 0,
     });
     const storage = this.ctx.storage;
     if (due === null) {
@@ -212,21 +222,33 @@ export class EndpointLane extends DurableObject<Env> {
     return run;
   }
 
-  /** One signed POST of `body` to the lane's endpoint, with the secrets that sign now. */
+  /** When the rate limit lets the next attempt start; 0 when the webhook has none. */
+  private tokenAt(lane: LaneRow): number {
+    return lane.rate_limit_per_second ? this.nextTokenAt : 0;
+  }
+
+  /** One signed POST of `body` to the lane's endpoint, with its own headers and the secrets that sign now. */
   private async attempt(lane: LaneRow, eventId: string, body: string): Promise<AttemptResult> {
     const now = Date.now();
     const secrets = signingSecrets(
       { secret: lane.secret, previousSecret: lane.previous_secret, previousSecretExpiresAt: lane.previous_secret_expires_at },
       now,
     );
-    const headers = await signatureHeaders({ secrets, id: eventId, timestampSeconds: Math.floor(now / 1000), body });
-    return attemptDelivery(lane.url, body, headers, readConfig(this.env).deliveryTimeoutMs);
+    const signatures = await signatureHeaders({ secrets, id: eventId, timestampSeconds: Math.floor(now / 1000), body });
+    const headers = { ...(JSON.parse(lane.headers) as Record<string, string>), ...signatures };
+    const result = await attemptDelivery(lane.url, body, headers, readConfig(this.env).deliveryTimeoutMs);
+    // Counted from when the answer came (a clock read after I/O, so never early): attempts start at least
+    // 1/rate s apart at the endpoint, whatever the Worker's own clock said when this one started.
+    if (lane.rate_limit_per_second) this.nextTokenAt = Date.now() + 1000 / lane.rate_limit_per_second;
+    return result;
   }
 
   private async deliver(lane: LaneRow, event: EventRow): Promise<void> {
     const result = await this.exclusive(() => this.attempt(lane, event.id, event.body));
     const endedAt = result.at + result.durationMs;
-    const next = result.delivered ? null : nextAttemptAt(event.round_attempts + 1, endedAt, readConfig(this.env).retryDelaysSeconds);
+    // The webhook's own schedule, if it has one, as the lane holds it now: a change applies from the next retry.
+    const delays = lane.retry_delays ? (JSON.parse(lane.retry_delays) as number[]) : readConfig(this.env).retryDelaysSeconds;
+    const next = result.delivered ? null : nextAttemptAt(event.round_attempts + 1, endedAt, delays, result.retryAfterMs);
     const recorded = this.store.recordOutcome(
       event,
       result,

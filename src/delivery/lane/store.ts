@@ -19,6 +19,9 @@ const SCHEMA = `
     previous_secret_expires_at INTEGER,
     enabled INTEGER NOT NULL,
     disabled_reason TEXT,
+    rate_limit_per_second INTEGER,
+    retry_delays TEXT,
+    headers TEXT NOT NULL DEFAULT '{}',
     config_version INTEGER NOT NULL,
     deleted INTEGER NOT NULL DEFAULT 0,
     alarm_at INTEGER,
@@ -67,6 +70,11 @@ export interface LaneRow {
   previous_secret_expires_at: number | null;
   enabled: number;
   disabled_reason: DisabledReason | null;
+  rate_limit_per_second: number | null;
+  /** JSON list of seconds; null = the service's RETRY_DELAYS_SECONDS. */
+  retry_delays: string | null;
+  /** JSON object of the webhook's own headers. */
+  headers: string;
   config_version: number;
   deleted: number;
   /** The time the alarm was last armed for: an alarm run treats everything due by then as due. */
@@ -136,7 +144,8 @@ export const SYNC_RETRY_MS = 5_000;
 
 /**
  * When the lane's single alarm is due: the earliest of retrying an unsynced disable, the head's next
- * attempt (while enabled) and the oldest finished event's expiry; null when there is nothing to do.
+ * attempt (while enabled; not before the rate limit's next token) and the oldest finished event's expiry;
+ * null when there is nothing to do.
  */
 export function nextAlarmAt(input: {
   lane: LaneRow | undefined;
@@ -144,12 +153,14 @@ export function nextAlarmAt(input: {
   oldestFinishedAt: number | null;
   retentionMs: number;
   now: number;
+  /** When the rate limit lets the next attempt start (0 without a limit). */
+  tokenAt?: number;
 }): number | null {
-  const { lane, head, oldestFinishedAt, retentionMs, now } = input;
+  const { lane, head, oldestFinishedAt, retentionMs, now, tokenAt = 0 } = input;
   if (!lane || lane.deleted) return null;
   const candidates: number[] = [];
   if (lane.d1_sync_pending) candidates.push(now + SYNC_RETRY_MS);
-  if (lane.enabled && head) candidates.push(head.next_attempt_at);
+  if (lane.enabled && head) candidates.push(Math.max(head.next_attempt_at, tokenAt));
   if (oldestFinishedAt !== null) candidates.push(oldestFinishedAt + retentionMs);
   return candidates.length > 0 ? Math.min(...candidates) : null;
 }
@@ -283,11 +294,12 @@ export class LaneStore {
       // A newer config already is the webhook's state in D1, so an unsynced disable of ours is superseded.
       this.sql.exec(
         `INSERT INTO lane (singleton, webhook_id, workspace_id, url, secret, previous_secret, previous_secret_expires_at,
-                           enabled, disabled_reason, config_version)
-         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                           enabled, disabled_reason, rate_limit_per_second, retry_delays, headers, config_version)
+         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (singleton) DO UPDATE SET url = excluded.url, secret = excluded.secret, previous_secret = excluded.previous_secret,
            previous_secret_expires_at = excluded.previous_secret_expires_at, enabled = excluded.enabled,
-           disabled_reason = excluded.disabled_reason, config_version = excluded.config_version, d1_sync_pending = 0`,
+           disabled_reason = excluded.disabled_reason, rate_limit_per_second = excluded.rate_limit_per_second,
+           retry_delays = excluded.retry_delays, headers = excluded.headers, config_version = excluded.config_version, d1_sync_pending = 0`,
         config.webhookId,
         config.workspaceId,
         config.url,
@@ -296,6 +308,9 @@ export class LaneStore {
         config.previousSecretExpiresAt,
         config.enabled ? 1 : 0,
         config.disabledReason,
+        config.rateLimitPerSecond,
+        config.retryDelaysSeconds && JSON.stringify(config.retryDelaysSeconds),
+        JSON.stringify(config.headers),
         config.version,
       );
       if (!config.enabled) this.skipPending();

@@ -1,0 +1,99 @@
+// Schemas of a webhook's endpoint controls: they validate (each rule with its own error code) and document.
+import { z } from "@hono/zod-openapi";
+import {
+  FILTER_PATH,
+  HEADER_NAME,
+  HEADER_VALUE,
+  isReservedHeader,
+  MAX_FILTER_CHOICES,
+  MAX_FILTER_ENTRIES,
+  MAX_FILTER_PATH_LENGTH,
+  MAX_HEADER_VALUE_LENGTH,
+  MAX_HEADERS,
+  MAX_RATE_LIMIT_PER_SECOND,
+  MAX_RETRY_DELAY_SECONDS,
+  MAX_RETRY_DELAYS,
+} from "../../lib/endpoint-controls";
+import type { ErrorCode } from "../errors";
+
+/** A rule broken with its own error code (see validationError). */
+function fail(ctx: z.RefinementCtx, code: ErrorCode, message: string, path: PropertyKey[] = []) {
+  ctx.addIssue({ code: "custom", message, path, params: { code } });
+}
+
+export const RateLimitPerSecond = z
+  .number({ error: "must be a whole number of attempts per second, or null" })
+  .int({ error: "must be a whole number of attempts per second, or null" })
+  .min(1, { error: "must be at least 1 (or null for no limit)" })
+  .max(MAX_RATE_LIMIT_PER_SECOND, { error: `must be at most ${MAX_RATE_LIMIT_PER_SECOND}` })
+  .nullable()
+  .openapi({
+    description: "The lane starts at most this many attempts per second (still one in flight); a burst waits, in order. null = no limit.",
+    example: 5,
+  });
+
+export const RetryDelaysSeconds = z
+  .array(
+    z
+      .number({ error: "each delay must be a whole number of seconds" })
+      .int({ error: "each delay must be a whole number of seconds" })
+      .min(1, { error: "each delay must be at least 1 second" })
+      .max(MAX_RETRY_DELAY_SECONDS, { error: `each delay must be at most ${MAX_RETRY_DELAY_SECONDS} seconds (a day)` }),
+    { error: "must be a list of delays in seconds, or null" },
+  )
+  .min(1, { error: "must hold at least one delay (or be null for the service's schedule)" })
+  .max(MAX_RETRY_DELAYS, { error: `must hold at most ${MAX_RETRY_DELAYS} delays` })
+  .nullable()
+  .openapi({
+    description:
+      "This webhook's retry schedule: the wait before retry 1, 2, … after a failed attempt; after the last one fails the event is dropped. " +
+      "null = the service's RETRY_DELAYS_SECONDS (30, 60, 90).",
+    example: [60, 300, 900, 3600],
+  });
+
+export const Headers = z
+  .record(z.string(), z.string({ error: "header values must be strings" }), { error: "must be an object of header names to values" })
+  .superRefine((headers, ctx) => {
+    const names = Object.keys(headers);
+    if (names.length > MAX_HEADERS) fail(ctx, "invalid_header", `must hold at most ${MAX_HEADERS} headers, got ${names.length}`);
+    const seen = new Set<string>();
+    for (const [name, value] of Object.entries(headers)) {
+      if (!HEADER_NAME.test(name)) fail(ctx, "invalid_header", `${JSON.stringify(name)} is not a valid header name`, [name]);
+      else if (isReservedHeader(name)) fail(ctx, "reserved_header", `${name} is set by the service and cannot be replaced`, [name]);
+      else if (seen.has(name.toLowerCase())) fail(ctx, "invalid_header", `${name} is given twice (header names ignore case)`, [name]);
+      seen.add(name.toLowerCase());
+      if (value.length > MAX_HEADER_VALUE_LENGTH) fail(ctx, "invalid_header", `must be at most ${MAX_HEADER_VALUE_LENGTH} characters`, [name]);
+      else if (!HEADER_VALUE.test(value)) fail(ctx, "invalid_header", "must not contain line breaks or control characters", [name]);
+    }
+  })
+  .openapi({
+    description: `Sent with every attempt and test event, at most ${MAX_HEADERS}. content-type, content-length, host, user-agent, webhook-* and x-webhook-signature are the service's own.`,
+    example: { Authorization: "Bearer crm-token", "X-Api-Key": "k_123" },
+  });
+
+const FilterScalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+export const Filter = z
+  .record(z.string(), z.unknown(), { error: "must be an object of dotted paths to values" })
+  .superRefine((filter, ctx) => {
+    const paths = Object.keys(filter);
+    if (paths.length > MAX_FILTER_ENTRIES) fail(ctx, "invalid_filter", `must hold at most ${MAX_FILTER_ENTRIES} paths, got ${paths.length}`);
+    for (const [path, value] of Object.entries(filter)) {
+      if (path.length > MAX_FILTER_PATH_LENGTH || !FILTER_PATH.test(path)) {
+        fail(ctx, "invalid_filter", `${JSON.stringify(path.slice(0, 50))} is not a dotted path such as message.traffic`, [path]);
+      } else if (Array.isArray(value)) {
+        if (value.length === 0 || value.length > MAX_FILTER_CHOICES || !value.every((v) => FilterScalar.safeParse(v).success)) {
+          fail(ctx, "invalid_filter", `a list must hold 1 to ${MAX_FILTER_CHOICES} strings, numbers, booleans or nulls`, [path]);
+        }
+      } else if (!FilterScalar.safeParse(value).success) {
+        fail(ctx, "invalid_filter", "must be a string, number, boolean or null, or a list of them", [path]);
+      }
+    }
+  })
+  .transform((filter) => filter as Record<string, z.infer<typeof FilterScalar> | z.infer<typeof FilterScalar>[]>)
+  .openapi({
+    description:
+      `Deliver only events whose body has, at every dotted path, that value or one of the listed ones (at most ${MAX_FILTER_ENTRIES} paths). ` +
+      "Events that do not match are neither sent nor stored for this webhook. {} = every event of the subscribed types.",
+    example: { "message.traffic": "incoming", "channel.source": ["whatsapp", "telegram"] },
+  });

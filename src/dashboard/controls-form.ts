@@ -1,0 +1,58 @@
+// The Advanced section of the webhook form: endpoint controls as text fields, and back to the API's shapes.
+// Only the text is read here; every rule is the API's (its messages show next to the fields).
+import type { ApiError } from "./api-client";
+import type { Webhook } from "./model";
+
+export interface ControlsFormValues {
+  rateLimitPerSecond: string;
+  retryDelaysSeconds: string;
+  /** One `Name: value` per line. */
+  headers: string;
+  /** A JSON object. */
+  filter: string;
+}
+
+export const NO_CONTROLS: ControlsFormValues = { rateLimitPerSecond: "", retryDelaysSeconds: "", headers: "", filter: "" };
+
+export function controlsToForm(webhook: Pick<Webhook, "rateLimitPerSecond" | "retryDelaysSeconds" | "headers" | "filter">): ControlsFormValues {
+  return {
+    rateLimitPerSecond: webhook.rateLimitPerSecond === null ? "" : String(webhook.rateLimitPerSecond),
+    retryDelaysSeconds: webhook.retryDelaysSeconds?.join(", ") ?? "",
+    headers: Object.entries(webhook.headers)
+      .map(([name, value]) => `${name}: ${value}`)
+      .join("\n"),
+    filter: Object.keys(webhook.filter).length === 0 ? "" : JSON.stringify(webhook.filter, null, 2),
+  };
+}
+
+/** A number where the text is one, else the text itself, so the API names what is wrong with it. */
+const numberOrText = (text: string) => (/^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text);
+
+/** The API body for the controls (empty fields reset them), or the error for text that has no API shape. */
+export function formToControls(values: ControlsFormValues): { body: Record<string, unknown> } | { error: ApiError } {
+  const rate = values.rateLimitPerSecond.trim();
+  const delays = values.retryDelaysSeconds.trim();
+  const headers: Record<string, string> = {};
+  for (const [i, line] of values.headers.split(/\r?\n/).entries()) {
+    if (line.trim() === "") continue;
+    const colon = line.indexOf(":");
+    if (colon < 0) return { error: { code: "invalid_header", message: `line ${i + 1} needs the form Name: value`, param: "headers" } };
+    headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
+  }
+  let filter: unknown = {};
+  if (values.filter.trim() !== "") {
+    try {
+      filter = JSON.parse(values.filter);
+    } catch {
+      return { error: { code: "invalid_filter", message: 'must be a JSON object such as {"message.traffic": "incoming"}', param: "filter" } };
+    }
+  }
+  return {
+    body: {
+      rateLimitPerSecond: rate === "" ? null : numberOrText(rate),
+      retryDelaysSeconds: delays === "" ? null : delays.split(/[\s,]+/).filter(Boolean).map(numberOrText),
+      headers,
+      filter,
+    },
+  };
+}
