@@ -1,5 +1,6 @@
 // Finds a Chromium for the browser test: CHROMIUM_PATH, else a system Chromium/Chrome, else the one that
 // `npm install` brought inside @sparticuz/chromium (Linux x64/arm64), so a fresh clone needs no apt-get.
+// CHROMIUM_PATH=bundled picks that last one even where a system browser exists.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -45,6 +46,7 @@ const HOW_TO_GET_ONE =
 export async function findChromium(): Promise<FoundBrowser> {
   const systemArgs = ["--headless", "--no-sandbox", "--disable-gpu", ...QUIET];
   const given = process.env.CHROMIUM_PATH;
+  if (given === "bundled") return bundledChromium(); // the one a machine without a browser gets, wherever run
   if (given) {
     if (!existsSync(given)) throw new Error(`CHROMIUM_PATH=${given} does not exist: ${HOW_TO_GET_ONE}`);
     return { executablePath: given, args: systemArgs, source: "CHROMIUM_PATH" };
@@ -60,7 +62,7 @@ export async function findChromium(): Promise<FoundBrowser> {
  * even one another process is still writing. So it unpacks, in a child process, into a private folder under
  * node_modules/.cache that is renamed into place only once complete: reused by later runs, never seen half-written.
  */
-async function bundledChromium(): Promise<FoundBrowser> {
+export async function bundledChromium(): Promise<FoundBrowser> {
   const pkgFile = join(ROOT, "node_modules/@sparticuz/chromium/package.json");
   if (!existsSync(pkgFile)) throw new Error(`no Chromium found and @sparticuz/chromium is not installed (npm install): ${HOW_TO_GET_ONE}`);
   const pkg = JSON.parse(readFileSync(pkgFile, "utf8")) as { version: string };
