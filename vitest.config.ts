@@ -22,6 +22,7 @@ export default defineConfig(async () => ({
                 DEV_SEED_SQL: readFileSync("scripts/dev-seed.sql", "utf8"),
                 // wrangler.toml's own [vars], before the overrides below, for the test that checks the defaults.
                 WRANGLER_VARS: JSON.stringify(unstable_readConfig({ config: "wrangler.toml" }).vars),
+                WRANGLER_RATELIMITS: JSON.stringify(unstable_readConfig({ config: "wrangler.toml" }).ratelimits),
                 // A shrunk timeout keeps the hanging-endpoint tests short; the retry schedule stays 30/60/90
                 // and is driven through the lane's alarm instead of waited for.
                 DELIVERY_TIMEOUT_MS: "1000",

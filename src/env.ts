@@ -9,6 +9,10 @@ export interface Env {
   ENDPOINT_LANE: DurableObjectNamespace<EndpointLane>;
   WORKSPACE_QUOTA: DurableObjectNamespace<WorkspaceQuota>;
   EMAIL?: SendEmail;
+  /** Ingestion requests per workspace (POST /v1/events and /batch). */
+  INGEST_LIMITER?: RateLimit;
+  /** Sign-in attempts on the settings pages per client address. */
+  SIGN_IN_LIMITER?: RateLimit;
 
   /** Secret guarding /v1/admin/*. Unset means the admin API refuses every call. */
   ADMIN_TOKEN?: string;

@@ -1,12 +1,12 @@
 // The Worker's entry point: mounts the HTTP API and the settings pages side by side, and wires the queue
-// consumer and the Durable Object classes.
+// consumers and the Durable Object classes.
 import { Hono } from "hono";
 import { api, notFound } from "./api/app";
 import type { AppEnv } from "./api/context";
 import { settingsPages } from "./dashboard/app";
+import { DEAD_LETTER_QUEUE_NAME, recordDeadLetters } from "./dead-letters/consumer";
 import { consumeEvents } from "./delivery/consumer";
 import type { Env } from "./env";
-import type { QueuedEvent } from "./events/queued-event";
 
 export { EndpointLane } from "./delivery/lane/endpoint-lane";
 export { WorkspaceQuota } from "./quota/workspace-quota";
@@ -19,5 +19,6 @@ app.notFound(notFound);
 
 export default {
   fetch: app.fetch,
-  queue: (batch, env) => consumeEvents(batch, env),
-} satisfies ExportedHandler<Env, QueuedEvent>;
+  // Two queues: accepted events, and the ones the queue gave up on (its dead-letter queue).
+  queue: (batch, env) => (batch.queue === DEAD_LETTER_QUEUE_NAME ? recordDeadLetters(batch, env) : consumeEvents(batch, env)),
+} satisfies ExportedHandler<Env, unknown>;

@@ -5,58 +5,8 @@ import { describe, expect, it } from "vitest";
 import { sessionSigningKey } from "../src/dashboard/session";
 import type { Env } from "../src/env";
 import { ADMIN_TOKEN, call, createWebhook, createWorkspace } from "./support/helpers";
+import { cookiesOf, ORIGIN, page, signIn } from "./support/pages";
 import { endpoint } from "./support/receiver";
-
-const ORIGIN = "http://edge.test";
-
-interface PageResponse {
-  status: number;
-  headers: Headers;
-  html: string;
-  location: string | null;
-}
-
-async function page(
-  method: "GET" | "POST",
-  path: string,
-  options: { cookie?: string; form?: Record<string, string | string[]>; headers?: Record<string, string> } = {},
-) {
-  const headers = new Headers(options.headers);
-  if (options.cookie) headers.set("cookie", options.cookie);
-  let body: string | undefined;
-  if (options.form) {
-    const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(options.form)) for (const item of [v].flat()) params.append(k, item);
-    body = params.toString();
-    if (!headers.has("content-type")) headers.set("content-type", "application/x-www-form-urlencoded");
-    if (!headers.has("origin")) headers.set("origin", ORIGIN);
-  }
-  const res = await exports.default.fetch(new Request(ORIGIN + path, { method, headers, body, redirect: "manual" }));
-  return { status: res.status, headers: res.headers, html: await res.text(), location: res.headers.get("location") } satisfies PageResponse;
-}
-
-/** The cookie header a browser would send next, from a response's Set-Cookie lines. */
-function cookiesOf(res: PageResponse, previous = ""): string {
-  const jar = new Map(
-    previous
-      .split("; ")
-      .filter(Boolean)
-      .map((c) => c.split("=", 2) as [string, string]),
-  );
-  for (const line of res.headers.getSetCookie()) {
-    const [pair] = line.split(";");
-    const [name, value] = [pair!.slice(0, pair!.indexOf("=")), pair!.slice(pair!.indexOf("=") + 1)];
-    if (/max-age=0/i.test(line)) jar.delete(name);
-    else jar.set(name, value);
-  }
-  return [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
-}
-
-async function signIn(apiKey: string) {
-  const res = await page("POST", "/settings/sign-in", { form: { apiKey, next: "/settings/integrations/webhooks" } });
-  expect(res.status).toBe(303);
-  return cookiesOf(res);
-}
 
 describe("settings pages: sign-in and session", () => {
   it("sends a visitor without a session to sign-in, remembering where they were going", async () => {

@@ -1,6 +1,6 @@
 // The endpoint URL rule as a pure function.
 import { describe, expect, it } from "vitest";
-import { checkEndpointUrl, isPrivateHost } from "../src/api/webhooks/url-policy";
+import { checkEndpointUrl, isPrivateHost } from "../src/lib/url-policy";
 
 describe("endpoint URL policy", () => {
   it("normalises an accepted URL", () => {
@@ -47,6 +47,51 @@ describe("endpoint URL policy", () => {
     const base = "https://example.com/";
     expect(checkEndpointUrl(base + "a".repeat(2048 - base.length), { allowPrivate: false }).ok).toBe(true);
     expect(checkEndpointUrl(base + "a".repeat(2049 - base.length), { allowPrivate: false })).toMatchObject({ code: "url_too_long" });
+  });
+
+  it.each([
+    ["[::127.0.0.1]", "IPv4-compatible loopback"],
+    ["[::7f00:1]", "the same, as the URL parser writes it"],
+    ["[::8.8.8.8]", "IPv4-compatible, even of a public address (deprecated, no public use)"],
+    ["[::ffff:0:10.0.0.1]", "IPv4-translated private"],
+    ["[64:ff9b::127.0.0.1]", "NAT64 of loopback"],
+    ["[64:ff9b::a9fe:a9fe]", "NAT64 of the metadata address"],
+    ["[2002:7f00:1::]", "6to4 of loopback"],
+    ["[2002:c0a8:101::1]", "6to4 of 192.168.1.1"],
+    ["[::ffff:169.254.169.254]", "IPv4-mapped metadata address"],
+    ["instance-data", "a name without a dot"],
+    ["kubernetes", "a name without a dot"],
+    ["instance-data.", "a name without a dot, with the root dot"],
+  ])("treats %s as private (%s)", (host) => {
+    expect(isPrivateHost(host)).toBe(true);
+    expect(checkEndpointUrl(`https://${host}/hook`, { allowPrivate: false })).toMatchObject({ ok: false, code: "private_url_not_allowed" });
+    expect(checkEndpointUrl(`https://${host}/hook`, { allowPrivate: true }).ok).toBe(true);
+  });
+
+  it("still accepts public names and the IPv4-mapped form of a public address", () => {
+    for (const url of ["https://kubernetes.default.svc.example.com/", "https://[::ffff:8.8.8.8]/", "https://[2606:4700::1111]/"]) {
+      expect(checkEndpointUrl(url, { allowPrivate: false })).toMatchObject({ ok: true });
+    }
+  });
+
+  it.each(["kubernetes.default.svc", "api.cluster.local", "printer.local", "db.internal", "nas.home.arpa", "router.lan", "x.corp", "box.localdomain"])(
+    "treats %s (a private-use suffix that only resolves inside a private network) as private",
+    (host) => {
+      expect(checkEndpointUrl(`https://${host}/`, { allowPrivate: false })).toMatchObject({ ok: false, code: "private_url_not_allowed" });
+    },
+  );
+
+  it.each([
+    [" https://example.com/hooks"],
+    ["https://example.com/hooks "],
+    ["\thttps://example.com/hooks"],
+    ["https://example.com/ho\noks"],
+    ["https://example.com/hooks#section"],
+    ["https://example.com/hooks#"],
+  ])("refuses %j as invalid_url, also where private URLs are allowed", (input) => {
+    for (const allowPrivate of [false, true]) {
+      expect(checkEndpointUrl(input, { allowPrivate })).toMatchObject({ ok: false, code: "invalid_url" });
+    }
   });
 
   it("refuses non-web schemes even when private URLs are allowed", () => {

@@ -1,6 +1,7 @@
 // Turns a run's results into the tables of docs/BENCHMARKS.md (each figure beside its floor and the
 // ratio, what each delivered event costs in billable operations and dollars, and where rows go) and into
-// bench/results/summary.json, the few headline figures that are committed with them.
+// bench/results/full-run.json, the headline figures committed with them, and bench/results/summary.json, the
+// machine-readable figures every run writes.
 import hdr from "hdr-histogram-js";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
@@ -291,7 +292,7 @@ function requestTable(phases) {
 }
 
 /**
- * The headline figures of a run, small enough to commit (bench/results/summary.json): each figure with its
+ * The headline figures of a run, small enough to commit (bench/results/full-run.json): each figure with its
  * floor and ratio, rows written and list price per delivered event, the checks, machine, date and commit.
  */
 export function summarize(r) {
@@ -337,6 +338,33 @@ export function summarize(r) {
 }
 
 /** JSON with one line per figure: objects below the top two levels stay on one line. */
+/**
+ * The machine-readable figures every run writes to bench/results/summary.json, exactly these keys, each a number
+ * from that run. End-to-end is the run below this machine's saturation (BENCH_E2E_LOW_RATE) when there is one.
+ */
+export function headlineFigures(r) {
+  const ingest = ingestionFigure(r);
+  const e2e = r.endToEndLow ?? r.endToEnd;
+  const e2eCost = costOf(e2e.service, e2e.service.count);
+  const e2eFloor = floorCostOf(e2e.baseline, e2e.baseline.count);
+  const accepted = r.ingestion.reduce((n, round) => n + round.service.accepted, 0);
+  const d1Queries = r.ingestion.reduce((n, round) => n + Object.values(round.service.counters.d1 ?? {}).reduce((a, s) => a + s.calls, 0), 0);
+  const round = (x, digits = 3) => Number(x.toFixed(digits));
+  return {
+    ingestionRatio: round(ingest("requestsPerSecond").ratio),
+    ingestionP99Ratio: round(ingest("p99").ratio),
+    laneRatio: round(r.lane.service.perSecond / r.lane.baseline.perSecond),
+    fanoutRatio: round(r.fanout.service.allMs / r.fanout.baseline.allMs),
+    e2eP50Ms: round(e2e.service.latency.p50, 1),
+    e2eFloorP50Ms: round(e2e.baseline.latency.p50, 1),
+    rowsWrittenPerDelivered: round(e2eCost.doRowsWritten),
+    doRequestsPerDelivered: round(e2eCost.doRequests),
+    d1QueriesPerAccepted: round(d1Queries / accepted, 4),
+    dollarsPerMillion: round(e2eCost.dollarsPerMillion, 2),
+    floorDollarsPerMillion: round(e2eFloor.dollarsPerMillion, 2),
+  };
+}
+
 export function summaryJson(summary) {
   const inline = (v) => `{ ${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${JSON.stringify(x)}`).join(", ")} }`;
   const block = (obj, depth) =>

@@ -5,6 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import { ConfigError } from "../config";
 import { openDb } from "../db/client";
 import { adminRoutes } from "./admin/routes";
+import { deadLetterRoutes } from "./dead-letters/routes";
 import { requireAdminToken, requireWorkspaceKey } from "./auth";
 import { newRouter, type AppEnv } from "./context";
 import { ApiReference, type OpenApiDocument } from "./docs";
@@ -12,7 +13,7 @@ import { ApiError, errorBody } from "./errors";
 import { eventTypeRoutes } from "./event-types";
 import { eventRoutes } from "./events/routes";
 import { quotaRoutes } from "./quota";
-import { allowedMethods, limitBody, requireJsonBody } from "./middleware";
+import { allowedMethods, limitBody, limitIngestion, requireJsonBody } from "./middleware";
 import { deliveryRoutes } from "./webhooks/delivery-routes";
 import { webhookRoutes } from "./webhooks/routes";
 import { workspaceRoutes } from "./workspace/routes";
@@ -25,7 +26,8 @@ api.use("*", async (c, next) => {
 });
 api.use("/v1/*", limitBody, requireJsonBody);
 api.use("/v1/admin/*", requireAdminToken);
-for (const prefix of ["/v1/events/*", "/v1/webhooks/*", "/v1/workspace/*", "/v1/quota/*"]) api.use(prefix, requireWorkspaceKey);
+for (const prefix of ["/v1/events/*", "/v1/webhooks/*", "/v1/workspace/*", "/v1/quota/*", "/v1/dead-letters/*"]) api.use(prefix, requireWorkspaceKey);
+api.on("POST", ["/v1/events", "/v1/events/batch"], limitIngestion);
 
 api.route("/v1/admin", adminRoutes);
 api.route("/v1/event-types", eventTypeRoutes);
@@ -34,6 +36,7 @@ api.route("/v1/webhooks", webhookRoutes);
 api.route("/v1/webhooks", deliveryRoutes);
 api.route("/v1/workspace", workspaceRoutes);
 api.route("/v1/quota", quotaRoutes);
+api.route("/v1/dead-letters", deadLetterRoutes);
 
 api.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
   type: "http",

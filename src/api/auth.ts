@@ -1,15 +1,16 @@
-// Bearer authentication: workspace API keys (looked up by hash) and the operator's ADMIN_TOKEN.
+// Bearer authentication: workspace API keys (looked up by hash, through an in-isolate cache) and the operator's ADMIN_TOKEN.
 import { and, eq, isNull } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import type { Db } from "../db/client";
-import { apiKeys, workspaces, type ApiKeyRow, type WorkspaceRow } from "../db/schema";
+import { apiKeys, workspaces, type WorkspaceRow } from "../db/schema";
 import type { Env } from "../env";
 import { hashApiKey, timingSafeEqualStrings } from "../lib/secrets";
 import type { AppEnv } from "./context";
 import { errorBody } from "./errors";
+import { cachedKey, cacheKey, type ActiveKey } from "./key-cache";
 
-/** last_used_at is refreshed at most this often, so authentication stays a single read. */
+/** last_used_at is refreshed at most this often, so authentication writes D1 at most once a minute per key. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
 function unauthorized(message: string) {
@@ -25,9 +26,12 @@ function bearer(verifyToken: (token: string, c: Context<AppEnv>) => Promise<bool
   });
 }
 
-/** The unrevoked key with this value, and its workspace. */
-export async function findActiveKey(db: Db, apiKey: string): Promise<{ key: ApiKeyRow; workspace: WorkspaceRow } | undefined> {
-  const hash = await hashApiKey(apiKey);
+/** The unrevoked key with this value, and its workspace, from D1 (sign-in uses it as is: always fresh). */
+export async function findActiveKey(db: Db, apiKey: string): Promise<ActiveKey | undefined> {
+  return findActiveKeyByHash(db, await hashApiKey(apiKey));
+}
+
+async function findActiveKeyByHash(db: Db, hash: string): Promise<ActiveKey | undefined> {
   const [found] = await db
     .select({ key: apiKeys, workspace: workspaces })
     .from(apiKeys)
@@ -37,16 +41,26 @@ export async function findActiveKey(db: Db, apiKey: string): Promise<{ key: ApiK
   return found;
 }
 
+/** findActiveKey through the isolate's cache (key-cache.ts): most requests read no D1 at all. */
+async function activeKey(db: Db, apiKey: string): Promise<ActiveKey | undefined> {
+  const hash = await hashApiKey(apiKey);
+  const cached = cachedKey(hash);
+  if (cached) return cached.found;
+  const found = await findActiveKeyByHash(db, hash);
+  cacheKey(hash, found);
+  return found;
+}
+
 const bearerWorkspaceKey = bearer(async (token, c) => {
   const db = c.get("db");
-  const found = await findActiveKey(db, token);
+  const found = await activeKey(db, token);
   if (!found) return false;
   c.set("workspace", found.workspace);
   const now = Date.now();
   if (!found.key.lastUsedAt || now - found.key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-    c.executionCtx.waitUntil(
-      db.update(apiKeys).set({ lastUsedAt: new Date(now) }).where(eq(apiKeys.id, found.key.id)).run(),
-    );
+    // The cached copy too, so the next minute's requests do not write it again.
+    found.key.lastUsedAt = new Date(now);
+    c.executionCtx.waitUntil(db.update(apiKeys).set({ lastUsedAt: new Date(now) }).where(eq(apiKeys.id, found.key.id)).run());
   }
   return true;
 }, "api key");

@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   description_too_long: 400,
   invalid_email: 400,
   invalid_data: 400,
+  data_too_deep: 400,
   invalid_event_id: 400,
   invalid_occurred_at: 400,
   batch_too_large: 400,
@@ -32,6 +33,7 @@ export const ERROR_CODES = {
   conflict: 409,
   webhook_disabled: 409,
   delivery_pending: 409,
+  not_replayable: 409,
   payload_too_large: 413,
   event_too_large: 413,
   unsupported_media_type: 415,
@@ -77,7 +79,7 @@ export const ErrorSchema = z
   .openapi("Error");
 
 /** OpenAPI response entries for the errors a route can answer. */
-export function errorResponses(...statuses: (400 | 401 | 404 | 409 | 413 | 415)[]) {
+export function errorResponses(...statuses: (400 | 401 | 404 | 409 | 413 | 415 | 429)[]) {
   const descriptions = {
     400: "Invalid request (see `error.code`)",
     401: "Missing, unknown or revoked key",
@@ -85,6 +87,7 @@ export function errorResponses(...statuses: (400 | 401 | 404 | 409 | 413 | 415)[
     409: "Conflicts with the current state",
     413: "Body larger than 256 KiB",
     415: "Body is not JSON",
+    429: "Rate limited (`rate_limited`); the `Retry-After` header says in how many seconds to try again",
   } as const;
   return Object.fromEntries(
     statuses.map((status) => [

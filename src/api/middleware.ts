@@ -1,8 +1,10 @@
-// Request guards shared by every route: body size, JSON bodies, and 405 for a known path with the wrong method.
+// Request guards shared by every route: body size, JSON bodies, ingestion's rate limit, and 405 for a known path with
+// the wrong method.
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { METHOD_NAME_ALL } from "hono/router";
 import { TrieRouter } from "hono/router/trie-router";
+import { retryAfterSeconds } from "../lib/rate-limit";
 import type { AppEnv } from "./context";
 import { ApiError, errorBody } from "./errors";
 
@@ -42,6 +44,17 @@ export const requireJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
     }
   }
   return next();
+};
+
+/** INGEST_LIMITER per workspace: runs after the key is checked, so it counts the caller's workspace, not an address. */
+export const limitIngestion: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const wait = await retryAfterSeconds(c.env, "INGEST_LIMITER", c.get("workspace").id);
+  if (wait === undefined) return next();
+  return c.json(
+    errorBody("rate_limited", `this workspace sends events faster than its ingestion limit allows; retry in ${wait} s`),
+    429,
+    { "Retry-After": String(wait) },
+  );
 };
 
 /** The methods a path answers to, from the registered routes; empty when the path is unknown. */

@@ -19,9 +19,17 @@ export interface PagesEnv {
 }
 export type Ctx = Context<PagesEnv>;
 
-/** Only a path inside the settings pages may be a redirect target: no open redirect through `next` or `back`. */
+/**
+ * Only a path inside the settings pages may be a redirect target: no open redirect through `next` or `back`. The
+ * value is resolved as a browser would (dot segments, percent-encoded dots) and must still be under /settings/;
+ * the resolved path is what is returned, so the browser cannot read it differently.
+ */
 export function safeReturn(value: unknown, fallback: string): string {
-  return typeof value === "string" && value.startsWith(`${BASE}/`) && !value.startsWith("//") && !/[\\\r\n]/.test(value) ? value : fallback;
+  if (typeof value !== "string" || !value.startsWith("/") || value.startsWith("//") || /[\\\s\x00-\x1f\x7f]/.test(value)) return fallback;
+  const origin = "http://settings.invalid";
+  const url = URL.parse(value, origin);
+  if (!url || url.origin !== origin || !url.pathname.startsWith(`${BASE}/`) || /%2f|%5c/i.test(url.pathname)) return fallback;
+  return url.pathname + url.search;
 }
 
 export async function readForm(c: Ctx) {

@@ -1,5 +1,6 @@
 // The API's response shapes as the pages read them: inferred from the API's own zod schemas, so they cannot drift.
 import type { z } from "@hono/zod-openapi";
+import type { DeadLetterListSchema } from "../api/dead-letters/schemas";
 import type { AttemptSchema, DeliveryListSchema, DeliverySchema, RecoverResultSchema } from "../api/webhooks/delivery-schemas";
 import type { WebhookWithSecretSchema } from "../api/webhooks/schemas";
 import type { WorkspaceSchema } from "../api/workspace/schemas";
@@ -11,6 +12,7 @@ export type Attempt = z.infer<typeof AttemptSchema>;
 export type Delivery = z.infer<typeof DeliverySchema>;
 export type DeliveryPage = z.infer<typeof DeliveryListSchema>;
 export type RecoverResult = z.infer<typeof RecoverResultSchema>;
+export type DeadLetterPage = z.infer<typeof DeadLetterListSchema>;
 
 /** GET /v1/quota (its schema is private to src/api/quota.ts). */
 export interface Quota {

@@ -1,12 +1,14 @@
-// The settings pages' session: a signed, HttpOnly, SameSite=Strict cookie naming the API key that signed in
-// (by id, never the key itself), plus a one-shot signed flash message for the page after a redirect.
-import { and, eq, isNull } from "drizzle-orm";
+// The settings pages' session: a signed, HttpOnly, SameSite=Strict cookie naming a session row in D1 (which names
+// the API key that signed in, by id, never the key itself), plus a one-shot signed flash message for the page after
+// a redirect. Signing out ends the row, so a copy of the cookie is worthless afterwards.
+import { and, eq, gt, isNull, lt } from "drizzle-orm";
 import type { Context } from "hono";
 import { deleteCookie, getCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
 import type { CookieOptions } from "hono/utils/cookie";
 import type { Db } from "../db/client";
-import { apiKeys, workspaces, type WorkspaceRow } from "../db/schema";
+import { apiKeys, sessions, workspaces, type WorkspaceRow } from "../db/schema";
 import type { Env } from "../env";
+import { newId } from "../lib/ids";
 
 export const SESSION_HOURS = 12;
 const FLASH_SECONDS = 60;
@@ -45,27 +47,51 @@ export interface SignedIn {
   workspace: WorkspaceRow;
 }
 
-export async function startSession(c: Context, keyId: string, secret: string): Promise<void> {
-  const expires = Math.floor(Date.now() / 1000) + SESSION_HOURS * 3600;
-  await setSignedCookie(c, SESSION, `${keyId}.${expires}`, secret, { ...cookieOptions(c), maxAge: SESSION_HOURS * 3600 });
+/** A session cookie's value: the session id and its expiry in unix seconds, nothing else. */
+const SESSION_VALUE = /^(ses_[0-9a-z]{26})\.([1-9][0-9]{9,11})$/;
+
+export async function startSession(c: Context, db: Db, keyId: string, secret: string): Promise<void> {
+  const now = Date.now();
+  const expires = Math.floor(now / 1000) + SESSION_HOURS * 3600;
+  const id = newId("ses");
+  // Ended and expired sessions are of no use to anyone: each sign-in sweeps the ones past their expiry.
+  await db.batch([
+    db.delete(sessions).where(lt(sessions.expiresAt, new Date(now))),
+    db.insert(sessions).values({ id, keyId, createdAt: new Date(now), expiresAt: new Date(expires * 1000) }),
+  ]);
+  await setSignedCookie(c, SESSION, `${id}.${expires}`, secret, { ...cookieOptions(c), maxAge: SESSION_HOURS * 3600 });
+}
+
+/** The session id a validly signed, well-formed, unexpired cookie names; undefined otherwise. */
+async function sessionIdOf(c: Context, secret: string): Promise<string | undefined> {
+  const value = await getSignedCookie(c, secret, SESSION, cookieOptions(c).prefix);
+  const match = typeof value === "string" ? SESSION_VALUE.exec(value) : null;
+  if (!match || Number(match[2]) * 1000 <= Date.now()) return undefined;
+  return match[1];
 }
 
 /**
- * The signed-in key and its workspace, or undefined: no cookie, a bad signature, expired, or the key was
- * revoked since (so revoking a key also ends its sessions).
+ * The signed-in key and its workspace, or undefined: no cookie, a bad signature, a malformed or past expiry, a
+ * session signed out (or unknown), or a key revoked since (so revoking a key also ends its sessions).
  */
 export async function readSession(c: Context, db: Db, secret: string): Promise<SignedIn | undefined> {
-  const value = await getSignedCookie(c, secret, SESSION, cookieOptions(c).prefix);
-  if (!value) return undefined;
-  const [keyId, expires] = value.split(".");
-  if (!keyId || !expires || Number(expires) * 1000 <= Date.now()) return undefined;
+  const id = await sessionIdOf(c, secret);
+  if (!id) return undefined;
   const [found] = await db
-    .select({ workspace: workspaces })
-    .from(apiKeys)
+    .select({ keyId: apiKeys.id, workspace: workspaces })
+    .from(sessions)
+    .innerJoin(apiKeys, eq(apiKeys.id, sessions.keyId))
     .innerJoin(workspaces, eq(workspaces.id, apiKeys.workspaceId))
-    .where(and(eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)))
+    .where(and(eq(sessions.id, id), isNull(sessions.endedAt), gt(sessions.expiresAt, new Date()), isNull(apiKeys.revokedAt)))
     .limit(1);
-  return found ? { keyId, workspace: found.workspace } : undefined;
+  return found ? { keyId: found.keyId, workspace: found.workspace } : undefined;
+}
+
+/** Signing out: the session ends on the server, then the cookie is cleared. */
+export async function signOut(c: Context, db: Db, secret: string): Promise<void> {
+  const id = await sessionIdOf(c, secret);
+  if (id) await db.update(sessions).set({ endedAt: new Date() }).where(eq(sessions.id, id));
+  endSession(c);
 }
 
 /** Clears the session cookie, if the browser sent one. */

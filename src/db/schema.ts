@@ -1,5 +1,5 @@
-// The D1 schema: workspaces, their API keys and their webhook configurations.
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+// The D1 schema: workspaces, their API keys, their webhook configurations, dead letters and settings sessions.
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { EventType } from "../events/catalog";
 import type { WebhookFilter } from "../lib/endpoint-controls";
 
@@ -64,6 +64,45 @@ export const webhooks = sqliteTable(
   (t) => [index("webhooks_workspace_idx").on(t.workspaceId, t.createdAt)],
 );
 
+/**
+ * Messages the queue gave up on (after its retries), as the dead-letter consumer received them. No foreign key to
+ * workspaces: a malformed message may name one that does not exist, and it is still worth keeping.
+ */
+export const deadLetters = sqliteTable(
+  "dead_letters",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    eventId: text("event_id").notNull(),
+    type: text("type").notNull(),
+    /** The queued event as JSON, for replay; null when it could not be serialised. */
+    body: text("body"),
+    reason: text("reason").notNull(),
+    acceptedAt: integer("accepted_at", { mode: "timestamp_ms" }),
+    deadAt: integer("dead_at", { mode: "timestamp_ms" }).notNull(),
+    replayedAt: integer("replayed_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.eventId] }), index("dead_letters_page_idx").on(t.workspaceId, t.deadAt, t.eventId), index("dead_letters_dead_at_idx").on(t.deadAt)],
+);
+
+/**
+ * One row per sign-in to the settings pages: the cookie names the session, so signing out ends it here and a
+ * replayed cookie finds it ended.
+ */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    keyId: text("key_id")
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+    endedAt: integer("ended_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [index("sessions_expires_idx").on(t.expiresAt)],
+);
+
 export type WorkspaceRow = typeof workspaces.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type WebhookRow = typeof webhooks.$inferSelect;
+export type DeadLetterRow = typeof deadLetters.$inferSelect;

@@ -1,4 +1,6 @@
-// One delivery attempt: POST the body, wait at most the timeout, and describe what happened.
+// One delivery attempt: check the URL against the policy in force, POST the body, wait at most the timeout, and
+// describe what happened.
+import { checkEndpointUrl } from "../lib/url-policy";
 import { parseRetryAfter } from "./schedule";
 
 export interface AttemptResult {
@@ -43,15 +45,23 @@ async function readSnippet(response: Response): Promise<string> {
   return new TextDecoder().decode(bytes);
 }
 
-/** Sends one attempt. Never throws: every outcome is an AttemptResult. */
+export interface AttemptOptions {
+  /** ALLOW_PRIVATE_URLS as it is now: a URL stored under a looser policy is judged by this one. */
+  allowPrivateUrls: boolean;
+}
+
+/**
+ * Sends one attempt. Never throws: every outcome is an AttemptResult. A URL the policy refuses is not contacted;
+ * the attempt fails with `url_not_allowed: <why>`, like any other failed attempt.
+ */
 export async function attemptDelivery(
   url: string,
   body: string,
   headers: Record<string, string>,
   timeoutMs: number,
+  { allowPrivateUrls }: AttemptOptions,
 ): Promise<AttemptResult> {
   const at = Date.now();
-  const signal = AbortSignal.timeout(timeoutMs);
   const finish = (fields: Pick<AttemptResult, "statusCode" | "error" | "responseBody">, retryAfterMs: number | null = null): AttemptResult => ({
     at,
     durationMs: Date.now() - at,
@@ -59,6 +69,9 @@ export async function attemptDelivery(
     retryAfterMs,
     ...fields,
   });
+  const verdict = checkEndpointUrl(url, { allowPrivate: allowPrivateUrls });
+  if (!verdict.ok) return finish({ statusCode: null, error: `url_not_allowed: ${verdict.message}`, responseBody: null });
+  const signal = AbortSignal.timeout(timeoutMs);
   let response: Response;
   try {
     response = await fetch(url, {

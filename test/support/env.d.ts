@@ -8,6 +8,7 @@ declare global {
       TEST_MIGRATIONS: D1Migration[];
       DEV_SEED_SQL: string;
       WRANGLER_VARS: string;
+      WRANGLER_RATELIMITS: string;
     }
     interface GlobalProps {
       mainModule: typeof import("../../src/index");

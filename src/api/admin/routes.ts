@@ -9,6 +9,7 @@ import { newRouter } from "../context";
 import { ApiError, errorResponses } from "../errors";
 import { adminTokenAuth, jsonBody, jsonResponse } from "../openapi";
 import { ApiKeySchema, NotificationEmail, toApiKey } from "../workspace/schemas";
+import { forgetKey } from "../key-cache";
 
 const tags = ["Admin"];
 const security = adminTokenAuth;
@@ -121,7 +122,9 @@ adminRoutes.openapi(
     tags,
     security,
     summary: "Revoke an API key",
-    description: "The key stops working at once. Revoking an already revoked key answers 204 again.",
+    description:
+      "The key stops working at once in the isolate that served this call, and everywhere within 30 seconds (keys are cached per isolate). " +
+      "Revoking an already revoked key answers 204 again.",
     request: { params: KeyParams },
     responses: { 204: { description: "Revoked" }, ...errorResponses(401, 404) },
   }),
@@ -134,6 +137,8 @@ adminRoutes.openapi(
       .update(apiKeys)
       .set({ revokedAt: new Date() })
       .where(and(eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)));
+    // At once in this isolate; other isolates drop their cached copy within KEY_CACHE_TTL_MS.
+    forgetKey(keyId);
     return c.body(null, 204);
   },
 );

@@ -1,8 +1,9 @@
 // Ingestion: POST /v1/events and /v1/events/batch validate, assign ids and hand events to the queue.
 import { createRoute, z } from "@hono/zod-openapi";
 import { EVENT_TYPES } from "../../events/catalog";
-import { MAX_EVENT_BYTES, messageBytes, sendBatches, toQueuedEvent } from "../../events/ingest";
-import type { QueuedEvent } from "../../events/queued-event";
+import { MAX_EVENT_BYTES, messageBytes, sendBatches, toQueuedEvent, type EventInput } from "../../events/ingest";
+import { MAX_DATA_DEPTH, type QueuedEvent } from "../../events/queued-event";
+import { nestsDeeperThan } from "../../lib/json-depth";
 import { newRouter } from "../context";
 import { ApiError, errorResponses } from "../errors";
 import { jsonBody, jsonResponse, workspaceKeyAuth } from "../openapi";
@@ -18,7 +19,7 @@ const EventInputSchema = z
     data: z
       .record(z.string(), z.unknown(), { error: "must be a JSON object" })
       .openapi({
-        description: "The event's fields; they appear at the top level of what the endpoint receives.",
+        description: `The event's fields; they appear at the top level of what the endpoint receives. At most ${MAX_DATA_DEPTH} levels of objects and arrays (\`data_too_deep\`).`,
         example: { contact: { id: 1234, firstName: "Ana" }, message: { type: "text", text: "Hi!" } },
       }),
     id: z
@@ -41,6 +42,13 @@ const BatchSchema = z
       .max(MAX_BATCH_EVENTS, { error: `must hold at most ${MAX_BATCH_EVENTS} events; split larger batches` }),
   })
   .openapi("EventBatch");
+
+/** Refuses `data` nested deeper than the pipeline carries, before anything is queued. */
+function checkDepth(input: EventInput, param: string): void {
+  if (nestsDeeperThan(input.data, MAX_DATA_DEPTH)) {
+    throw new ApiError("data_too_deep", `${param} may nest objects and arrays at most ${MAX_DATA_DEPTH} levels deep`, undefined, { param });
+  }
+}
 
 /** The event's message size, refusing one too large for the queue. */
 function checkSize(event: QueuedEvent, param: string): number {
@@ -65,11 +73,13 @@ eventRoutes.openapi(
     request: { body: jsonBody(EventInputSchema) },
     responses: {
       202: jsonResponse(z.object({ id: z.string().openapi({ example: "evt_01jd8x6m3q7v9c2k4n5p6r7s8t" }) }), "Accepted"),
-      ...errorResponses(400, 401, 413, 415),
+      ...errorResponses(400, 401, 413, 415, 429),
     },
   }),
   async (c) => {
-    const event = await toQueuedEvent(c.get("workspace").id, c.req.valid("json"), Date.now());
+    const input = c.req.valid("json");
+    checkDepth(input, "data");
+    const event = await toQueuedEvent(c.get("workspace").id, input, Date.now());
     checkSize(event, "data");
     await c.env.EVENTS_QUEUE.send(event);
     return c.json({ id: event.id }, 202);
@@ -87,14 +97,16 @@ eventRoutes.openapi(
     request: { body: jsonBody(BatchSchema) },
     responses: {
       202: jsonResponse(z.object({ ids: z.array(z.string()) }), "Accepted, ids in request order"),
-      ...errorResponses(400, 401, 413, 415),
+      ...errorResponses(400, 401, 413, 415, 429),
     },
   }),
   async (c) => {
     const workspaceId = c.get("workspace").id;
     const acceptedAt = Date.now();
+    const inputs = c.req.valid("json").events;
+    inputs.forEach((input, i) => checkDepth(input, `events[${i}].data`));
     const events: QueuedEvent[] = [];
-    for (const input of c.req.valid("json").events) events.push(await toQueuedEvent(workspaceId, input, acceptedAt));
+    for (const input of inputs) events.push(await toQueuedEvent(workspaceId, input, acceptedAt));
     const sizes = events.map((event, i) => checkSize(event, `events[${i}].data`));
     for (const batch of sendBatches(events, sizes)) await c.env.EVENTS_QUEUE.sendBatch(batch.map((body) => ({ body })));
     return c.json({ ids: events.map((e) => e.id) }, 202);

@@ -2,9 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import type { DeliveryRecord } from "../../delivery/lane/log";
 import { EVENT_TYPES } from "../../events/catalog";
-
-export const MAX_PAGE_SIZE = 100;
-export const DEFAULT_PAGE_SIZE = 50;
+import { PageCursor, PageLimit } from "../paging";
 
 const STATUSES = ["pending", "delivered", "dropped", "skipped"] as const;
 
@@ -52,14 +50,8 @@ export const DeliveryListSchema = z
 export const DeliveryQuerySchema = z.object({
   status: z.enum(STATUSES).optional().openapi({ param: { name: "status", in: "query" } }),
   type: EventType.optional().openapi({ param: { name: "type", in: "query" } }),
-  limit: z.coerce
-    .number({ error: "must be a whole number" })
-    .int({ error: "must be a whole number" })
-    .min(1, { error: "must be at least 1" })
-    .max(MAX_PAGE_SIZE, { error: `must be at most ${MAX_PAGE_SIZE}` })
-    .default(DEFAULT_PAGE_SIZE)
-    .openapi({ param: { name: "limit", in: "query" }, example: 50 }),
-  cursor: z.string().optional().openapi({ param: { name: "cursor", in: "query" }, description: "`nextCursor` of the previous page." }),
+  limit: PageLimit,
+  cursor: PageCursor,
 });
 
 export const DeliveryParams = z.object({

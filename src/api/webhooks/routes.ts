@@ -25,7 +25,7 @@ import {
   WebhookWithSecretSchema,
 } from "./schemas";
 import { findWebhook, propagate, webhookNotFound } from "./lookup";
-import { checkEndpointUrl } from "./url-policy";
+import { checkEndpointUrl } from "../../lib/url-policy";
 
 const tags = ["Webhooks"];
 const security = workspaceKeyAuth;
@@ -134,7 +134,10 @@ webhookRoutes.openapi(
     const { id } = c.req.valid("param");
     const input = c.req.valid("json");
     const changes: Partial<WebhookRow> = {};
-    if (input.url !== undefined) changes.url = endpointUrl(input.url, readConfig(c.env).allowPrivateUrls);
+    // A URL sent back as stored is no change: it is not judged again, so a webhook written under an older policy stays editable.
+    if (input.url !== undefined && input.url !== (await findWebhook(c.get("db"), workspaceId, id)).url) {
+      changes.url = endpointUrl(input.url, readConfig(c.env).allowPrivateUrls);
+    }
     if (input.events !== undefined) changes.events = unique(input.events);
     if (input.description !== undefined) changes.description = input.description;
     Object.assign(changes, controlsOf(input));

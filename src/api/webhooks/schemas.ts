@@ -3,8 +3,8 @@ import { z } from "@hono/zod-openapi";
 import type { WebhookRow } from "../../db/schema";
 import { inRotationGrace } from "../../lib/rotation";
 import { EVENT_TYPES } from "../../events/catalog";
+import { MAX_URL_LENGTH } from "../../lib/url-policy";
 import { Filter, Headers, RateLimitPerSecond, RetryDelaysSeconds } from "./control-schemas";
-import { MAX_URL_LENGTH } from "./url-policy";
 
 export const MAX_DESCRIPTION_LENGTH = 500;
 

@@ -3,6 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { workspaces } from "../../db/schema";
 import { newRouter } from "../context";
+import { forgetWorkspace } from "../key-cache";
 import { errorResponses } from "../errors";
 import { jsonBody, jsonResponse, workspaceKeyAuth } from "../openapi";
 import { NotificationEmail, toWorkspace, WorkspaceSchema } from "./schemas";
@@ -23,7 +24,11 @@ workspaceRoutes.openapi(
     summary: "Get the caller's workspace",
     responses: { 200: jsonResponse(WorkspaceSchema, "The workspace"), ...errorResponses(401) },
   }),
-  (c) => c.json(toWorkspace(c.get("workspace")), 200),
+  // Read fresh: the workspace on the context may be a cached copy (key-cache.ts) from another isolate's past.
+  async (c) => {
+    const row = await c.get("db").query.workspaces.findFirst({ where: eq(workspaces.id, c.get("workspace").id) });
+    return c.json(toWorkspace(row ?? c.get("workspace")), 200);
+  },
 );
 
 workspaceRoutes.openapi(
@@ -45,6 +50,7 @@ workspaceRoutes.openapi(
       .set({ notificationEmail, updatedAt: new Date() })
       .where(eq(workspaces.id, c.get("workspace").id))
       .returning();
+    forgetWorkspace(row!.id);
     return c.json(toWorkspace(row!), 200);
   },
 );

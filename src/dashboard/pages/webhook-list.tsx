@@ -3,16 +3,18 @@
 import type { FC } from "hono/jsx";
 import { AutoDisabledBanner, QuotaMeter, WebhookActions, WebhookStatus, webhookPath } from "../components";
 import { eventName } from "../format";
+import { DeadLettersBanner } from "../dead-letters-banner";
 import { Layout, WEBHOOKS, webhookCrumbs } from "../layout";
-import type { Quota, Webhook, Workspace } from "../model";
+import type { DeadLetterPage, Quota, Webhook, Workspace } from "../model";
 import type { Flash } from "../session";
 
 export const WebhookListPage: FC<{
   workspace: Workspace;
   webhooks: Webhook[];
   quota: Quota | undefined;
+  deadLetters?: DeadLetterPage | undefined;
   flash?: Flash | undefined;
-}> = ({ workspace, webhooks, quota, flash }) => (
+}> = ({ workspace, webhooks, quota, deadLetters, flash }) => (
   <Layout title="Webhooks" workspaceName={workspace.name} crumbs={webhookCrumbs()} flash={flash}>
     <div class="row spread">
       <h1>Webhooks</h1>
@@ -23,6 +25,7 @@ export const WebhookListPage: FC<{
       )}
     </div>
     <AutoDisabledBanner webhooks={webhooks} quota={quota} workspace={workspace} back={WEBHOOKS} />
+    <DeadLettersBanner page={deadLetters} back={WEBHOOKS} />
     <QuotaMeter quota={quota} />
     {webhooks.length === 0 ? (
       <section class="card empty" aria-labelledby="empty-title">

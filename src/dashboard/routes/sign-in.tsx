@@ -1,12 +1,14 @@
 /** @jsxImportSource hono/jsx */
-// Signing in with a workspace API key, and out.
+// Signing in with a workspace API key (rate limited per client address), and out (which ends the session on the server).
 import { Hono } from "hono";
 import { findActiveKey } from "../../api/auth";
 import { openDb } from "../../db/client";
+import { retryAfterSeconds } from "../../lib/rate-limit";
 import { readForm, redirectWith, safeReturn, type PagesEnv } from "../context";
 import { BASE, WEBHOOKS } from "../layout";
 import { SignInPage } from "../pages/sign-in";
-import { endSession, readSession, startSession, takeFlash } from "../session";
+import { RateLimitedPage } from "../pages/rate-limited";
+import { readSession, signOut, startSession, takeFlash } from "../session";
 
 export const signInRoutes = new Hono<PagesEnv>();
 
@@ -17,6 +19,9 @@ signInRoutes.get("/sign-in", async (c) => {
 });
 
 signInRoutes.post("/sign-in", async (c) => {
+  // Counted per client address before the key is looked at, so guessing keys is slow from anywhere.
+  const wait = await retryAfterSeconds(c.env, "SIGN_IN_LIMITER", c.req.header("cf-connecting-ip") ?? "unknown");
+  if (wait !== undefined) return c.html(<RateLimitedPage retryAfterSeconds={wait} />, 429, { "Retry-After": String(wait) });
   const form = await readForm(c);
   const next = safeReturn(form.text("next"), WEBHOOKS);
   const apiKey = form.text("apiKey").trim();
@@ -25,11 +30,11 @@ signInRoutes.post("/sign-in", async (c) => {
     const error = apiKey ? "That key is not valid, or it was revoked." : "Enter your workspace API key.";
     return c.html(<SignInPage next={next} error={error} />, 401);
   }
-  await startSession(c, found.key.id, c.get("secret"));
+  await startSession(c, openDb(c.env.DB), found.key.id, c.get("secret"));
   return c.redirect(next, 303);
 });
 
 signInRoutes.post("/sign-out", async (c) => {
-  endSession(c);
+  await signOut(c, openDb(c.env.DB), c.get("secret"));
   return redirectWith(c, `${BASE}/sign-in`, { kind: "success", text: "You are signed out." });
 });

@@ -9,7 +9,8 @@ import { api, loadWebhook, problem, quotaOf, readForm, redirectWith, safeReturn,
 import { controlsToForm, formToControls, NO_CONTROLS } from "../controls-form";
 import { eventName, formatDuration } from "../format";
 import { WEBHOOKS } from "../layout";
-import type { Attempt, Delivery, Webhook, WebhookWithSecret } from "../model";
+import { DEAD_LETTER_REPLAY_ROUTE } from "../dead-letters-banner";
+import type { Attempt, DeadLetterPage, Delivery, Webhook, WebhookWithSecret } from "../model";
 import { DeleteWebhookPage } from "../pages/delete";
 import { NotFoundPage } from "../pages/not-found";
 import { SecretPage } from "../pages/secret";
@@ -27,9 +28,29 @@ function attemptSummary(attempt: Attempt | undefined): string {
 }
 
 webhookRoutes.get("/integrations/webhooks", async (c) => {
-  const [list, quota] = await Promise.all([api(c).get<{ data: Webhook[] }>("/v1/webhooks"), quotaOf(c)]);
+  const [list, quota, deadLetters] = await Promise.all([
+    api(c).get<{ data: Webhook[] }>("/v1/webhooks"),
+    quotaOf(c),
+    api(c).get<DeadLetterPage>("/v1/dead-letters", { limit: "10" }),
+  ]);
   if (!list.ok) throw new Error(`listing webhooks: ${list.error.message}`);
-  return c.html(<WebhookListPage workspace={c.get("workspace")} webhooks={list.data.data} quota={quota} flash={await takeFlash(c, c.get("secret"))} />);
+  return c.html(
+    <WebhookListPage
+      workspace={c.get("workspace")}
+      webhooks={list.data.data}
+      quota={quota}
+      deadLetters={deadLetters.ok ? deadLetters.data : undefined}
+      flash={await takeFlash(c, c.get("secret"))}
+    />,
+  );
+});
+
+webhookRoutes.post(DEAD_LETTER_REPLAY_ROUTE, async (c) => {
+  const eventId = c.req.param("eventId");
+  const back = safeReturn((await readForm(c)).text("back"), WEBHOOKS);
+  const replayed = await api(c).post<unknown>(`/v1/dead-letters/${encodeURIComponent(eventId)}/replay`);
+  if (!replayed.ok) return redirectWith(c, back, problem(replayed.error));
+  return redirectWith(c, back, { kind: "success", text: `Event ${eventId} was sent through again; its webhooks' logs will show it.` });
 });
 
 const formPage = (c: Ctx, form: { values: WebhookFormValues; webhookId?: string; error?: ApiError }, status: 200 | 400 = 200) =>

@@ -144,20 +144,17 @@ export class EndpointLane extends DurableObject<Env> {
     if (lane.deleted) return undefined;
     const body = buildBody(event);
     const result = await this.exclusive(() => this.attempt(this.store.lane()!, event.id, body));
-    this.ctx.storage.transactionSync(() => {
-      this.store.insertEvent({
-        id: event.id,
-        order_key: event.orderKey,
-        type: event.type,
-        body,
-        accepted_at: event.acceptedAt,
-        status: result.delivered ? "delivered" : "dropped",
-        next_attempt_at: result.at,
-        finished_at: result.at + result.durationMs,
-        attempts: 1,
-        test: true,
-      });
-      this.store.recordAttempt(event.id, 1, result);
+    this.store.insertEvent({
+      id: event.id,
+      order_key: event.orderKey,
+      type: event.type,
+      body,
+      accepted_at: event.acceptedAt,
+      status: result.delivered ? "delivered" : "dropped",
+      next_attempt_at: result.at,
+      finished_at: result.at + result.durationMs,
+      first: result,
+      test: true,
     });
     await this.scheduleNext();
     return this.record(this.store.event(event.id)!);
@@ -236,7 +233,8 @@ export class EndpointLane extends DurableObject<Env> {
     );
     const signatures = await signatureHeaders({ secrets, id: eventId, timestampSeconds: Math.floor(now / 1000), body });
     const headers = { ...(JSON.parse(lane.headers) as Record<string, string>), ...signatures };
-    const result = await attemptDelivery(lane.url, body, headers, readConfig(this.env).deliveryTimeoutMs);
+    const { deliveryTimeoutMs, allowPrivateUrls } = readConfig(this.env);
+    const result = await attemptDelivery(lane.url, body, headers, deliveryTimeoutMs, { allowPrivateUrls });
     // Counted from when the answer came (a clock read after I/O, so never early): attempts start at least
     // 1/rate s apart at the endpoint, whatever the Worker's own clock said when this one started.
     if (lane.rate_limit_per_second) this.nextTokenAt = Date.now() + 1000 / lane.rate_limit_per_second;

@@ -49,8 +49,16 @@ export function deliveryPage(sql: SqlStorage, query: DeliveryQuery): { data: Del
 
 /** The events as deliveries, each with its attempts (one query for all of them). */
 export function deliveryRecords(sql: SqlStorage, rows: EventRow[]): DeliveryRecord[] {
-  const attempts = new Map<string, AttemptRecord[]>(rows.map((row) => [row.id, []]));
-  if (rows.length > 0) {
+  // The first attempt lives on the event's row; later ones in the attempts table.
+  const attempts = new Map<string, AttemptRecord[]>(
+    rows.map((row) => [
+      row.id,
+      row.first_at === null
+        ? []
+        : [{ at: row.first_at, statusCode: row.first_status_code, durationMs: row.first_duration_ms!, error: row.first_error, responseBody: row.first_response_body }],
+    ]),
+  );
+  if (rows.some((row) => row.attempt_count > 1)) {
     const found = sql.exec<AttemptRow>(
       `SELECT * FROM attempts WHERE event_id IN (${rows.map(() => "?").join(", ")}) ORDER BY event_id, n`,
       ...rows.map((row) => row.id),

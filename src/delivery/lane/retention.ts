@@ -1,5 +1,6 @@
 // Retention: a lane deletes finished events (delivered, dropped, skipped) and their attempts RETENTION_DAYS
-// after they finished; pending events are never purged.
+// after they finished, in acceptance order (a range of the clustered table, no index of its own); pending
+// events are never purged, and the purge waits behind them.
 import type { Config } from "../../config";
 
 const DAY_MS = 86_400_000;
@@ -12,17 +13,28 @@ export function retentionMs(config: Pick<Config, "retentionDays">): number {
   return Math.max(config.retentionDays, MIN_RETENTION_DAYS) * DAY_MS;
 }
 
-/** When the oldest finished event finished; null when nothing is finished. */
+/**
+ * When the first event in acceptance order finished: the purge's next candidate, since it goes in that
+ * order. Null when that event is pending (the purge waits for it) or the lane holds none.
+ */
 export function oldestFinishedAt(sql: SqlStorage): number | null {
-  return sql.exec<{ oldest: number | null }>("SELECT MIN(finished_at) AS oldest FROM events WHERE finished_at IS NOT NULL").one().oldest;
+  return sql.exec<{ finished_at: number | null }>("SELECT finished_at FROM events ORDER BY order_key LIMIT 1").toArray()[0]?.finished_at ?? null;
 }
 
-/** Deletes up to a batch of finished events that finished at or before `clock - retention`, with their attempts. */
+/**
+ * Deletes the longest run, in acceptance order from the oldest, of up to a batch of events that all
+ * finished at or before `clock - retention`, with their attempts.
+ */
 export function purgeExpired(storage: DurableObjectStorage, clock: number, retention: number): void {
   const cutoff = clock - retention;
-  const expired = `SELECT id FROM events WHERE finished_at IS NOT NULL AND finished_at <= ? ORDER BY finished_at LIMIT ${PURGE_BATCH}`;
+  const oldest = storage.sql
+    .exec<{ order_key: string; id: string; finished_at: number | null }>(`SELECT order_key, id, finished_at FROM events ORDER BY order_key LIMIT ${PURGE_BATCH}`)
+    .toArray();
+  const stop = oldest.findIndex((e) => e.finished_at === null || e.finished_at > cutoff);
+  const expired = stop < 0 ? oldest : oldest.slice(0, stop);
+  if (expired.length === 0) return;
   storage.transactionSync(() => {
-    storage.sql.exec(`DELETE FROM attempts WHERE event_id IN (${expired})`, cutoff);
-    storage.sql.exec(`DELETE FROM events WHERE id IN (${expired})`, cutoff);
+    storage.sql.exec(`DELETE FROM attempts WHERE event_id IN (${expired.map(() => "?").join(", ")})`, ...expired.map((e) => e.id));
+    storage.sql.exec("DELETE FROM events WHERE order_key <= ?", expired.at(-1)!.order_key);
   });
 }

@@ -25,29 +25,35 @@ const SCHEMA = `
     config_version INTEGER NOT NULL,
     deleted INTEGER NOT NULL DEFAULT 0,
     alarm_at INTEGER,
+    line_start TEXT NOT NULL DEFAULT '',
     d1_sync_pending INTEGER NOT NULL DEFAULT 0
   );
-  -- Clustered on the event id (WITHOUT ROWID: no separate key index), one row per event ever handed over.
+  -- Clustered in acceptance order (the log's order, and for most events their place in line): an event is
+  -- one row and one id-index entry when stored, and one row rewritten when it finishes. Its first attempt
+  -- lives on the row; only later ones get an attempts row. The body comes last, so scans skip it.
   CREATE TABLE IF NOT EXISTS events (
-    id TEXT PRIMARY KEY,
-    order_key TEXT NOT NULL,
+    order_key TEXT PRIMARY KEY,
+    id TEXT NOT NULL,
     line_key TEXT NOT NULL,
     type TEXT NOT NULL,
-    body TEXT NOT NULL,
     accepted_at INTEGER NOT NULL,
     status TEXT NOT NULL,
     attempt_count INTEGER NOT NULL DEFAULT 0,
     round_attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER NOT NULL,
     finished_at INTEGER,
-    test INTEGER NOT NULL DEFAULT 0
+    test INTEGER NOT NULL DEFAULT 0,
+    first_at INTEGER,
+    first_duration_ms INTEGER,
+    first_status_code INTEGER,
+    first_error TEXT,
+    first_response_body TEXT,
+    body TEXT NOT NULL
   ) WITHOUT ROWID;
-  CREATE INDEX IF NOT EXISTS events_by_status ON events (status, order_key);
-  -- Pending events only, by place in line: the head query reads one entry.
-  CREATE INDEX IF NOT EXISTS events_in_line ON events (line_key) WHERE status = 'pending';
-  CREATE INDEX IF NOT EXISTS events_by_order ON events (order_key);
-  CREATE INDEX IF NOT EXISTS events_by_type ON events (type, order_key);
-  CREATE INDEX IF NOT EXISTS events_by_finished ON events (finished_at) WHERE finished_at IS NOT NULL;
+  CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events (id);
+  -- Only events put back in line by retry or recover (their place in line is no longer their order key).
+  CREATE INDEX IF NOT EXISTS events_requeued ON events (line_key) WHERE status = 'pending' AND line_key <> order_key;
+  -- Attempts after an event's first one.
   CREATE TABLE IF NOT EXISTS attempts (
     event_id TEXT NOT NULL,
     n INTEGER NOT NULL,
@@ -79,6 +85,11 @@ export interface LaneRow {
   deleted: number;
   /** The time the alarm was last armed for: an alarm run treats everything due by then as due. */
   alarm_at: number | null;
+  /**
+   * No pending event in its first place in line has an order key below this: where the head query starts
+   * reading. Written with alarm_at (no extra write), and at once when a late event lowers it.
+   */
+  line_start: string;
   /** Set when the lane disabled itself but could not yet write that to D1. */
   d1_sync_pending: number;
   [key: string]: SqlStorageValue;
@@ -101,6 +112,12 @@ export interface EventRow {
   next_attempt_at: number;
   finished_at: number | null;
   test: number;
+  /** The first attempt, kept on the row (null until it is made). */
+  first_at: number | null;
+  first_duration_ms: number | null;
+  first_status_code: number | null;
+  first_error: string | null;
+  first_response_body: string | null;
   [key: string]: SqlStorageValue;
 }
 
@@ -125,8 +142,8 @@ export interface NewEvent {
   status: DeliveryStatus;
   next_attempt_at: number;
   finished_at: number | null;
-  /** Attempts already made (a test event is stored after its one attempt). */
-  attempts?: number;
+  /** A test event is stored after its one attempt. */
+  first?: AttemptOutcome;
   test?: boolean;
 }
 
@@ -150,6 +167,7 @@ export const SYNC_RETRY_MS = 5_000;
 export function nextAlarmAt(input: {
   lane: LaneRow | undefined;
   head: EventRow | undefined;
+  /** When the first event in acceptance order finished (see retention.ts); null when it has not. */
   oldestFinishedAt: number | null;
   retentionMs: number;
   now: number;
@@ -169,6 +187,11 @@ const lineKey = monotonicFactory();
 
 export class LaneStore {
   readonly sql: SqlStorage;
+  /** The lane row as stored: read once, then kept in step by every write below (one object, one thread). */
+  private cached: LaneRow | undefined;
+  private loaded = false;
+  /** line_start as it is now; the stored one may be lower (safe: the head query only reads more). */
+  private lineStart = "";
 
   constructor(readonly storage: DurableObjectStorage) {
     this.sql = storage.sql;
@@ -176,92 +199,129 @@ export class LaneStore {
   }
 
   lane(): LaneRow | undefined {
-    return this.sql.exec<LaneRow>("SELECT * FROM lane").toArray()[0];
+    if (!this.loaded) {
+      this.cached = this.sql.exec<LaneRow>("SELECT * FROM lane").toArray()[0];
+      this.lineStart = this.cached?.line_start ?? "";
+      this.loaded = true;
+    }
+    return this.cached;
+  }
+
+  private reload(): LaneRow | undefined {
+    this.loaded = false;
+    return this.lane();
   }
 
   event(id: string): EventRow | undefined {
     return this.sql.exec<EventRow>("SELECT * FROM events WHERE id = ?", id).toArray()[0];
   }
 
-  /** The next event in line: the first pending one by its place in line. */
+  /**
+   * The next event in line: the pending one with the lowest place in line. Either one still in its first
+   * place (line key = order key), found by reading the clustered table from line_start, or one put back in
+   * line by retry or recover, from their small index.
+   */
   head(): EventRow | undefined {
-    return (
-      this.sql
-        // Named, because the planner would otherwise take events_by_status and sort every pending event.
-        .exec<EventRow>("SELECT * FROM events INDEXED BY events_in_line WHERE status = 'pending' ORDER BY line_key LIMIT 1")
-        .toArray()[0]
-    );
+    this.lane();
+    const first = this.sql
+      .exec<EventRow>("SELECT * FROM events WHERE order_key >= ? AND status = 'pending' AND line_key = order_key ORDER BY order_key LIMIT 1", this.lineStart)
+      .toArray()[0];
+    // Nothing in its first place is pending below the found one (or below the newest event, when none is).
+    this.lineStart = first?.order_key ?? this.sql.exec<{ k: string | null }>("SELECT MAX(order_key) AS k FROM events").one().k ?? this.lineStart;
+    const requeued = this.sql
+      .exec<EventRow>("SELECT * FROM events INDEXED BY events_requeued WHERE status = 'pending' AND line_key <> order_key ORDER BY line_key LIMIT 1")
+      .toArray()[0];
+    if (!first || !requeued) return first ?? requeued;
+    return requeued.line_key < first.line_key ? requeued : first;
   }
 
   /** Stores an event unless the lane already holds its id; true when it was stored. */
   insertEvent(event: NewEvent): boolean {
-    const attempts = event.attempts ?? 0;
-    return (
+    const first = event.first;
+    const stored =
       this.sql.exec(
-        `INSERT INTO events (id, order_key, line_key, type, body, accepted_at, status, attempt_count, round_attempts,
-                             next_attempt_at, finished_at, test)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+        `INSERT INTO events (order_key, id, line_key, type, accepted_at, status, attempt_count, round_attempts, next_attempt_at, finished_at,
+                             test, first_at, first_duration_ms, first_status_code, first_error, first_response_body, body)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+        event.order_key,
         event.id,
         event.order_key,
-        event.order_key,
         event.type,
-        event.body,
         event.accepted_at,
         event.status,
-        attempts,
-        attempts,
+        first ? 1 : 0,
+        first ? 1 : 0,
         event.next_attempt_at,
         event.finished_at,
         event.test ? 1 : 0,
-      ).rowsWritten > 0
-    );
+        first?.at ?? null,
+        first?.durationMs ?? null,
+        first?.statusCode ?? null,
+        first?.error ?? null,
+        first?.responseBody ?? null,
+        event.body,
+      ).rowsWritten > 0;
+    // One the queue handed over late goes before the line's start: move the start back, durably, at once.
+    if (stored && event.status === "pending" && this.lane() && event.order_key < this.lineStart) {
+      this.lineStart = event.order_key;
+      this.sql.exec("UPDATE lane SET line_start = ?", this.lineStart);
+      this.cached!.line_start = this.lineStart;
+    }
+    return stored;
   }
 
   /**
    * Records a line attempt of `event` and the event's new state, in one transaction; only if the event is
    * still where it was (the webhook may have been deleted or disabled, or the event put back in line,
-   * while the request was out). False when it was not.
+   * while the request was out). False when it was not. The first attempt goes on the event's row.
    */
   recordOutcome(event: EventRow, outcome: AttemptOutcome, state: { status: DeliveryStatus; finishedAt: number | null; nextAttemptAt: number }): boolean {
     const n = event.attempt_count + 1;
+    const firstOnRow = n === 1;
     return this.storage.transactionSync(() => {
       const updated = this.sql.exec(
         `UPDATE events SET status = ?, attempt_count = ?, round_attempts = ?, finished_at = ?, next_attempt_at = ?
-         WHERE id = ? AND status = 'pending' AND line_key = ?`,
+           ${firstOnRow ? ", first_at = ?, first_duration_ms = ?, first_status_code = ?, first_error = ?, first_response_body = ?" : ""}
+         WHERE order_key = ? AND status = 'pending' AND line_key = ?`,
         state.status,
         n,
         event.round_attempts + 1,
         state.finishedAt,
         state.nextAttemptAt,
-        event.id,
+        ...(firstOnRow ? [outcome.at, outcome.durationMs, outcome.statusCode, outcome.error, outcome.responseBody] : []),
+        event.order_key,
         event.line_key,
       );
       if (updated.rowsWritten === 0) return false;
-      this.recordAttempt(event.id, n, outcome);
+      if (!firstOnRow) {
+        this.sql.exec(
+          "INSERT OR REPLACE INTO attempts (event_id, n, at, duration_ms, status_code, error, response_body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          event.id,
+          n,
+          outcome.at,
+          outcome.durationMs,
+          outcome.statusCode,
+          outcome.error,
+          outcome.responseBody,
+        );
+      }
       return true;
     });
   }
 
-  recordAttempt(eventId: string, n: number, outcome: AttemptOutcome): void {
-    this.sql.exec(
-      "INSERT OR REPLACE INTO attempts (event_id, n, at, duration_ms, status_code, error, response_body) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      eventId,
-      n,
-      outcome.at,
-      outcome.durationMs,
-      outcome.statusCode,
-      outcome.error,
-      outcome.responseBody,
-    );
-  }
-
   /**
-   * Puts events back in line, in the order given, behind every event already in line: each gets a place
-   * after the last one taken, a fresh retry round, and is due now.
+   * Puts events back in line, in the order given, behind every event in line: each gets a place after the
+   * last one taken, a fresh retry round, and is due now.
    */
   requeue(ids: string[], now = Date.now()): void {
     if (ids.length === 0) return;
-    const last = this.sql.exec<{ last: string | null }>("SELECT MAX(line_key) AS last FROM events").one().last ?? "";
+    // The last place taken: the newest order key, or a place given by an earlier requeue still pending.
+    const last = this.sql
+      .exec<{ last: string | null }>(
+        `SELECT MAX(k) AS last FROM (SELECT MAX(order_key) AS k FROM events
+           UNION ALL SELECT MAX(line_key) FROM events INDEXED BY events_requeued WHERE status = 'pending' AND line_key <> order_key)`,
+      )
+      .one().last ?? "";
     let keys = ids.map(() => lineKey(now));
     // A place from this clock sorts before the last one taken only if clocks disagree; then extend the last.
     if (keys[0]! <= last) keys = ids.map((_, i) => `${last}.${String(i).padStart(8, "0")}`);
@@ -315,7 +375,7 @@ export class LaneStore {
       );
       if (!config.enabled) this.skipPending();
     });
-    return this.lane()!;
+    return this.reload()!;
   }
 
   /**
@@ -332,31 +392,43 @@ export class LaneStore {
       );
       this.skipPending();
     });
+    this.reload();
   }
 
   markSynced(): void {
     this.sql.exec("UPDATE lane SET d1_sync_pending = 0");
+    if (this.cached) this.cached.d1_sync_pending = 0;
   }
 
   /** The webhook was deleted: forget its events and keep a tombstone that refuses any that still arrive. */
   markDeleted(): void {
     this.storage.transactionSync(() => {
-      this.sql.exec("UPDATE lane SET deleted = 1, alarm_at = NULL");
+      this.sql.exec("UPDATE lane SET deleted = 1, alarm_at = NULL, line_start = ''");
       this.sql.exec("DELETE FROM events");
       this.sql.exec("DELETE FROM attempts");
     });
+    this.reload();
   }
 
+  /** Records the time the alarm is armed for, and the line's start as it is now, in one write. */
   setAlarmAt(at: number | null): void {
-    this.sql.exec("UPDATE lane SET alarm_at = ?", at);
+    this.sql.exec("UPDATE lane SET alarm_at = ?, line_start = ?", at, this.lineStart);
+    if (this.cached) Object.assign(this.cached, { alarm_at: at, line_start: this.lineStart });
   }
 
-  /** Everything the lane holds, in acceptance order (attempts by time): for tests and debugging. */
+  /** Everything the lane holds, in acceptance order (attempts by time, first ones included): for tests and debugging. */
   snapshot(): { lane: LaneRow | undefined; events: EventRow[]; attempts: AttemptRow[] } {
     return {
-      lane: this.lane(),
+      lane: this.reload(),
       events: this.sql.exec<EventRow>("SELECT * FROM events ORDER BY order_key").toArray(),
-      attempts: this.sql.exec<AttemptRow>("SELECT * FROM attempts ORDER BY at, n").toArray(),
+      attempts: this.sql
+        .exec<AttemptRow>(
+          `SELECT event_id, n, at, duration_ms, status_code, error, response_body FROM (
+             SELECT id AS event_id, 1 AS n, first_at AS at, first_duration_ms AS duration_ms, first_status_code AS status_code,
+                    first_error AS error, first_response_body AS response_body FROM events WHERE first_at IS NOT NULL
+             UNION ALL SELECT * FROM attempts) ORDER BY at, n`,
+        )
+        .toArray(),
     };
   }
 

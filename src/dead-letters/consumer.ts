@@ -1,0 +1,92 @@
+// The dead-letter queue's consumer: records every message the events queue gave up on in D1, with why, so it can
+// be listed and replayed instead of vanishing.
+import { readConfig } from "../config";
+import { openDb } from "../db/client";
+import type { Env } from "../env";
+import { readQueuedEvent } from "../events/queued-event";
+import { purgeDeadLetters, recordDeadLetter, type NewDeadLetter } from "./store";
+
+const DAY_MS = 86_400_000;
+
+/** The events queue's dead-letter queue (wrangler.toml); every other batch the Worker gets is of accepted events. */
+export const DEAD_LETTER_QUEUE_NAME = "edge-webhooks-events-dlq";
+
+/** How long dead letters are kept: RETENTION_DAYS, as lanes keep their finished events. */
+export function deadLetterCutoff(env: Env, now = Date.now()): number {
+  return now - readConfig(env).retentionDays * DAY_MS;
+}
+
+const field = (body: unknown, name: string): unknown =>
+  typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)[name] : undefined;
+
+/**
+ * What to record for a dead message, or undefined when it names no workspace (nobody could ever list it).
+ * The queue does not say why it gave up, so the reason is found again: a message that is not a valid event
+ * says what is wrong with it; a valid one could only have died because its lanes kept refusing it.
+ */
+export function deadLetterOf(message: { id: string; body: unknown }, deadAt: number): NewDeadLetter | undefined {
+  const workspaceId = field(message.body, "workspaceId");
+  if (typeof workspaceId !== "string" || workspaceId === "") return undefined;
+  let reason: string;
+  let valid = false;
+  try {
+    readQueuedEvent(message.body);
+    valid = true;
+    reason = "handing it to a webhook's lane kept failing until the queue gave up on it";
+  } catch (err) {
+    reason = `malformed message: ${(err as Error).message}`;
+  }
+  const id = field(message.body, "id");
+  const type = field(message.body, "type");
+  const acceptedAt = field(message.body, "acceptedAt");
+  let body: string | null = null;
+  try {
+    body = valid ? JSON.stringify(message.body) : null;
+  } catch {
+    body = null;
+  }
+  return {
+    workspaceId,
+    eventId: typeof id === "string" && id !== "" ? id.slice(0, 200) : `msg_${message.id}`,
+    type: typeof type === "string" ? type.slice(0, 100) : "unknown",
+    body,
+    reason,
+    acceptedAt: typeof acceptedAt === "number" && Number.isFinite(acceptedAt) ? new Date(acceptedAt) : null,
+    deadAt: new Date(deadAt),
+  };
+}
+
+/** Records each dead message on its own; one that cannot even be read is logged with its id and acknowledged. */
+export async function recordDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const db = openDb(env.DB);
+  const now = Date.now();
+  await Promise.all(
+    batch.messages.map(async (message) => {
+      try {
+        let body: unknown;
+        try {
+          body = message.body;
+        } catch (err) {
+          console.error(`dead letter ${message.id} cannot be read and is dropped:`, err);
+          return message.ack();
+        }
+        const row = deadLetterOf({ id: message.id, body }, now);
+        if (!row) {
+          console.error(`dead letter ${message.id} names no workspace and is dropped`);
+          return message.ack();
+        }
+        await recordDeadLetter(db, row);
+        console.warn(`dead letter recorded: ${row.eventId} of ${row.workspaceId} (${row.reason})`);
+        message.ack();
+      } catch (err) {
+        console.error(`recording dead letter ${message.id} failed; retried:`, err);
+        message.retry();
+      }
+    }),
+  );
+  try {
+    await purgeDeadLetters(db, deadLetterCutoff(env, now));
+  } catch (err) {
+    console.error("expiring old dead letters failed:", err);
+  }
+}
