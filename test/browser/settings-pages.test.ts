@@ -1,14 +1,14 @@
-// The settings pages in a real browser: Debian's Chromium, driven by playwright-core, against `wrangler dev` and a
+// The settings pages in a real browser: Chromium (the system's, or the one inside @sparticuz/chromium), driven by playwright-core, against `wrangler dev` and a
 // real receiver. One workspace walks through what a respond.io user does in Integrations > Webhooks, in order.
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Behaviour, RecordedRequest } from "../support/receiver-types";
 import { startReceiver } from "../support/node/receiver";
+import { findChromium } from "./chromium";
 import { startWorker, type RunningWorker } from "./worker";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** `npm run screenshots` sets this to refresh the README's pictures. */
 const SHOTS = process.env.UPDATE_SCREENSHOTS ? resolve(import.meta.dirname, "../../docs/screenshots") : undefined;
 const ADMIN = "ui-test-admin-token";
@@ -73,7 +73,7 @@ const flash = () => text(".flash");
 
 describe("settings pages in Chromium", () => {
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+    const found = await findChromium();
     receiver = await startReceiver();
     worker = await startWorker({
       ADMIN_TOKEN: ADMIN,
@@ -90,8 +90,10 @@ describe("settings pages in Chromium", () => {
     });
     apiKey = ((await res.json()) as { apiKey: string }).apiKey;
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+      executablePath: found.executablePath,
+      args: found.args,
+      headless: true,
+      env: { ...process.env, ...found.env },
     });
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: worker.url });

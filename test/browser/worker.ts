@@ -19,7 +19,7 @@ function portIsFree(port: number): Promise<boolean> {
 }
 
 /** Free ports in 8900-8999, starting at a random one so parallel runs rarely collide. */
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
   const span = PORTS.last - PORTS.first + 1;
   const start = Math.floor(Math.random() * span);
   const found: number[] = [];
@@ -40,7 +40,7 @@ export interface RunningWorker {
 
 export async function startWorker(vars: Record<string, string>): Promise<RunningWorker> {
   const persist = mkdtempSync(join(tmpdir(), "edge-webhooks-ui-"));
-  const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" };
+  const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true", NO_COLOR: "1" };
   const migrate = spawnSync(process.execPath, [WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], {
     cwd: ROOT,
     env,
