@@ -34,6 +34,8 @@ export async function startReceiver(port) {
   const waiting = new Map();
   await new Promise((resolve, reject) => {
     child.once("error", reject);
+    // A receiver that dies before it listens (its port taken, say) must fail the run, not leave it waiting on nothing.
+    child.once("exit", (code) => reject(new Error(`the bench receiver exited (code ${code}) before listening on 127.0.0.1:${port}`)));
     child.on("message", (message) => {
       if (message.ready) resolve(undefined);
       else waiting.get(message.id)?.(message), waiting.delete(message.id);
