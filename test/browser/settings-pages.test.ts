@@ -323,6 +323,49 @@ describe("settings pages in Chromium", () => {
     expect(last).toMatchObject({ standardValid: true, respondIoValid: true });
   });
 
+  it("edits the endpoint controls in the form's Advanced section: headers arrive, a filter holds back what it refuses", async () => {
+    await page.goto(`${worker.url}/settings/integrations/webhooks/${webhookId}/edit`);
+    const advanced = page.locator("details.advanced");
+    expect(await advanced.getAttribute("open")).toBeNull();
+    await advanced.locator("summary").click();
+    await page.getByLabel("Rate limit (attempts per second)").fill("5");
+    await page.getByLabel("Retry schedule (seconds)").fill("1, 2");
+    await page.getByLabel("Custom headers").fill("Host: evil.example");
+    await submit(page.getByRole("button", { name: "Save changes" }));
+    expect(await text("#headers-error")).toMatch(/Host is set by the service/);
+    expect(await page.locator("details.advanced").getAttribute("open")).not.toBeNull();
+    await page.getByLabel("Custom headers").fill("Authorization: Bearer crm-token");
+    await page.getByLabel("Filter", { exact: true }).fill('{"message.traffic": "incoming"}');
+    await submit(page.getByRole("button", { name: "Save changes" }));
+    expect(await flash()).toBe("Changes saved.");
+    expect((await api("GET", `/v1/webhooks/${webhookId}`)).json).toMatchObject({
+      rateLimitPerSecond: 5,
+      retryDelaysSeconds: [1, 2],
+      headers: { Authorization: "Bearer crm-token" },
+      filter: { "message.traffic": "incoming" },
+    });
+
+    const before = (await received("ui-crm")).length;
+    const send = (traffic: string) => api("POST", "/v1/events", { type: "message.received", data: { message: { traffic, text: traffic } } });
+    expect((await send("outgoing")).status).toBe(202);
+    expect((await send("incoming")).status).toBe(202);
+    const deadline = Date.now() + 20_000;
+    while ((await received("ui-crm")).length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 1500));
+    const got = (await received("ui-crm")).slice(before);
+    expect(got.map((r) => JSON.parse(r.body).message?.traffic)).toEqual(["incoming"]);
+    expect(got[0]!.headers.authorization).toBe("Bearer crm-token");
+
+    // Emptied again, the section resets every control to respond.io's defaults.
+    await page.goto(`${worker.url}/settings/integrations/webhooks/${webhookId}/edit`);
+    expect(await page.locator("details.advanced").getAttribute("open")).not.toBeNull();
+    for (const label of ["Rate limit (attempts per second)", "Retry schedule (seconds)", "Custom headers", "Filter"]) {
+      await page.getByLabel(label, { exact: true }).fill("");
+    }
+    await submit(page.getByRole("button", { name: "Save changes" }));
+    expect((await api("GET", `/v1/webhooks/${webhookId}`)).json).toMatchObject({ rateLimitPerSecond: null, retryDelaysSeconds: null, headers: {}, filter: {} });
+  });
+
   it("deletes it after a confirmation", async () => {
     await page.goto(`${worker.url}/settings/integrations/webhooks`);
     await submit(page.locator(`tr[data-webhook-id="${webhookId}"]`).getByRole("link", { name: /Delete/ }));
