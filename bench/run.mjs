@@ -30,6 +30,8 @@ const cfg = {
   ingestSeconds: num("BENCH_INGEST_SECONDS", quick ? 3 : 10),
   ingestRounds: num("BENCH_INGEST_ROUNDS", quick ? 1 : 4),
   laneEvents: num("BENCH_LANE_EVENTS", quick ? 400 : 3000),
+  // The delivery log's read paths, timed over a lane holding this many events (the one-lane phase's, topped up).
+  logEvents: num("BENCH_LOG_EVENTS", quick ? 2000 : 10000),
   fanoutWebhooks: num("BENCH_FANOUT_WEBHOOKS", 100),
   fanoutRounds: num("BENCH_FANOUT_ROUNDS", quick ? 2 : 7),
   e2eRate: num("BENCH_E2E_RATE", 200),
@@ -299,6 +301,46 @@ async function laneThroughput(laneKey) {
   return { events: n, service, baseline, withWrite, withSigning };
 }
 
+/**
+ * The delivery log's read paths over one big lane (its events have no status or type index; the log scans
+ * the clustered table): the newest page, a page deep in the log by its cursor, a status filter nothing
+ * matches (a whole scan), and a type filter. Median and max of 10 requests each, over HTTP as a user sees it.
+ */
+async function logReads(laneKey, alreadyThere) {
+  const target = Math.max(cfg.logEvents, alreadyThere);
+  log(`delivery log: topping the lane up to ${target} events, then timing its read paths`);
+  for (let i = alreadyThere; i < target; i += 100) {
+    const events = [];
+    for (let j = i; j < Math.min(target, i + 100); j++) events.push(laneEvent(j));
+    await call(MAIN, "POST", "/v1/events/batch", { events }, laneKey);
+  }
+  await waitFor("the top-up deliveries", async () => (await receiver.count("lane")) >= target - alreadyThere, 300_000);
+  await receiver.take("lane");
+  const [{ id }] = (await call(MAIN, "GET", "/v1/webhooks", undefined, laneKey)).data;
+  const path = `/v1/webhooks/${id}/deliveries`;
+  let cursor = null;
+  for (let page = 0; page < Math.floor(target / 100 / 2); page++) cursor = (await call(MAIN, "GET", `${path}?limit=100${cursor ? `&cursor=${cursor}` : ""}`, undefined, laneKey)).nextCursor;
+  const timed = async (query) => {
+    const ms = [];
+    for (let i = 0; i < 10; i++) {
+      const started = performance.now();
+      await call(MAIN, "GET", `${path}${query}`, undefined, laneKey);
+      ms.push(performance.now() - started);
+    }
+    ms.sort((a, b) => a - b);
+    return { query, medianMs: ms[5], maxMs: ms[9] };
+  };
+  return {
+    events: target,
+    reads: [
+      await timed("?limit=50"),
+      await timed(`?limit=50&cursor=${cursor}`),
+      await timed("?status=dropped&limit=50"),
+      await timed("?type=comment.created&status=delivered&limit=100"),
+    ],
+  };
+}
+
 /** Deliveries per second over the middle 80% of arrivals (no start-up or tail), and whether order held. */
 function laneSummary(take, held) {
   const order = take.arrival.map((_, i) => i).sort((a, b) => take.arrival[a] - take.arrival[b]);
@@ -491,6 +533,7 @@ async function main() {
   const results = { startedAt: new Date(runStarted).toISOString(), config: cfg, machine: machine(), git: gitState() };
   results.ingestion = await ingestion();
   results.lane = await laneThroughput(laneKey);
+  results.log = await logReads(laneKey, cfg.laneEvents + 1);
   results.rateLimited = await rateLimited(limitedKey, pacedKey);
   results.fanout = await fanout(fanKey);
   results.endToEnd = await endToEnd(e2eKeys, cfg.e2eRate, cfg.e2eSeconds);

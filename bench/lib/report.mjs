@@ -188,6 +188,19 @@ export function renderReport(r) {
     "",
   );
 
+  if (r.log) {
+    push(
+      `#### The delivery log's read paths over one lane holding ${f(r.log.events)} events`,
+      "",
+      "Over HTTP (auth, the webhook's D1 ownership check, the lane RPC), 10 requests each; the lane's events have no status or type index.",
+      "",
+      "| `GET …/deliveries` | median | max |",
+      "|---|---:|---:|",
+      ...r.log.reads.map((x) => `| \`${x.query.replace(/cursor=[^&]+/, `cursor=<page ${Math.floor(r.log.events / 200)} of 100>`)}\` | ${f(x.medianMs, 1)} ms | ${f(x.maxMs, 1)} ms |`),
+      "",
+    );
+  }
+
   if (r.rateLimited) {
     const { limited, paced, rate, events } = r.rateLimited;
     const limitedCost = costOf(limited, limited.delivered);

@@ -27,6 +27,9 @@ export function oldestFinishedAt(sql: SqlStorage): number | null {
  */
 export function purgeExpired(storage: DurableObjectStorage, clock: number, retention: number): void {
   const cutoff = clock - retention;
+  // Most runs have nothing to purge: one row tells, before reading a batch.
+  const first = oldestFinishedAt(storage.sql);
+  if (first === null || first > cutoff) return;
   const oldest = storage.sql
     .exec<{ order_key: string; id: string; finished_at: number | null }>(`SELECT order_key, id, finished_at FROM events ORDER BY order_key LIMIT ${PURGE_BATCH}`)
     .toArray();
