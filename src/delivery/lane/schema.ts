@@ -1,0 +1,152 @@
+// The lane's storage schema and its row types: one CREATE TABLE IF NOT EXISTS for each table.
+//
+// Until the first tagged release this schema is edited in place (README "Storage schemas"): nothing has been
+// deployed, so there is no stored lane to migrate.
+import type { DisabledReason } from "../../db/schema";
+
+export type DeliveryStatus = "pending" | "delivered" | "dropped" | "skipped";
+
+export const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS lane (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    webhook_id TEXT NOT NULL,
+    workspace_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    previous_secret TEXT,
+    previous_secret_expires_at INTEGER,
+    enabled INTEGER NOT NULL,
+    disabled_reason TEXT,
+    rate_limit_per_second INTEGER,
+    retry_delays TEXT,
+    headers TEXT NOT NULL DEFAULT '{}',
+    config_version INTEGER NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    line_start TEXT NOT NULL DEFAULT '',
+    d1_sync_pending INTEGER NOT NULL DEFAULT 0
+  );
+  -- Clustered in acceptance order (the log's order, and for most events their place in line): an event is
+  -- one row and one id-index entry when stored, and one row rewritten when it finishes. Its first attempt
+  -- lives on the row; only later ones get an attempts row. The body comes last, so scans skip it.
+  CREATE TABLE IF NOT EXISTS events (
+    order_key TEXT PRIMARY KEY,
+    id TEXT NOT NULL,
+    line_key TEXT NOT NULL,
+    type TEXT NOT NULL,
+    accepted_at INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    attempt_count INTEGER NOT NULL DEFAULT 0,
+    round_attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    test INTEGER NOT NULL DEFAULT 0,
+    first_at INTEGER,
+    first_duration_ms INTEGER,
+    first_status_code INTEGER,
+    first_error TEXT,
+    first_response_body TEXT,
+    body TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events (id);
+  -- Only events put back in line by retry or recover (their place in line is no longer their order key).
+  CREATE INDEX IF NOT EXISTS events_requeued ON events (line_key) WHERE status = 'pending' AND line_key <> order_key;
+  -- Attempts after an event's first one.
+  CREATE TABLE IF NOT EXISTS attempts (
+    event_id TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    status_code INTEGER,
+    error TEXT,
+    response_body TEXT,
+    PRIMARY KEY (event_id, n)
+  ) WITHOUT ROWID;
+`;
+
+/** The lane's one row: its webhook's config as last handed over, and its own bookkeeping. */
+export interface LaneRow {
+  webhook_id: string;
+  workspace_id: string;
+  url: string;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: number | null;
+  enabled: number;
+  disabled_reason: DisabledReason | null;
+  rate_limit_per_second: number | null;
+  /** JSON list of seconds; null = the service's RETRY_DELAYS_SECONDS. */
+  retry_delays: string | null;
+  /** JSON object of the webhook's own headers. */
+  headers: string;
+  config_version: number;
+  deleted: number;
+  /**
+   * No pending event in its first place in line has an order key below this: where the head query starts
+   * reading. Written at once when a late event lowers it, and when the head query had to read far past it.
+   */
+  line_start: string;
+  /** Set when the lane disabled itself but could not yet write that to D1. */
+  d1_sync_pending: number;
+  [key: string]: SqlStorageValue;
+}
+
+export interface EventRow {
+  id: string;
+  /** Acceptance order: the log's order. */
+  order_key: string;
+  /** The event's place in the delivery line: its order key, or a later one once retried or recovered. */
+  line_key: string;
+  type: string;
+  body: string;
+  accepted_at: number;
+  status: DeliveryStatus;
+  /** Attempts ever made; numbers the attempts in the log. */
+  attempt_count: number;
+  /** Attempts since it was (re)queued; drives the retry schedule. */
+  round_attempts: number;
+  next_attempt_at: number;
+  finished_at: number | null;
+  test: number;
+  /** The first attempt, kept on the row (null until it is made). */
+  first_at: number | null;
+  first_duration_ms: number | null;
+  first_status_code: number | null;
+  first_error: string | null;
+  first_response_body: string | null;
+  [key: string]: SqlStorageValue;
+}
+
+export interface AttemptRow {
+  event_id: string;
+  n: number;
+  at: number;
+  duration_ms: number;
+  status_code: number | null;
+  error: string | null;
+  response_body: string | null;
+  [key: string]: SqlStorageValue;
+}
+
+/** An event as it is first stored: in line (pending), already skipped, or a test event already tried. */
+export interface NewEvent {
+  id: string;
+  order_key: string;
+  type: string;
+  body: string;
+  accepted_at: number;
+  status: DeliveryStatus;
+  next_attempt_at: number;
+  finished_at: number | null;
+  /** A test event is stored after its one attempt. */
+  first?: AttemptOutcome;
+  test?: boolean;
+}
+
+/** What an attempt left behind, as the store records it. */
+export interface AttemptOutcome {
+  at: number;
+  durationMs: number;
+  statusCode: number | null;
+  error: string | null;
+  responseBody: string | null;
+}
