@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 // "Add Webhook" and "Edit": endpoint URL, the nine events with respond.io's names and a use case each, a description,
 // and the endpoint controls in an Advanced section that stays closed until used.
-import type { FC } from "hono/jsx";
+import type { Child, FC } from "hono/jsx";
 import { MAX_DESCRIPTION_LENGTH } from "../../api/webhooks/schemas";
 import { EVENT_CATALOG } from "../../events/catalog";
 import type { ApiError } from "../api-client";
@@ -25,6 +25,46 @@ const FIELDS = {
   filter: "filter",
 };
 const ADVANCED = ["rateLimitPerSecond", "retryDelaysSeconds", "headers", "filter"] as const;
+
+/** One field of the Advanced section: a label, its hint, a text input (or a textarea), and the API's message for it. */
+const AdvancedField: FC<{
+  id: (typeof ADVANCED)[number];
+  label: string;
+  value: string;
+  error: ApiError | undefined;
+  placeholder?: string;
+  numeric?: boolean;
+  multiline?: boolean;
+  children: Child;
+}> = ({ id, label, value, error, placeholder, numeric, multiline, children }) => {
+  const invalid = error && fieldOf(error) === id ? "true" : undefined;
+  const describedBy = invalid ? `${id}-hint ${id}-error` : `${id}-hint`;
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <p class="hint" id={`${id}-hint`}>
+        {children}
+      </p>
+      {multiline ? (
+        <textarea id={id} name={id} spellcheck={false} aria-describedby={describedBy} aria-invalid={invalid}>
+          {value}
+        </textarea>
+      ) : (
+        <input
+          id={id}
+          name={id}
+          type="text"
+          inputmode={numeric ? "numeric" : undefined}
+          placeholder={placeholder}
+          value={value}
+          aria-describedby={describedBy}
+          aria-invalid={invalid}
+        />
+      )}
+      <FieldError id={`${id}-error`} error={error} field={id} />
+    </div>
+  );
+};
 
 export const WebhookFormPage: FC<{
   workspaceName: string;
@@ -112,74 +152,21 @@ export const WebhookFormPage: FC<{
 
         <details class="advanced" open={advancedOpen}>
           <summary>Advanced: rate limit, retry schedule, headers, filter</summary>
-          <div class="field">
-            <label for="rateLimitPerSecond">Rate limit (attempts per second)</label>
-            <p class="hint" id="rateLimitPerSecond-hint">
-              At most this many requests a second, 1 to 1000; a burst waits its turn, in order. Empty: no limit.
-            </p>
-            <input
-              id="rateLimitPerSecond"
-              name="rateLimitPerSecond"
-              type="text"
-              inputmode="numeric"
-              placeholder="no limit"
-              value={values.rateLimitPerSecond}
-              aria-describedby={describedBy("rateLimitPerSecond", "rateLimitPerSecond-hint")}
-              aria-invalid={invalid("rateLimitPerSecond")}
-            />
-            <FieldError id="rateLimitPerSecond-error" error={error} field="rateLimitPerSecond" />
-          </div>
-          <div class="field">
-            <label for="retryDelaysSeconds">Retry schedule (seconds)</label>
-            <p class="hint" id="retryDelaysSeconds-hint">
-              The wait before each retry after a failure, up to 10, each 1 to 86400, such as <code>60, 300, 900, 3600</code>. After the last
-              one fails the event is dropped. Empty: 30, 60, 90.
-            </p>
-            <input
-              id="retryDelaysSeconds"
-              name="retryDelaysSeconds"
-              type="text"
-              placeholder="30, 60, 90"
-              value={values.retryDelaysSeconds}
-              aria-describedby={describedBy("retryDelaysSeconds", "retryDelaysSeconds-hint")}
-              aria-invalid={invalid("retryDelaysSeconds")}
-            />
-            <FieldError id="retryDelaysSeconds-error" error={error} field="retryDelaysSeconds" />
-          </div>
-          <div class="field">
-            <label for="headers">Custom headers</label>
-            <p class="hint" id="headers-hint">
-              Sent with every request, one <code>Name: value</code> per line (up to 10), such as <code>Authorization: Bearer …</code>.
-            </p>
-            <textarea
-              id="headers"
-              name="headers"
-              spellcheck={false}
-              aria-describedby={describedBy("headers", "headers-hint")}
-              aria-invalid={invalid("headers")}
-            >
-              {values.headers}
-            </textarea>
-            <FieldError id="headers-error" error={error} field="headers" />
-          </div>
-          <div class="field">
-            <label for="filter">Filter</label>
-            <p class="hint" id="filter-hint">
-              Only events whose body matches every path, as JSON, such as{" "}
-              <code>{'{"message.traffic": "incoming", "channel.source": ["whatsapp", "telegram"]}'}</code>. Others are not sent. Test events
-              ignore it. Empty: every event of the chosen types.
-            </p>
-            <textarea
-              id="filter"
-              name="filter"
-              spellcheck={false}
-              aria-describedby={describedBy("filter", "filter-hint")}
-              aria-invalid={invalid("filter")}
-            >
-              {values.filter}
-            </textarea>
-            <FieldError id="filter-error" error={error} field="filter" />
-          </div>
+          <AdvancedField id="rateLimitPerSecond" label="Rate limit (attempts per second)" value={values.rateLimitPerSecond} error={error} placeholder="no limit" numeric>
+            At most this many requests a second, 1 to 1000; a burst waits its turn, in order. Empty: no limit.
+          </AdvancedField>
+          <AdvancedField id="retryDelaysSeconds" label="Retry schedule (seconds)" value={values.retryDelaysSeconds} error={error} placeholder="30, 60, 90">
+            The wait before each retry after a failure, up to 10, each 1 to 86400, such as <code>60, 300, 900, 3600</code>. After the last one
+            fails the event is dropped. Empty: 30, 60, 90.
+          </AdvancedField>
+          <AdvancedField id="headers" label="Custom headers" value={values.headers} error={error} multiline>
+            Sent with every request, one <code>Name: value</code> per line (up to 10), such as <code>Authorization: Bearer …</code>.
+          </AdvancedField>
+          <AdvancedField id="filter" label="Filter" value={values.filter} error={error} multiline>
+            Only events whose body matches every path, as JSON, such as{" "}
+            <code>{'{"message.traffic": "incoming", "channel.source": ["whatsapp", "telegram"]}'}</code>. Others are not sent. Test events ignore
+            it. Empty: every event of the chosen types.
+          </AdvancedField>
         </details>
 
         <div class="row">
