@@ -73,6 +73,8 @@ describe("endpoint controls: the webhook object", () => {
     ["an empty filter list", { filter: { "channel.source": [] } }, "invalid_filter", "filter.channel.source"],
     ["a filter path with an empty segment", { filter: { "message..traffic": "incoming" } }, "invalid_filter", "filter.message..traffic"],
     ["a filter that is a list", { filter: ["message.traffic"] }, "invalid_filter", "filter"],
+    ["a __proto__ header, which a record would drop", JSON.parse('{"headers": {"__proto__": "x"}}'), "invalid_header", "headers.__proto__"],
+    ["a __proto__ filter path, which a record would drop", JSON.parse('{"filter": {"__proto__": {"a": 1}}}'), "invalid_filter", "filter.__proto__"],
   ])("refuses %s with a specific code, saving nothing", async (_what, change, code, param) => {
     const ws = await createWorkspace();
     const created = await call("POST", "/v1/webhooks", { key: ws.apiKey, body: { ...valid, ...change } });

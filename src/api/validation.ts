@@ -19,8 +19,8 @@ const FIELD_CODES: Record<string, Partial<Record<Issue["code"], ErrorCode>>> = {
   notificationEmail: { invalid_format: "invalid_email" },
   rateLimitPerSecond: { invalid_type: "invalid_rate_limit", too_small: "invalid_rate_limit", too_big: "invalid_rate_limit" },
   retryDelaysSeconds: { invalid_type: "invalid_retry_delays", too_small: "invalid_retry_delays", too_big: "invalid_retry_delays" },
-  headers: { invalid_type: "invalid_header" },
-  filter: { invalid_type: "invalid_filter" },
+  headers: { invalid_type: "invalid_header", invalid_key: "invalid_header" },
+  filter: { invalid_type: "invalid_filter", invalid_key: "invalid_filter" },
 };
 
 /** `events[2]`-style path of an issue, for messages and the `param` field. */

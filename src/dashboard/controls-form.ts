@@ -32,13 +32,15 @@ const numberOrText = (text: string) => (/^-?\d+(\.\d+)?$/.test(text) ? Number(te
 export function formToControls(values: ControlsFormValues): { body: Record<string, unknown> } | { error: ApiError } {
   const rate = values.rateLimitPerSecond.trim();
   const delays = values.retryDelaysSeconds.trim();
-  const headers: Record<string, string> = {};
+  const lines: [string, string][] = [];
   for (const [i, line] of values.headers.split(/\r?\n/).entries()) {
     if (line.trim() === "") continue;
     const colon = line.indexOf(":");
     if (colon < 0) return { error: { code: "invalid_header", message: `line ${i + 1} needs the form Name: value`, param: "headers" } };
-    headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
+    lines.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()]);
   }
+  // fromEntries keeps every name an own key (even __proto__), so the API judges exactly what was typed.
+  const headers = Object.fromEntries(lines);
   let filter: unknown = {};
   if (values.filter.trim() !== "") {
     try {

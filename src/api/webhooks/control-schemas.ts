@@ -51,21 +51,38 @@ export const RetryDelaysSeconds = z
     example: [60, 300, 900, 3600],
   });
 
-export const Headers = z
-  .record(z.string(), z.string({ error: "header values must be strings" }), { error: "must be an object of header names to values" })
-  .superRefine((headers, ctx) => {
-    const names = Object.keys(headers);
-    if (names.length > MAX_HEADERS) fail(ctx, "invalid_header", `must hold at most ${MAX_HEADERS} headers, got ${names.length}`);
-    const seen = new Set<string>();
-    for (const [name, value] of Object.entries(headers)) {
-      if (!HEADER_NAME.test(name)) fail(ctx, "invalid_header", `${JSON.stringify(name)} is not a valid header name`, [name]);
-      else if (isReservedHeader(name)) fail(ctx, "reserved_header", `${name} is set by the service and cannot be replaced`, [name]);
-      else if (seen.has(name.toLowerCase())) fail(ctx, "invalid_header", `${name} is given twice (header names ignore case)`, [name]);
-      seen.add(name.toLowerCase());
-      if (value.length > MAX_HEADER_VALUE_LENGTH) fail(ctx, "invalid_header", `must be at most ${MAX_HEADER_VALUE_LENGTH} characters`, [name]);
-      else if (!HEADER_VALUE.test(value)) fail(ctx, "invalid_header", "must not contain line breaks or control characters", [name]);
+/**
+ * A `__proto__` key, which JSON may hold but a zod record silently drops (it names the prototype): refused with
+ * `code`, so a filter or a header is never lost without a word.
+ */
+function refuseProtoKey<T extends z.ZodType>(schema: T, code: ErrorCode, what: string) {
+  return z.preprocess((value, ctx) => {
+    if (value !== null && typeof value === "object" && Object.hasOwn(value, "__proto__")) {
+      ctx.addIssue({ code: "custom", message: `__proto__ is not a valid ${what}`, path: ["__proto__"], params: { code } });
     }
-  })
+    return value;
+  }, schema);
+}
+
+export const Headers = refuseProtoKey(
+  z
+    .record(z.string(), z.string({ error: "header values must be strings" }), { error: "must be an object of header names to values" })
+    .superRefine((headers, ctx) => {
+      const names = Object.keys(headers);
+      if (names.length > MAX_HEADERS) fail(ctx, "invalid_header", `must hold at most ${MAX_HEADERS} headers, got ${names.length}`);
+      const seen = new Set<string>();
+      for (const [name, value] of Object.entries(headers)) {
+        if (!HEADER_NAME.test(name)) fail(ctx, "invalid_header", `${JSON.stringify(name)} is not a valid header name`, [name]);
+        else if (isReservedHeader(name)) fail(ctx, "reserved_header", `${name} is set by the service and cannot be replaced`, [name]);
+        else if (seen.has(name.toLowerCase())) fail(ctx, "invalid_header", `${name} is given twice (header names ignore case)`, [name]);
+        seen.add(name.toLowerCase());
+        if (value.length > MAX_HEADER_VALUE_LENGTH) fail(ctx, "invalid_header", `must be at most ${MAX_HEADER_VALUE_LENGTH} characters`, [name]);
+        else if (!HEADER_VALUE.test(value)) fail(ctx, "invalid_header", "must not contain line breaks or control characters", [name]);
+      }
+    }),
+  "invalid_header",
+  "header name",
+)
   .openapi({
     description: `Sent with every attempt and test event, at most ${MAX_HEADERS}. content-type, content-length, host, user-agent, webhook-* and x-webhook-signature are the service's own.`,
     example: { Authorization: "Bearer crm-token", "X-Api-Key": "k_123" },
@@ -73,24 +90,28 @@ export const Headers = z
 
 const FilterScalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
-export const Filter = z
-  .record(z.string(), z.unknown(), { error: "must be an object of dotted paths to values" })
-  .superRefine((filter, ctx) => {
-    const paths = Object.keys(filter);
-    if (paths.length > MAX_FILTER_ENTRIES) fail(ctx, "invalid_filter", `must hold at most ${MAX_FILTER_ENTRIES} paths, got ${paths.length}`);
-    for (const [path, value] of Object.entries(filter)) {
-      if (path.length > MAX_FILTER_PATH_LENGTH || !FILTER_PATH.test(path)) {
-        fail(ctx, "invalid_filter", `${JSON.stringify(path.slice(0, 50))} is not a dotted path such as message.traffic`, [path]);
-      } else if (Array.isArray(value)) {
-        if (value.length === 0 || value.length > MAX_FILTER_CHOICES || !value.every((v) => FilterScalar.safeParse(v).success)) {
-          fail(ctx, "invalid_filter", `a list must hold 1 to ${MAX_FILTER_CHOICES} strings, numbers, booleans or nulls`, [path]);
+export const Filter = refuseProtoKey(
+  z
+    .record(z.string(), z.unknown(), { error: "must be an object of dotted paths to values" })
+    .superRefine((filter, ctx) => {
+      const paths = Object.keys(filter);
+      if (paths.length > MAX_FILTER_ENTRIES) fail(ctx, "invalid_filter", `must hold at most ${MAX_FILTER_ENTRIES} paths, got ${paths.length}`);
+      for (const [path, value] of Object.entries(filter)) {
+        if (path.length > MAX_FILTER_PATH_LENGTH || !FILTER_PATH.test(path)) {
+          fail(ctx, "invalid_filter", `${JSON.stringify(path.slice(0, 50))} is not a dotted path such as message.traffic`, [path]);
+        } else if (Array.isArray(value)) {
+          if (value.length === 0 || value.length > MAX_FILTER_CHOICES || !value.every((v) => FilterScalar.safeParse(v).success)) {
+            fail(ctx, "invalid_filter", `a list must hold 1 to ${MAX_FILTER_CHOICES} strings, numbers, booleans or nulls`, [path]);
+          }
+        } else if (!FilterScalar.safeParse(value).success) {
+          fail(ctx, "invalid_filter", "must be a string, number, boolean or null, or a list of them", [path]);
         }
-      } else if (!FilterScalar.safeParse(value).success) {
-        fail(ctx, "invalid_filter", "must be a string, number, boolean or null, or a list of them", [path]);
       }
-    }
-  })
-  .transform((filter) => filter as Record<string, z.infer<typeof FilterScalar> | z.infer<typeof FilterScalar>[]>)
+    })
+    .transform((filter) => filter as Record<string, z.infer<typeof FilterScalar> | z.infer<typeof FilterScalar>[]>),
+  "invalid_filter",
+  "filter path",
+)
   .openapi({
     description:
       `Deliver only events whose body has, at every dotted path, that value or one of the listed ones (at most ${MAX_FILTER_ENTRIES} paths). ` +
