@@ -11,6 +11,10 @@ export interface Config {
   emailFrom: string;
   /** How long a lane holds a new event so one accepted earlier but delivered late by the queue can go first. */
   orderingWindowMs: number;
+  /** The service's public origin, for links it hands out (portal links); null: the request's own origin. */
+  publicUrl: string | null;
+  /** Origins that may frame the settings pages (CSP frame-ancestors); empty: none may. */
+  portalFrameAncestors: string[];
 }
 
 export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
@@ -22,6 +26,8 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   retentionDays: 30,
   emailFrom: "webhooks@example.com",
   orderingWindowMs: 1000,
+  publicUrl: null,
+  portalFrameAncestors: [],
 });
 
 export class ConfigError extends Error {
@@ -62,6 +68,27 @@ function flag(name: string, raw: string | undefined, fallback: boolean): boolean
   throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(raw)}`);
 }
 
+function origin(name: string, raw: string | undefined): string | null {
+  if (raw === undefined || raw.trim() === "") return null;
+  const url = URL.parse(raw.trim());
+  if (!url || (url.protocol !== "https:" && url.protocol !== "http:") || url.pathname !== "/" || url.search || url.hash || url.username) {
+    throw new ConfigError(`${name} must be an origin such as https://webhooks.example.com, got ${JSON.stringify(raw)}`);
+  }
+  return url.origin;
+}
+
+/** A CSP source list of origins (a `*.` wildcard allowed for subdomains): nothing that could widen or break the header. */
+function origins(name: string, raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === "") return [];
+  const list = raw.split(/[\s,]+/).filter(Boolean);
+  for (const item of list) {
+    if (!/^https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/i.test(item)) {
+      throw new ConfigError(`${name} must list origins such as https://app.example.com, separated by spaces or commas; ${JSON.stringify(item)} is not one`);
+    }
+  }
+  return list;
+}
+
 const cache = new WeakMap<object, Config>();
 
 /** Parses the configuration from the bindings; throws ConfigError on a malformed value. */
@@ -82,6 +109,8 @@ export function readConfig(env: Env): Config {
     retentionDays: numberVar("RETENTION_DAYS", env.RETENTION_DAYS, DEFAULT_CONFIG.retentionDays, { integer: false }),
     emailFrom: env.EMAIL_FROM?.trim() || DEFAULT_CONFIG.emailFrom,
     orderingWindowMs: numberVar("ORDERING_WINDOW_MS", env.ORDERING_WINDOW_MS, DEFAULT_CONFIG.orderingWindowMs, { integer: false, zero: true }),
+    publicUrl: origin("PUBLIC_URL", env.PUBLIC_URL),
+    portalFrameAncestors: origins("PORTAL_FRAME_ANCESTORS", env.PORTAL_FRAME_ANCESTORS),
   };
   cache.set(env, config);
   return config;

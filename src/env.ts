@@ -26,4 +26,6 @@ export interface Env {
   RETENTION_DAYS?: string;
   EMAIL_FROM?: string;
   ORDERING_WINDOW_MS?: string;
+  PUBLIC_URL?: string;
+  PORTAL_FRAME_ANCESTORS?: string;
 }

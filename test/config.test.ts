@@ -7,7 +7,18 @@ describe("configuration", () => {
   it("reads wrangler.toml's [vars] as the documented defaults", () => {
     const vars = JSON.parse(env.WRANGLER_VARS);
     expect(Object.keys(vars).sort()).toEqual(
-      ["ALLOW_PRIVATE_URLS", "DELIVERY_TIMEOUT_MS", "EMAIL_FROM", "FAILURE_QUOTA_LIMIT", "FAILURE_QUOTA_WINDOW_SECONDS", "ORDERING_WINDOW_MS", "RETENTION_DAYS", "RETRY_DELAYS_SECONDS"],
+      [
+        "ALLOW_PRIVATE_URLS",
+        "DELIVERY_TIMEOUT_MS",
+        "EMAIL_FROM",
+        "FAILURE_QUOTA_LIMIT",
+        "FAILURE_QUOTA_WINDOW_SECONDS",
+        "ORDERING_WINDOW_MS",
+        "PORTAL_FRAME_ANCESTORS",
+        "PUBLIC_URL",
+        "RETENTION_DAYS",
+        "RETRY_DELAYS_SECONDS",
+      ],
     );
     expect(readConfig({ DB: env.DB, ...vars })).toEqual(DEFAULT_CONFIG);
   });
@@ -27,6 +38,10 @@ describe("configuration", () => {
     ["DELIVERY_TIMEOUT_MS", "-1"],
     ["FAILURE_QUOTA_LIMIT", "2.5"],
     ["ALLOW_PRIVATE_URLS", "maybe"],
+    ["PUBLIC_URL", "webhooks.example.com"],
+    ["PUBLIC_URL", "https://webhooks.example.com/settings"],
+    ["PORTAL_FRAME_ANCESTORS", "https://app.example.com 'unsafe-inline'"],
+    ["PORTAL_FRAME_ANCESTORS", "https://app.example.com; script-src *"],
   ])("refuses %s=%s with a message naming the variable", (name, value) => {
     expect(() => readConfig({ ...env, [name]: value })).toThrow(ConfigError);
     expect(() => readConfig({ ...env, [name]: value })).toThrow(name);

@@ -126,6 +126,11 @@ describe("recover", () => {
       disabledAt: Date.parse("2026-11-21T10:00:00Z"),
     });
     expect(text).toContain(`POST /v1/webhooks/${hook.id}/recover  {"since": "2026-11-21T09:30:00.000Z"}`);
+    expect(text).not.toContain("/settings/");
+    // With PUBLIC_URL, it links to the webhook's settings page too.
+    const linked = disableNotice({ workspaceName: "Replay", webhook: { id: hook.id, url: ep.url, description: "" }, limit: 30, windowSeconds: 1800,
+      failuresInWindow: 31, recentFailures: [], disabledAt: 0, publicUrl: "https://webhooks.example.com" }).text;
+    expect(linked).toContain(`https://webhooks.example.com/settings/integrations/webhooks/${hook.id}`);
   });
 
   it("recovers only dropped events accepted since `since`, adding new attempts to their log", async () => {

@@ -21,6 +21,7 @@ const FIELD_CODES: Record<string, Partial<Record<Issue["code"], ErrorCode>>> = {
   retryDelaysSeconds: { invalid_type: "invalid_retry_delays", too_small: "invalid_retry_delays", too_big: "invalid_retry_delays" },
   headers: { invalid_type: "invalid_header", invalid_key: "invalid_header" },
   filter: { invalid_type: "invalid_filter", invalid_key: "invalid_filter" },
+  ttlSeconds: { invalid_type: "invalid_ttl", too_small: "invalid_ttl", too_big: "invalid_ttl" },
 };
 
 /** `events[2]`-style path of an issue, for messages and the `param` field. */

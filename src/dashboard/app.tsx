@@ -5,7 +5,9 @@ import { Hono } from "hono";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
+import { readConfig } from "../config";
 import { openDb } from "../db/client";
+import type { Env } from "../env";
 import { apiClient, type ApiFetch } from "./api-client";
 import { SCRIPT, STYLESHEET } from "./assets";
 import { redirectWith, type PagesEnv } from "./context";
@@ -18,6 +20,12 @@ import { webhookRoutes } from "./routes/webhooks";
 import { endSession, readSession, sessionSigningKey } from "./session";
 
 const FORM_TYPES = /^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i;
+
+/** CSP frame-ancestors: the origins PORTAL_FRAME_ANCESTORS lists, else none. */
+function frameAncestorsOf(env: Env): string[] {
+  const origins = readConfig(env).portalFrameAncestors;
+  return origins.length > 0 ? origins : ["'none'"];
+}
 
 export function settingsPages(fetchApi: ApiFetch) {
   const pages = new Hono<PagesEnv>();
@@ -33,13 +41,20 @@ export function settingsPages(fetchApi: ApiFetch) {
         imgSrc: ["'self'"],
         connectSrc: ["'self'"],
         formAction: ["'self'"],
-        frameAncestors: ["'none'"],
+        // No framing, unless the operator lists the origins of a platform that embeds the pages (PORTAL_FRAME_ANCESTORS).
+        frameAncestors: [(c) => frameAncestorsOf(c.env as Env).join(" ")],
         baseUri: ["'none'"],
       },
       referrerPolicy: "same-origin",
       crossOriginEmbedderPolicy: false,
+      // Set below: DENY without framing; left out with it (CSP frame-ancestors is the rule browsers follow).
+      xFrameOptions: false,
     }),
   );
+  pages.use("*", async (c, next) => {
+    await next();
+    if (readConfig(c.env).portalFrameAncestors.length === 0) c.header("X-Frame-Options", "DENY");
+  });
 
   pages.get("/assets/settings.css", (c) =>
     c.body(STYLESHEET, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=86400" }),

@@ -1,12 +1,13 @@
 // The settings pages' session: a signed, HttpOnly, SameSite=Strict cookie naming a session row in D1 (which names
 // the API key that signed in, by id, never the key itself), plus a one-shot signed flash message for the page after
 // a redirect. Signing out ends the row, so a copy of the cookie is worthless afterwards.
-import { and, eq, gt, isNull, lt } from "drizzle-orm";
+import { and, eq, gt, isNull, lt, or } from "drizzle-orm";
 import type { Context } from "hono";
 import { deleteCookie, getCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
 import type { CookieOptions } from "hono/utils/cookie";
 import type { Db } from "../db/client";
 import { apiKeys, sessions, workspaces, type WorkspaceRow } from "../db/schema";
+import { readConfig } from "../config";
 import type { Env } from "../env";
 import { newId } from "../lib/ids";
 
@@ -33,31 +34,38 @@ export async function sessionSigningKey(env: Env): Promise<string | undefined> {
   return undefined;
 }
 
-/** Over https the cookies get the `__Host-` prefix (Secure, no Domain); a plain-http local run (127.0.0.1) cannot use it. */
+/**
+ * Over https the cookies get the `__Host-` prefix (Secure, no Domain); a plain-http local run (127.0.0.1) cannot use it.
+ * SameSite=Strict, except where the pages may be framed (PORTAL_FRAME_ANCESTORS, over https): a cookie in a frame on
+ * another site is third-party, so it must be SameSite=None; CSRF stays covered by the Origin check on every post.
+ */
 function cookieOptions(c: Context): CookieOptions {
   const secure = new URL(c.req.url).protocol === "https:";
-  return { path: "/", httpOnly: true, sameSite: "Strict", secure, ...(secure ? { prefix: "host" as const } : {}) };
+  const framed = secure && readConfig(c.env as Env).portalFrameAncestors.length > 0;
+  return { path: "/", httpOnly: true, sameSite: framed ? "None" : "Strict", secure, ...(secure ? { prefix: "host" as const } : {}) };
 }
 
 const SESSION = "ew_session";
 const FLASH = "ew_flash";
 
 export interface SignedIn {
-  keyId: string;
+  /** The key that signed in; null for a session a portal link opened. */
+  keyId: string | null;
   workspace: WorkspaceRow;
 }
 
 /** A session cookie's value: the session id and its expiry in unix seconds, nothing else. */
 const SESSION_VALUE = /^(ses_[0-9a-z]{26})\.([1-9][0-9]{9,11})$/;
 
-export async function startSession(c: Context, db: Db, keyId: string, secret: string): Promise<void> {
+/** Opens a session for a workspace, signed in with one of its keys or (keyId null) by a portal link. */
+export async function startSession(c: Context, db: Db, who: { workspaceId: string; keyId: string | null }, secret: string): Promise<void> {
   const now = Date.now();
   const expires = Math.floor(now / 1000) + SESSION_HOURS * 3600;
   const id = newId("ses");
   // Ended and expired sessions are of no use to anyone: each sign-in sweeps the ones past their expiry.
   await db.batch([
     db.delete(sessions).where(lt(sessions.expiresAt, new Date(now))),
-    db.insert(sessions).values({ id, keyId, createdAt: new Date(now), expiresAt: new Date(expires * 1000) }),
+    db.insert(sessions).values({ id, workspaceId: who.workspaceId, keyId: who.keyId, createdAt: new Date(now), expiresAt: new Date(expires * 1000) }),
   ]);
   await setSignedCookie(c, SESSION, `${id}.${expires}`, secret, { ...cookieOptions(c), maxAge: SESSION_HOURS * 3600 });
 }
@@ -78,11 +86,12 @@ export async function readSession(c: Context, db: Db, secret: string): Promise<S
   const id = await sessionIdOf(c, secret);
   if (!id) return undefined;
   const [found] = await db
-    .select({ keyId: apiKeys.id, workspace: workspaces })
+    .select({ keyId: sessions.keyId, workspace: workspaces })
     .from(sessions)
-    .innerJoin(apiKeys, eq(apiKeys.id, sessions.keyId))
-    .innerJoin(workspaces, eq(workspaces.id, apiKeys.workspaceId))
-    .where(and(eq(sessions.id, id), isNull(sessions.endedAt), gt(sessions.expiresAt, new Date()), isNull(apiKeys.revokedAt)))
+    .innerJoin(workspaces, eq(workspaces.id, sessions.workspaceId))
+    .leftJoin(apiKeys, eq(apiKeys.id, sessions.keyId))
+    // A key's session ends with the key; a portal link's has no key to revoke.
+    .where(and(eq(sessions.id, id), isNull(sessions.endedAt), gt(sessions.expiresAt, new Date()), or(isNull(sessions.keyId), isNull(apiKeys.revokedAt))))
     .limit(1);
   return found ? { keyId: found.keyId, workspace: found.workspace } : undefined;
 }

@@ -1,4 +1,4 @@
-// The D1 schema: workspaces, their API keys, their webhook configurations, dead letters and settings sessions.
+// The D1 schema: workspaces, their API keys, their webhook configurations, dead letters, settings sessions and portal links.
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { EventType } from "../events/catalog";
 import type { WebhookFilter } from "../lib/endpoint-controls";
@@ -92,14 +92,32 @@ export const sessions = sqliteTable(
   "sessions",
   {
     id: text("id").primaryKey(),
-    keyId: text("key_id")
+    workspaceId: text("workspace_id")
       .notNull()
-      .references(() => apiKeys.id, { onDelete: "cascade" }),
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    /** The API key that signed in; null for a session opened by a portal link (no key involved). */
+    keyId: text("key_id").references(() => apiKeys.id, { onDelete: "cascade" }),
     createdAt: createdAt(),
     expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
     endedAt: integer("ended_at", { mode: "timestamp_ms" }),
   },
   (t) => [index("sessions_expires_idx").on(t.expiresAt)],
+);
+
+/** One-time sign-in links minted by the operator for a workspace's settings pages (README "Portal links"). */
+export const portalLinks = sqliteTable(
+  "portal_links",
+  {
+    /** SHA-256 (hex) of the link's token; the token itself is only in the link. */
+    tokenHash: text("token_hash").primaryKey(),
+    workspaceId: text("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+    usedAt: integer("used_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [index("portal_links_expires_idx").on(t.expiresAt)],
 );
 
 export type WorkspaceRow = typeof workspaces.$inferSelect;

@@ -8,6 +8,8 @@ export interface DisableNoticeInput {
   failuresInWindow: number;
   recentFailures: { at: number; eventId: string; statusCode: number | null; error: string | null }[];
   disabledAt: number;
+  /** PUBLIC_URL: when set, the email links to the webhook's settings page. */
+  publicUrl?: string | null;
 }
 
 function duration(seconds: number): string {
@@ -37,6 +39,9 @@ export function disableNotice(input: DisableNoticeInput): { subject: string; tex
     "",
     "Then, to deliver the skipped and dropped events, in their original order (here: all since the start of the failure window):",
     `  POST /v1/webhooks/${webhook.id}/recover  {"since": "${new Date(input.disabledAt - windowSeconds * 1000).toISOString()}"}`,
+    ...(input.publicUrl
+      ? ["", "Or in the settings pages (Enable, then Recover since …):", `  ${input.publicUrl}/settings/integrations/webhooks/${encodeURIComponent(webhook.id)}`]
+      : []),
   ];
   return { subject: `Webhook disabled after repeated failures: ${webhook.url}`, text: lines.join("\n") };
 }

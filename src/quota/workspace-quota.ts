@@ -185,7 +185,7 @@ export class WorkspaceQuota extends DurableObject<Env> {
     const db = openDb(this.env.DB);
     const webhook = await db.query.webhooks.findFirst({ where: eq(webhooks.id, webhookId) });
     const workspace = webhook && (await db.query.workspaces.findFirst({ where: eq(workspaces.id, webhook.workspaceId) }));
-    const { failureQuotaLimit: limit, failureQuotaWindowSeconds: windowSeconds, emailFrom } = readConfig(this.env);
+    const { failureQuotaLimit: limit, failureQuotaWindowSeconds: windowSeconds, emailFrom, publicUrl } = readConfig(this.env);
     const { subject, text } = disableNotice({
       workspaceName: workspace?.name ?? "",
       webhook: { id: webhookId, url: webhook?.url ?? "(deleted)", description: webhook?.description ?? "" },
@@ -202,6 +202,7 @@ export class WorkspaceQuota extends DurableObject<Env> {
         .toArray()
         .map((f) => ({ at: f.at, eventId: f.event_id, statusCode: f.status_code, error: f.error })),
       disabledAt,
+      publicUrl,
     });
     const recipient = workspace?.notificationEmail ?? null;
     let messageId: string | null = null;

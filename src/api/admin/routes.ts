@@ -1,4 +1,4 @@
-// Operator routes behind ADMIN_TOKEN: create workspaces and issue or revoke their API keys.
+// Operator routes behind ADMIN_TOKEN: create workspaces, issue or revoke their API keys, mint portal links.
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, eq, isNull } from "drizzle-orm";
 import type { Db } from "../../db/client";
@@ -7,9 +7,11 @@ import { newId } from "../../lib/ids";
 import { newApiKey } from "../../lib/secrets";
 import { newRouter } from "../context";
 import { ApiError, errorResponses } from "../errors";
-import { adminTokenAuth, jsonBody, jsonResponse } from "../openapi";
+import { adminTokenAuth, jsonBody, jsonResponse, optionalJsonBody } from "../openapi";
 import { ApiKeySchema, NotificationEmail, toApiKey } from "../workspace/schemas";
 import { forgetKey } from "../key-cache";
+import { readConfig } from "../../config";
+import { mintPortalLink } from "../../db/portal-links";
 
 const tags = ["Admin"];
 const security = adminTokenAuth;
@@ -140,5 +142,53 @@ adminRoutes.openapi(
     // At once in this isolate; other isolates drop their cached copy within KEY_CACHE_TTL_MS.
     forgetKey(keyId);
     return c.body(null, 204);
+  },
+);
+
+const PortalLinkSchema = z
+  .strictObject({
+    ttlSeconds: z
+      .number({ error: "must be a whole number of seconds" })
+      .int({ error: "must be a whole number of seconds" })
+      .min(60, { error: "must be at least 60 seconds" })
+      .max(3600, { error: "must be at most 3600 seconds" })
+      .optional()
+      .openapi({ description: "How long the link may be used, 60 to 3600 seconds (default 600).", example: 600 }),
+  })
+  .openapi("CreatePortalLink");
+
+const CreatedPortalLinkSchema = z
+  .object({
+    url: z.string().openapi({
+      description: "Opens the workspace's settings pages, once, with no API key; after its first use or its expiry it leads to the sign-in page.",
+      example: "https://webhooks.example.com/settings/portal/3vQ9xk2L…",
+    }),
+    expiresAt: z.iso.datetime(),
+  })
+  .openapi("CreatedPortalLink");
+
+const DEFAULT_PORTAL_LINK_SECONDS = 600;
+
+adminRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/workspaces/{id}/portal-links",
+    tags,
+    security,
+    summary: "Mint a portal link",
+    description:
+      "A one-time, short-lived link that signs its opener into that workspace's settings pages without an API key, for a platform that " +
+      "gives its customers these pages (in an iframe too, with PORTAL_FRAME_ANCESTORS). The session it opens ends on sign-out or after 12 hours, like any other.",
+    request: { params: WorkspaceIdParam, body: optionalJsonBody(PortalLinkSchema) },
+    responses: { 201: jsonResponse(CreatedPortalLinkSchema, "The link"), ...errorResponses(400, 401, 404, 413, 415) },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const db = c.get("db");
+    await assertWorkspace(db, id);
+    const ttlSeconds = c.req.valid("json").ttlSeconds ?? DEFAULT_PORTAL_LINK_SECONDS;
+    const { token, expiresAt } = await mintPortalLink(db, id, Date.now(), ttlSeconds * 1000);
+    const base = readConfig(c.env).publicUrl ?? new URL(c.req.url).origin;
+    return c.json({ url: `${base}/settings/portal/${token}`, expiresAt: expiresAt.toISOString() }, 201);
   },
 );

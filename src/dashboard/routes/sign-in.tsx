@@ -3,6 +3,7 @@
 import { Hono } from "hono";
 import { findActiveKey } from "../../api/auth";
 import { openDb } from "../../db/client";
+import { usePortalLink } from "../../db/portal-links";
 import { retryAfterSeconds } from "../../lib/rate-limit";
 import { readForm, redirectWith, safeReturn, type PagesEnv } from "../context";
 import { BASE, WEBHOOKS } from "../layout";
@@ -30,8 +31,22 @@ signInRoutes.post("/sign-in", async (c) => {
     const error = apiKey ? "That key is not valid, or it was revoked." : "Enter your workspace API key.";
     return c.html(<SignInPage next={next} error={error} />, 401);
   }
-  await startSession(c, openDb(c.env.DB), found.key.id, c.get("secret"));
+  await startSession(c, openDb(c.env.DB), { workspaceId: found.workspace.id, keyId: found.key.id }, c.get("secret"));
   return c.redirect(next, 303);
+});
+
+// A portal link (POST /v1/admin/workspaces/{id}/portal-links) signs its opener in once, with no API key; a used or
+// expired one leads to the sign-in page. Rate limited like sign-in, since the token is what is guessed.
+signInRoutes.get("/portal/:token", async (c) => {
+  const wait = await retryAfterSeconds(c.env, "SIGN_IN_LIMITER", c.req.header("cf-connecting-ip") ?? "unknown");
+  if (wait !== undefined) return c.html(<RateLimitedPage retryAfterSeconds={wait} />, 429, { "Retry-After": String(wait) });
+  const db = openDb(c.env.DB);
+  const workspaceId = await usePortalLink(db, c.req.param("token"));
+  if (!workspaceId) {
+    return redirectWith(c, `${BASE}/sign-in`, { kind: "error", text: "That sign-in link was already used or has expired; ask for a new one, or sign in with an API key." });
+  }
+  await startSession(c, db, { workspaceId, keyId: null }, c.get("secret"));
+  return c.redirect(WEBHOOKS, 303);
 });
 
 signInRoutes.post("/sign-out", async (c) => {
