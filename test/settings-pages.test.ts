@@ -107,6 +107,7 @@ describe("settings pages: forms", () => {
     const form = { url: "https://crm.example.com/hooks", events: "message.received" };
     const crossSite = await page("POST", "/settings/integrations/webhooks", { cookie, form, headers: { origin: "https://evil.example" } });
     expect(crossSite.status).toBe(403);
+    expect(crossSite.html).toMatch(/<h1>Request refused<\/h1>.*sent from another site.*nothing was changed/s);
     const noOrigin = await exports.default.fetch(
       new Request(`${ORIGIN}/settings/integrations/webhooks`, {
         method: "POST",
@@ -282,6 +283,26 @@ describe("settings pages: forms", () => {
       headers: {},
       filter: {},
     });
+  });
+
+  it("asks before rotating, and warns that a second rotation ends the first one's grace", async () => {
+    const ws = await createWorkspace();
+    const hook = await createWebhook(ws.apiKey);
+    const cookie = await signIn(ws.apiKey);
+    const list = await page("GET", "/settings/integrations/webhooks", { cookie });
+    expect(list.html).toContain(`href="/settings/integrations/webhooks/${hook.id}/rotate-secret?back=%2Fsettings%2Fintegrations%2Fwebhooks"`);
+    const ask = await page("GET", `/settings/integrations/webhooks/${hook.id}/rotate-secret?back=/settings/integrations/webhooks`, { cookie });
+    expect(ask.html).toContain("Rotate the signing secret?");
+    expect(ask.html).not.toContain("A rotation is already under way");
+    // Asking changes nothing.
+    expect((await call("GET", `/v1/webhooks/${hook.id}`, { key: ws.apiKey })).json.previousSecretExpiresAt).toBeNull();
+    const rotated = await page("POST", `/settings/integrations/webhooks/${hook.id}/rotate-secret`, { cookie, form: { back: "/settings/integrations/webhooks" } });
+    expect(rotated.html).toContain("Signing secret rotated");
+    const again = await page("GET", `/settings/integrations/webhooks/${hook.id}/rotate-secret`, { cookie });
+    expect(again.html).toMatch(/A rotation is already under way.*Rotating again ends that now/s);
+    // A back link that leaves the pages is not followed.
+    const evil = await page("GET", `/settings/integrations/webhooks/${hook.id}/rotate-secret?back=https://evil.example/`, { cookie });
+    expect(evil.html).not.toContain("evil.example");
   });
 
   it("pages through the delivery log, newest first, and filters it", async () => {

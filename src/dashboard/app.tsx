@@ -112,6 +112,19 @@ export function settingsPages(fetchApi: ApiFetch) {
   pages.get("/*", (c) => c.html(<NotFoundPage />, 404));
 
   pages.onError((err, c) => {
+    // csrf() refuses a post from another site with a bare 403: say what happened, in the pages' own words.
+    if (err instanceof HTTPException && err.status === 403) {
+      return c.html(
+        <Layout title="Request refused" crumbs={webhookCrumbs({ label: "Refused" })}>
+          <h1>Request refused</h1>
+          <p>This form was sent from another site (or its origin could not be checked), so nothing was changed. Open the page here and try again.</p>
+          <p>
+            <a href={WEBHOOKS}>Back to Webhooks</a>
+          </p>
+        </Layout>,
+        403,
+      );
+    }
     if (err instanceof HTTPException) return err.getResponse();
     console.error("settings page error:", err);
     return c.html(

@@ -86,6 +86,8 @@ textarea{min-height:4.5rem}
 .check .hint{margin:0}
 .secret{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
 .secret input{font-family:ui-monospace,monospace;max-width:34rem}
+.button.danger-outline{color:#b42318;border-color:#e4a7a1}
+.warning{border-left:4px solid #d97706;background:#fffbeb;padding:.5rem .75rem;border-radius:4px}
 details.advanced{border:1px solid var(--line);border-radius:8px;padding:.5rem 1rem;margin:0 0 1rem}
 details.advanced>summary{cursor:pointer;font-weight:600;padding:.25rem 0}
 details.advanced[open]>summary{margin-bottom:.5rem}

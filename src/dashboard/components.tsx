@@ -66,8 +66,10 @@ export const WebhookActions: FC<{ webhook: Webhook; back: string }> = ({ webhook
         value={webhook.events[0] ?? ""}
         accessibleLabel={`Send test event${about}`}
       />
-      <ActionButton action={`${path}/rotate-secret`} back={back} label="Rotate secret" accessibleLabel={`Rotate secret${about}`} />
-      <a class="button" href={`${path}/delete`} aria-label={`Delete${about}`}>
+      <a class="button" href={`${path}/rotate-secret?back=${encodeURIComponent(back)}`} aria-label={`Rotate secret${about}`}>
+        Rotate secret
+      </a>
+      <a class="button danger-outline" href={`${path}/delete`} aria-label={`Delete${about}`}>
         Delete
       </a>
     </div>

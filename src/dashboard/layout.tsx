@@ -5,7 +5,7 @@ import type { Flash } from "./session";
 
 export const BASE = "/settings";
 export const WEBHOOKS = `${BASE}/integrations/webhooks`;
-export const ASSET_VERSION = "2";
+export const ASSET_VERSION = "3";
 
 export interface Crumb {
   label: string;

@@ -198,7 +198,7 @@ describe("settings pages in Chromium", () => {
     expect(await row.locator("td").nth(1).textContent()).toMatch(/New Incoming Message\s*Conversation Closed/);
     expect((await row.locator("td").nth(2).textContent())?.trim()).toBe("Enabled");
     for (const action of ["Disable", "Edit", "Send test event", "Rotate secret", "Delete"]) {
-      expect(await row.getByRole(action === "Edit" || action === "Delete" ? "link" : "button", { name: action, exact: false }).count()).toBe(1);
+      expect(await row.getByRole(["Edit", "Rotate secret", "Delete"].includes(action) ? "link" : "button", { name: action, exact: false }).count()).toBe(1);
     }
     expect(await text("#quota-text")).toContain(`0 / ${QUOTA_LIMIT} failed attempts in the last 30 minutes`);
   });
@@ -307,7 +307,9 @@ describe("settings pages in Chromium", () => {
 
   it("rotates the secret: the new one is shown once and signs the next delivery", async () => {
     await page.goto(`${worker.url}/settings/integrations/webhooks`);
-    await submit(page.locator(`tr[data-webhook-id="${webhookId}"]`).getByRole("button", { name: /Rotate secret/ }));
+    await submit(page.locator(`tr[data-webhook-id="${webhookId}"]`).getByRole("link", { name: /Rotate secret/ }));
+    await page.getByRole("heading", { name: "Rotate the signing secret?" }).waitFor();
+    await submit(page.getByRole("button", { name: "Rotate secret" }));
     await page.getByRole("heading", { name: "Signing secret rotated" }).waitFor();
     const secret = await page.getByLabel("Signing secret", { exact: true }).inputValue();
     expect(secret).toMatch(/^whsec_/);

@@ -12,6 +12,7 @@ import { WEBHOOKS } from "../layout";
 import { DEAD_LETTER_REPLAY_ROUTE } from "../dead-letters-banner";
 import type { Attempt, DeadLetterPage, Delivery, Webhook, WebhookWithSecret } from "../model";
 import { DeleteWebhookPage } from "../pages/delete";
+import { RotateSecretPage } from "../pages/rotate";
 import { NotFoundPage } from "../pages/not-found";
 import { SecretPage } from "../pages/secret";
 import { WebhookFormPage, type WebhookFormValues } from "../pages/webhook-form";
@@ -135,6 +136,13 @@ webhookRoutes.post("/integrations/webhooks/:id/test", async (c) => {
       (delivered ? `Test event “${name}” delivered: ${attemptSummary(attempt)}.` : `Test event “${name}” failed: ${attemptSummary(attempt)}.`) +
       (filtered ? " Test events ignore the webhook's filter." : ""),
   });
+});
+
+webhookRoutes.get("/integrations/webhooks/:id/rotate-secret", async (c) => {
+  const webhook = await loadWebhook(c, c.req.param("id"));
+  if (webhook instanceof Response) return webhook;
+  const back = safeReturn(c.req.query("back"), WEBHOOKS);
+  return c.html(<RotateSecretPage workspaceName={c.get("workspace").name} webhook={webhook} back={back} />);
 });
 
 webhookRoutes.post("/integrations/webhooks/:id/rotate-secret", async (c) => {
