@@ -17,6 +17,11 @@ export interface AttemptResult {
 }
 
 export const RESPONSE_SNIPPET_BYTES = 1024;
+
+/** An attempt succeeded when a 2xx came back and nothing went wrong (a redirect, say, is not followed). */
+export function succeeded(statusCode: number | null, error: string | null): boolean {
+  return error === null && statusCode !== null && statusCode >= 200 && statusCode < 300;
+}
 export const USER_AGENT = "EdgeWebhooks/1.0 (+https://github.com/edge-webhooks)";
 
 async function readSnippet(response: Response): Promise<string> {
@@ -65,7 +70,7 @@ export async function attemptDelivery(
   const finish = (fields: Pick<AttemptResult, "statusCode" | "error" | "responseBody">, retryAfterMs: number | null = null): AttemptResult => ({
     at,
     durationMs: Date.now() - at,
-    delivered: fields.error === null && fields.statusCode !== null && fields.statusCode >= 200 && fields.statusCode < 300,
+    delivered: succeeded(fields.statusCode, fields.error),
     retryAfterMs,
     ...fields,
   });

@@ -20,6 +20,7 @@ import { nextAttemptAt } from "../schedule";
 import { signatureHeaders } from "../signing";
 import { deliveryPage, deliveryRecords, type DeliveryQuery, type DeliveryRecord } from "./log";
 import { oldestFinishedAt, purgeExpired, retentionMs } from "./retention";
+import { laneStats, type StatsPeriod, type WebhookStats } from "./stats";
 import { LaneStore, nextAlarmAt, type DeliveryStatus, type EventRow, type LaneRow } from "./store";
 
 export type { DeliveryQuery, DeliveryRecord } from "./log";
@@ -110,6 +111,11 @@ export class EndpointLane extends DurableObject<Env> {
   async delivery(eventId: string): Promise<DeliveryRecord | undefined> {
     const row = this.store.event(eventId);
     return row && { ...this.record(row), body: row.body };
+  }
+
+  /** The webhook's health over the period (stats.ts), from what the lane holds. */
+  async stats(period: StatsPeriod): Promise<WebhookStats> {
+    return laneStats(this.store.sql, period, Date.now());
   }
 
   /**
