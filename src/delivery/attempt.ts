@@ -11,6 +11,8 @@ export interface AttemptResult {
   error: string | null;
   /** The first 1 KiB of the response body, for the delivery log. */
   responseBody: string | null;
+  /** The request's headers as sent (names lowercased), signatures included; also when the URL policy kept it from being sent. */
+  headers: Record<string, string>;
   delivered: boolean;
   /** How long a 429 or 503 asked to wait (its Retry-After, capped); null otherwise. */
   retryAfterMs: number | null;
@@ -67,13 +69,21 @@ export async function attemptDelivery(
   { allowPrivateUrls }: AttemptOptions,
 ): Promise<AttemptResult> {
   const at = Date.now();
+  let sent = new Headers();
   const finish = (fields: Pick<AttemptResult, "statusCode" | "error" | "responseBody">, retryAfterMs: number | null = null): AttemptResult => ({
     at,
     durationMs: Date.now() - at,
     delivered: succeeded(fields.statusCode, fields.error),
     retryAfterMs,
+    headers: Object.fromEntries(sent),
     ...fields,
   });
+  try {
+    // The service's own headers last: they always win (a webhook's own headers are refused these names anyway).
+    sent = new Headers({ ...headers, "content-type": "application/json", "user-agent": USER_AGENT });
+  } catch (err) {
+    return finish({ statusCode: null, error: `invalid request headers: ${(err as Error).message}`, responseBody: null });
+  }
   const verdict = checkEndpointUrl(url, { allowPrivate: allowPrivateUrls });
   if (!verdict.ok) return finish({ statusCode: null, error: `url_not_allowed: ${verdict.message}`, responseBody: null });
   const signal = AbortSignal.timeout(timeoutMs);
@@ -82,8 +92,7 @@ export async function attemptDelivery(
     response = await fetch(url, {
       method: "POST",
       body,
-      // The service's own headers last: they always win (a webhook's own headers are refused these names anyway).
-      headers: { ...headers, "content-type": "application/json", "user-agent": USER_AGENT },
+      headers: sent,
       redirect: "manual",
       signal,
     });

@@ -110,7 +110,7 @@ export class EndpointLane extends DurableObject<Env> {
   /** One delivery with the body that was sent; undefined when the lane holds no such event. */
   async delivery(eventId: string): Promise<DeliveryRecord | undefined> {
     const row = this.store.event(eventId);
-    return row && { ...this.record(row), body: row.body };
+    return row && { ...this.record(row), body: row.body, headers: row.last_headers === null ? null : (JSON.parse(row.last_headers) as Record<string, string>) };
   }
 
   /** The webhook's health over the period (stats.ts), from what the lane holds. */
