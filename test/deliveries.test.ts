@@ -74,6 +74,50 @@ describe("delivery log", () => {
     expect(one.json.payload).toEqual(JSON.parse(received[2]!.body));
   });
 
+  it("shows the headers of a delivery's latest attempt exactly as the endpoint got them, signatures included", async () => {
+    const ws = await createWorkspace();
+    const ep = endpoint();
+    await ep.program({ script: [{ status: 503 }], fallback: { status: 200 } });
+    const hook = await createWebhook(ws.apiKey, { url: ep.url, events: ["message.received"], headers: { "X-Tenant": "acme", "x-region": "eu" } });
+    await ep.program({ script: [{ status: 503 }], fallback: { status: 200 }, secrets: [hook.secret] });
+    const id = await sendEvent(ws.apiKey, { type: "message.received", data: { text: "hi" } });
+    await settledLane(hook.id, (s) => s.attempts.length === 1);
+    // A second passes, so the retry is signed with another timestamp than the first attempt.
+    await new Promise((r) => setTimeout(r, 1000));
+    await runDurableObjectAlarm(lane(hook.id));
+    await settledLane(hook.id, (s) => s.attempts.length === 2 && s.events[0]!.status === "delivered");
+
+    const received = await ep.requests();
+    expect(received).toHaveLength(2);
+    expect(received[0]!.headers["webhook-timestamp"]).not.toBe(received[1]!.headers["webhook-timestamp"]);
+    const expectSentAs = (headers: Record<string, string>, request: (typeof received)[number]) => {
+      expect(Object.keys(headers).sort()).toEqual(
+        ["content-type", "user-agent", "webhook-id", "webhook-signature", "webhook-timestamp", "x-region", "x-tenant", "x-webhook-signature"],
+      );
+      expect(headers).toEqual(Object.fromEntries(Object.keys(headers).map((name) => [name, request.headers[name]])));
+      expect([request.standardValid, request.respondIoValid]).toEqual([true, true]);
+    };
+    const one = await call("GET", `/v1/webhooks/${hook.id}/deliveries/${id}`, { key: ws.apiKey });
+    expect(one.status).toBe(200);
+    expectSentAs(one.json.headers, received[1]!);
+    expect(one.json.headers).toMatchObject({ "webhook-id": id, "x-tenant": "acme", "content-type": "application/json" });
+    // The list stays as it was: no headers there.
+    const list = await call("GET", `/v1/webhooks/${hook.id}/deliveries`, { key: ws.apiKey });
+    expect(list.json.data[0]).not.toHaveProperty("headers");
+
+    // A test event has its one attempt's headers too.
+    const test = await call("POST", `/v1/webhooks/${hook.id}/test`, { key: ws.apiKey });
+    const testRead = await call("GET", `/v1/webhooks/${hook.id}/deliveries/${test.json.eventId}`, { key: ws.apiKey });
+    expectSentAs(testRead.json.headers, (await ep.waitFor(3))[2]!);
+
+    // An event never attempted (kept as skipped while the webhook is off) has none.
+    expect((await call("POST", `/v1/webhooks/${hook.id}/disable`, { key: ws.apiKey })).status).toBe(200);
+    const skipped = await sendEvent(ws.apiKey, { type: "message.received", data: { text: "later" } });
+    await settledLane(hook.id, (s) => s.events.some((e) => e.id === skipped));
+    const none = await call("GET", `/v1/webhooks/${hook.id}/deliveries/${skipped}`, { key: ws.apiKey });
+    expect(none.json).toMatchObject({ status: "skipped", attempts: [], headers: null });
+  });
+
   it("filters by status and type and pages exactly across 250 events, newest first", async () => {
     const ws = await createWorkspace();
     const ep = endpoint();

@@ -15,6 +15,7 @@ import { eventRoutes } from "./events/routes";
 import { quotaRoutes } from "./quota";
 import { allowedMethods, limitBody, limitIngestion, requireJsonBody } from "./middleware";
 import { deliveryRoutes } from "./webhooks/delivery-routes";
+import { statsRoutes } from "./webhooks/stats-routes";
 import { webhookRoutes } from "./webhooks/routes";
 import { workspaceRoutes } from "./workspace/routes";
 
@@ -34,6 +35,7 @@ api.route("/v1/event-types", eventTypeRoutes);
 api.route("/v1/events", eventRoutes);
 api.route("/v1/webhooks", webhookRoutes);
 api.route("/v1/webhooks", deliveryRoutes);
+api.route("/v1/webhooks", statsRoutes);
 api.route("/v1/workspace", workspaceRoutes);
 api.route("/v1/quota", quotaRoutes);
 api.route("/v1/dead-letters", deadLetterRoutes);

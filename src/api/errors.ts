@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   invalid_occurred_at: 400,
   batch_too_large: 400,
   invalid_cursor: 400,
+  invalid_period: 400,
   invalid_rate_limit: 400,
   invalid_retry_delays: 400,
   invalid_header: 400,

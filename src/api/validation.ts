@@ -15,6 +15,7 @@ const FIELD_CODES: Record<string, Partial<Record<Issue["code"], ErrorCode>>> = {
   id: { invalid_format: "invalid_event_id", invalid_type: "invalid_event_id" },
   occurredAt: { invalid_format: "invalid_occurred_at", invalid_type: "invalid_occurred_at" },
   type: { invalid_value: "unknown_event_type" },
+  period: { invalid_value: "invalid_period" },
   description: { too_big: "description_too_long" },
   notificationEmail: { invalid_format: "invalid_email" },
   rateLimitPerSecond: { invalid_type: "invalid_rate_limit", too_small: "invalid_rate_limit", too_big: "invalid_rate_limit" },

@@ -11,12 +11,19 @@ export interface AttemptResult {
   error: string | null;
   /** The first 1 KiB of the response body, for the delivery log. */
   responseBody: string | null;
+  /** The request's headers as sent (names lowercased), signatures included; also when the URL policy kept it from being sent. */
+  headers: Record<string, string>;
   delivered: boolean;
   /** How long a 429 or 503 asked to wait (its Retry-After, capped); null otherwise. */
   retryAfterMs: number | null;
 }
 
 export const RESPONSE_SNIPPET_BYTES = 1024;
+
+/** An attempt succeeded when a 2xx came back and nothing went wrong (a redirect, say, is not followed). */
+export function succeeded(statusCode: number | null, error: string | null): boolean {
+  return error === null && statusCode !== null && statusCode >= 200 && statusCode < 300;
+}
 export const USER_AGENT = "EdgeWebhooks/1.0 (+https://github.com/edge-webhooks)";
 
 async function readSnippet(response: Response): Promise<string> {
@@ -62,13 +69,21 @@ export async function attemptDelivery(
   { allowPrivateUrls }: AttemptOptions,
 ): Promise<AttemptResult> {
   const at = Date.now();
+  let sent = new Headers();
   const finish = (fields: Pick<AttemptResult, "statusCode" | "error" | "responseBody">, retryAfterMs: number | null = null): AttemptResult => ({
     at,
     durationMs: Date.now() - at,
-    delivered: fields.error === null && fields.statusCode !== null && fields.statusCode >= 200 && fields.statusCode < 300,
+    delivered: succeeded(fields.statusCode, fields.error),
     retryAfterMs,
+    headers: Object.fromEntries(sent),
     ...fields,
   });
+  try {
+    // The service's own headers last: they always win (a webhook's own headers are refused these names anyway).
+    sent = new Headers({ ...headers, "content-type": "application/json", "user-agent": USER_AGENT });
+  } catch (err) {
+    return finish({ statusCode: null, error: `invalid request headers: ${(err as Error).message}`, responseBody: null });
+  }
   const verdict = checkEndpointUrl(url, { allowPrivate: allowPrivateUrls });
   if (!verdict.ok) return finish({ statusCode: null, error: `url_not_allowed: ${verdict.message}`, responseBody: null });
   const signal = AbortSignal.timeout(timeoutMs);
@@ -77,8 +92,7 @@ export async function attemptDelivery(
     response = await fetch(url, {
       method: "POST",
       body,
-      // The service's own headers last: they always win (a webhook's own headers are refused these names anyway).
-      headers: { ...headers, "content-type": "application/json", "user-agent": USER_AGENT },
+      headers: sent,
       redirect: "manual",
       signal,
     });

@@ -81,7 +81,7 @@ deliveryRoutes.openapi(
     tags,
     security,
     summary: "Get a delivery",
-    description: "One delivery with its attempts and the exact JSON body the endpoint received.",
+    description: "One delivery with its attempts, the exact JSON body the endpoint received and the headers of its latest attempt as sent.",
     request: { params: DeliveryParams },
     responses: { 200: jsonResponse(DeliveryWithPayloadSchema, "The delivery"), ...errorResponses(401, 404) },
   }),
@@ -90,7 +90,7 @@ deliveryRoutes.openapi(
     await findWebhook(c.get("db"), c.get("workspace").id, id);
     const record = await laneOf(c.env.ENDPOINT_LANE, id).delivery(eventId);
     if (!record) throw deliveryNotFound(eventId);
-    return c.json({ ...toDelivery(record), payload: JSON.parse(record.body!) as Record<string, unknown> }, 200);
+    return c.json({ ...toDelivery(record), payload: JSON.parse(record.body!) as Record<string, unknown>, headers: record.headers ?? null }, 200);
   },
 );
 

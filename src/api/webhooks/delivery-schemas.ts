@@ -38,6 +38,15 @@ export const DeliverySchema = z
 
 export const DeliveryWithPayloadSchema = DeliverySchema.extend({
   payload: z.record(z.string(), z.unknown()).openapi({ description: "The JSON body the endpoint received (or will receive)." }),
+  headers: z
+    .record(z.string(), z.string())
+    .nullable()
+    .openapi({
+      description:
+        "The headers of the latest attempt as sent, names lowercased, signatures included (`content-type`, `user-agent`, the webhook's own `headers`, " +
+        "`webhook-id`, `webhook-timestamp`, `webhook-signature`, `x-webhook-signature`); null before the first attempt.",
+      example: { "content-type": "application/json", "webhook-id": "evt_01jd8x6m3q7v9c2k4n5p6r7s8t", "webhook-timestamp": "1732183200" },
+    }),
 }).openapi("DeliveryWithPayload");
 
 export const DeliveryListSchema = z

@@ -20,6 +20,7 @@ import { nextAttemptAt } from "../schedule";
 import { signatureHeaders } from "../signing";
 import { deliveryPage, deliveryRecords, type DeliveryQuery, type DeliveryRecord } from "./log";
 import { oldestFinishedAt, purgeExpired, retentionMs } from "./retention";
+import { laneStats, type StatsPeriod, type WebhookStats } from "./stats";
 import { LaneStore, nextAlarmAt, type DeliveryStatus, type EventRow, type LaneRow } from "./store";
 
 export type { DeliveryQuery, DeliveryRecord } from "./log";
@@ -109,7 +110,12 @@ export class EndpointLane extends DurableObject<Env> {
   /** One delivery with the body that was sent; undefined when the lane holds no such event. */
   async delivery(eventId: string): Promise<DeliveryRecord | undefined> {
     const row = this.store.event(eventId);
-    return row && { ...this.record(row), body: row.body };
+    return row && { ...this.record(row), body: row.body, headers: row.last_headers === null ? null : (JSON.parse(row.last_headers) as Record<string, string>) };
+  }
+
+  /** The webhook's health over the period (stats.ts), from what the lane holds. */
+  async stats(period: StatsPeriod): Promise<WebhookStats> {
+    return laneStats(this.store.sql, period, Date.now());
   }
 
   /**

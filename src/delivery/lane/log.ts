@@ -16,6 +16,8 @@ export interface DeliveryRecord {
   attempts: AttemptRecord[];
   /** The exact body sent; only when one delivery is asked for. */
   body?: string;
+  /** The headers of the latest attempt as sent (null before any); only when one delivery is asked for. */
+  headers?: Record<string, string> | null;
 }
 
 export interface AttemptRecord {

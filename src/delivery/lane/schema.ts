@@ -45,6 +45,7 @@ export const SCHEMA = `
     first_status_code INTEGER,
     first_error TEXT,
     first_response_body TEXT,
+    last_headers TEXT,
     body TEXT NOT NULL
   ) WITHOUT ROWID;
   CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events (id);
@@ -113,6 +114,8 @@ export interface EventRow {
   first_status_code: number | null;
   first_error: string | null;
   first_response_body: string | null;
+  /** JSON object: the headers of the latest attempt as sent (null until one is made). */
+  last_headers: string | null;
   [key: string]: SqlStorageValue;
 }
 
@@ -149,4 +152,6 @@ export interface AttemptOutcome {
   statusCode: number | null;
   error: string | null;
   responseBody: string | null;
+  /** The request's headers as sent. */
+  headers?: Record<string, string>;
 }

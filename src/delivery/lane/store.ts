@@ -38,6 +38,11 @@ export function nextAlarmAt(input: {
 
 const lineKey = monotonicFactory();
 
+/** How an attempt's headers are kept on its event's row (last_headers). */
+function headersJson(outcome: AttemptOutcome | undefined): string | null {
+  return outcome?.headers ? JSON.stringify(outcome.headers) : null;
+}
+
 export class LaneStore {
   readonly sql: SqlStorage;
   /** The lane row as stored: read once, then kept in step by every write below (one object, one thread). */
@@ -110,8 +115,8 @@ export class LaneStore {
     const stored =
       this.sql.exec(
         `INSERT INTO events (order_key, id, line_key, type, accepted_at, status, attempt_count, round_attempts, next_attempt_at, finished_at,
-                             test, first_at, first_duration_ms, first_status_code, first_error, first_response_body, body)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+                             test, first_at, first_duration_ms, first_status_code, first_error, first_response_body, last_headers, body)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
         event.order_key,
         event.id,
         event.order_key,
@@ -128,6 +133,7 @@ export class LaneStore {
         first?.statusCode ?? null,
         first?.error ?? null,
         first?.responseBody ?? null,
+        headersJson(first),
         event.body,
       ).rowsWritten > 0;
     // One the queue handed over late goes before the line's start: move the start back, durably, at once.
@@ -149,7 +155,7 @@ export class LaneStore {
     const firstOnRow = n === 1;
     return this.storage.transactionSync(() => {
       const updated = this.sql.exec(
-        `UPDATE events SET status = ?, attempt_count = ?, round_attempts = ?, finished_at = ?, next_attempt_at = ?
+        `UPDATE events SET status = ?, attempt_count = ?, round_attempts = ?, finished_at = ?, next_attempt_at = ?, last_headers = ?
            ${firstOnRow ? ", first_at = ?, first_duration_ms = ?, first_status_code = ?, first_error = ?, first_response_body = ?" : ""}
          WHERE order_key = ? AND status = 'pending' AND line_key = ?`,
         state.status,
@@ -157,6 +163,7 @@ export class LaneStore {
         event.round_attempts + 1,
         state.finishedAt,
         state.nextAttemptAt,
+        headersJson(outcome),
         ...(firstOnRow ? [outcome.at, outcome.durationMs, outcome.statusCode, outcome.error, outcome.responseBody] : []),
         event.order_key,
         event.line_key,
