@@ -4,7 +4,7 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sessionSigningKey } from "../src/dashboard/session";
 import type { Env } from "../src/env";
-import { ADMIN_TOKEN, call, createWebhook, createWorkspace } from "./support/helpers";
+import { ADMIN_TOKEN, call, createWebhook, createWorkspace, eventually, sendEvent } from "./support/helpers";
 import { cookiesOf, ORIGIN, page, signIn } from "./support/pages";
 import { endpoint } from "./support/receiver";
 
@@ -303,6 +303,45 @@ describe("settings pages: forms", () => {
     // A back link that leaves the pages is not followed.
     const evil = await page("GET", `/settings/integrations/webhooks/${hook.id}/rotate-secret?back=https://evil.example/`, { cookie });
     expect(evil.html).not.toContain("evil.example");
+  });
+
+  it("shows a webhook's health, finds an event by id with the body and headers it was sent, and refreshes while one is pending", async () => {
+    const ws = await createWorkspace();
+    const receiver = endpoint();
+    await receiver.program({ script: [{ status: 200 }], fallback: { status: 503 } });
+    const hook = await createWebhook(ws.apiKey, { url: receiver.url, events: ["message.received"], headers: { "X-Api-Key": "k_9" } });
+    const delivered = await sendEvent(ws.apiKey, { type: "message.received", data: { message: { text: "hello <b>" } } });
+    await receiver.waitFor(1);
+    await eventually(async () => (await call("GET", `/v1/webhooks/${hook.id}/deliveries/${delivered}`, { key: ws.apiKey })).json.status === "delivered");
+    const cookie = await signIn(ws.apiKey);
+    const detail = await page("GET", `/settings/integrations/webhooks/${hook.id}`, { cookie });
+    expect(detail.html).toMatch(/<h2 id="health-title">Health<\/h2>/);
+    expect(detail.html).toMatch(/<dt>Success rate<\/dt><dd>100\.0%<\/dd>/);
+    expect(detail.html).toMatch(/<dd>1 \(1 delivered, 0 failed\)<\/dd>/);
+    expect(detail.html.match(/<rect class="ok"/g)).toHaveLength(1);
+    expect(detail.html).not.toContain('http-equiv="refresh"');
+    const week = await page("GET", `/settings/integrations/webhooks/${hook.id}?period=7d`, { cookie });
+    expect(week.html).toMatch(/<strong aria-current="true">last 7 days<\/strong>/);
+
+    const list = await page("GET", "/settings/integrations/webhooks", { cookie });
+    expect(list.html).toMatch(/<td data-label="Health"><span><span class="badge ok">100\.0%<\/span> <span class="muted">of 1 in 24 h<\/span>/);
+
+    const found = await page("GET", `/settings/integrations/webhooks/${hook.id}?event=${delivered}`, { cookie });
+    expect(found.html).toContain(`Event <code>${delivered}</code>`);
+    expect(found.html).toMatch(/<summary>Body sent<\/summary><pre class="payload">\{\n  &quot;event_type&quot;: &quot;message.received&quot;/);
+    expect(found.html).toContain("hello &lt;b&gt;");
+    expect(found.html).toMatch(/<code>x-api-key<\/code><\/th><td><code>k_9<\/code>/);
+    expect(found.html).toMatch(/<code>webhook-signature<\/code><\/th><td><code>v1,/);
+    const missing = await page("GET", `/settings/integrations/webhooks/${hook.id}?event=evt_nope`, { cookie });
+    expect(missing.html).toContain("This webhook has no delivery of that event");
+
+    // A failing endpoint leaves an event pending: the page then looks again by itself.
+    await sendEvent(ws.apiKey, { type: "message.received", data: {} });
+    await receiver.waitFor(2);
+    await eventually(async () => {
+      const res = await page("GET", `/settings/integrations/webhooks/${hook.id}`, { cookie });
+      return res.html.includes('<meta http-equiv="refresh" content="15"/>') && res.html.includes("next attempt");
+    });
   });
 
   it("pages through the delivery log, newest first, and filters it", async () => {

@@ -88,6 +88,17 @@ textarea{min-height:4.5rem}
 .secret input{font-family:ui-monospace,monospace;max-width:34rem}
 .button.danger-outline{color:#b42318;border-color:#e4a7a1}
 .warning{border-left:4px solid #d97706;background:#fffbeb;padding:.5rem .75rem;border-radius:4px}
+svg.chart{width:100%;max-width:48rem;height:auto;display:block;margin:.5rem 0}
+svg.chart rect.ok{fill:#15803d}
+svg.chart rect.bad{fill:#b42318}
+svg.chart .axis{stroke:#9ca3af}
+svg.chart .label{font-size:11px;fill:#6b7280}
+dl.figures{display:flex;flex-wrap:wrap;gap:.5rem 2rem;margin:.5rem 0}
+dl.figures dt{color:var(--muted);font-size:.85rem}
+dl.figures dd{margin:0;font-weight:600}
+pre.payload{max-height:24rem;overflow:auto}
+table.headers th{text-align:left;padding-right:1rem;vertical-align:top}
+table.headers code{word-break:break-all}
 details.advanced{border:1px solid var(--line);border-radius:8px;padding:.5rem 1rem;margin:0 0 1rem}
 details.advanced>summary{cursor:pointer;font-weight:600;padding:.25rem 0}
 details.advanced[open]>summary{margin-bottom:.5rem}

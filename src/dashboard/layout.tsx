@@ -5,7 +5,7 @@ import type { Flash } from "./session";
 
 export const BASE = "/settings";
 export const WEBHOOKS = `${BASE}/integrations/webhooks`;
-export const ASSET_VERSION = "3";
+export const ASSET_VERSION = "4";
 
 export interface Crumb {
   label: string;
@@ -17,13 +17,16 @@ export const Layout: FC<{
   workspaceName?: string;
   crumbs?: Crumb[];
   flash?: Flash | undefined;
+  /** Reload the page after this many seconds (a light auto-refresh while something is pending). */
+  refreshSeconds?: number | undefined;
   children?: Child;
-}> = ({ title, workspaceName, crumbs, flash, children }) => (
+}> = ({ title, workspaceName, crumbs, flash, refreshSeconds, children }) => (
   <html lang="en">
     <head>
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
       <meta name="referrer" content="same-origin" />
+      {refreshSeconds !== undefined && <meta http-equiv="refresh" content={String(refreshSeconds)} />}
       <title>{`${title} · Edge Webhooks`}</title>
       <link rel="stylesheet" href={`${BASE}/assets/settings.css?v=${ASSET_VERSION}`} />
       <script src={`${BASE}/assets/settings.js?v=${ASSET_VERSION}`} defer></script>

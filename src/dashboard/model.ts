@@ -1,8 +1,9 @@
 // The API's response shapes as the pages read them: inferred from the API's own zod schemas, so they cannot drift.
 import type { z } from "@hono/zod-openapi";
 import type { DeadLetterListSchema } from "../api/dead-letters/schemas";
-import type { AttemptSchema, DeliveryListSchema, DeliverySchema, RecoverResultSchema } from "../api/webhooks/delivery-schemas";
+import type { AttemptSchema, DeliveryListSchema, DeliverySchema, DeliveryWithPayloadSchema, RecoverResultSchema } from "../api/webhooks/delivery-schemas";
 import type { WebhookWithSecretSchema } from "../api/webhooks/schemas";
+import type { StatsSchema } from "../api/webhooks/stats-routes";
 import type { WorkspaceSchema } from "../api/workspace/schemas";
 
 export type { Webhook } from "../api/webhooks/schemas";
@@ -12,6 +13,8 @@ export type Attempt = z.infer<typeof AttemptSchema>;
 export type Delivery = z.infer<typeof DeliverySchema>;
 export type DeliveryPage = z.infer<typeof DeliveryListSchema>;
 export type RecoverResult = z.infer<typeof RecoverResultSchema>;
+export type Stats = z.infer<typeof StatsSchema>;
+export type DeliveryWithPayload = z.infer<typeof DeliveryWithPayloadSchema>;
 export type DeadLetterPage = z.infer<typeof DeadLetterListSchema>;
 
 /** GET /v1/quota (its schema is private to src/api/quota.ts). */

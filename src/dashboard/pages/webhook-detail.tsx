@@ -1,13 +1,14 @@
 /** @jsxImportSource hono/jsx */
-// One webhook: its settings and actions, its delivery log (filters, pages, attempts, Retry), "Recover since …",
-// and the workspace's notification email.
+// One webhook: its settings and actions, its health, an event found by id with what was sent, its delivery log
+// (filters, pages, attempts, Retry), "Recover since …", and the workspace's notification email.
 import type { FC } from "hono/jsx";
 import { EVENT_CATALOG } from "../../events/catalog";
 import type { ApiError } from "../api-client";
 import { ActionButton, AutoDisabledBanner, FieldError, fieldOf, QuotaMeter, WebhookActions, WebhookStatus, webhookPath } from "../components";
 import { eventName, formatDuration, formatTime } from "../format";
 import { Layout, webhookCrumbs } from "../layout";
-import { DELIVERY_STATUSES, type Delivery, type DeliveryPage, type Quota, type Webhook, type Workspace } from "../model";
+import { DELIVERY_STATUSES, type Delivery, type DeliveryPage, type DeliveryWithPayload, type Quota, type Stats, type Webhook, type Workspace } from "../model";
+import { HealthSection } from "./health";
 import type { Flash } from "../session";
 
 export interface LogFilters {
@@ -30,10 +31,10 @@ function logHref(webhookId: string, filters: LogFilters): string {
   return `${webhookPath(webhookId)}${qs ? `?${qs}` : ""}#log`;
 }
 
-const DeliveryItem: FC<{ webhook: Webhook; delivery: Delivery; back: string }> = ({ webhook, delivery, back }) => {
+const DeliveryItem: FC<{ webhook: Webhook; delivery: Delivery; back: string; open?: boolean }> = ({ webhook, delivery, back, open }) => {
   const last = delivery.attempts.at(-1);
   return (
-    <details class="delivery" data-event-id={delivery.eventId}>
+    <details class="delivery" data-event-id={delivery.eventId} open={open}>
       <summary>
         <span class={`badge ${delivery.status}`}>{delivery.status}</span>
         <strong>{eventName(delivery.type)}</strong>
@@ -94,6 +95,9 @@ const DeliveryItem: FC<{ webhook: Webhook; delivery: Delivery; back: string }> =
             </tbody>
           </table>
         )}
+        <p>
+          <a href={`${webhookPath(webhook.id)}?event=${encodeURIComponent(delivery.eventId)}#found`}>What was sent</a>
+        </p>
         {delivery.status !== "pending" && (
           <div class="row gap-top">
             <ActionButton
@@ -172,21 +176,74 @@ const DeliveryLog: FC<{ webhook: Webhook; log: DeliveryPage | ApiError; filters:
   </section>
 );
 
+/** One delivery found by its event id: its attempts, and exactly what the endpoint got (body and headers of the last attempt). */
+const FoundDelivery: FC<{ webhook: Webhook; search: { eventId: string; delivery: DeliveryWithPayload | undefined }; back: string }> = ({
+  webhook,
+  search,
+  back,
+}) => (
+  <section class="card" aria-labelledby="found-title" id="found">
+    <h2 id="found-title">
+      Event <code>{search.eventId}</code>
+    </h2>
+    {!search.delivery ? (
+      <p>This webhook has no delivery of that event (it may be another webhook's, filtered out, or past retention).</p>
+    ) : (
+      <>
+        <DeliveryItem webhook={webhook} delivery={search.delivery} back={back} open />
+        <details open>
+          <summary>Body sent</summary>
+          <pre class="payload">{JSON.stringify(search.delivery.payload, null, 2)}</pre>
+        </details>
+        <details>
+          <summary>Headers of the last attempt</summary>
+          {search.delivery.headers ? (
+            <table class="headers">
+              <caption class="visually-hidden">Headers sent with the last attempt of {search.delivery.eventId}</caption>
+              <tbody>
+                {Object.entries(search.delivery.headers).map(([name, value]) => (
+                  <tr>
+                    <th scope="row">
+                      <code>{name}</code>
+                    </th>
+                    <td>
+                      <code>{value}</code>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : (
+            <p>No attempt yet.</p>
+          )}
+        </details>
+      </>
+    )}
+  </section>
+);
+
 export const WebhookDetailPage: FC<{
   workspace: Workspace;
   webhook: Webhook;
   quota: Quota | undefined;
   log: DeliveryPage | ApiError;
+  stats: Stats | undefined;
+  period: string;
+  /** An event id looked up with the search box, and what was found. */
+  search?: { eventId: string; delivery: DeliveryWithPayload | undefined } | undefined;
   filters: LogFilters;
   forms: DetailForms;
   defaultSince: string;
   flash?: Flash | undefined;
-}> = ({ workspace, webhook, quota, log, filters, forms, defaultSince, flash }) => {
+}> = ({ workspace, webhook, quota, log, stats, period, search, filters, forms, defaultSince, flash }) => {
   const back = logHref(webhook.id, filters).replace(/#log$/, "");
   const error = forms.error;
   const invalid = (field: string) => (error && fieldOf(error) === field ? "true" : undefined);
+  // While something is on its way, the page looks again by itself (no script); a search or a refused form stays put.
+  const pending = !("code" in log) && log.data.some((d) => d.status === "pending");
+  const refresh = pending && !search && !error ? 15 : undefined;
   return (
-    <Layout title={webhook.url} workspaceName={workspace.name} crumbs={webhookCrumbs({ label: webhook.url })} flash={flash}>
+    <Layout title={webhook.url} workspaceName={workspace.name} crumbs={webhookCrumbs({ label: webhook.url })} flash={flash} refreshSeconds={refresh}>
       <h1>
         <code>{webhook.url}</code>
       </h1>
@@ -222,6 +279,17 @@ export const WebhookDetailPage: FC<{
           </button>
         </form>
       </section>
+
+      <HealthSection stats={stats} period={period} hrefFor={(p) => `${webhookPath(webhook.id)}?period=${p}#health`} />
+
+      <form method="get" action={`${webhookPath(webhook.id)}#found`} class="row card" role="search">
+        <label for="event-search">Find an event by its id</label>
+        <input id="event-search" name="event" type="search" placeholder="evt_…" value={search?.eventId ?? ""} spellcheck={false} />
+        <button type="submit" class="button">
+          Find
+        </button>
+      </form>
+      {search && <FoundDelivery webhook={webhook} search={search} back={back} />}
 
       <DeliveryLog webhook={webhook} log={log} filters={filters} back={back} />
 

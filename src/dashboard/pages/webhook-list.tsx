@@ -5,16 +5,19 @@ import { AutoDisabledBanner, QuotaMeter, WebhookActions, WebhookStatus, webhookP
 import { eventName } from "../format";
 import { DeadLettersBanner } from "../dead-letters-banner";
 import { Layout, WEBHOOKS, webhookCrumbs } from "../layout";
-import type { DeadLetterPage, Quota, Webhook, Workspace } from "../model";
+import type { DeadLetterPage, Quota, Stats, Webhook, Workspace } from "../model";
 import type { Flash } from "../session";
+import { HealthCell } from "./health";
 
 export const WebhookListPage: FC<{
   workspace: Workspace;
   webhooks: Webhook[];
   quota: Quota | undefined;
   deadLetters?: DeadLetterPage | undefined;
+  /** Each webhook's last 24 hours, by id (missing when it could not be read). */
+  health?: Map<string, Stats> | undefined;
   flash?: Flash | undefined;
-}> = ({ workspace, webhooks, quota, deadLetters, flash }) => (
+}> = ({ workspace, webhooks, quota, deadLetters, health, flash }) => (
   <Layout title="Webhooks" workspaceName={workspace.name} crumbs={webhookCrumbs()} flash={flash}>
     <div class="row spread">
       <h1>Webhooks</h1>
@@ -46,6 +49,7 @@ export const WebhookListPage: FC<{
             <th scope="col">URL</th>
             <th scope="col">Events</th>
             <th scope="col">Status</th>
+            <th scope="col">Health</th>
             <th scope="col">Action</th>
           </tr>
         </thead>
@@ -67,6 +71,9 @@ export const WebhookListPage: FC<{
               </td>
               <td data-label="Status">
                 <WebhookStatus webhook={webhook} />
+              </td>
+              <td data-label="Health">
+                <HealthCell stats={health?.get(webhook.id)} />
               </td>
               <td data-label="Action">
                 <WebhookActions webhook={webhook} back={WEBHOOKS} />

@@ -1,10 +1,11 @@
 /** @jsxImportSource hono/jsx */
-// A webhook's page: its delivery log with retry, recover since a time, and the workspace's notification email.
+// A webhook's page: its health, its delivery log (and one delivery found by its event id, with what was sent) with
+// retry, recover since a time, and the workspace's notification email.
 import { Hono } from "hono";
 import { webhookPath } from "../components";
 import { api, loadWebhook, problem, quotaOf, readForm, redirectWith, safeReturn, type Ctx, type PagesEnv } from "../context";
 import { isoToUtcInput, utcInputToIso } from "../format";
-import type { Delivery, DeliveryPage, RecoverResult, Webhook, Workspace } from "../model";
+import type { Delivery, DeliveryPage, DeliveryWithPayload, RecoverResult, Stats, Webhook, Workspace } from "../model";
 import { WebhookDetailPage, type DetailForms, type LogFilters } from "../pages/webhook-detail";
 import { takeFlash } from "../session";
 
@@ -12,11 +13,18 @@ const LOG_PAGE_SIZE = 20;
 
 export const webhookPageRoutes = new Hono<PagesEnv>();
 
+const PERIODS = ["1h", "24h", "7d"];
+
 async function renderDetail(c: Ctx, webhook: Webhook, filters: LogFilters, forms: DetailForms, status: 200 | 400 = 200) {
-  const [log, quota, workspace] = await Promise.all([
-    api(c).get<DeliveryPage>(`/v1/webhooks/${encodeURIComponent(webhook.id)}/deliveries`, { ...filters, limit: String(LOG_PAGE_SIZE) }),
+  const id = encodeURIComponent(webhook.id);
+  const period = PERIODS.includes(c.req.query("period") ?? "") ? c.req.query("period")! : "24h";
+  const eventId = c.req.query("event")?.trim() || undefined;
+  const [log, quota, workspace, stats, found] = await Promise.all([
+    api(c).get<DeliveryPage>(`/v1/webhooks/${id}/deliveries`, { ...filters, limit: String(LOG_PAGE_SIZE) }),
     quotaOf(c),
     api(c).get<Workspace>("/v1/workspace"),
+    api(c).get<Stats>(`/v1/webhooks/${id}/stats`, { period }),
+    eventId ? api(c).get<DeliveryWithPayload>(`/v1/webhooks/${id}/deliveries/${encodeURIComponent(eventId)}`) : undefined,
   ]);
   // The failures that led to a disable came before it, so "since" starts an hour earlier; otherwise the last day.
   const sinceMs = webhook.disabledAt ? Date.parse(webhook.disabledAt) - 3600_000 : Date.now() - 24 * 3600_000;
@@ -27,6 +35,9 @@ async function renderDetail(c: Ctx, webhook: Webhook, filters: LogFilters, forms
       webhook={webhook}
       quota={quota}
       log={log.ok ? log.data : log.error}
+      stats={stats.ok ? stats.data : undefined}
+      period={period}
+      search={eventId === undefined ? undefined : { eventId, delivery: found?.ok ? found.data : undefined }}
       filters={filters}
       forms={forms}
       defaultSince={defaultSince}

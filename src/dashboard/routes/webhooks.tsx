@@ -10,7 +10,7 @@ import { controlsToForm, formToControls, NO_CONTROLS } from "../controls-form";
 import { eventName, formatDuration } from "../format";
 import { WEBHOOKS } from "../layout";
 import { DEAD_LETTER_REPLAY_ROUTE } from "../dead-letters-banner";
-import type { Attempt, DeadLetterPage, Delivery, Webhook, WebhookWithSecret } from "../model";
+import type { Attempt, DeadLetterPage, Delivery, Stats, Webhook, WebhookWithSecret } from "../model";
 import { DeleteWebhookPage } from "../pages/delete";
 import { RotateSecretPage } from "../pages/rotate";
 import { NotFoundPage } from "../pages/not-found";
@@ -35,12 +35,21 @@ webhookRoutes.get("/integrations/webhooks", async (c) => {
     api(c).get<DeadLetterPage>("/v1/dead-letters", { limit: "10" }),
   ]);
   if (!list.ok) throw new Error(`listing webhooks: ${list.error.message}`);
+  // Each webhook's last 24 hours, from its own lane (one call each, in parallel).
+  const health = new Map<string, Stats>();
+  await Promise.all(
+    list.data.data.map(async (webhook) => {
+      const stats = await api(c).get<Stats>(`/v1/webhooks/${encodeURIComponent(webhook.id)}/stats`, { period: "24h" });
+      if (stats.ok) health.set(webhook.id, stats.data);
+    }),
+  );
   return c.html(
     <WebhookListPage
       workspace={c.get("workspace")}
       webhooks={list.data.data}
       quota={quota}
       deadLetters={deadLetters.ok ? deadLetters.data : undefined}
+      health={health}
       flash={await takeFlash(c, c.get("secret"))}
     />,
   );
