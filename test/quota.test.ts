@@ -5,6 +5,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createWebhook, createWorkspace, eventually, sendEvent } from "./support/helpers";
 import type { Env } from "../src/env";
+import { warningNotice } from "../src/quota/notice";
 import { autoDisableReason, quotaOf, type WorkspaceQuota } from "../src/quota/workspace-quota";
 import { lane, laneState, RETENTION_MS, settledLane } from "./support/lane";
 import { endpoint, eventIdsOf } from "./support/receiver";
@@ -20,13 +21,16 @@ async function attemptUntil(webhookId: string, attempts: number) {
   }
 }
 
-/** The workspace's notices once none is still owed (the quota's alarm sends them). */
+/** The workspace's disable notices once none is still owed (the quota's alarm sends them). */
 function sentNotices(workspaceId: string) {
   return eventually(async () => {
-    const notices = await quota(workspaceId).notices();
+    const notices = await disableNotices(workspaceId);
     return notices.length > 0 && notices.every((n) => n.outcome !== "owed") && notices;
   });
 }
+
+const disableNotices = async (workspaceId: string) => (await quota(workspaceId).notices()).filter((n) => n.kind === "disable");
+const warnings = async (workspaceId: string) => (await quota(workspaceId).notices()).filter((n) => n.kind === "warning");
 
 /** Fills the workspace's window with failures of some other webhook, as lanes report them. */
 async function prefill(workspaceId: string, count: number) {
@@ -54,7 +58,15 @@ describe("failure quota", () => {
     for (const hook of [hookA, hookB]) {
       expect((await call("GET", `/v1/webhooks/${hook.id}`, { key: ws.apiKey })).json.enabled).toBe(true);
     }
-    expect(await quota(ws.id).notices()).toEqual([]);
+    expect(await disableNotices(ws.id)).toEqual([]);
+    // The 24th failure (80% of 30) warned the workspace once, before anything was disabled.
+    const warned = await eventually(async () => {
+      const sent = await warnings(ws.id);
+      return sent.length > 0 && sent.every((n) => n.outcome !== "owed") && sent;
+    });
+    expect(warned).toEqual([
+      expect.objectContaining({ kind: "warning", recipient: "ops@acme.example", outcome: "sent", subject: "Webhooks failing: 24 of 30 failed attempts allowed in 30 minutes" }),
+    ]);
 
     // The 31st failed attempt, B's.
     await runDurableObjectAlarm(lane(hookB.id));
@@ -88,9 +100,10 @@ describe("failure quota", () => {
       subject: `Webhook disabled after repeated failures: ${b.url}`,
       disabled_at: Date.parse(disabledB.disabledAt),
     });
-    // The notice is owed once: the quota's alarm run again sends nothing more.
+    // The notice is owed once: the quota's alarm run again sends nothing more; nor is the warning sent again.
     await runDurableObjectAlarm(quota(ws.id));
-    expect(await quota(ws.id).notices()).toHaveLength(1);
+    expect(await disableNotices(ws.id)).toHaveLength(1);
+    expect(await warnings(ws.id)).toHaveLength(1);
   });
 
   it("leaves another workspace's quota and webhooks untouched", async () => {
@@ -152,6 +165,31 @@ describe("failure quota", () => {
     expect(disabled.disabledReason).toBe("failure_quota");
     const notices = await sentNotices(ws.id);
     expect(notices).toEqual([expect.objectContaining({ webhook_id: hook.id, recipient: null, message_id: null, outcome: "no_address" })]);
+  });
+
+  it("warns the workspace when its window reaches 80% of the limit, once per window", async () => {
+    const ws = await createWorkspace("Warned", "ops@warned.example");
+    const q = quota(ws.id);
+    const windowMs = 1800 * 1000;
+    const t0 = Date.now() - 3 * windowMs;
+    const fail = (i: number, at: number) => q.recordFailure({ webhookId: "wh_a", workspaceId: ws.id, eventId: `e${i}`, at, statusCode: 500, error: null });
+    for (let i = 0; i < 23; i++) await fail(i, t0 + i);
+    expect(await warnings(ws.id)).toEqual([]);
+    await fail(23, t0 + 23); // the 24th: 80% of 30
+    expect(await warnings(ws.id)).toEqual([expect.objectContaining({ kind: "warning", webhook_id: "", disabled_at: t0 + 23 })]);
+    for (let i = 24; i < 30; i++) await fail(i, t0 + i);
+    expect(await warnings(ws.id)).toHaveLength(1);
+    // A window later the count starts again: reaching 80% again warns again.
+    for (let i = 0; i < 24; i++) await fail(100 + i, t0 + windowMs + 1000 + i);
+    const both = await eventually(async () => {
+      const sent = await warnings(ws.id);
+      return sent.length === 2 && sent.every((n) => n.outcome !== "owed") && sent;
+    });
+    expect(both.map((n) => n.disabled_at).sort()).toEqual([t0 + 23, t0 + windowMs + 1000 + 23]);
+    expect(both[0]).toMatchObject({ recipient: "ops@warned.example", outcome: "sent" });
+    expect(warningNotice({ workspaceName: "W", failures: 24, limit: 30, windowSeconds: 1800, at: 0, publicUrl: "https://webhooks.example.com" }).text).toContain(
+      "https://webhooks.example.com/settings/integrations/webhooks",
+    );
   });
 
   it("lets 410 Gone disable as gone, with no quota email, even over the limit", async () => {

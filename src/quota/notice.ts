@@ -1,4 +1,4 @@
-// The auto-disable email: what it says, as a pure function of the facts.
+// The notification emails (the early warning, the auto-disable): what they say, as pure functions of the facts.
 
 export interface DisableNoticeInput {
   workspaceName: string;
@@ -44,4 +44,30 @@ export function disableNotice(input: DisableNoticeInput): { subject: string; tex
       : []),
   ];
   return { subject: `Webhook disabled after repeated failures: ${webhook.url}`, text: lines.join("\n") };
+}
+
+export interface WarningNoticeInput {
+  workspaceName: string;
+  failures: number;
+  limit: number;
+  windowSeconds: number;
+  at: number;
+  publicUrl?: string | null;
+}
+
+/** The early warning: the window has reached 80% of the limit, before anything is disabled. */
+export function warningNotice(input: WarningNoticeInput): { subject: string; text: string } {
+  const lines = [
+    `The webhooks of workspace "${input.workspaceName}" had ${input.failures} failed delivery attempts within ${duration(input.windowSeconds)} ` +
+      `(as of ${new Date(input.at).toISOString()}).`,
+    "",
+    `Nothing is disabled yet. Past ${input.limit} failures in that time, the webhook whose failure goes over the limit is disabled ` +
+      "automatically (its events are kept for recover). Check the endpoints that fail, or turn one off until it is fixed.",
+    "",
+    "The window: GET /v1/quota. A webhook's delivery log: GET /v1/webhooks/{id}/deliveries?status=pending",
+    ...(input.publicUrl ? ["", "In the settings pages:", `  ${input.publicUrl}/settings/integrations/webhooks`] : []),
+    "",
+    "This warning is sent at most once per window.",
+  ];
+  return { subject: `Webhooks failing: ${input.failures} of ${input.limit} failed attempts allowed in ${duration(input.windowSeconds)}`, text: lines.join("\n") };
 }

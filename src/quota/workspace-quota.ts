@@ -11,10 +11,12 @@ import { openDb } from "../db/client";
 import type { DisabledReason } from "../db/schema";
 import { webhooks, workspaces } from "../db/schema";
 import type { Env } from "../env";
-import { disableNotice } from "./notice";
+import { disableNotice, warningNotice } from "./notice";
 
 export interface FailureReport {
   webhookId: string;
+  /** The workspace, for the early-warning email (which names no webhook). */
+  workspaceId?: string;
   eventId: string;
   /** Unix ms when the attempt failed. */
   at: number;
@@ -44,7 +46,11 @@ export function autoDisableReason(statusCode: number | null, exceeded: boolean):
 
 // A type alias (not an interface) so it fits SqlStorage's row constraint.
 export type Notice = {
+  /** disable (a webhook was turned off) | warning (the window reached WARNING_SHARE of the limit) */
+  kind: string;
+  /** The webhook disabled; empty for a warning. */
   webhook_id: string;
+  workspace_id: string | null;
   disabled_at: number;
   /** owed (not sent yet) | sent | no_address | gave_up */
   outcome: string;
@@ -67,6 +73,8 @@ const FAILURES_IN_NOTICE = 10;
 const NOTICE_RETRY_MS = 5_000;
 /** ... up to this many times in all (e.g. Email Sending not set up), then given up, loudly. */
 const MAX_NOTICE_ATTEMPTS = 10;
+/** The early-warning email goes out when the window holds this share of the limit. */
+export const WARNING_SHARE = 0.8;
 
 export class WorkspaceQuota extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -85,7 +93,9 @@ export class WorkspaceQuota extends DurableObject<Env> {
       );
       CREATE INDEX IF NOT EXISTS failures_by_time ON failures (at);
       CREATE TABLE IF NOT EXISTS notices (
+        kind TEXT NOT NULL DEFAULT 'disable',
         webhook_id TEXT NOT NULL,
+        workspace_id TEXT,
         disabled_at INTEGER NOT NULL,
         outcome TEXT NOT NULL,
         attempts INTEGER NOT NULL DEFAULT 0,
@@ -116,16 +126,22 @@ export class WorkspaceQuota extends DurableObject<Env> {
     const status = this.windowAt(report.at);
     const exceeded = status.failures > status.limit;
     const disable = autoDisableReason(report.statusCode, exceeded);
-    if (disable === "failure_quota") {
+    const owe = (kind: "disable" | "warning", webhookId: string) =>
       this.sql.exec(
-        "INSERT OR IGNORE INTO notices (webhook_id, disabled_at, outcome, next_try_at, created_at) VALUES (?, ?, 'owed', ?, ?)",
-        report.webhookId,
+        "INSERT OR IGNORE INTO notices (kind, webhook_id, workspace_id, disabled_at, outcome, next_try_at, created_at) VALUES (?, ?, ?, ?, 'owed', ?, ?)",
+        kind,
+        webhookId,
+        report.workspaceId ?? null,
         report.at,
         Date.now(),
         Date.now(),
       );
-      await this.armForNotices();
-    }
+    let owed = false;
+    if (disable === "failure_quota") owe("disable", report.webhookId), (owed = true);
+    // An early warning when the window reaches 80% of the limit, at most once per window.
+    const warnAt = Math.ceil(status.limit * WARNING_SHARE);
+    if (report.workspaceId && !exceeded && status.failures >= warnAt && !this.warnedSince(report.at - status.windowSeconds * 1000)) owe("warning", ""), (owed = true);
+    if (owed) await this.armForNotices();
     return { ...status, exceeded, disable };
   }
 
@@ -142,6 +158,10 @@ export class WorkspaceQuota extends DurableObject<Env> {
   /** Every notice of this workspace, owed or done (sent, no address, given up), newest first. */
   async notices(): Promise<Notice[]> {
     return this.sql.exec<Notice>("SELECT * FROM notices ORDER BY created_at DESC").toArray();
+  }
+
+  private warnedSince(since: number): boolean {
+    return this.sql.exec("SELECT 1 FROM notices WHERE kind = 'warning' AND disabled_at > ? LIMIT 1", since).toArray().length > 0;
   }
 
   /** Sends the notices that are due; one that fails waits NOTICE_RETRY_MS, up to MAX_NOTICE_ATTEMPTS in all. */
@@ -183,10 +203,13 @@ export class WorkspaceQuota extends DurableObject<Env> {
   private async send(notice: Notice): Promise<void> {
     const { webhook_id: webhookId, disabled_at: disabledAt } = notice;
     const db = openDb(this.env.DB);
-    const webhook = await db.query.webhooks.findFirst({ where: eq(webhooks.id, webhookId) });
-    const workspace = webhook && (await db.query.workspaces.findFirst({ where: eq(workspaces.id, webhook.workspaceId) }));
+    const webhook = webhookId ? await db.query.webhooks.findFirst({ where: eq(webhooks.id, webhookId) }) : undefined;
+    const workspaceId = notice.workspace_id ?? webhook?.workspaceId;
+    const workspace = workspaceId ? await db.query.workspaces.findFirst({ where: eq(workspaces.id, workspaceId) }) : undefined;
     const { failureQuotaLimit: limit, failureQuotaWindowSeconds: windowSeconds, emailFrom, publicUrl } = readConfig(this.env);
-    const { subject, text } = disableNotice({
+    const { subject, text } = notice.kind === "warning"
+      ? warningNotice({ workspaceName: workspace?.name ?? "", failures: this.windowAt(disabledAt).failures, limit, windowSeconds, at: disabledAt, publicUrl })
+      : disableNotice({
       workspaceName: workspace?.name ?? "",
       webhook: { id: webhookId, url: webhook?.url ?? "(deleted)", description: webhook?.description ?? "" },
       limit,

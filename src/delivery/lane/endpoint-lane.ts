@@ -269,6 +269,7 @@ export class EndpointLane extends DurableObject<Env> {
     // The quota decides, and owns the email it owes when it says so; the lane only turns itself off.
     const verdict = await quotaOf(this.env.WORKSPACE_QUOTA, lane.workspace_id).recordFailure({
       webhookId: lane.webhook_id,
+      workspaceId: lane.workspace_id,
       eventId: event.id,
       at: endedAt,
       statusCode: result.statusCode,
