@@ -120,6 +120,7 @@ details.delivery>div{padding:0 .75rem .75rem}
   table.attempts thead{display:none}
   table.attempts tr{display:block;border-bottom:1px solid var(--line);padding:.25rem 0}
   table.attempts td{display:inline-block;border:0;padding:.15rem .5rem .15rem 0}
+  table.attempts td::before{content:attr(data-label) ": ";font-size:.8rem;color:var(--muted);font-weight:600}
 }
 `;
 

@@ -5,7 +5,7 @@ import type { Flash } from "./session";
 
 export const BASE = "/settings";
 export const WEBHOOKS = `${BASE}/integrations/webhooks`;
-export const ASSET_VERSION = "4";
+export const ASSET_VERSION = "5";
 
 export interface Crumb {
   label: string;

@@ -82,14 +82,14 @@ const DeliveryItem: FC<{ webhook: Webhook; delivery: Delivery; back: string; ope
             <tbody>
               {delivery.attempts.map((attempt, i) => (
                 <tr>
-                  <td>{i + 1}</td>
-                  <td>
+                  <td data-label="#">{i + 1}</td>
+                  <td data-label="Time">
                     <time datetime={attempt.at}>{formatTime(attempt.at)}</time>
                   </td>
-                  <td>{attempt.statusCode ?? "—"}</td>
-                  <td>{formatDuration(attempt.durationMs)}</td>
-                  <td>{attempt.error ?? "—"}</td>
-                  <td>{attempt.responseBody ? <pre>{attempt.responseBody}</pre> : "—"}</td>
+                  <td data-label="Status code">{attempt.statusCode ?? "—"}</td>
+                  <td data-label="Duration">{formatDuration(attempt.durationMs)}</td>
+                  <td data-label="Error">{attempt.error ?? "—"}</td>
+                  <td data-label="Response">{attempt.responseBody ? <pre>{attempt.responseBody}</pre> : "—"}</td>
                 </tr>
               ))}
             </tbody>
