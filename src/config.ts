@@ -115,3 +115,12 @@ export function readConfig(env: Env): Config {
   cache.set(env, config);
   return config;
 }
+
+const DAY_MS = 86_400_000;
+/** Finished events and dead letters are kept at least a day whatever RETENTION_DAYS says, so an idempotency key holds for 24 h. */
+const MIN_RETENTION_DAYS = 1;
+
+/** How long finished deliveries and dead letters are kept: RETENTION_DAYS, at least a day. */
+export function retentionMs(config: Pick<Config, "retentionDays">): number {
+  return Math.max(config.retentionDays, MIN_RETENTION_DAYS) * DAY_MS;
+}

@@ -1,19 +1,18 @@
 // The dead-letter queue's consumer: records every message the events queue gave up on in D1, with why, so it can
 // be listed and replayed instead of vanishing.
-import { readConfig } from "../config";
+import { readConfig, retentionMs } from "../config";
 import { openDb } from "../db/client";
 import type { Env } from "../env";
 import { readQueuedEvent } from "../events/queued-event";
 import { purgeDeadLetters, recordDeadLetter, type NewDeadLetter } from "./store";
 
-const DAY_MS = 86_400_000;
 
 /** The events queue's dead-letter queue (wrangler.toml); every other batch the Worker gets is of accepted events. */
 export const DEAD_LETTER_QUEUE_NAME = "edge-webhooks-events-dlq";
 
 /** How long dead letters are kept: RETENTION_DAYS, as lanes keep their finished events. */
 export function deadLetterCutoff(env: Env, now = Date.now()): number {
-  return now - readConfig(env).retentionDays * DAY_MS;
+  return now - retentionMs(readConfig(env));
 }
 
 const field = (body: unknown, name: string): unknown =>

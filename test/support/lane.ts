@@ -1,9 +1,9 @@
 // Looking inside a webhook's lane from a test, through the lane's own store and alarm rule.
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { readConfig } from "../../src/config";
+import { readConfig, retentionMs } from "../../src/config";
 import { laneOf, type EndpointLane } from "../../src/delivery/lane/endpoint-lane";
-import { oldestFinishedAt, retentionMs } from "../../src/delivery/lane/retention";
+import { oldestFinishedAt } from "../../src/delivery/lane/retention";
 import { LaneStore, nextAlarmAt } from "../../src/delivery/lane/store";
 import { eventually } from "./helpers";
 

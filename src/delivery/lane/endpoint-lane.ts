@@ -5,7 +5,7 @@
 // which is also the delivery log (log.ts). The single alarm is always armed from storage (nextAlarmAt), so an
 // eviction or restart resumes exactly where it was.
 import { DurableObject } from "cloudflare:workers";
-import { readConfig } from "../../config";
+import { readConfig, retentionMs } from "../../config";
 import { openDb } from "../../db/client";
 import type { DisabledReason } from "../../db/schema";
 import { disableWebhook } from "../../db/webhooks";
@@ -19,7 +19,7 @@ import { buildBody } from "../payload";
 import { nextAttemptAt } from "../schedule";
 import { signatureHeaders } from "../signing";
 import { deliveryPage, deliveryRecords, type DeliveryQuery, type DeliveryRecord } from "./log";
-import { oldestFinishedAt, purgeExpired, retentionMs } from "./retention";
+import { oldestFinishedAt, purgeExpired } from "./retention";
 import { laneStats, type StatsPeriod, type WebhookStats } from "./stats";
 import { LaneStore, nextAlarmAt, type DeliveryStatus, type EventRow, type LaneRow } from "./store";
 

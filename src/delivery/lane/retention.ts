@@ -1,17 +1,10 @@
 // Retention: a lane deletes finished events (delivered, dropped, skipped) and their attempts RETENTION_DAYS
 // after they finished, in acceptance order (a range of the clustered table, no index of its own); pending
 // events are never purged, and the purge waits behind them.
-import type { Config } from "../../config";
 
-const DAY_MS = 86_400_000;
-/** Events are kept at least a day whatever RETENTION_DAYS says, so an idempotency key holds for 24 h. */
-const MIN_RETENTION_DAYS = 1;
 /** One alarm run purges at most this many expired events; it re-arms at once if more are due. */
 const PURGE_BATCH = 500;
 
-export function retentionMs(config: Pick<Config, "retentionDays">): number {
-  return Math.max(config.retentionDays, MIN_RETENTION_DAYS) * DAY_MS;
-}
 
 /**
  * When the first event in acceptance order finished: the purge's next candidate, since it goes in that
