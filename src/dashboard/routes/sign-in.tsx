@@ -5,13 +5,19 @@ import { findActiveKey } from "../../api/auth";
 import { openDb } from "../../db/client";
 import { usePortalLink } from "../../db/portal-links";
 import { retryAfterSeconds } from "../../lib/rate-limit";
-import { readForm, redirectWith, safeReturn, type PagesEnv } from "../context";
+import { readForm, redirectWith, safeReturn, type Ctx, type PagesEnv } from "../context";
 import { BASE, WEBHOOKS } from "../layout";
 import { SignInPage } from "../pages/sign-in";
 import { RateLimitedPage } from "../pages/rate-limited";
 import { readSession, signOut, startSession, takeFlash } from "../session";
 
 export const signInRoutes = new Hono<PagesEnv>();
+
+/** SIGN_IN_LIMITER, per client address: the page to answer when this address is over it, else undefined. */
+async function signInLimited(c: Ctx): Promise<Response | undefined> {
+  const wait = await retryAfterSeconds(c.env, "SIGN_IN_LIMITER", c.req.header("cf-connecting-ip") ?? "unknown");
+  return wait === undefined ? undefined : c.html(<RateLimitedPage retryAfterSeconds={wait} />, 429, { "Retry-After": String(wait) });
+}
 
 signInRoutes.get("/sign-in", async (c) => {
   const next = safeReturn(c.req.query("next"), WEBHOOKS);
@@ -21,8 +27,8 @@ signInRoutes.get("/sign-in", async (c) => {
 
 signInRoutes.post("/sign-in", async (c) => {
   // Counted per client address before the key is looked at, so guessing keys is slow from anywhere.
-  const wait = await retryAfterSeconds(c.env, "SIGN_IN_LIMITER", c.req.header("cf-connecting-ip") ?? "unknown");
-  if (wait !== undefined) return c.html(<RateLimitedPage retryAfterSeconds={wait} />, 429, { "Retry-After": String(wait) });
+  const limited = await signInLimited(c);
+  if (limited) return limited;
   const form = await readForm(c);
   const next = safeReturn(form.text("next"), WEBHOOKS);
   const apiKey = form.text("apiKey").trim();
@@ -38,8 +44,8 @@ signInRoutes.post("/sign-in", async (c) => {
 // A portal link (POST /v1/admin/workspaces/{id}/portal-links) signs its opener in once, with no API key; a used or
 // expired one leads to the sign-in page. Rate limited like sign-in, since the token is what is guessed.
 signInRoutes.get("/portal/:token", async (c) => {
-  const wait = await retryAfterSeconds(c.env, "SIGN_IN_LIMITER", c.req.header("cf-connecting-ip") ?? "unknown");
-  if (wait !== undefined) return c.html(<RateLimitedPage retryAfterSeconds={wait} />, 429, { "Retry-After": String(wait) });
+  const limited = await signInLimited(c);
+  if (limited) return limited;
   const db = openDb(c.env.DB);
   const workspaceId = await usePortalLink(db, c.req.param("token"));
   if (!workspaceId) {
