@@ -73,6 +73,10 @@ CREATE TABLE `workspaces` (
 	`id` text PRIMARY KEY NOT NULL,
 	`name` text NOT NULL,
 	`notification_email` text,
+	`alert_url` text,
+	`alert_secret` text,
+	`alert_previous_secret` text,
+	`alert_previous_secret_expires_at` integer,
 	`created_at` integer NOT NULL,
 	`updated_at` integer NOT NULL
 );

@@ -17,6 +17,7 @@ import { allowedMethods, limitBody, limitIngestion, requireJsonBody } from "./mi
 import { deliveryRoutes } from "./webhooks/delivery-routes";
 import { statsRoutes } from "./webhooks/stats-routes";
 import { webhookRoutes } from "./webhooks/routes";
+import { alertRoutes } from "./workspace/alert-routes";
 import { workspaceRoutes } from "./workspace/routes";
 
 export const api = newRouter();
@@ -37,6 +38,7 @@ api.route("/v1/webhooks", webhookRoutes);
 api.route("/v1/webhooks", deliveryRoutes);
 api.route("/v1/webhooks", statsRoutes);
 api.route("/v1/workspace", workspaceRoutes);
+api.route("/v1/workspace", alertRoutes);
 api.route("/v1/quota", quotaRoutes);
 api.route("/v1/dead-letters", deadLetterRoutes);
 

@@ -36,6 +36,7 @@ export const ERROR_CODES = {
   webhook_disabled: 409,
   delivery_pending: 409,
   not_replayable: 409,
+  alert_url_not_set: 409,
   payload_too_large: 413,
   event_too_large: 413,
   unsupported_media_type: 415,

@@ -10,6 +10,13 @@ export const workspaces = sqliteTable("workspaces", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
   notificationEmail: text("notification_email"),
+  /** Where the workspace's operational events go (README "Alerts"); null for none. */
+  alertUrl: text("alert_url"),
+  /** Signs the operational events (`whsec_` + base64), made when alertUrl is first set; kept in the clear like webhook secrets. */
+  alertSecret: text("alert_secret"),
+  /** The alert secret before the last rotation, which keeps signing beside the new one until alertPreviousSecretExpiresAt. */
+  alertPreviousSecret: text("alert_previous_secret"),
+  alertPreviousSecretExpiresAt: integer("alert_previous_secret_expires_at", { mode: "timestamp_ms" }),
   createdAt: createdAt(),
   updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
 });

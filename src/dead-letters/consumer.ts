@@ -1,9 +1,10 @@
 // The dead-letter queue's consumer: records every message the events queue gave up on in D1, with why, so it can
-// be listed and replayed instead of vanishing.
+// be listed and replayed instead of vanishing, and tells the workspace's alertUrl (dead_letter.created).
 import { readConfig, retentionMs } from "../config";
 import { openDb } from "../db/client";
 import type { Env } from "../env";
 import { readQueuedEvent } from "../events/queued-event";
+import { raiseAlert } from "../alerts/send";
 import { purgeDeadLetters, recordDeadLetter, type NewDeadLetter } from "./store";
 
 
@@ -76,6 +77,14 @@ export async function recordDeadLetters(batch: MessageBatch<unknown>, env: Env):
         }
         await recordDeadLetter(db, row);
         console.warn(`dead letter recorded: ${row.eventId} of ${row.workspaceId} (${row.reason})`);
+        // Keyed by the queue's message id, the same on every redelivery: a retried message raises its alert once.
+        await raiseAlert(env, {
+          workspaceId: row.workspaceId,
+          type: "dead_letter.created",
+          key: `${row.eventId}\n${message.id}`,
+          at: now,
+          data: { eventId: row.eventId, type: row.type, reason: row.reason },
+        });
         message.ack();
       } catch (err) {
         console.error(`recording dead letter ${message.id} failed; retried:`, err);

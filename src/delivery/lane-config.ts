@@ -1,6 +1,7 @@
 // What a lane needs to know about its webhook, versioned by the webhook's updatedAt.
 import type { DisabledReason, WebhookRow } from "../db/schema";
 import type { SigningKeys } from "../lib/rotation";
+import type { LaneKind } from "./lane/schema";
 
 export interface LaneConfig extends SigningKeys {
   webhookId: string;
@@ -14,6 +15,8 @@ export interface LaneConfig extends SigningKeys {
   headers: Record<string, string>;
   /** The webhook's updatedAt (unix ms): a lane ignores a config older than the one it holds. */
   version: number;
+  /** What the lane delivers (schema.ts LaneKind); set when the lane is first written, default webhook. */
+  kind?: LaneKind;
 }
 
 export function laneConfigOf(row: WebhookRow): LaneConfig {

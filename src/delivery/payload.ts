@@ -3,7 +3,8 @@ import type { EventType } from "../events/catalog";
 
 export interface PayloadInput {
   id: string;
-  type: EventType;
+  /** An event type, or an alert type (src/alerts). */
+  type: EventType | (string & {});
   /** Unix ms, `timestamp` in the body. */
   occurredAt: number;
   data: Record<string, unknown>;

@@ -1,6 +1,7 @@
 // The workspace's shared failure quota: one Durable Object per workspace counts failed attempts of all
 // its webhooks in an exact sliding window (timestamps in SQLite, pruned as it goes), decides which failure
-// disables its webhook, and owns the one email per auto-disable: it records it as owed, sends it, and
+// disables its webhook, and owns what that is owed: the one email per quota disable and the early warning,
+// and the alerts (src/alerts) for every auto-disable and warning. It records each as owed, sends it, and
 // retries it with its own alarm.
 //
 // Until the first tagged release this schema is edited in place (README "Storage schemas").
@@ -12,11 +13,15 @@ import type { DisabledReason } from "../db/schema";
 import { webhooks, workspaces } from "../db/schema";
 import type { Env } from "../env";
 import { disableNotice, warningNotice } from "./notice";
+import type { Alert, AlertType } from "../alerts/catalog";
+import { raiseAlert } from "../alerts/send";
 
 export interface FailureReport {
   webhookId: string;
-  /** The workspace, for the early-warning email (which names no webhook). */
+  /** The workspace, for the early-warning email (which names no webhook) and the alerts. */
   workspaceId?: string;
+  /** The webhook's URL, for the webhook.disabled alert. */
+  url?: string;
   eventId: string;
   /** Unix ms when the attempt failed. */
   at: number;
@@ -60,6 +65,21 @@ export type Notice = {
   subject: string | null;
   message_id: string | null;
   created_at: number;
+};
+
+/** An alert the quota owes its workspace's alerts lane (src/alerts); a type alias to fit SqlStorage's row constraint. */
+export type OwedAlert = {
+  /** The alert's key (catalog.ts): what it is about, so owing it twice keeps one. */
+  key: string;
+  workspace_id: string;
+  type: AlertType;
+  at: number;
+  /** JSON of the alert's data. */
+  data: string;
+  /** owed | sent (in the alerts lane) | no_alert_url | gave_up */
+  outcome: string;
+  attempts: number;
+  next_try_at: number;
 };
 
 /** The quota object of a workspace: one per workspace, named by its id. */
@@ -107,6 +127,17 @@ export class WorkspaceQuota extends DurableObject<Env> {
         PRIMARY KEY (webhook_id, disabled_at)
       );
       CREATE INDEX IF NOT EXISTS notices_owed ON notices (next_try_at) WHERE outcome = 'owed';
+      CREATE TABLE IF NOT EXISTS alerts (
+        key TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_try_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS alerts_owed ON alerts (next_try_at) WHERE outcome = 'owed';
     `);
   }
 
@@ -136,11 +167,21 @@ export class WorkspaceQuota extends DurableObject<Env> {
         Date.now(),
         Date.now(),
       );
+    const alert = (type: AlertType, key: string, data: Record<string, unknown>) =>
+      report.workspaceId && this.oweAlert({ workspaceId: report.workspaceId, type, key, at: report.at, data });
     let owed = false;
     if (disable === "failure_quota") owe("disable", report.webhookId), (owed = true);
+    if (disable) {
+      alert("webhook.disabled", `${report.webhookId}\n${report.at}`, { webhookId: report.webhookId, url: report.url ?? null, reason: disable, disabledAt: new Date(report.at).toISOString() });
+      owed = true;
+    }
     // An early warning when the window reaches 80% of the limit, at most once per window.
     const warnAt = Math.ceil(status.limit * WARNING_SHARE);
-    if (report.workspaceId && !exceeded && status.failures >= warnAt && !this.warnedSince(report.at - status.windowSeconds * 1000)) owe("warning", ""), (owed = true);
+    if (report.workspaceId && !exceeded && status.failures >= warnAt && !this.warnedSince(report.at - status.windowSeconds * 1000)) {
+      owe("warning", "");
+      alert("quota.warning", String(report.at), { failures: status.failures, limit: status.limit, windowSeconds: status.windowSeconds });
+      owed = true;
+    }
     if (owed) await this.armForNotices();
     return { ...status, exceeded, disable };
   }
@@ -158,6 +199,23 @@ export class WorkspaceQuota extends DurableObject<Env> {
   /** Every notice of this workspace, owed or done (sent, no address, given up), newest first. */
   async notices(): Promise<Notice[]> {
     return this.sql.exec<Notice>("SELECT * FROM notices ORDER BY created_at DESC").toArray();
+  }
+
+  /** Every alert this object owed its workspace's alerts lane, newest first, with what became of it. */
+  async alerts(): Promise<OwedAlert[]> {
+    return this.sql.exec<OwedAlert>("SELECT * FROM alerts ORDER BY at DESC").toArray();
+  }
+
+  private oweAlert(alert: Alert): void {
+    this.sql.exec(
+      "INSERT OR IGNORE INTO alerts (key, workspace_id, type, at, data, outcome, next_try_at) VALUES (?, ?, ?, ?, ?, 'owed', ?)",
+      alert.key,
+      alert.workspaceId,
+      alert.type,
+      alert.at,
+      JSON.stringify(alert.data),
+      Date.now(),
+    );
   }
 
   private warnedSince(since: number): boolean {
@@ -186,11 +244,28 @@ export class WorkspaceQuota extends DurableObject<Env> {
         console.error(`workspace quota: disable notice for ${notice.webhook_id} failed (attempt ${attempts}${giveUp ? ", giving up" : ""}):`, err);
       }
     }
+    const dueAlerts = this.sql.exec<OwedAlert>("SELECT * FROM alerts WHERE outcome = 'owed' AND next_try_at <= ? ORDER BY at", clock).toArray();
+    for (const owed of dueAlerts) {
+      try {
+        const outcome = await raiseAlert(this.env, { workspaceId: owed.workspace_id, type: owed.type, key: owed.key, at: owed.at, data: JSON.parse(owed.data) as Record<string, unknown> });
+        this.sql.exec("UPDATE alerts SET outcome = ?, attempts = attempts + 1 WHERE key = ?", outcome === "enqueued" ? "sent" : outcome, owed.key);
+      } catch (err) {
+        const attempts = owed.attempts + 1;
+        const giveUp = attempts >= MAX_NOTICE_ATTEMPTS;
+        this.sql.exec("UPDATE alerts SET attempts = ?, outcome = ?, next_try_at = ? WHERE key = ?", attempts, giveUp ? "gave_up" : "owed", Date.now() + NOTICE_RETRY_MS, owed.key);
+        console.error(`workspace quota: ${owed.type} alert could not reach the alerts lane (attempt ${attempts}${giveUp ? ", giving up" : ""}):`, err);
+      }
+    }
     await this.armForNotices();
   }
 
+  /** The earliest owed notice or alert. */
   private nextNoticeAt(): number | null {
-    return this.sql.exec<{ at: number | null }>("SELECT MIN(next_try_at) AS at FROM notices WHERE outcome = 'owed'").one().at;
+    return this.sql
+      .exec<{ at: number | null }>(
+        "SELECT MIN(at) AS at FROM (SELECT MIN(next_try_at) AS at FROM notices WHERE outcome = 'owed' UNION ALL SELECT MIN(next_try_at) FROM alerts WHERE outcome = 'owed')",
+      )
+      .one().at;
   }
 
   private async armForNotices(): Promise<void> {

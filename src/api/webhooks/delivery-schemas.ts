@@ -4,7 +4,7 @@ import type { DeliveryRecord } from "../../delivery/lane/log";
 import { EVENT_TYPES } from "../../events/catalog";
 import { PageCursor, PageLimit } from "../paging";
 
-const STATUSES = ["pending", "delivered", "dropped", "skipped"] as const;
+export const STATUSES = ["pending", "delivered", "dropped", "skipped"] as const;
 
 const EventType = z.enum(EVENT_TYPES, {
   error: (issue) => `unknown event type ${JSON.stringify(issue.input)}; see GET /v1/event-types`,
@@ -61,6 +61,10 @@ export const DeliveryQuerySchema = z.object({
   type: EventType.optional().openapi({ param: { name: "type", in: "query" } }),
   limit: PageLimit,
   cursor: PageCursor,
+});
+
+export const EventIdParam = z.object({
+  eventId: z.string().openapi({ param: { name: "eventId", in: "path" }, example: "evt_01jd8x6m3q7v9c2k4n5p6r7s8t" }),
 });
 
 export const DeliveryParams = z.object({

@@ -25,18 +25,12 @@ import {
   WebhookWithSecretSchema,
 } from "./schemas";
 import { findWebhook, propagate, webhookNotFound } from "./lookup";
-import { checkEndpointUrl } from "../../lib/url-policy";
+import { endpointUrl } from "../endpoint-url";
 
 const tags = ["Webhooks"];
 const security = workspaceKeyAuth;
 
 export const webhookRoutes = newRouter();
-
-function endpointUrl(input: string, allowPrivate: boolean): string {
-  const verdict = checkEndpointUrl(input, { allowPrivate });
-  if (!verdict.ok) throw new ApiError(verdict.code, verdict.message, undefined, { param: "url" });
-  return verdict.url;
-}
 
 const unique = (events: EventType[]) => [...new Set(events)];
 

@@ -1,19 +1,45 @@
-// The caller's own workspace: read it and set its notification address.
+// The caller's own workspace: read it, set its notification address and its alert URL, rotate the alert secret.
 import { createRoute, z } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
-import { workspaces } from "../../db/schema";
+import { and, eq, isNull } from "drizzle-orm";
+import { alertLaneConfig, alertLaneOf } from "../../alerts/send";
+import { readConfig } from "../../config";
+import type { Db } from "../../db/client";
+import { workspaces, type WorkspaceRow } from "../../db/schema";
+import type { Env } from "../../env";
+import { rotate } from "../../lib/rotation";
+import { newSigningSecret } from "../../lib/secrets";
 import { newRouter } from "../context";
+import { endpointUrl } from "../endpoint-url";
 import { forgetWorkspace } from "../key-cache";
-import { errorResponses } from "../errors";
+import { ApiError, errorResponses } from "../errors";
 import { jsonBody, jsonResponse, workspaceKeyAuth } from "../openapi";
-import { NotificationEmail, toWorkspace, WorkspaceSchema } from "./schemas";
+import { AlertSecretSchema, AlertUrl, NotificationEmail, toWorkspace, UpdatedWorkspaceSchema, WorkspaceSchema } from "./schemas";
 
 const tags = ["Workspace"];
 const security = workspaceKeyAuth;
 
-const UpdateWorkspaceSchema = z.strictObject({ notificationEmail: NotificationEmail }).openapi("UpdateWorkspace");
+const UpdateWorkspaceSchema = z
+  .strictObject({ notificationEmail: NotificationEmail.optional(), alertUrl: AlertUrl.optional() })
+  .openapi("UpdateWorkspace");
 
 export const workspaceRoutes = newRouter();
+
+/** The workspace as D1 holds it now: the one on the context may be a cached copy (key-cache.ts) from another isolate's past. */
+export async function currentWorkspace(db: Db, id: string): Promise<WorkspaceRow> {
+  const row = await db.query.workspaces.findFirst({ where: eq(workspaces.id, id) });
+  if (!row) throw new ApiError("unauthorized", "this key's workspace no longer exists");
+  return row;
+}
+
+/** A later updatedAt than the row's, even within its millisecond: it versions the alerts lane's config. */
+const nextVersion = (row: WorkspaceRow) => new Date(Math.max(Date.now(), row.updatedAt.getTime() + 1));
+
+/** Tells the workspace's alerts lane its new URL and secrets (when it has any), and forgets cached copies. */
+async function propagateWorkspace(env: Env, row: WorkspaceRow): Promise<void> {
+  forgetWorkspace(row.id);
+  const config = alertLaneConfig(row);
+  if (config) await alertLaneOf(env, row.id).configure(config);
+}
 
 workspaceRoutes.openapi(
   createRoute({
@@ -24,11 +50,7 @@ workspaceRoutes.openapi(
     summary: "Get the caller's workspace",
     responses: { 200: jsonResponse(WorkspaceSchema, "The workspace"), ...errorResponses(401) },
   }),
-  // Read fresh: the workspace on the context may be a cached copy (key-cache.ts) from another isolate's past.
-  async (c) => {
-    const row = await c.get("db").query.workspaces.findFirst({ where: eq(workspaces.id, c.get("workspace").id) });
-    return c.json(toWorkspace(row ?? c.get("workspace")), 200);
-  },
+  async (c) => c.json(toWorkspace(await currentWorkspace(c.get("db"), c.get("workspace").id)), 200),
 );
 
 workspaceRoutes.openapi(
@@ -37,20 +59,74 @@ workspaceRoutes.openapi(
     path: "/",
     tags,
     security,
-    summary: "Set the notification email",
-    description: "Sets (or, with null, clears) the address that is told when a webhook is disabled automatically.",
+    summary: "Set the notification email and the alert URL",
+    description:
+      "Sets (or, with null, clears) the address that is emailed when a webhook is disabled automatically or the failure window reaches 80%, " +
+      "and the URL that receives the workspace's operational events (README \"Alerts\"). Fields left out keep their value. " +
+      "Setting `alertUrl` for the first time answers with `alertSecret`, shown only then; clearing it stops alerts and keeps the secret " +
+      "for when it is set again (`POST /v1/workspace/rotate-alert-secret` makes a new one).",
     request: { body: jsonBody(UpdateWorkspaceSchema) },
-    responses: { 200: jsonResponse(WorkspaceSchema, "The updated workspace"), ...errorResponses(400, 401, 413, 415) },
+    responses: { 200: jsonResponse(UpdatedWorkspaceSchema, "The updated workspace"), ...errorResponses(400, 401, 409, 413, 415) },
   }),
   async (c) => {
-    const { notificationEmail } = c.req.valid("json");
-    const [row] = await c
-      .get("db")
+    const input = c.req.valid("json");
+    const db = c.get("db");
+    const current = await currentWorkspace(db, c.get("workspace").id);
+    const changes: Partial<WorkspaceRow> = {};
+    if (input.notificationEmail !== undefined && input.notificationEmail !== current.notificationEmail) changes.notificationEmail = input.notificationEmail;
+    // A URL sent back as stored is no change, and is not judged again.
+    if (input.alertUrl !== undefined && input.alertUrl !== current.alertUrl) {
+      changes.alertUrl = input.alertUrl === null ? null : endpointUrl(input.alertUrl, readConfig(c.env).allowPrivateUrls, "alertUrl");
+      if (changes.alertUrl !== null && !current.alertSecret) changes.alertSecret = newSigningSecret();
+    }
+    if (Object.keys(changes).length === 0) return c.json(toWorkspace(current), 200);
+    const [row] = await db
       .update(workspaces)
-      .set({ notificationEmail, updatedAt: new Date() })
-      .where(eq(workspaces.id, c.get("workspace").id))
+      .set({ ...changes, updatedAt: nextVersion(current) })
+      // A secret is made only once: if another request made one in between, this one did not happen.
+      .where(and(eq(workspaces.id, current.id), changes.alertSecret ? isNull(workspaces.alertSecret) : undefined))
       .returning();
-    forgetWorkspace(row!.id);
-    return c.json(toWorkspace(row!), 200);
+    if (!row) throw new ApiError("conflict", "the workspace was changed by another request at the same time; fetch it and try again");
+    await propagateWorkspace(c.env, row);
+    return c.json({ ...toWorkspace(row), ...(changes.alertSecret ? { alertSecret: changes.alertSecret } : {}) }, 200);
   },
 );
+
+workspaceRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/rotate-alert-secret",
+    tags,
+    security,
+    summary: "Rotate the alert secret",
+    description:
+      "Replaces the secret that signs the workspace's alerts and returns the new one. For 24 hours the old secret keeps signing too " +
+      "(two signatures in `webhook-signature`), as with a webhook's rotation; a second rotation within the 24 hours ends the first one's grace. " +
+      "Answers 409 `alert_url_not_set` while the workspace has no alertUrl.",
+    responses: { 200: jsonResponse(AlertSecretSchema, "The new alert secret"), ...errorResponses(401, 409) },
+  }),
+  async (c) => {
+    const db = c.get("db");
+    const current = await currentWorkspace(db, c.get("workspace").id);
+    if (!current.alertUrl || !current.alertSecret) throw alertUrlNotSet();
+    const next = rotate(current.alertSecret, Date.now());
+    const [row] = await db
+      .update(workspaces)
+      .set({
+        alertSecret: next.secret,
+        alertPreviousSecret: next.previousSecret,
+        alertPreviousSecretExpiresAt: new Date(next.previousSecretExpiresAt),
+        updatedAt: nextVersion(current),
+      })
+      // Only if nobody rotated it in between, so the secret kept for the grace is the one receivers hold.
+      .where(and(eq(workspaces.id, current.id), eq(workspaces.alertSecret, current.alertSecret)))
+      .returning();
+    if (!row) throw new ApiError("conflict", "the alert secret was rotated by another request at the same time; try again");
+    await propagateWorkspace(c.env, row);
+    return c.json({ alertSecret: next.secret, previousSecretExpiresAt: new Date(next.previousSecretExpiresAt).toISOString() }, 200);
+  },
+);
+
+export function alertUrlNotSet(): ApiError {
+  return new ApiError("alert_url_not_set", "the workspace has no alertUrl; set one first with PATCH /v1/workspace {\"alertUrl\": \"https://…\"}");
+}

@@ -8,15 +8,41 @@ export const NotificationEmail = z
   .nullable()
   .openapi({ description: "Where auto-disable notices go; null for none.", example: "ops@example.com" });
 
+export const AlertUrl = z
+  .string()
+  .nullable()
+  .openapi({
+    format: "uri",
+    description:
+      "Where the workspace's operational events go (webhook.disabled, quota.warning, dead_letter.created), signed with `alertSecret`; " +
+      "null for none. The same URL policy as a webhook's url.",
+    example: "https://ops.example.com/hooks/webhook-alerts",
+  });
+
 export const WorkspaceSchema = z
   .object({
     id: z.string().openapi({ example: "ws_01jd8x6m3q7v9c2k4n5p6r7s8t" }),
     name: z.string(),
     notificationEmail: z.string().nullable(),
+    alertUrl: z.string().nullable().openapi({ description: "Where operational events go; null for none." }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
   .openapi("Workspace");
+
+export const UpdatedWorkspaceSchema = WorkspaceSchema.extend({
+  alertSecret: z
+    .string()
+    .optional()
+    .openapi({ description: "Only when this request set alertUrl for the first time: the secret that signs alerts (`whsec_…`). Not shown again.", example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }),
+}).openapi("UpdatedWorkspace");
+
+export const AlertSecretSchema = z
+  .object({
+    alertSecret: z.string().openapi({ example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }),
+    previousSecretExpiresAt: z.iso.datetime().openapi({ description: "Until then the previous secret keeps signing too (a second signature in `webhook-signature`)." }),
+  })
+  .openapi("AlertSecret");
 
 export const ApiKeySchema = z
   .object({
@@ -33,6 +59,7 @@ export function toWorkspace(row: WorkspaceRow) {
     id: row.id,
     name: row.name,
     notificationEmail: row.notificationEmail ?? null,
+    alertUrl: row.alertUrl ?? null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };

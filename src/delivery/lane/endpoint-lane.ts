@@ -25,6 +25,9 @@ import { LaneStore, nextAlarmAt, type DeliveryStatus, type EventRow, type LaneRo
 
 export type { DeliveryQuery, DeliveryRecord } from "./log";
 
+/** An event as a lane takes it: a queued event, or an alert (src/alerts), whose type is not an event type. */
+export type LaneEvent = Omit<QueuedEvent, "type"> & { type: string };
+
 /** An alarm run delivers at most this many events before yielding (it re-arms at once if more are due). */
 const MAX_ATTEMPTS_PER_ALARM = 50;
 const MAX_ALARM_RUN_MS = 30_000;
@@ -61,7 +64,7 @@ export class EndpointLane extends DurableObject<Env> {
   }
 
   /** Stores the events (ignoring ids it already holds) and makes sure the lane will deliver them. */
-  async enqueue(config: LaneConfig, events: QueuedEvent[]): Promise<{ stored: number; duplicates: number }> {
+  async enqueue(config: LaneConfig, events: LaneEvent[]): Promise<{ stored: number; duplicates: number }> {
     const lane = this.store.applyConfig(config);
     if (lane.deleted) return { stored: 0, duplicates: 0 };
     const { orderingWindowMs } = readConfig(this.env);
@@ -150,7 +153,7 @@ export class EndpointLane extends DurableObject<Env> {
    * logs it. It is not retried and does not count against the quota; a disabled webhook gets it too,
    * since a person asked for it, typically to check the endpoint before enabling it.
    */
-  async sendTest(config: LaneConfig, event: QueuedEvent): Promise<DeliveryRecord | undefined> {
+  async sendTest(config: LaneConfig, event: LaneEvent): Promise<DeliveryRecord | undefined> {
     const lane = this.store.applyConfig(config);
     if (lane.deleted) return undefined;
     const body = buildBody(event);
@@ -264,12 +267,15 @@ export class EndpointLane extends DurableObject<Env> {
           ? { status: "dropped", finishedAt: endedAt, nextAttemptAt: event.next_attempt_at }
           : { status: "pending", finishedAt: null, nextAttemptAt: next },
     );
-    if (!recorded || result.delivered) return;
+    // An alerts lane's failures count against no quota and never turn it off (a 410 included): the
+    // workspace's alertUrl is changed or cleared by a person, and an alert about alerts would be a loop.
+    if (!recorded || result.delivered || lane.kind === "alerts") return;
 
     // The quota decides, and owns the email it owes when it says so; the lane only turns itself off.
     const verdict = await quotaOf(this.env.WORKSPACE_QUOTA, lane.workspace_id).recordFailure({
       webhookId: lane.webhook_id,
       workspaceId: lane.workspace_id,
+      url: lane.url,
       eventId: event.id,
       at: endedAt,
       statusCode: result.statusCode,

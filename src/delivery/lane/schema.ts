@@ -4,6 +4,9 @@
 // deployed, so there is no stored lane to migrate.
 import type { DisabledReason } from "../../db/schema";
 
+/** What a lane delivers: a webhook's events, or a workspace's alerts (src/alerts). */
+export type LaneKind = "webhook" | "alerts";
+
 export type DeliveryStatus = "pending" | "delivered" | "dropped" | "skipped";
 
 export const SCHEMA = `
@@ -23,7 +26,8 @@ export const SCHEMA = `
     config_version INTEGER NOT NULL,
     deleted INTEGER NOT NULL DEFAULT 0,
     line_start TEXT NOT NULL DEFAULT '',
-    d1_sync_pending INTEGER NOT NULL DEFAULT 0
+    d1_sync_pending INTEGER NOT NULL DEFAULT 0,
+    kind TEXT NOT NULL DEFAULT 'webhook'
   );
   -- Clustered in acceptance order (the log's order, and for most events their place in line): an event is
   -- one row and one id-index entry when stored, and one row rewritten when it finishes. Its first attempt
@@ -88,6 +92,8 @@ export interface LaneRow {
   line_start: string;
   /** Set when the lane disabled itself but could not yet write that to D1. */
   d1_sync_pending: number;
+  /** webhook, or alerts: the workspace's operational events (src/alerts), whose failures count against nothing. */
+  kind: LaneKind;
   [key: string]: SqlStorageValue;
 }
 

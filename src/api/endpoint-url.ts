@@ -1,0 +1,10 @@
+// An endpoint URL a request gives (a webhook's url, the workspace's alertUrl), judged by the URL policy.
+import { checkEndpointUrl } from "../lib/url-policy";
+import { ApiError } from "./errors";
+
+/** The URL as it will be stored, or the policy's error naming `param`. */
+export function endpointUrl(input: string, allowPrivate: boolean, param = "url"): string {
+  const verdict = checkEndpointUrl(input, { allowPrivate });
+  if (!verdict.ok) throw new ApiError(verdict.code, verdict.message, undefined, { param });
+  return verdict.url;
+}
