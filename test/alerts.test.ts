@@ -10,6 +10,7 @@ import worker from "../src/index";
 import { quotaOf } from "../src/quota/workspace-quota";
 import { call, createWebhook, createWorkspace, eventually, sendEvent } from "./support/helpers";
 import { lane, settledLane } from "./support/lane";
+import { cookiesOf, page, signIn } from "./support/pages";
 import { endpoint, type Endpoint } from "./support/receiver";
 
 const quota = (workspaceId: string) => quotaOf(env.WORKSPACE_QUOTA, workspaceId);
@@ -209,5 +210,45 @@ describe("operational events at the alertUrl", () => {
     const bare = await createWorkspace();
     expect((await call("GET", "/v1/workspace/alerts", { key: bare.apiKey })).json).toEqual({ data: [], nextCursor: null });
     await eventually(async () => (await quota(bare.id).alerts()).length === 0);
+  });
+});
+
+describe("the Alerts page", () => {
+  it("sets the alert URL (secret shown once), refuses a bad one in words, tests, rotates after asking, and lists the alerts", async () => {
+    const ws = await createWorkspace();
+    let cookie = await signIn(ws.apiKey);
+    const list = await page("GET", "/settings/integrations/webhooks", { cookie });
+    expect(list.html).toContain('href="/settings/integrations/alerts"');
+    const empty = await page("GET", "/settings/integrations/alerts", { cookie });
+    expect(empty.status).toBe(200);
+    expect(empty.html).toContain("Set an alert URL to receive them");
+
+    const bad = await page("POST", "/settings/integrations/alerts", { cookie, form: { alertUrl: "ftp://ops.example.com/x" } });
+    expect(bad.status).toBe(400);
+    expect(bad.html).toContain('aria-invalid="true"');
+    expect(bad.html).toContain('value="ftp://ops.example.com/x"');
+
+    const alerts = endpoint();
+    const set = await page("POST", "/settings/integrations/alerts", { cookie, form: { alertUrl: alerts.url } });
+    expect(set.status).toBe(200);
+    const secret = /id="secret"[^>]*value="(whsec_[^"]+)"/.exec(set.html)?.[1];
+    expect(secret).toBeDefined();
+    await alerts.program({ secrets: [secret!] });
+
+    const tested = await page("POST", "/settings/integrations/alerts/test", { cookie, form: { back: "/settings/integrations/alerts" } });
+    expect(tested.status).toBe(303);
+    cookie = cookiesOf(tested, cookie);
+    const after = await page("GET", "/settings/integrations/alerts", { cookie });
+    expect(after.html).toContain("Test alert delivered");
+    expect(after.html).toContain("alert.test");
+    expect((await alerts.requests())[0]!.standardValid).toBe(true);
+
+    const ask = await page("GET", "/settings/integrations/alerts/rotate-secret", { cookie });
+    expect(ask.html).toContain("Rotate the alert secret?");
+    const rotated = await page("POST", "/settings/integrations/alerts/rotate-secret", { cookie, form: {} });
+    const next = /id="secret"[^>]*value="(whsec_[^"]+)"/.exec(rotated.html)?.[1];
+    expect(next).toBeDefined();
+    expect(next).not.toBe(secret);
+    expect(rotated.html).toContain("The previous secret keeps signing too until");
   });
 });

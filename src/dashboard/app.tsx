@@ -14,6 +14,7 @@ import { redirectWith, type PagesEnv } from "./context";
 import { BASE, Layout, WEBHOOKS, webhookCrumbs } from "./layout";
 import { NotFoundPage } from "./pages/not-found";
 import { SignInPage } from "./pages/sign-in";
+import { alertRoutes } from "./routes/alerts";
 import { signInRoutes } from "./routes/sign-in";
 import { webhookPageRoutes } from "./routes/webhook-page";
 import { webhookRoutes } from "./routes/webhooks";
@@ -108,6 +109,7 @@ export function settingsPages(fetchApi: ApiFetch) {
   // The list's routes first: its /new must win over a webhook's /:id.
   pages.route("/", webhookRoutes);
   pages.route("/", webhookPageRoutes);
+  pages.route("/", alertRoutes);
 
   pages.get("/*", (c) => c.html(<NotFoundPage />, 404));
 

@@ -48,3 +48,11 @@ export function utcInputToIso(value: string): string {
 export function isoToUtcInput(iso: string): string {
   return new Date(iso).toISOString().slice(0, 16);
 }
+
+/** One attempt in a sentence's words: `HTTP 503 (…) in 212 ms`. */
+export function attemptSummary(attempt: { statusCode: number | null; error: string | null; durationMs: number } | undefined): string {
+  if (!attempt) return "no attempt was made";
+  const what = attempt.statusCode === null ? (attempt.error ?? "no response") : `HTTP ${attempt.statusCode}`;
+  const why = attempt.statusCode !== null && attempt.error ? ` (${attempt.error})` : "";
+  return `${what}${why} in ${formatDuration(attempt.durationMs)}`;
+}

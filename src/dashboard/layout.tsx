@@ -5,6 +5,7 @@ import type { Flash } from "./session";
 
 export const BASE = "/settings";
 export const WEBHOOKS = `${BASE}/integrations/webhooks`;
+export const ALERTS = `${BASE}/integrations/alerts`;
 export const ASSET_VERSION = "5";
 
 export interface Crumb {
@@ -82,4 +83,9 @@ export const Layout: FC<{
 /** Workspace Settings › Integrations › Webhooks, then whatever follows. */
 export function webhookCrumbs(...more: Crumb[]): Crumb[] {
   return [{ label: "Workspace Settings" }, { label: "Integrations" }, { label: "Webhooks", href: WEBHOOKS }, ...more];
+}
+
+/** Workspace Settings › Integrations › Alerts, then whatever follows. */
+export function alertCrumbs(...more: Crumb[]): Crumb[] {
+  return [{ label: "Workspace Settings" }, { label: "Integrations" }, { label: "Alerts", href: ALERTS }, ...more];
 }

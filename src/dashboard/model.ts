@@ -4,11 +4,15 @@ import type { DeadLetterListSchema } from "../api/dead-letters/schemas";
 import type { AttemptSchema, DeliveryListSchema, DeliverySchema, DeliveryWithPayloadSchema, RecoverResultSchema } from "../api/webhooks/delivery-schemas";
 import type { WebhookWithSecretSchema } from "../api/webhooks/schemas";
 import type { StatsSchema } from "../api/webhooks/stats-routes";
-import type { WorkspaceSchema } from "../api/workspace/schemas";
+import type { AlertSecretSchema, UpdatedWorkspaceSchema, WorkspaceSchema } from "../api/workspace/schemas";
 
 export type { Webhook } from "../api/webhooks/schemas";
 export type WebhookWithSecret = z.infer<typeof WebhookWithSecretSchema>;
 export type Workspace = Pick<z.infer<typeof WorkspaceSchema>, "id" | "name" | "notificationEmail">;
+/** The workspace as GET /v1/workspace answers, alertUrl included. */
+export type WorkspaceSettings = z.infer<typeof WorkspaceSchema>;
+export type UpdatedWorkspace = z.infer<typeof UpdatedWorkspaceSchema>;
+export type AlertSecret = z.infer<typeof AlertSecretSchema>;
 export type Attempt = z.infer<typeof AttemptSchema>;
 export type Delivery = z.infer<typeof DeliverySchema>;
 export type DeliveryPage = z.infer<typeof DeliveryListSchema>;

@@ -4,18 +4,15 @@
 import type { FC } from "hono/jsx";
 import { EVENT_CATALOG } from "../../events/catalog";
 import type { ApiError } from "../api-client";
-import { ActionButton, AutoDisabledBanner, FieldError, fieldOf, QuotaMeter, WebhookActions, WebhookStatus, webhookPath } from "../components";
-import { eventName, formatDuration, formatTime } from "../format";
+import { AutoDisabledBanner, FieldError, fieldOf, QuotaMeter, WebhookActions, WebhookStatus, webhookPath } from "../components";
+import { eventName } from "../format";
 import { Layout, webhookCrumbs } from "../layout";
-import { DELIVERY_STATUSES, type Delivery, type DeliveryPage, type DeliveryWithPayload, type Quota, type Stats, type Webhook, type Workspace } from "../model";
+import type { DeliveryPage, DeliveryWithPayload, Quota, Stats, Webhook, Workspace } from "../model";
+import { DeliveryLog, FoundDelivery, logHref, type LogFilters } from "./delivery-log";
 import { HealthSection } from "./health";
 import type { Flash } from "../session";
 
-export interface LogFilters {
-  status?: string | undefined;
-  type?: string | undefined;
-  cursor?: string | undefined;
-}
+export type { LogFilters } from "./delivery-log";
 
 export interface DetailForms {
   /** A refused "Recover since" or notification email, with what was typed. */
@@ -23,204 +20,6 @@ export interface DetailForms {
   since?: string | undefined;
   notificationEmail?: string | undefined;
 }
-
-function logHref(webhookId: string, filters: LogFilters): string {
-  const params = new URLSearchParams();
-  for (const [k, v] of Object.entries(filters)) if (v) params.set(k, v);
-  const qs = params.toString();
-  return `${webhookPath(webhookId)}${qs ? `?${qs}` : ""}#log`;
-}
-
-const DeliveryItem: FC<{ webhook: Webhook; delivery: Delivery; back: string; open?: boolean }> = ({ webhook, delivery, back, open }) => {
-  const last = delivery.attempts.at(-1);
-  return (
-    <details class="delivery" data-event-id={delivery.eventId} open={open}>
-      <summary>
-        <span class={`badge ${delivery.status}`}>{delivery.status}</span>
-        <strong>{eventName(delivery.type)}</strong>
-        {delivery.test && <span class="badge test">test</span>}
-        <code class="muted">{delivery.eventId}</code>
-        <span class="muted">
-          <time datetime={delivery.createdAt}>{formatTime(delivery.createdAt)}</time>
-        </span>
-        <span class="muted">
-          {delivery.attempts.length} attempt{delivery.attempts.length === 1 ? "" : "s"}
-          {last && ` · last: ${last.statusCode === null ? "no response" : `HTTP ${last.statusCode}`}, ${formatDuration(last.durationMs)}`}
-        </span>
-      </summary>
-      <div>
-        <p class="muted meta">
-          Type <code>{delivery.type}</code>
-          {delivery.deliveredAt && (
-            <>
-              {" "}
-              · delivered <time datetime={delivery.deliveredAt}>{formatTime(delivery.deliveredAt)}</time>
-            </>
-          )}
-          {delivery.nextAttemptAt && (
-            <>
-              {" "}
-              · next attempt <time datetime={delivery.nextAttemptAt}>{formatTime(delivery.nextAttemptAt)}</time>
-            </>
-          )}
-        </p>
-        {delivery.attempts.length === 0 ? (
-          <p>No attempt yet.</p>
-        ) : (
-          <table class="attempts">
-            <caption class="visually-hidden">Attempts of {delivery.eventId}</caption>
-            <thead>
-              <tr>
-                <th scope="col">#</th>
-                <th scope="col">Time</th>
-                <th scope="col">Status code</th>
-                <th scope="col">Duration</th>
-                <th scope="col">Error</th>
-                <th scope="col">Response</th>
-              </tr>
-            </thead>
-            <tbody>
-              {delivery.attempts.map((attempt, i) => (
-                <tr>
-                  <td data-label="#">{i + 1}</td>
-                  <td data-label="Time">
-                    <time datetime={attempt.at}>{formatTime(attempt.at)}</time>
-                  </td>
-                  <td data-label="Status code">{attempt.statusCode ?? "—"}</td>
-                  <td data-label="Duration">{formatDuration(attempt.durationMs)}</td>
-                  <td data-label="Error">{attempt.error ?? "—"}</td>
-                  <td data-label="Response">{attempt.responseBody ? <pre>{attempt.responseBody}</pre> : "—"}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-        <p>
-          <a href={`${webhookPath(webhook.id)}?event=${encodeURIComponent(delivery.eventId)}#found`}>What was sent</a>
-        </p>
-        {delivery.status !== "pending" && (
-          <div class="row gap-top">
-            <ActionButton
-              action={`${webhookPath(webhook.id)}/deliveries/${encodeURIComponent(delivery.eventId)}/retry`}
-              back={back}
-              label="Retry"
-              accessibleLabel={`Retry ${delivery.eventId}`}
-            />
-          </div>
-        )}
-      </div>
-    </details>
-  );
-};
-
-const DeliveryLog: FC<{ webhook: Webhook; log: DeliveryPage | ApiError; filters: LogFilters; back: string }> = ({ webhook, log, filters, back }) => (
-  <section aria-labelledby="log-title" id="log">
-    <h2 id="log-title">Delivery log</h2>
-    <form method="get" action={`${webhookPath(webhook.id)}#log`} class="filters card">
-      <div class="field">
-        <label for="filter-status">Status</label>
-        <select id="filter-status" name="status">
-          <option value="">All</option>
-          {DELIVERY_STATUSES.map((s) => (
-            <option value={s} selected={filters.status === s}>
-              {s}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div class="field">
-        <label for="filter-type">Event type</label>
-        <select id="filter-type" name="type">
-          <option value="">All</option>
-          {EVENT_CATALOG.map((e) => (
-            <option value={e.type} selected={filters.type === e.type}>
-              {e.name}
-            </option>
-          ))}
-        </select>
-      </div>
-      <button type="submit" class="button">
-        Filter
-      </button>
-      {(filters.status || filters.type) && (
-        <a class="button" href={logHref(webhook.id, {})}>
-          Clear
-        </a>
-      )}
-    </form>
-    {"code" in log ? (
-      <p class="flash error" role="alert">
-        The delivery log could not be read: {log.message}
-      </p>
-    ) : log.data.length === 0 ? (
-      <p class="card muted">
-        {filters.status || filters.type || filters.cursor ? "No deliveries match." : "No deliveries yet. Send a test event to see one here."}
-      </p>
-    ) : (
-      <>
-        <div class="log">
-          {log.data.map((delivery) => (
-            <DeliveryItem webhook={webhook} delivery={delivery} back={back} />
-          ))}
-        </div>
-        <nav class="pager" aria-label="Delivery log pages">
-          {filters.cursor && <a href={logHref(webhook.id, { status: filters.status, type: filters.type })}>Newest</a>}
-          {log.nextCursor && (
-            <a href={logHref(webhook.id, { status: filters.status, type: filters.type, cursor: log.nextCursor })} rel="next">
-              Older deliveries
-            </a>
-          )}
-        </nav>
-      </>
-    )}
-  </section>
-);
-
-/** One delivery found by its event id: its attempts, and exactly what the endpoint got (body and headers of the last attempt). */
-const FoundDelivery: FC<{ webhook: Webhook; search: { eventId: string; delivery: DeliveryWithPayload | undefined }; back: string }> = ({
-  webhook,
-  search,
-  back,
-}) => (
-  <section class="card" aria-labelledby="found-title" id="found">
-    <h2 id="found-title">
-      Event <code>{search.eventId}</code>
-    </h2>
-    {!search.delivery ? (
-      <p>This webhook has no delivery of that event (it may be another webhook's, filtered out, or past retention).</p>
-    ) : (
-      <>
-        <DeliveryItem webhook={webhook} delivery={search.delivery} back={back} open />
-        <details open>
-          <summary>Body sent</summary>
-          <pre class="payload">{JSON.stringify(search.delivery.payload, null, 2)}</pre>
-        </details>
-        <details>
-          <summary>Headers of the last attempt</summary>
-          {search.delivery.headers ? (
-            <table class="headers">
-              <caption class="visually-hidden">Headers sent with the last attempt of {search.delivery.eventId}</caption>
-              <tbody>
-                {Object.entries(search.delivery.headers).map(([name, value]) => (
-                  <tr>
-                    <th scope="row">
-                      <code>{name}</code>
-                    </th>
-                    <td>
-                      <code>{value}</code>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          ) : (
-            <p>No attempt yet.</p>
-          )}
-        </details>
-      </>
-    )}
-  </section>
-);
 
 export const WebhookDetailPage: FC<{
   workspace: Workspace;
@@ -236,7 +35,7 @@ export const WebhookDetailPage: FC<{
   defaultSince: string;
   flash?: Flash | undefined;
 }> = ({ workspace, webhook, quota, log, stats, period, search, filters, forms, defaultSince, flash }) => {
-  const back = logHref(webhook.id, filters).replace(/#log$/, "");
+  const back = logHref(webhookPath(webhook.id), filters).replace(/#log$/, "");
   const error = forms.error;
   const invalid = (field: string) => (error && fieldOf(error) === field ? "true" : undefined);
   // While something is on its way, the page looks again by itself (no script); a search or a refused form stays put.
@@ -289,9 +88,9 @@ export const WebhookDetailPage: FC<{
           Find
         </button>
       </form>
-      {search && <FoundDelivery webhook={webhook} search={search} back={back} />}
+      {search && <FoundDelivery basePath={webhookPath(webhook.id)} search={search} back={back} />}
 
-      <DeliveryLog webhook={webhook} log={log} filters={filters} back={back} />
+      <DeliveryLog basePath={webhookPath(webhook.id)} types={EVENT_CATALOG} log={log} filters={filters} back={back} />
 
       <section class="card" aria-labelledby="recover-title">
         <h2 id="recover-title">Recover dropped and skipped events</h2>

@@ -4,7 +4,7 @@ import type { FC } from "hono/jsx";
 import { AutoDisabledBanner, QuotaMeter, WebhookActions, WebhookStatus, webhookPath } from "../components";
 import { eventName } from "../format";
 import { DeadLettersBanner } from "../dead-letters-banner";
-import { Layout, WEBHOOKS, webhookCrumbs } from "../layout";
+import { ALERTS, Layout, WEBHOOKS, webhookCrumbs } from "../layout";
 import type { DeadLetterPage, Quota, Stats, Webhook, Workspace } from "../model";
 import type { Flash } from "../session";
 import { HealthCell } from "./health";
@@ -21,11 +21,16 @@ export const WebhookListPage: FC<{
   <Layout title="Webhooks" workspaceName={workspace.name} crumbs={webhookCrumbs()} flash={flash}>
     <div class="row spread">
       <h1>Webhooks</h1>
-      {webhooks.length > 0 && (
-        <a class="button primary" href={`${WEBHOOKS}/new`}>
-          Add Webhook
+      <div class="row">
+        <a class="button" href={ALERTS}>
+          Alerts
         </a>
-      )}
+        {webhooks.length > 0 && (
+          <a class="button primary" href={`${WEBHOOKS}/new`}>
+            Add Webhook
+          </a>
+        )}
+      </div>
     </div>
     <AutoDisabledBanner webhooks={webhooks} quota={quota} workspace={workspace} back={WEBHOOKS} />
     <DeadLettersBanner page={deadLetters} back={WEBHOOKS} />

@@ -7,10 +7,10 @@ import type { ApiError } from "../api-client";
 import { webhookPath } from "../components";
 import { api, loadWebhook, problem, quotaOf, readForm, redirectWith, safeReturn, type Ctx, type PagesEnv } from "../context";
 import { controlsToForm, formToControls, NO_CONTROLS } from "../controls-form";
-import { eventName, formatDuration } from "../format";
+import { attemptSummary, eventName } from "../format";
 import { WEBHOOKS } from "../layout";
 import { DEAD_LETTER_REPLAY_ROUTE } from "../dead-letters-banner";
-import type { Attempt, DeadLetterPage, Delivery, Stats, Webhook, WebhookWithSecret } from "../model";
+import type { DeadLetterPage, Delivery, Stats, Webhook, WebhookWithSecret } from "../model";
 import { DeleteWebhookPage } from "../pages/delete";
 import { RotateSecretPage } from "../pages/rotate";
 import { NotFoundPage } from "../pages/not-found";
@@ -21,12 +21,6 @@ import { takeFlash } from "../session";
 
 export const webhookRoutes = new Hono<PagesEnv>();
 
-function attemptSummary(attempt: Attempt | undefined): string {
-  if (!attempt) return "no attempt was made";
-  const what = attempt.statusCode === null ? (attempt.error ?? "no response") : `HTTP ${attempt.statusCode}`;
-  const why = attempt.statusCode !== null && attempt.error ? ` (${attempt.error})` : "";
-  return `${what}${why} in ${formatDuration(attempt.durationMs)}`;
-}
 
 webhookRoutes.get("/integrations/webhooks", async (c) => {
   const [list, quota, deadLetters] = await Promise.all([
