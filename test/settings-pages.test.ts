@@ -144,6 +144,26 @@ describe("settings pages: forms", () => {
     expect((await call("GET", "/v1/webhooks", { key: ws.apiKey })).json.data).toEqual([]);
   });
 
+  it("shows every field's error at once, in words, whether the API or the form's own parsing found it", async () => {
+    const ws = await createWorkspace();
+    const cookie = await signIn(ws.apiKey);
+    const res = await page("POST", "/settings/integrations/webhooks", {
+      cookie,
+      form: { url: "ftp://crm.example.com/hooks", description: "x".repeat(501), rateLimitPerSecond: "0", headers: "no colon here", filter: "{not json" },
+    });
+    expect(res.status).toBe(400);
+    for (const field of ["url", "events", "description", "rateLimitPerSecond", "headers", "filter"]) {
+      expect(res.html, field).toContain(`id="${field}-error"`);
+    }
+    expect(res.html).toContain("Nothing was saved: 6 things to fix");
+    // In words: the summary names each field by its label, never by the API's raw `param: ` prefix.
+    expect(res.html).toContain(">Events: ");
+    expect(res.html).toContain(">Endpoint URL: ");
+    expect(res.html).not.toContain(">events: ");
+    expect((res.html.match(/aria-invalid="true"/g) ?? []).length).toBeGreaterThanOrEqual(5);
+    expect((await call("GET", "/v1/webhooks", { key: ws.apiKey })).json.data).toEqual([]);
+  });
+
   it("creates a webhook and shows its secret once, on the creation page only", async () => {
     const ws = await createWorkspace();
     const cookie = await signIn(ws.apiKey);

@@ -47,23 +47,34 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/** One thing wrong with a request: what `errors` lists. */
+export interface FieldProblem {
+  code: ErrorCode;
+  message: string;
+  param?: string | undefined;
+}
+
 export class ApiError extends Error {
   readonly status: ContentfulStatusCode;
   /** The request field the error is about (`events[2]`), when there is one. */
   readonly param: string | undefined;
+  /** Every problem found, this one first (validation errors); absent otherwise. */
+  readonly errors: FieldProblem[] | undefined;
   constructor(
     readonly code: ErrorCode,
     message: string,
     status?: ContentfulStatusCode,
-    extra: { param?: string | undefined } = {},
+    extra: { param?: string | undefined; errors?: FieldProblem[] | undefined } = {},
   ) {
     super(message);
     this.status = status ?? ERROR_CODES[code];
     this.param = extra.param;
+    this.errors = extra.errors;
   }
 
   body() {
-    return { error: { code: this.code, message: this.message, ...(this.param ? { param: this.param } : {}) } };
+    const errors = this.errors?.map((e) => ({ code: e.code, message: e.message, ...(e.param ? { param: e.param } : {}) }));
+    return { error: { code: this.code, message: this.message, ...(this.param ? { param: this.param } : {}), ...(errors ? { errors } : {}) } };
   }
 }
 
@@ -77,6 +88,13 @@ export const ErrorSchema = z
       code: z.string().openapi({ example: "validation_failed" }),
       message: z.string().openapi({ example: "events[0]: unknown event type \"message.deleted\"" }),
       param: z.string().optional().openapi({ description: "The request field at fault, when there is one", example: "events[0]" }),
+      errors: z
+        .array(z.object({ code: z.string(), message: z.string(), param: z.string().optional() }))
+        .optional()
+        .openapi({
+          description:
+            "On a 400 for invalid input: every problem found, one per field, the first being this error itself, so a form can mark all its fields at once.",
+        }),
     }),
   })
   .openapi("Error");

@@ -1,7 +1,10 @@
 // Turns request-validation failures into the API's error model, with a specific code per rule.
 import type { ZodError } from "zod";
 import type { Context } from "hono";
-import { ApiError, type ErrorCode } from "./errors";
+import { readConfig } from "../config";
+import type { Env } from "../env";
+import { checkEndpointUrl } from "../lib/url-policy";
+import { ApiError, type ErrorCode, type FieldProblem } from "./errors";
 
 type Issue = ZodError["issues"][number];
 
@@ -37,15 +40,16 @@ function fieldName(path: readonly PropertyKey[]): string | undefined {
   return [...path].reverse().find((key): key is string => typeof key === "string");
 }
 
-export function validationError(error: ZodError): ApiError {
-  const issue = error.issues[0];
-  if (!issue) return new ApiError("validation_failed", "invalid request");
+/** One issue as the error model says it: a code, a message that starts with the field, the field as `param`. */
+export function issueError(issue: Issue): FieldProblem {
   if (issue.code === "unrecognized_keys") {
     const where = issuePath(issue.path);
     const keys = issue.keys.map((k) => JSON.stringify(k)).join(", ");
-    return new ApiError("unknown_field", `unknown field${issue.keys.length > 1 ? "s" : ""} ${keys}${where ? ` in ${where}` : ""}`, undefined, {
+    return {
+      code: "unknown_field",
+      message: `unknown field${issue.keys.length > 1 ? "s" : ""} ${keys}${where ? ` in ${where}` : ""}`,
       param: issue.keys[0] ? issuePath([...issue.path, issue.keys[0]]) : undefined,
-    });
+    };
   }
   const param = issuePath(issue.path);
   const field = fieldName(issue.path);
@@ -53,10 +57,37 @@ export function validationError(error: ZodError): ApiError {
   // A rule of our own names its code; otherwise the field's (or, inside an object field, the top field's).
   const own = issue.code === "custom" ? (issue.params as { code?: ErrorCode } | undefined)?.code : undefined;
   const code = own || (field && FIELD_CODES[field]?.[issue.code]) || (top && FIELD_CODES[top]?.[issue.code]) || "validation_failed";
-  return new ApiError(code, param ? `${param}: ${issue.message}` : issue.message, undefined, { param: param || undefined });
+  return { code, message: param ? `${param}: ${issue.message}` : issue.message, param: param || undefined };
+}
+
+/**
+ * Every problem of a request at once: the first is the error's own code, message and param, and `errors` lists
+ * them all (one per field: a field's first issue), so a form can mark each field in one round trip.
+ */
+export function validationError(error: ZodError, more: FieldProblem[] = []): ApiError {
+  const all: FieldProblem[] = [];
+  for (const problem of [...error.issues.map(issueError), ...more]) {
+    if (!all.some((p) => p.param === problem.param)) all.push(problem);
+  }
+  const first = all[0];
+  if (!first) return new ApiError("validation_failed", "invalid request");
+  return new ApiError(first.code, first.message, undefined, { param: first.param, errors: all });
+}
+
+/**
+ * Checks that run after the schema's (the URL policy, which depends on ALLOW_PRIVATE_URLS) for a create whose
+ * schema failed anyway, so the answer names those fields too. PATCH is left out: there an unchanged URL is not
+ * judged again, which only the handler can tell.
+ */
+function laterChecks(result: { target: string; data?: unknown }, c: Context): FieldProblem[] {
+  if (result.target !== "json" || c.req.method !== "POST" || typeof result.data !== "object" || result.data === null) return [];
+  const url = (result.data as Record<string, unknown>).url;
+  if (typeof url !== "string") return [];
+  const verdict = checkEndpointUrl(url, { allowPrivate: readConfig(c.env as Env).allowPrivateUrls });
+  return verdict.ok ? [] : [{ code: verdict.code, message: `url: ${verdict.message}`, param: "url" }];
 }
 
 /** The `defaultHook` of every OpenAPI route: invalid input answers 400 before the handler runs. */
-export function onValidation(result: { success: true } | { success: false; error: ZodError }, _c: Context) {
-  if (!result.success) throw validationError(result.error);
+export function onValidation(result: ({ success: true } | { success: false; error: ZodError }) & { target: string; data?: unknown }, c: Context) {
+  if (!result.success) throw validationError(result.error, laterChecks(result, c));
 }

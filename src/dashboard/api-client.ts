@@ -13,6 +13,8 @@ export interface ApiError {
   message: string;
   /** The request field at fault (`url`, `events[0]`), when the API names one. */
   param?: string;
+  /** Every problem the API found (this one first), on a validation error. */
+  errors?: ApiError[];
 }
 
 export type ApiResult<T> = { ok: true; status: number; data: T } | { ok: false; status: number; error: ApiError };

@@ -156,29 +156,54 @@ export function fieldOf(error: ApiError | undefined): string | undefined {
   return param.split(/[.[]/)[0];
 }
 
+/** Every problem of a refused request: the API lists them all in `errors` (the first being the error itself). */
+export function problemsOf(error: ApiError | undefined): ApiError[] {
+  if (!error) return [];
+  return error.errors && error.errors.length > 0 ? error.errors : [error];
+}
+
+/** The problem with one form field, if any. */
+export function problemWith(error: ApiError | undefined, field: string): ApiError | undefined {
+  return problemsOf(error).find((p) => fieldOf(p) === field);
+}
+
+/** `"true"` for aria-invalid when the field has a problem. */
+export const invalidIf = (error: ApiError | undefined, field: string) => (problemWith(error, field) ? "true" : undefined);
+
 /** The API's message, without the `param: ` it starts with when it is shown next to that very field. */
 export function messageFor(error: ApiError): string {
   const prefix = `${error.param}: `;
   return error.param && error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
 }
 
-export const FieldError: FC<{ id: string; error: ApiError | undefined; field: string }> = ({ id, error, field }) =>
-  error && fieldOf(error) === field ? (
+export const FieldError: FC<{ id: string; error: ApiError | undefined; field: string }> = ({ id, error, field }) => {
+  const problem = problemWith(error, field);
+  return problem ? (
     <p class="field-error" id={id}>
       <span class="visually-hidden">Error: </span>
-      {messageFor(error)}
+      {messageFor(problem)}
     </p>
   ) : null;
+};
 
-/** At the top of a refused form: what went wrong, linking to the field (focused by the script). */
-export const ErrorSummary: FC<{ error: ApiError | undefined; fields: Record<string, string> }> = ({ error, fields }) => {
-  if (!error) return null;
-  const field = fieldOf(error);
-  const target = field ? fields[field] : undefined;
+/**
+ * At the top of a refused form: every problem, each in words under the field's label and linking to the field
+ * (the script focuses the summary).
+ */
+export const ErrorSummary: FC<{ error: ApiError | undefined; fields: Record<string, { target: string; label: string }> }> = ({ error, fields }) => {
+  const problems = problemsOf(error);
+  if (problems.length === 0) return null;
   return (
     <div class="error-summary" role="alert" tabindex={-1} aria-labelledby="error-summary-title">
-      <h2 id="error-summary-title">Nothing was saved</h2>
-      <p>{target ? <a href={`#${target}`}>{error.message}</a> : error.message}</p>
+      <h2 id="error-summary-title">Nothing was saved{problems.length > 1 ? `: ${problems.length} things to fix` : ""}</h2>
+      <ul>
+        {problems.map((problem) => {
+          const field = fieldOf(problem);
+          const known = field ? fields[field] : undefined;
+          const sub = problem.param && problem.param !== field ? ` (${problem.param.slice(field!.length).replace(/^\./, "")})` : "";
+          return <li>{known ? <a href={`#${known.target}`}>{`${known.label}${sub}: ${messageFor(problem)}`}</a> : problem.message}</li>;
+        })}
+      </ul>
     </div>
   );
 };

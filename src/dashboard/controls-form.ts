@@ -28,33 +28,37 @@ export function controlsToForm(webhook: Pick<Webhook, "rateLimitPerSecond" | "re
 /** A number where the text is one, else the text itself, so the API names what is wrong with it. */
 const numberOrText = (text: string) => (/^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text);
 
-/** The API body for the controls (empty fields reset them), or the error for text that has no API shape. */
-export function formToControls(values: ControlsFormValues): { body: Record<string, unknown> } | { error: ApiError } {
+/**
+ * The API body for the controls (empty fields reset them), and the problems of text that has no API shape: those
+ * fields are left out of the body, every other field is in it, so the API can still judge them.
+ */
+export function formToControls(values: ControlsFormValues): { body: Record<string, unknown>; errors: ApiError[] } {
   const rate = values.rateLimitPerSecond.trim();
   const delays = values.retryDelaysSeconds.trim();
+  const errors: ApiError[] = [];
+  const body: Record<string, unknown> = {
+    rateLimitPerSecond: rate === "" ? null : numberOrText(rate),
+    retryDelaysSeconds: delays === "" ? null : delays.split(/[\s,]+/).filter(Boolean).map(numberOrText),
+  };
   const lines: [string, string][] = [];
   for (const [i, line] of values.headers.split(/\r?\n/).entries()) {
     if (line.trim() === "") continue;
     const colon = line.indexOf(":");
-    if (colon < 0) return { error: { code: "invalid_header", message: `line ${i + 1} needs the form Name: value`, param: "headers" } };
+    if (colon < 0) {
+      errors.push({ code: "invalid_header", message: `line ${i + 1} needs the form Name: value`, param: "headers" });
+      break;
+    }
     lines.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()]);
   }
   // fromEntries keeps every name an own key (even __proto__), so the API judges exactly what was typed.
-  const headers = Object.fromEntries(lines);
-  let filter: unknown = {};
-  if (values.filter.trim() !== "") {
+  if (errors.length === 0) body.headers = Object.fromEntries(lines);
+  if (values.filter.trim() === "") body.filter = {};
+  else {
     try {
-      filter = JSON.parse(values.filter);
+      body.filter = JSON.parse(values.filter);
     } catch {
-      return { error: { code: "invalid_filter", message: 'must be a JSON object such as {"message.traffic": "incoming"}', param: "filter" } };
+      errors.push({ code: "invalid_filter", message: 'must be a JSON object such as {"message.traffic": "incoming"}', param: "filter" });
     }
   }
-  return {
-    body: {
-      rateLimitPerSecond: rate === "" ? null : numberOrText(rate),
-      retryDelaysSeconds: delays === "" ? null : delays.split(/[\s,]+/).filter(Boolean).map(numberOrText),
-      headers,
-      filter,
-    },
-  };
+  return { body, errors };
 }

@@ -4,7 +4,7 @@
 import type { FC } from "hono/jsx";
 import { ALERT_DESCRIPTIONS, ALERT_TYPES } from "../../alerts/catalog";
 import type { ApiError } from "../api-client";
-import { ActionButton, FieldError, fieldOf } from "../components";
+import { ActionButton, FieldError, invalidIf } from "../components";
 import { formatTime } from "../format";
 import { ALERTS, alertCrumbs, Layout } from "../layout";
 import type { AlertSecret, DeliveryPage, DeliveryWithPayload, WorkspaceSettings } from "../model";
@@ -24,7 +24,7 @@ export const AlertsPage: FC<{
   flash?: Flash | undefined;
 }> = ({ workspace, log, filters, search, form, flash }) => {
   const back = logHref(ALERTS, filters).replace(/#log$/, "");
-  const invalid = form && fieldOf(form.error) === "alertUrl" ? "true" : undefined;
+  const invalid = invalidIf(form?.error, "alertUrl");
   const pending = !("code" in log) && log.data.some((d) => d.status === "pending");
   return (
     <Layout title="Alerts" workspaceName={workspace.name} crumbs={alertCrumbs()} flash={flash} refreshSeconds={pending && !search && !form ? 15 : undefined}>

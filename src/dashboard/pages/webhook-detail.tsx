@@ -4,7 +4,7 @@
 import type { FC } from "hono/jsx";
 import { EVENT_CATALOG } from "../../events/catalog";
 import type { ApiError } from "../api-client";
-import { AutoDisabledBanner, FieldError, fieldOf, QuotaMeter, WebhookActions, WebhookStatus, webhookPath } from "../components";
+import { AutoDisabledBanner, FieldError, invalidIf, QuotaMeter, WebhookActions, WebhookStatus, webhookPath } from "../components";
 import { eventName } from "../format";
 import { Layout, webhookCrumbs } from "../layout";
 import type { DeliveryPage, DeliveryWithPayload, Quota, Stats, Webhook, Workspace } from "../model";
@@ -37,7 +37,7 @@ export const WebhookDetailPage: FC<{
 }> = ({ workspace, webhook, quota, log, stats, period, search, filters, forms, defaultSince, flash }) => {
   const back = logHref(webhookPath(webhook.id), filters).replace(/#log$/, "");
   const error = forms.error;
-  const invalid = (field: string) => (error && fieldOf(error) === field ? "true" : undefined);
+  const invalid = (field: string) => invalidIf(error, field);
   // While something is on its way, the page looks again by itself (no script); a search or a refused form stays put.
   const pending = !("code" in log) && log.data.some((d) => d.status === "pending");
   const refresh = pending && !search && !error ? 15 : undefined;

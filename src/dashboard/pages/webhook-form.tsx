@@ -5,7 +5,7 @@ import type { Child, FC } from "hono/jsx";
 import { MAX_DESCRIPTION_LENGTH } from "../../api/webhooks/schemas";
 import { EVENT_CATALOG } from "../../events/catalog";
 import type { ApiError } from "../api-client";
-import { ErrorSummary, FieldError, fieldOf, webhookPath } from "../components";
+import { ErrorSummary, FieldError, invalidIf, webhookPath } from "../components";
 import type { ControlsFormValues } from "../controls-form";
 import { Layout, WEBHOOKS, webhookCrumbs } from "../layout";
 
@@ -15,14 +15,15 @@ export interface WebhookFormValues extends ControlsFormValues {
   description: string;
 }
 
+/** Each field the API may name: where the error summary links to, and what it calls it. */
 const FIELDS = {
-  url: "url",
-  events: "event-0",
-  description: "description",
-  rateLimitPerSecond: "rateLimitPerSecond",
-  retryDelaysSeconds: "retryDelaysSeconds",
-  headers: "headers",
-  filter: "filter",
+  url: { target: "url", label: "Endpoint URL" },
+  events: { target: "event-0", label: "Events" },
+  description: { target: "description", label: "Description" },
+  rateLimitPerSecond: { target: "rateLimitPerSecond", label: "Rate limit" },
+  retryDelaysSeconds: { target: "retryDelaysSeconds", label: "Retry schedule" },
+  headers: { target: "headers", label: "Custom headers" },
+  filter: { target: "filter", label: "Filter" },
 };
 const ADVANCED = ["rateLimitPerSecond", "retryDelaysSeconds", "headers", "filter"] as const;
 
@@ -37,7 +38,7 @@ const AdvancedField: FC<{
   multiline?: boolean;
   children: Child;
 }> = ({ id, label, value, error, placeholder, numeric, multiline, children }) => {
-  const invalid = error && fieldOf(error) === id ? "true" : undefined;
+  const invalid = invalidIf(error, id);
   const describedBy = invalid ? `${id}-hint ${id}-error` : `${id}-hint`;
   return (
     <div class="field">
@@ -77,7 +78,7 @@ export const WebhookFormPage: FC<{
 }> = ({ workspaceName, webhookId, values, error, timeoutMs }) => {
   const editing = webhookId !== undefined;
   const title = editing ? "Edit webhook" : "Add Webhook";
-  const invalid = (field: string) => (error && fieldOf(error) === field ? "true" : undefined);
+  const invalid = (field: string) => invalidIf(error, field);
   const describedBy = (field: string, hint: string) => (invalid(field) ? `${hint} ${field}-error` : hint);
   // Closed unless something in it is set or wrong: respond.io's two-field form stays as simple as it is.
   const advancedOpen = ADVANCED.some((field) => values[field].trim() !== "" || invalid(field));

@@ -2,7 +2,10 @@
 // Integrations > Webhooks: the list, adding and editing a webhook, and its actions (enable, disable, test,
 // rotate, delete). Every change goes through the public API, so its rules and messages are the forms'.
 import { Hono } from "hono";
+import { CreateWebhookSchema, UpdateWebhookSchema } from "../../api/webhooks/schemas";
+import { validationError } from "../../api/validation";
 import { readConfig } from "../../config";
+import { checkEndpointUrl } from "../../lib/url-policy";
 import type { ApiError } from "../api-client";
 import { webhookPath } from "../components";
 import { api, loadWebhook, problem, quotaOf, readForm, redirectWith, safeReturn, type Ctx, type PagesEnv } from "../context";
@@ -62,8 +65,12 @@ const formPage = (c: Ctx, form: { values: WebhookFormValues; webhookId?: string;
 
 webhookRoutes.get("/integrations/webhooks/new", (c) => formPage(c, { values: { url: "", events: [], description: "", ...NO_CONTROLS } }));
 
-/** The form as typed, and the API body it stands for (or why it stands for none). */
-const webhookInput = async (c: Ctx): Promise<{ values: WebhookFormValues; body: Record<string, unknown> } | { values: WebhookFormValues; error: ApiError }> => {
+/**
+ * The form as typed, and the API body it stands for; or, when some text has no API shape (a header line without a
+ * colon, a filter that is not JSON), every problem at once: those, and what the API's own schema and URL policy
+ * say of the other fields, checked here in-process without saving anything.
+ */
+const webhookInput = async (c: Ctx, editing: boolean): Promise<{ values: WebhookFormValues; body: Record<string, unknown> } | { values: WebhookFormValues; error: ApiError }> => {
   const form = await readForm(c);
   const values: WebhookFormValues = {
     url: form.text("url").trim(),
@@ -76,12 +83,21 @@ const webhookInput = async (c: Ctx): Promise<{ values: WebhookFormValues; body: 
     filter: form.text("filter"),
   };
   const controls = formToControls(values);
-  if ("error" in controls) return { values, error: controls.error };
-  return { values, body: { url: values.url, events: values.events, description: values.description, ...controls.body } };
+  const body = { url: values.url, events: values.events, description: values.description, ...controls.body };
+  if (controls.errors.length === 0) return { values, body };
+  const parsed = (editing ? UpdateWebhookSchema : CreateWebhookSchema).safeParse(body);
+  const url = checkEndpointUrl(values.url, { allowPrivate: readConfig(c.env).allowPrivateUrls });
+  const others: ApiError[] = [
+    ...(parsed.success ? [] : (validationError(parsed.error).errors ?? [])),
+    ...(url.ok || editing ? [] : [{ code: url.code, message: `url: ${url.message}`, param: "url" }]),
+  ];
+  const errors = [...controls.errors];
+  for (const problem of others) if (!errors.some((e) => e.param === problem.param)) errors.push(problem);
+  return { values, error: { ...errors[0]!, errors } };
 };
 
 webhookRoutes.post("/integrations/webhooks", async (c) => {
-  const input = await webhookInput(c);
+  const input = await webhookInput(c, false);
   if ("error" in input) return formPage(c, input, 400);
   const { values, body } = input;
   const created = await api(c).post<WebhookWithSecret>("/v1/webhooks", body);
@@ -98,7 +114,7 @@ webhookRoutes.get("/integrations/webhooks/:id/edit", async (c) => {
 
 webhookRoutes.post("/integrations/webhooks/:id", async (c) => {
   const id = c.req.param("id");
-  const input = await webhookInput(c);
+  const input = await webhookInput(c, true);
   if ("error" in input) return formPage(c, { ...input, webhookId: id }, 400);
   const { values, body } = input;
   const updated = await api(c).patch<Webhook>(`/v1/webhooks/${encodeURIComponent(id)}`, body);
