@@ -32,6 +32,11 @@ describe("settings pages wording", () => {
     expect(utcInputToIso("2026-11-21T10:00")).toBe("2026-11-21T10:00:00Z");
     expect(utcInputToIso("2026-11-21T10:00:30")).toBe("2026-11-21T10:00:30Z");
     expect(utcInputToIso("yesterday")).toBe("yesterday");
-    expect(isoToUtcInput("2026-11-21T10:00:59.000Z")).toBe("2026-11-21T10:00");
+    expect(utcInputToIso("2026-11-21 10:00")).toBe("2026-11-21T10:00:00Z");
+    expect(utcInputToIso(" 2026-11-21 10:00 UTC ")).toBe("2026-11-21T10:00:00Z");
+    expect(utcInputToIso("2026-11-21 10:00:30Z")).toBe("2026-11-21T10:00:30Z");
+    expect(isoToUtcInput("2026-11-21T10:00:59.000Z")).toBe("2026-11-21 10:00");
+    // What the field shows reads back as the same minute.
+    expect(utcInputToIso(isoToUtcInput("2026-11-21T10:00:59.000Z"))).toBe("2026-11-21T10:00:00Z");
   });
 });

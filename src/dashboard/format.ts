@@ -39,14 +39,18 @@ export function eventName(type: string): string {
   return NAMES.get(type) ?? type;
 }
 
-/** A `datetime-local` value (`2026-11-21T10:00`, read as UTC) as the ISO 8601 the API takes; other text passes through for the API to judge. */
+/**
+ * The Recover field's text, a UTC time as the pages write times (`2026-11-21 10:00`, also with seconds, a `T`, or a
+ * trailing `UTC`/`Z`), as the ISO 8601 the API takes; other text passes through for the API to judge.
+ */
 export function utcInputToIso(value: string): string {
-  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value) ? `${value.length === 16 ? `${value}:00` : value}Z` : value;
+  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})(:\d{2}(?:\.\d+)?)?(?: ?UTC|Z)?$/i.exec(value.trim());
+  return m ? `${m[1]}T${m[2]}${m[3] ?? ":00"}Z` : value;
 }
 
-/** The other way: an ISO time as a `datetime-local` value in UTC. */
+/** The other way: an ISO time as the Recover field shows it, in UTC to the minute (`2026-11-21 10:00`). */
 export function isoToUtcInput(iso: string): string {
-  return new Date(iso).toISOString().slice(0, 16);
+  return new Date(iso).toISOString().slice(0, 16).replace("T", " ");
 }
 
 /** One attempt in a sentence's words: `HTTP 503 (…) in 212 ms`. */

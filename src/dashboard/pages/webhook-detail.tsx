@@ -96,15 +96,19 @@ export const WebhookDetailPage: FC<{
         <h2 id="recover-title">Recover dropped and skipped events</h2>
         <p class="muted" id="since-hint">
           Sends every event that was dropped (all attempts failed) or skipped (the webhook was off) since this time again, in the order they were
-          accepted. The webhook must be enabled. Time in UTC.
+          accepted. The webhook must be enabled. The time is in UTC, 24-hour, written like the log's times: <code>YYYY-MM-DD HH:MM</code>.
         </p>
         <form method="post" action={`${webhookPath(webhook.id)}/recover`} novalidate class="row">
           <input type="hidden" name="back" value={back} />
-          <label for="since">Recover since</label>
+          <label for="since">Recover since (UTC)</label>
           <input
             id="since"
             name="since"
-            type="datetime-local"
+            type="text"
+            inputmode="numeric"
+            autocomplete="off"
+            spellcheck={false}
+            placeholder="2026-11-21 09:30"
             value={forms.since ?? defaultSince}
             aria-describedby={invalid("since") ? "since-hint since-error" : "since-hint"}
             aria-invalid={invalid("since")}

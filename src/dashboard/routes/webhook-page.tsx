@@ -82,7 +82,9 @@ webhookPageRoutes.post("/integrations/webhooks/:id/recover", async (c) => {
   if (recovered.error.param === "since") {
     const webhook = await loadWebhook(c, id);
     if (webhook instanceof Response) return webhook;
-    return renderDetail(c, webhook, {}, { error: recovered.error, since }, 400);
+    // Said in the field's own terms (the API's message asks for ISO 8601 with a zone).
+    const error = { code: recovered.error.code, param: "since", message: "since: must be a UTC time written YYYY-MM-DD HH:MM, such as 2026-11-21 09:30" };
+    return renderDetail(c, webhook, {}, { error, since }, 400);
   }
   return redirectWith(c, back, problem(recovered.error));
 });
