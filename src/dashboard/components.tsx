@@ -191,7 +191,13 @@ export const FieldError: FC<{ id: string; error: ApiError | undefined; field: st
  * (the script focuses the summary).
  */
 export const ErrorSummary: FC<{ error: ApiError | undefined; fields: Record<string, { target: string; label: string }> }> = ({ error, fields }) => {
-  const problems = problemsOf(error);
+  // In the form's order, as a person reads it.
+  const order = Object.keys(fields);
+  const rank = (p: ApiError) => {
+    const i = order.indexOf(fieldOf(p) ?? "");
+    return i < 0 ? order.length : i;
+  };
+  const problems = problemsOf(error).toSorted((a, b) => rank(a) - rank(b));
   if (problems.length === 0) return null;
   return (
     <div class="error-summary" role="alert" tabindex={-1} aria-labelledby="error-summary-title">

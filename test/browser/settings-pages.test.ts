@@ -160,6 +160,19 @@ describe("settings pages in Chromium", () => {
     expect(await text("#events-error")).toContain(noEvents.json.error.message.replace(/^events: /, ""));
     expect(await page.locator("#url-error").count()).toBe(0);
 
+    // Everything wrong at once: URL, events and a header line the form cannot read, each marked, summed up by label.
+    await page.getByLabel("Endpoint URL").fill("ftp://crm.example.com/hooks");
+    await page.locator("details.advanced summary").click();
+    await page.getByLabel("Custom headers").fill("no colon here");
+    await submit(page.getByRole("button", { name: "Add Webhook" }));
+    for (const id of ["url-error", "events-error", "headers-error"]) expect(await page.locator(`#${id}`).count(), id).toBe(1);
+    const summary = await text(".error-summary");
+    expect(summary).toContain("Nothing was saved: 3 things to fix");
+    expect(summary).toMatch(/Endpoint URL: .*Events: .*Custom headers: /);
+    expect(summary).not.toMatch(/(?<!Custom )\b(url|events|headers): /);
+    await shot("add-webhook-errors.png", false);
+    await page.getByLabel("Custom headers").fill("");
+
     expect((await api("GET", "/v1/webhooks")).json.data).toEqual([]);
   });
 
@@ -265,6 +278,38 @@ describe("settings pages in Chromium", () => {
     expect(await attempts.first().locator("td").nth(2).textContent()).toBe("500");
     expect(await attempts.first().locator("td").nth(5).textContent()).toContain("upstream database unavailable");
     await shot("delivery-log.png");
+
+    // Its health: the chart (server-rendered SVG) with failed bars, the success rate; the list's health column.
+    const chart = page.locator("#health svg.chart");
+    expect(await chart.count()).toBe(1);
+    expect(await chart.locator("rect.bad").count()).toBeGreaterThan(0);
+    expect(await text("#health")).toMatch(/Success rate/i);
+    await page.locator("#health").scrollIntoViewIfNeeded();
+    await shot("webhook-health.png");
+
+    // Find the failed event by its id: its attempts, the exact body sent (pretty-printed) and the headers.
+    const eventId = (await failed.getAttribute("data-event-id"))!;
+    await page.getByLabel("Find an event by its id").fill(eventId);
+    await submit(page.getByRole("button", { name: "Find" }));
+    const found = page.locator("#found");
+    expect(await found.locator("pre.payload").textContent()).toContain(`"event_id": "${eventId}"`);
+    expect(JSON.parse((await found.locator("pre.payload").textContent())!)).toMatchObject({ event_type: "message.received", message: { text: "Hello?" } });
+    await found.getByText("Headers of the last attempt").click();
+    expect(await found.locator("table.headers tr", { hasText: "webhook-id" }).textContent()).toContain(eventId);
+    await found.scrollIntoViewIfNeeded();
+    await shot("payload-view.png", false);
+
+    // The same attempts on a phone: each cell says what it is (the table's headers are hidden there).
+    await page.setViewportSize({ width: 390, height: 844 });
+    const cell = found.locator("table.attempts tbody td").nth(2);
+    expect(await cell.evaluate((td) => getComputedStyle(td, "::before").content)).toContain("Status code");
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    await page.goto(`${worker.url}/settings/integrations/webhooks`);
+    const health = await text(`tr[data-webhook-id="${webhookId}"] td[data-label="Health"]`);
+    expect(health).toMatch(/\d+%/);
+    await page.goto(`${worker.url}/settings/integrations/webhooks/${webhookId}`);
   });
 
   it("enables it again from the banner, and recovers what it skipped", async () => {
@@ -323,6 +368,25 @@ describe("settings pages in Chromium", () => {
     expect(await flash()).toMatch(/^Test event “Conversation Closed” delivered/);
     const last = (await received("ui-crm")).at(-1)!;
     expect(last).toMatchObject({ standardValid: true, respondIoValid: true });
+  });
+
+  it("sets an alert URL on the Alerts page: the secret is shown once, and a test alert arrives signed with it", async () => {
+    await page.goto(`${worker.url}/settings/integrations/webhooks`);
+    await submit(page.getByRole("link", { name: "Alerts", exact: true }));
+    await page.getByRole("heading", { name: "Alerts", exact: true }).waitFor();
+    await page.getByLabel("Alert URL").fill(`${receiver.url}/hooks/ui-alerts`);
+    await submit(page.getByRole("button", { name: "Save alert URL" }));
+    await page.getByRole("heading", { name: "Alert URL set" }).waitFor();
+    const secret = await page.getByRole("textbox", { name: "Alert signing secret" }).inputValue();
+    expect(secret).toMatch(/^whsec_/);
+    await program("ui-alerts", { fallback: { status: 200 }, secrets: [secret] });
+    await submit(page.getByRole("link", { name: "Back to Alerts" }));
+    await submit(page.getByRole("button", { name: "Send a test alert" }));
+    expect(await flash()).toMatch(/^Test alert delivered: HTTP 200/);
+    expect(await page.locator("details.delivery").count()).toBe(1);
+    const [alert] = await received("ui-alerts");
+    expect(alert).toMatchObject({ standardValid: true, respondIoValid: true });
+    expect(JSON.parse(alert!.body)).toMatchObject({ event_type: "alert.test" });
   });
 
   it("edits the endpoint controls in the form's Advanced section: headers arrive, a filter holds back what it refuses", async () => {
