@@ -213,3 +213,17 @@ export const ErrorSummary: FC<{ error: ApiError | undefined; fields: Record<stri
     </div>
   );
 };
+
+/** A secret shown once: read-only, with the Copy button the script reveals and where it says it copied. */
+export const SecretField: FC<{ label: string; secret: string }> = ({ label, secret }) => (
+  <div class="secret">
+    <label for="secret" class="visually-hidden">
+      {label}
+    </label>
+    <input id="secret" type="text" readonly value={secret} autocomplete="off" spellcheck={false} />
+    <button type="button" class="button" data-copy="secret" hidden>
+      Copy
+    </button>
+    <span id="secret-status" role="status" aria-live="polite"></span>
+  </div>
+);

@@ -4,7 +4,7 @@
 import type { FC } from "hono/jsx";
 import { ALERT_DESCRIPTIONS, ALERT_TYPES } from "../../alerts/catalog";
 import type { ApiError } from "../api-client";
-import { ActionButton, FieldError, invalidIf } from "../components";
+import { ActionButton, FieldError, invalidIf, SecretField } from "../components";
 import { formatTime } from "../format";
 import { ALERTS, alertCrumbs, Layout } from "../layout";
 import type { AlertSecret, DeliveryPage, DeliveryWithPayload, WorkspaceSettings } from "../model";
@@ -116,16 +116,7 @@ export const AlertSecretPage: FC<{ workspaceName: string; secret: string; rotate
             </>
           )}
         </p>
-        <div class="secret">
-          <label for="secret" class="visually-hidden">
-            Alert signing secret
-          </label>
-          <input id="secret" type="text" readonly value={secret} autocomplete="off" spellcheck={false} />
-          <button type="button" class="button" data-copy="secret" hidden>
-            Copy
-          </button>
-          <span id="secret-status" role="status" aria-live="polite"></span>
-        </div>
+        <SecretField label="Alert signing secret" secret={secret} />
       </section>
       <a class="button primary" href={ALERTS}>
         Back to Alerts

@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 // The signing secret, shown once: after "Add Webhook" and after "Rotate secret". Never stored by the pages.
 import type { FC } from "hono/jsx";
-import { webhookPath } from "../components";
+import { SecretField, webhookPath } from "../components";
 import { formatTime } from "../format";
 import { Layout, WEBHOOKS, webhookCrumbs } from "../layout";
 import type { Webhook } from "../model";
@@ -62,16 +62,7 @@ export const SecretPage: FC<{ workspaceName: string; webhook: Webhook; secret: s
             </>
           )}
         </p>
-        <div class="secret">
-          <label for="secret" class="visually-hidden">
-            Signing secret
-          </label>
-          <input id="secret" type="text" readonly value={secret} autocomplete="off" spellcheck={false} />
-          <button type="button" class="button" data-copy="secret" hidden>
-            Copy
-          </button>
-          <span id="secret-status" role="status" aria-live="polite"></span>
-        </div>
+        <SecretField label="Signing secret" secret={secret} />
       </section>
       <section class="card" aria-labelledby="verify-title">
         <h2 id="verify-title">Verify deliveries</h2>
