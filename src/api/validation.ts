@@ -84,7 +84,7 @@ function laterChecks(result: { target: string; data?: unknown }, c: Context): Fi
   const url = (result.data as Record<string, unknown>).url;
   if (typeof url !== "string") return [];
   const verdict = checkEndpointUrl(url, { allowPrivate: readConfig(c.env as Env).allowPrivateUrls });
-  return verdict.ok ? [] : [{ code: verdict.code, message: `url: ${verdict.message}`, param: "url" }];
+  return verdict.ok ? [] : [{ code: verdict.code, message: verdict.message, param: "url" }];
 }
 
 /** The `defaultHook` of every OpenAPI route: invalid input answers 400 before the handler runs. */

@@ -89,7 +89,7 @@ const webhookInput = async (c: Ctx, editing: boolean): Promise<{ values: Webhook
   const url = checkEndpointUrl(values.url, { allowPrivate: readConfig(c.env).allowPrivateUrls });
   const others: ApiError[] = [
     ...(parsed.success ? [] : (validationError(parsed.error).errors ?? [])),
-    ...(url.ok || editing ? [] : [{ code: url.code, message: `url: ${url.message}`, param: "url" }]),
+    ...(url.ok || editing ? [] : [{ code: url.code, message: url.message, param: "url" }]),
   ];
   const errors = [...controls.errors];
   for (const problem of others) if (!errors.some((e) => e.param === problem.param)) errors.push(problem);
