@@ -3,7 +3,8 @@
 // Every fact lives in the object's SQLite storage (store.ts): the webhook's config (with the previous secret
 // during a rotation), each event with its status, place in line and next attempt time, and every attempt,
 // which is also the delivery log (log.ts). The single alarm is always armed from storage (nextAlarmAt), so an
-// eviction or restart resumes exactly where it was.
+// eviction or restart resumes where it was: storage is the truth, save for the successes of a backlog still
+// grouped in memory (at most OUTCOME_GROUP_SIZE, delivered again after a crash).
 import { DurableObject } from "cloudflare:workers";
 import { readConfig, retentionMs } from "../../config";
 import { openDb } from "../../db/client";
@@ -21,7 +22,7 @@ import { signatureHeaders } from "../signing";
 import { deliveryPage, deliveryRecords, type DeliveryQuery, type DeliveryRecord } from "./log";
 import { oldestFinishedAt, purgeExpired } from "./retention";
 import { laneStats, type StatsPeriod, type WebhookStats } from "./stats";
-import { LaneStore, nextAlarmAt, type DeliveryStatus, type EventRow, type LaneRow } from "./store";
+import { LaneStore, nextAlarmAt, OUTCOME_GROUP_SIZE, type DeliveryStatus, type EventRow, type LaneRow } from "./store";
 
 export type { DeliveryQuery, DeliveryRecord } from "./log";
 
@@ -92,6 +93,7 @@ export class EndpointLane extends DurableObject<Env> {
 
   /** Takes a newer config of the webhook (from the API or the consumer); older versions are ignored. */
   async configure(config: LaneConfig): Promise<void> {
+    this.store.flushDelivered();
     this.store.applyConfig(config);
     await this.scheduleNext();
   }
@@ -104,17 +106,20 @@ export class EndpointLane extends DurableObject<Env> {
 
   /** The delivery log, newest accepted first. */
   async deliveries(query: DeliveryQuery): Promise<{ data: DeliveryRecord[]; more: boolean }> {
+    this.store.flushDelivered();
     return deliveryPage(this.store.sql, query);
   }
 
   /** One delivery with the body that was sent; undefined when the lane holds no such event. */
   async delivery(eventId: string): Promise<DeliveryRecord | undefined> {
+    this.store.flushDelivered();
     const row = this.store.event(eventId);
     return row && { ...this.record(row), body: row.body, headers: row.last_headers === null ? null : (JSON.parse(row.last_headers) as Record<string, string>) };
   }
 
   /** The webhook's health over the period (stats.ts), from what the lane holds. */
   async stats(period: StatsPeriod): Promise<WebhookStats> {
+    this.store.flushDelivered();
     return laneStats(this.store.sql, period, Date.now());
   }
 
@@ -123,6 +128,7 @@ export class EndpointLane extends DurableObject<Env> {
    * Its earlier attempts stay in the log; new ones follow them.
    */
   async retry(config: LaneConfig, eventId: string): Promise<{ delivery: DeliveryRecord } | { refused: Refusal }> {
+    this.store.flushDelivered();
     const lane = this.store.applyConfig(config);
     if (lane.deleted) return { refused: "not_found" };
     const row = this.store.event(eventId);
@@ -136,6 +142,7 @@ export class EndpointLane extends DurableObject<Env> {
 
   /** Puts every dropped and skipped event accepted since `since` (unix ms) back in line, in acceptance order. */
   async recover(config: LaneConfig, since: number): Promise<{ recovered: number } | { refused: Refusal }> {
+    this.store.flushDelivered();
     const lane = this.store.applyConfig(config);
     if (lane.deleted) return { refused: "not_found" };
     if (!lane.enabled) return { refused: "disabled" };
@@ -151,6 +158,7 @@ export class EndpointLane extends DurableObject<Env> {
    * since a person asked for it, typically to check the endpoint before enabling it.
    */
   async sendTest(config: LaneConfig, event: QueuedEvent): Promise<DeliveryRecord | undefined> {
+    this.store.flushDelivered();
     const lane = this.store.applyConfig(config);
     if (lane.deleted) return undefined;
     const body = buildBody(event);
@@ -190,6 +198,8 @@ export class EndpointLane extends DurableObject<Env> {
         clock = 0;
       }
     } finally {
+      // What this run delivered is recorded before it ends (its last outcomes may still be in a group).
+      this.store.flushDelivered();
       this.delivering = false;
     }
     await this.scheduleNext();
@@ -252,6 +262,14 @@ export class EndpointLane extends DurableObject<Env> {
   private async deliver(lane: LaneRow, event: EventRow): Promise<void> {
     const result = await this.exclusive(() => this.attempt(lane, event.id, event.body));
     const endedAt = result.at + result.durationMs;
+    // A success is kept with the others of its group (store.ts OUTCOME_GROUP_SIZE): while a backlog lasts,
+    // the next request goes out without waiting for this one's commit. A failure is written at once, after
+    // the successes before it, since retries, the quota and a disable act on it.
+    if (result.delivered) {
+      if (this.store.deferDelivered(event, result, endedAt) >= OUTCOME_GROUP_SIZE) this.store.flushDelivered();
+      return;
+    }
+    this.store.flushDelivered();
     // The webhook's own schedule, if it has one, as the lane holds it now: a change applies from the next retry.
     const delays = lane.retry_delays ? (JSON.parse(lane.retry_delays) as number[]) : readConfig(this.env).retryDelaysSeconds;
     const next = result.delivered ? null : nextAttemptAt(event.round_attempts + 1, endedAt, delays, result.retryAfterMs);
