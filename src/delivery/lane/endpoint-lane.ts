@@ -27,7 +27,7 @@ import { LaneStore, nextAlarmAt, OUTCOME_GROUP_SIZE, type DeliveryStatus, type E
 export type { DeliveryQuery, DeliveryRecord } from "./log";
 
 /** An alarm run delivers at most this many events before yielding (it re-arms at once if more are due). */
-const MAX_ATTEMPTS_PER_ALARM = 50;
+const MAX_ATTEMPTS_PER_ALARM = 500;
 const MAX_ALARM_RUN_MS = 30_000;
 
 /** Why a retry or recover was refused; the API turns these into errors. */
