@@ -29,6 +29,13 @@ export type { DeliveryQuery, DeliveryRecord } from "./log";
 /** An alarm run delivers at most this many events before yielding (it re-arms at once if more are due). */
 const MAX_ATTEMPTS_PER_ALARM = 500;
 const MAX_ALARM_RUN_MS = 30_000;
+/**
+ * When the next stored event is held only a little longer by its ordering window or the rate limit's next
+ * token (not by a retry's delay), the run waits for it awake instead of ending and re-arming the alarm: a lane fed a few events per
+ * queue batch then wakes once per batch, not once per event (each wake-up is a billed request and a
+ * setAlarm row). It costs the wait as duration, which is cheaper at this bound.
+ */
+export const STAY_AWAKE_MS = 1_000;
 
 /** Why a retry or recover was refused; the API turns these into errors. */
 export type Refusal = "not_found" | "disabled" | "already_pending";
@@ -193,7 +200,18 @@ export class EndpointLane extends DurableObject<Env> {
         if (!lane || lane.deleted || !lane.enabled) break;
         const head = this.store.head();
         const now = Math.max(Date.now(), clock);
-        if (!head || head.next_attempt_at > now || this.tokenAt(lane) > now) break;
+        if (!head) break;
+        const startAt = Math.max(head.next_attempt_at, this.tokenAt(lane));
+        if (startAt > now) {
+          // A retry always waits on the alarm (its schedule is in storage, where a restart finds it).
+          if (head.round_attempts > 0 || startAt - now > STAY_AWAKE_MS) break;
+          // Storage is the truth while the lane waits: what it delivered so far is written first.
+          this.store.flushDelivered();
+          await new Promise((resolve) => setTimeout(resolve, startAt - now));
+          // A timer fires at or after its time (and a test's frozen clock must not make this wait again).
+          clock = startAt;
+          continue;
+        }
         await this.deliver(lane, head);
         clock = 0;
       }
