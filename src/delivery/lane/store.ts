@@ -16,7 +16,7 @@ const LINE_START_SLACK = 64;
  * at most this many events the endpoint already got (the unrecorded ones, the one in flight included) are
  * delivered again, in order, with the same webhook-id.
  */
-export const OUTCOME_GROUP_SIZE = 8;
+export const OUTCOME_GROUP_SIZE = 16;
 
 /** How soon a lane retries recording its own disable in D1 after that failed. */
 export const SYNC_RETRY_MS = 5_000;
