@@ -26,8 +26,15 @@ export function succeeded(statusCode: number | null, error: string | null): bool
 }
 export const USER_AGENT = "EdgeWebhooks/1.0 (+https://github.com/edge-webhooks)";
 
+/** A response that says it is at most this long is read whole (one read, not a stream's several). */
+const READ_WHOLE_BYTES = 64 * 1024;
+
 async function readSnippet(response: Response): Promise<string> {
   if (!response.body) return "";
+  const length = response.headers.get("content-length");
+  if (length !== null && Number(length) <= READ_WHOLE_BYTES) {
+    return new TextDecoder().decode(new Uint8Array(await response.arrayBuffer()).subarray(0, RESPONSE_SNIPPET_BYTES));
+  }
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

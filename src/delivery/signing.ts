@@ -40,11 +40,14 @@ export interface SigningInput {
 export async function signatureHeaders({ secrets, id, timestampSeconds, body }: SigningInput): Promise<Record<string, string>> {
   const [current] = secrets;
   if (!current) throw new Error("a webhook needs a signing secret");
-  const standard = await Promise.all(secrets.map((secret) => standardSignature(secret, id, timestampSeconds, body)));
+  const [respondIo, ...standard] = await Promise.all([
+    respondIoSignature(current, body),
+    ...secrets.map((secret) => standardSignature(secret, id, timestampSeconds, body)),
+  ]);
   return {
     "webhook-id": id,
     "webhook-timestamp": String(timestampSeconds),
     "webhook-signature": standard.join(" "),
-    "x-webhook-signature": await respondIoSignature(current, body),
+    "x-webhook-signature": respondIo!,
   };
 }

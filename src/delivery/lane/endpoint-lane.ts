@@ -3,7 +3,8 @@
 // Every fact lives in the object's SQLite storage (store.ts): the webhook's config (with the previous secret
 // during a rotation), each event with its status, place in line and next attempt time, and every attempt,
 // which is also the delivery log (log.ts). The single alarm is always armed from storage (nextAlarmAt), so an
-// eviction or restart resumes exactly where it was.
+// eviction or restart resumes where it was: storage is the truth, save for the successes of a backlog still
+// grouped in memory (at most OUTCOME_GROUP_SIZE, delivered again after a crash).
 import { DurableObject } from "cloudflare:workers";
 import { readConfig, retentionMs } from "../../config";
 import { openDb } from "../../db/client";
@@ -21,7 +22,7 @@ import { signatureHeaders } from "../signing";
 import { deliveryPage, deliveryRecords, type DeliveryQuery, type DeliveryRecord } from "./log";
 import { oldestFinishedAt, purgeExpired } from "./retention";
 import { laneStats, type StatsPeriod, type WebhookStats } from "./stats";
-import { LaneStore, nextAlarmAt, type DeliveryStatus, type EventRow, type LaneRow } from "./store";
+import { LaneStore, nextAlarmAt, OUTCOME_GROUP_SIZE, type DeliveryStatus, type EventRow, type LaneRow } from "./store";
 
 export type { DeliveryQuery, DeliveryRecord } from "./log";
 
@@ -29,8 +30,15 @@ export type { DeliveryQuery, DeliveryRecord } from "./log";
 export type LaneEvent = Omit<QueuedEvent, "type"> & { type: string };
 
 /** An alarm run delivers at most this many events before yielding (it re-arms at once if more are due). */
-const MAX_ATTEMPTS_PER_ALARM = 50;
+const MAX_ATTEMPTS_PER_ALARM = 500;
 const MAX_ALARM_RUN_MS = 30_000;
+/**
+ * When the next stored event is held only a little longer by its ordering window or the rate limit's next
+ * token (not by a retry's delay), the run waits for it awake instead of ending and re-arming the alarm: a lane fed a few events per
+ * queue batch then wakes once per batch, not once per event (each wake-up is a billed request and a
+ * setAlarm row). It costs the wait as duration, which is cheaper at this bound.
+ */
+export const STAY_AWAKE_MS = 1_000;
 
 /** Why a retry or recover was refused; the API turns these into errors. */
 export type Refusal = "not_found" | "disabled" | "already_pending";
@@ -95,6 +103,7 @@ export class EndpointLane extends DurableObject<Env> {
 
   /** Takes a newer config of the webhook (from the API or the consumer); older versions are ignored. */
   async configure(config: LaneConfig): Promise<void> {
+    this.store.flushDelivered();
     this.store.applyConfig(config);
     await this.scheduleNext();
   }
@@ -107,17 +116,20 @@ export class EndpointLane extends DurableObject<Env> {
 
   /** The delivery log, newest accepted first. */
   async deliveries(query: DeliveryQuery): Promise<{ data: DeliveryRecord[]; more: boolean }> {
+    this.store.flushDelivered();
     return deliveryPage(this.store.sql, query);
   }
 
   /** One delivery with the body that was sent; undefined when the lane holds no such event. */
   async delivery(eventId: string): Promise<DeliveryRecord | undefined> {
+    this.store.flushDelivered();
     const row = this.store.event(eventId);
     return row && { ...this.record(row), body: row.body, headers: row.last_headers === null ? null : (JSON.parse(row.last_headers) as Record<string, string>) };
   }
 
   /** The webhook's health over the period (stats.ts), from what the lane holds. */
   async stats(period: StatsPeriod): Promise<WebhookStats> {
+    this.store.flushDelivered();
     return laneStats(this.store.sql, period, Date.now());
   }
 
@@ -126,6 +138,7 @@ export class EndpointLane extends DurableObject<Env> {
    * Its earlier attempts stay in the log; new ones follow them.
    */
   async retry(config: LaneConfig, eventId: string): Promise<{ delivery: DeliveryRecord } | { refused: Refusal }> {
+    this.store.flushDelivered();
     const lane = this.store.applyConfig(config);
     if (lane.deleted) return { refused: "not_found" };
     const row = this.store.event(eventId);
@@ -139,6 +152,7 @@ export class EndpointLane extends DurableObject<Env> {
 
   /** Puts every dropped and skipped event accepted since `since` (unix ms) back in line, in acceptance order. */
   async recover(config: LaneConfig, since: number): Promise<{ recovered: number } | { refused: Refusal }> {
+    this.store.flushDelivered();
     const lane = this.store.applyConfig(config);
     if (lane.deleted) return { refused: "not_found" };
     if (!lane.enabled) return { refused: "disabled" };
@@ -154,6 +168,7 @@ export class EndpointLane extends DurableObject<Env> {
    * since a person asked for it, typically to check the endpoint before enabling it.
    */
   async sendTest(config: LaneConfig, event: LaneEvent): Promise<DeliveryRecord | undefined> {
+    this.store.flushDelivered();
     const lane = this.store.applyConfig(config);
     if (lane.deleted) return undefined;
     const body = buildBody(event);
@@ -188,11 +203,24 @@ export class EndpointLane extends DurableObject<Env> {
         if (!lane || lane.deleted || !lane.enabled) break;
         const head = this.store.head();
         const now = Math.max(Date.now(), clock);
-        if (!head || head.next_attempt_at > now || this.tokenAt(lane) > now) break;
+        if (!head) break;
+        const startAt = Math.max(head.next_attempt_at, this.tokenAt(lane));
+        if (startAt > now) {
+          // A retry always waits on the alarm (its schedule is in storage, where a restart finds it).
+          if (head.round_attempts > 0 || startAt - now > STAY_AWAKE_MS) break;
+          // Storage is the truth while the lane waits: what it delivered so far is written first.
+          this.store.flushDelivered();
+          await new Promise((resolve) => setTimeout(resolve, startAt - now));
+          // A timer fires at or after its time (and a test's frozen clock must not make this wait again).
+          clock = startAt;
+          continue;
+        }
         await this.deliver(lane, head);
         clock = 0;
       }
     } finally {
+      // What this run delivered is recorded before it ends (its last outcomes may still be in a group).
+      this.store.flushDelivered();
       this.delivering = false;
     }
     await this.scheduleNext();
@@ -255,21 +283,27 @@ export class EndpointLane extends DurableObject<Env> {
   private async deliver(lane: LaneRow, event: EventRow): Promise<void> {
     const result = await this.exclusive(() => this.attempt(lane, event.id, event.body));
     const endedAt = result.at + result.durationMs;
+    // A success is kept with the others of its group (store.ts OUTCOME_GROUP_SIZE): while a backlog lasts,
+    // the next request goes out without waiting for this one's commit. A failure is written at once, after
+    // the successes before it, since retries, the quota and a disable act on it.
+    if (result.delivered) {
+      if (this.store.deferDelivered(event, result, endedAt) >= OUTCOME_GROUP_SIZE) this.store.flushDelivered();
+      return;
+    }
+    this.store.flushDelivered();
     // The webhook's own schedule, if it has one, as the lane holds it now: a change applies from the next retry.
     const delays = lane.retry_delays ? (JSON.parse(lane.retry_delays) as number[]) : readConfig(this.env).retryDelaysSeconds;
-    const next = result.delivered ? null : nextAttemptAt(event.round_attempts + 1, endedAt, delays, result.retryAfterMs);
+    const next = nextAttemptAt(event.round_attempts + 1, endedAt, delays, result.retryAfterMs);
     const recorded = this.store.recordOutcome(
       event,
       result,
-      result.delivered
-        ? { status: "delivered", finishedAt: endedAt, nextAttemptAt: event.next_attempt_at }
-        : next === null
-          ? { status: "dropped", finishedAt: endedAt, nextAttemptAt: event.next_attempt_at }
-          : { status: "pending", finishedAt: null, nextAttemptAt: next },
+      next === null
+        ? { status: "dropped", finishedAt: endedAt, nextAttemptAt: event.next_attempt_at }
+        : { status: "pending", finishedAt: null, nextAttemptAt: next },
     );
     // An alerts lane's failures count against no quota and never turn it off (a 410 included): the
     // workspace's alertUrl is changed or cleared by a person, and an alert about alerts would be a loop.
-    if (!recorded || result.delivered || lane.kind === "alerts") return;
+    if (!recorded || lane.kind === "alerts") return;
 
     // The quota decides, and owns the email it owes when it says so; the lane only turns itself off.
     const verdict = await quotaOf(this.env.WORKSPACE_QUOTA, lane.workspace_id).recordFailure({

@@ -9,6 +9,15 @@ export type { AttemptOutcome, AttemptRow, DeliveryStatus, EventRow, LaneRow, New
 /** The head query writes line_start forward once it read more than this many rows to find the head. */
 const LINE_START_SLACK = 64;
 
+/**
+ * While a backlog is being delivered, successful outcomes are recorded in groups of at most this many, in one
+ * transaction: the runtime's output gate holds every request until the writes before it are durable, so one
+ * write per attempt makes each attempt wait for a commit. The price is the bound on repeats after a crash:
+ * at most this many events the endpoint already got (the unrecorded ones, the one in flight included) are
+ * delivered again, in order, with the same webhook-id.
+ */
+export const OUTCOME_GROUP_SIZE = 16;
+
 /** How soon a lane retries recording its own disable in D1 after that failed. */
 export const SYNC_RETRY_MS = 5_000;
 
@@ -50,6 +59,12 @@ export class LaneStore {
   private loaded = false;
   /** line_start as it is now; the stored one may be lower (safe: the head query only reads more). */
   private lineStart = "";
+  /**
+   * Delivered events whose outcome is not written yet (deferDelivered), in line order: the first events of the
+   * line. Storage still holds them as pending, so the head skips past the last one; nothing else may read
+   * them as pending, so every write path and every read the API makes flushes them first.
+   */
+  private unrecorded: { event: EventRow; outcome: AttemptOutcome; finishedAt: number }[] = [];
 
   constructor(readonly storage: DurableObjectStorage) {
     this.sql = storage.sql;
@@ -81,6 +96,26 @@ export class LaneStore {
    */
   head(): EventRow | undefined {
     const lane = this.lane();
+    // Past the delivered events not written yet: the next head has a later place in line than the last of them.
+    const after = this.unrecorded.at(-1)?.event.line_key;
+    if (after !== undefined) {
+      // line_start stays where it is (at or below the first of them): stored, it must never pass an event
+      // storage still holds as pending.
+      const first = this.sql
+        .exec<EventRow>("SELECT * FROM events WHERE order_key > ? AND status = 'pending' AND line_key = order_key ORDER BY order_key LIMIT 1", after)
+        .toArray()[0];
+      const requeued =
+        this.requeuedPending === false
+          ? undefined
+          : this.sql
+              .exec<EventRow>(
+                "SELECT * FROM events INDEXED BY events_requeued WHERE status = 'pending' AND line_key <> order_key AND line_key > ? ORDER BY line_key LIMIT 1",
+                after,
+              )
+              .toArray()[0];
+      if (!first || !requeued) return first ?? requeued;
+      return requeued.line_key < first.line_key ? requeued : first;
+    }
     const cursor = this.sql.exec<EventRow>(
       "SELECT * FROM events WHERE order_key >= ? AND status = 'pending' AND line_key = order_key ORDER BY order_key LIMIT 1",
       this.lineStart,
@@ -187,10 +222,32 @@ export class LaneStore {
   }
 
   /**
+   * Keeps a delivered line attempt of `event` (the head) in memory, to be written with others by
+   * flushDelivered; returns how many are kept now. The caller flushes at OUTCOME_GROUP_SIZE.
+   */
+  deferDelivered(event: EventRow, outcome: AttemptOutcome, finishedAt: number): number {
+    this.unrecorded.push({ event, outcome, finishedAt });
+    return this.unrecorded.length;
+  }
+
+  /** Writes the delivered outcomes kept in memory, in one transaction (each only if its event is still in line). */
+  flushDelivered(): void {
+    if (this.unrecorded.length === 0) return;
+    const group = this.unrecorded;
+    this.unrecorded = [];
+    this.storage.transactionSync(() => {
+      for (const { event, outcome, finishedAt } of group) {
+        this.recordOutcome(event, outcome, { status: "delivered", finishedAt, nextAttemptAt: event.next_attempt_at });
+      }
+    });
+  }
+
+  /**
    * Puts events back in line, in the order given, behind every event in line: each gets a place after the
    * last one taken, a fresh retry round, and is due now.
    */
   requeue(ids: string[], now = Date.now()): void {
+    this.flushDelivered();
     if (ids.length === 0) return;
     // The last place taken: the newest order key, or a place given by an earlier requeue still pending.
     const last = this.sql
@@ -228,6 +285,7 @@ export class LaneStore {
     const current = this.lane();
     // The same version is the state the lane already holds: nothing to write (most hand-offs).
     if (current && (current.deleted || config.version <= current.config_version)) return current;
+    this.flushDelivered();
     this.storage.transactionSync(() => {
       // A newer config already is the webhook's state in D1, so an unsynced disable of ours is superseded.
       this.sql.exec(
@@ -262,6 +320,7 @@ export class LaneStore {
    * flagged until D1 has it too.
    */
   recordDisable(reason: DisabledReason, at: number): void {
+    this.flushDelivered();
     this.storage.transactionSync(() => {
       // Never below the version held: a config handed over while the request was out may be newer than `at`.
       this.sql.exec(
@@ -281,6 +340,7 @@ export class LaneStore {
 
   /** The webhook was deleted: forget its events and keep a tombstone that refuses any that still arrive. */
   markDeleted(): void {
+    this.unrecorded = [];
     this.storage.transactionSync(() => {
       this.sql.exec("UPDATE lane SET deleted = 1, line_start = ''");
       this.sql.exec("DELETE FROM events");
@@ -291,6 +351,7 @@ export class LaneStore {
 
   /** Everything the lane holds, in acceptance order (attempts by time, first ones included): for tests and debugging. */
   snapshot(): { lane: LaneRow | undefined; events: EventRow[]; attempts: AttemptRow[] } {
+    this.flushDelivered();
     return {
       lane: this.reload(),
       events: this.sql.exec<EventRow>("SELECT * FROM events ORDER BY order_key").toArray(),
