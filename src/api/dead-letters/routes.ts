@@ -4,6 +4,7 @@ import { deadLetterCutoff } from "../../dead-letters/consumer";
 import { countUnreplayed, findDeadLetter, listDeadLetters, markReplayed } from "../../dead-letters/store";
 import { readQueuedEvent, type QueuedEvent } from "../../events/queued-event";
 import { newRouter } from "../context";
+import { pagePosition } from "../paging";
 import { ApiError, errorResponses } from "../errors";
 import { jsonResponse, workspaceKeyAuth } from "../openapi";
 import { DeadLetterListSchema, DeadLetterParams, DeadLetterQuerySchema, DeadLetterSchema, decodeCursor, encodeCursor, toDeadLetter } from "./schemas";
@@ -37,10 +38,7 @@ deadLetterRoutes.openapi(
   }),
   async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    const before = cursor === undefined ? undefined : decodeCursor(cursor);
-    if (cursor !== undefined && before === undefined) {
-      throw new ApiError("invalid_cursor", "cursor is not one this API returned; pass nextCursor as it came", undefined, { param: "cursor" });
-    }
+    const before = pagePosition(cursor, decodeCursor);
     const [workspaceId, notBefore] = [c.get("workspace").id, deadLetterCutoff(c.env)];
     const [page, unreplayed] = await Promise.all([
       listDeadLetters(c.get("db"), workspaceId, { limit, before, notBefore }),

@@ -7,6 +7,7 @@ import type { Refusal } from "../../delivery/lane/endpoint-lane";
 import { toQueuedEvent } from "../../events/ingest";
 import { sampleData } from "../../events/samples";
 import { newRouter } from "../context";
+import { pagePosition } from "../paging";
 import { ApiError, errorResponses } from "../errors";
 import { jsonBody, jsonResponse, optionalJsonBody, workspaceKeyAuth } from "../openapi";
 import {
@@ -63,10 +64,7 @@ deliveryRoutes.openapi(
   async (c) => {
     const { id } = c.req.valid("param");
     const query = c.req.valid("query");
-    const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    if (query.cursor !== undefined && before === undefined) {
-      throw new ApiError("invalid_cursor", "cursor is not one this API returned; pass nextCursor as it came", undefined, { param: "cursor" });
-    }
+    const before = pagePosition(query.cursor, decodeCursor);
     await findWebhook(c.get("db"), c.get("workspace").id, id);
     const page = await laneOf(c.env.ENDPOINT_LANE, id).deliveries({ status: query.status, type: query.type, limit: query.limit, before });
     const last = page.data.at(-1);

@@ -7,7 +7,7 @@ import type { DeliveryRecord } from "../../delivery/lane/log";
 import { newRouter } from "../context";
 import { ApiError, errorResponses } from "../errors";
 import { jsonResponse, workspaceKeyAuth } from "../openapi";
-import { PageCursor, PageLimit } from "../paging";
+import { PageCursor, PageLimit, pagePosition } from "../paging";
 import { decodeCursor, DeliverySchema, DeliveryWithPayloadSchema, encodeCursor, EventIdParam, STATUSES, toDelivery } from "../webhooks/delivery-schemas";
 import { alertUrlNotSet, currentWorkspace } from "./routes";
 
@@ -54,10 +54,7 @@ alertRoutes.openapi(
   }),
   async (c) => {
     const query = c.req.valid("query");
-    const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    if (query.cursor !== undefined && before === undefined) {
-      throw new ApiError("invalid_cursor", "cursor is not one this API returned; pass nextCursor as it came", undefined, { param: "cursor" });
-    }
+    const before = pagePosition(query.cursor, decodeCursor);
     const workspace = await currentWorkspace(c.get("db"), c.get("workspace").id);
     // Before alertUrl was ever set there is no alerts lane: nothing to read, and no object to create for it.
     if (!workspace.alertSecret) return c.json({ data: [], nextCursor: null }, 200);
