@@ -1,6 +1,6 @@
 // Turning accepted input into queued events: ids (idempotent when the producer gives one), order keys, sizes.
 import { monotonicFactory } from "ulidx";
-import { newId } from "../lib/ids";
+import { newId, pooledRandom } from "../lib/ids";
 import type { EventType } from "./catalog";
 import type { QueuedEvent } from "./queued-event";
 
@@ -10,7 +10,7 @@ export const MAX_EVENT_BYTES = 120_000;
 const MAX_SEND_BATCH_BYTES = 240_000;
 const MAX_SEND_BATCH_COUNT = 100;
 
-const orderKey = monotonicFactory();
+const orderKey = monotonicFactory(pooledRandom);
 
 export interface EventInput {
   type: EventType;

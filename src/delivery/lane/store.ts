@@ -1,5 +1,6 @@
 // The lane's storage: its queries and writes over the schema in schema.ts, and when its alarm is due.
 import { monotonicFactory } from "ulidx";
+import { pooledRandom } from "../../lib/ids";
 import type { DisabledReason } from "../../db/schema";
 import type { LaneConfig } from "../lane-config";
 import { SCHEMA, type AttemptOutcome, type AttemptRow, type DeliveryStatus, type EventRow, type LaneRow, type NewEvent } from "./schema";
@@ -45,7 +46,7 @@ export function nextAlarmAt(input: {
   return candidates.length > 0 ? Math.min(...candidates) : null;
 }
 
-const lineKey = monotonicFactory();
+const lineKey = monotonicFactory(pooledRandom);
 
 /** How an attempt's headers are kept on its event's row (last_headers). */
 function headersJson(outcome: AttemptOutcome | undefined): string | null {
