@@ -17,7 +17,8 @@ import {
   DeliveryQuerySchema,
   DeliverySchema,
   DeliveryWithPayloadSchema,
-  encodeCursor,
+  deliveryPageBody,
+  sentOf,
   RecoverResultSchema,
   RecoverSchema,
   TestEventSchema,
@@ -67,8 +68,7 @@ deliveryRoutes.openapi(
     const before = pagePosition(query.cursor, decodeCursor);
     await findWebhook(c.get("db"), c.get("workspace").id, id);
     const page = await laneOf(c.env.ENDPOINT_LANE, id).deliveries({ status: query.status, type: query.type, limit: query.limit, before });
-    const last = page.data.at(-1);
-    return c.json({ data: page.data.map(toDelivery), nextCursor: page.more && last ? encodeCursor(last.orderKey) : null }, 200);
+    return c.json(deliveryPageBody(page, toDelivery), 200);
   },
 );
 
@@ -88,7 +88,7 @@ deliveryRoutes.openapi(
     await findWebhook(c.get("db"), c.get("workspace").id, id);
     const record = await laneOf(c.env.ENDPOINT_LANE, id).delivery(eventId);
     if (!record) throw deliveryNotFound(eventId);
-    return c.json({ ...toDelivery(record), payload: JSON.parse(record.body!) as Record<string, unknown>, headers: record.headers ?? null }, 200);
+    return c.json({ ...toDelivery(record), ...sentOf(record) }, 200);
   },
 );
 

@@ -105,6 +105,17 @@ export function toDelivery(record: DeliveryRecord): z.infer<typeof DeliverySchem
   };
 }
 
+/** A page of the delivery log as the API answers it (a webhook's deliveries, the workspace's alerts): `data` and `nextCursor`. */
+export function deliveryPageBody<T>(page: { data: DeliveryRecord[]; more: boolean }, shape: (record: DeliveryRecord) => T) {
+  const last = page.data.at(-1);
+  return { data: page.data.map(shape), nextCursor: page.more && last ? encodeCursor(last.orderKey) : null };
+}
+
+/** What a delivery read alone adds: the exact body sent and the headers of its latest attempt. */
+export function sentOf(record: DeliveryRecord): { payload: Record<string, unknown>; headers: Record<string, string> | null } {
+  return { payload: JSON.parse(record.body!) as Record<string, unknown>, headers: record.headers ?? null };
+}
+
 /** Cursors are opaque to clients: the order key of the last delivery of a page, base64url-encoded. */
 export function encodeCursor(orderKey: string): string {
   return new TextEncoder().encode(orderKey).toBase64({ alphabet: "base64url", omitPadding: true });

@@ -8,7 +8,7 @@ import { newRouter } from "../context";
 import { ApiError, errorResponses } from "../errors";
 import { jsonResponse, workspaceKeyAuth } from "../openapi";
 import { PageCursor, PageLimit, pagePosition } from "../paging";
-import { decodeCursor, DeliverySchema, DeliveryWithPayloadSchema, encodeCursor, EventIdParam, STATUSES, toDelivery } from "../webhooks/delivery-schemas";
+import { decodeCursor, deliveryPageBody, DeliverySchema, DeliveryWithPayloadSchema, EventIdParam, sentOf, STATUSES, toDelivery } from "../webhooks/delivery-schemas";
 import { alertUrlNotSet, currentWorkspace } from "./routes";
 
 const tags = ["Alerts"];
@@ -59,8 +59,7 @@ alertRoutes.openapi(
     // Before alertUrl was ever set there is no alerts lane: nothing to read, and no object to create for it.
     if (!workspace.alertSecret) return c.json({ data: [], nextCursor: null }, 200);
     const page = await alertLaneOf(c.env, workspace.id).deliveries({ status: query.status, type: query.type, limit: query.limit, before });
-    const last = page.data.at(-1);
-    return c.json({ data: page.data.map(toAlertDelivery), nextCursor: page.more && last ? encodeCursor(last.orderKey) : null }, 200);
+    return c.json(deliveryPageBody(page, toAlertDelivery), 200);
   },
 );
 
@@ -80,7 +79,7 @@ alertRoutes.openapi(
     const workspace = await currentWorkspace(c.get("db"), c.get("workspace").id);
     const record = workspace.alertSecret ? await alertLaneOf(c.env, workspace.id).delivery(eventId) : undefined;
     if (!record) throw alertNotFound(eventId);
-    return c.json({ ...toAlertDelivery(record), payload: JSON.parse(record.body!) as Record<string, unknown>, headers: record.headers ?? null }, 200);
+    return c.json({ ...toAlertDelivery(record), ...sentOf(record) }, 200);
   },
 );
 
