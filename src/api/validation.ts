@@ -81,9 +81,13 @@ export function validationError(error: ZodError, more: FieldProblem[] = []): Api
  */
 function laterChecks(result: { target: string; data?: unknown }, c: Context): FieldProblem[] {
   if (result.target !== "json" || c.req.method !== "POST" || typeof result.data !== "object" || result.data === null) return [];
-  const url = (result.data as Record<string, unknown>).url;
+  return urlPolicyProblems((result.data as Record<string, unknown>).url, readConfig(c.env as Env).allowPrivateUrls);
+}
+
+/** The URL policy's verdict on a request's `url`, as problems to list beside the schema's (none when it is not a string). */
+export function urlPolicyProblems(url: unknown, allowPrivate: boolean): FieldProblem[] {
   if (typeof url !== "string") return [];
-  const verdict = checkEndpointUrl(url, { allowPrivate: readConfig(c.env as Env).allowPrivateUrls });
+  const verdict = checkEndpointUrl(url, { allowPrivate });
   return verdict.ok ? [] : [{ code: verdict.code, message: verdict.message, param: "url" }];
 }
 

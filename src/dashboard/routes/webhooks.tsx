@@ -3,9 +3,8 @@
 // rotate, delete). Every change goes through the public API, so its rules and messages are the forms'.
 import { Hono } from "hono";
 import { CreateWebhookSchema, UpdateWebhookSchema } from "../../api/webhooks/schemas";
-import { validationError } from "../../api/validation";
+import { urlPolicyProblems, validationError } from "../../api/validation";
 import { readConfig } from "../../config";
-import { checkEndpointUrl } from "../../lib/url-policy";
 import type { ApiError } from "../api-client";
 import { webhookPath } from "../components";
 import { api, loadWebhook, problem, quotaOf, readForm, redirectWith, safeReturn, type Ctx, type PagesEnv } from "../context";
@@ -86,10 +85,9 @@ const webhookInput = async (c: Ctx, editing: boolean): Promise<{ values: Webhook
   const body = { url: values.url, events: values.events, description: values.description, ...controls.body };
   if (controls.errors.length === 0) return { values, body };
   const parsed = (editing ? UpdateWebhookSchema : CreateWebhookSchema).safeParse(body);
-  const url = checkEndpointUrl(values.url, { allowPrivate: readConfig(c.env).allowPrivateUrls });
   const others: ApiError[] = [
     ...(parsed.success ? [] : (validationError(parsed.error).errors ?? [])),
-    ...(url.ok || editing ? [] : [{ code: url.code, message: url.message, param: "url" }]),
+    ...(editing ? [] : urlPolicyProblems(values.url, readConfig(c.env).allowPrivateUrls)),
   ];
   const errors = [...controls.errors];
   for (const problem of others) if (!errors.some((e) => e.param === problem.param)) errors.push(problem);
