@@ -10,6 +10,9 @@ export type { AttemptOutcome, AttemptRow, DeliveryStatus, EventRow, LaneRow, New
 /** The head query writes line_start forward once it read more than this many rows to find the head. */
 const LINE_START_SLACK = 64;
 
+/** How many pending events the head query reads ahead (bodies included: at most 16 × 256 KiB in memory). */
+const LINE_READ_AHEAD = 16;
+
 /**
  * While a backlog is being delivered, successful outcomes are recorded in groups of at most this many, in one
  * transaction: the runtime's output gate holds every request until the writes before it are durable, so one
@@ -92,52 +95,70 @@ export class LaneStore {
 
   /**
    * The next event in line: the pending one with the lowest place in line. Either one still in its first
-   * place (line key = order key), found by reading the clustered table from line_start, or one put back in
-   * line by retry or recover, from their small index.
+   * place (line key = order key), read from the clustered table LINE_READ_AHEAD at a time (see `ahead`), or
+   * one put back in line by retry or recover, from their small index.
    */
   head(): EventRow | undefined {
+    const first = this.ahead[0] ?? this.readAhead();
+    const requeued = this.requeuedPending === false ? undefined : this.firstRequeued(this.unrecorded.at(-1)?.event.line_key);
+    if (!first || !requeued) return first ?? requeued;
+    return requeued.line_key < first.line_key ? requeued : first;
+  }
+
+  /**
+   * The next pending events still in their first place, in line order, read ahead so that a backlog costs one
+   * query per LINE_READ_AHEAD attempts instead of one per attempt. Nothing pending in its first place lies
+   * before the first of them or between two of them (past the delivered events not written yet): every write
+   * that could change that empties it (insertEvent of an earlier one, a recorded outcome of one of them, a
+   * config, a disable, a delete), and the next head() reads again from storage, which stays the truth. Events
+   * put back in line never join it: they have a new place in line, and come from their own index.
+   */
+  private ahead: EventRow[] = [];
+
+  private readAhead(): EventRow | undefined {
     const lane = this.lane();
     // Past the delivered events not written yet: the next head has a later place in line than the last of them.
     const after = this.unrecorded.at(-1)?.event.line_key;
     if (after !== undefined) {
       // line_start stays where it is (at or below the first of them): stored, it must never pass an event
       // storage still holds as pending.
-      const first = this.sql
-        .exec<EventRow>("SELECT * FROM events WHERE order_key > ? AND status = 'pending' AND line_key = order_key ORDER BY order_key LIMIT 1", after)
-        .toArray()[0];
-      const requeued =
-        this.requeuedPending === false
-          ? undefined
-          : this.sql
-              .exec<EventRow>(
-                "SELECT * FROM events INDEXED BY events_requeued WHERE status = 'pending' AND line_key <> order_key AND line_key > ? ORDER BY line_key LIMIT 1",
-                after,
-              )
-              .toArray()[0];
-      if (!first || !requeued) return first ?? requeued;
-      return requeued.line_key < first.line_key ? requeued : first;
+      this.ahead = this.sql
+        .exec<EventRow>(
+          `SELECT * FROM events WHERE order_key > ? AND status = 'pending' AND line_key = order_key ORDER BY order_key LIMIT ${LINE_READ_AHEAD}`,
+          after,
+        )
+        .toArray();
+      return this.ahead[0];
     }
     const cursor = this.sql.exec<EventRow>(
-      "SELECT * FROM events WHERE order_key >= ? AND status = 'pending' AND line_key = order_key ORDER BY order_key LIMIT 1",
+      `SELECT * FROM events WHERE order_key >= ? AND status = 'pending' AND line_key = order_key ORDER BY order_key LIMIT ${LINE_READ_AHEAD}`,
       this.lineStart,
     );
-    const first = cursor.toArray()[0];
+    this.ahead = cursor.toArray();
+    const first = this.ahead[0];
     // Nothing in its first place is pending below the found one (or below the newest event, when none is).
     this.lineStart = first?.order_key ?? this.sql.exec<{ k: string | null }>("SELECT MAX(order_key) AS k FROM events").one().k ?? this.lineStart;
     // The stored start only matters after a restart; it is moved forward when it has fallen far behind.
-    if (lane && cursor.rowsRead > LINE_START_SLACK && this.lineStart > lane.line_start) {
+    if (lane && cursor.rowsRead > LINE_START_SLACK + LINE_READ_AHEAD && this.lineStart > lane.line_start) {
       this.sql.exec("UPDATE lane SET line_start = ?", this.lineStart);
       lane.line_start = this.lineStart;
     }
-    const requeued = this.requeuedPending === false ? undefined : this.firstRequeued();
-    if (!first || !requeued) return first ?? requeued;
-    return requeued.line_key < first.line_key ? requeued : first;
+    return first;
   }
 
   /** Whether any event put back in line is pending: undefined when not known (then asked of the index). */
   private requeuedPending: boolean | undefined;
 
-  private firstRequeued(): EventRow | undefined {
+  /** The first event put back in line that is pending (after `after`, the last delivered one not written yet). */
+  private firstRequeued(after: string | undefined): EventRow | undefined {
+    if (after !== undefined) {
+      return this.sql
+        .exec<EventRow>(
+          "SELECT * FROM events INDEXED BY events_requeued WHERE status = 'pending' AND line_key <> order_key AND line_key > ? ORDER BY line_key LIMIT 1",
+          after,
+        )
+        .toArray()[0];
+    }
     const found = this.sql
       .exec<EventRow>("SELECT * FROM events INDEXED BY events_requeued WHERE status = 'pending' AND line_key <> order_key ORDER BY line_key LIMIT 1")
       .toArray()[0];
@@ -172,6 +193,13 @@ export class LaneStore {
         headersJson(first),
         event.body,
       ).rowsWritten > 0;
+    if (stored && event.status === "pending") {
+      // One that goes before the last one read ahead breaks the run read ahead: read again.
+      if (event.order_key < (this.ahead.at(-1)?.order_key ?? "")) this.ahead = [];
+      // One that goes before a delivered one not written yet (it came after its ordering window) is next in
+      // line: the head looks past those only, so they are written first.
+      if (event.order_key < (this.unrecorded.at(-1)?.event.line_key ?? "")) this.flushDelivered();
+    }
     // One the queue handed over late goes before the line's start: move the start back, durably, at once.
     if (stored && event.status === "pending" && this.lane() && event.order_key < this.lineStart) {
       this.lineStart = event.order_key;
@@ -187,6 +215,7 @@ export class LaneStore {
    * while the request was out). False when it was not. The first attempt goes on the event's row.
    */
   recordOutcome(event: EventRow, outcome: AttemptOutcome, state: { status: DeliveryStatus; finishedAt: number | null; nextAttemptAt: number }): boolean {
+    if (this.ahead.some((e) => e.order_key === event.order_key)) this.ahead = [];
     const n = event.attempt_count + 1;
     const firstOnRow = n === 1;
     return this.storage.transactionSync(() => {
@@ -227,18 +256,52 @@ export class LaneStore {
    * flushDelivered; returns how many are kept now. The caller flushes at OUTCOME_GROUP_SIZE.
    */
   deferDelivered(event: EventRow, outcome: AttemptOutcome, finishedAt: number): number {
+    if (this.ahead[0]?.order_key === event.order_key) this.ahead.shift();
     this.unrecorded.push({ event, outcome, finishedAt });
     return this.unrecorded.length;
   }
 
-  /** Writes the delivered outcomes kept in memory, in one transaction (each only if its event is still in line). */
+  /**
+   * Writes the delivered outcomes kept in memory, in one transaction (each only if its event is still in
+   * line). Those that were first attempts, nearly all of them, go in one statement over the group as JSON.
+   */
   flushDelivered(): void {
     if (this.unrecorded.length === 0) return;
     const group = this.unrecorded;
     this.unrecorded = [];
+    const firsts = group.filter(({ event }) => event.attempt_count === 0);
     this.storage.transactionSync(() => {
+      if (firsts.length > 0) {
+        this.sql.exec(
+          `UPDATE events SET status = 'delivered', attempt_count = 1, round_attempts = g.round_attempts, finished_at = g.finished_at,
+             last_headers = g.last_headers, first_at = g.at, first_duration_ms = g.duration_ms, first_status_code = g.status_code,
+             first_error = g.error, first_response_body = g.response_body
+           FROM (SELECT value ->> 'order_key' AS order_key, value ->> 'line_key' AS line_key, value ->> 'round_attempts' AS round_attempts,
+                        value ->> 'finished_at' AS finished_at, value ->> 'last_headers' AS last_headers, value ->> 'at' AS at,
+                        value ->> 'duration_ms' AS duration_ms, value ->> 'status_code' AS status_code, value ->> 'error' AS error,
+                        value ->> 'response_body' AS response_body
+                 FROM json_each(?)) AS g
+           WHERE events.order_key = g.order_key AND events.status = 'pending' AND events.line_key = g.line_key AND events.attempt_count = 0`,
+          JSON.stringify(
+            firsts.map(({ event, outcome, finishedAt }) => ({
+              order_key: event.order_key,
+              line_key: event.line_key,
+              round_attempts: event.round_attempts + 1,
+              finished_at: finishedAt,
+              last_headers: headersJson(outcome),
+              at: outcome.at,
+              duration_ms: outcome.durationMs,
+              status_code: outcome.statusCode,
+              error: outcome.error,
+              response_body: outcome.responseBody,
+            })),
+          ),
+        );
+        // A recovered event (put back in line before its first attempt) may have been the requeued index's first.
+        if (firsts.some(({ event }) => event.line_key !== event.order_key)) this.requeuedPending = undefined;
+      }
       for (const { event, outcome, finishedAt } of group) {
-        this.recordOutcome(event, outcome, { status: "delivered", finishedAt, nextAttemptAt: event.next_attempt_at });
+        if (event.attempt_count > 0) this.recordOutcome(event, outcome, { status: "delivered", finishedAt, nextAttemptAt: event.next_attempt_at });
       }
     });
   }
@@ -287,6 +350,7 @@ export class LaneStore {
     // The same version is the state the lane already holds: nothing to write (most hand-offs).
     if (current && (current.deleted || config.version <= current.config_version)) return current;
     this.flushDelivered();
+    this.ahead = [];
     this.storage.transactionSync(() => {
       // A newer config already is the webhook's state in D1, so an unsynced disable of ours is superseded.
       this.sql.exec(
@@ -322,6 +386,7 @@ export class LaneStore {
    */
   recordDisable(reason: DisabledReason, at: number): void {
     this.flushDelivered();
+    this.ahead = [];
     this.storage.transactionSync(() => {
       // Never below the version held: a config handed over while the request was out may be newer than `at`.
       this.sql.exec(
@@ -342,6 +407,7 @@ export class LaneStore {
   /** The webhook was deleted: forget its events and keep a tombstone that refuses any that still arrive. */
   markDeleted(): void {
     this.unrecorded = [];
+    this.ahead = [];
     this.storage.transactionSync(() => {
       this.sql.exec("UPDATE lane SET deleted = 1, line_start = ''");
       this.sql.exec("DELETE FROM events");
