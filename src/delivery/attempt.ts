@@ -59,39 +59,66 @@ async function readSnippet(response: Response): Promise<string> {
   return new TextDecoder().decode(bytes);
 }
 
+/** The URL policy's verdicts on URLs already judged in this isolate (pure: same URL and policy, same verdict). */
+const verdicts = new Map<string, ReturnType<typeof checkEndpointUrl>>();
+
+function judged(url: string, allowPrivate: boolean): ReturnType<typeof checkEndpointUrl> {
+  const key = `${allowPrivate ? "+" : "-"}${url}`;
+  let verdict = verdicts.get(key);
+  if (!verdict) {
+    if (verdicts.size >= 1000) verdicts.clear();
+    verdict = checkEndpointUrl(url, { allowPrivate });
+    verdicts.set(key, verdict);
+  }
+  return verdict;
+}
+
 export interface AttemptOptions {
   /** ALLOW_PRIVATE_URLS as it is now: a URL stored under a looser policy is judged by this one. */
   allowPrivateUrls: boolean;
 }
 
+/** A webhook's own headers followed by the service's, names lowercased, as an attempt sends them; or why they cannot be sent. */
+export type RequestHeaders = { ok: true; headers: Record<string, string> } | { ok: false; error: string };
+
 /**
- * Sends one attempt. Never throws: every outcome is an AttemptResult. A URL the policy refuses is not contacted;
- * the attempt fails with `url_not_allowed: <why>`, like any other failed attempt.
+ * The headers every attempt of a webhook sends before its signatures: its own, then the service's
+ * (content-type and user-agent always win; a webhook's own headers are refused these names anyway). Built
+ * and checked once per config by the lane, not per attempt.
+ */
+export function requestHeaders(own: Record<string, string>): RequestHeaders {
+  try {
+    return { ok: true, headers: Object.fromEntries(new Headers({ ...own, "content-type": "application/json", "user-agent": USER_AGENT })) };
+  } catch (err) {
+    return { ok: false, error: `invalid request headers: ${(err as Error).message}` };
+  }
+}
+
+/**
+ * Sends one attempt: `base` (requestHeaders) with `signatures` (lowercase names) after it. Never throws:
+ * every outcome is an AttemptResult. A URL the policy refuses is not contacted; the attempt fails with
+ * `url_not_allowed: <why>`, like any other failed attempt.
  */
 export async function attemptDelivery(
   url: string,
   body: string,
-  headers: Record<string, string>,
+  base: RequestHeaders,
+  signatures: Record<string, string>,
   timeoutMs: number,
   { allowPrivateUrls }: AttemptOptions,
 ): Promise<AttemptResult> {
   const at = Date.now();
-  let sent = new Headers();
+  const sent = base.ok ? { ...base.headers, ...signatures } : {};
   const finish = (fields: Pick<AttemptResult, "statusCode" | "error" | "responseBody">, retryAfterMs: number | null = null): AttemptResult => ({
     at,
     durationMs: Date.now() - at,
     delivered: succeeded(fields.statusCode, fields.error),
     retryAfterMs,
-    headers: Object.fromEntries(sent),
+    headers: sent,
     ...fields,
   });
-  try {
-    // The service's own headers last: they always win (a webhook's own headers are refused these names anyway).
-    sent = new Headers({ ...headers, "content-type": "application/json", "user-agent": USER_AGENT });
-  } catch (err) {
-    return finish({ statusCode: null, error: `invalid request headers: ${(err as Error).message}`, responseBody: null });
-  }
-  const verdict = checkEndpointUrl(url, { allowPrivate: allowPrivateUrls });
+  if (!base.ok) return finish({ statusCode: null, error: base.error, responseBody: null });
+  const verdict = judged(url, allowPrivateUrls);
   if (!verdict.ok) return finish({ statusCode: null, error: `url_not_allowed: ${verdict.message}`, responseBody: null });
   const signal = AbortSignal.timeout(timeoutMs);
   let response: Response;

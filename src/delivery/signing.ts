@@ -3,30 +3,31 @@
 const encoder = new TextEncoder();
 const keyCache = new Map<string, Promise<CryptoKey>>();
 
-function hmacKey(raw: Uint8Array, cacheKey: string): Promise<CryptoKey> {
+/** The HMAC key for `cacheKey`, imported once per isolate from the bytes `raw()` gives (only on a miss). */
+function hmacKey(raw: () => Uint8Array, cacheKey: string): Promise<CryptoKey> {
   let key = keyCache.get(cacheKey);
   if (!key) {
     if (keyCache.size > 1000) keyCache.clear();
-    key = crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    key = crypto.subtle.importKey("raw", raw(), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
     keyCache.set(cacheKey, key);
   }
   return key;
 }
 
-async function hmacBase64(raw: Uint8Array, cacheKey: string, message: string): Promise<string> {
+async function hmacBase64(raw: () => Uint8Array, cacheKey: string, message: string): Promise<string> {
   const signature = await crypto.subtle.sign("HMAC", await hmacKey(raw, cacheKey), encoder.encode(message));
   return new Uint8Array(signature).toBase64();
 }
 
 /** Standard Webhooks: HMAC-SHA256 keyed with the base64-decoded part of `whsec_…`, over `id.timestamp.body`. */
 export function standardSignature(secret: string, id: string, timestampSeconds: number, body: string): Promise<string> {
-  const raw = Uint8Array.fromBase64(secret.replace(/^whsec_/, ""));
+  const raw = () => Uint8Array.fromBase64(secret.replace(/^whsec_/, ""));
   return hmacBase64(raw, `sw:${secret}`, `${id}.${timestampSeconds}.${body}`).then((sig) => `v1,${sig}`);
 }
 
 /** respond.io: HMAC-SHA256 keyed with the secret string as given, over the raw body. */
 export function respondIoSignature(secret: string, body: string): Promise<string> {
-  return hmacBase64(encoder.encode(secret), `rio:${secret}`, body);
+  return hmacBase64(() => encoder.encode(secret), `rio:${secret}`, body);
 }
 
 export interface SigningInput {

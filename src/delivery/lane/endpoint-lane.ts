@@ -14,7 +14,7 @@ import type { Env } from "../../env";
 import type { QueuedEvent } from "../../events/queued-event";
 import { signingSecrets } from "../../lib/rotation";
 import { quotaOf } from "../../quota/workspace-quota";
-import { attemptDelivery, type AttemptResult } from "../attempt";
+import { attemptDelivery, requestHeaders, type AttemptResult, type RequestHeaders } from "../attempt";
 import type { LaneConfig } from "../lane-config";
 import { buildBody } from "../payload";
 import { nextAttemptAt } from "../schedule";
@@ -263,6 +263,14 @@ export class EndpointLane extends DurableObject<Env> {
     return lane.rate_limit_per_second ? this.nextTokenAt : 0;
   }
 
+  /** The webhook's own headers and the service's, built once per config (the lane row is a new object after each). */
+  private requestHeaders(lane: LaneRow): RequestHeaders {
+    if (this.builtHeaders?.lane !== lane) this.builtHeaders = { lane, headers: requestHeaders(JSON.parse(lane.headers) as Record<string, string>) };
+    return this.builtHeaders.headers;
+  }
+
+  private builtHeaders: { lane: LaneRow; headers: RequestHeaders } | undefined;
+
   /** One signed POST of `body` to the lane's endpoint, with its own headers and the secrets that sign now. */
   private async attempt(lane: LaneRow, eventId: string, body: string): Promise<AttemptResult> {
     const now = Date.now();
@@ -271,9 +279,8 @@ export class EndpointLane extends DurableObject<Env> {
       now,
     );
     const signatures = await signatureHeaders({ secrets, id: eventId, timestampSeconds: Math.floor(now / 1000), body });
-    const headers = { ...(JSON.parse(lane.headers) as Record<string, string>), ...signatures };
     const { deliveryTimeoutMs, allowPrivateUrls } = readConfig(this.env);
-    const result = await attemptDelivery(lane.url, body, headers, deliveryTimeoutMs, { allowPrivateUrls });
+    const result = await attemptDelivery(lane.url, body, this.requestHeaders(lane), signatures, deliveryTimeoutMs, { allowPrivateUrls });
     // Counted from when the answer came (a clock read after I/O, so never early): attempts start at least
     // 1/rate s apart at the endpoint, whatever the Worker's own clock said when this one started.
     if (lane.rate_limit_per_second) this.nextTokenAt = Date.now() + 1000 / lane.rate_limit_per_second;
