@@ -1,15 +1,19 @@
 // The platform's floor, for the benchmark to hold the service against: the least a Worker on the same
 // runtime can do for each figure. No auth, no D1, no signing, no storage.
 //   POST /v1/events  parse the JSON, check its shape, queue.send            (ingestion floor)
+//   POST /v1/events/limited  the same after one call of a Rate Limiting binding keyed by the caller's
+//                    Authorization (like for like: the service must ask its limiter on every request, and
+//                    locally that binding is a simulation: a JSON fetch to a Durable Object per call)
 //   consumer         for an event carrying `data.to`, one Durable Object per URL fetches it once
 //                    (end-to-end and fan-out floor: Queue -> DO per endpoint -> fetch)
 //   POST /loop       one Durable Object awaits fetch() n times in a row      (one lane's floor)
 import { DurableObject } from "cloudflare:workers";
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 
 interface Env {
   EVENTS: Queue<BareEvent>;
   HOP: DurableObjectNamespace<BareHop>;
+  LIMITER: RateLimit;
 }
 
 interface BareEvent {
@@ -59,7 +63,7 @@ export class BareHop extends DurableObject<Env> {
 
 const app = new Hono<{ Bindings: Env }>();
 
-app.post("/v1/events", async (c) => {
+const accept = async (c: Context<{ Bindings: Env }>) => {
   let input: unknown;
   try {
     input = await c.req.json();
@@ -74,6 +78,13 @@ app.post("/v1/events", async (c) => {
   await c.env.EVENTS.send({ id, type: event.type, data: event.data as Record<string, unknown>, acceptedAt: Date.now() });
   stats.sent++;
   return c.json({ id }, 202);
+};
+
+app.post("/v1/events", accept);
+app.post("/v1/events/limited", async (c) => {
+  const { success } = await c.env.LIMITER.limit({ key: c.req.header("authorization") ?? "" });
+  if (!success) return c.json({ error: { code: "rate_limited", message: "over the limit" } }, 429);
+  return accept(c);
 });
 
 app.post("/loop", async (c) => {

@@ -10,7 +10,7 @@ export type { AttemptOutcome, AttemptRow, DeliveryStatus, EventRow, LaneRow, New
 /** The head query writes line_start forward once it read more than this many rows to find the head. */
 const LINE_START_SLACK = 64;
 
-/** How many pending events the head query reads ahead (bodies included: at most 16 × 256 KiB in memory). */
+/** How many pending events the head query reads ahead (bodies included, each within a queue message's 128 KB: at most ~2 MB held). */
 const LINE_READ_AHEAD = 16;
 
 /**
