@@ -83,4 +83,36 @@ describe("secret rotation", () => {
     expect(signingSecrets(lane, 1_000)).toEqual(["whsec_new"]);
     expect(signingSecrets({ ...lane, previousSecret: null, previousSecretExpiresAt: null }, 0)).toEqual(["whsec_new"]);
   });
+  it("a rotation during a backlog: each request is signed by the secrets in force when it was sent, stamped with that second", async () => {
+    // The lane signs the next event while a request is out (endpoint-lane.ts `presigned`); that signature
+    // must never outlive the config it was made under, nor the second it is stamped with.
+    const ws = await createWorkspace();
+    const ep = endpoint();
+    // Request 20 is answered slowly: the rotation reaches the lane while it is out, after the lane signed
+    // request 21 under the old config.
+    const quick = Array.from({ length: 19 }, () => ({ status: 200 }));
+    await ep.program({ script: [...quick, { status: 200, delayMs: 600 }], fallback: { status: 200 } });
+    const hook = await createWebhook(ws.apiKey, { url: ep.url, events: ["message.received"] });
+    const old: string = hook.secret;
+    const events = Array.from({ length: 40 }, (_, i) => ({ type: "message.received", data: { i } }));
+    expect((await call("POST", "/v1/events/batch", { key: ws.apiKey, body: { events } })).status).toBe(202);
+    await ep.waitFor(20);
+    const rotated = await call("POST", `/v1/webhooks/${hook.id}/rotate-secret`, { key: ws.apiKey });
+    expect(rotated.status).toBe(200);
+    const got = await ep.waitFor(40);
+    const before = got.slice(0, 20);
+    const after = got.slice(20);
+    for (const req of got) {
+      expect(verifies(old, req)).toBe(true);
+      // Stamped with the second it left in, give or take the receiver's arrival a moment later.
+      const stamped = Number(req.headers["webhook-timestamp"]) * 1000;
+      expect(req.at - stamped).toBeGreaterThanOrEqual(0);
+      expect(req.at - stamped).toBeLessThan(2000);
+    }
+    for (const req of before) expect(req.headers["webhook-signature"]!.split(" ")).toHaveLength(1);
+    for (const req of after) {
+      expect(req.headers["webhook-signature"]!.split(" ")).toHaveLength(2);
+      expect(verifies(rotated.json.secret, req)).toBe(true);
+    }
+  });
 });

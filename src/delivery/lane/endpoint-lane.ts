@@ -271,16 +271,48 @@ export class EndpointLane extends DurableObject<Env> {
 
   private builtHeaders: { lane: LaneRow; headers: RequestHeaders } | undefined;
 
-  /** One signed POST of `body` to the lane's endpoint, with its own headers and the secrets that sign now. */
-  private async attempt(lane: LaneRow, eventId: string, body: string): Promise<AttemptResult> {
+  /** The secrets that sign at `now`: the current one, and the previous one during its grace. */
+  private secretsAt(lane: LaneRow, now: number): string[] {
+    return signingSecrets({ secret: lane.secret, previousSecret: lane.previous_secret, previousSecretExpiresAt: lane.previous_secret_expires_at }, now);
+  }
+
+  /** The signature headers of `body` as event `eventId` by `secrets`, timestamped with the second of `now`. */
+  private sign(secrets: string[], eventId: string, body: string, now: number) {
+    return signatureHeaders({ secrets, id: eventId, timestampSeconds: Math.floor(now / 1000), body });
+  }
+
+  /**
+   * The next event's signatures, computed while this attempt's request is out (the thread would wait on the
+   * endpoint otherwise): used only by that event's attempt within the same second and with the same secrets
+   * in force (a rotation in between discards it), so what is sent is exactly what signing at the attempt's
+   * start would give: a signature covers only the secrets, the id, the second and the body.
+   */
+  private presigned: { eventId: string; second: number; secrets: string; signatures: Promise<Record<string, string>> } | undefined;
+
+  /**
+   * One signed POST of `body` to the lane's endpoint, with its own headers and the secrets that sign now.
+   * `next`, when known, is the event in line after this one: it is signed while the request is out.
+   */
+  private async attempt(lane: LaneRow, eventId: string, body: string, next?: EventRow): Promise<AttemptResult> {
     const now = Date.now();
-    const secrets = signingSecrets(
-      { secret: lane.secret, previousSecret: lane.previous_secret, previousSecretExpiresAt: lane.previous_secret_expires_at },
-      now,
-    );
-    const signatures = await signatureHeaders({ secrets, id: eventId, timestampSeconds: Math.floor(now / 1000), body });
+    const pre = this.presigned;
+    this.presigned = undefined;
+    const secrets = this.secretsAt(lane, now);
+    const fresh = pre && pre.eventId === eventId && pre.second === Math.floor(now / 1000) && pre.secrets === secrets.join(" ");
+    const signatures = await (fresh ? pre.signatures : this.sign(secrets, eventId, body, now));
     const { deliveryTimeoutMs, allowPrivateUrls } = readConfig(this.env);
-    const result = await attemptDelivery(lane.url, body, this.requestHeaders(lane), signatures, deliveryTimeoutMs, { allowPrivateUrls });
+    const sending = attemptDelivery(lane.url, body, this.requestHeaders(lane), signatures, deliveryTimeoutMs, { allowPrivateUrls });
+    if (next) {
+      // A timer, not a microtask: it runs once the runtime has sent the request, while the answer is awaited.
+      setTimeout(() => {
+        const at = Date.now();
+        const nextSecrets = this.secretsAt(lane, at);
+        const signing = this.sign(nextSecrets, next.id, next.body, at);
+        signing.catch(() => {});
+        this.presigned = { eventId: next.id, second: Math.floor(at / 1000), secrets: nextSecrets.join(" "), signatures: signing };
+      }, 0);
+    }
+    const result = await sending;
     // Counted from when the answer came (a clock read after I/O, so never early): attempts start at least
     // 1/rate s apart at the endpoint, whatever the Worker's own clock said when this one started.
     if (lane.rate_limit_per_second) this.nextTokenAt = Date.now() + 1000 / lane.rate_limit_per_second;
@@ -288,7 +320,8 @@ export class EndpointLane extends DurableObject<Env> {
   }
 
   private async deliver(lane: LaneRow, event: EventRow): Promise<void> {
-    const result = await this.exclusive(() => this.attempt(lane, event.id, event.body));
+    const following = this.store.nextAfterHead();
+    const result = await this.exclusive(() => this.attempt(lane, event.id, event.body, following));
     const endedAt = result.at + result.durationMs;
     // A success is kept with the others of its group (store.ts OUTCOME_GROUP_SIZE): while a backlog lasts,
     // the next request goes out without waiting for this one's commit. A failure is written at once, after

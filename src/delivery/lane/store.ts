@@ -146,6 +146,14 @@ export class LaneStore {
     return first;
   }
 
+  /**
+   * The event in line after the head, when the head is the first of those read ahead and nothing put back in
+   * line can come between (what a success of the head leaves as the next head); undefined when not known.
+   */
+  nextAfterHead(): EventRow | undefined {
+    return this.requeuedPending === false ? this.ahead[1] : undefined;
+  }
+
   /** Whether any event put back in line is pending: undefined when not known (then asked of the index). */
   private requeuedPending: boolean | undefined;
 
