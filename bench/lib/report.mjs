@@ -149,7 +149,7 @@ export function renderReport(r) {
           `| 2 | … of which after the ordering window released the event, p50 / p99 | ${f(r.endToEndLow.service.afterRelease.p50)} / ${f(r.endToEndLow.service.afterRelease.p99)} ms | (no window) | |`,
         ]
       : []),
-    `| 3 | one lane: ordered deliveries per second to one endpoint (${f(r.lane.events)} events, middle 80%) | ${f(laneS.perSecond)} | ${f(laneB.perSecond)} | ${ratio(laneS.perSecond, laneB.perSecond)} |`,
+    `| 3 | one lane: ordered deliveries per second to one endpoint (${f(r.lane.events)} events, middle 80%${r.lane.rounds?.length > 1 ? `; the median of ${r.lane.rounds.length} back-to-back rounds, whose ratios were ${r.lane.rounds.map((x) => x.ratio.toFixed(2)).join(", ")}` : ""}) | ${f(laneS.perSecond)} | ${f(laneB.perSecond)} | ${ratio(laneS.perSecond, laneB.perSecond)} |`,
     `| 3 | (decomposition) the floor's loop plus one SQLite row written per attempt | | ${f(r.lane.withWrite.perSecond)} | ${ratio(r.lane.withWrite.perSecond, laneB.perSecond)} of floor |`,
     `| 3 | (decomposition) the floor's loop plus two HMAC-SHA256 signatures per attempt | | ${f(r.lane.withSigning.perSecond)} | ${ratio(r.lane.withSigning.perSecond, laneB.perSecond)} of floor |`,
     `| 4 | fan-out: one event to ${r.fanout.webhooks} webhooks, acceptance → all received (median of ${cfg.fanoutRounds}) | ${f(fanS.allMs)} ms | ${f(fanB.allMs)} ms | ${ratio(fanS.allMs, fanB.allMs)} |`,
