@@ -291,9 +291,10 @@ export class EndpointLane extends DurableObject<Env> {
 
   /**
    * One signed POST of `body` to the lane's endpoint, with its own headers and the secrets that sign now.
-   * `next`, when known, is the event in line after this one: it is signed while the request is out.
+   * `head`, for an attempt of the line's head: while its request is out the lane does what can wait for no
+   * answer (LaneStore.whileOut) and signs the event after it.
    */
-  private async attempt(lane: LaneRow, eventId: string, body: string, next?: EventRow): Promise<AttemptResult> {
+  private async attempt(lane: LaneRow, eventId: string, body: string, head?: EventRow): Promise<AttemptResult> {
     const now = Date.now();
     const pre = this.presigned;
     this.presigned = undefined;
@@ -302,9 +303,12 @@ export class EndpointLane extends DurableObject<Env> {
     const signatures = await (fresh ? pre.signatures : this.sign(secrets, eventId, body, now));
     const { deliveryTimeoutMs, allowPrivateUrls } = readConfig(this.env);
     const sending = attemptDelivery(lane.url, body, this.requestHeaders(lane), signatures, deliveryTimeoutMs, { allowPrivateUrls });
-    if (next) {
+    if (head) {
       // A timer, not a microtask: it runs once the runtime has sent the request, while the answer is awaited.
       setTimeout(() => {
+        this.store.whileOut(head);
+        const next = this.store.nextAfterHead(head);
+        if (!next) return;
         const at = Date.now();
         const nextSecrets = this.secretsAt(lane, at);
         const signing = this.sign(nextSecrets, next.id, next.body, at);
@@ -320,8 +324,7 @@ export class EndpointLane extends DurableObject<Env> {
   }
 
   private async deliver(lane: LaneRow, event: EventRow): Promise<void> {
-    const following = this.store.nextAfterHead();
-    const result = await this.exclusive(() => this.attempt(lane, event.id, event.body, following));
+    const result = await this.exclusive(() => this.attempt(lane, event.id, event.body, event));
     const endedAt = result.at + result.durationMs;
     // A success is kept with the others of its group (store.ts OUTCOME_GROUP_SIZE): while a backlog lasts,
     // the next request goes out without waiting for this one's commit. A failure is written at once, after

@@ -14,10 +14,11 @@ const LINE_START_SLACK = 64;
 const LINE_READ_AHEAD = 16;
 
 /**
- * While a backlog is being delivered, successful outcomes are recorded in groups of at most this many, in one
- * transaction: the runtime's output gate holds every request until the writes before it are durable, so one
- * write per attempt makes each attempt wait for a commit. The price is the bound on repeats after a crash:
- * at most this many events the endpoint already got (the unrecorded ones, the one in flight included) are
+ * While a backlog is being delivered, successful outcomes are recorded in groups, in one transaction: the
+ * runtime's output gate holds every request until the writes before it are durable, so one write per
+ * attempt makes each attempt wait for a commit. A group is written while the request after its last event
+ * is out (whileOut), once it holds this many minus one. The price is the bound on repeats after a crash: at
+ * most this many events the endpoint already got (the unrecorded ones, the one in flight included) are
  * delivered again, in order, with the same webhook-id.
  */
 export const OUTCOME_GROUP_SIZE = 16;
@@ -147,11 +148,33 @@ export class LaneStore {
   }
 
   /**
-   * The event in line after the head, when the head is the first of those read ahead and nothing put back in
-   * line can come between (what a success of the head leaves as the next head); undefined when not known.
+   * The event in line after `head` (the head, its request out), when it is the first of those read ahead
+   * and nothing put back in line can come between: what a success of the head leaves as the next head.
+   * Undefined when not known.
    */
-  nextAfterHead(): EventRow | undefined {
-    return this.requeuedPending === false ? this.ahead[1] : undefined;
+  nextAfterHead(head: EventRow): EventRow | undefined {
+    return this.requeuedPending === false && this.ahead[0]?.order_key === head.order_key ? this.ahead[1] : undefined;
+  }
+
+  /**
+   * Work that can wait for no answer, done while the request of `head` (the head) is out instead of between
+   * two requests: writing the successes kept so far once the head's would fill the group (so the group
+   * never reaches OUTCOME_GROUP_SIZE on the way to the next request, and the bound on repeats after a crash
+   * stays that size: the ones kept and the one out), and reading further ahead when the head is the last
+   * event read ahead.
+   */
+  whileOut(head: EventRow): void {
+    if (this.unrecorded.length >= OUTCOME_GROUP_SIZE - 1) this.flushDelivered();
+    if (this.requeuedPending === false && this.ahead.length === 1 && this.ahead[0]!.order_key === head.order_key) {
+      this.ahead.push(
+        ...this.sql
+          .exec<EventRow>(
+            `SELECT * FROM events WHERE order_key > ? AND status = 'pending' AND line_key = order_key ORDER BY order_key LIMIT ${LINE_READ_AHEAD}`,
+            head.order_key,
+          )
+          .toArray(),
+      );
+    }
   }
 
   /** Whether any event put back in line is pending: undefined when not known (then asked of the index). */
