@@ -3,7 +3,9 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { LIMITER_PERIOD_SECONDS } from "../src/lib/rate-limit";
-import { call, createWorkspace } from "./support/helpers";
+import { eventIdFor } from "../src/events/ingest";
+import { call, createWebhook, createWorkspace } from "./support/helpers";
+import { endpoint } from "./support/receiver";
 
 /** Sends requests, `parallel` at a time, until one answers 429 or `max` were sent; returns what came back. */
 async function untilLimited(send: () => Promise<{ status: number }>, max: number, parallel = 20) {
@@ -56,6 +58,19 @@ describe("rate limits", () => {
     expect(limited.json).toEqual({ error: { code: "rate_limited", message: expect.stringContaining("retry in 10 s") } });
     const batch = await call("POST", "/v1/events/batch", { key: noisy.apiKey, body: { events: [{ type: "contact.created", data: {} }] } });
     expect(batch.status).toBe(429);
+    expect(batch.headers.get("retry-after")).toBe("10");
+    // The limiter answers while the route validates (middleware.ts): a refused request is queued nowhere,
+    // valid or not, and gets the 429 rather than its validation error.
+    const hook = await createWebhook(noisy.apiKey, { url: endpoint().url, events: ["contact.created"] });
+    const refused = await call("POST", "/v1/events/batch", { key: noisy.apiKey, body: { events: [{ type: "contact.created", data: {}, id: "over-the-limit" }] } });
+    expect(refused.status).toBe(429);
+    expect((await call("POST", "/v1/events", { key: noisy.apiKey, body: { type: "no.such.type", data: {} } })).status).toBe(429);
+    const control = await call("POST", "/v1/events", { key: quiet.apiKey, body: { type: "contact.created", data: {}, id: "over-the-limit" } });
+    expect(control.status).toBe(202);
+    // The id the refused event would have had (ids with a key are derived from workspace and key).
+    const wouldBe = await eventIdFor(noisy.id, "over-the-limit");
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await call("GET", `/v1/webhooks/${hook.id}/deliveries/${wouldBe}`, { key: noisy.apiKey })).status).toBe(404);
     // The limit is the workspace's: the rest of its API, and other workspaces, still answer.
     expect((await call("GET", "/v1/webhooks", { key: noisy.apiKey })).status).toBe(200);
     expect((await call("POST", "/v1/events", { key: quiet.apiKey, body: { type: "contact.created", data: {} } })).status).toBe(202);
