@@ -306,14 +306,19 @@ export class EndpointLane extends DurableObject<Env> {
     if (head) {
       // A timer, not a microtask: it runs once the runtime has sent the request, while the answer is awaited.
       setTimeout(() => {
-        this.store.whileOut(head);
-        const next = this.store.nextAfterHead(head);
-        if (!next) return;
-        const at = Date.now();
-        const nextSecrets = this.secretsAt(lane, at);
-        const signing = this.sign(nextSecrets, next.id, next.body, at);
-        signing.catch(() => {});
-        this.presigned = { eventId: next.id, second: Math.floor(at / 1000), secrets: nextSecrets.join(" "), signatures: signing };
+        try {
+          this.store.whileOut(head);
+          const next = this.store.nextAfterHead(head);
+          if (!next) return;
+          const at = Date.now();
+          const nextSecrets = this.secretsAt(lane, at);
+          const signing = this.sign(nextSecrets, next.id, next.body, at);
+          signing.catch(() => {});
+          this.presigned = { eventId: next.id, second: Math.floor(at / 1000), secrets: nextSecrets.join(" "), signatures: signing };
+        } catch (err) {
+          // Nothing here is owed: storage still holds what was not written (delivered again, as after a crash).
+          console.error(`lane ${lane.webhook_id}: work while a request was out failed:`, err);
+        }
       }, 0);
     }
     const result = await sending;
