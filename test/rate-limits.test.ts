@@ -59,8 +59,7 @@ describe("rate limits", () => {
     const batch = await call("POST", "/v1/events/batch", { key: noisy.apiKey, body: { events: [{ type: "contact.created", data: {} }] } });
     expect(batch.status).toBe(429);
     expect(batch.headers.get("retry-after")).toBe("10");
-    // The limiter answers while the route validates (middleware.ts): a refused request is queued nowhere,
-    // valid or not, and gets the 429 rather than its validation error.
+    // A refused request is queued nowhere, valid or not, and gets the 429 rather than its validation error.
     const hook = await createWebhook(noisy.apiKey, { url: endpoint().url, events: ["contact.created"] });
     const refused = await call("POST", "/v1/events/batch", { key: noisy.apiKey, body: { events: [{ type: "contact.created", data: {}, id: "over-the-limit" }] } });
     expect(refused.status).toBe(429);

@@ -11,8 +11,6 @@ export interface AppEnv {
     db: Db;
     /** The caller's workspace; set by the workspace-key middleware. */
     workspace: WorkspaceRow;
-    /** The ingestion limiter's answer, asked by limitIngestion: seconds to wait when over the limit. */
-    ingestionVerdict: Promise<number | undefined>;
   };
 }
 

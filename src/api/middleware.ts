@@ -1,6 +1,6 @@
 // Request guards shared by every route: body size, JSON bodies, ingestion's rate limit, and 405 for a known path with
 // the wrong method.
-import type { Context, MiddlewareHandler } from "hono";
+import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { METHOD_NAME_ALL } from "hono/router";
 import { TrieRouter } from "hono/router/trie-router";
@@ -49,29 +49,16 @@ export const requireJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   return next();
 };
 
-const rateLimitedMessage = (wait: number) => `this workspace sends events faster than its ingestion limit allows; retry in ${wait} s`;
-
-/**
- * INGEST_LIMITER per workspace: runs after the key is checked, so it counts the caller's workspace, not an
- * address. The limiter is asked at once and answers while the route validates the request and builds its
- * events; the route waits for the answer (`admitted`) before it queues anything. A refused request gets the
- * 429 whatever the route would have answered, as if it had been stopped here.
- */
+/** INGEST_LIMITER per workspace: runs after the key is checked, so it counts the caller's workspace, not an address. */
 export const limitIngestion: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const verdict = retryAfterSeconds(c.env, "INGEST_LIMITER", c.get("workspace").id);
-  c.set("ingestionVerdict", verdict);
-  await next();
-  const wait = await verdict;
-  if (wait !== undefined) {
-    c.res = c.json(errorBody("rate_limited", rateLimitedMessage(wait)), 429, { "Retry-After": String(wait) });
-  }
+  const wait = await retryAfterSeconds(c.env, "INGEST_LIMITER", c.get("workspace").id);
+  if (wait === undefined) return next();
+  return c.json(
+    errorBody("rate_limited", `this workspace sends events faster than its ingestion limit allows; retry in ${wait} s`),
+    429,
+    { "Retry-After": String(wait) },
+  );
 };
-
-/** Waits for the ingestion limiter's answer (limitIngestion); throws rate_limited when the workspace is over its limit. */
-export async function admitted(c: Context<AppEnv>): Promise<void> {
-  const wait = await c.get("ingestionVerdict");
-  if (wait !== undefined) throw new ApiError("rate_limited", rateLimitedMessage(wait));
-}
 
 /** The methods a path answers to, from the registered routes; empty when the path is unknown. */
 export function allowedMethods(routes: readonly { method: string; path: string }[]): (path: string) => string[] {

@@ -6,7 +6,6 @@ import { MAX_DATA_DEPTH, type QueuedEvent } from "../../events/queued-event";
 import { nestsDeeperThan } from "../../lib/json-depth";
 import { newRouter } from "../context";
 import { ApiError, errorResponses } from "../errors";
-import { admitted } from "../middleware";
 import { jsonBody, jsonResponse, workspaceKeyAuth } from "../openapi";
 
 const tags = ["Events"];
@@ -82,7 +81,6 @@ eventRoutes.openapi(
     checkDepth(input, "data");
     const event = await toQueuedEvent(c.get("workspace").id, input, Date.now());
     checkSize(event, "data");
-    await admitted(c);
     await c.env.EVENTS_QUEUE.send(event);
     return c.json({ id: event.id }, 202);
   },
@@ -110,7 +108,6 @@ eventRoutes.openapi(
     const events: QueuedEvent[] = [];
     for (const input of inputs) events.push(await toQueuedEvent(workspaceId, input, acceptedAt));
     const sizes = events.map((event, i) => checkSize(event, `events[${i}].data`));
-    await admitted(c);
     for (const batch of sendBatches(events, sizes)) await c.env.EVENTS_QUEUE.sendBatch(batch.map((body) => ({ body })));
     return c.json({ ids: events.map((e) => e.id) }, 202);
   },
