@@ -123,18 +123,10 @@ export class LaneStore {
     if (after !== undefined) {
       // line_start stays where it is (at or below the first of them): stored, it must never pass an event
       // storage still holds as pending.
-      this.ahead = this.sql
-        .exec<EventRow>(
-          `SELECT * FROM events WHERE order_key > ? AND status = 'pending' AND line_key = order_key ORDER BY order_key LIMIT ${LINE_READ_AHEAD}`,
-          after,
-        )
-        .toArray();
+      this.ahead = this.pendingInFirstPlace(">", after).toArray();
       return this.ahead[0];
     }
-    const cursor = this.sql.exec<EventRow>(
-      `SELECT * FROM events WHERE order_key >= ? AND status = 'pending' AND line_key = order_key ORDER BY order_key LIMIT ${LINE_READ_AHEAD}`,
-      this.lineStart,
-    );
+    const cursor = this.pendingInFirstPlace(">=", this.lineStart);
     this.ahead = cursor.toArray();
     const first = this.ahead[0];
     // Nothing in its first place is pending below the found one (or below the newest event, when none is).
@@ -166,15 +158,16 @@ export class LaneStore {
   whileOut(head: EventRow): void {
     if (this.unrecorded.length >= OUTCOME_GROUP_SIZE - 1) this.flushDelivered();
     if (this.requeuedPending === false && this.ahead.length === 1 && this.ahead[0]!.order_key === head.order_key) {
-      this.ahead.push(
-        ...this.sql
-          .exec<EventRow>(
-            `SELECT * FROM events WHERE order_key > ? AND status = 'pending' AND line_key = order_key ORDER BY order_key LIMIT ${LINE_READ_AHEAD}`,
-            head.order_key,
-          )
-          .toArray(),
-      );
+      this.ahead.push(...this.pendingInFirstPlace(">", head.order_key).toArray());
     }
+  }
+
+  /** The next LINE_READ_AHEAD pending events still in their first place, from order key `from` on. */
+  private pendingInFirstPlace(after: ">" | ">=", from: string) {
+    return this.sql.exec<EventRow>(
+      `SELECT * FROM events WHERE order_key ${after} ? AND status = 'pending' AND line_key = order_key ORDER BY order_key LIMIT ${LINE_READ_AHEAD}`,
+      from,
+    );
   }
 
   /** Whether any event put back in line is pending: undefined when not known (then asked of the index). */
