@@ -175,18 +175,15 @@ export class LaneStore {
 
   /** The first event put back in line that is pending (after `after`, the last delivered one not written yet). */
   private firstRequeued(after: string | undefined): EventRow | undefined {
-    if (after !== undefined) {
-      return this.sql
-        .exec<EventRow>(
-          "SELECT * FROM events INDEXED BY events_requeued WHERE status = 'pending' AND line_key <> order_key AND line_key > ? ORDER BY line_key LIMIT 1",
-          after,
-        )
-        .toArray()[0];
-    }
+    // Every line key sorts after "".
     const found = this.sql
-      .exec<EventRow>("SELECT * FROM events INDEXED BY events_requeued WHERE status = 'pending' AND line_key <> order_key ORDER BY line_key LIMIT 1")
+      .exec<EventRow>(
+        "SELECT * FROM events INDEXED BY events_requeued WHERE status = 'pending' AND line_key <> order_key AND line_key > ? ORDER BY line_key LIMIT 1",
+        after ?? "",
+      )
       .toArray()[0];
-    this.requeuedPending = found !== undefined;
+    // Only a search of the whole index says whether any is pending.
+    if (after === undefined) this.requeuedPending = found !== undefined;
     return found;
   }
 
@@ -217,15 +214,14 @@ export class LaneStore {
         headersJson(first),
         event.body,
       ).rowsWritten > 0;
-    if (stored && event.status === "pending") {
-      // One that goes before the last one read ahead breaks the run read ahead: read again.
-      if (event.order_key < (this.ahead.at(-1)?.order_key ?? "")) this.ahead = [];
-      // One that goes before a delivered one not written yet (it came after its ordering window) is next in
-      // line: the head looks past those only, so they are written first.
-      if (event.order_key < (this.unrecorded.at(-1)?.event.line_key ?? "")) this.flushDelivered();
-    }
+    if (!stored || event.status !== "pending") return stored;
+    // One that goes before the last one read ahead breaks the run read ahead: read again.
+    if (event.order_key < (this.ahead.at(-1)?.order_key ?? "")) this.ahead = [];
+    // One that goes before a delivered one not written yet (it came after its ordering window) is next in
+    // line: the head looks past those only, so they are written first.
+    if (event.order_key < (this.unrecorded.at(-1)?.event.line_key ?? "")) this.flushDelivered();
     // One the queue handed over late goes before the line's start: move the start back, durably, at once.
-    if (stored && event.status === "pending" && this.lane() && event.order_key < this.lineStart) {
+    if (this.lane() && event.order_key < this.lineStart) {
       this.lineStart = event.order_key;
       this.sql.exec("UPDATE lane SET line_start = ?", this.lineStart);
       this.cached!.line_start = this.lineStart;
