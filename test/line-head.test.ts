@@ -26,7 +26,7 @@ const config = (version: number, enabled = true): LaneConfig => ({
 });
 
 type Op =
-  | { op: "insert"; key: number }
+  | { op: "insert"; keys: number[]; repeat: number | null }
   | { op: "succeed" }
   | { op: "fail"; drop: boolean }
   | { op: "requeue"; pick: number }
@@ -36,7 +36,15 @@ type Op =
 
 const ops = fc.array(
   fc.oneof(
-    { weight: 4, arbitrary: fc.record({ op: fc.constant("insert" as const), key: fc.integer({ min: 0, max: 999 }) }) },
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        op: fc.constant("insert" as const),
+        // One queue batch: several events, and now and then one whose id the lane already holds.
+        keys: fc.array(fc.integer({ min: 0, max: 999 }), { minLength: 1, maxLength: 6 }),
+        repeat: fc.option(fc.nat(), { nil: null }),
+      }),
+    },
     { weight: 6, arbitrary: fc.constant({ op: "succeed" as const }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant("fail" as const), drop: fc.boolean() }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant("requeue" as const), pick: fc.nat() }) },
@@ -68,10 +76,19 @@ describe("the lane's head with read-ahead and grouped successes", () => {
           for (const step of sequence) {
             if (step.op === "insert") {
               // Order keys sort as acceptance order; a low key is an event the queue handed over late.
-              const orderKey = `k${String(step.key).padStart(4, "0")}-${String(seq++).padStart(4, "0")}`;
-              const id = `evt_${orderKey}`;
-              store.insertEvent({ id, order_key: orderKey, type: "t", body: "{}", accepted_at: 0, status: "pending", next_attempt_at: 0, finished_at: null });
-              model.set(id, { line: orderKey, status: "pending" });
+              const batch = step.keys.map((key) => {
+                const orderKey = `k${String(key).padStart(4, "0")}-${String(seq++).padStart(4, "0")}`;
+                return { id: `evt_${orderKey}`, order_key: orderKey, type: "t", body: "{}", accepted_at: 0, status: "pending" as const, next_attempt_at: 0, finished_at: null };
+              });
+              const held = [...model.keys()];
+              if (step.repeat !== null && held.length > 0) {
+                // The same id again under a new order key (a producer's retry): not stored, wherever it sorts.
+                const orderKey = `k${String(step.repeat % 1000).padStart(4, "0")}-${String(seq++).padStart(4, "0")}`;
+                batch.splice(step.repeat % (batch.length + 1), 0, { ...batch[0]!, id: held[step.repeat % held.length]!, order_key: orderKey });
+              }
+              const fresh = batch.filter((e) => !model.has(e.id));
+              expect(store.insertEvents(batch)).toBe(fresh.length);
+              for (const e of fresh) model.set(e.id, { line: e.order_key, status: "pending" });
             } else if (step.op === "succeed" || step.op === "fail") {
               const head: EventRow | undefined = store.head();
               expect(head?.id).toBe(expectedHead());
@@ -112,5 +129,31 @@ describe("the lane's head with read-ahead and grouped successes", () => {
       }),
       { numRuns: 300 },
     );
+  });
+  it("stores a batch bigger than one statement takes, in order, each body intact, a repeated id once", async () => {
+    const stub = env.ENDPOINT_LANE.get(env.ENDPOINT_LANE.idFromName("line-head-chunks"));
+    await runInDurableObject(stub, async (_instance: EndpointLane, state) => {
+      const store = new LaneStore(state.storage);
+      store.applyConfig(config(1));
+      // Eight bodies of ~100,000 characters, with characters JSON escapes and ones outside the BMP: more JSON
+      // than one statement is given, so the batch is split; the last repeats the first's id.
+      const body = (i: number) => JSON.stringify({ i, text: `"\\\n${"é€😀".repeat(8_000)}`.repeat(3) });
+      const batch = Array.from({ length: 8 }, (_, i) => ({
+        id: i === 7 ? "evt_chunk_0" : `evt_chunk_${i}`,
+        order_key: `c${i}`,
+        type: "t",
+        body: body(i),
+        accepted_at: i,
+        status: "pending" as const,
+        next_attempt_at: 0,
+        finished_at: null,
+      }));
+      expect(batch.reduce((n, e) => n + JSON.stringify(e.body).length, 0)).toBeGreaterThan(600_000);
+      expect(store.insertEvents(batch)).toBe(7);
+      const rows = state.storage.sql.exec<{ id: string; body: string }>("SELECT id, body FROM events ORDER BY order_key").toArray();
+      expect(rows.map((r) => r.id)).toEqual(batch.slice(0, 7).map((e) => e.id));
+      rows.forEach((r, i) => expect(r.body).toBe(body(i)));
+      expect(store.head()?.id).toBe("evt_chunk_0");
+    });
   });
 });

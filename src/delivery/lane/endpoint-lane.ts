@@ -79,24 +79,20 @@ export class EndpointLane extends DurableObject<Env> {
     const now = Date.now();
     // A disabled webhook keeps what arrives as skipped (finished, for retention), for recover.
     const [status, finishedAt]: [DeliveryStatus, number | null] = lane.enabled ? ["pending", null] : ["skipped", now];
-    let stored = 0;
-    this.ctx.storage.transactionSync(() => {
-      for (const event of events) {
-        const inserted = this.store.insertEvent({
-          id: event.id,
-          order_key: event.orderKey,
-          type: event.type,
-          body: buildBody(event),
-          accepted_at: event.acceptedAt,
-          status,
-          // Hold each event for the ordering window after acceptance, so one the queue delivers late
-          // can still take its place in line.
-          next_attempt_at: event.acceptedAt + orderingWindowMs,
-          finished_at: finishedAt,
-        });
-        if (inserted) stored++;
-      }
-    });
+    const stored = this.store.insertEvents(
+      events.map((event) => ({
+        id: event.id,
+        order_key: event.orderKey,
+        type: event.type,
+        body: buildBody(event),
+        accepted_at: event.acceptedAt,
+        status,
+        // Hold each event for the ordering window after acceptance, so one the queue delivers late
+        // can still take its place in line.
+        next_attempt_at: event.acceptedAt + orderingWindowMs,
+        finished_at: finishedAt,
+      })),
+    );
     if (stored > 0) await this.scheduleNext();
     return { stored, duplicates: events.length - stored };
   }
