@@ -29,11 +29,15 @@ export const USER_AGENT = "EdgeWebhooks/1.0 (+https://github.com/edge-webhooks)"
 /** A response that says it is at most this long is read whole (one read, not a stream's several). */
 const READ_WHOLE_BYTES = 64 * 1024;
 
+/** Decodes a whole snippet at a time (never streaming), so one instance serves every attempt. */
+const snippetDecoder = new TextDecoder();
+
 async function readSnippet(response: Response): Promise<string> {
   if (!response.body) return "";
   const length = response.headers.get("content-length");
   if (length !== null && Number(length) <= READ_WHOLE_BYTES) {
-    return new TextDecoder().decode(new Uint8Array(await response.arrayBuffer()).subarray(0, RESPONSE_SNIPPET_BYTES));
+    const bytes = await response.arrayBuffer();
+    return bytes.byteLength === 0 ? "" : snippetDecoder.decode(new Uint8Array(bytes, 0, Math.min(bytes.byteLength, RESPONSE_SNIPPET_BYTES)));
   }
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -56,7 +60,7 @@ async function readSnippet(response: Response): Promise<string> {
     offset += part.length;
     if (offset >= bytes.length) break;
   }
-  return new TextDecoder().decode(bytes);
+  return snippetDecoder.decode(bytes);
 }
 
 /** The URL policy's verdicts on URLs already judged in this isolate (pure: same URL and policy, same verdict). */
