@@ -25,8 +25,8 @@ export interface Counters {
   doAlarmOps: Record<string, { setAlarm: number; deleteAlarm: number; getAlarm: number }>;
   /** D1 by statement. `rowsRead` of statements whose driver call returns no meta (drizzle's raw()) is measured by replaying them at snapshot time. */
   d1: Record<string, StatementCount & { replayed: number; unmeasured: number }>;
-  /** Outbound fetches from the Worker or its objects (subrequests, not billed) and their total wall time. */
-  subrequests: { count: number; ms: number };
+  /** Outbound fetches from the Worker or its objects (subrequests, not billed). */
+  subrequests: { count: number };
 }
 
 export const counters: Counters = {
@@ -38,7 +38,7 @@ export const counters: Counters = {
   doSql: {},
   doAlarmOps: {},
   d1: {},
-  subrequests: { count: 0, ms: 0 },
+  subrequests: { count: 0 },
 };
 
 /** Queues bill one operation per 64 KB (1 KB = 1000 bytes) of a message, plus ~100 bytes of metadata. */
@@ -337,19 +337,18 @@ export function countedEnv<E extends object>(env: E): E {
   return wrapped as E;
 }
 
-/** Outbound fetch (deliveries) counted and timed; installed once per isolate. */
+/**
+ * Outbound fetch (deliveries) counted; installed once per isolate. Counted as it is called and handed the
+ * runtime's own promise: a wrapper that awaited it would add a promise and a resumption to every attempt,
+ * which the floor does not pay.
+ */
 export function countFetches(): void {
   const g = globalThis as { __benchFetchCounted?: boolean; fetch: typeof fetch };
   if (g.__benchFetchCounted) return;
   g.__benchFetchCounted = true;
   const real = g.fetch.bind(globalThis);
-  g.fetch = async (...args: Parameters<typeof fetch>) => {
-    const started = Date.now();
-    try {
-      return await real(...args);
-    } finally {
-      counters.subrequests.count++;
-      counters.subrequests.ms += Date.now() - started;
-    }
+  g.fetch = (...args: Parameters<typeof fetch>) => {
+    counters.subrequests.count++;
+    return real(...args);
   };
 }
