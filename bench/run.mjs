@@ -31,7 +31,7 @@ const cfg = {
   ingestRounds: num("BENCH_INGEST_ROUNDS", quick ? 1 : 4),
   laneEvents: num("BENCH_LANE_EVENTS", quick ? 400 : 3000),
   // Rounds of the lane against the bare loop, back to back in alternating order; the median round is reported.
-  laneRounds: num("BENCH_LANE_ROUNDS", quick ? 1 : 3),
+  laneRounds: num("BENCH_LANE_ROUNDS", quick ? 1 : 5),
   // The delivery log's read paths, timed over a lane holding this many events (the one-lane phase's, topped up).
   logEvents: num("BENCH_LOG_EVENTS", quick ? 2000 : 10000),
   fanoutWebhooks: num("BENCH_FANOUT_WEBHOOKS", 100),
