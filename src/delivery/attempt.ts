@@ -35,6 +35,8 @@ const snippetDecoder = new TextDecoder();
 async function readSnippet(response: Response): Promise<string> {
   if (!response.body) return "";
   const length = response.headers.get("content-length");
+  // Nothing to read (the usual 2xx): the runtime has the whole message once the headers are in.
+  if (length === "0") return "";
   if (length !== null && Number(length) <= READ_WHOLE_BYTES) {
     const bytes = await response.arrayBuffer();
     return bytes.byteLength === 0 ? "" : snippetDecoder.decode(new Uint8Array(bytes, 0, Math.min(bytes.byteLength, RESPONSE_SNIPPET_BYTES)));
