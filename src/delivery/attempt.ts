@@ -39,7 +39,7 @@ async function readSnippet(response: Response): Promise<string> {
   if (length === "0") return "";
   if (length !== null && Number(length) <= READ_WHOLE_BYTES) {
     const bytes = await response.arrayBuffer();
-    return bytes.byteLength === 0 ? "" : snippetDecoder.decode(new Uint8Array(bytes, 0, Math.min(bytes.byteLength, RESPONSE_SNIPPET_BYTES)));
+    return snippetDecoder.decode(new Uint8Array(bytes, 0, Math.min(bytes.byteLength, RESPONSE_SNIPPET_BYTES)));
   }
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];

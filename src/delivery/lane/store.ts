@@ -287,7 +287,6 @@ export class LaneStore {
     });
   }
 
-
   /**
    * Records a line attempt of `event` and the event's new state, in one transaction; only if the event is
    * still where it was (the webhook may have been deleted or disabled, or the event put back in line,
