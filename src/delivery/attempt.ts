@@ -1,5 +1,6 @@
 // One delivery attempt: check the URL against the policy in force, POST the body, wait at most the timeout, and
 // describe what happened.
+import { memoized } from "../lib/memo";
 import { checkEndpointUrl } from "../lib/url-policy";
 import { parseRetryAfter } from "./schedule";
 
@@ -69,14 +70,7 @@ async function readSnippet(response: Response): Promise<string> {
 const verdicts = new Map<string, ReturnType<typeof checkEndpointUrl>>();
 
 function judged(url: string, allowPrivate: boolean): ReturnType<typeof checkEndpointUrl> {
-  const key = `${allowPrivate ? "+" : "-"}${url}`;
-  let verdict = verdicts.get(key);
-  if (!verdict) {
-    if (verdicts.size >= 1000) verdicts.clear();
-    verdict = checkEndpointUrl(url, { allowPrivate });
-    verdicts.set(key, verdict);
-  }
-  return verdict;
+  return memoized(verdicts, `${allowPrivate ? "+" : "-"}${url}`, () => checkEndpointUrl(url, { allowPrivate }));
 }
 
 export interface AttemptOptions {

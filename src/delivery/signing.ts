@@ -1,17 +1,12 @@
 // Both signature schemes a receiver can verify: Standard Webhooks (`webhook-*` headers) and respond.io's `x-webhook-signature`.
+import { memoized } from "../lib/memo";
 
 const encoder = new TextEncoder();
 const keyCache = new Map<string, Promise<CryptoKey>>();
 
 /** The HMAC key for `cacheKey`, imported once per isolate from the bytes `raw()` gives (only on a miss). */
 function hmacKey(raw: () => Uint8Array, cacheKey: string): Promise<CryptoKey> {
-  let key = keyCache.get(cacheKey);
-  if (!key) {
-    if (keyCache.size > 1000) keyCache.clear();
-    key = crypto.subtle.importKey("raw", raw(), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    keyCache.set(cacheKey, key);
-  }
-  return key;
+  return memoized(keyCache, cacheKey, () => crypto.subtle.importKey("raw", raw(), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]));
 }
 
 async function hmacBase64(raw: () => Uint8Array, cacheKey: string, message: string): Promise<string> {
