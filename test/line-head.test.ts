@@ -73,17 +73,18 @@ describe("the lane's head with read-ahead and grouped successes", () => {
           const expectedHead = () =>
             [...model].filter(([, e]) => e.status === "pending").sort(([, a], [, b]) => (a.line < b.line ? -1 : a.line > b.line ? 1 : 0))[0]?.[0];
           let seq = 0;
+          // Order keys sort as acceptance order; a low `key` is an event the queue handed over late.
+          const nextOrderKey = (key: number) => `k${String(key).padStart(4, "0")}-${String(seq++).padStart(4, "0")}`;
           for (const step of sequence) {
             if (step.op === "insert") {
-              // Order keys sort as acceptance order; a low key is an event the queue handed over late.
               const batch = step.keys.map((key) => {
-                const orderKey = `k${String(key).padStart(4, "0")}-${String(seq++).padStart(4, "0")}`;
+                const orderKey = nextOrderKey(key);
                 return { id: `evt_${orderKey}`, order_key: orderKey, type: "t", body: "{}", accepted_at: 0, status: "pending" as const, next_attempt_at: 0, finished_at: null };
               });
               const held = [...model.keys()];
               if (step.repeat !== null && held.length > 0) {
                 // The same id again under a new order key (a producer's retry): not stored, wherever it sorts.
-                const orderKey = `k${String(step.repeat % 1000).padStart(4, "0")}-${String(seq++).padStart(4, "0")}`;
+                const orderKey = nextOrderKey(step.repeat % 1000);
                 batch.splice(step.repeat % (batch.length + 1), 0, { ...batch[0]!, id: held[step.repeat % held.length]!, order_key: orderKey });
               }
               const fresh = batch.filter((e) => !model.has(e.id));
