@@ -25,6 +25,9 @@ const FIELD_CODES: Record<string, Partial<Record<Issue["code"], ErrorCode>>> = {
   retryDelaysSeconds: { invalid_type: "invalid_retry_delays", too_small: "invalid_retry_delays", too_big: "invalid_retry_delays" },
   headers: { invalid_type: "invalid_header", invalid_key: "invalid_header" },
   filter: { invalid_type: "invalid_filter", invalid_key: "invalid_filter" },
+  ordering: { invalid_value: "invalid_ordering", invalid_type: "invalid_ordering" },
+  orderingKey: { invalid_type: "invalid_ordering_key", too_big: "invalid_ordering_key", too_small: "invalid_ordering_key", invalid_format: "invalid_ordering_key" },
+  maxInFlight: { invalid_type: "invalid_max_in_flight", too_small: "invalid_max_in_flight", too_big: "invalid_max_in_flight" },
   ttlSeconds: { invalid_type: "invalid_ttl", too_small: "invalid_ttl", too_big: "invalid_ttl" },
 };
 

@@ -2,6 +2,7 @@
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { EventType } from "../events/catalog";
 import type { WebhookFilter } from "../lib/endpoint-controls";
+import type { Ordering } from "../delivery/ordering";
 
 // Times are set by the Worker (unix ms), so API and storage agree to the millisecond.
 const createdAt = () => integer("created_at", { mode: "timestamp_ms" }).notNull();
@@ -62,6 +63,10 @@ export const webhooks = sqliteTable(
     /** Sent with every attempt; values are kept in the clear, like the secret, because every attempt needs them. */
     headers: text("headers", { mode: "json" }).$type<Record<string, string>>().notNull().default({}),
     filter: text("filter", { mode: "json" }).$type<WebhookFilter>().notNull().default({}),
+    /** Ordering and parallel delivery (docs/ordering.md): endpoint (one in flight), key (per orderingKey) or none. */
+    ordering: text("ordering").$type<Ordering>().notNull().default("endpoint"),
+    orderingKey: text("ordering_key"),
+    maxInFlight: integer("max_in_flight").notNull().default(1),
     enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
     disabledReason: text("disabled_reason").$type<DisabledReason>(),
     disabledAt: integer("disabled_at", { mode: "timestamp_ms" }),

@@ -2,8 +2,9 @@
 import type { DisabledReason, WebhookRow } from "../db/schema";
 import type { SigningKeys } from "../lib/rotation";
 import type { LaneKind } from "./lane/schema";
+import type { OrderingSettings } from "./ordering";
 
-export interface LaneConfig extends SigningKeys {
+export interface LaneConfig extends SigningKeys, Partial<OrderingSettings> {
   webhookId: string;
   workspaceId: string;
   url: string;
@@ -32,6 +33,9 @@ export function laneConfigOf(row: WebhookRow): LaneConfig {
     rateLimitPerSecond: row.rateLimitPerSecond ?? null,
     retryDelaysSeconds: row.retryDelaysSeconds ?? null,
     headers: row.headers,
+    ordering: row.ordering,
+    orderingKey: row.orderingKey ?? null,
+    maxInFlight: row.maxInFlight,
     version: row.updatedAt.getTime(),
   };
 }

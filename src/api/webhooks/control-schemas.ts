@@ -14,6 +14,7 @@ import {
   MAX_RETRY_DELAY_SECONDS,
   MAX_RETRY_DELAYS,
 } from "../../lib/endpoint-controls";
+import { MAX_MAX_IN_FLIGHT, MAX_ORDERING_KEY_LENGTH, MIN_MAX_IN_FLIGHT, ORDERINGS } from "../../delivery/ordering";
 import type { ErrorCode } from "../errors";
 
 /** A rule broken with its own error code (see validationError). */
@@ -28,7 +29,7 @@ export const RateLimitPerSecond = z
   .max(MAX_RATE_LIMIT_PER_SECOND, { error: `must be at most ${MAX_RATE_LIMIT_PER_SECOND}` })
   .nullable()
   .openapi({
-    description: "The lane starts at most this many attempts per second (still one in flight); a burst waits, in order. null = no limit.",
+    description: "The webhook starts at most this many attempts per second (with ordering \"endpoint\" still one in flight); a burst waits, in order. null = no limit.",
     example: 5,
   });
 
@@ -117,4 +118,34 @@ export const Filter = refuseProtoKey(
       `Deliver only events whose body has, at every dotted path, that value or one of the listed ones (at most ${MAX_FILTER_ENTRIES} paths). ` +
       "Events that do not match are neither sent nor stored for this webhook. {} = every event of the subscribed types.",
     example: { "message.traffic": "incoming", "channel.source": ["whatsapp", "telegram"] },
+  });
+
+export const Ordering = z.enum(ORDERINGS, { error: 'must be "endpoint", "key" or "none"' }).openapi({
+  description:
+    'How deliveries are ordered (docs/ordering.md). "endpoint" (default): one request in flight, every event in order of acceptance. ' +
+    '"key": events with the same value at orderingKey one at a time in order of acceptance, different keys in parallel (up to maxInFlight). ' +
+    '"none": no order kept and no ordering window; up to maxInFlight requests at once, a retrying event holds nothing back.',
+  example: "key",
+});
+
+export const OrderingKey = z
+  .string({ error: "must be a dotted path in the delivered body, such as contact.id, or null" })
+  .max(MAX_ORDERING_KEY_LENGTH, { error: `must be at most ${MAX_ORDERING_KEY_LENGTH} characters` })
+  .regex(FILTER_PATH, { error: "must be a dotted path in the delivered body, such as contact.id" })
+  .nullable()
+  .openapi({
+    description:
+      'With ordering "key" (and only then): the dotted path in the delivered body whose value orders events, e.g. contact.id or conversation.id. ' +
+      "Events without a value there (or null) share one key.",
+    example: "contact.id",
+  });
+
+export const MaxInFlight = z
+  .number({ error: `must be a whole number from ${MIN_MAX_IN_FLIGHT} to ${MAX_MAX_IN_FLIGHT}` })
+  .int({ error: `must be a whole number from ${MIN_MAX_IN_FLIGHT} to ${MAX_MAX_IN_FLIGHT}` })
+  .min(MIN_MAX_IN_FLIGHT, { error: `must be at least ${MIN_MAX_IN_FLIGHT}` })
+  .max(MAX_MAX_IN_FLIGHT, { error: `must be at most ${MAX_MAX_IN_FLIGHT}` })
+  .openapi({
+    description: 'Requests in flight at once for this webhook, 1-50: must be 1 with ordering "endpoint"; default 1 with "endpoint", 10 otherwise.',
+    example: 20,
   });

@@ -14,6 +14,7 @@ import { rotate } from "../../lib/rotation";
 import { newSigningSecret } from "../../lib/secrets";
 import { newRouter } from "../context";
 import { ApiError, errorResponses } from "../errors";
+import { mergeOrdering, orderingProblem, type OrderingSettings } from "../../delivery/ordering";
 import { jsonBody, jsonResponse, workspaceKeyAuth } from "../openapi";
 import {
   CreateWebhookSchema,
@@ -33,6 +34,22 @@ const security = workspaceKeyAuth;
 export const webhookRoutes = newRouter();
 
 const unique = (events: EventType[]) => [...new Set(events)];
+
+/**
+ * The ordering settings after the request (those it leaves out keep their value, or follow a change of ordering:
+ * ordering.ts mergeOrdering); a combination the rules refuse answers its own error code.
+ */
+function orderingOf(input: z.infer<typeof UpdateWebhookSchema>, current?: WebhookRow): OrderingSettings {
+  const { ordering, orderingKey, maxInFlight } = input;
+  const merged = mergeOrdering(current && { ordering: current.ordering, orderingKey: current.orderingKey ?? null, maxInFlight: current.maxInFlight }, {
+    ...(ordering !== undefined ? { ordering } : {}),
+    ...(orderingKey !== undefined ? { orderingKey } : {}),
+    ...(maxInFlight !== undefined ? { maxInFlight } : {}),
+  });
+  const problem = orderingProblem(merged);
+  if (problem) throw new ApiError(problem.code, problem.message, undefined, { param: problem.param });
+  return merged;
+}
 
 /** The endpoint controls a request sets (those it leaves out are absent, so PATCH keeps them). */
 function controlsOf(input: z.infer<typeof UpdateWebhookSchema>) {
@@ -67,6 +84,7 @@ webhookRoutes.openapi(
         events: unique(input.events),
         description: input.description ?? "",
         ...controlsOf(input),
+        ...orderingOf(input),
         secret: newSigningSecret(),
         enabled: true,
         createdAt: now,
@@ -119,7 +137,10 @@ webhookRoutes.openapi(
     tags,
     security,
     summary: "Update a webhook",
-    description: "Changes the URL, the event types, the description or the endpoint controls. Fields left out keep their value; `null` (or `{}`) resets a control to its default.",
+    description:
+      "Changes the URL, the event types, the description, the endpoint controls or the ordering. Fields left out keep their value; `null` (or `{}`) resets a control to its default. " +
+      "Changing `ordering` without `maxInFlight` sets that ordering's default (1 for endpoint, 10 otherwise), and leaving `key` drops `orderingKey`. " +
+      "A change of `ordering` or `orderingKey` applies to events accepted after it once every event accepted before it has finished; a change of `maxInFlight` applies at once (docs/ordering.md).",
     request: { params: WebhookIdParam, body: jsonBody(UpdateWebhookSchema) },
     responses: { 200: jsonResponse(WebhookSchema, "The updated webhook"), ...errorResponses(400, 401, 404, 413, 415) },
   }),
@@ -128,8 +149,16 @@ webhookRoutes.openapi(
     const { id } = c.req.valid("param");
     const input = c.req.valid("json");
     const changes: Partial<WebhookRow> = {};
+    const touchesOrdering = input.ordering !== undefined || input.orderingKey !== undefined || input.maxInFlight !== undefined;
+    const current = input.url !== undefined || touchesOrdering ? await findWebhook(c.get("db"), workspaceId, id) : undefined;
+    if (current && touchesOrdering) {
+      const next = orderingOf(input, current);
+      for (const field of ["ordering", "orderingKey", "maxInFlight"] as const) {
+        if (next[field] !== (current[field] ?? null)) Object.assign(changes, { [field]: next[field] });
+      }
+    }
     // A URL sent back as stored is no change: it is not judged again, so a webhook written under an older policy stays editable.
-    if (input.url !== undefined && input.url !== (await findWebhook(c.get("db"), workspaceId, id)).url) {
+    if (input.url !== undefined && input.url !== current!.url) {
       changes.url = endpointUrl(input.url, readConfig(c.env).allowPrivateUrls);
     }
     if (input.events !== undefined) changes.events = unique(input.events);

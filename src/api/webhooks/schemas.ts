@@ -4,7 +4,7 @@ import type { WebhookRow } from "../../db/schema";
 import { inRotationGrace } from "../../lib/rotation";
 import { EVENT_TYPES } from "../../events/catalog";
 import { MAX_URL_LENGTH } from "../../lib/url-policy";
-import { Filter, Headers, RateLimitPerSecond, RetryDelaysSeconds } from "./control-schemas";
+import { Filter, Headers, MaxInFlight, Ordering, OrderingKey, RateLimitPerSecond, RetryDelaysSeconds } from "./control-schemas";
 
 export const MAX_DESCRIPTION_LENGTH = 500;
 
@@ -34,6 +34,9 @@ const controls = {
   retryDelaysSeconds: RetryDelaysSeconds.optional(),
   headers: Headers.optional(),
   filter: Filter.optional(),
+  ordering: Ordering.optional(),
+  orderingKey: OrderingKey.optional(),
+  maxInFlight: MaxInFlight.optional(),
 };
 
 export const CreateWebhookSchema = z
@@ -60,6 +63,9 @@ export const WebhookSchema = z
     retryDelaysSeconds: RetryDelaysSeconds,
     headers: Headers,
     filter: Filter,
+    ordering: Ordering,
+    orderingKey: OrderingKey,
+    maxInFlight: MaxInFlight,
     previousSecretExpiresAt: z.iso
       .datetime()
       .nullable()
@@ -98,6 +104,9 @@ export function toWebhook(row: WebhookRow, now = Date.now()): Webhook {
     retryDelaysSeconds: row.retryDelaysSeconds ?? null,
     headers: row.headers,
     filter: row.filter,
+    ordering: row.ordering,
+    orderingKey: row.orderingKey ?? null,
+    maxInFlight: row.maxInFlight,
     previousSecretExpiresAt: inRotationGrace(graceEnds, now) ? new Date(graceEnds).toISOString() : null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),

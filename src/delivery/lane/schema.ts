@@ -3,6 +3,7 @@
 // Until the first tagged release this schema is edited in place (README "Storage schemas"): nothing has been
 // deployed, so there is no stored lane to migrate.
 import type { DisabledReason } from "../../db/schema";
+import type { Ordering } from "../ordering";
 
 /** What a lane delivers: a webhook's events, or a workspace's alerts (src/alerts). */
 export type LaneKind = "webhook" | "alerts";
@@ -27,7 +28,11 @@ export const SCHEMA = `
     deleted INTEGER NOT NULL DEFAULT 0,
     line_start TEXT NOT NULL DEFAULT '',
     d1_sync_pending INTEGER NOT NULL DEFAULT 0,
-    kind TEXT NOT NULL DEFAULT 'webhook'
+    kind TEXT NOT NULL DEFAULT 'webhook',
+    ordering TEXT NOT NULL DEFAULT 'endpoint',
+    ordering_path TEXT,
+    max_in_flight INTEGER NOT NULL DEFAULT 1,
+    ordering_epoch INTEGER NOT NULL DEFAULT 0
   );
   -- Clustered in acceptance order (the log's order, and for most events their place in line): an event is
   -- one row and one id-index entry when stored, and one row rewritten when it finishes. Its first attempt
@@ -50,11 +55,17 @@ export const SCHEMA = `
     first_error TEXT,
     first_response_body TEXT,
     last_headers TEXT,
+    ordering_key TEXT,
+    ordering_epoch INTEGER NOT NULL DEFAULT 0,
     body TEXT NOT NULL
   ) WITHOUT ROWID;
   CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events (id);
   -- Only events put back in line by retry or recover (their place in line is no longer their order key).
   CREATE INDEX IF NOT EXISTS events_requeued ON events (line_key) WHERE status = 'pending' AND line_key <> order_key;
+  -- Pending events of a webhook ordered by key or not at all (keyed-line.ts): the head of each key, per epoch.
+  -- Under the default ordering events have no ordering key and never enter it (no index write per event).
+  CREATE INDEX IF NOT EXISTS events_by_ordering_key ON events (ordering_epoch, ordering_key, line_key)
+    WHERE status = 'pending' AND ordering_key IS NOT NULL;
   -- Attempts after an event's first one.
   CREATE TABLE IF NOT EXISTS attempts (
     event_id TEXT NOT NULL,
@@ -94,6 +105,12 @@ export interface LaneRow {
   d1_sync_pending: number;
   /** webhook, or alerts: the workspace's operational events (src/alerts), whose failures count against nothing. */
   kind: LaneKind;
+  /** The webhook's ordering (docs/ordering.md), its key path under "key", and its requests in flight at once. */
+  ordering: Ordering;
+  ordering_path: string | null;
+  max_in_flight: number;
+  /** Raised by every change of ordering or ordering_path: events of a later epoch wait for those of earlier ones. */
+  ordering_epoch: number;
   [key: string]: SqlStorageValue;
 }
 
@@ -122,6 +139,13 @@ export interface EventRow {
   first_response_body: string | null;
   /** JSON object: the headers of the latest attempt as sent (null until one is made). */
   last_headers: string | null;
+  /**
+   * What the event is ordered by (ordering.ts orderingKeyOf): null under "endpoint" (the line is one key), the
+   * JSON of the value at the key path under "key", the event's id under "none".
+   */
+  ordering_key: string | null;
+  /** The lane's ordering_epoch when the event was stored or put back in line. */
+  ordering_epoch: number;
   [key: string]: SqlStorageValue;
 }
 
@@ -148,6 +172,8 @@ export interface NewEvent {
   finished_at: number | null;
   /** A test event is stored after its one attempt. */
   first?: AttemptOutcome;
+  ordering_key?: string | null;
+  ordering_epoch?: number;
   test?: boolean;
 }
 

@@ -3,6 +3,7 @@ import { monotonicFactory } from "ulidx";
 import { pooledRandom } from "../../lib/ids";
 import type { DisabledReason } from "../../db/schema";
 import type { LaneConfig } from "../lane-config";
+import { defaultMaxInFlight, LINE_KEY, orderingKeyOf } from "../ordering";
 import { SCHEMA, type AttemptOutcome, type AttemptRow, type DeliveryStatus, type EventRow, type LaneRow, type NewEvent } from "./schema";
 
 export type { AttemptOutcome, AttemptRow, DeliveryStatus, EventRow, LaneRow, NewEvent } from "./schema";
@@ -86,15 +87,19 @@ function eventColumns(event: NewEvent): unknown[] {
     first?.responseBody ?? null,
     headersJson(first),
     event.body,
+    event.ordering_key ?? null,
+    event.ordering_epoch ?? 0,
   ];
 }
 
 /** Inserts the rows of a JSON array of eventColumns arrays, skipping ids already held; returns the stored order keys. */
 const INSERT_EVENTS = `
   INSERT INTO events (order_key, id, line_key, type, accepted_at, status, attempt_count, round_attempts, next_attempt_at, finished_at,
-                      test, first_at, first_duration_ms, first_status_code, first_error, first_response_body, last_headers, body)
+                      test, first_at, first_duration_ms, first_status_code, first_error, first_response_body, last_headers, body,
+                      ordering_key, ordering_epoch)
   SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8,
-         value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15, value ->> 16, value ->> 17
+         value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15, value ->> 16, value ->> 17,
+         value ->> 18, value ->> 19
   FROM json_each(?) WHERE true
   ON CONFLICT DO NOTHING
   RETURNING order_key AS k`;
@@ -124,6 +129,11 @@ export class LaneStore {
    * them as pending, so every write path and every read the API makes flushes them first.
    */
   private unrecorded: { event: EventRow; outcome: AttemptOutcome; finishedAt: number }[] = [];
+  /**
+   * Raised by every write that can add or move a key's head (stored events, requeues, configs, disables, a
+   * delete): what the keyed line read ahead (keyed-line.ts) is stale once it moved.
+   */
+  changes = 0;
 
   constructor(readonly storage: DurableObjectStorage) {
     this.sql = storage.sql;
@@ -252,6 +262,7 @@ export class LaneStore {
    * event: a statement's fixed cost is most of what a small event's insert costs.
    */
   insertEvents(events: readonly NewEvent[]): number {
+    this.changes++;
     return this.storage.transactionSync(() => {
       const storedKeys: string[] = [];
       let chunk: string[] = [];
@@ -292,7 +303,13 @@ export class LaneStore {
    * still where it was (the webhook may have been deleted or disabled, or the event put back in line,
    * while the request was out). False when it was not. The first attempt goes on the event's row.
    */
-  recordOutcome(event: EventRow, outcome: AttemptOutcome, state: { status: DeliveryStatus; finishedAt: number | null; nextAttemptAt: number }): boolean {
+  recordOutcome(
+    event: EventRow,
+    outcome: AttemptOutcome,
+    state: { status: DeliveryStatus; finishedAt: number | null; nextAttemptAt: number },
+    /** What the event must still be: pending, or skipped (a disable came while its request was out). */
+    from: "pending" | "skipped" = "pending",
+  ): boolean {
     if (this.ahead.some((e) => e.order_key === event.order_key)) this.ahead = [];
     const n = event.attempt_count + 1;
     const firstOnRow = n === 1;
@@ -300,7 +317,7 @@ export class LaneStore {
       const updated = this.sql.exec(
         `UPDATE events SET status = ?, attempt_count = ?, round_attempts = ?, finished_at = ?, next_attempt_at = ?, last_headers = ?
            ${firstOnRow ? ", first_at = ?, first_duration_ms = ?, first_status_code = ?, first_error = ?, first_response_body = ?" : ""}
-         WHERE order_key = ? AND status = 'pending' AND line_key = ?`,
+         WHERE order_key = ? AND status = ? AND line_key = ?`,
         state.status,
         n,
         event.round_attempts + 1,
@@ -309,6 +326,7 @@ export class LaneStore {
         headersJson(outcome),
         ...(firstOnRow ? [outcome.at, outcome.durationMs, outcome.statusCode, outcome.error, outcome.responseBody] : []),
         event.order_key,
+        from,
         event.line_key,
       );
       if (updated.rowsWritten === 0) return false;
@@ -394,12 +412,23 @@ export class LaneStore {
     // A place from this clock sorts before the last one taken only if clocks disagree; then extend the last.
     if (keys[0]! <= last) keys = ids.map((_, i) => `${last}.${String(i).padStart(8, "0")}`);
     this.requeuedPending = true;
+    this.changes++;
+    // Back in line under the ordering in force now: its key and epoch are those of an event stored now.
+    const lane = this.lane();
+    const settings = { ordering: lane?.ordering ?? "endpoint", orderingKey: lane?.ordering_path ?? null };
     this.storage.transactionSync(() => {
       ids.forEach((id, i) => {
+        const key =
+          settings.ordering === "endpoint"
+            ? null
+            : orderingKeyOf(settings, id, () => JSON.parse(this.sql.exec<{ body: string }>("SELECT body FROM events WHERE id = ?", id).one().body));
         this.sql.exec(
-          "UPDATE events SET status = 'pending', line_key = ?, round_attempts = 0, next_attempt_at = ?, finished_at = NULL WHERE id = ?",
+          `UPDATE events SET status = 'pending', line_key = ?, round_attempts = 0, next_attempt_at = ?, finished_at = NULL,
+             ordering_key = ?, ordering_epoch = ? WHERE id = ?`,
           keys[i]!,
           now,
+          key,
+          lane?.ordering_epoch ?? 0,
           id,
         );
       });
@@ -421,16 +450,24 @@ export class LaneStore {
     if (current && (current.deleted || config.version <= current.config_version)) return current;
     this.flushDelivered();
     this.ahead = [];
+    this.changes++;
+    const ordering = config.ordering ?? "endpoint";
+    const orderingPath = ordering === "key" ? (config.orderingKey ?? null) : null;
+    // A change of ordering or key path starts an epoch: events stored from now on wait for the earlier ones (keyed-line.ts).
+    const epoch = (current?.ordering_epoch ?? 0) + (current && (current.ordering !== ordering || current.ordering_path !== orderingPath) ? 1 : 0);
     this.storage.transactionSync(() => {
       // A newer config already is the webhook's state in D1, so an unsynced disable of ours is superseded.
       this.sql.exec(
         `INSERT INTO lane (singleton, webhook_id, workspace_id, url, secret, previous_secret, previous_secret_expires_at,
-                           enabled, disabled_reason, rate_limit_per_second, retry_delays, headers, config_version, kind)
-         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                           enabled, disabled_reason, rate_limit_per_second, retry_delays, headers, config_version, kind,
+                           ordering, ordering_path, max_in_flight, ordering_epoch)
+         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (singleton) DO UPDATE SET url = excluded.url, secret = excluded.secret, previous_secret = excluded.previous_secret,
            previous_secret_expires_at = excluded.previous_secret_expires_at, enabled = excluded.enabled,
            disabled_reason = excluded.disabled_reason, rate_limit_per_second = excluded.rate_limit_per_second,
-           retry_delays = excluded.retry_delays, headers = excluded.headers, config_version = excluded.config_version, d1_sync_pending = 0`,
+           retry_delays = excluded.retry_delays, headers = excluded.headers, config_version = excluded.config_version, d1_sync_pending = 0,
+           ordering = excluded.ordering, ordering_path = excluded.ordering_path, max_in_flight = excluded.max_in_flight,
+           ordering_epoch = excluded.ordering_epoch`,
         config.webhookId,
         config.workspaceId,
         config.url,
@@ -444,8 +481,16 @@ export class LaneStore {
         JSON.stringify(config.headers),
         config.version,
         config.kind ?? "webhook",
+        ordering,
+        orderingPath,
+        config.maxInFlight ?? defaultMaxInFlight(ordering),
+        epoch,
       );
       if (!config.enabled) this.skipPending();
+      // Leaving "endpoint": what it held pending becomes one key, in line order, of the epoch it was stored in.
+      if (current && current.ordering === "endpoint" && ordering !== "endpoint") {
+        this.sql.exec("UPDATE events SET ordering_key = ? WHERE status = 'pending' AND ordering_key IS NULL", LINE_KEY);
+      }
     });
     return this.reload()!;
   }
@@ -457,6 +502,7 @@ export class LaneStore {
   recordDisable(reason: DisabledReason, at: number): void {
     this.flushDelivered();
     this.ahead = [];
+    this.changes++;
     this.storage.transactionSync(() => {
       // Never below the version held: a config handed over while the request was out may be newer than `at`.
       this.sql.exec(
@@ -478,6 +524,7 @@ export class LaneStore {
   markDeleted(): void {
     this.unrecorded = [];
     this.ahead = [];
+    this.changes++;
     this.storage.transactionSync(() => {
       this.sql.exec("UPDATE lane SET deleted = 1, line_start = ''");
       this.sql.exec("DELETE FROM events");

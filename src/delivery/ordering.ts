@@ -1,0 +1,75 @@
+// A webhook's ordering (docs/ordering.md): its three modes, their defaults and limits, and the key an event is
+// ordered by. Pure, shared by the API's validation and the lane.
+import { valueAt } from "../lib/endpoint-controls";
+
+export const ORDERINGS = ["endpoint", "key", "none"] as const;
+export type Ordering = (typeof ORDERINGS)[number];
+
+export const MIN_MAX_IN_FLIGHT = 1;
+export const MAX_MAX_IN_FLIGHT = 50;
+export const MAX_ORDERING_KEY_LENGTH = 200;
+
+/**
+ * Outgoing requests one Durable Object keeps waiting at once: Cloudflare waits for the response headers of at most
+ * 6 outgoing connections per invocation, and a Durable Object is one I/O context. A lane sends up to this many
+ * itself and hands the rest to sender objects, this many each.
+ */
+export const MAX_OUTGOING_PER_OBJECT = 6;
+
+/** maxInFlight when a request does not give one: one request at a time keeps the endpoint's order. */
+export function defaultMaxInFlight(ordering: Ordering): number {
+  return ordering === "endpoint" ? 1 : 10;
+}
+
+/** A webhook's ordering settings as stored and handed to its lane. */
+export interface OrderingSettings {
+  ordering: Ordering;
+  /** Dotted path in the delivered body; only with ordering "key". */
+  orderingKey: string | null;
+  maxInFlight: number;
+}
+
+/** Why a combination of ordering settings is refused (the API's error codes), or null when it is valid. */
+export function orderingProblem(s: OrderingSettings): { code: "ordering_key_required" | "ordering_key_not_allowed" | "invalid_max_in_flight"; param: string; message: string } | null {
+  if (s.ordering === "key" && s.orderingKey === null) {
+    return { code: "ordering_key_required", param: "orderingKey", message: 'orderingKey: required with ordering "key" (a dotted path in the body, such as contact.id)' };
+  }
+  if (s.ordering !== "key" && s.orderingKey !== null) {
+    return { code: "ordering_key_not_allowed", param: "orderingKey", message: `orderingKey: only allowed with ordering "key" (this webhook's ordering is "${s.ordering}")` };
+  }
+  if (s.ordering === "endpoint" && s.maxInFlight !== 1) {
+    return { code: "invalid_max_in_flight", param: "maxInFlight", message: 'maxInFlight: must be 1 with ordering "endpoint" (one request in flight keeps the order); choose ordering "key" or "none" for more' };
+  }
+  return null;
+}
+
+/**
+ * The settings after a create or a PATCH: what the request gives, else what is stored; a change of ordering
+ * without a maxInFlight takes that ordering's default, and one away from "key" without an orderingKey drops it.
+ */
+export function mergeOrdering(current: OrderingSettings | undefined, input: Partial<OrderingSettings>): OrderingSettings {
+  const ordering = input.ordering ?? current?.ordering ?? "endpoint";
+  const orderingChanged = current === undefined || ordering !== current.ordering;
+  const orderingKey = input.orderingKey !== undefined ? input.orderingKey : ordering !== "key" && orderingChanged ? null : (current?.orderingKey ?? null);
+  const maxInFlight = input.maxInFlight ?? (orderingChanged ? defaultMaxInFlight(ordering) : current!.maxInFlight);
+  return { ordering, orderingKey, maxInFlight };
+}
+
+/**
+ * The ordering key events held under "endpoint": not indexed (NULL in storage, so the default mode writes no
+ * index entry); when a webhook leaves "endpoint" its pending events take LINE_KEY, one key, in line order.
+ */
+export const LINE_KEY = "\u0001line";
+/** The key shared under "key" by events with no value (or null) at the path; JSON never starts with a control character. */
+export const NO_VALUE_KEY = "\u0000";
+
+/**
+ * The key an event is ordered by under the settings in force: null under "endpoint" (the whole line is one key),
+ * the JSON of the value at the path under "key", the event's own id under "none" (every event its own key).
+ */
+export function orderingKeyOf(settings: Pick<OrderingSettings, "ordering" | "orderingKey">, eventId: string, body: () => unknown): string | null {
+  if (settings.ordering === "endpoint") return null;
+  if (settings.ordering === "none") return `#${eventId}`;
+  const value = valueAt(body(), settings.orderingKey ?? "");
+  return value === undefined || value === null ? NO_VALUE_KEY : JSON.stringify(value);
+}
