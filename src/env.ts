@@ -1,5 +1,6 @@
 // The Worker's bindings and variables, as declared in wrangler.toml.
 import type { EndpointLane } from "./delivery/lane/endpoint-lane";
+import type { EndpointSender } from "./delivery/endpoint-sender";
 import type { WorkspaceQuota } from "./quota/workspace-quota";
 import type { QueuedEvent } from "./events/queued-event";
 
@@ -7,6 +8,7 @@ export interface Env {
   DB: D1Database;
   EVENTS_QUEUE: Queue<QueuedEvent>;
   ENDPOINT_LANE: DurableObjectNamespace<EndpointLane>;
+  ENDPOINT_SENDER: DurableObjectNamespace<EndpointSender>;
   WORKSPACE_QUOTA: DurableObjectNamespace<WorkspaceQuota>;
   EMAIL?: SendEmail;
   /** Ingestion requests per workspace (POST /v1/events and /batch). */

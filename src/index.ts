@@ -10,6 +10,7 @@ import type { Env } from "./env";
 
 export { EndpointLane } from "./delivery/lane/endpoint-lane";
 export { WorkspaceQuota } from "./quota/workspace-quota";
+export { EndpointSender } from "./delivery/endpoint-sender";
 
 const app = new Hono<AppEnv>();
 // The pages are an API client: they call the API in-process for every read and change.

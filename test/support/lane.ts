@@ -4,6 +4,8 @@ import { env } from "cloudflare:workers";
 import { readConfig, retentionMs } from "../../src/config";
 import { laneOf, type EndpointLane } from "../../src/delivery/lane/endpoint-lane";
 import { oldestFinishedAt } from "../../src/delivery/lane/retention";
+import { KeyedLine } from "../../src/delivery/lane/keyed-line";
+import { dueHead } from "../../src/delivery/lane/runner";
 import { LaneStore, nextAlarmAt } from "../../src/delivery/lane/store";
 import { eventually } from "./helpers";
 
@@ -24,7 +26,7 @@ export async function laneState(webhookId: string) {
     const snapshot = store.snapshot();
     const due = nextAlarmAt({
       lane: snapshot.lane,
-      head: snapshot.lane?.enabled ? store.head() : undefined,
+      head: dueHead(store, { line: new KeyedLine(store) }),
       oldestFinishedAt: oldestFinishedAt(store.sql),
       retentionMs: RETENTION_MS,
       now: Date.now(),

@@ -34,7 +34,7 @@ export const SYNC_RETRY_MS = 5_000;
  */
 export function nextAlarmAt(input: {
   lane: LaneRow | undefined;
-  head: EventRow | undefined;
+  head: Pick<EventRow, "next_attempt_at"> | undefined;
   /** When the first event in acceptance order finished (see retention.ts); null when it has not. */
   oldestFinishedAt: number | null;
   retentionMs: number;

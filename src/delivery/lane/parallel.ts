@@ -1,0 +1,151 @@
+// Delivery under "key" and "none" (docs/ordering.md): up to maxInFlight attempts out at once, never two of one
+// key, at most 6 from any one object (the lane itself is slot 0, each sender object takes 6 more).
+import type { AttemptResult } from "../attempt";
+import { MAX_OUTGOING_PER_OBJECT } from "../ordering";
+import { KeyedLine } from "./keyed-line";
+import type { LaneOutcomes } from "./outcomes";
+import type { LaneSending } from "./sending";
+import type { EventRow, LaneRow, LaneStore } from "./store";
+
+/** What a run needs from its lane's clock: when the rate limit lets the next attempt start, and taking a token. */
+export interface StartGate {
+  tokenAt(lane: LaneRow): number;
+  took(lane: LaneRow, at: number): void;
+}
+
+export class ParallelDelivery {
+  readonly line: KeyedLine;
+  /** Attempts out: the key each holds, by order key (a test event holds a key of its own) and its slot. */
+  private readonly out = new Map<string, { key: string; slot: number }>();
+  private readonly busyKeys = new Set<string>();
+  private readonly slotLoad: number[] = [];
+  private readonly settling = new Set<Promise<void>>();
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    private readonly store: LaneStore,
+    private readonly sending: LaneSending,
+    private readonly outcomes: LaneOutcomes,
+    private readonly gate: StartGate,
+  ) {
+    this.line = new KeyedLine(store);
+  }
+
+  /** Something changed that may let an attempt start (an attempt ended, events arrived, a config came). */
+  notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Until the next notify, or `ms` when given. */
+  private changed(ms: number | null = null): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.waiters.push(resolve);
+      if (ms !== null) setTimeout(() => this.notify(), ms);
+    });
+  }
+
+  /** Keys with an event out. */
+  get busy(): ReadonlySet<string> {
+    return this.busyKeys;
+  }
+
+  /** A free slot for one more attempt (the lane's own first, then sender 1, 2, …), or undefined when maxInFlight are out. */
+  private freeSlot(lane: LaneRow): number | undefined {
+    if (this.out.size >= lane.max_in_flight) return undefined;
+    const slots = Math.ceil(lane.max_in_flight / MAX_OUTGOING_PER_OBJECT);
+    for (let slot = 0; slot < slots; slot++) if ((this.slotLoad[slot] ?? 0) < MAX_OUTGOING_PER_OBJECT) return slot;
+    return undefined;
+  }
+
+  private take(orderKey: string, key: string, slot: number): void {
+    this.out.set(orderKey, { key, slot });
+    this.busyKeys.add(key);
+    this.slotLoad[slot] = (this.slotLoad[slot] ?? 0) + 1;
+  }
+
+  private give(orderKey: string): void {
+    const held = this.out.get(orderKey);
+    if (!held) return;
+    this.out.delete(orderKey);
+    this.busyKeys.delete(held.key);
+    this.slotLoad[held.slot]!--;
+    this.notify();
+  }
+
+  /**
+   * Delivers what is ready until `until` (or `maxStarts` attempts), then waits for the attempts out. Stops
+   * starting when the webhook is disabled, deleted or back on "endpoint"; `now()` is the run's clock.
+   */
+  async run(now: () => number, until: number, maxStarts: number, stayAwakeMs: number): Promise<void> {
+    let started = 0;
+    for (;;) {
+      const lane = this.store.lane();
+      const starting = !!lane && !lane.deleted && !!lane.enabled && lane.ordering !== "endpoint" && started < maxStarts && Date.now() < until;
+      let waitUntil: number | null = null;
+      if (starting) {
+        for (let slot = this.freeSlot(lane); slot !== undefined; slot = this.freeSlot(lane)) {
+          const at = now();
+          const tokenAt = this.gate.tokenAt(lane);
+          if (tokenAt > at) {
+            waitUntil = tokenAt;
+            break;
+          }
+          const event = this.line.next(at, this.busyKeys, lane.max_in_flight);
+          if (!event) {
+            const due = this.line.nextDueAt(this.busyKeys);
+            if (due !== null) waitUntil = Math.max(due, at + 1);
+            break;
+          }
+          this.gate.took(lane, at);
+          this.start(lane, event, slot);
+          started++;
+        }
+      }
+      if (this.out.size === 0) {
+        // Nothing out: wait awake only a little (a retry's time is in storage, where the alarm finds it).
+        if (!starting || waitUntil === null || waitUntil - now() > stayAwakeMs) break;
+      }
+      await this.changed(starting && waitUntil !== null ? Math.max(0, waitUntil - now()) : null);
+    }
+    await Promise.all(this.settling);
+  }
+
+  private start(lane: LaneRow, event: EventRow, slot: number): void {
+    this.take(event.order_key, event.ordering_key!, slot);
+    const settled = this.sending
+      .attemptFrom(slot, lane, event.id, event.body)
+      .then((result) => {
+        const quota = this.outcomes.ofParallel(event, result);
+        // The next event of its key may start once this outcome is written; the quota's answer can come after.
+        this.give(event.order_key);
+        return quota;
+      })
+      .catch((err) => console.error(`lane ${lane.webhook_id}: recording an attempt of ${event.id} failed:`, err))
+      .finally(() => {
+        this.give(event.order_key);
+        this.settling.delete(settled);
+      });
+    this.settling.add(settled);
+  }
+
+  /**
+   * Runs a test event's attempt in a slot of its own (it counts against maxInFlight and the 6 per object),
+   * waiting for one to be free.
+   */
+  async inSlot(lane: LaneRow, eventId: string, attempt: (slot: number) => Promise<AttemptResult>): Promise<AttemptResult> {
+    let slot = this.freeSlot(lane);
+    while (slot === undefined) {
+      await this.changed();
+      slot = this.freeSlot(this.store.lane() ?? lane);
+    }
+    const orderKey = `test:${eventId}`;
+    this.take(orderKey, orderKey, slot);
+    try {
+      return await attempt(slot);
+    } finally {
+      this.give(orderKey);
+    }
+  }
+}

@@ -1,0 +1,165 @@
+// A lane's alarm and timing: the single alarm armed from storage, one run at a time delivering what is due
+// (in line under the default ordering, or by key through ParallelDelivery), and the rate limit's token bucket.
+import { readConfig, retentionMs } from "../../config";
+import type { Env } from "../../env";
+import type { AttemptResult } from "../attempt";
+import type { LaneOutcomes } from "./outcomes";
+import { ParallelDelivery, type StartGate } from "./parallel";
+import { oldestFinishedAt, purgeExpired } from "./retention";
+import type { LaneSending } from "./sending";
+import { nextAlarmAt, type EventRow, type LaneRow, type LaneStore } from "./store";
+
+/** An alarm run delivers at most this many events before yielding (it re-arms at once if more are due). */
+const MAX_ATTEMPTS_PER_ALARM = 500;
+const MAX_ALARM_RUN_MS = 30_000;
+/**
+ * When the next stored event is held only a little longer by its ordering window or the rate limit's next
+ * token (not by a retry's delay), the run waits for it awake instead of ending and re-arming the alarm: a lane fed a few events per
+ * queue batch then wakes once per batch, not once per event (each wake-up is a billed request and a
+ * setAlarm row). It costs the wait as duration, which is cheaper at this bound.
+ */
+export const STAY_AWAKE_MS = 1_000;
+
+/** The event the alarm waits for: the line's head under "endpoint", else the earliest due head of a key. */
+export function dueHead(store: LaneStore, parallel: Pick<ParallelDelivery, "line">): Pick<EventRow, "next_attempt_at"> | undefined {
+  const lane = store.lane();
+  if (!lane?.enabled) return undefined;
+  if (lane.ordering === "endpoint") return store.head();
+  const due = parallel.line.nextDueAt();
+  return due === null ? undefined : { next_attempt_at: due };
+}
+
+export class LaneRunner implements StartGate {
+  /** True while an alarm run is delivering; it re-arms the alarm itself when it ends. */
+  private delivering = false;
+  /** The attempt in flight under "endpoint", if any: every attempt waits for the one before it. */
+  private inFlight: Promise<unknown> = Promise.resolve();
+  /**
+   * The rate limit's token bucket (one token): when the next attempt may start. In memory only: after a restart
+   * the bucket starts full, so at most one attempt comes early.
+   */
+  private nextTokenAt = 0;
+  /**
+   * The time the alarm was last armed for: a run treats what was due by then as due (a run can start early
+   * when driven by hand; the runtime itself fires an alarm at or after its time, when Date.now() is enough).
+   */
+  private armedFor: number | null = null;
+  readonly parallel: ParallelDelivery;
+
+  constructor(
+    private readonly env: Env,
+    private readonly storage: DurableObjectStorage,
+    private readonly store: LaneStore,
+    private readonly sending: LaneSending,
+    private readonly outcomes: LaneOutcomes,
+  ) {
+    this.parallel = new ParallelDelivery(store, sending, outcomes, this);
+  }
+
+  /** When the rate limit lets the next attempt start; 0 when the webhook has none. */
+  tokenAt(lane: LaneRow): number {
+    return lane.rate_limit_per_second ? this.nextTokenAt : 0;
+  }
+
+  /** Under "key" and "none" the rate limit spaces attempt starts (several are out at once). */
+  took(lane: LaneRow, at: number): void {
+    if (lane.rate_limit_per_second) this.nextTokenAt = Math.max(at, this.nextTokenAt) + 1000 / lane.rate_limit_per_second;
+  }
+
+  async alarm(): Promise<void> {
+    this.delivering = true;
+    try {
+      await this.outcomes.syncDisable();
+      // An alarm fires at or after the time it was armed for; whatever was due by then is due now. Only at
+      // the start: what an attempt of this run reschedules is due when its own time comes.
+      const clock = Math.max(Date.now(), this.armedFor ?? 0);
+      purgeExpired(this.storage, clock, retentionMs(readConfig(this.env)));
+      const lane = this.store.lane();
+      if (lane && lane.ordering !== "endpoint") {
+        const armed = this.armedFor ?? 0;
+        await this.parallel.run(() => Math.max(Date.now(), armed), Date.now() + MAX_ALARM_RUN_MS, MAX_ATTEMPTS_PER_ALARM, STAY_AWAKE_MS);
+      } else {
+        await this.inLine(clock);
+      }
+    } finally {
+      // What this run delivered is recorded before it ends (its last outcomes may still be in a group).
+      this.store.flushDelivered();
+      this.delivering = false;
+    }
+    await this.scheduleNext();
+  }
+
+  /** The default ordering: the line's head, one attempt at a time. */
+  private async inLine(startClock: number): Promise<void> {
+    let clock = startClock;
+    const started = Date.now();
+    for (let n = 0; n < MAX_ATTEMPTS_PER_ALARM && Date.now() - started < MAX_ALARM_RUN_MS; n++) {
+      const lane = this.store.lane();
+      if (!lane || lane.deleted || !lane.enabled || lane.ordering !== "endpoint") break;
+      const head = this.store.head();
+      const now = Math.max(Date.now(), clock);
+      if (!head) break;
+      const startAt = Math.max(head.next_attempt_at, this.tokenAt(lane));
+      if (startAt > now) {
+        // A retry always waits on the alarm (its schedule is in storage, where a restart finds it).
+        if (head.round_attempts > 0 || startAt - now > STAY_AWAKE_MS) break;
+        // Storage is the truth while the lane waits: what it delivered so far is written first.
+        this.store.flushDelivered();
+        await new Promise((resolve) => setTimeout(resolve, startAt - now));
+        // A timer fires at or after its time (and a test's frozen clock must not make this wait again).
+        clock = startAt;
+        continue;
+      }
+      const result = await this.exclusive(() => this.sending.attempt(lane, head.id, head.body, head));
+      await this.outcomes.ofHead(lane, head, result);
+      clock = 0;
+    }
+  }
+
+  /**
+   * A test event's one attempt: after the attempt in flight under "endpoint"; in a slot of its own otherwise
+   * (it counts against maxInFlight and the 6 per object).
+   */
+  attemptTest(lane: LaneRow, eventId: string, body: string): Promise<AttemptResult> {
+    if (lane.ordering === "endpoint") return this.exclusive(() => this.sending.attempt(lane, eventId, body));
+    return this.parallel.inSlot(lane, eventId, (slot) => this.sending.attemptFrom(slot, lane, eventId, body));
+  }
+
+  /** Arms the single alarm for what storage says is due next, or clears it when nothing is. */
+  async scheduleNext(): Promise<void> {
+    this.parallel.notify();
+    if (this.delivering) return;
+    const lane = this.store.lane();
+    const due = nextAlarmAt({
+      lane,
+      head: dueHead(this.store, this.parallel),
+      oldestFinishedAt: oldestFinishedAt(this.store.sql),
+      retentionMs: retentionMs(readConfig(this.env)),
+      now: Date.now(),
+      tokenAt: lane ? this.tokenAt(lane) : 0,
+    });
+    this.armedFor = due;
+    if (due === null) {
+      await this.storage.deleteAlarm();
+      return;
+    }
+    if ((await this.storage.getAlarm()) !== due) await this.storage.setAlarm(due);
+  }
+
+  /**
+   * Runs the attempt `task` after the attempt in flight (if any) has ended. The rate limit's next token is
+   * counted from when its answer came (a clock read after I/O, so never early): attempts start at least 1/rate s
+   * apart at the endpoint, whatever the Worker's own clock said when this one started.
+   */
+  private exclusive(task: () => Promise<AttemptResult>): Promise<AttemptResult> {
+    const timed = async () => {
+      const result = await task();
+      const lane = this.store.lane();
+      if (lane?.rate_limit_per_second) this.nextTokenAt = Date.now() + 1000 / lane.rate_limit_per_second;
+      return result;
+    };
+    const run = this.inFlight.then(timed, timed);
+    this.inFlight = run.catch(() => {});
+    return run;
+  }
+}

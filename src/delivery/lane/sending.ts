@@ -1,0 +1,105 @@
+// How a lane sends one attempt: its headers (built once per config), the secrets that sign now, the next event's
+// signatures computed while a request is out, and where the request goes out (the lane itself, or a sender).
+import { readConfig } from "../../config";
+import type { Env } from "../../env";
+import { signingSecrets } from "../../lib/rotation";
+import { attemptDelivery, requestHeaders, type AttemptResult, type RequestHeaders } from "../attempt";
+import { senderOf } from "../endpoint-sender";
+import { OutgoingLimit } from "../outgoing-limit";
+import { signatureHeaders } from "../signing";
+import type { EventRow, LaneRow, LaneStore } from "./store";
+
+export class LaneSending {
+  /** The lane's own requests out (slot 0): at most 6, counted for the tests. */
+  readonly outgoing = new OutgoingLimit();
+  private builtHeaders: { lane: LaneRow; headers: RequestHeaders } | undefined;
+  /**
+   * The next event's signatures, computed while this attempt's request is out (the thread would wait on the
+   * endpoint otherwise): used only by that event's attempt within the same second and with the same secrets
+   * in force (a rotation in between discards it), so what is sent is exactly what signing at the attempt's
+   * start would give: a signature covers only the secrets, the id, the second and the body.
+   */
+  private presigned: { eventId: string; second: number; secrets: string; signatures: Promise<Record<string, string>> } | undefined;
+
+  constructor(
+    private readonly env: Env,
+    private readonly store: LaneStore,
+  ) {}
+
+  /** The webhook's own headers and the service's, built once per config (the lane row is a new object after each). */
+  private requestHeaders(lane: LaneRow): RequestHeaders {
+    if (this.builtHeaders?.lane !== lane) this.builtHeaders = { lane, headers: requestHeaders(JSON.parse(lane.headers) as Record<string, string>) };
+    return this.builtHeaders.headers;
+  }
+
+  /** The secrets that sign at `now`: the current one, and the previous one during its grace. */
+  private secretsAt(lane: LaneRow, now: number): string[] {
+    return signingSecrets({ secret: lane.secret, previousSecret: lane.previous_secret, previousSecretExpiresAt: lane.previous_secret_expires_at }, now);
+  }
+
+  /** The signature headers of `body` as event `eventId` by `secrets`, timestamped with the second of `now`. */
+  private sign(secrets: string[], eventId: string, body: string, now: number) {
+    return signatureHeaders({ secrets, id: eventId, timestampSeconds: Math.floor(now / 1000), body });
+  }
+
+  /**
+   * One signed POST of `body` to the lane's endpoint, with its own headers and the secrets that sign now, from
+   * the lane itself. `head`, for an attempt of the line's head under the default ordering: while its request is
+   * out the lane does what can wait for no answer (LaneStore.whileOut) and signs the event after it.
+   */
+  async attempt(lane: LaneRow, eventId: string, body: string, head?: EventRow): Promise<AttemptResult> {
+    const now = Date.now();
+    const pre = this.presigned;
+    this.presigned = undefined;
+    const secrets = this.secretsAt(lane, now);
+    const fresh = pre && pre.eventId === eventId && pre.second === Math.floor(now / 1000) && pre.secrets === secrets.join(" ");
+    const signatures = await (fresh ? pre.signatures : this.sign(secrets, eventId, body, now));
+    const { deliveryTimeoutMs, allowPrivateUrls } = readConfig(this.env);
+    const sending = this.outgoing.run(() => attemptDelivery(lane.url, body, this.requestHeaders(lane), signatures, deliveryTimeoutMs, { allowPrivateUrls }));
+    if (head) {
+      // A timer, not a microtask: it runs once the runtime has sent the request, while the answer is awaited.
+      setTimeout(() => {
+        try {
+          this.store.whileOut(head);
+          const next = this.store.nextAfterHead(head);
+          if (!next) return;
+          const at = Date.now();
+          const nextSecrets = this.secretsAt(lane, at);
+          const signing = this.sign(nextSecrets, next.id, next.body, at);
+          signing.catch(() => {});
+          this.presigned = { eventId: next.id, second: Math.floor(at / 1000), secrets: nextSecrets.join(" "), signatures: signing };
+        } catch (err) {
+          // Nothing here is owed: storage still holds what was not written (delivered again, as after a crash).
+          console.error(`lane ${lane.webhook_id}: work while a request was out failed:`, err);
+        }
+      }, 0);
+    }
+    return sending;
+  }
+
+  /**
+   * One attempt from slot `slot`: 0 is the lane itself, n > 0 the webhook's sender n (endpoint-sender.ts), which
+   * gets the request ready to send. A sender that cannot be reached is a failed attempt, like a refused connection.
+   */
+  async attemptFrom(slot: number, lane: LaneRow, eventId: string, body: string): Promise<AttemptResult> {
+    if (slot === 0) return this.attempt(lane, eventId, body);
+    const now = Date.now();
+    const signatures = await this.sign(this.secretsAt(lane, now), eventId, body, now);
+    const { deliveryTimeoutMs, allowPrivateUrls } = readConfig(this.env);
+    const headers = this.requestHeaders(lane);
+    try {
+      return await senderOf(this.env.ENDPOINT_SENDER, lane.webhook_id, slot).send({
+        url: lane.url,
+        body,
+        headers,
+        signatures,
+        timeoutMs: deliveryTimeoutMs,
+        allowPrivateUrls,
+      });
+    } catch (err) {
+      const sent = headers.ok ? { ...headers.headers, ...signatures } : {};
+      const error = `sender unavailable: ${(err as Error).message}`;
+      return { at: now, durationMs: Date.now() - now, statusCode: null, error, responseBody: null, headers: sent, delivered: false, retryAfterMs: null };
+    }
+  }
+}
