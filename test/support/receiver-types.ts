@@ -16,6 +16,15 @@ export interface RecordedRequest {
   respondIoValid: boolean | null;
   /** What the receiver did: a status code, "hang" or "close". */
   outcome: number | "hang" | "close";
+  /** High-resolution times (ms) when the request arrived and when its answer was sent (null until it was). */
+  arrivedHr: number;
+  answeredHr: number | null;
+}
+
+/** A bucket's requests and the most it ever had open at once (arrived, not yet answered). */
+export interface BucketReport {
+  requests: RecordedRequest[];
+  peakOpen: number;
 }
 
 declare module "vitest" {

@@ -1,14 +1,16 @@
 // The tests' side of the real receiver: make an endpoint, script how it answers, read what it got.
 import { inject } from "vitest";
-import type { Behaviour, RecordedRequest } from "./receiver-types";
+import type { Behaviour, BucketReport, RecordedRequest } from "./receiver-types";
 
-export type { Behaviour, RecordedRequest };
+export type { Behaviour, BucketReport, RecordedRequest };
 
 export interface Endpoint {
   url: string;
   /** Answers in this order, then `fallback` for ever after; `secrets` are used to verify signatures. */
   program(options: { script?: Behaviour[]; fallback?: Behaviour; secrets?: string[] }): Promise<void>;
   requests(): Promise<RecordedRequest[]>;
+  /** The requests and the most the endpoint ever had open at once. */
+  report(): Promise<BucketReport>;
   /** Polls until at least `count` requests arrived; fails with what did arrive after `timeoutMs`. */
   waitFor(count: number, timeoutMs?: number): Promise<RecordedRequest[]>;
 }
@@ -17,7 +19,8 @@ export function endpoint(): Endpoint {
   const base = inject("receiverUrl");
   const name = crypto.randomUUID();
   const control = `${base}/_control/${name}`;
-  const requests = async () => ((await (await fetch(control)).json()) as { requests: RecordedRequest[] }).requests;
+  const report = async () => (await (await fetch(control)).json()) as BucketReport;
+  const requests = async () => (await report()).requests;
   return {
     url: `${base}/hooks/${name}`,
     async program(options) {
@@ -25,6 +28,7 @@ export function endpoint(): Endpoint {
       if (!res.ok) throw new Error(`receiver control failed: ${res.status}`);
     },
     requests,
+    report,
     async waitFor(count, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

@@ -166,9 +166,12 @@ export class EndpointLane extends DurableObject<Env> {
     return this.record(this.store.event(event.id)!);
   }
 
-  /** The most requests this object (slot 0) ever had out at once, and how many are out now: for the tests. */
-  async outgoing(): Promise<{ current: number; peak: number }> {
-    return { current: this.sending.outgoing.current, peak: this.sending.outgoing.peak };
+  /**
+   * The most requests this object itself (slot 0) ever had out at once and how many it has out now, and how
+   * many attempts of the webhook are out from any object: for the tests.
+   */
+  async outgoing(): Promise<{ current: number; peak: number; attemptsOut: number }> {
+    return { current: this.sending.outgoing.current, peak: this.sending.outgoing.peak, attemptsOut: this.runner.parallel.attemptsOut };
   }
 
   override async alarm(): Promise<void> {

@@ -78,7 +78,20 @@ export class ParallelDelivery {
    * Delivers what is ready until `until` (or `maxStarts` attempts), then waits for the attempts out. Stops
    * starting when the webhook is disabled, deleted or back on "endpoint"; `now()` is the run's clock.
    */
-  async run(now: () => number, until: number, maxStarts: number, stayAwakeMs: number): Promise<void> {
+  run(now: () => number, until: number, maxStarts: number, stayAwakeMs: number): Promise<void> {
+    // An alarm run driven by hand while one is going joins it: one loop owns the slots.
+    this.running ??= this.loop(now, until, maxStarts, stayAwakeMs).finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private running: Promise<void> | undefined;
+
+  /** Attempts out now (test events included). */
+  get attemptsOut(): number {
+    return this.out.size;
+  }
+
+  private async loop(now: () => number, until: number, maxStarts: number, stayAwakeMs: number): Promise<void> {
     let started = 0;
     for (;;) {
       const lane = this.store.lane();

@@ -12,6 +12,8 @@ interface Bucket {
   fallback: Behaviour;
   secrets: string[];
   requests: RecordedRequest[];
+  open: number;
+  peakOpen: number;
 }
 
 function verifyStandard(secrets: string[], body: string, headers: Record<string, string>): boolean | null {
@@ -49,7 +51,7 @@ export async function startReceiver(): Promise<{ url: string; close: () => Promi
   const hanging = new Set<ServerResponse>();
   const bucket = (name: string) => {
     let b = buckets.get(name);
-    if (!b) buckets.set(name, (b = { script: [], fallback: { status: 200 }, secrets: [], requests: [] }));
+    if (!b) buckets.set(name, (b = { script: [], fallback: { status: 200 }, secrets: [], requests: [], open: 0, peakOpen: 0 }));
     return b;
   };
 
@@ -63,7 +65,7 @@ export async function startReceiver(): Promise<{ url: string; close: () => Promi
         Object.assign(bucket(name), { script, fallback, secrets });
         return json(res, 200, { ok: true });
       }
-      if (req.method === "GET") return json(res, 200, { requests: bucket(name).requests });
+      if (req.method === "GET") return json(res, 200, { requests: bucket(name).requests, peakOpen: bucket(name).peakOpen });
       return json(res, 405, {});
     }
     if (kind !== "hooks" || !name) return json(res, 404, {});
@@ -80,8 +82,16 @@ export async function startReceiver(): Promise<{ url: string; close: () => Promi
       standardValid: verifyStandard(b.secrets, body, headers),
       respondIoValid: verifyRespondIo(b.secrets, body, headers["x-webhook-signature"]),
       outcome: "hang" in behaviour ? "hang" : "close" in behaviour ? "close" : behaviour.status,
+      arrivedHr: performance.timeOrigin + performance.now(),
+      answeredHr: null,
     };
     b.requests.push(record);
+    b.open++;
+    b.peakOpen = Math.max(b.peakOpen, b.open);
+    res.on("close", () => {
+      b.open--;
+      record.answeredHr ??= performance.timeOrigin + performance.now();
+    });
     if ("hang" in behaviour) {
       hanging.add(res);
       res.on("close", () => hanging.delete(res));
@@ -94,6 +104,7 @@ export async function startReceiver(): Promise<{ url: string; close: () => Promi
     const [min, max] = behaviour.randomDelayMs ?? [behaviour.delayMs ?? 0, behaviour.delayMs ?? 0];
     const delay = min + Math.random() * (max - min);
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    record.answeredHr = performance.timeOrigin + performance.now();
     res.writeHead(behaviour.status, { "content-type": "text/plain", ...behaviour.headers }).end(behaviour.body ?? "ok");
   });
 
