@@ -15,14 +15,18 @@ export async function outgoingPeaks(webhookId: string): Promise<number[]> {
   return [own.peak, ...others.map((o) => o.peak)];
 }
 
-/** Runs the lane's alarm (when one is armed) until `done` says so: retries come without waiting for their time. */
+/**
+ * Runs the lane's alarm (when one is armed for a pending event) until `done` says so and no attempt is out:
+ * retries come without waiting for their time.
+ */
 export async function driveUntil(webhookId: string, done: (state: LaneState) => boolean, timeoutMs = 60_000): Promise<LaneState> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const state = await laneState(webhookId);
     if (done(state) && (await lane(webhookId).outgoing()).attemptsOut === 0) return state;
     if (Date.now() > deadline) throw new Error(`lane ${webhookId} did not catch up: ${JSON.stringify(state.events.map((e) => e.status))}`);
-    await runDurableObjectAlarm(lane(webhookId));
+    // Only for a pending event: an alarm run early for retention (armed when nothing is pending) would purge all.
+    if (state.events.some((e) => e.status === "pending")) await runDurableObjectAlarm(lane(webhookId));
     await new Promise((r) => setTimeout(r, 30));
   }
 }

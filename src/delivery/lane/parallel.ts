@@ -20,7 +20,7 @@ export class ParallelDelivery {
   private readonly busyKeys = new Set<string>();
   private readonly slotLoad: number[] = [];
   private readonly settling = new Set<Promise<void>>();
-  private waiters: (() => void)[] = [];
+  private waiters: ((timedOut: boolean) => void)[] = [];
 
   constructor(
     private readonly store: LaneStore,
@@ -35,14 +35,14 @@ export class ParallelDelivery {
   notify(): void {
     const waiters = this.waiters;
     this.waiters = [];
-    for (const wake of waiters) wake();
+    for (const wake of waiters) wake(false);
   }
 
-  /** Until the next notify, or `ms` when given. */
-  private changed(ms: number | null = null): Promise<void> {
-    return new Promise<void>((resolve) => {
+  /** Until the next notify (false), or until `ms` have passed when given (true). */
+  private changed(ms: number | null = null): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
       this.waiters.push(resolve);
-      if (ms !== null) setTimeout(() => this.notify(), ms);
+      if (ms !== null) setTimeout(() => resolve(true), ms);
     });
   }
 
@@ -76,11 +76,12 @@ export class ParallelDelivery {
 
   /**
    * Delivers what is ready until `until` (or `maxStarts` attempts), then waits for the attempts out. Stops
-   * starting when the webhook is disabled, deleted or back on "endpoint"; `now()` is the run's clock.
+   * starting when the webhook is disabled, deleted or back on "endpoint". What was due by `clock` (the time the
+   * alarm was armed for) is due now.
    */
-  run(now: () => number, until: number, maxStarts: number, stayAwakeMs: number): Promise<void> {
+  run(clock: number, until: number, maxStarts: number, stayAwakeMs: number): Promise<void> {
     // An alarm run driven by hand while one is going joins it: one loop owns the slots.
-    this.running ??= this.loop(now, until, maxStarts, stayAwakeMs).finally(() => (this.running = undefined));
+    this.running ??= this.loop(clock, until, maxStarts, stayAwakeMs).finally(() => (this.running = undefined));
     return this.running;
   }
 
@@ -91,7 +92,9 @@ export class ParallelDelivery {
     return this.out.size;
   }
 
-  private async loop(now: () => number, until: number, maxStarts: number, stayAwakeMs: number): Promise<void> {
+  private async loop(startClock: number, until: number, maxStarts: number, stayAwakeMs: number): Promise<void> {
+    let clock = startClock;
+    const now = () => Math.max(Date.now(), clock);
     let started = 0;
     for (;;) {
       const lane = this.store.lane();
@@ -120,7 +123,9 @@ export class ParallelDelivery {
         // Nothing out: wait awake only a little (a retry's time is in storage, where the alarm finds it).
         if (!starting || waitUntil === null || waitUntil - now() > stayAwakeMs) break;
       }
-      await this.changed(starting && waitUntil !== null ? Math.max(0, waitUntil - now()) : null);
+      const timedOut = await this.changed(starting && waitUntil !== null ? Math.max(0, waitUntil - now()) : null);
+      // A timer fires at or after its time (and a clock ahead of Date.now(), in a run started early, must not make this wait again).
+      if (timedOut && waitUntil !== null) clock = Math.max(clock, waitUntil);
     }
     await Promise.all(this.settling);
   }

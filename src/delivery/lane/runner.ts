@@ -76,8 +76,7 @@ export class LaneRunner implements StartGate {
       purgeExpired(this.storage, clock, retentionMs(readConfig(this.env)));
       const lane = this.store.lane();
       if (lane && lane.ordering !== "endpoint") {
-        const armed = this.armedFor ?? 0;
-        await this.parallel.run(() => Math.max(Date.now(), armed), Date.now() + MAX_ALARM_RUN_MS, MAX_ATTEMPTS_PER_ALARM, STAY_AWAKE_MS);
+        await this.parallel.run(clock, Date.now() + MAX_ALARM_RUN_MS, MAX_ATTEMPTS_PER_ALARM, STAY_AWAKE_MS);
       } else {
         await this.inLine(clock);
       }
