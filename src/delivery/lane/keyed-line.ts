@@ -60,9 +60,4 @@ export class KeyedLine {
       )
       .one().due;
   }
-
-  /** Whether an event that is a head waits for a retry (not its first attempt of the round): those wait on the alarm. */
-  forget(): void {
-    this.ahead = [];
-  }
 }

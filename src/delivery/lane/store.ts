@@ -3,10 +3,13 @@ import { monotonicFactory } from "ulidx";
 import { pooledRandom } from "../../lib/ids";
 import type { DisabledReason } from "../../db/schema";
 import type { LaneConfig } from "../lane-config";
-import { defaultMaxInFlight, LINE_KEY, orderingKeyOf } from "../ordering";
+import { orderingKeyOf } from "../ordering";
 import { SCHEMA, type AttemptOutcome, type AttemptRow, type DeliveryStatus, type EventRow, type LaneRow, type NewEvent } from "./schema";
+import { writeLaneRow } from "./lane-row";
+import { eventColumns, FLUSH_FIRSTS, headersJson, INSERT_CHUNK_CHARS, INSERT_EVENTS, LAST_PLACE, REQUEUE, SNAPSHOT_ATTEMPTS } from "./store-sql";
 
 export type { AttemptOutcome, AttemptRow, DeliveryStatus, EventRow, LaneRow, NewEvent } from "./schema";
+export { nextAlarmAt, SYNC_RETRY_MS } from "./next-alarm";
 
 /** The head query writes line_start forward once it read more than this many rows to find the head. */
 const LINE_START_SLACK = 64;
@@ -24,97 +27,7 @@ const LINE_READ_AHEAD = 16;
  */
 export const OUTCOME_GROUP_SIZE = 16;
 
-/** How soon a lane retries recording its own disable in D1 after that failed. */
-export const SYNC_RETRY_MS = 5_000;
-
-/**
- * When the lane's single alarm is due: the earliest of retrying an unsynced disable, the head's next
- * attempt (while enabled; not before the rate limit's next token) and the oldest finished event's expiry;
- * null when there is nothing to do.
- */
-export function nextAlarmAt(input: {
-  lane: LaneRow | undefined;
-  head: Pick<EventRow, "next_attempt_at"> | undefined;
-  /** When the first event in acceptance order finished (see retention.ts); null when it has not. */
-  oldestFinishedAt: number | null;
-  retentionMs: number;
-  now: number;
-  /** When the rate limit lets the next attempt start (0 without a limit). */
-  tokenAt?: number;
-}): number | null {
-  const { lane, head, oldestFinishedAt, retentionMs, now, tokenAt = 0 } = input;
-  if (!lane || lane.deleted) return null;
-  const candidates: number[] = [];
-  if (lane.d1_sync_pending) candidates.push(now + SYNC_RETRY_MS);
-  if (lane.enabled && head) candidates.push(Math.max(head.next_attempt_at, tokenAt));
-  if (oldestFinishedAt !== null) candidates.push(oldestFinishedAt + retentionMs);
-  return candidates.length > 0 ? Math.min(...candidates) : null;
-}
-
 const lineKey = monotonicFactory(pooledRandom);
-
-/** How an attempt's headers are kept on its event's row (last_headers). */
-function headersJson(outcome: AttemptOutcome | undefined): string | null {
-  return outcome?.headers ? JSON.stringify(outcome.headers) : null;
-}
-
-/**
- * JSON per statement of insertEvents: well under a Durable Object's 2 MB limit on a string, even counted in
- * UTF-8 bytes (at most 3 per character), and each event's row (its body within a queue message's 128 KB,
- * escaped once more) fits on its own.
- */
-const INSERT_CHUNK_CHARS = 600_000;
-
-/** The events table's columns, in INSERT_EVENTS' order, for one event. */
-function eventColumns(event: NewEvent): unknown[] {
-  const first = event.first;
-  return [
-    event.order_key,
-    event.id,
-    event.order_key,
-    event.type,
-    event.accepted_at,
-    event.status,
-    first ? 1 : 0,
-    first ? 1 : 0,
-    event.next_attempt_at,
-    event.finished_at,
-    event.test ? 1 : 0,
-    first?.at ?? null,
-    first?.durationMs ?? null,
-    first?.statusCode ?? null,
-    first?.error ?? null,
-    first?.responseBody ?? null,
-    headersJson(first),
-    event.body,
-    event.ordering_key ?? null,
-    event.ordering_epoch ?? 0,
-  ];
-}
-
-/** Inserts the rows of a JSON array of eventColumns arrays, skipping ids already held; returns the stored order keys. */
-const INSERT_EVENTS = `
-  INSERT INTO events (order_key, id, line_key, type, accepted_at, status, attempt_count, round_attempts, next_attempt_at, finished_at,
-                      test, first_at, first_duration_ms, first_status_code, first_error, first_response_body, last_headers, body,
-                      ordering_key, ordering_epoch)
-  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8,
-         value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15, value ->> 16, value ->> 17,
-         value ->> 18, value ->> 19
-  FROM json_each(?) WHERE true
-  ON CONFLICT DO NOTHING
-  RETURNING order_key AS k`;
-
-/**
- * Records first attempts that delivered, from a JSON array of [order_key, line_key, round_attempts, finished_at,
- * last_headers, at, duration_ms, status_code, error, response_body] (arrays, not objects: a quarter cheaper
- * to take apart), each only if its event is still pending in the same place.
- */
-const FLUSH_FIRSTS = `
-  UPDATE events SET status = 'delivered', attempt_count = 1, round_attempts = g.value ->> 2, finished_at = g.value ->> 3,
-    last_headers = g.value ->> 4, first_at = g.value ->> 5, first_duration_ms = g.value ->> 6, first_status_code = g.value ->> 7,
-    first_error = g.value ->> 8, first_response_body = g.value ->> 9
-  FROM json_each(?) AS g
-  WHERE events.order_key = g.value ->> 0 AND events.status = 'pending' AND events.line_key = g.value ->> 1 AND events.attempt_count = 0`;
 
 export class LaneStore {
   readonly sql: SqlStorage;
@@ -402,12 +315,7 @@ export class LaneStore {
     this.flushDelivered();
     if (ids.length === 0) return;
     // The last place taken: the newest order key, or a place given by an earlier requeue still pending.
-    const last = this.sql
-      .exec<{ last: string | null }>(
-        `SELECT MAX(k) AS last FROM (SELECT MAX(order_key) AS k FROM events
-           UNION ALL SELECT MAX(line_key) FROM events INDEXED BY events_requeued WHERE status = 'pending' AND line_key <> order_key)`,
-      )
-      .one().last ?? "";
+    const last = this.sql.exec<{ last: string | null }>(LAST_PLACE).one().last ?? "";
     let keys = ids.map(() => lineKey(now));
     // A place from this clock sorts before the last one taken only if clocks disagree; then extend the last.
     if (keys[0]! <= last) keys = ids.map((_, i) => `${last}.${String(i).padStart(8, "0")}`);
@@ -422,15 +330,7 @@ export class LaneStore {
           settings.ordering === "endpoint"
             ? null
             : orderingKeyOf(settings, id, () => JSON.parse(this.sql.exec<{ body: string }>("SELECT body FROM events WHERE id = ?", id).one().body));
-        this.sql.exec(
-          `UPDATE events SET status = 'pending', line_key = ?, round_attempts = 0, next_attempt_at = ?, finished_at = NULL,
-             ordering_key = ?, ordering_epoch = ? WHERE id = ?`,
-          keys[i]!,
-          now,
-          key,
-          lane?.ordering_epoch ?? 0,
-          id,
-        );
+        this.sql.exec(REQUEUE, keys[i]!, now, key, lane?.ordering_epoch ?? 0, id);
       });
     });
   }
@@ -451,46 +351,9 @@ export class LaneStore {
     this.flushDelivered();
     this.ahead = [];
     this.changes++;
-    const ordering = config.ordering ?? "endpoint";
-    const orderingPath = ordering === "key" ? (config.orderingKey ?? null) : null;
-    // A change of ordering or key path starts an epoch: events stored from now on wait for the earlier ones (keyed-line.ts).
-    const epoch = (current?.ordering_epoch ?? 0) + (current && (current.ordering !== ordering || current.ordering_path !== orderingPath) ? 1 : 0);
     this.storage.transactionSync(() => {
-      // A newer config already is the webhook's state in D1, so an unsynced disable of ours is superseded.
-      this.sql.exec(
-        `INSERT INTO lane (singleton, webhook_id, workspace_id, url, secret, previous_secret, previous_secret_expires_at,
-                           enabled, disabled_reason, rate_limit_per_second, retry_delays, headers, config_version, kind,
-                           ordering, ordering_path, max_in_flight, ordering_epoch)
-         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (singleton) DO UPDATE SET url = excluded.url, secret = excluded.secret, previous_secret = excluded.previous_secret,
-           previous_secret_expires_at = excluded.previous_secret_expires_at, enabled = excluded.enabled,
-           disabled_reason = excluded.disabled_reason, rate_limit_per_second = excluded.rate_limit_per_second,
-           retry_delays = excluded.retry_delays, headers = excluded.headers, config_version = excluded.config_version, d1_sync_pending = 0,
-           ordering = excluded.ordering, ordering_path = excluded.ordering_path, max_in_flight = excluded.max_in_flight,
-           ordering_epoch = excluded.ordering_epoch`,
-        config.webhookId,
-        config.workspaceId,
-        config.url,
-        config.secret,
-        config.previousSecret,
-        config.previousSecretExpiresAt,
-        config.enabled ? 1 : 0,
-        config.disabledReason,
-        config.rateLimitPerSecond,
-        config.retryDelaysSeconds && JSON.stringify(config.retryDelaysSeconds),
-        JSON.stringify(config.headers),
-        config.version,
-        config.kind ?? "webhook",
-        ordering,
-        orderingPath,
-        config.maxInFlight ?? defaultMaxInFlight(ordering),
-        epoch,
-      );
+      writeLaneRow(this.sql, config, current);
       if (!config.enabled) this.skipPending();
-      // Leaving "endpoint": what it held pending becomes one key, in line order, of the epoch it was stored in.
-      if (current && current.ordering === "endpoint" && ordering !== "endpoint") {
-        this.sql.exec("UPDATE events SET ordering_key = ? WHERE status = 'pending' AND ordering_key IS NULL", LINE_KEY);
-      }
     });
     return this.reload()!;
   }
@@ -540,12 +403,7 @@ export class LaneStore {
       lane: this.reload(),
       events: this.sql.exec<EventRow>("SELECT * FROM events ORDER BY order_key").toArray(),
       attempts: this.sql
-        .exec<AttemptRow>(
-          `SELECT event_id, n, at, duration_ms, status_code, error, response_body FROM (
-             SELECT id AS event_id, 1 AS n, first_at AS at, first_duration_ms AS duration_ms, first_status_code AS status_code,
-                    first_error AS error, first_response_body AS response_body FROM events WHERE first_at IS NOT NULL
-             UNION ALL SELECT * FROM attempts) ORDER BY at, n`,
-        )
+        .exec<AttemptRow>(SNAPSHOT_ATTEMPTS)
         .toArray(),
     };
   }

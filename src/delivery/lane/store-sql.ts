@@ -1,0 +1,82 @@
+// The statements of the lane's store that take a group of rows as one JSON argument, and how a row is laid out for them.
+import type { AttemptOutcome, NewEvent } from "./schema";
+
+/** How an attempt's headers are kept on its event's row (last_headers). */
+export function headersJson(outcome: AttemptOutcome | undefined): string | null {
+  return outcome?.headers ? JSON.stringify(outcome.headers) : null;
+}
+
+/**
+ * JSON per statement of insertEvents: well under a Durable Object's 2 MB limit on a string, even counted in
+ * UTF-8 bytes (at most 3 per character), and each event's row (its body within a queue message's 128 KB,
+ * escaped once more) fits on its own.
+ */
+export const INSERT_CHUNK_CHARS = 600_000;
+
+/** The events table's columns, in INSERT_EVENTS' order, for one event. */
+export function eventColumns(event: NewEvent): unknown[] {
+  const first = event.first;
+  return [
+    event.order_key,
+    event.id,
+    event.order_key,
+    event.type,
+    event.accepted_at,
+    event.status,
+    first ? 1 : 0,
+    first ? 1 : 0,
+    event.next_attempt_at,
+    event.finished_at,
+    event.test ? 1 : 0,
+    first?.at ?? null,
+    first?.durationMs ?? null,
+    first?.statusCode ?? null,
+    first?.error ?? null,
+    first?.responseBody ?? null,
+    headersJson(first),
+    event.body,
+    event.ordering_key ?? null,
+    event.ordering_epoch ?? 0,
+  ];
+}
+
+/** Inserts the rows of a JSON array of eventColumns arrays, skipping ids already held; returns the stored order keys. */
+export const INSERT_EVENTS = `
+  INSERT INTO events (order_key, id, line_key, type, accepted_at, status, attempt_count, round_attempts, next_attempt_at, finished_at,
+                      test, first_at, first_duration_ms, first_status_code, first_error, first_response_body, last_headers, body,
+                      ordering_key, ordering_epoch)
+  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8,
+         value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15, value ->> 16, value ->> 17,
+         value ->> 18, value ->> 19
+  FROM json_each(?) WHERE true
+  ON CONFLICT DO NOTHING
+  RETURNING order_key AS k`;
+
+/**
+ * Records first attempts that delivered, from a JSON array of [order_key, line_key, round_attempts, finished_at,
+ * last_headers, at, duration_ms, status_code, error, response_body] (arrays, not objects: a quarter cheaper
+ * to take apart), each only if its event is still pending in the same place.
+ */
+export const FLUSH_FIRSTS = `
+  UPDATE events SET status = 'delivered', attempt_count = 1, round_attempts = g.value ->> 2, finished_at = g.value ->> 3,
+    last_headers = g.value ->> 4, first_at = g.value ->> 5, first_duration_ms = g.value ->> 6, first_status_code = g.value ->> 7,
+    first_error = g.value ->> 8, first_response_body = g.value ->> 9
+  FROM json_each(?) AS g
+  WHERE events.order_key = g.value ->> 0 AND events.status = 'pending' AND events.line_key = g.value ->> 1 AND events.attempt_count = 0`;
+
+/** Every attempt, first ones (kept on their event's row) included, by time: LaneStore.snapshot's. */
+export const SNAPSHOT_ATTEMPTS = `
+  SELECT event_id, n, at, duration_ms, status_code, error, response_body FROM (
+    SELECT id AS event_id, 1 AS n, first_at AS at, first_duration_ms AS duration_ms, first_status_code AS status_code,
+           first_error AS error, first_response_body AS response_body FROM events WHERE first_at IS NOT NULL
+    UNION ALL SELECT * FROM attempts) ORDER BY at, n`;
+
+/** The last place in line taken: the newest order key, or a place given by an earlier requeue still pending. */
+export const LAST_PLACE = `
+  SELECT MAX(k) AS last FROM (SELECT MAX(order_key) AS k FROM events
+    UNION ALL SELECT MAX(line_key) FROM events INDEXED BY events_requeued WHERE status = 'pending' AND line_key <> order_key)`;
+
+/** An event back in line: its new place, due time, ordering key and epoch, by id. */
+export const REQUEUE = `
+  UPDATE events SET status = 'pending', line_key = ?, round_attempts = 0, next_attempt_at = ?, finished_at = NULL,
+    ordering_key = ?, ordering_epoch = ? WHERE id = ?`;
