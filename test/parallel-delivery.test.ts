@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { MAX_OUTGOING_PER_OBJECT } from "../src/delivery/ordering";
 import { call, createWebhook, createWorkspace, eventually } from "./support/helpers";
 import { lane } from "./support/lane";
+import { page, signIn } from "./support/pages";
 import { byKey, bodyOf, driveUntil, inAcceptanceOrder, outgoingPeaks, overlapping, successesOf } from "./support/parallel";
 import { endpoint, type Behaviour } from "./support/receiver";
 
@@ -72,6 +73,32 @@ describe("ordering settings", () => {
     const path = await call("PATCH", `/v1/webhooks/${hook.id}`, { key: ws.apiKey, body: { orderingKey: "contact.id" } });
     expect(path.json.error).toMatchObject({ code: "ordering_key_not_allowed", param: "orderingKey" });
     expect((await call("GET", `/v1/webhooks/${hook.id}`, { key: ws.apiKey })).json).toMatchObject({ ordering: "endpoint", maxInFlight: 1 });
+  });
+});
+
+describe("ordering in the settings form", () => {
+  it("sets ordering by key in the Advanced section, shows the API's message for a missing key, and goes back to the default", async () => {
+    const ws = await createWorkspace();
+    const cookie = await signIn(ws.apiKey);
+    const blank = await page("GET", "/settings/integrations/webhooks/new", { cookie });
+    // The default ordering keeps the section closed.
+    expect(blank.html).toMatch(/<details class="advanced">/);
+    expect(blank.html).toContain('id="ordering"');
+    const base = { url: "https://crm.example.com/a", events: ["message.received"], description: "" };
+    const noKey = await page("POST", "/settings/integrations/webhooks", { cookie, form: { ...base, ordering: "key" } });
+    expect(noKey.status).toBe(400);
+    expect(noKey.html).toMatch(/id="orderingKey-error">.*required with ordering/s);
+    const created = await page("POST", "/settings/integrations/webhooks", { cookie, form: { ...base, ordering: "key", orderingKey: "contact.id", maxInFlight: "20" } });
+    expect(created.status).toBe(201);
+    const [hook] = (await call("GET", "/v1/webhooks", { key: ws.apiKey })).json.data;
+    expect(hook).toMatchObject({ ordering: "key", orderingKey: "contact.id", maxInFlight: 20 });
+    const edit = await page("GET", `/settings/integrations/webhooks/${hook.id}/edit`, { cookie });
+    expect(edit.html).toMatch(/<details class="advanced" open="">/);
+    expect(edit.html).toMatch(/<option value="key" selected="">/);
+    expect(edit.html).toContain('value="contact.id"');
+    const back = await page("POST", `/settings/integrations/webhooks/${hook.id}`, { cookie, form: { ...base, orderingKey: "contact.id" } });
+    expect(back.status).toBe(303);
+    expect((await call("GET", `/v1/webhooks/${hook.id}`, { key: ws.apiKey })).json).toMatchObject({ ordering: "endpoint", orderingKey: null, maxInFlight: 1 });
   });
 });
 

@@ -1,5 +1,6 @@
 // The Advanced section of the webhook form: endpoint controls as text fields, and back to the API's shapes.
 // Only the text is read here; every rule is the API's (its messages show next to the fields).
+import { defaultMaxInFlight, type Ordering } from "../delivery/ordering";
 import type { ApiError } from "./api-client";
 import type { Webhook } from "./model";
 
@@ -10,12 +11,22 @@ export interface ControlsFormValues {
   headers: string;
   /** A JSON object. */
   filter: string;
+  /** "" for the default ("endpoint"), "key" or "none". */
+  ordering: string;
+  orderingKey: string;
+  /** "" for the ordering's default. */
+  maxInFlight: string;
 }
 
-export const NO_CONTROLS: ControlsFormValues = { rateLimitPerSecond: "", retryDelaysSeconds: "", headers: "", filter: "" };
+export const NO_CONTROLS: ControlsFormValues = { rateLimitPerSecond: "", retryDelaysSeconds: "", headers: "", filter: "", ordering: "", orderingKey: "", maxInFlight: "" };
 
-export function controlsToForm(webhook: Pick<Webhook, "rateLimitPerSecond" | "retryDelaysSeconds" | "headers" | "filter">): ControlsFormValues {
+export function controlsToForm(
+  webhook: Pick<Webhook, "rateLimitPerSecond" | "retryDelaysSeconds" | "headers" | "filter" | "ordering" | "orderingKey" | "maxInFlight">,
+): ControlsFormValues {
   return {
+    ordering: webhook.ordering === "endpoint" ? "" : webhook.ordering,
+    orderingKey: webhook.orderingKey ?? "",
+    maxInFlight: webhook.maxInFlight === defaultMaxInFlight(webhook.ordering) ? "" : String(webhook.maxInFlight),
     rateLimitPerSecond: webhook.rateLimitPerSecond === null ? "" : String(webhook.rateLimitPerSecond),
     retryDelaysSeconds: webhook.retryDelaysSeconds?.join(", ") ?? "",
     headers: Object.entries(webhook.headers)
@@ -36,9 +47,15 @@ export function formToControls(values: ControlsFormValues): { body: Record<strin
   const rate = values.rateLimitPerSecond.trim();
   const delays = values.retryDelaysSeconds.trim();
   const errors: ApiError[] = [];
+  // An empty ordering is the default; an empty maxInFlight the chosen ordering's default; the key is sent only with "key".
+  const ordering = (values.ordering.trim() || "endpoint") as Ordering;
+  const inFlight = values.maxInFlight.trim();
   const body: Record<string, unknown> = {
     rateLimitPerSecond: rate === "" ? null : numberOrText(rate),
     retryDelaysSeconds: delays === "" ? null : delays.split(/[\s,]+/).filter(Boolean).map(numberOrText),
+    ordering,
+    orderingKey: ordering === "key" ? values.orderingKey.trim() || null : null,
+    maxInFlight: inFlight === "" ? defaultMaxInFlight(ordering) : numberOrText(inFlight),
   };
   const lines: [string, string][] = [];
   for (const [i, line] of values.headers.split(/\r?\n/).entries()) {

@@ -24,8 +24,11 @@ const FIELDS = {
   retryDelaysSeconds: { target: "retryDelaysSeconds", label: "Retry schedule" },
   headers: { target: "headers", label: "Custom headers" },
   filter: { target: "filter", label: "Filter" },
+  ordering: { target: "ordering", label: "Ordering" },
+  orderingKey: { target: "orderingKey", label: "Ordering key" },
+  maxInFlight: { target: "maxInFlight", label: "Requests at once" },
 };
-const ADVANCED = ["rateLimitPerSecond", "retryDelaysSeconds", "headers", "filter"] as const;
+const ADVANCED = ["rateLimitPerSecond", "retryDelaysSeconds", "headers", "filter", "orderingKey", "maxInFlight"] as const;
 
 /** One field of the Advanced section: a label, its hint, a text input (or a textarea), and the API's message for it. */
 const AdvancedField: FC<{
@@ -81,7 +84,7 @@ export const WebhookFormPage: FC<{
   const invalid = (field: string) => invalidIf(error, field);
   const describedBy = (field: string, hint: string) => (invalid(field) ? `${hint} ${field}-error` : hint);
   // Closed unless something in it is set or wrong: respond.io's two-field form stays as simple as it is.
-  const advancedOpen = ADVANCED.some((field) => values[field].trim() !== "" || invalid(field));
+  const advancedOpen = [...ADVANCED, "ordering" as const].some((field) => values[field].trim() !== "" || invalid(field));
   return (
     <Layout title={title} workspaceName={workspaceName} crumbs={webhookCrumbs({ label: title })}>
       <h1>{title}</h1>
@@ -152,7 +155,7 @@ export const WebhookFormPage: FC<{
         </div>
 
         <details class="advanced" open={advancedOpen}>
-          <summary>Advanced: rate limit, retry schedule, headers, filter</summary>
+          <summary>Advanced: rate limit, retry schedule, headers, filter, ordering</summary>
           <AdvancedField id="rateLimitPerSecond" label="Rate limit (attempts per second)" value={values.rateLimitPerSecond} error={error} placeholder="no limit" numeric>
             At most this many requests a second, 1 to 1000; a burst waits its turn, in order. Empty: no limit.
           </AdvancedField>
@@ -167,6 +170,35 @@ export const WebhookFormPage: FC<{
             Only events whose body matches every path, as JSON, such as{" "}
             <code>{'{"message.traffic": "incoming", "channel.source": ["whatsapp", "telegram"]}'}</code>. Others are not sent. Test events ignore
             it. Empty: every event of the chosen types.
+          </AdvancedField>
+          <div class="field">
+            <label for="ordering">Ordering</label>
+            <p class="hint" id="ordering-hint">
+              In order, one at a time: every event in the order it was accepted, but a slow endpoint gets one request per round trip and a
+              failing event holds all the others. By key: the events of one contact (or conversation) in order, different ones in
+              parallel; a failure holds only its own key. No order: fastest, and a failure holds nothing back, for an endpoint that does
+              not care about order.
+            </p>
+            <select id="ordering" name="ordering" aria-describedby={describedBy("ordering", "ordering-hint")} aria-invalid={invalid("ordering")}>
+              <option value="" selected={values.ordering === ""}>
+                In order, one at a time (default)
+              </option>
+              <option value="key" selected={values.ordering === "key"}>
+                In order by key, keys in parallel
+              </option>
+              <option value="none" selected={values.ordering === "none"}>
+                No order, in parallel
+              </option>
+            </select>
+            <FieldError id="ordering-error" error={error} field="ordering" />
+          </div>
+          <AdvancedField id="orderingKey" label="Ordering key (with “by key”)" value={values.orderingKey} error={error} placeholder="contact.id">
+            The dotted path in the body whose value orders events, such as <code>contact.id</code> or <code>conversation.id</code>. Events
+            without it share one key. Changing it (or the ordering) applies to new events once the earlier ones have finished.
+          </AdvancedField>
+          <AdvancedField id="maxInFlight" label="Requests at once" value={values.maxInFlight} error={error} placeholder="1 in order, 10 otherwise" numeric>
+            How many requests your endpoint gets at the same time, 1 to 50 (only 1 in order, one at a time). More is faster for a slow endpoint,
+            if it can take them. Empty: 1 in order, 10 by key or with no order.
           </AdvancedField>
         </details>
 

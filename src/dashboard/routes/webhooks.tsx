@@ -80,6 +80,9 @@ const webhookInput = async (c: Ctx, editing: boolean): Promise<{ values: Webhook
     retryDelaysSeconds: form.text("retryDelaysSeconds"),
     headers: form.text("headers"),
     filter: form.text("filter"),
+    ordering: form.text("ordering"),
+    orderingKey: form.text("orderingKey"),
+    maxInFlight: form.text("maxInFlight"),
   };
   const controls = formToControls(values);
   const body = { url: values.url, events: values.events, description: values.description, ...controls.body };
