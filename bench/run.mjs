@@ -45,6 +45,13 @@ const cfg = {
   // A rate-limited lane (rateLimitPerSecond) given a burst, against an unlimited lane given the same events at that rate.
   rateLimit: num("BENCH_RATE_LIMIT", 20),
   rateEvents: num("BENCH_RATE_EVENTS", quick ? 60 : 300),
+  // One webhook whose endpoint answers after slowDelayMs: ordered by key (slowKeys contacts, slowMaxInFlight in
+  // flight) against slowMaxInFlight / delay, and with the default ordering against 1 / delay.
+  slowDelayMs: num("BENCH_SLOW_DELAY_MS", 100),
+  slowEvents: num("BENCH_SLOW_EVENTS", quick ? 400 : 2000),
+  slowKeys: num("BENCH_SLOW_KEYS", quick ? 40 : 200),
+  slowMaxInFlight: num("BENCH_SLOW_MAX_IN_FLIGHT", 20),
+  slowStrictEvents: num("BENCH_SLOW_STRICT_EVENTS", quick ? 40 : 100),
   writeDocs: process.env.BENCH_WRITE_DOCS !== "0",
 };
 
@@ -452,9 +459,9 @@ async function fanout(fanKey) {
   return { webhooks: cfg.fanoutWebhooks, service, baseline };
 }
 
-async function steady(who, keys, rate, seconds) {
+async function steady(who, keys, rate, seconds, servicePhase = "e2e") {
   const total = Math.round(rate * seconds);
-  const phase = who === "service" ? "e2e" : "e2eb";
+  const phase = who === "service" ? servicePhase : "e2eb";
   const inflight = [];
   let failures = 0;
   let sent = 0;
@@ -480,7 +487,41 @@ async function steady(who, keys, rate, seconds) {
   const sendSeconds = (performance.now() - started) / 1000;
   await Promise.all(inflight);
   await waitFor(`end-to-end deliveries (${who})`, async () => (await receiver.count(phase)) >= total - failures, 120_000);
-  return { sent: total, failures, offeredPerSecond: total / sendSeconds, ...arrivalsSummary(await receiver.take(phase), who === "service") };
+  return { sent: total, failures, offeredPerSecond: total / sendSeconds, ...arrivalsSummary(await receiver.take(phase), phase === "e2e") };
+}
+
+/** The end-to-end mix at the low rate to webhooks with `ordering: "none"` (no ordering window): against endToEndLow's floor. */
+async function endToEndNoOrder(keys, rate, seconds) {
+  log(`end-to-end, ordering none: ${rate} events/s over ${cfg.e2eEndpoints} endpoints for ${seconds} s, service`);
+  const service = await measured(() => steady("service", keys, rate, seconds, "e2en"));
+  return { rate, endpoints: cfg.e2eEndpoints, seconds, service };
+}
+
+/**
+ * A slow endpoint (answers after slowDelayMs): one webhook ordered by key over slowKeys contacts with
+ * slowMaxInFlight in flight, against its bound slowMaxInFlight / delay; and one with the default ordering,
+ * against 1 / delay. Deliveries per second over the middle 80% of arrivals.
+ */
+async function slowEndpoint(keyedKey, strictKey) {
+  const run = async (key, phase, n, keys) => {
+    for (let i = 0; i < n; i += 100) {
+      const events = [];
+      for (let j = i; j < Math.min(n, i + 100); j++) events.push({ type: "message.received", data: { seq: j, contact: { id: 20_000 + (j % keys) }, message: { type: "text", text: "Hi" } } });
+      await call(MAIN, "POST", "/v1/events/batch", { events }, key);
+    }
+    await waitFor(`the slow endpoint's deliveries (${phase})`, async () => (await receiver.count(phase)) >= n, 120_000 + (n * cfg.slowDelayMs) / 2);
+    return laneSummary(await receiver.take(phase), false);
+  };
+  log(`slow endpoint: ${cfg.slowEvents} events over ${cfg.slowKeys} keys, ordering key, ${cfg.slowMaxInFlight} in flight, ${cfg.slowDelayMs} ms answers`);
+  const keyed = await measured(() => run(keyedKey, "slowk", cfg.slowEvents, cfg.slowKeys));
+  log(`slow endpoint: ${cfg.slowStrictEvents} events, default ordering, ${cfg.slowDelayMs} ms answers`);
+  const strict = await measured(() => run(strictKey, "slows", cfg.slowStrictEvents, 1));
+  const bound = (inFlight) => (inFlight * 1000) / cfg.slowDelayMs;
+  return {
+    delayMs: cfg.slowDelayMs,
+    keyed: { ...keyed, events: cfg.slowEvents, keys: cfg.slowKeys, maxInFlight: cfg.slowMaxInFlight, bound: bound(cfg.slowMaxInFlight), ratio: keyed.perSecond / bound(cfg.slowMaxInFlight) },
+    strict: { ...strict, events: cfg.slowStrictEvents, bound: bound(1), ratio: strict.perSecond / bound(1) },
+  };
 }
 
 async function endToEnd(keys, rate, seconds) {
@@ -506,9 +547,24 @@ async function setup() {
   await call(MAIN, "POST", "/v1/webhooks", { url: `${RECEIVER}/p/rl/0`, events: ["comment.created"], rateLimitPerSecond: cfg.rateLimit }, limited.apiKey);
   const paced = await workspace("bench paced");
   await webhook(paced.apiKey, `${RECEIVER}/p/rlu/0`, ["comment.created"]);
+  const noOrder = await pool(Array.from({ length: cfg.e2eEndpoints }, (_, i) => i), 8, (i) => workspace(`bench e2e no order ${i}`));
+  await pool(noOrder, 8, (w, i) => call(MAIN, "POST", "/v1/webhooks", { url: `${RECEIVER}/p/e2en/${i}`, events: ["message.received"], ordering: "none" }, w.apiKey));
+  const slowKeyed = await workspace("bench slow endpoint, by key");
+  await call(MAIN, "POST", "/v1/webhooks", { url: `${RECEIVER}/p/slowk/0?delay=${cfg.slowDelayMs}`, events: ["message.received"], ordering: "key", orderingKey: "contact.id", maxInFlight: cfg.slowMaxInFlight }, slowKeyed.apiKey);
+  const slowStrict = await workspace("bench slow endpoint, default ordering");
+  await webhook(slowStrict.apiKey, `${RECEIVER}/p/slows/0?delay=${cfg.slowDelayMs}`, ["message.received"]);
   const fan = await workspace("bench fan-out");
   await pool(Array.from({ length: cfg.fanoutWebhooks }, (_, j) => j), 8, (j) => webhook(fan.apiKey, `${RECEIVER}/p/fan/${j}`, ["conversation.closed"]));
-  return { e2eKeys: e2e.map((w) => w.apiKey), laneKey: lane.apiKey, fanKey: fan.apiKey, limitedKey: limited.apiKey, pacedKey: paced.apiKey };
+  return {
+    e2eKeys: e2e.map((w) => w.apiKey),
+    noOrderKeys: noOrder.map((w) => w.apiKey),
+    slowKeyedKey: slowKeyed.apiKey,
+    slowStrictKey: slowStrict.apiKey,
+    laneKey: lane.apiKey,
+    fanKey: fan.apiKey,
+    limitedKey: limited.apiKey,
+    pacedKey: paced.apiKey,
+  };
 }
 
 let receiver;
@@ -540,11 +596,11 @@ async function main() {
   ], join(logs, "baseline.log")).pid;
   await Promise.all([waitForHttp(`${MAIN}/`), waitForHttp(`${BARE}/`)]);
   log("both workers are up; creating workspaces and webhooks");
-  const { e2eKeys, laneKey, fanKey, limitedKey, pacedKey } = await setup();
+  const { e2eKeys, noOrderKeys, slowKeyedKey, slowStrictKey, laneKey, fanKey, limitedKey, pacedKey } = await setup();
 
   // Warm both (isolates, every lane's first storage, the dev key's last-used write) so each phase
   // measures steady state, not a lane being created.
-  await warmUp(e2eKeys, laneKey, fanKey, [limitedKey, pacedKey]);
+  await warmUp(e2eKeys, laneKey, fanKey, [limitedKey, pacedKey], noOrderKeys, [slowKeyedKey, slowStrictKey]);
 
   const results = { startedAt: new Date(runStarted).toISOString(), config: cfg, machine: machine(), git: gitState() };
   results.ingestion = await ingestion();
@@ -554,6 +610,8 @@ async function main() {
   results.fanout = await fanout(fanKey);
   results.endToEnd = await endToEnd(e2eKeys, cfg.e2eRate, cfg.e2eSeconds);
   results.endToEndLow = await endToEnd(e2eKeys, cfg.e2eLowRate, cfg.e2eLowSeconds);
+  results.endToEndNoOrder = await endToEndNoOrder(noOrderKeys, cfg.e2eLowRate, cfg.e2eLowSeconds);
+  results.slowEndpoint = await slowEndpoint(slowKeyedKey, slowStrictKey);
   results.durationSeconds = Math.round((Date.now() - runStarted) / 1000);
 
   const outDir = join(root, "bench", "results");
@@ -573,7 +631,7 @@ async function main() {
   rmSync(join(state, "baseline"), { recursive: true, force: true });
 }
 
-async function warmUp(e2eKeys, laneKey, fanKey, rateKeys) {
+async function warmUp(e2eKeys, laneKey, fanKey, rateKeys, noOrderKeys, slowKeys) {
   log("warming up: one event through every endpoint of every phase, both workers");
   for (const base of [MAIN, BARE]) {
     await autocannon({ url: `${base}/v1/events`, method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${DEV_KEY}` }, body: INGEST_BODY, connections: 4, amount: 200 });
@@ -584,7 +642,9 @@ async function warmUp(e2eKeys, laneKey, fanKey, rateKeys) {
   await call(MAIN, "POST", "/v1/events", { type: "comment.created", data: { warmUp: true } }, laneKey);
   await call(MAIN, "POST", "/v1/events", { type: "conversation.closed", data: { warmUp: true } }, fanKey);
   for (const key of rateKeys) await call(MAIN, "POST", "/v1/events", { type: "comment.created", data: { warmUp: true } }, key);
-  const expected = { e2e: e2eKeys.length, lane: 1, fan: cfg.fanoutWebhooks, rl: 1, rlu: 1 };
+  await pool(noOrderKeys, 8, (key) => call(MAIN, "POST", "/v1/events", message, key));
+  for (const key of slowKeys) await call(MAIN, "POST", "/v1/events", message, key);
+  const expected = { e2e: e2eKeys.length, lane: 1, fan: cfg.fanoutWebhooks, rl: 1, rlu: 1, e2en: noOrderKeys.length, slowk: 1, slows: 1 };
   await call(BARE, "POST", "/v1/events", { type: "conversation.closed", data: { to: Array.from({ length: cfg.fanoutWebhooks }, (_, j) => `${RECEIVER}/p/fanb/${j}`) } });
   for (const extra of ["none", "write", "sign"]) await call(BARE, "POST", "/loop", { url: `${RECEIVER}/p/laneb/0`, n: 10, body: "{\"seq\":0}", extra });
   const expectedBare = { e2eb: e2eKeys.length, fanb: cfg.fanoutWebhooks, laneb: 30 };

@@ -1,8 +1,9 @@
 // The benchmark's receiver: a bare Node HTTP server on 127.0.0.1 in its own process, so the load driver
-// cannot slow it down. It answers every POST with an empty 200 at once and records, per run ("phase",
-// the first path segment after /p/), the arrival time and what the body says about the event.
+// cannot slow it down. It answers every POST with an empty 200 (at once, or after `?delay=` ms: a slow
+// endpoint) and records, per run ("phase", the first path segment after /p/), the arrival time and what the
+// body says about the event.
 //
-//   POST /p/<phase>/<endpoint>   body: {"event_id", "timestamp" (acceptance, unix ms), "seq"?, "round"?}
+//   POST /p/<phase>/<endpoint>[?delay=<ms>]   body: {"event_id", "timestamp" (acceptance, unix ms), "seq"?, "round"?}
 //
 // The parent talks to it over IPC: {id, cmd: "count"|"take", phase} -> {id, ...}.
 import { createServer } from "node:http";
@@ -22,8 +23,11 @@ const server = createServer({ keepAliveTimeout: 120_000 }, (req, res) => {
   req.on("data", (chunk) => chunks.push(chunk));
   req.on("end", () => {
     const arrival = performance.timeOrigin + performance.now();
-    res.writeHead(200, { "content-length": "0" }).end();
-    const [, p, phase = "?", endpoint = "0"] = (req.url ?? "").split("/");
+    const [path, query = ""] = (req.url ?? "").split("?");
+    const delay = Number(new URLSearchParams(query).get("delay") ?? 0);
+    if (delay > 0) setTimeout(() => res.writeHead(200, { "content-length": "0" }).end(), delay);
+    else res.writeHead(200, { "content-length": "0" }).end();
+    const [, p, phase = "?", endpoint = "0"] = path.split("/");
     if (p !== "p") return;
     let body = {};
     try {

@@ -382,6 +382,10 @@ export function headlineFigures(r) {
     d1QueriesPerAccepted: round(d1Queries / accepted, 4),
     dollarsPerMillion: round(e2eCost.dollarsPerMillion, 2),
     floorDollarsPerMillion: round(e2eFloor.dollarsPerMillion, 2),
+    ...(r.slowEndpoint
+      ? { slowEndpointRatio: round(r.slowEndpoint.keyed.ratio), slowEndpointStrictRatio: round(r.slowEndpoint.strict.ratio) }
+      : {}),
+    ...(r.endToEndNoOrder ? { e2eNoOrderP50Ms: round(r.endToEndNoOrder.service.latency.p50, 1) } : {}),
   };
 }
 

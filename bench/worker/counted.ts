@@ -23,6 +23,9 @@ export class EndpointLane extends Lane {
   }
 }
 
+// Stateless (no storage to count): exported as it is, so wrangler finds the class.
+export { EndpointSender } from "../../src/index";
+
 export class WorkspaceQuota extends Quota {
   constructor(ctx: DurableObjectState, env: Env) {
     super(countedState(ctx, "WorkspaceQuota"), countedEnv(env));
