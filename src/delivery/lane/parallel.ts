@@ -120,8 +120,13 @@ export class ParallelDelivery {
         }
       }
       if (this.out.size === 0) {
-        // Nothing out: wait awake only a little (a retry's time is in storage, where the alarm finds it).
-        if (!starting || waitUntil === null || waitUntil - now() > stayAwakeMs) break;
+        if (!starting || (waitUntil !== null && waitUntil - now() > stayAwakeMs)) break;
+        if (waitUntil === null) {
+          // Nothing pending: stay awake a little for the next events, which then start the moment they are
+          // stored instead of after a new alarm (a retry's time is in storage, where the alarm finds it).
+          if (await this.changed(stayAwakeMs)) break;
+          continue;
+        }
       }
       const timedOut = await this.changed(starting && waitUntil !== null ? Math.max(0, waitUntil - now()) : null);
       // A timer fires at or after its time (and a clock ahead of Date.now(), in a run started early, must not make this wait again).
