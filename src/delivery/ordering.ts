@@ -59,9 +59,12 @@ export function mergeOrdering(current: OrderingSettings | undefined, input: Part
  * The ordering key events held under "endpoint": not indexed (NULL in storage, so the default mode writes no
  * index entry); when a webhook leaves "endpoint" its pending events take LINE_KEY, one key, in line order.
  */
-export const LINE_KEY = "\u0001line";
-/** The key shared under "key" by events with no value (or null) at the path; JSON never starts with a control character. */
-export const NO_VALUE_KEY = "\u0000";
+export const LINE_KEY = "~line";
+/**
+ * The key shared under "key" by events with no value (or null) at the path. JSON never starts with "~" (nor "#",
+ * the "none" keys' start). Printable on purpose: SQLite text with a NUL in it does not compare as it should.
+ */
+export const NO_VALUE_KEY = "~none";
 
 /**
  * The key an event is ordered by under the settings in force: null under "endpoint" (the whole line is one key),

@@ -62,6 +62,17 @@ export function inAcceptanceOrder(group: RecordedRequest[], accepted: string[]):
   return indexes.every((index, i) => index >= 0 && (i === 0 || index >= indexes[i - 1]!));
 }
 
+/**
+ * Whether each event of a group arrived for the first time in order of acceptance: what holds after a crash, when
+ * the events whose outcomes were not written yet are sent again, in order, after ones that went before.
+ */
+export function firstArrivalsInOrder(group: RecordedRequest[], accepted: string[]): boolean {
+  const seen = new Set<string>();
+  const firsts = group.map((r) => bodyOf(r).event_id).filter((id) => !seen.has(id) && seen.add(id));
+  const indexes = firsts.map((id) => accepted.indexOf(id));
+  return indexes.every((index, i) => index >= 0 && (i === 0 || index > indexes[i - 1]!));
+}
+
 /** How many 2xx answers each event got. */
 export function successesOf(requests: RecordedRequest[]): Map<string, number> {
   const counts = new Map<string, number>();

@@ -9,11 +9,16 @@ import type { EventRow, LaneStore } from "./store";
 /** Ready heads read ahead at once, at least; twice maxInFlight when that is more. */
 const READ_AHEAD = 32;
 
-/** The head of each key of the earliest epoch with pending events: `order_key`, and its place in line `lk`. */
+/**
+ * The head of each key of the earliest epoch with pending events: `order_key`, and its place in line `lk`. Its two
+ * parameters: the same JSON list of order keys delivered but not written yet (LaneStore.unwrittenKeys), which
+ * storage still holds as pending and which are finished all the same.
+ */
 const HEADS = `
   SELECT order_key, MIN(line_key) AS lk FROM events INDEXED BY events_by_ordering_key
-  WHERE status = 'pending' AND ordering_key IS NOT NULL
-    AND ordering_epoch = (SELECT MIN(ordering_epoch) FROM events INDEXED BY events_by_ordering_key WHERE status = 'pending' AND ordering_key IS NOT NULL)
+  WHERE status = 'pending' AND ordering_key IS NOT NULL AND order_key NOT IN (SELECT value FROM json_each(?))
+    AND ordering_epoch = (SELECT MIN(ordering_epoch) FROM events INDEXED BY events_by_ordering_key
+                          WHERE status = 'pending' AND ordering_key IS NOT NULL AND order_key NOT IN (SELECT value FROM json_each(?)))
   GROUP BY ordering_key`;
 
 export class KeyedLine {
@@ -34,11 +39,14 @@ export class KeyedLine {
         if (!busy.has(event.ordering_key!) && event.next_attempt_at <= now) return event;
       }
       if (round === 1) break;
+      const unwritten = JSON.stringify(this.store.unwrittenKeys());
       this.ahead = this.store.sql
         .exec<EventRow>(
           `SELECT e.* FROM (${HEADS}) h JOIN events e ON e.order_key = h.order_key
            WHERE e.next_attempt_at <= ? AND e.ordering_key NOT IN (SELECT value FROM json_each(?))
            ORDER BY h.lk LIMIT ?`,
+          unwritten,
+          unwritten,
           now,
           JSON.stringify([...busy]),
           Math.max(READ_AHEAD, 2 * maxInFlight),
@@ -52,10 +60,13 @@ export class KeyedLine {
 
   /** When the earliest head of a key not in `busy` is due (null when none is pending): what the alarm waits for. */
   nextDueAt(busy: ReadonlySet<string> = new Set()): number | null {
+    const unwritten = JSON.stringify(this.store.unwrittenKeys());
     return this.store.sql
       .exec<{ due: number | null }>(
         `SELECT MIN(e.next_attempt_at) AS due FROM (${HEADS}) h JOIN events e ON e.order_key = h.order_key
          WHERE e.ordering_key NOT IN (SELECT value FROM json_each(?))`,
+        unwritten,
+        unwritten,
         JSON.stringify([...busy]),
       )
       .one().due;

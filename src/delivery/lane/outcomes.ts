@@ -43,15 +43,21 @@ export class LaneOutcomes {
   }
 
   /**
-   * The outcome of an attempt under "key" or "none", written at once (several are out; the next of its key
-   * must not start before it is). One that ends after a disable is still recorded: delivered if it was, kept
-   * skipped (for recover) if not, and a failure still counts against the quota. Returns the quota's part,
-   * which the caller may await after giving the slot back.
+   * The outcome of an attempt under "key" or "none". A success is kept with the others of its group, like the
+   * line's (the next event of its key may start meanwhile: the keyed line counts it finished); a failure is
+   * written at once. One that ends after a disable is still recorded: delivered if it was, kept skipped (for
+   * recover) if not, and a failure still counts against the quota. Returns the quota's part, which the caller
+   * may await after giving the slot back.
    */
   ofParallel(event: EventRow, result: AttemptResult): Promise<void> | undefined {
     const endedAt = result.at + result.durationMs;
     const lane = this.store.lane();
     if (!lane || lane.deleted) return undefined;
+    // While enabled, storage holds the event as pending (a disable writes the group before it skips the rest).
+    if (result.delivered && lane.enabled) {
+      if (this.store.deferDelivered(event, result, endedAt) >= OUTCOME_GROUP_SIZE) this.store.flushDelivered();
+      return undefined;
+    }
     const now = this.store.sql.exec<{ status: DeliveryStatus; finished_at: number | null }>("SELECT status, finished_at FROM events WHERE id = ?", event.id).toArray()[0];
     if (!now || (now.status !== "pending" && now.status !== "skipped")) return undefined;
     const from = now.status;

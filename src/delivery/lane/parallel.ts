@@ -13,10 +13,16 @@ export interface StartGate {
   took(lane: LaneRow, at: number): void;
 }
 
+/** One attempt out: the key it holds and its slot. */
+interface Held {
+  key: string;
+  slot: number;
+}
+
 export class ParallelDelivery {
   readonly line: KeyedLine;
   /** Attempts out: the key each holds, by order key (a test event holds a key of its own) and its slot. */
-  private readonly out = new Map<string, { key: string; slot: number }>();
+  private readonly out = new Map<string, Held>();
   private readonly busyKeys = new Set<string>();
   private readonly slotLoad: number[] = [];
   private readonly settling = new Set<Promise<void>>();
@@ -59,15 +65,18 @@ export class ParallelDelivery {
     return undefined;
   }
 
-  private take(orderKey: string, key: string, slot: number): void {
-    this.out.set(orderKey, { key, slot });
+  /** Takes a slot and the event's key for one attempt; the returned hold gives back exactly that attempt's. */
+  private take(orderKey: string, key: string, slot: number): Held {
+    const held = { key, slot };
+    this.out.set(orderKey, held);
     this.busyKeys.add(key);
     this.slotLoad[slot] = (this.slotLoad[slot] ?? 0) + 1;
+    return held;
   }
 
-  private give(orderKey: string): void {
-    const held = this.out.get(orderKey);
-    if (!held) return;
+  /** Gives back an attempt's slot and key, once (a later attempt of the same event holds its own). */
+  private give(orderKey: string, held: Held): void {
+    if (this.out.get(orderKey) !== held) return;
     this.out.delete(orderKey);
     this.busyKeys.delete(held.key);
     this.slotLoad[held.slot]!--;
@@ -108,7 +117,12 @@ export class ParallelDelivery {
             waitUntil = tokenAt;
             break;
           }
-          const event = this.line.next(at, this.busyKeys, lane.max_in_flight);
+          let event = this.line.next(at, this.busyKeys, lane.max_in_flight);
+          // Delivered events not written yet still count in their epoch: written, a later epoch may start.
+          if (!event && this.store.unwrittenKeys().length > 0) {
+            this.store.flushDelivered();
+            event = this.line.next(at, this.busyKeys, lane.max_in_flight);
+          }
           if (!event) {
             const due = this.line.nextDueAt(this.busyKeys);
             if (due !== null) waitUntil = Math.max(due, at + 1);
@@ -136,18 +150,18 @@ export class ParallelDelivery {
   }
 
   private start(lane: LaneRow, event: EventRow, slot: number): void {
-    this.take(event.order_key, event.ordering_key!, slot);
+    const held = this.take(event.order_key, event.ordering_key!, slot);
     const settled = this.sending
       .attemptFrom(slot, lane, event.id, event.body)
       .then((result) => {
         const quota = this.outcomes.ofParallel(event, result);
         // The next event of its key may start once this outcome is written; the quota's answer can come after.
-        this.give(event.order_key);
+        this.give(event.order_key, held);
         return quota;
       })
       .catch((err) => console.error(`lane ${lane.webhook_id}: recording an attempt of ${event.id} failed:`, err))
       .finally(() => {
-        this.give(event.order_key);
+        this.give(event.order_key, held);
         this.settling.delete(settled);
       });
     this.settling.add(settled);
@@ -164,11 +178,11 @@ export class ParallelDelivery {
       slot = this.freeSlot(this.store.lane() ?? lane);
     }
     const orderKey = `test:${eventId}`;
-    this.take(orderKey, orderKey, slot);
+    const held = this.take(orderKey, orderKey, slot);
     try {
       return await attempt(slot);
     } finally {
-      this.give(orderKey);
+      this.give(orderKey, held);
     }
   }
 }

@@ -260,6 +260,11 @@ export class LaneStore {
     });
   }
 
+  /** The order keys of the delivered events not written yet: finished, though storage still says pending. */
+  unwrittenKeys(): string[] {
+    return this.unrecorded.map(({ event }) => event.order_key);
+  }
+
   /**
    * Keeps a delivered line attempt of `event` (the head) in memory, to be written with others by
    * flushDelivered; returns how many are kept now. The caller flushes at OUTCOME_GROUP_SIZE.
