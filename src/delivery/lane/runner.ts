@@ -11,6 +11,11 @@ import { nextAlarmAt, type EventRow, type LaneRow, type LaneStore } from "./stor
 
 /** An alarm run delivers at most this many events before yielding (it re-arms at once if more are due). */
 const MAX_ATTEMPTS_PER_ALARM = 500;
+/**
+ * The same under "key" and "none": a run ends by letting every attempt out finish, its slots idle meanwhile, so
+ * with many in flight it yields less often (the time bound still holds).
+ */
+const MAX_PARALLEL_ATTEMPTS_PER_ALARM = 2_000;
 const MAX_ALARM_RUN_MS = 30_000;
 /**
  * When the next stored event is held only a little longer by its ordering window or the rate limit's next
@@ -76,7 +81,7 @@ export class LaneRunner implements StartGate {
       purgeExpired(this.storage, clock, retentionMs(readConfig(this.env)));
       const lane = this.store.lane();
       if (lane && lane.ordering !== "endpoint") {
-        await this.parallel.run(clock, Date.now() + MAX_ALARM_RUN_MS, MAX_ATTEMPTS_PER_ALARM, STAY_AWAKE_MS);
+        await this.parallel.run(clock, Date.now() + MAX_ALARM_RUN_MS, MAX_PARALLEL_ATTEMPTS_PER_ALARM, STAY_AWAKE_MS);
       } else {
         await this.inLine(clock);
       }
