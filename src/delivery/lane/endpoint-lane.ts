@@ -42,8 +42,9 @@ export class EndpointLane extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new LaneStore(ctx.storage);
-    this.sending = new LaneSending(env, this.store);
-    this.runner = new LaneRunner(env, ctx.storage, this.store, this.sending, new LaneOutcomes(env, this.store));
+    const envOf = () => this.env;
+    this.sending = new LaneSending(envOf, this.store);
+    this.runner = new LaneRunner(envOf, ctx.storage, this.store, this.sending, new LaneOutcomes(envOf, this.store));
   }
 
   /** Stores the events (ignoring ids it already holds) and makes sure the lane will deliver them. */

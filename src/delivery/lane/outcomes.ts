@@ -13,14 +13,15 @@ import { OUTCOME_GROUP_SIZE, type DeliveryStatus, type EventRow, type LaneRow, t
 
 export class LaneOutcomes {
   constructor(
-    private readonly env: Env,
+    /** The lane's env, read at each use (a test swaps it on a live instance, as a restart with new vars would). */
+    private readonly envOf: () => Env,
     private readonly store: LaneStore,
   ) {}
 
   /** A failed attempt's next state: pending until the next retry, or dropped after the schedule's last. */
   private failedState(lane: LaneRow, event: EventRow, result: AttemptResult, endedAt: number) {
     // The webhook's own schedule, if it has one, as the lane holds it now: a change applies from the next retry.
-    const delays = lane.retry_delays ? (JSON.parse(lane.retry_delays) as number[]) : readConfig(this.env).retryDelaysSeconds;
+    const delays = lane.retry_delays ? (JSON.parse(lane.retry_delays) as number[]) : readConfig(this.envOf()).retryDelaysSeconds;
     const next = nextAttemptAt(event.round_attempts + 1, endedAt, delays, result.retryAfterMs);
     return next === null
       ? { status: "dropped" as DeliveryStatus, finishedAt: endedAt, nextAttemptAt: event.next_attempt_at }
@@ -75,7 +76,7 @@ export class LaneOutcomes {
     // workspace's alertUrl is changed or cleared by a person, and an alert about alerts would be a loop.
     if (lane.kind === "alerts") return;
     // The quota decides, and owns the email it owes when it says so; the lane only turns itself off.
-    const verdict = await quotaOf(this.env.WORKSPACE_QUOTA, lane.workspace_id).recordFailure({
+    const verdict = await quotaOf(this.envOf().WORKSPACE_QUOTA, lane.workspace_id).recordFailure({
       webhookId: lane.webhook_id,
       workspaceId: lane.workspace_id,
       url: lane.url,
@@ -100,7 +101,7 @@ export class LaneOutcomes {
     const lane = this.store.lane();
     if (!lane?.d1_sync_pending) return;
     try {
-      await disableWebhook(openDb(this.env.DB), lane.webhook_id, lane.disabled_reason ?? "manual", new Date(lane.config_version));
+      await disableWebhook(openDb(this.envOf().DB), lane.webhook_id, lane.disabled_reason ?? "manual", new Date(lane.config_version));
       this.store.markSynced();
     } catch (err) {
       console.error(`lane ${lane.webhook_id}: could not record its disable in D1 yet:`, err);

@@ -52,7 +52,8 @@ export class LaneRunner implements StartGate {
   readonly parallel: ParallelDelivery;
 
   constructor(
-    private readonly env: Env,
+    /** The lane's env, read at each use (a test swaps it on a live instance, as a restart with new vars would). */
+    private readonly envOf: () => Env,
     private readonly storage: DurableObjectStorage,
     private readonly store: LaneStore,
     private readonly sending: LaneSending,
@@ -78,7 +79,7 @@ export class LaneRunner implements StartGate {
       // An alarm fires at or after the time it was armed for; whatever was due by then is due now. Only at
       // the start: what an attempt of this run reschedules is due when its own time comes.
       const clock = Math.max(Date.now(), this.armedFor ?? 0);
-      purgeExpired(this.storage, clock, retentionMs(readConfig(this.env)));
+      purgeExpired(this.storage, clock, retentionMs(readConfig(this.envOf())));
       const lane = this.store.lane();
       if (lane && lane.ordering !== "endpoint") {
         await this.parallel.run(clock, Date.now() + MAX_ALARM_RUN_MS, MAX_PARALLEL_ATTEMPTS_PER_ALARM, STAY_AWAKE_MS);
@@ -138,7 +139,7 @@ export class LaneRunner implements StartGate {
       lane,
       head: dueHead(this.store, this.parallel),
       oldestFinishedAt: oldestFinishedAt(this.store.sql),
-      retentionMs: retentionMs(readConfig(this.env)),
+      retentionMs: retentionMs(readConfig(this.envOf())),
       now: Date.now(),
       tokenAt: lane ? this.tokenAt(lane) : 0,
     });

@@ -22,7 +22,8 @@ export class LaneSending {
   private presigned: { eventId: string; second: number; secrets: string; signatures: Promise<Record<string, string>> } | undefined;
 
   constructor(
-    private readonly env: Env,
+    /** The lane's env, read at each use (a test swaps it on a live instance, as a restart with new vars would). */
+    private readonly envOf: () => Env,
     private readonly store: LaneStore,
   ) {}
 
@@ -54,7 +55,7 @@ export class LaneSending {
     const secrets = this.secretsAt(lane, now);
     const fresh = pre && pre.eventId === eventId && pre.second === Math.floor(now / 1000) && pre.secrets === secrets.join(" ");
     const signatures = await (fresh ? pre.signatures : this.sign(secrets, eventId, body, now));
-    const { deliveryTimeoutMs, allowPrivateUrls } = readConfig(this.env);
+    const { deliveryTimeoutMs, allowPrivateUrls } = readConfig(this.envOf());
     const sending = this.outgoing.run(() => attemptDelivery(lane.url, body, this.requestHeaders(lane), signatures, deliveryTimeoutMs, { allowPrivateUrls }));
     if (head) {
       // A timer, not a microtask: it runs once the runtime has sent the request, while the answer is awaited.
@@ -85,10 +86,10 @@ export class LaneSending {
     if (slot === 0) return this.attempt(lane, eventId, body);
     const now = Date.now();
     const signatures = await this.sign(this.secretsAt(lane, now), eventId, body, now);
-    const { deliveryTimeoutMs, allowPrivateUrls } = readConfig(this.env);
+    const { deliveryTimeoutMs, allowPrivateUrls } = readConfig(this.envOf());
     const headers = this.requestHeaders(lane);
     try {
-      return await senderOf(this.env.ENDPOINT_SENDER, lane.webhook_id, slot).send({
+      return await senderOf(this.envOf().ENDPOINT_SENDER, lane.webhook_id, slot).send({
         url: lane.url,
         body,
         headers,
