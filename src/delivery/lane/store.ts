@@ -70,7 +70,7 @@ function eventColumns(event: NewEvent): unknown[] {
   return [
     event.order_key,
     event.id,
-    event.order_key,
+    event.line_key ?? event.order_key,
     event.type,
     event.accepted_at,
     event.status,
@@ -268,6 +268,8 @@ export class LaneStore {
         chars += row.length;
       }
       if (chunk.length > 0) insert();
+      // One with its own place in line is found through the requeued index, which is asked again.
+      if (events.some((e) => e.line_key !== undefined && e.line_key !== e.order_key)) this.requeuedPending = undefined;
       // What follows concerns pending events only, and only the earliest of them matters for each check.
       const pending = new Set(events.filter((e) => e.status === "pending").map((e) => e.order_key));
       const earliest = storedKeys.filter((k) => pending.has(k)).sort()[0];
@@ -425,10 +427,14 @@ export class LaneStore {
       // A newer config already is the webhook's state in D1, so an unsynced disable of ours is superseded.
       this.sql.exec(
         `INSERT INTO lane (singleton, webhook_id, workspace_id, url, secret, previous_secret, previous_secret_expires_at,
-                           enabled, disabled_reason, rate_limit_per_second, retry_delays, headers, config_version, kind)
-         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                           enabled, disabled_reason, rate_limit_per_second, retry_delays, headers, config_version, kind,
+                           signing_key, previous_signing_key, verified_at)
+         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (singleton) DO UPDATE SET url = excluded.url, secret = excluded.secret, previous_secret = excluded.previous_secret,
            previous_secret_expires_at = excluded.previous_secret_expires_at, enabled = excluded.enabled,
+           signing_key = excluded.signing_key, previous_signing_key = excluded.previous_signing_key,
+           -- The lane may know of a verification D1 does not have yet; it holds for as long as the url stays.
+           verified_at = CASE WHEN lane.url = excluded.url THEN COALESCE(lane.verified_at, excluded.verified_at) ELSE excluded.verified_at END,
            disabled_reason = excluded.disabled_reason, rate_limit_per_second = excluded.rate_limit_per_second,
            retry_delays = excluded.retry_delays, headers = excluded.headers, config_version = excluded.config_version, d1_sync_pending = 0`,
         config.webhookId,
@@ -444,6 +450,9 @@ export class LaneStore {
         JSON.stringify(config.headers),
         config.version,
         config.kind ?? "webhook",
+        config.signingKey ?? null,
+        config.previousSigningKey ?? null,
+        config.verifiedAt ?? null,
       );
       if (!config.enabled) this.skipPending();
     });
@@ -467,6 +476,12 @@ export class LaneStore {
       this.skipPending();
     });
     this.reload();
+  }
+
+  /** The endpoint at the lane's URL echoed a challenge at `at` (verification.ts). */
+  recordVerified(at: number): void {
+    this.sql.exec("UPDATE lane SET verified_at = ?", at);
+    if (this.cached) this.cached.verified_at = at;
   }
 
   markSynced(): void {
