@@ -1,0 +1,221 @@
+// Asymmetric signatures: every delivery carries `v1a` (Ed25519) beside `v1`, checked by a receiver with the public
+// key alone (the documented snippets: Node's crypto.verify in the real receiver's process, WebCrypto here), for
+// every event type, through a rotation, and never by a tampered request; the JWKS that publishes the keys; and
+// the private key nowhere in what the service shows.
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { verifyV1a } from "../docs/snippets/verify-v1a-webcrypto.mjs";
+import type { JwkSet } from "../docs/snippets/verify-v1a.d.mts";
+import { EVENT_TYPES } from "../src/events/catalog";
+import { sampleData } from "../src/events/samples";
+import { call, createWebhook, createWorkspace, sendEvent } from "./support/helpers";
+import { lane, settledLane } from "./support/lane";
+import { page, signIn } from "./support/pages";
+import { endpoint, type RecordedRequest } from "./support/receiver";
+
+const DAY = 86_400_000;
+
+const jwks = async (id: string) => (await call("GET", `/v1/webhooks/${id}/jwks.json`)).json as JwkSet & { keys: { kid: string; x: string }[] };
+
+/** The WebCrypto snippet on a recorded request; `tolerance` Infinity for requests stamped under a moved clock. */
+const webCryptoVerifies = (set: JwkSet, req: Pick<RecordedRequest, "headers" | "body">, tolerance = 300) =>
+  verifyV1a(set, new Headers(req.headers), req.body, tolerance);
+
+const entries = (req: RecordedRequest, scheme: "v1" | "v1a") => req.headers["webhook-signature"]!.split(" ").filter((e) => e.startsWith(`${scheme},`));
+
+/** `whpk_` + base64 of the raw key, as base64url: the JWK's `x`. */
+const xOf = (publicKey: string) => Uint8Array.fromBase64(publicKey.slice("whpk_".length)).toBase64({ alphabet: "base64url", omitPadding: true });
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("asymmetric signatures (v1a)", () => {
+  it("signs every delivery of all nine event types so the public key alone verifies it, in Node and with WebCrypto; v1 still verifies with the secret", async () => {
+    const ws = await createWorkspace();
+    const ep = endpoint();
+    const hook = await createWebhook(ws.apiKey, { url: ep.url, events: [...EVENT_TYPES] });
+    expect(hook.publicKey).toMatch(/^whpk_[A-Za-z0-9+/]{43}=$/);
+    expect(Uint8Array.fromBase64(hook.publicKey.slice(5))).toHaveLength(32);
+    await ep.program({ secrets: [hook.secret] });
+    for (const type of EVENT_TYPES) await sendEvent(ws.apiKey, { type, data: sampleData(type, Date.now()) });
+    const got = await ep.waitFor(EVENT_TYPES.length);
+    expect(got.map((r) => JSON.parse(r.body).event_type).sort()).toEqual([...EVENT_TYPES].sort());
+
+    const set = await jwks(hook.id);
+    expect(set.keys).toHaveLength(1);
+    expect(set.keys[0]).toMatchObject({ kty: "OKP", crv: "Ed25519", use: "sig", x: xOf(hook.publicKey) });
+    for (const req of got) {
+      expect(entries(req, "v1")).toHaveLength(1);
+      expect(entries(req, "v1a")).toHaveLength(1);
+      expect(Uint8Array.fromBase64(entries(req, "v1a")[0]!.slice(4))).toHaveLength(64);
+      expect(await webCryptoVerifies(set, req)).toBe(true);
+      // The Standard Webhooks library checks the v1 entry with the secret and passes over v1a.
+      expect(req.standardValid).toBe(true);
+      expect(req.respondIoValid).toBe(true);
+    }
+    expect(await ep.verifyV1aInNode(set)).toEqual(got.map(() => true));
+
+    // The test event is signed the same way.
+    const test = await call("POST", `/v1/webhooks/${hook.id}/test`, { key: ws.apiKey, body: { type: "contact.updated" } });
+    expect(test.status).toBe(200);
+    const [, last] = [got, (await ep.waitFor(EVENT_TYPES.length + 1)).at(-1)!];
+    expect(JSON.parse(last.body).event_type).toBe("contact.updated");
+    expect(await webCryptoVerifies(set, last)).toBe(true);
+    expect(await ep.verifyV1aInNode(set, [last])).toEqual([true]);
+  });
+
+  it("refuses a tampered body, timestamp or id, another webhook's key, and a stale timestamp", async () => {
+    const ws = await createWorkspace();
+    const ep = endpoint();
+    const hook = await createWebhook(ws.apiKey, { url: ep.url, events: ["message.received"] });
+    const other = await createWebhook(ws.apiKey, { url: ep.url, events: ["contact.created"] });
+    await sendEvent(ws.apiKey, { type: "message.received", data: { text: "pay 10" } });
+    const [req] = await ep.waitFor(1);
+    const set = await jwks(hook.id);
+    const ts = Number(req!.headers["webhook-timestamp"]);
+    const tampered = [
+      { headers: req!.headers, body: req!.body.replace("pay 10", "pay 99") },
+      { headers: { ...req!.headers, "webhook-timestamp": String(ts + 1) }, body: req!.body },
+      { headers: { ...req!.headers, "webhook-id": "evt_someone_else" }, body: req!.body },
+      { headers: { ...req!.headers, "webhook-signature": entries(req!, "v1").join(" ") }, body: req!.body },
+    ];
+    for (const t of tampered) expect(await webCryptoVerifies(set, t)).toBe(false);
+    expect(await ep.verifyV1aInNode(set, tampered)).toEqual([false, false, false, false]);
+    expect(await webCryptoVerifies(await jwks(other.id), req!)).toBe(false);
+    expect(await ep.verifyV1aInNode(await jwks(other.id), [req!])).toEqual([false]);
+    // Within the tolerance it verifies; ten minutes later the snippet refuses the same request.
+    expect(await webCryptoVerifies(set, req!)).toBe(true);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(ts * 1000 + 600_000);
+    expect(await webCryptoVerifies(set, req!)).toBe(false);
+  });
+
+  it("rotates the key pair with the secret: both keys sign and are published for 24 h, then the old one is dropped from both", async () => {
+    const ws = await createWorkspace();
+    const ep = endpoint();
+    const hook = await createWebhook(ws.apiKey, { url: ep.url, events: ["message.received"] });
+    const before = await jwks(hook.id);
+    expect((await jwks(hook.id)).keys[0]!.kid).toBe(before.keys[0]!.kid);
+
+    const rotated = await call("POST", `/v1/webhooks/${hook.id}/rotate-secret`, { key: ws.apiKey });
+    expect(rotated.status).toBe(200);
+    expect(rotated.json.publicKey).not.toBe(hook.publicKey);
+    const during = await jwks(hook.id);
+    expect(during.keys.map((k) => k.x)).toEqual([xOf(rotated.json.publicKey), xOf(hook.publicKey)]);
+    // The old key keeps its kid: a receiver's cache of it stays valid.
+    expect(during.keys[1]!.kid).toBe(before.keys[0]!.kid);
+    expect(during.keys[0]!.kid).not.toBe(before.keys[0]!.kid);
+
+    await sendEvent(ws.apiKey, { type: "message.received", data: { n: 1 } });
+    const [first] = await ep.waitFor(1);
+    expect(entries(first!, "v1a")).toHaveLength(2);
+    // A receiver holding either set verifies: the one fetched before the rotation, or the new one alone.
+    const newOnly = { keys: [during.keys[0]!] };
+    for (const set of [before, newOnly, during]) {
+      expect(await webCryptoVerifies(set, first!)).toBe(true);
+      expect(await ep.verifyV1aInNode(set, [first!])).toEqual([true]);
+    }
+    await settledLane(hook.id, (s) => s.events[0]?.status === "delivered");
+
+    // A minute after the grace: the JWKS holds the new key only, and only it signs.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.parse(rotated.json.previousSecretExpiresAt) + 60_000);
+    const after = await jwks(hook.id);
+    expect(after.keys).toEqual(newOnly.keys);
+    await sendEvent(ws.apiKey, { type: "message.received", data: { n: 2 } });
+    await settledLane(hook.id, (s) => s.events.length === 2);
+    await runDurableObjectAlarm(lane(hook.id));
+    const [, second] = await ep.waitFor(2);
+    expect(entries(second!, "v1a")).toHaveLength(1);
+    expect(await webCryptoVerifies(after, second!, Infinity)).toBe(true);
+    expect(await webCryptoVerifies(before, second!, Infinity)).toBe(false);
+    expect(await ep.verifyV1aInNode(after, [second!])).toEqual([true]);
+    expect(await ep.verifyV1aInNode(before, [second!])).toEqual([false]);
+    expect(Date.parse(rotated.json.previousSecretExpiresAt) - Date.parse(rotated.json.updatedAt)).toBe(DAY);
+  });
+});
+
+describe("GET /v1/webhooks/{id}/jwks.json", () => {
+  it("is public and cacheable: no key needed, cache-control and etag, If-None-Match answers 304, a rotation changes the etag", async () => {
+    const ws = await createWorkspace();
+    const hook = await createWebhook(ws.apiKey);
+    const res = await call("GET", `/v1/webhooks/${hook.id}/jwks.json`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("public, max-age=300");
+    const etag = res.headers.get("etag");
+    expect(etag).toMatch(/^(W\/)?".+"$/);
+    expect(Object.keys(res.json.keys[0]).sort()).toEqual(["alg", "crv", "kid", "kty", "use", "x"]);
+    // With a key too (a workspace's own tools may send one), the same answer.
+    expect((await call("GET", `/v1/webhooks/${hook.id}/jwks.json`, { key: ws.apiKey })).json).toEqual(res.json);
+    const again = await call("GET", `/v1/webhooks/${hook.id}/jwks.json`, { headers: { "if-none-match": etag! } });
+    expect(again.status).toBe(304);
+    expect(again.text).toBe("");
+    await call("POST", `/v1/webhooks/${hook.id}/rotate-secret`, { key: ws.apiKey });
+    const changed = await call("GET", `/v1/webhooks/${hook.id}/jwks.json`, { headers: { "if-none-match": etag! } });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get("etag")).not.toBe(etag);
+    expect(changed.json.keys).toHaveLength(2);
+  });
+
+  it("answers 404 in the error model for an unknown or deleted webhook, and the rest of /v1/webhooks still needs a key", async () => {
+    const ws = await createWorkspace();
+    const hook = await createWebhook(ws.apiKey);
+    const unknown = await call("GET", "/v1/webhooks/wh_01jd8x6m3q7v9c2k4n5p6r7s8t/jwks.json");
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.error.code).toBe("not_found");
+    expect(unknown.headers.get("cache-control")).toBeNull();
+    expect((await call("DELETE", `/v1/webhooks/${hook.id}`, { key: ws.apiKey })).status).toBe(204);
+    expect((await call("GET", `/v1/webhooks/${hook.id}/jwks.json`)).status).toBe(404);
+    for (const path of [`/v1/webhooks/${hook.id}`, `/v1/webhooks/${hook.id}/jwks`, `/v1/webhooks/${hook.id}/jwks.json/x`, "/v1/webhooks"]) {
+      expect((await call("GET", path)).status).toBe(401);
+    }
+  });
+});
+
+describe("the private key", () => {
+  it("appears in no API answer, page or log line: only the public key is shown", async () => {
+    const logged: string[] = [];
+    for (const level of ["log", "info", "warn", "error", "debug"] as const) {
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void logged.push(args.map(String).join(" ")));
+    }
+    const ws = await createWorkspace();
+    const ep = endpoint();
+    const hook = await createWebhook(ws.apiKey, { url: ep.url, events: ["message.received"] });
+    const answers: string[] = [JSON.stringify(hook)];
+    await sendEvent(ws.apiKey, { type: "message.received", data: {} });
+    await ep.waitFor(1);
+    const rotated = await call("POST", `/v1/webhooks/${hook.id}/rotate-secret`, { key: ws.apiKey });
+    await call("POST", `/v1/webhooks/${hook.id}/test`, { key: ws.apiKey });
+    const [{ id: eventId }] = (await call("GET", `/v1/webhooks/${hook.id}/deliveries`, { key: ws.apiKey })).json.data;
+    for (const path of [`/v1/webhooks/${hook.id}`, "/v1/webhooks", `/v1/webhooks/${hook.id}/deliveries`, `/v1/webhooks/${hook.id}/deliveries/${eventId}`, `/v1/webhooks/${hook.id}/jwks.json`]) {
+      answers.push((await call("GET", path, { key: ws.apiKey })).text);
+    }
+    answers.push(rotated.text, (await call("PATCH", `/v1/webhooks/${hook.id}`, { key: ws.apiKey, body: { description: "x" } })).text);
+    const cookie = await signIn(ws.apiKey);
+    for (const path of ["/settings/integrations/webhooks", `/settings/integrations/webhooks/${hook.id}`]) {
+      const res = await page("GET", path, { cookie });
+      expect(res.status).toBe(200);
+      answers.push(res.html);
+    }
+    // What the receiver got, too: headers and bodies.
+    answers.push(JSON.stringify(await ep.requests()));
+
+    const rows = await env.DB.prepare("SELECT signing_key, previous_signing_key FROM webhooks WHERE id = ?").bind(hook.id).all<{ signing_key: string; previous_signing_key: string }>();
+    const privateKeys = [rows.results[0]!.signing_key, rows.results[0]!.previous_signing_key];
+    expect(privateKeys.every((k) => k.startsWith("whsk_"))).toBe(true);
+    const everything = [...answers, ...logged].join("\n");
+    expect(everything).toContain(rotated.json.publicKey);
+    expect(everything).not.toContain("whsk_");
+    for (const key of privateKeys) {
+      const der = key.slice("whsk_".length);
+      // The whole key, and its 32-byte seed (the last 32 bytes of its PKCS #8 form) in either base64 alphabet.
+      const seed = Uint8Array.fromBase64(der).slice(-32);
+      for (const form of [der, seed.toBase64(), seed.toBase64({ alphabet: "base64url", omitPadding: true }), seed.toHex()]) {
+        expect(everything).not.toContain(form);
+      }
+    }
+    vi.restoreAllMocks();
+  });
+});
