@@ -219,3 +219,19 @@ describe("the private key", () => {
     vi.restoreAllMocks();
   });
 });
+
+describe("endpoint verification off (the default)", () => {
+  it("changes nothing: a webhook counts as verified from when its url is set, events flow at once, and /verify answers 409", async () => {
+    const ws = await createWorkspace();
+    const ep = endpoint();
+    const hook = await createWebhook(ws.apiKey, { url: ep.url, events: ["message.received"] });
+    expect(hook.verifiedAt).toBe(hook.createdAt);
+    await sendEvent(ws.apiKey, { type: "message.received", data: {} });
+    const [first] = await ep.waitFor(1);
+    expect(JSON.parse(first!.body).event_type).toBe("message.received");
+    const moved = await call("PATCH", `/v1/webhooks/${hook.id}`, { key: ws.apiKey, body: { url: `${ep.url}?moved` } });
+    expect(moved.json.verifiedAt).toBe(moved.json.updatedAt);
+    const refused = await call("POST", `/v1/webhooks/${hook.id}/verify`, { key: ws.apiKey });
+    expect([refused.status, refused.json.error.code]).toEqual([409, "verification_not_required"]);
+  });
+});
