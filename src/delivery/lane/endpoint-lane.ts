@@ -174,7 +174,7 @@ export class EndpointLane extends DurableObject<Env> {
    */
   async retry(config: LaneConfig, eventId: string): Promise<{ delivery: DeliveryRecord } | { refused: Refusal }> {
     this.store.flushDelivered();
-    const lane = this.store.applyConfig(config);
+    const lane = this.applyConfig(config);
     if (lane.deleted) return { refused: "not_found" };
     const row = this.store.event(eventId);
     if (!row) return { refused: "not_found" };
@@ -188,7 +188,7 @@ export class EndpointLane extends DurableObject<Env> {
   /** Puts every dropped and skipped event accepted since `since` (unix ms) back in line, in acceptance order. */
   async recover(config: LaneConfig, since: number): Promise<{ recovered: number } | { refused: Refusal }> {
     this.store.flushDelivered();
-    const lane = this.store.applyConfig(config);
+    const lane = this.applyConfig(config);
     if (lane.deleted) return { refused: "not_found" };
     if (!lane.enabled) return { refused: "disabled" };
     const ids = this.store.recoverable(since);
@@ -204,7 +204,7 @@ export class EndpointLane extends DurableObject<Env> {
    */
   async sendTest(config: LaneConfig, event: LaneEvent): Promise<DeliveryRecord | undefined> {
     this.store.flushDelivered();
-    const lane = this.store.applyConfig(config);
+    const lane = this.applyConfig(config);
     if (lane.deleted) return undefined;
     const body = buildBody(event);
     const result = await this.exclusive(() => this.attempt(this.store.lane()!, event.id, body));
