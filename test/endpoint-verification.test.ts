@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { verifyV1a } from "../docs/snippets/verify-v1a-webcrypto.mjs";
 import { call, createWebhook, createWorkspace, eventually, sendEvent } from "./support/helpers";
 import { lane, laneState, RETENTION_MS, settledLane } from "./support/lane";
+import { page, signIn } from "./support/pages";
 import { endpoint, eventIdsOf, type Endpoint, type RecordedRequest } from "./support/receiver";
 
 const isChallenge = (r: RecordedRequest) => JSON.parse(r.body).event_type === "endpoint.verification";
@@ -143,5 +144,26 @@ describe("endpoint verification", () => {
     expect((await call("POST", `/v1/webhooks/${hook.id}/verify`, { key: ws.apiKey })).json.error.code).toBe("webhook_disabled");
     expect((await call("POST", "/v1/webhooks/wh_missing/verify", { key: ws.apiKey })).status).toBe(404);
     expect((await laneState(hook.id)).events.every((e) => e.status !== "pending")).toBe(true);
+  });
+
+  it("shows the state on the webhook's page, whose Verify button sends a new challenge; once echoed the page says verified", async () => {
+    const { ws, ep, hook } = await setup();
+    await ep.waitFor(1);
+    const cookie = await signIn(ws.apiKey);
+    const path = `/settings/integrations/webhooks/${hook.id}`;
+    const before = await page("GET", path, { cookie });
+    expect(before.html).toContain("Endpoint not verified");
+    expect(before.html).toContain(`action="${path}/verify"`);
+    await ep.program({ secrets: [hook.secret], fallback: { status: 200, echo: true } });
+    const pressed = await page("POST", `${path}/verify`, { cookie, form: { back: path } });
+    expect([pressed.status, pressed.location]).toEqual([303, path]);
+    const got = await ep.waitFor(2);
+    expect(JSON.parse(got[1]!.body).challenge).not.toBe(JSON.parse(got[0]!.body).challenge);
+    const flashed = await page("GET", path, { cookie: `${cookie}; ${pressed.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ")}` });
+    expect(flashed.html).toContain("Challenge sent to");
+    await eventually(async () => (await getHook(ws.apiKey, hook.id)).verifiedAt);
+    const after = await page("GET", path, { cookie });
+    expect(after.html).toContain("Endpoint verified");
+    expect(after.html).not.toContain(`action="${path}/verify"`);
   });
 });

@@ -199,6 +199,10 @@ describe("the private key", () => {
       expect(res.status).toBe(200);
       answers.push(res.html);
     }
+    // The webhook's page shows the public key and where the JWKS is; with verification off, no Verify button.
+    expect(answers.at(-1)).toContain(rotated.json.publicKey);
+    expect(answers.at(-1)).toContain(`href="/v1/webhooks/${hook.id}/jwks.json"`);
+    expect(answers.at(-1)).not.toContain("/verify");
     // What the receiver got, too: headers and bodies.
     answers.push(JSON.stringify(await ep.requests()));
 
