@@ -239,3 +239,16 @@ describe("endpoint verification off (the default)", () => {
     expect([refused.status, refused.json.error.code]).toEqual([409, "verification_not_required"]);
   });
 });
+
+describe("/openapi.json", () => {
+  it("documents publicKey, verifiedAt, the public JWKS route and POST /verify", async () => {
+    const doc = (await call("GET", "/openapi.json")).json;
+    expect(Object.keys(doc.components.schemas.Webhook.properties)).toEqual(expect.arrayContaining(["publicKey", "verifiedAt"]));
+    const jwksRoute = doc.paths["/v1/webhooks/{id}/jwks.json"].get;
+    expect(jwksRoute.security).toEqual([]);
+    expect(Object.keys(jwksRoute.responses)).toEqual(expect.arrayContaining(["200", "304", "404"]));
+    expect(doc.components.schemas.Jwks).toBeDefined();
+    expect(Object.keys(doc.paths["/v1/webhooks/{id}/verify"].post.responses)).toEqual(expect.arrayContaining(["200", "404", "409"]));
+    expect(JSON.stringify(doc)).not.toContain("signingKey");
+  });
+});
