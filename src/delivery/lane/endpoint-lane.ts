@@ -130,16 +130,14 @@ export class EndpointLane extends DurableObject<Env> {
     if (lane === before || lane.deleted || !lane.enabled) return lane;
     if (!awaitingVerification(lane, readConfig(this.env).requireEndpointVerification)) return lane;
     const urlChanged = before !== undefined && before.url !== lane.url;
-    if (urlChanged || this.store.sql.exec("SELECT 1 FROM events WHERE type = ? AND status = 'pending' LIMIT 1", VERIFICATION_EVENT_TYPE).toArray().length === 0) {
-      this.startChallenge();
-    }
+    if (urlChanged || !this.store.hasPendingChallenge()) this.startChallenge();
     return lane;
   }
 
   /** Drops any challenge still pending and puts a new one first in line; sent by the next alarm run. */
   private startChallenge(): void {
     const now = Date.now();
-    this.store.sql.exec("UPDATE events SET status = 'skipped', finished_at = ? WHERE type = ? AND status = 'pending'", now, VERIFICATION_EVENT_TYPE);
+    this.store.dropPendingChallenges(now);
     this.store.insertEvent(challengeEvent(now));
   }
 

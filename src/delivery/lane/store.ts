@@ -3,6 +3,7 @@ import { monotonicFactory } from "ulidx";
 import { pooledRandom } from "../../lib/ids";
 import type { DisabledReason } from "../../db/schema";
 import type { LaneConfig } from "../lane-config";
+import { VERIFICATION_EVENT_TYPE } from "../verification";
 import { SCHEMA, type AttemptOutcome, type AttemptRow, type DeliveryStatus, type EventRow, type LaneRow, type NewEvent } from "./schema";
 
 export type { AttemptOutcome, AttemptRow, DeliveryStatus, EventRow, LaneRow, NewEvent } from "./schema";
@@ -476,6 +477,20 @@ export class LaneStore {
       this.skipPending();
     });
     this.reload();
+  }
+
+  /** Whether a verification challenge (verification.ts) is in line. */
+  hasPendingChallenge(): boolean {
+    return this.sql.exec("SELECT 1 FROM events WHERE type = ? AND status = 'pending' LIMIT 1", VERIFICATION_EVENT_TYPE).toArray().length > 0;
+  }
+
+  /**
+   * Takes the challenges still in line out of it (skipped at `at`), for a new one. They sit in the requeued index
+   * only (their place is not their order key), which the next head() asks again.
+   */
+  dropPendingChallenges(at: number): void {
+    this.sql.exec("UPDATE events SET status = 'skipped', finished_at = ? WHERE type = ? AND status = 'pending'", at, VERIFICATION_EVENT_TYPE);
+    this.requeuedPending = undefined;
   }
 
   /** The endpoint at the lane's URL echoed a challenge at `at` (verification.ts). */
