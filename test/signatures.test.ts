@@ -206,8 +206,17 @@ describe("the private key", () => {
     // What the receiver got, too: headers and bodies.
     answers.push(JSON.stringify(await ep.requests()));
 
-    const rows = await env.DB.prepare("SELECT signing_key, previous_signing_key FROM webhooks WHERE id = ?").bind(hook.id).all<{ signing_key: string; previous_signing_key: string }>();
-    const privateKeys = [rows.results[0]!.signing_key, rows.results[0]!.previous_signing_key];
+    const stored = async () =>
+      (await env.DB.prepare("SELECT signing_key, previous_signing_key FROM webhooks WHERE id = ?").bind(hook.id).first<{ signing_key: string; previous_signing_key: string }>())!;
+    const first = await stored();
+    // A rotation through the pages: the page that shows the new secret shows the public key, not the private one.
+    const secretPage = await page("POST", `/settings/integrations/webhooks/${hook.id}/rotate-secret`, { cookie, form: { back: "/settings/integrations/webhooks" } });
+    expect(secretPage.status).toBe(200);
+    answers.push(secretPage.html);
+    const second = await stored();
+    expect(secretPage.html).toContain((await call("GET", `/v1/webhooks/${hook.id}`, { key: ws.apiKey })).json.publicKey);
+    const privateKeys = [...new Set([first.signing_key, first.previous_signing_key, second.signing_key, second.previous_signing_key])];
+    expect(privateKeys).toHaveLength(3);
     expect(privateKeys.every((k) => k.startsWith("whsk_"))).toBe(true);
     const everything = [...answers, ...logged].join("\n");
     expect(everything).toContain(rotated.json.publicKey);
