@@ -128,3 +128,14 @@ describe("documentation links", () => {
     ]);
   });
 });
+
+describe("the README's five-minute tour", () => {
+  it("is made of lines of docs/walkthrough.md, which test/browser/walkthrough.test.ts runs as pasted", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const tour = readme.slice(readme.indexOf("## A five-minute tour"), readme.indexOf("\n## ", readme.indexOf("## A five-minute tour") + 1));
+    const commands = [...tour.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap(([, code]) => code!.split("\n")).filter((l) => l.trim() !== "");
+    expect(commands.length).toBeGreaterThan(8);
+    const walkthrough = new Set(readFileSync(join(ROOT, "docs", "walkthrough.md"), "utf8").split("\n"));
+    expect(commands.filter((line) => !walkthrough.has(line))).toEqual([]);
+  });
+});
