@@ -1,6 +1,6 @@
-// Three projects: the suite inside workerd with the real bindings of wrangler.toml (local D1, Queue, Durable Objects),
-// the same with REQUIRE_ENDPOINT_VERIFICATION on for the files that need it,
-// and the settings pages in a real browser (Node: Chromium through playwright-core, against `wrangler dev`).
+// Four projects: the suite inside workerd with the real bindings of wrangler.toml (local D1, Queue, Durable Objects),
+// the same with REQUIRE_ENDPOINT_VERIFICATION on for the files that need it, the settings pages in a real browser
+// (Node: Chromium through playwright-core, against `wrangler dev`), and the documentation's links (Node).
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { readFileSync } from "node:fs";
 import { defineConfig } from "vitest/config";
@@ -45,7 +45,7 @@ const VERIFYING = ["test/endpoint-verification.test.ts"];
 export default defineConfig(async () => ({
   test: {
     projects: [
-      await workersProject("workers", { include: ["test/**/*.test.ts"], exclude: ["test/browser/**", ...VERIFYING] }),
+      await workersProject("workers", { include: ["test/**/*.test.ts"], exclude: ["test/browser/**", "test/docs/**", ...VERIFYING] }),
       await workersProject("workers-verifying", { include: VERIFYING, exclude: [] }, { REQUIRE_ENDPOINT_VERIFICATION: "true" }),
       {
         test: {
@@ -55,6 +55,10 @@ export default defineConfig(async () => ({
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },
+      },
+      {
+        // The documentation's own checks (dead links and anchors), in Node, where the files can be read.
+        test: { name: "docs", environment: "node", include: ["test/docs/**/*.test.ts"] },
       },
     ],
   },
