@@ -15,7 +15,11 @@ export const SigningKeysSection: FC<{ webhook: Webhook; verificationRequired: bo
         Public key (checks the <code>v1a</code> signature; safe to share): <code class="key">{webhook.publicKey}</code>
       </p>
       <p class="muted">
-        Receivers can fetch the keys in force, during a rotation both, from <a href={jwks}>{jwks}</a>, with no key. Check{" "}
+        Receivers can fetch the keys in force, during a rotation both, from{" "}
+        <a class="key" href={jwks}>
+          {jwks}
+        </a>
+        , with no key. Check{" "}
         <code>v1a</code> with the public key when the receiver should not hold a secret that could also sign (a CRM's settings, a shared
         config); check <code>v1</code> with the secret and a Standard Webhooks library when you keep it in a secret store.
       </p>
