@@ -166,4 +166,23 @@ describe("endpoint verification", () => {
     expect(after.html).toContain("Endpoint verified");
     expect(after.html).not.toContain(`action="${path}/verify"`);
   });
+
+  it("retrying a dropped challenge from the log sends a new one first in line, not behind the events it holds back", async () => {
+    const { ws, ep, hook } = await setup();
+    const [first] = await ep.waitFor(1);
+    const id = await sendEvent(ws.apiKey, { type: "message.received", data: {} });
+    for (let n = 2; n <= 4; n++) {
+      await runDurableObjectAlarm(lane(hook.id));
+      await ep.waitFor(n);
+    }
+    await settledLane(hook.id, (s) => s.events.some((e) => e.type === "endpoint.verification" && e.status === "dropped"));
+    await ep.program({ secrets: [hook.secret], fallback: { status: 200, echo: true } });
+    const retried = await call("POST", `/v1/webhooks/${hook.id}/deliveries/${first!.headers["webhook-id"]}/retry`, { key: ws.apiKey });
+    expect(retried.status).toBe(202);
+    expect(retried.json).toMatchObject({ type: "endpoint.verification", status: "pending" });
+    expect(retried.json.eventId).not.toBe(first!.headers["webhook-id"]);
+    const got = await ep.waitFor(6);
+    expect(got.map(isChallenge)).toEqual([true, true, true, true, true, false]);
+    expect(eventIdsOf(got.slice(5))).toEqual([id]);
+  });
 });

@@ -134,11 +134,13 @@ export class EndpointLane extends DurableObject<Env> {
     return lane;
   }
 
-  /** Drops any challenge still pending and puts a new one first in line; sent by the next alarm run. */
-  private startChallenge(): void {
+  /** Drops any challenge still pending and puts a new one first in line, sent by the next alarm run; returns its id. */
+  private startChallenge(): string {
     const now = Date.now();
+    const challenge = challengeEvent(now);
     this.store.dropPendingChallenges(now);
-    this.store.insertEvent(challengeEvent(now));
+    this.store.insertEvent(challenge);
+    return challenge.id;
   }
 
   /** The webhook was deleted: forget its events and refuse any that still arrive. */
@@ -178,6 +180,12 @@ export class EndpointLane extends DurableObject<Env> {
     if (!row) return { refused: "not_found" };
     if (!lane.enabled) return { refused: "disabled" };
     if (row.status === "pending") return { refused: "already_pending" };
+    // A challenge put back at the end of the line would wait behind the events it holds back: a new one goes first.
+    if (row.type === VERIFICATION_EVENT_TYPE && awaitingVerification(lane, readConfig(this.env).requireEndpointVerification)) {
+      const id = this.startChallenge();
+      await this.scheduleNext();
+      return { delivery: this.record(this.store.event(id)!) };
+    }
     this.store.requeue([eventId]);
     await this.scheduleNext();
     return { delivery: this.record(this.store.event(eventId)!) };
