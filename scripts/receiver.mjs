@@ -4,6 +4,7 @@
 // request: a create or rotate-secret response saved there is picked up at once, its secret and its publicKey),
 // --public-key whpk_… (repeatable) or --jwks <url> (the webhook's jwks.json) to check `v1a` with the public key
 // alone (docs/signatures.md), --fail (500), --gone (410), --delay <ms>. WEBHOOK_SECRET (space-separated) adds secrets too.
+// It echoes an endpoint verification challenge whose signatures verify (docs/signatures.md).
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -207,6 +208,12 @@ async function handle(req, res) {
     `→ ${status}${options.delay > 0 ? ` after ${options.delay} ms` : ""}`,
   ];
   console.log(line.join("  "));
+  // An endpoint verification challenge (REQUIRE_ENDPOINT_VERIFICATION, docs/signatures.md) is echoed back, so
+  // the service starts sending this receiver its events.
+  if (status === 200 && event.event_type === "endpoint.verification" && typeof event.challenge === "string") {
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ challenge: event.challenge }));
+    return;
+  }
   const answers = { 200: "ok", 401: "signature verification failed", 410: "gone (--gone)", 500: "failing on purpose (--fail)" };
   res.writeHead(status, { "content-type": "text/plain" }).end(`${answers[/** @type {200} */ (status)]}\n`);
 }

@@ -22,7 +22,10 @@ let counter = 0;
 /** A delivery as the lane sends it: v1 by the secret, v1a by each private key. */
 function signed(keys: KeyObject[]) {
   const id = `evt_v1a_test_${++counter}`;
-  const body = JSON.stringify({ event_type: "message.received", event_id: id, timestamp: Date.now() });
+  return signedBody(JSON.stringify({ event_type: "message.received", event_id: id, timestamp: Date.now() }), keys, id);
+}
+
+function signedBody(body: string, keys: KeyObject[], id = `vrf_v1a_test_${++counter}`) {
   const now = new Date();
   const ts = String(Math.floor(now.getTime() / 1000));
   const v1a = keys.map((k) => `v1a,${sign(null, Buffer.from(`${id}.${ts}.${body}`), k).toString("base64")}`);
@@ -103,5 +106,17 @@ describe("npm run receiver: v1a", () => {
     const both = signed([b.privateKey, a.privateKey]);
     expect(await post(r, both)).toBe(200);
     expect(fetches).toBe(1);
+  });
+
+  it("echoes an endpoint verification challenge whose signatures verify, and refuses one that does not", async () => {
+    const a = keyPair();
+    const r = await receiver(["--secret", SECRET, "--public-key", a.whpk]);
+    const resigned = signedBody(JSON.stringify({ event_type: "endpoint.verification", challenge: "c-123_abc", timestamp: Date.now() }), [a.privateKey]);
+    const ok = await fetch(r.url + "/hooks", { method: "POST", headers: resigned.headers, body: resigned.body });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain("c-123_abc");
+    const forged = await fetch(r.url + "/hooks", { method: "POST", headers: { ...resigned.headers, "webhook-signature": "v1,AAAA v1a,AAAA" }, body: resigned.body });
+    expect(forged.status).toBe(401);
+    expect(await forged.text()).not.toContain("c-123_abc");
   });
 });
