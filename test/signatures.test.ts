@@ -9,6 +9,7 @@ import { verifyV1a } from "../docs/snippets/verify-v1a-webcrypto.mjs";
 import type { JwkSet } from "../docs/snippets/verify-v1a.d.mts";
 import { EVENT_TYPES } from "../src/events/catalog";
 import { sampleData } from "../src/events/samples";
+import { jwkOf } from "../src/lib/jwks";
 import { call, createWebhook, createWorkspace, sendEvent } from "./support/helpers";
 import { lane, settledLane } from "./support/lane";
 import { page, signIn } from "./support/pages";
@@ -138,6 +139,12 @@ describe("asymmetric signatures (v1a)", () => {
 });
 
 describe("GET /v1/webhooks/{id}/jwks.json", () => {
+  it("names each key by its RFC 7638 thumbprint (RFC 8037 A.3's example key)", async () => {
+    const x = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+    const whpk = "whpk_" + Uint8Array.fromBase64(x, { alphabet: "base64url" }).toBase64();
+    expect(await jwkOf(whpk)).toEqual({ kty: "OKP", crv: "Ed25519", x, kid: "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k", use: "sig", alg: "EdDSA" });
+  });
+
   it("is public and cacheable: no key needed, cache-control and etag, If-None-Match answers 304, a rotation changes the etag", async () => {
     const ws = await createWorkspace();
     const hook = await createWebhook(ws.apiKey);
