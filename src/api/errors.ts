@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   invalid_retry_delays: 400,
   invalid_header: 400,
   reserved_header: 400,
+  invalid_header_value: 400,
   invalid_filter: 400,
   invalid_ttl: 400,
   unauthorized: 401,
