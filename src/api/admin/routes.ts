@@ -160,7 +160,10 @@ const PortalLinkSchema = z
 const CreatedPortalLinkSchema = z
   .object({
     url: z.string().openapi({
-      description: "Opens the workspace's settings pages, once, with no API key; after its first use or its expiry it leads to the sign-in page.",
+      description:
+        "Opens the workspace's settings pages, once, with no API key. The first request that carries it spends it, whatever it is answered " +
+        "(a 429 of the sign-in rate limit included), and answers a page whose Continue button signs in by POST with a second one-time token " +
+        "that is never in a URL: a request log holding this URL holds a spent token. After its first use or its expiry it leads to the sign-in page.",
       example: "https://webhooks.example.com/settings/portal/3vQ9xk2L…",
     }),
     expiresAt: z.iso.datetime(),

@@ -4,6 +4,7 @@ import {
   FILTER_PATH,
   HEADER_NAME,
   headerValueProblem,
+  changesRequest,
   isReservedHeader,
   RESERVED_HEADER_LIST,
   MAX_FILTER_CHOICES,
@@ -74,9 +75,8 @@ export const Headers = refuseProtoKey(
       const seen = new Set<string>();
       for (const [name, value] of Object.entries(headers)) {
         if (!HEADER_NAME.test(name)) fail(ctx, "invalid_header", `${JSON.stringify(name)} is not a valid header name`, [name]);
-        else if (isReservedHeader(name)) {
-          fail(ctx, "reserved_header", `${name} is reserved: the service sets it or it changes how the request is made (reserved: ${RESERVED_HEADER_LIST.join(", ")})`, [name]);
-        }
+        else if (changesRequest(name)) fail(ctx, "reserved_header", `${name} changes how the request is made or framed, so it cannot be set`, [name]);
+        else if (isReservedHeader(name)) fail(ctx, "reserved_header", `${name} is set by the service and cannot be replaced`, [name]);
         else if (seen.has(name.toLowerCase())) fail(ctx, "invalid_header", `${name} is given twice (header names ignore case)`, [name]);
         seen.add(name.toLowerCase());
         const problem = headerValueProblem(value);
