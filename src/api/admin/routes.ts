@@ -12,6 +12,7 @@ import { ApiKeySchema, NotificationEmail, toApiKey } from "../workspace/schemas"
 import { forgetKey } from "../key-cache";
 import { readConfig } from "../../config";
 import { mintPortalLink } from "../../db/portal-links";
+import { addressChange, sendConfirmation } from "../../notification-email/confirmation";
 
 const tags = ["Admin"];
 const security = adminTokenAuth;
@@ -28,6 +29,7 @@ const CreatedWorkspaceSchema = z
     id: z.string(),
     name: z.string(),
     notificationEmail: z.string().nullable(),
+    notificationEmailStatus: z.enum(["none", "pending"]).openapi({ description: "pending while the address has not confirmed (it was sent a confirmation message); none without one." }),
     apiKey: z.string().openapi({ description: "The workspace's first API key. Shown once; only its hash is stored." }),
   })
   .openapi("CreatedWorkspace");
@@ -64,7 +66,8 @@ adminRoutes.openapi(
     tags,
     security,
     summary: "Create a workspace",
-    description: "Creates a workspace and its first API key.",
+    description:
+      "Creates a workspace and its first API key. A notificationEmail is sent one confirmation message and receives nothing else until it is confirmed.",
     request: { body: jsonBody(CreateWorkspaceSchema) },
     responses: { 201: jsonResponse(CreatedWorkspaceSchema, "The workspace and its first key"), ...errorResponses(400, 401, 413, 415) },
   }),
@@ -73,9 +76,13 @@ adminRoutes.openapi(
     const db = c.get("db");
     const now = new Date();
     const id = newId("ws");
-    await db.insert(workspaces).values({ id, name: input.name, notificationEmail: input.notificationEmail ?? null, createdAt: now, updatedAt: now });
+    const address = input.notificationEmail ?? null;
+    // A new workspace's address starts unconfirmed: it is sent one confirmation message and nothing else until then.
+    const { columns, confirmation } = await addressChange(address, undefined, now.getTime());
+    await db.insert(workspaces).values({ id, name: input.name, ...columns, createdAt: now, updatedAt: now });
     const key = await issueKey(db, id, now);
-    return c.json({ id, name: input.name, notificationEmail: input.notificationEmail ?? null, apiKey: key.apiKey }, 201);
+    if (address && confirmation) await sendConfirmation(c.env, c.req.url, address, confirmation);
+    return c.json({ id, name: input.name, notificationEmail: address, notificationEmailStatus: address ? ("pending" as const) : ("none" as const), apiKey: key.apiKey }, 201);
   },
 );
 
