@@ -88,7 +88,12 @@ export function errorBody(code: ErrorCode, message: string) {
 export const ErrorSchema = z
   .object({
     error: z.object({
-      code: z.string().openapi({ example: "validation_failed" }),
+      code: z.string().openapi({
+        example: "validation_failed",
+        description: `One of: ${Object.entries(ERROR_CODES)
+          .map(([code, status]) => `\`${code}\` (${status})`)
+          .join(", ")}.`,
+      }),
       message: z.string().openapi({ example: "events[0]: unknown event type \"message.deleted\"" }),
       param: z.string().optional().openapi({ description: "The request field at fault, when there is one", example: "events[0]" }),
       errors: z
