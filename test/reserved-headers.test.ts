@@ -63,6 +63,7 @@ describe("reserved headers", () => {
       return d.status === "delivered" && d;
     });
     expect(delivery.headers["x-keep"]).toBe("yes");
+    expect(delivery.withheldHeaders).toEqual(["Upgrade", "Connection", "Sec-WebSocket-Key", "Content-Encoding"]);
     expect(Object.keys(delivery.headers).filter((n) => /^(upgrade|connection|sec-|content-encoding)/.test(n))).toEqual([]);
   });
 
