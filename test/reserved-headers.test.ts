@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { attemptDelivery } from "../src/delivery/attempt";
 import { isReservedHeader } from "../src/lib/endpoint-controls";
 import { call, createWebhook, createWorkspace, eventually, sendEvent } from "./support/helpers";
+import { page, signIn } from "./support/pages";
 import { endpoint } from "./support/receiver";
 
 async function countWebhooks(workspaceId: string) {
@@ -64,6 +65,9 @@ describe("reserved headers", () => {
     });
     expect(delivery.headers["x-keep"]).toBe("yes");
     expect(delivery.withheldHeaders).toEqual(["Upgrade", "Connection", "Sec-WebSocket-Key", "Content-Encoding"]);
+    // The settings page's delivery view says so too.
+    const view = await page("GET", `/settings/integrations/webhooks/${hook.id}?event=${id}`, { cookie: await signIn(ws.apiKey) });
+    expect(view.html).toContain("Not sent: Upgrade, Connection, Sec-WebSocket-Key, Content-Encoding.");
     expect(Object.keys(delivery.headers).filter((n) => /^(upgrade|connection|sec-|content-encoding)/.test(n))).toEqual([]);
   });
 
