@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Env } from "../src/env";
 import worker from "../src/index";
 import { ADMIN_TOKEN, call, createWebhook, createWorkspace } from "./support/helpers";
-import { cookiesOf, ORIGIN, page } from "./support/pages";
+import { cookiesOf, ORIGIN, page, type PageResponse } from "./support/pages";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -22,6 +22,20 @@ const pathOf = (url: string) => new URL(url).pathname;
 
 /** The one-time token a landing page's Continue form holds. */
 const continueTokenOf = (html: string) => /<input type="hidden" name="token" value="([A-Za-z0-9_-]{43})"/.exec(html)?.[1];
+
+/** A refused token: the sign-in page, and no session. */
+function expectSentToSignIn(res: PageResponse) {
+  expect(res.status).toBe(303);
+  expect(res.location).toBe("/settings/sign-in");
+  expect(cookiesOf(res)).not.toMatch(/ew_session=/);
+}
+
+/** Takes an address over SIGN_IN_LIMITER (10 per 60 s) with failed sign-ins. */
+async function exhaustSignIn(address: string) {
+  for (let i = 0; i < 10; i++) {
+    await page("POST", "/settings/sign-in", { form: { apiKey: "whk_wrong", next: "/settings/integrations/webhooks" }, headers: { "cf-connecting-ip": address } });
+  }
+}
 
 /** Opens a link as a person would: its landing page, then Continue. */
 async function open(url: string) {
@@ -57,10 +71,7 @@ describe("portal links", () => {
     expect(list.html).toContain("crm.portal.example");
     expect(list.html).not.toContain("other.example");
 
-    const again = await page("GET", pathOf(link.json.url));
-    expect(again.status).toBe(303);
-    expect(again.location).toBe("/settings/sign-in");
-    expect(cookiesOf(again)).not.toMatch(/ew_session=/);
+    expectSentToSignIn(await page("GET", pathOf(link.json.url)));
   });
 
   it("ends its session on sign-out like any other, and refuses an expired link", async () => {
@@ -83,27 +94,20 @@ describe("portal links", () => {
 
   it("refuses a made-up or malformed token without a session", async () => {
     for (const token of ["A".repeat(43), "short", "..%2F..%2Fv1", "A".repeat(500)]) {
-      const res = await page("GET", `/settings/portal/${token}`);
-      expect(res.status).toBe(303);
-      expect(res.location).toBe("/settings/sign-in");
-      expect(cookiesOf(res)).not.toMatch(/ew_session=/);
+      expectSentToSignIn(await page("GET", `/settings/portal/${token}`));
     }
   });
 
   it("spends the link on its first request even when the sign-in rate limit answers it with 429", async () => {
     const ws = await createWorkspace();
     const link = await mint(ws.id);
-    const address = { "cf-connecting-ip": "2001:db8::429" };
-    for (let i = 0; i < 10; i++) await page("POST", "/settings/sign-in", { form: { apiKey: "whk_wrong", next: "/settings/integrations/webhooks" }, headers: address });
-    const limited = await page("GET", pathOf(link.json.url), { headers: address });
+    await exhaustSignIn("2001:db8::429");
+    const limited = await page("GET", pathOf(link.json.url), { headers: { "cf-connecting-ip": "2001:db8::429" } });
     expect(limited.status).toBe(429);
     expect(limited.headers.get("retry-after")).toMatch(/^\d+$/);
     expect(continueTokenOf(limited.html)).toBeUndefined();
     // What a log line holds (`GET /settings/portal/<token> 429`) no longer opens anything, from any address.
-    const later = await page("GET", pathOf(link.json.url));
-    expect(later.status).toBe(303);
-    expect(later.location).toBe("/settings/sign-in");
-    expect(cookiesOf(later)).not.toMatch(/ew_session=/);
+    expectSentToSignIn(await page("GET", pathOf(link.json.url)));
   });
 
   it("never puts a valid token in a URL or a redirect: every URL of the flow is spent once it was requested", async () => {
@@ -118,10 +122,7 @@ describe("portal links", () => {
     // The Continue token is one-time too, and only a POST takes it: not as a link, not twice.
     const asLink = await page("GET", `/settings/portal/${token}`);
     expect(asLink.location).toBe("/settings/sign-in");
-    const replayed = await page("POST", "/settings/portal", { form: { token } });
-    expect(replayed.status).toBe(303);
-    expect(replayed.location).toBe("/settings/sign-in");
-    expect(cookiesOf(replayed)).not.toMatch(/ew_session=/);
+    expectSentToSignIn(await page("POST", "/settings/portal", { form: { token } }));
   });
 
   it("spends a token carried where it does not belong, and a Continue token whose post met the rate limit", async () => {
@@ -134,12 +135,9 @@ describe("portal links", () => {
 
     const landing = await page("GET", pathOf((await mint(ws.id)).json.url));
     const token = continueTokenOf(landing.html)!;
-    const address = { "cf-connecting-ip": "2001:db8::4291" };
-    for (let i = 0; i < 10; i++) await page("POST", "/settings/sign-in", { form: { apiKey: "whk_wrong", next: "/settings/integrations/webhooks" }, headers: address });
-    expect((await page("POST", "/settings/portal", { form: { token }, headers: address })).status).toBe(429);
-    const after = await page("POST", "/settings/portal", { form: { token } });
-    expect(after.location).toBe("/settings/sign-in");
-    expect(cookiesOf(after)).not.toMatch(/ew_session=/);
+    await exhaustSignIn("2001:db8::4291");
+    expect((await page("POST", "/settings/portal", { form: { token }, headers: { "cf-connecting-ip": "2001:db8::4291" } })).status).toBe(429);
+    expectSentToSignIn(await page("POST", "/settings/portal", { form: { token } }));
   });
 
   it.each([
