@@ -159,7 +159,11 @@ export async function attemptDelivery(
   const status = response.status;
   // Only an answer to the POST counts: a protocol switch (a WebSocket accepted) delivered no body.
   if (status === 101 || response.webSocket) {
-    response.webSocket?.close();
+    try {
+      response.webSocket?.close();
+    } catch {
+      // Not accepted, so nothing to close: the connection goes with the response.
+    }
     return finish({ statusCode: status, error: `endpoint switched protocols (HTTP ${status}); only an answer to the POST counts`, responseBody });
   }
   if (status >= 300 && status < 400) {
