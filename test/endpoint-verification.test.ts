@@ -18,6 +18,15 @@ async function setup(ep: Endpoint = endpoint()) {
   return { ws, ep, hook };
 }
 
+/** Drives the first challenge's three retries (30, 60, 90 s) through the lane's alarm until it is dropped. */
+async function untilChallengeDropped(webhookId: string, ep: Endpoint) {
+  for (let n = 2; n <= 4; n++) {
+    await runDurableObjectAlarm(lane(webhookId));
+    await ep.waitFor(n);
+  }
+  await settledLane(webhookId, (s) => s.events.some((e) => e.type === "endpoint.verification" && e.status === "dropped"));
+}
+
 const getHook = async (key: string, id: string) => (await call("GET", `/v1/webhooks/${id}`, { key })).json;
 
 describe("endpoint verification", () => {
@@ -94,11 +103,7 @@ describe("endpoint verification", () => {
     const { ws, ep, hook } = await setup();
     await ep.waitFor(1);
     const id = await sendEvent(ws.apiKey, { type: "message.received", data: {} });
-    for (let n = 2; n <= 4; n++) {
-      await runDurableObjectAlarm(lane(hook.id));
-      await ep.waitFor(n);
-    }
-    await settledLane(hook.id, (s) => s.events.some((e) => e.type === "endpoint.verification" && e.status === "dropped"));
+    await untilChallengeDropped(hook.id, ep);
     await ep.program({ secrets: [hook.secret], fallback: { status: 200, echo: true } });
     const res = await call("POST", `/v1/webhooks/${hook.id}/verify`, { key: ws.apiKey });
     expect(res.status).toBe(200);
@@ -171,11 +176,7 @@ describe("endpoint verification", () => {
     const { ws, ep, hook } = await setup();
     const [first] = await ep.waitFor(1);
     const id = await sendEvent(ws.apiKey, { type: "message.received", data: {} });
-    for (let n = 2; n <= 4; n++) {
-      await runDurableObjectAlarm(lane(hook.id));
-      await ep.waitFor(n);
-    }
-    await settledLane(hook.id, (s) => s.events.some((e) => e.type === "endpoint.verification" && e.status === "dropped"));
+    await untilChallengeDropped(hook.id, ep);
     await ep.program({ secrets: [hook.secret], fallback: { status: 200, echo: true } });
     const retried = await call("POST", `/v1/webhooks/${hook.id}/deliveries/${first!.headers["webhook-id"]}/retry`, { key: ws.apiKey });
     expect(retried.status).toBe(202);
