@@ -1,10 +1,13 @@
 // Endpoint verification (REQUIRE_ENDPOINT_VERIFICATION=true in this file's project, vitest.config.ts): a new or
 // re-pointed endpoint gets a signed challenge first and nothing else until a 2xx echoes it; its events wait
 // pending, in order, and follow once it does. Retries of the challenge are driven through the lane's alarm.
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { verifyV1a } from "../docs/snippets/verify-v1a-webcrypto.mjs";
 import { call, createWebhook, createWorkspace, eventually, sendEvent } from "./support/helpers";
+import type { EndpointLane } from "../src/delivery/lane/endpoint-lane";
+import type { Env } from "../src/env";
 import { lane, laneState, RETENTION_MS, settledLane } from "./support/lane";
 import { page, signIn } from "./support/pages";
 import { endpoint, eventIdsOf, type Endpoint, type RecordedRequest } from "./support/receiver";
@@ -185,5 +188,38 @@ describe("endpoint verification", () => {
     const got = await ep.waitFor(6);
     expect(got.map(isChallenge)).toEqual([true, true, true, true, true, false]);
     expect(eventIdsOf(got.slice(5))).toEqual([id]);
+  });
+
+  it("keeps delivering when D1 cannot record the verification, and the alarm writes it there once D1 answers", async () => {
+    const ep = endpoint();
+    await ep.program({ script: [{ status: 500 }], fallback: { status: 200, echo: true } });
+    const ws = await createWorkspace();
+    const hook = await createWebhook(ws.apiKey, { url: ep.url, events: ["message.received"] });
+    await ep.waitFor(1);
+    const id = await sendEvent(ws.apiKey, { type: "message.received", data: {} });
+    await settledLane(hook.id, (s) => s.events.length === 2);
+    // The lane's D1 fails (as in an outage) while its challenge is echoed.
+    const failingDb = { prepare: () => { throw new Error("D1 is unavailable"); }, batch: () => Promise.reject(new Error("D1 is unavailable")) };
+    await runInDurableObject(lane(hook.id), (instance: EndpointLane) => {
+      (instance as unknown as { env: Env }).env = Object.create(env, { DB: { value: failingDb } }) as Env;
+    });
+    await runDurableObjectAlarm(lane(hook.id));
+    const got = await ep.waitFor(3);
+    expect(eventIdsOf(got.slice(2))).toEqual([id]);
+    // (Not settledLane: the retry is armed for 5 s after the failure, which its own `due` cannot reproduce.)
+    const state = await eventually(async () => {
+      const s = await laneState(hook.id);
+      return s.lane?.verified_sync_pending === 1 && s.alarm !== null && s;
+    });
+    expect(state.lane!.verified_at).toEqual(expect.any(Number));
+    expect((await getHook(ws.apiKey, hook.id)).verifiedAt).toBeNull();
+    // D1 is back: the retry the alarm was armed for writes it.
+    expect(state.alarm! - Date.now()).toBeLessThanOrEqual(5_000);
+    await runInDurableObject(lane(hook.id), (instance: EndpointLane) => {
+      (instance as unknown as { env: Env }).env = env;
+    });
+    await runDurableObjectAlarm(lane(hook.id));
+    expect((await getHook(ws.apiKey, hook.id)).verifiedAt).toBe(new Date(state.lane!.verified_at!).toISOString());
+    expect((await laneState(hook.id)).lane!.verified_sync_pending).toBe(0);
   });
 });

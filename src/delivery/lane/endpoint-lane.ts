@@ -234,6 +234,7 @@ export class EndpointLane extends DurableObject<Env> {
     this.delivering = true;
     try {
       await this.syncDisable();
+      await this.syncVerified();
       // An alarm fires at or after the time it was armed for; whatever was due by then is due now. Only at
       // the start: what an attempt of this run reschedules is due when its own time comes.
       let clock = Math.max(Date.now(), this.armedFor ?? 0);
@@ -430,16 +431,23 @@ export class EndpointLane extends DurableObject<Env> {
 
   /**
    * The endpoint echoed the challenge `event`: recorded at once (not grouped: what it holds back goes next), then
-   * in D1 (where a failure only delays the webhook object's verifiedAt: the lane holds the truth, and
-   * POST /verify writes it again). Only if the lane still has the URL the challenge went to.
+   * in D1, retried by the alarm until it is done (a failure only delays the webhook object's verifiedAt: the lane
+   * holds the truth). Only if the lane still has the URL the challenge went to.
    */
   private async recordVerified(lane: LaneRow, event: EventRow, result: AttemptResult, endedAt: number): Promise<void> {
     this.store.flushDelivered();
     const recorded = this.store.recordOutcome(event, result, { status: "delivered", finishedAt: endedAt, nextAttemptAt: event.next_attempt_at });
     if (!recorded || this.store.lane()?.url !== lane.url) return;
     this.store.recordVerified(endedAt);
+    await this.syncVerified();
+  }
+
+  private async syncVerified(): Promise<void> {
+    const lane = this.store.lane();
+    if (!lane?.verified_sync_pending || lane.verified_at === null) return;
     try {
-      await markVerified(openDb(this.env.DB), lane.webhook_id, lane.url, new Date(endedAt));
+      await markVerified(openDb(this.env.DB), lane.webhook_id, lane.url, new Date(lane.verified_at));
+      this.store.markVerifiedSynced();
     } catch (err) {
       console.error(`lane ${lane.webhook_id}: could not record its verification in D1 yet:`, err);
     }

@@ -21,6 +21,7 @@ export const SCHEMA = `
     signing_key TEXT,
     previous_signing_key TEXT,
     verified_at INTEGER,
+    verified_sync_pending INTEGER NOT NULL DEFAULT 0,
     enabled INTEGER NOT NULL,
     disabled_reason TEXT,
     rate_limit_per_second INTEGER,
@@ -84,6 +85,8 @@ export interface LaneRow {
   previous_signing_key: string | null;
   /** When the endpoint at `url` echoed its challenge; null while not (verification.ts says what that holds back). */
   verified_at: number | null;
+  /** Set while verified_at is not in D1 yet (its write failed); the alarm retries it like an unsynced disable. */
+  verified_sync_pending: number;
   enabled: number;
   disabled_reason: DisabledReason | null;
   rate_limit_per_second: number | null;

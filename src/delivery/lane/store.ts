@@ -45,7 +45,7 @@ export function nextAlarmAt(input: {
   const { lane, head, oldestFinishedAt, retentionMs, now, tokenAt = 0 } = input;
   if (!lane || lane.deleted) return null;
   const candidates: number[] = [];
-  if (lane.d1_sync_pending) candidates.push(now + SYNC_RETRY_MS);
+  if (lane.d1_sync_pending || lane.verified_sync_pending) candidates.push(now + SYNC_RETRY_MS);
   if (lane.enabled && head) candidates.push(Math.max(head.next_attempt_at, tokenAt));
   if (oldestFinishedAt !== null) candidates.push(oldestFinishedAt + retentionMs);
   return candidates.length > 0 ? Math.min(...candidates) : null;
@@ -436,6 +436,7 @@ export class LaneStore {
            signing_key = excluded.signing_key, previous_signing_key = excluded.previous_signing_key,
            -- The lane may know of a verification D1 does not have yet; it holds for as long as the url stays.
            verified_at = CASE WHEN lane.url = excluded.url THEN COALESCE(lane.verified_at, excluded.verified_at) ELSE excluded.verified_at END,
+           verified_sync_pending = CASE WHEN lane.url = excluded.url AND excluded.verified_at IS NULL THEN lane.verified_sync_pending ELSE 0 END,
            disabled_reason = excluded.disabled_reason, rate_limit_per_second = excluded.rate_limit_per_second,
            retry_delays = excluded.retry_delays, headers = excluded.headers, config_version = excluded.config_version, d1_sync_pending = 0`,
         config.webhookId,
@@ -495,8 +496,14 @@ export class LaneStore {
 
   /** The endpoint at the lane's URL echoed a challenge at `at` (verification.ts). */
   recordVerified(at: number): void {
-    this.sql.exec("UPDATE lane SET verified_at = ?", at);
-    if (this.cached) this.cached.verified_at = at;
+    this.sql.exec("UPDATE lane SET verified_at = ?, verified_sync_pending = 1", at);
+    if (this.cached) Object.assign(this.cached, { verified_at: at, verified_sync_pending: 1 });
+  }
+
+  /** D1 has the verification too. */
+  markVerifiedSynced(): void {
+    this.sql.exec("UPDATE lane SET verified_sync_pending = 0");
+    if (this.cached) this.cached.verified_sync_pending = 0;
   }
 
   markSynced(): void {
