@@ -4,12 +4,15 @@
 // the private key nowhere in what the service shows.
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { verifyV1a } from "../docs/snippets/verify-v1a-webcrypto.mjs";
 import type { JwkSet } from "../docs/snippets/verify-v1a.d.mts";
 import { EVENT_TYPES } from "../src/events/catalog";
 import { sampleData } from "../src/events/samples";
-import { jwkOf } from "../src/lib/jwks";
+import { signatureHeaders } from "../src/delivery/signing";
+import { jwkOf, jwksOf } from "../src/lib/jwks";
+import { newSigningKeyPair, newSigningSecret } from "../src/lib/secrets";
 import { call, createWebhook, createWorkspace, sendEvent } from "./support/helpers";
 import { lane, settledLane } from "./support/lane";
 import { page, signIn } from "./support/pages";
@@ -135,6 +138,37 @@ describe("asymmetric signatures (v1a)", () => {
     expect(await ep.verifyV1aInNode(after, [second!])).toEqual([true]);
     expect(await ep.verifyV1aInNode(before, [second!])).toEqual([false]);
     expect(Date.parse(rotated.json.previousSecretExpiresAt) - Date.parse(rotated.json.updatedAt)).toBe(DAY);
+  });
+});
+
+describe("signing (src/delivery/signing.ts) against the WebCrypto snippet", () => {
+  it("verifies any id, timestamp and body, with either key during a rotation, and refuses any changed one", async () => {
+    const [current, previous] = [await newSigningKeyPair(), await newSigningKeyPair()];
+    const [both, currentOnly, previousOnly] = await Promise.all([
+      jwksOf([current.publicKey, previous.publicKey]),
+      jwksOf([current.publicKey]),
+      jwksOf([previous.publicKey]),
+    ]);
+    const secret = newSigningSecret();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ minLength: 1, maxLength: 40 }).filter((id) => !/[\r\n]/.test(id) && id.trim() === id),
+        fc.integer({ min: 1_000_000_000, max: 4_000_000_000 }),
+        fc.string({ unit: "grapheme", maxLength: 300 }),
+        fc.string({ unit: "grapheme", minLength: 1, maxLength: 5 }),
+        async (id, ts, body, extra) => {
+          const headers = new Headers(
+            await signatureHeaders({ secrets: [secret], signingKeys: [current.signingKey, previous.signingKey], id, timestampSeconds: ts, body }),
+          );
+          for (const set of [both, currentOnly, previousOnly]) expect(await verifyV1a(set, headers, body, Infinity)).toBe(true);
+          expect(await verifyV1a(both, headers, body + extra, Infinity)).toBe(false);
+          const later = new Headers(headers);
+          later.set("webhook-timestamp", String(ts + 1));
+          expect(await verifyV1a(both, later, body, Infinity)).toBe(false);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
 
