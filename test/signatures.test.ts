@@ -287,6 +287,7 @@ describe("endpoint verification off (the default)", () => {
     expect(moved.json.verifiedAt).toBe(moved.json.updatedAt);
     const refused = await call("POST", `/v1/webhooks/${hook.id}/verify`, { key: ws.apiKey });
     expect([refused.status, refused.json.error.code]).toEqual([409, "verification_not_required"]);
+    expect((await call("POST", "/v1/webhooks/wh_missing/verify", { key: ws.apiKey })).status).toBe(404);
   });
 });
 

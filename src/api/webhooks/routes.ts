@@ -275,13 +275,14 @@ webhookRoutes.openapi(
     const workspaceId = c.get("workspace").id;
     const { id } = c.req.valid("param");
     const db = c.get("db");
+    const row = await findWebhook(db, workspaceId, id);
     if (!readConfig(c.env).requireEndpointVerification) {
       throw new ApiError("verification_not_required", "endpoint verification is off (REQUIRE_ENDPOINT_VERIFICATION); every endpoint receives its events");
     }
-    const row = await findWebhook(db, workspaceId, id);
-    if (!row.enabled) throw new ApiError("webhook_disabled", "the webhook is disabled; enable it first");
+    const disabled = () => new ApiError("webhook_disabled", "the webhook is disabled; enable it first");
+    if (!row.enabled) throw disabled();
     const outcome = await laneOf(c.env.ENDPOINT_LANE, id).requestVerification(laneConfigOf(row));
-    if ("refused" in outcome) throw outcome.refused === "disabled" ? new ApiError("webhook_disabled", "the webhook is disabled; enable it first") : webhookNotFound(id);
+    if ("refused" in outcome) throw outcome.refused === "disabled" ? disabled() : webhookNotFound(id);
     // The lane knew of a verification D1 had not recorded yet: write it again.
     if (outcome.verifiedAt !== null && row.verifiedAt === null) {
       await markVerified(db, id, row.url, new Date(outcome.verifiedAt));
