@@ -8,7 +8,7 @@ import { newApiKey } from "../../lib/secrets";
 import { newRouter } from "../context";
 import { ApiError, errorResponses } from "../errors";
 import { adminTokenAuth, jsonBody, jsonResponse, optionalJsonBody } from "../openapi";
-import { ApiKeySchema, NotificationEmail, toApiKey } from "../workspace/schemas";
+import { ApiKeySchema, DataLocation, NotificationEmail, toApiKey } from "../workspace/schemas";
 import { forgetKey } from "../key-cache";
 import { readConfig } from "../../config";
 import { mintPortalLink } from "../../db/portal-links";
@@ -20,6 +20,7 @@ const CreateWorkspaceSchema = z
   .strictObject({
     name: z.string().trim().min(1, { error: "must not be empty" }).max(200),
     notificationEmail: NotificationEmail.optional(),
+    dataLocation: DataLocation.optional(),
   })
   .openapi("CreateWorkspace");
 
@@ -28,6 +29,7 @@ const CreatedWorkspaceSchema = z
     id: z.string(),
     name: z.string(),
     notificationEmail: z.string().nullable(),
+    dataLocation: DataLocation,
     apiKey: z.string().openapi({ description: "The workspace's first API key. Shown once; only its hash is stored." }),
   })
   .openapi("CreatedWorkspace");
@@ -64,7 +66,7 @@ adminRoutes.openapi(
     tags,
     security,
     summary: "Create a workspace",
-    description: "Creates a workspace and its first API key.",
+    description: "Creates a workspace and its first API key. `dataLocation` is fixed here for good.",
     request: { body: jsonBody(CreateWorkspaceSchema) },
     responses: { 201: jsonResponse(CreatedWorkspaceSchema, "The workspace and its first key"), ...errorResponses(400, 401, 413, 415) },
   }),
@@ -73,9 +75,10 @@ adminRoutes.openapi(
     const db = c.get("db");
     const now = new Date();
     const id = newId("ws");
-    await db.insert(workspaces).values({ id, name: input.name, notificationEmail: input.notificationEmail ?? null, createdAt: now, updatedAt: now });
+    const dataLocation = input.dataLocation ?? null;
+    await db.insert(workspaces).values({ id, name: input.name, notificationEmail: input.notificationEmail ?? null, dataLocation, createdAt: now, updatedAt: now });
     const key = await issueKey(db, id, now);
-    return c.json({ id, name: input.name, notificationEmail: input.notificationEmail ?? null, apiKey: key.apiKey }, 201);
+    return c.json({ id, name: input.name, notificationEmail: input.notificationEmail ?? null, dataLocation, apiKey: key.apiKey }, 201);
   },
 );
 

@@ -2,7 +2,6 @@
 // dropped or skipped, send a test event. All of it is served by the webhook's lane (its Durable Object).
 import { createRoute } from "@hono/zod-openapi";
 import { laneConfigOf } from "../../delivery/lane-config";
-import { laneOf } from "../../delivery/lane/endpoint-lane";
 import type { Refusal } from "../../delivery/lane/endpoint-lane";
 import { toQueuedEvent } from "../../events/ingest";
 import { sampleData } from "../../events/samples";
@@ -24,7 +23,7 @@ import {
   TestEventSchema,
   toDelivery,
 } from "./delivery-schemas";
-import { findWebhook, webhookNotFound } from "./lookup";
+import { findWebhook, webhookLane, webhookNotFound } from "./lookup";
 import { WebhookIdParam } from "./schemas";
 
 const tags = ["Deliveries"];
@@ -66,8 +65,8 @@ deliveryRoutes.openapi(
     const { id } = c.req.valid("param");
     const query = c.req.valid("query");
     const before = pagePosition(query.cursor, decodeCursor);
-    await findWebhook(c.get("db"), c.get("workspace").id, id);
-    const page = await laneOf(c.env.ENDPOINT_LANE, id).deliveries({ status: query.status, type: query.type, limit: query.limit, before });
+    const webhook = await findWebhook(c.get("db"), c.get("workspace").id, id);
+    const page = await webhookLane(c.env, webhook).deliveries({ status: query.status, type: query.type, limit: query.limit, before });
     return c.json(deliveryPageBody(page, toDelivery), 200);
   },
 );
@@ -85,8 +84,8 @@ deliveryRoutes.openapi(
   }),
   async (c) => {
     const { id, eventId } = c.req.valid("param");
-    await findWebhook(c.get("db"), c.get("workspace").id, id);
-    const record = await laneOf(c.env.ENDPOINT_LANE, id).delivery(eventId);
+    const webhook = await findWebhook(c.get("db"), c.get("workspace").id, id);
+    const record = await webhookLane(c.env, webhook).delivery(eventId);
     if (!record) throw deliveryNotFound(eventId);
     return c.json({ ...toDelivery(record), ...sentOf(record) }, 200);
   },
@@ -109,7 +108,7 @@ deliveryRoutes.openapi(
   async (c) => {
     const { id, eventId } = c.req.valid("param");
     const webhook = await findWebhook(c.get("db"), c.get("workspace").id, id);
-    const outcome = await laneOf(c.env.ENDPOINT_LANE, id).retry(laneConfigOf(webhook), eventId);
+    const outcome = await webhookLane(c.env, webhook).retry(laneConfigOf(webhook), eventId);
     if ("refused" in outcome) throw refused(outcome.refused, deliveryNotFound(eventId));
     return c.json(toDelivery(outcome.delivery), 202);
   },
@@ -133,7 +132,7 @@ deliveryRoutes.openapi(
     const { id } = c.req.valid("param");
     const { since } = c.req.valid("json");
     const webhook = await findWebhook(c.get("db"), c.get("workspace").id, id);
-    const outcome = await laneOf(c.env.ENDPOINT_LANE, id).recover(laneConfigOf(webhook), Date.parse(since));
+    const outcome = await webhookLane(c.env, webhook).recover(laneConfigOf(webhook), Date.parse(since));
     if ("refused" in outcome) throw refused(outcome.refused, webhookNotFound(id));
     return c.json(outcome, 202);
   },
@@ -161,7 +160,7 @@ deliveryRoutes.openapi(
     const type = c.req.valid("json").type ?? webhook.events[0]!;
     const now = Date.now();
     const event = await toQueuedEvent(workspaceId, { type, data: sampleData(type, now) }, now);
-    const record = await laneOf(c.env.ENDPOINT_LANE, id).sendTest(laneConfigOf(webhook), event);
+    const record = await webhookLane(c.env, webhook).sendTest(laneConfigOf(webhook), event);
     if (!record) throw webhookNotFound(id);
     return c.json(toDelivery(record), 200);
   },

@@ -5,9 +5,8 @@ import { and, asc, eq } from "drizzle-orm";
 import { readConfig } from "../../config";
 import { webhooks, type WebhookRow } from "../../db/schema";
 import { disableWebhook, enableWebhook } from "../../db/webhooks";
-import { laneOf } from "../../delivery/lane/endpoint-lane";
+import { quotaOf } from "../../bindings";
 import { invalidateSubscriptions } from "../../db/subscriptions";
-import { quotaOf } from "../../quota/workspace-quota";
 import type { EventType } from "../../events/catalog";
 import { newId } from "../../lib/ids";
 import { rotate } from "../../lib/rotation";
@@ -24,7 +23,7 @@ import {
   WebhookSchema,
   WebhookWithSecretSchema,
 } from "./schemas";
-import { findWebhook, propagate, webhookNotFound } from "./lookup";
+import { findWebhook, propagate, webhookLane, webhookNotFound } from "./lookup";
 import { endpointUrl } from "../endpoint-url";
 
 const tags = ["Webhooks"];
@@ -63,6 +62,7 @@ webhookRoutes.openapi(
       .values({
         id: newId("wh"),
         workspaceId: c.get("workspace").id,
+        dataLocation: c.get("workspace").dataLocation ?? null,
         url,
         events: unique(input.events),
         description: input.description ?? "",
@@ -163,9 +163,9 @@ webhookRoutes.openapi(
     const workspaceId = c.get("workspace").id;
     const { id } = c.req.valid("param");
     const db = c.get("db");
-    await findWebhook(db, workspaceId, id);
+    const row = await findWebhook(db, workspaceId, id);
     // The lane goes first: if this fails, nothing is deleted and the call can simply be repeated.
-    await laneOf(c.env.ENDPOINT_LANE, id).remove();
+    await webhookLane(c.env, row).remove();
     await db.delete(webhooks).where(and(eq(webhooks.id, id), eq(webhooks.workspaceId, workspaceId)));
     invalidateSubscriptions(workspaceId);
     return c.body(null, 204);
@@ -203,7 +203,7 @@ for (const enabled of [true, false]) {
     if (!row) throw webhookNotFound(id);
     if (enabled && !current.enabled) {
       // Turned back on: its past failures stop counting against the workspace's quota.
-      await quotaOf(c.env.WORKSPACE_QUOTA, workspaceId).forgetWebhook(id);
+      await quotaOf(c.env.WORKSPACE_QUOTA, workspaceId, current.dataLocation ?? null).forgetWebhook(id);
     }
     await propagate(c.env, row);
     return c.json(toWebhook(row), 200);

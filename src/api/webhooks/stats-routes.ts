@@ -1,12 +1,11 @@
 // A webhook's health at a glance: attempts, success rate, latency and a delivered/failed series over a
 // period, computed by its lane from the delivery log (src/delivery/lane/stats.ts).
 import { createRoute, z } from "@hono/zod-openapi";
-import { laneOf } from "../../delivery/lane/endpoint-lane";
 import { STATS_PERIODS } from "../../delivery/lane/stats";
 import { newRouter } from "../context";
 import { errorResponses } from "../errors";
 import { jsonResponse, workspaceKeyAuth } from "../openapi";
-import { findWebhook } from "./lookup";
+import { findWebhook, webhookLane } from "./lookup";
 import { WebhookIdParam } from "./schemas";
 
 export const StatsQuerySchema = z.object({
@@ -67,7 +66,7 @@ statsRoutes.openapi(
   async (c) => {
     const { id } = c.req.valid("param");
     const { period } = c.req.valid("query");
-    await findWebhook(c.get("db"), c.get("workspace").id, id);
-    return c.json(await laneOf(c.env.ENDPOINT_LANE, id).stats(period), 200);
+    const webhook = await findWebhook(c.get("db"), c.get("workspace").id, id);
+    return c.json(await webhookLane(c.env, webhook).stats(period), 200);
   },
 );

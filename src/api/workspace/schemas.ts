@@ -1,5 +1,6 @@
 // Schemas of workspaces and API keys, shared by the admin API and the workspace's own routes.
 import { z } from "@hono/zod-openapi";
+import { DATA_LOCATIONS } from "../../bindings";
 import type { ApiKeyRow, WorkspaceRow } from "../../db/schema";
 
 export const NotificationEmail = z
@@ -19,12 +20,23 @@ export const AlertUrl = z
     example: "https://ops.example.com/hooks/webhook-alerts",
   });
 
+export const DataLocation = z
+  .enum(DATA_LOCATIONS, { error: (issue) => `must be "eu", "fedramp" or null, not ${JSON.stringify(issue.input)}` })
+  .nullable()
+  .openapi({
+    description:
+      "Where the workspace's payloads, attempts, dead letters and quota records are stored: only in Durable Objects of that " +
+      "Cloudflare jurisdiction (docs/data-location.md); null: anywhere. Set at creation, never changed.",
+    example: "eu",
+  });
+
 export const WorkspaceSchema = z
   .object({
     id: z.string().openapi({ example: "ws_01jd8x6m3q7v9c2k4n5p6r7s8t" }),
     name: z.string(),
     notificationEmail: z.string().nullable(),
     alertUrl: z.string().nullable().openapi({ description: "Where operational events go; null for none." }),
+    dataLocation: DataLocation,
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
@@ -60,6 +72,7 @@ export function toWorkspace(row: WorkspaceRow) {
     name: row.name,
     notificationEmail: row.notificationEmail ?? null,
     alertUrl: row.alertUrl ?? null,
+    dataLocation: row.dataLocation ?? null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };

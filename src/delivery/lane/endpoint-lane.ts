@@ -13,7 +13,7 @@ import { disableWebhook } from "../../db/webhooks";
 import type { Env } from "../../env";
 import type { QueuedEvent } from "../../events/queued-event";
 import { signingSecrets } from "../../lib/rotation";
-import { quotaOf } from "../../quota/workspace-quota";
+import { quotaOf } from "../../bindings";
 import { attemptDelivery, requestHeaders, type AttemptResult, type RequestHeaders } from "../attempt";
 import type { LaneConfig } from "../lane-config";
 import { buildBody } from "../payload";
@@ -42,11 +42,6 @@ export const STAY_AWAKE_MS = 1_000;
 
 /** Why a retry or recover was refused; the API turns these into errors. */
 export type Refusal = "not_found" | "disabled" | "already_pending";
-
-/** The lane of a webhook: one per webhook, named by its id. */
-export function laneOf(namespace: DurableObjectNamespace<EndpointLane>, webhookId: string) {
-  return namespace.get(namespace.idFromName(webhookId));
-}
 
 export class EndpointLane extends DurableObject<Env> {
   private readonly store: LaneStore;
@@ -350,7 +345,7 @@ export class EndpointLane extends DurableObject<Env> {
     if (!recorded || lane.kind === "alerts") return;
 
     // The quota decides, and owns the email it owes when it says so; the lane only turns itself off.
-    const verdict = await quotaOf(this.env.WORKSPACE_QUOTA, lane.workspace_id).recordFailure({
+    const verdict = await quotaOf(this.env.WORKSPACE_QUOTA, lane.workspace_id, lane.data_location).recordFailure({
       webhookId: lane.webhook_id,
       workspaceId: lane.workspace_id,
       url: lane.url,

@@ -425,8 +425,8 @@ export class LaneStore {
       // A newer config already is the webhook's state in D1, so an unsynced disable of ours is superseded.
       this.sql.exec(
         `INSERT INTO lane (singleton, webhook_id, workspace_id, url, secret, previous_secret, previous_secret_expires_at,
-                           enabled, disabled_reason, rate_limit_per_second, retry_delays, headers, config_version, kind)
-         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                           enabled, disabled_reason, rate_limit_per_second, retry_delays, headers, config_version, kind, data_location, delivery)
+         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (singleton) DO UPDATE SET url = excluded.url, secret = excluded.secret, previous_secret = excluded.previous_secret,
            previous_secret_expires_at = excluded.previous_secret_expires_at, enabled = excluded.enabled,
            disabled_reason = excluded.disabled_reason, rate_limit_per_second = excluded.rate_limit_per_second,
@@ -444,6 +444,8 @@ export class LaneStore {
         JSON.stringify(config.headers),
         config.version,
         config.kind ?? "webhook",
+        config.dataLocation,
+        config.delivery ?? "push",
       );
       if (!config.enabled) this.skipPending();
     });
