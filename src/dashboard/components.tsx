@@ -2,7 +2,7 @@
 // Pieces several pages share: a webhook's status and actions, the auto-disable banner, the quota meter, form errors.
 import type { FC } from "hono/jsx";
 import type { ApiError } from "./api-client";
-import { disabledReasonLabel, formatTime, formatWindow } from "./format";
+import { disabledReasonLabel, formatTime, formatWindow, webhookLabel } from "./format";
 import { WEBHOOKS } from "./layout";
 import type { Quota, Webhook, Workspace } from "./model";
 
@@ -47,7 +47,7 @@ export const ActionButton: FC<{
 /** Enable / Disable, Edit, Send test event, Rotate secret, Delete: what respond.io's Action column offers, and more. */
 export const WebhookActions: FC<{ webhook: Webhook; back: string }> = ({ webhook, back }) => {
   const path = webhookPath(webhook.id);
-  const about = ` for ${webhook.url}`;
+  const about = ` for ${webhookLabel(webhook)}`;
   return (
     <div class="actions">
       {webhook.enabled ? (
@@ -102,7 +102,7 @@ export const AutoDisabledBanner: FC<{ webhooks: Webhook[]; quota: Quota | undefi
         {disabled.map((w) => (
           <li class="row">
             <a href={webhookPath(w.id)}>
-              <code>{w.url}</code>
+              <code>{webhookLabel(w)}</code>
             </a>
             <span class="muted">
               disabled <time datetime={w.disabledAt ?? ""}>{formatTime(w.disabledAt)}</time>
@@ -112,7 +112,7 @@ export const AutoDisabledBanner: FC<{ webhooks: Webhook[]; quota: Quota | undefi
               back={back}
               label="Enable"
               class="button primary"
-              accessibleLabel={`Enable ${w.url}`}
+              accessibleLabel={`Enable ${webhookLabel(w)}`}
             />
           </li>
         ))}

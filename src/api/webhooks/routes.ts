@@ -10,7 +10,7 @@ import { invalidateSubscriptions } from "../../db/subscriptions";
 import type { EventType } from "../../events/catalog";
 import { newId } from "../../lib/ids";
 import { rotate } from "../../lib/rotation";
-import { newSigningSecret } from "../../lib/secrets";
+import { newPollToken, newSigningSecret } from "../../lib/secrets";
 import { newRouter } from "../context";
 import { ApiError, errorResponses } from "../errors";
 import { jsonBody, jsonResponse, workspaceKeyAuth } from "../openapi";
@@ -22,6 +22,7 @@ import {
   WebhookListSchema,
   WebhookSchema,
   WebhookWithSecretSchema,
+  PUSH_ONLY,
 } from "./schemas";
 import { findWebhook, propagate, webhookLane, webhookNotFound } from "./lookup";
 import { endpointUrl } from "../endpoint-url";
@@ -54,7 +55,10 @@ webhookRoutes.openapi(
   }),
   async (c) => {
     const input = c.req.valid("json");
-    const url = endpointUrl(input.url, readConfig(c.env).allowPrivateUrls);
+    const delivery = input.delivery ?? "push";
+    // A polling webhook has no URL (stored as ""); the schema has checked a push webhook has one.
+    const url = delivery === "poll" ? "" : endpointUrl(input.url!, readConfig(c.env).allowPrivateUrls);
+    const poll = delivery === "poll" ? await newPollToken() : undefined;
     const now = new Date();
     const [row] = await c
       .get("db")
@@ -63,6 +67,8 @@ webhookRoutes.openapi(
         id: newId("wh"),
         workspaceId: c.get("workspace").id,
         dataLocation: c.get("workspace").dataLocation ?? null,
+        delivery,
+        pollTokenHash: poll?.hash ?? null,
         url,
         events: unique(input.events),
         description: input.description ?? "",
@@ -74,7 +80,7 @@ webhookRoutes.openapi(
       })
       .returning();
     invalidateSubscriptions(row!.workspaceId);
-    return c.json({ ...toWebhook(row!), secret: row!.secret }, 201);
+    return c.json({ ...toWebhook(row!), secret: row!.secret, ...(poll ? { pollToken: poll.token } : {}) }, 201);
   },
 );
 
@@ -128,14 +134,19 @@ webhookRoutes.openapi(
     const { id } = c.req.valid("param");
     const input = c.req.valid("json");
     const changes: Partial<WebhookRow> = {};
+    const current = await findWebhook(c.get("db"), workspaceId, id);
+    if (current.delivery === "poll") {
+      const field = PUSH_ONLY.find((name) => input[name] !== undefined);
+      if (field) throw new ApiError("validation_failed", `${field}: a polling webhook has no endpoint: leave it out`, undefined, { param: field });
+    }
     // A URL sent back as stored is no change: it is not judged again, so a webhook written under an older policy stays editable.
-    if (input.url !== undefined && input.url !== (await findWebhook(c.get("db"), workspaceId, id)).url) {
+    if (input.url !== undefined && input.url !== current.url) {
       changes.url = endpointUrl(input.url, readConfig(c.env).allowPrivateUrls);
     }
     if (input.events !== undefined) changes.events = unique(input.events);
     if (input.description !== undefined) changes.description = input.description;
     Object.assign(changes, controlsOf(input));
-    if (Object.keys(changes).length === 0) return c.json(toWebhook(await findWebhook(c.get("db"), workspaceId, id)), 200);
+    if (Object.keys(changes).length === 0) return c.json(toWebhook(current), 200);
     const [row] = await c
       .get("db")
       .update(webhooks)
@@ -220,7 +231,8 @@ webhookRoutes.openapi(
     description:
       "Replaces the signing secret and returns the new one. For 24 hours the old secret keeps signing too: `webhook-signature` " +
       "then carries two signatures, space-separated, so a receiver holding either secret verifies while it switches. " +
-      "`x-webhook-signature` (one value only) is made with the new secret. A second rotation within the 24 hours ends the first one's grace.",
+      "`x-webhook-signature` (one value only) is made with the new secret. A second rotation within the 24 hours ends the first one's grace. " +
+      "A polling webhook also gets a new `pollToken`; the old one stops at once.",
     request: { params: WebhookIdParam },
     responses: {
       200: jsonResponse(WebhookWithSecretSchema, "The webhook, with its new secret"),
@@ -234,14 +246,16 @@ webhookRoutes.openapi(
     const current = await findWebhook(db, workspaceId, id);
     const now = Date.now();
     const next = rotate(current.secret, now);
+    // A polling webhook's token is replaced with the secret, at once (a consumer holds one token, not two).
+    const poll = current.delivery === "poll" ? await newPollToken() : undefined;
     const [row] = await db
       .update(webhooks)
-      .set({ ...next, previousSecretExpiresAt: new Date(next.previousSecretExpiresAt), updatedAt: new Date(now) })
+      .set({ ...next, previousSecretExpiresAt: new Date(next.previousSecretExpiresAt), updatedAt: new Date(now), ...(poll ? { pollTokenHash: poll.hash } : {}) })
       // Only if nobody rotated it in between, so the secret kept for the grace is the one receivers hold.
       .where(and(eq(webhooks.id, id), eq(webhooks.workspaceId, workspaceId), eq(webhooks.secret, current.secret)))
       .returning();
     if (!row) throw new ApiError("conflict", "the secret was rotated by another request at the same time; fetch the webhook and try again");
     await propagate(c.env, row);
-    return c.json({ ...toWebhook(row), secret: row.secret }, 200);
+    return c.json({ ...toWebhook(row), secret: row.secret, ...(poll ? { pollToken: poll.token } : {}) }, 200);
   },
 );

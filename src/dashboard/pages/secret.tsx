@@ -2,7 +2,7 @@
 // The signing secret, shown once: after "Add Webhook" and after "Rotate secret". Never stored by the pages.
 import type { FC } from "hono/jsx";
 import { SecretField, webhookPath } from "../components";
-import { formatTime } from "../format";
+import { formatTime, webhookLabel } from "../format";
 import { Layout, WEBHOOKS, webhookCrumbs } from "../layout";
 import type { Webhook } from "../model";
 
@@ -42,7 +42,7 @@ export const SecretPage: FC<{ workspaceName: string; webhook: Webhook; secret: s
       <h1>{title}</h1>
       <section class="card" aria-labelledby="secret-title">
         <h2 id="secret-title">
-          Signing secret for <code>{webhook.url}</code>
+          Signing secret for <code>{webhookLabel(webhook)}</code>
         </h2>
         <p>
           <strong>Copy it now: it is shown only this once.</strong> Your endpoint uses it to check that a request really comes from here.

@@ -5,7 +5,7 @@ import type { FC } from "hono/jsx";
 import { EVENT_CATALOG } from "../../events/catalog";
 import type { ApiError } from "../api-client";
 import { AutoDisabledBanner, FieldError, invalidIf, QuotaMeter, WebhookActions, WebhookStatus, webhookPath } from "../components";
-import { eventName } from "../format";
+import { eventName, webhookLabel } from "../format";
 import { Layout, webhookCrumbs } from "../layout";
 import type { DeliveryPage, DeliveryWithPayload, Quota, Stats, Webhook, Workspace } from "../model";
 import { DeliveryLog, FoundDelivery, logHref, type LogFilters } from "./delivery-log";
@@ -42,9 +42,9 @@ export const WebhookDetailPage: FC<{
   const pending = !("code" in log) && log.data.some((d) => d.status === "pending");
   const refresh = pending && !search && !error ? 15 : undefined;
   return (
-    <Layout title={webhook.url} workspaceName={workspace.name} crumbs={webhookCrumbs({ label: webhook.url })} flash={flash} refreshSeconds={refresh}>
+    <Layout title={webhookLabel(webhook)} workspaceName={workspace.name} crumbs={webhookCrumbs({ label: webhookLabel(webhook) })} flash={flash} refreshSeconds={refresh}>
       <h1>
-        <code>{webhook.url}</code>
+        <code>{webhookLabel(webhook)}</code>
       </h1>
       <AutoDisabledBanner webhooks={[webhook]} quota={quota} workspace={workspace} back={back} />
       <section class="card" aria-labelledby="about-title">

@@ -9,7 +9,7 @@ import type { ApiError } from "../api-client";
 import { webhookPath } from "../components";
 import { api, loadWebhook, problem, quotaOf, readForm, redirectWith, safeReturn, type Ctx, type PagesEnv } from "../context";
 import { controlsToForm, formToControls, NO_CONTROLS } from "../controls-form";
-import { attemptSummary, eventName } from "../format";
+import { attemptSummary, eventName, webhookLabel } from "../format";
 import { WEBHOOKS } from "../layout";
 import { DEAD_LETTER_REPLAY_ROUTE } from "../dead-letters-banner";
 import type { DeadLetterPage, Delivery, Stats, Webhook, WebhookWithSecret } from "../model";
@@ -107,7 +107,7 @@ webhookRoutes.post("/integrations/webhooks", async (c) => {
 webhookRoutes.get("/integrations/webhooks/:id/edit", async (c) => {
   const webhook = await loadWebhook(c, c.req.param("id"));
   if (webhook instanceof Response) return webhook;
-  return formPage(c, { values: { ...webhook, ...controlsToForm(webhook) }, webhookId: webhook.id });
+  return formPage(c, { values: { ...webhook, url: webhook.url ?? "", ...controlsToForm(webhook) }, webhookId: webhook.id });
 });
 
 webhookRoutes.post("/integrations/webhooks/:id", async (c) => {
@@ -129,8 +129,8 @@ for (const action of ["enable", "disable"] as const) {
     if (!result.ok) return redirectWith(c, back, problem(result.error));
     const text =
       action === "enable"
-        ? `Enabled ${result.data.url}. New events flow again; use “Recover since …” on its page for the ones it skipped.`
-        : `Disabled ${result.data.url}. It receives nothing until you enable it; its events are kept as skipped.`;
+        ? `Enabled ${webhookLabel(result.data)}. New events flow again; use “Recover since …” on its page for the ones it skipped.`
+        : `Disabled ${webhookLabel(result.data)}. It receives nothing until you enable it; its events are kept as skipped.`;
     return redirectWith(c, back, { kind: "success", text });
   });
 }

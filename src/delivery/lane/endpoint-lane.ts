@@ -22,7 +22,8 @@ import { signatureHeaders } from "../signing";
 import { deliveryPage, deliveryRecords, type DeliveryQuery, type DeliveryRecord } from "./log";
 import { oldestFinishedAt, purgeExpired } from "./retention";
 import { laneStats, type StatsPeriod, type WebhookStats } from "./stats";
-import { LaneStore, nextAlarmAt, OUTCOME_GROUP_SIZE, type DeliveryStatus, type EventRow, type LaneRow } from "./store";
+import { lateForStream, longPoll, POLL_SCHEMA, pollPosition, PollWaiters, type PollAnswer, type PollPosition } from "./poll";
+import { LaneStore, nextAlarmAt, OUTCOME_GROUP_SIZE, type DeliveryStatus, type EventRow, type LaneRow, type NewEvent } from "./store";
 
 export type { DeliveryQuery, DeliveryRecord } from "./log";
 
@@ -60,6 +61,9 @@ export class EndpointLane extends DurableObject<Env> {
    * when driven by hand; the runtime itself fires an alarm at or after its time, when Date.now() is enough).
    */
   private armedFor: number | null = null;
+  /** Long polls waiting for this polling lane's next event (poll.ts). */
+  private readonly pollers = new PollWaiters();
+  private streamReady = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -74,8 +78,8 @@ export class EndpointLane extends DurableObject<Env> {
     const now = Date.now();
     // A disabled webhook keeps what arrives as skipped (finished, for retention), for recover.
     const [status, finishedAt]: [DeliveryStatus, number | null] = lane.enabled ? ["pending", null] : ["skipped", now];
-    const stored = this.store.insertEvents(
-      events.map((event) => ({
+    const rows = events.map(
+      (event): NewEvent => ({
         id: event.id,
         order_key: event.orderKey,
         type: event.type,
@@ -86,8 +90,15 @@ export class EndpointLane extends DurableObject<Env> {
         // can still take its place in line.
         next_attempt_at: event.acceptedAt + orderingWindowMs,
         finished_at: finishedAt,
-      })),
+      }),
     );
+    const stream = this.stream(lane);
+    const late = stream ? lateForStream(stream, rows) : [];
+    const stored = this.store.insertEvents(rows);
+    if (stream && stored > 0) {
+      this.store.requeue(late);
+      this.pollers.wake();
+    }
     if (stored > 0) await this.scheduleNext();
     return { stored, duplicates: events.length - stored };
   }
@@ -97,6 +108,32 @@ export class EndpointLane extends DurableObject<Env> {
     this.store.flushDelivered();
     this.store.applyConfig(config);
     await this.scheduleNext();
+  }
+
+  /**
+   * A page of a polling webhook's stream (poll.ts): acknowledges what lies before `cursor` (a decoded one), reads
+   * on, and waits up to `waitMs` for an event when there is none. "invalid_cursor" for a cursor never given out.
+   */
+  async poll(config: LaneConfig, query: { after: string | undefined; limit: number; waitMs: number }): Promise<PollAnswer | { refused: Refusal | "invalid_cursor" }> {
+    const lane = this.store.applyConfig(config);
+    const stream = this.stream(lane);
+    if (lane.deleted || !stream) return { refused: "not_found" };
+    return (await longPoll(stream, this.pollers, { ...query, now: Date.now() })) ?? { refused: "invalid_cursor" };
+  }
+
+  /** Where a polling webhook's consumer is; undefined for a push webhook. */
+  async pollPosition(): Promise<PollPosition | undefined> {
+    const lane = this.store.lane();
+    const stream = lane && this.stream(lane);
+    return stream && pollPosition(stream);
+  }
+
+  /** A polling lane's storage, its stream's schema made once per instance; undefined for a push lane. */
+  private stream(lane: LaneRow): SqlStorage | undefined {
+    if (lane.delivery !== "poll") return undefined;
+    if (!this.streamReady) this.store.sql.exec(POLL_SCHEMA);
+    this.streamReady = true;
+    return this.store.sql;
   }
 
   /** The webhook was deleted: forget its events and refuse any that still arrive. */
@@ -163,6 +200,12 @@ export class EndpointLane extends DurableObject<Env> {
     const lane = this.store.applyConfig(config);
     if (lane.deleted) return undefined;
     const body = buildBody(event);
+    if (this.stream(lane)) {
+      // A polling webhook's test event is put in its stream, for its consumer to read like any other.
+      this.store.insertEvent({ id: event.id, order_key: event.orderKey, type: event.type, body, accepted_at: event.acceptedAt, status: "pending", next_attempt_at: event.acceptedAt, finished_at: null, test: true });
+      this.pollers.wake();
+      return this.record(this.store.event(event.id)!);
+    }
     const result = await this.exclusive(() => this.attempt(this.store.lane()!, event.id, body));
     this.store.insertEvent({
       id: event.id,
@@ -191,7 +234,8 @@ export class EndpointLane extends DurableObject<Env> {
       const started = Date.now();
       for (let n = 0; n < MAX_ATTEMPTS_PER_ALARM && Date.now() - started < MAX_ALARM_RUN_MS; n++) {
         const lane = this.store.lane();
-        if (!lane || lane.deleted || !lane.enabled) break;
+        // A polling lane never attempts: its consumer reads (poll.ts).
+        if (!lane || lane.deleted || !lane.enabled || lane.delivery === "poll") break;
         const head = this.store.head();
         const now = Math.max(Date.now(), clock);
         if (!head) break;
@@ -227,7 +271,7 @@ export class EndpointLane extends DurableObject<Env> {
     const lane = this.store.lane();
     const due = nextAlarmAt({
       lane,
-      head: lane?.enabled ? this.store.head() : undefined,
+      head: lane?.enabled && lane.delivery !== "poll" ? this.store.head() : undefined,
       oldestFinishedAt: oldestFinishedAt(this.store.sql),
       retentionMs: retentionMs(readConfig(this.env)),
       now: Date.now(),
