@@ -118,7 +118,10 @@ export class EndpointLane extends DurableObject<Env> {
     const lane = this.store.applyConfig(config);
     const stream = this.stream(lane);
     if (lane.deleted || !stream) return { refused: "not_found" };
-    return (await longPoll(stream, this.pollers, { ...query, now: Date.now() })) ?? { refused: "invalid_cursor" };
+    const answer = await longPoll(stream, this.pollers, { ...query, now: Date.now() });
+    // What it acknowledged is finished: retention's alarm (the only one a polling lane has) may be due earlier now.
+    await this.scheduleNext();
+    return answer ?? { refused: "invalid_cursor" };
   }
 
   /** Where a polling webhook's consumer is; undefined for a push webhook. */
