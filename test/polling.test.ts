@@ -9,6 +9,7 @@ import { laneConfigOf } from "../src/delivery/lane-config";
 import type { EndpointLane } from "../src/delivery/lane/endpoint-lane";
 import { toQueuedEvent } from "../src/events/ingest";
 import { call, createWorkspace, eventually } from "./support/helpers";
+import { page, signIn } from "./support/pages";
 import { recordObjectRequests } from "./support/recording-namespaces";
 
 const ORDERING_WINDOW_MS = readConfig(env).orderingWindowMs;
@@ -259,6 +260,26 @@ describe("polling webhooks", () => {
     expect(position).toEqual({ acknowledgedAt: null, acknowledgedEventId: null, waiting: 9 });
     await poll(wh.id, wh.pollToken, { cursor: page.nextCursor });
     expect(await laneOf(env.ENDPOINT_LANE, wh.id, null).pollPosition()).toEqual({ acknowledgedAt: expect.any(Number), acknowledgedEventId: test.json.eventId, waiting: 0 });
+  });
+
+  it("shows its consumer's position (last acknowledged, waiting) on the stats and the webhook's page instead of attempts", async () => {
+    const ws = await createWorkspace();
+    const wh = await pollWebhook(ws.apiKey);
+    const sent = await sendMany(ws.apiKey, 3);
+    await stored(ws.apiKey, wh.id, 3);
+    await new Promise((r) => setTimeout(r, ORDERING_WINDOW_MS));
+    const first = await poll(wh.id, wh.pollToken, { limit: 1 });
+    await poll(wh.id, wh.pollToken, { cursor: first.nextCursor, limit: 1 });
+    const stats = await call("GET", `/v1/webhooks/${wh.id}/stats`, { key: ws.apiKey });
+    expect(stats.json.position).toEqual({ acknowledgedAt: expect.any(String), acknowledgedEventId: sent[0], waiting: 2 });
+    expect(stats.json.attempts).toBe(0);
+    const html = (await page("GET", `/settings/integrations/webhooks/${wh.id}`, { cookie: await signIn(ws.apiKey) })).html;
+    expect(html).toContain("Last acknowledged");
+    expect(html).toContain(sent[0]);
+    expect(html).toContain("2 events");
+    expect(html).not.toContain("Success rate");
+    const push = await call("POST", "/v1/webhooks", { key: ws.apiKey, body: { url: "https://x.example.com/h", events: ["contact.updated"] } });
+    expect((await call("GET", `/v1/webhooks/${push.json.id}/stats`, { key: ws.apiKey })).json.position).toBeNull();
   });
 });
 

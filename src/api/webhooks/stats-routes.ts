@@ -45,6 +45,14 @@ export const StatsSchema = z
           "Fixed buckets aligned in UTC, oldest first, every one present: 12 × 5 min for 1h, 24 × 1 h for 24h, 28 × 6 h for 7d. " +
           "The newest holds the present, so the period is those buckets (up to now).",
       }),
+    position: z
+      .object({
+        acknowledgedAt: z.iso.datetime().nullable().openapi({ description: "When its consumer last acknowledged events; null if never." }),
+        acknowledgedEventId: z.string().nullable().openapi({ description: "The last event acknowledged, while the log still holds it." }),
+        waiting: z.number().int().openapi({ description: "Events in the stream not acknowledged yet." }),
+      })
+      .nullable()
+      .openapi({ description: "A polling webhook's consumer position (it has no attempts); null for a push webhook." }),
   })
   .openapi("WebhookStats");
 
@@ -67,6 +75,9 @@ statsRoutes.openapi(
     const { id } = c.req.valid("param");
     const { period } = c.req.valid("query");
     const webhook = await findWebhook(c.get("db"), c.get("workspace").id, id);
-    return c.json(await webhookLane(c.env, webhook).stats(period), 200);
+    const lane = webhookLane(c.env, webhook);
+    const [stats, position] = await Promise.all([lane.stats(period), webhook.delivery === "poll" ? lane.pollPosition() : undefined]);
+    const at = position?.acknowledgedAt;
+    return c.json({ ...stats, position: position ? { ...position, acknowledgedAt: at ? new Date(at).toISOString() : null } : null }, 200);
   },
 );

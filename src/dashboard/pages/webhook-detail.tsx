@@ -5,7 +5,7 @@ import type { FC } from "hono/jsx";
 import { EVENT_CATALOG } from "../../events/catalog";
 import type { ApiError } from "../api-client";
 import { AutoDisabledBanner, FieldError, invalidIf, QuotaMeter, WebhookActions, WebhookStatus, webhookPath } from "../components";
-import { eventName, webhookLabel } from "../format";
+import { eventName, formatTime, webhookLabel } from "../format";
 import { Layout, webhookCrumbs } from "../layout";
 import type { DeliveryPage, DeliveryWithPayload, Quota, Stats, Webhook, Workspace } from "../model";
 import { DeliveryLog, FoundDelivery, logHref, type LogFilters } from "./delivery-log";
@@ -20,6 +20,29 @@ export interface DetailForms {
   since?: string | undefined;
   notificationEmail?: string | undefined;
 }
+
+/** A polling webhook has no attempts: where its consumer is instead. */
+const PollSection: FC<{ webhookId: string; stats: Stats | undefined }> = ({ webhookId, stats }) => {
+  const position = stats?.position;
+  return (
+    <section class="card" aria-labelledby="poll-title" id="health">
+      <h2 id="poll-title">Polling</h2>
+      <p>
+        Its consumer reads <code>GET /v1/webhooks/{webhookId}/poll</code>; nothing is pushed.
+      </p>
+      {position ? (
+        <dl>
+          <dt>Last acknowledged</dt>
+          <dd>{position.acknowledgedAt ? `${formatTime(position.acknowledgedAt)}${position.acknowledgedEventId ? ` (${position.acknowledgedEventId})` : ""}` : "never"}</dd>
+          <dt>Waiting</dt>
+          <dd>{position.waiting === 1 ? "1 event" : `${position.waiting} events`}</dd>
+        </dl>
+      ) : (
+        <p class="muted">Its position could not be read just now.</p>
+      )}
+    </section>
+  );
+};
 
 export const WebhookDetailPage: FC<{
   workspace: Workspace;
@@ -79,7 +102,11 @@ export const WebhookDetailPage: FC<{
         </form>
       </section>
 
-      <HealthSection stats={stats} period={period} hrefFor={(p) => `${webhookPath(webhook.id)}?period=${p}#health`} />
+      {webhook.delivery === "poll" ? (
+        <PollSection webhookId={webhook.id} stats={stats} />
+      ) : (
+        <HealthSection stats={stats} period={period} hrefFor={(p) => `${webhookPath(webhook.id)}?period=${p}#health`} />
+      )}
 
       <form method="get" action={`${webhookPath(webhook.id)}#found`} class="row card" role="search">
         <label for="event-search">Find an event by its id</label>
