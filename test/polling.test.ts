@@ -70,6 +70,9 @@ describe("polling webhooks", () => {
     expect(noUrl).toMatchObject({ status: 400, json: { error: { param: "url" } } });
     const patch = await call("PATCH", `/v1/webhooks/${wh.id}`, { key: ws.apiKey, body: { url: "https://x.example.com/h" } });
     expect(patch).toMatchObject({ status: 400, json: { error: { param: "url" } } });
+    // Empty push-only fields, as the settings form sends them, are no change.
+    const edit = await call("PATCH", `/v1/webhooks/${wh.id}`, { key: ws.apiKey, body: { url: "", rateLimitPerSecond: null, headers: {}, description: "CRM behind the firewall" } });
+    expect(edit).toMatchObject({ status: 200, json: { delivery: "poll", url: null, description: "CRM behind the firewall" } });
     const push = await call("POST", "/v1/webhooks", { key: ws.apiKey, body: { url: "https://x.example.com/h", events: ["contact.updated"] } });
     expect(push.json).toMatchObject({ delivery: "push", url: "https://x.example.com/h" });
     expect(push.json).not.toHaveProperty("pollToken");
