@@ -7,6 +7,7 @@ import { laneOf } from "../src/bindings";
 import { readConfig, retentionMs } from "../src/config";
 import { laneConfigOf } from "../src/delivery/lane-config";
 import type { EndpointLane } from "../src/delivery/lane/endpoint-lane";
+import { ulid } from "ulidx";
 import { toQueuedEvent } from "../src/events/ingest";
 import { call, createWorkspace, eventually } from "./support/helpers";
 import { page, signIn } from "./support/pages";
@@ -214,6 +215,27 @@ describe("polling webhooks", () => {
     // The one alarm it has now is retention's, for the acknowledged event: RETENTION_DAYS away.
     const alarm = await runInDurableObject(lane, (_: EndpointLane, state) => state.storage.getAlarm());
     expect(alarm).toBeGreaterThan(Date.now() + retentionMs(readConfig(env)) - 60_000);
+  });
+
+  it("puts an event handed over after its ordering window behind what was already read, never before the cursor", async () => {
+    const ws = await createWorkspace();
+    const wh = await pollWebhook(ws.apiKey);
+    const lane = laneOf(env.ENDPOINT_LANE, wh.id, null);
+    const config = laneConfigOf(await fetchRow(wh.id));
+    const past = Date.now() - 10 * ORDERING_WINDOW_MS;
+    const first = await toQueuedEvent(ws.id, { type: "contact.updated", data: { n: 1 } }, past);
+    await lane.enqueue(config, [first]);
+    const page = await poll(wh.id, wh.pollToken);
+    expect(page.data.map((e) => e.event_id)).toEqual([first.id]);
+    // The queue hands over one accepted before it, long after its window: its order key sorts before the cursor.
+    const late = { ...(await toQueuedEvent(ws.id, { type: "contact.updated", data: { n: 0 } }, past - 1000)), orderKey: ulid(past - 1000) };
+    expect(late.orderKey < first.orderKey).toBe(true);
+    await lane.enqueue(config, [late]);
+    // Acknowledging the first page does not acknowledge it unseen: it is the next event in the stream.
+    const next = await poll(wh.id, wh.pollToken, { cursor: page.nextCursor });
+    expect(next.data.map((e) => e.event_id)).toEqual([late.id]);
+    const log = await call("GET", `/v1/webhooks/${wh.id}/deliveries/${late.id}`, { key: ws.apiKey });
+    expect(log.json.status).toBe("pending");
   });
 
   it("never touches the failure quota", async () => {
