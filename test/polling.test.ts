@@ -52,6 +52,16 @@ async function stored(key: string, id: string, n: number) {
   await eventually(async () => (await runInDurableObject(laneOf(env.ENDPOINT_LANE, id, null), (_: EndpointLane, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM events").one().n)) >= n, 30_000, `${n} events stored`);
 }
 
+/** A workspace with a polling webhook whose stream holds `n` events sent through the API, all readable. */
+async function streamOf(n: number) {
+  const ws = await createWorkspace();
+  const wh = await pollWebhook(ws.apiKey);
+  const sent = await sendMany(ws.apiKey, n);
+  await stored(ws.apiKey, wh.id, n);
+  await new Promise((r) => setTimeout(r, ORDERING_WINDOW_MS));
+  return { ws, wh, sent };
+}
+
 /** A seeded generator, so a failing run can be repeated. */
 function random(seed: number) {
   return () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
@@ -80,11 +90,7 @@ describe("polling webhooks", () => {
   });
 
   it("gives a consumer 1,000 events across pages and restarts, each in order, none lost, repeating only the page it did not acknowledge", async () => {
-    const ws = await createWorkspace();
-    const wh = await pollWebhook(ws.apiKey);
-    const sent = await sendMany(ws.apiKey, 1000);
-    await stored(ws.apiKey, wh.id, 1000);
-    await new Promise((r) => setTimeout(r, ORDERING_WINDOW_MS));
+    const { ws, wh, sent } = await streamOf(1000);
 
     const next = random(27);
     const received: string[] = [];
@@ -119,11 +125,7 @@ describe("polling webhooks", () => {
   }, 120_000);
 
   it("returns the same page for the same cursor, and refuses a cursor it never gave out", async () => {
-    const ws = await createWorkspace();
-    const wh = await pollWebhook(ws.apiKey);
-    const sent = await sendMany(ws.apiKey, 5);
-    await stored(ws.apiKey, wh.id, 5);
-    await new Promise((r) => setTimeout(r, ORDERING_WINDOW_MS));
+    const { ws, wh, sent } = await streamOf(5);
     const first = await poll(wh.id, ws.apiKey, { limit: 2 });
     expect(first.data.map((e) => e.event_id)).toEqual(sent.slice(0, 2));
     expect(first.done).toBe(false);
@@ -288,11 +290,7 @@ describe("polling webhooks", () => {
   });
 
   it("shows its consumer's position (last acknowledged, waiting) on the stats and the webhook's page instead of attempts", async () => {
-    const ws = await createWorkspace();
-    const wh = await pollWebhook(ws.apiKey);
-    const sent = await sendMany(ws.apiKey, 3);
-    await stored(ws.apiKey, wh.id, 3);
-    await new Promise((r) => setTimeout(r, ORDERING_WINDOW_MS));
+    const { ws, wh, sent } = await streamOf(3);
     const first = await poll(wh.id, wh.pollToken, { limit: 1 });
     await poll(wh.id, wh.pollToken, { cursor: first.nextCursor, limit: 1 });
     const stats = await call("GET", `/v1/webhooks/${wh.id}/stats`, { key: ws.apiKey });
