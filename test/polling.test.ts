@@ -62,6 +62,12 @@ async function streamOf(n: number) {
   return { ws, wh, sent };
 }
 
+/** Ends the lane's instance (as an eviction or a deploy would); the next call starts a new one from storage. */
+async function restartLane(id: string) {
+  const lane = laneOf(env.ENDPOINT_LANE, id, null);
+  await runInDurableObject(lane, (_: EndpointLane, state) => state.abort("restart")).catch(() => {});
+}
+
 /** A seeded generator, so a failing run can be repeated. */
 function random(seed: number) {
   return () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
@@ -89,7 +95,7 @@ describe("polling webhooks", () => {
     expect(push.json).not.toHaveProperty("pollToken");
   });
 
-  it("gives a consumer 1,000 events across pages and restarts, each in order, none lost, repeating only the page it did not acknowledge", async () => {
+  it("gives a consumer 1,000 events across pages and restarts (its own and the lane's), each in order, none lost, repeating only the page it did not acknowledge", async () => {
     const { ws, wh, sent } = await streamOf(1000);
 
     const next = random(27);
@@ -98,7 +104,13 @@ describe("polling webhooks", () => {
     let saved: { cursor: string | null; count: number } = { cursor: null, count: 0 };
     /** How many events the stream holds as acknowledged: those before the last cursor read with. */
     let acknowledged = 0;
+    let restarts = 0;
     for (let reads = 0; reads < 300; reads++) {
+      // The lane restarts now and then too (its memory gone; storage is the truth).
+      if (next() < 0.1) {
+        await restartLane(wh.id);
+        restarts++;
+      }
       // A restart forgets nothing saved; sometimes the consumer lost even that and starts without a cursor.
       const lost = next() < 0.15;
       const page = await poll(wh.id, wh.pollToken, { cursor: lost ? null : saved.cursor, limit: 1 + Math.floor(next() * 150) });
@@ -115,6 +127,7 @@ describe("polling webhooks", () => {
     const firstSeen = [...new Set(received)];
     expect(firstSeen).toEqual(sent);
     expect(received.length).toBeGreaterThan(sent.length);
+    expect(restarts).toBeGreaterThan(0);
 
     // The read without a cursor after the end says done; the log has every event delivered.
     const end = await poll(wh.id, wh.pollToken, { cursor: saved.cursor });
