@@ -2,12 +2,25 @@
 import { z } from "@hono/zod-openapi";
 import { DATA_LOCATIONS } from "../../bindings";
 import type { ApiKeyRow, WorkspaceRow } from "../../db/schema";
+import { emailStatusOf } from "../../notification-email/confirmation";
 
 export const NotificationEmail = z
   .email({ error: "must be an email address" })
   .max(254)
   .nullable()
-  .openapi({ description: "Where auto-disable notices go; null for none.", example: "ops@example.com" });
+  .openapi({
+    description:
+      "Where auto-disable notices and early warnings go; null for none. A new address first receives one confirmation message, and nothing " +
+      "else until its owner confirms it through that message's link (see notificationEmailStatus).",
+    example: "ops@example.com",
+  });
+
+export const NotificationEmailStatusSchema = z.enum(["none", "pending", "confirmed"]).openapi({
+  description:
+    "none: no address. pending: a confirmation message was sent (or is waiting for POST /v1/workspace/notification-email/resend) and " +
+    "nothing else goes to the address until it is confirmed. confirmed: notices go there.",
+  example: "confirmed",
+});
 
 export const AlertUrl = z
   .string()
@@ -35,6 +48,7 @@ export const WorkspaceSchema = z
     id: z.string().openapi({ example: "ws_01jd8x6m3q7v9c2k4n5p6r7s8t" }),
     name: z.string(),
     notificationEmail: z.string().nullable(),
+    notificationEmailStatus: NotificationEmailStatusSchema,
     alertUrl: z.string().nullable().openapi({ description: "Where operational events go; null for none." }),
     dataLocation: DataLocation,
     createdAt: z.iso.datetime(),
@@ -71,6 +85,7 @@ export function toWorkspace(row: WorkspaceRow) {
     id: row.id,
     name: row.name,
     notificationEmail: row.notificationEmail ?? null,
+    notificationEmailStatus: emailStatusOf(row),
     alertUrl: row.alertUrl ?? null,
     dataLocation: row.dataLocation ?? null,
     createdAt: row.createdAt.toISOString(),
