@@ -317,6 +317,30 @@ describe("polling webhooks", () => {
     const push = await call("POST", "/v1/webhooks", { key: ws.apiKey, body: { url: "https://x.example.com/h", events: ["contact.updated"] } });
     expect((await call("GET", `/v1/webhooks/${push.json.id}/stats`, { key: ws.apiKey })).json.position).toBeNull();
   });
+
+  it("can be added on the settings pages, which show its poll token once and no URL field when editing", async () => {
+    const ws = await createWorkspace();
+    const cookie = await signIn(ws.apiKey);
+    expect((await page("GET", "/settings/integrations/webhooks/new", { cookie })).html).toContain('name="delivery" value="poll"');
+    const added = await page("POST", "/settings/integrations/webhooks", { cookie, form: { delivery: "poll", url: "", events: ["contact.updated"], description: "CRM on site" } });
+    expect(added.status).toBe(201);
+    const token = /value="(whpoll_[^"]+)"/.exec(added.html)?.[1];
+    expect(token).toBeDefined();
+    const [webhook] = (await call("GET", "/v1/webhooks", { key: ws.apiKey })).json.data;
+    expect(webhook).toMatchObject({ delivery: "poll", url: null, description: "CRM on site" });
+    expect((await call("GET", `/v1/webhooks/${webhook.id}/poll`, { key: token })).status).toBe(200);
+    // Editing it shows no URL field, and saving changes only what it may.
+    const edit = await page("GET", `/settings/integrations/webhooks/${webhook.id}/edit`, { cookie });
+    expect(edit.html).toContain("Read by polling");
+    expect(edit.html).not.toContain('id="url"');
+    const saved = await page("POST", `/settings/integrations/webhooks/${webhook.id}`, { cookie, form: { events: ["contact.updated", "message.received"], description: "CRM" } });
+    expect(saved.status).toBe(303);
+    expect((await call("GET", `/v1/webhooks/${webhook.id}`, { key: ws.apiKey })).json).toMatchObject({ delivery: "poll", events: ["contact.updated", "message.received"], description: "CRM" });
+    // A rotation shows the new token once.
+    const rotated = await page("POST", `/settings/integrations/webhooks/${webhook.id}/rotate-secret`, { cookie, form: { back: "/settings/integrations/webhooks" } });
+    expect(rotated.html).toMatch(/id="poll-token"[^>]*value="whpoll_/);
+    expect((await call("GET", `/v1/webhooks/${webhook.id}/poll`, { key: token })).status).toBe(401);
+  });
 });
 
 async function fetchRow(id: string) {

@@ -219,15 +219,15 @@ export const ErrorSummary: FC<{ error: ApiError | undefined; fields: Record<stri
 };
 
 /** A secret shown once: read-only, with the Copy button the script reveals and where it says it copied. */
-export const SecretField: FC<{ label: string; secret: string }> = ({ label, secret }) => (
+export const SecretField: FC<{ label: string; secret: string; id?: string }> = ({ label, secret, id = "secret" }) => (
   <div class="secret">
-    <label for="secret" class="visually-hidden">
+    <label for={id} class="visually-hidden">
       {label}
     </label>
-    <input id="secret" type="text" readonly value={secret} autocomplete="off" spellcheck={false} />
-    <button type="button" class="button" data-copy="secret" hidden>
+    <input id={id} type="text" readonly value={secret} autocomplete="off" spellcheck={false} />
+    <button type="button" class="button" data-copy={id} hidden>
       Copy
     </button>
-    <span id="secret-status" role="status" aria-live="polite"></span>
+    <span id={`${id}-status`} role="status" aria-live="polite"></span>
   </div>
 );

@@ -22,7 +22,7 @@ import {
   WebhookListSchema,
   WebhookSchema,
   WebhookWithSecretSchema,
-  PUSH_ONLY,
+  pushOnlyFieldSet,
 } from "./schemas";
 import { findWebhook, propagate, webhookLane, webhookNotFound } from "./lookup";
 import { endpointUrl } from "../endpoint-url";
@@ -136,11 +136,7 @@ webhookRoutes.openapi(
     const changes: Partial<WebhookRow> = {};
     const current = await findWebhook(c.get("db"), workspaceId, id);
     if (current.delivery === "poll") {
-      // Leaving them empty (as the settings form sends them) is no change: only a value is refused.
-      const field = PUSH_ONLY.find((name) => {
-        const value: unknown = input[name];
-        return value !== undefined && value !== null && value !== "" && !(typeof value === "object" && Object.keys(value).length === 0);
-      });
+      const field = pushOnlyFieldSet(input);
       if (field) throw new ApiError("validation_failed", `${field}: a polling webhook has no endpoint: leave it out`, undefined, { param: field });
     }
     // A URL sent back as stored is no change: it is not judged again, so a webhook written under an older policy stays editable.

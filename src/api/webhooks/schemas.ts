@@ -46,13 +46,20 @@ const Delivery = z.enum(["push", "poll"], { error: 'must be "push" or "poll"' })
 /** What a polling webhook has no use for: there is no request to limit, retry or add headers to. */
 export const PUSH_ONLY = ["url", "rateLimitPerSecond", "retryDelaysSeconds", "headers"] as const;
 
+/** The first push-only field given a value; left out or empty (null, "", {}, as the settings form sends them) is none. */
+export function pushOnlyFieldSet(input: Partial<Record<(typeof PUSH_ONLY)[number], unknown>>): (typeof PUSH_ONLY)[number] | undefined {
+  return PUSH_ONLY.find((name) => {
+    const value = input[name];
+    return value !== undefined && value !== null && value !== "" && !(typeof value === "object" && Object.keys(value).length === 0);
+  });
+}
+
 export const CreateWebhookSchema = z
   .strictObject({ delivery: Delivery.optional(), url: Url.optional(), events: Events, description: Description.optional(), ...controls })
   .superRefine((input, ctx) => {
     if (input.delivery === "poll") {
-      for (const field of PUSH_ONLY) {
-        if (input[field] !== undefined) ctx.addIssue({ code: "custom", path: [field], message: "a polling webhook has no endpoint: leave it out" });
-      }
+      const field = pushOnlyFieldSet(input);
+      if (field) ctx.addIssue({ code: "custom", path: [field], message: "a polling webhook has no endpoint: leave it out" });
     } else if (input.url === undefined) {
       ctx.addIssue({ code: "custom", path: ["url"], message: 'is required (or "delivery": "poll" for a webhook read by polling)' });
     }

@@ -72,6 +72,7 @@ webhookRoutes.get("/integrations/webhooks/new", (c) => formPage(c, { values: { u
 const webhookInput = async (c: Ctx, editing: boolean): Promise<{ values: WebhookFormValues; body: Record<string, unknown> } | { values: WebhookFormValues; error: ApiError }> => {
   const form = await readForm(c);
   const values: WebhookFormValues = {
+    delivery: !editing && form.text("delivery") === "poll" ? "poll" : undefined,
     url: form.text("url").trim(),
     // Always a list, even empty, so "no events" gets the API's own "at least one" message.
     events: form.list("events"),
@@ -82,12 +83,16 @@ const webhookInput = async (c: Ctx, editing: boolean): Promise<{ values: Webhook
     filter: form.text("filter"),
   };
   const controls = formToControls(values);
-  const body = { url: values.url, events: values.events, description: values.description, ...controls.body };
+  // A polling webhook sends no URL (an edit form shows none for one, and sends it empty: no change).
+  const body =
+    values.delivery === "poll"
+      ? { delivery: "poll", events: values.events, description: values.description, ...controls.body }
+      : { url: values.url, events: values.events, description: values.description, ...controls.body };
   if (controls.errors.length === 0) return { values, body };
   const parsed = (editing ? UpdateWebhookSchema : CreateWebhookSchema).safeParse(body);
   const others: ApiError[] = [
     ...(parsed.success ? [] : (validationError(parsed.error).errors ?? [])),
-    ...(editing ? [] : urlPolicyProblems(values.url, readConfig(c.env).allowPrivateUrls)),
+    ...(editing || values.delivery === "poll" ? [] : urlPolicyProblems(values.url, readConfig(c.env).allowPrivateUrls)),
   ];
   const errors = [...controls.errors];
   for (const problem of others) if (!errors.some((e) => e.param === problem.param)) errors.push(problem);
@@ -100,8 +105,8 @@ webhookRoutes.post("/integrations/webhooks", async (c) => {
   const { values, body } = input;
   const created = await api(c).post<WebhookWithSecret>("/v1/webhooks", body);
   if (!created.ok) return formPage(c, { values, error: created.error }, 400);
-  const { secret, ...webhook } = created.data;
-  return c.html(<SecretPage workspaceName={c.get("workspace").name} webhook={webhook} secret={secret} rotated={false} />, 201);
+  const { secret, pollToken, ...webhook } = created.data;
+  return c.html(<SecretPage workspaceName={c.get("workspace").name} webhook={webhook} secret={secret} pollToken={pollToken} rotated={false} />, 201);
 });
 
 webhookRoutes.get("/integrations/webhooks/:id/edit", async (c) => {
@@ -167,8 +172,8 @@ webhookRoutes.post("/integrations/webhooks/:id/rotate-secret", async (c) => {
   const back = safeReturn((await readForm(c)).text("back"), WEBHOOKS);
   const rotated = await api(c).post<WebhookWithSecret>(`/v1/webhooks/${encodeURIComponent(id)}/rotate-secret`);
   if (!rotated.ok) return redirectWith(c, back, problem(rotated.error));
-  const { secret, ...webhook } = rotated.data;
-  return c.html(<SecretPage workspaceName={c.get("workspace").name} webhook={webhook} secret={secret} rotated={true} />);
+  const { secret, pollToken, ...webhook } = rotated.data;
+  return c.html(<SecretPage workspaceName={c.get("workspace").name} webhook={webhook} secret={secret} pollToken={pollToken} rotated={true} />);
 });
 
 webhookRoutes.get("/integrations/webhooks/:id/delete", async (c) => {
