@@ -93,7 +93,7 @@ export const WebhookFormPage: FC<{
           <div class="check">
             <input type="checkbox" id="delivery" name="delivery" value="poll" checked={values.delivery === "poll"} aria-describedby="delivery-hint" />
             <div>
-              <label for="delivery">No endpoint URL: my consumer reads the events (polling)</label>
+              <label for="delivery">Polling: my consumer reads the events, nothing is sent</label>
               <p class="hint" id="delivery-hint">
                 For a receiver the internet cannot reach. It reads <code>GET /v1/webhooks/{"{id}"}/poll</code> with the poll token shown once after
                 adding; leave the URL and the rate limit, retry schedule and headers empty.
