@@ -226,6 +226,24 @@ export function renderReport(r) {
     );
   }
 
+  if (r.polling) {
+    const p = r.polling;
+    const cost = costOf(p, p.events);
+    push(
+      `#### Polling: ${f(p.events)} events read by one consumer, pages of 100`,
+      "",
+      "A polling webhook's stream (docs/polling.md) already holding the events, read with a cursor that acknowledges each page; beside the one-lane phase's push rate to one endpoint.",
+      "",
+      "| | polling, one consumer | push, one lane (median round) |",
+      "|---|---:|---:|",
+      `| events per second | ${f(p.perSecond, 0)} | ${f(r.lane.service.perSecond, 0)} |`,
+      `| page of 100, p50 / p99 | ${f(p.page.p50, 1)} / ${f(p.page.p99, 1)} ms | |`,
+      `| DO SQLite rows written / read per event | ${f(cost.doRowsWritten, 2)} / ${f(cost.doRowsRead, 1)} | |`,
+      `| out of order | ${p.outOfOrder} | ${r.lane.service.outOfOrder} |`,
+      "",
+    );
+  }
+
   push(...statementTable("Durable Object SQL per delivered event, end-to-end phase (rows written include index entries)", e2eS.counters.doSql, e2eS.count));
   push(...statementTable("Durable Object SQL per delivered event, one-lane phase", laneS.counters.doSql, laneS.delivered));
   push(...d1Table("D1 per delivered event, end-to-end phase", e2eS.counters.d1, e2eS.count));
@@ -384,6 +402,7 @@ export function headlineFigures(r) {
     d1QueriesPerAccepted: round(d1Queries / accepted, 4),
     dollarsPerMillion: round(e2eCost.dollarsPerMillion, 2),
     floorDollarsPerMillion: round(e2eFloor.dollarsPerMillion, 2),
+    ...(r.polling ? { pollingPerSecond: round(r.polling.perSecond, 0), pollingToPushRatio: round(r.polling.perSecond / r.lane.service.perSecond) } : {}),
   };
 }
 

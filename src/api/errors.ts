@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   invalid_filter: 400,
   invalid_ttl: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
@@ -110,10 +111,11 @@ export const ErrorSchema = z
   .openapi("Error");
 
 /** OpenAPI response entries for the errors a route can answer. */
-export function errorResponses(...statuses: (400 | 401 | 404 | 409 | 413 | 415 | 429)[]) {
+export function errorResponses(...statuses: (400 | 401 | 403 | 404 | 409 | 413 | 415 | 429)[]) {
   const descriptions = {
     400: "Invalid request (see `error.code`)",
     401: "Missing, unknown or revoked key",
+    403: "The credential is valid but not for this (`forbidden`): a poll token reads only its own webhook's stream",
     404: "No such resource in this workspace",
     409: "Conflicts with the current state",
     413: "Body larger than 256 KiB",

@@ -3,6 +3,8 @@ import type { z } from "@hono/zod-openapi";
 
 export const workspaceKeyAuth = [{ apiKey: [] }];
 export const adminTokenAuth = [{ adminToken: [] }];
+/** A polling webhook's own token: only on its poll route, beside the API key. */
+export const pollTokenAuth = [{ pollToken: [] }];
 
 export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
   return { description, content: { "application/json": { schema } } };

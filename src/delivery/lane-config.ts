@@ -1,5 +1,6 @@
 // What a lane needs to know about its webhook, versioned by the webhook's updatedAt.
-import type { DisabledReason, WebhookRow } from "../db/schema";
+import type { DataLocation } from "../bindings";
+import type { DeliveryMode, DisabledReason, WebhookRow } from "../db/schema";
 import type { SigningKeys } from "../lib/rotation";
 import type { LaneKind } from "./lane/schema";
 
@@ -19,6 +20,10 @@ export interface LaneConfig extends SigningKeys {
   version: number;
   /** What the lane delivers (schema.ts LaneKind); set when the lane is first written, default webhook. */
   kind?: LaneKind;
+  /** The workspace's data location: the jurisdiction of the quota object the lane reports failures to. */
+  dataLocation: DataLocation | null;
+  /** push (default), or poll: the lane never attempts, its consumer reads the stream (poll.ts). */
+  delivery?: DeliveryMode;
 }
 
 export function laneConfigOf(row: WebhookRow): LaneConfig {
@@ -38,5 +43,7 @@ export function laneConfigOf(row: WebhookRow): LaneConfig {
     retryDelaysSeconds: row.retryDelaysSeconds ?? null,
     headers: row.headers,
     version: row.updatedAt.getTime(),
+    dataLocation: row.dataLocation ?? null,
+    delivery: row.delivery,
   };
 }

@@ -2,14 +2,15 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { readConfig, retentionMs } from "../../src/config";
-import { laneOf, type EndpointLane } from "../../src/delivery/lane/endpoint-lane";
+import { laneOf } from "../../src/bindings";
+import type { EndpointLane } from "../../src/delivery/lane/endpoint-lane";
 import { oldestFinishedAt } from "../../src/delivery/lane/retention";
 import { LaneStore, nextAlarmAt } from "../../src/delivery/lane/store";
 import { maySend } from "../../src/delivery/verification";
 import { eventually } from "./helpers";
 
 export function lane(webhookId: string) {
-  return laneOf(env.ENDPOINT_LANE, webhookId);
+  return laneOf(env.ENDPOINT_LANE, webhookId, null);
 }
 
 /** RETENTION_DAYS in the tests (wrangler.toml's default), as the lane counts it. */

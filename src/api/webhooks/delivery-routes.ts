@@ -3,7 +3,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { readConfig } from "../../config";
 import { laneConfigOf } from "../../delivery/lane-config";
-import { laneOf } from "../../delivery/lane/endpoint-lane";
 import type { Refusal } from "../../delivery/lane/endpoint-lane";
 import { toQueuedEvent } from "../../events/ingest";
 import { sampleData } from "../../events/samples";
@@ -26,7 +25,7 @@ import {
   toDelivery,
 } from "./delivery-schemas";
 import { isReservedHeader } from "../../lib/endpoint-controls";
-import { findWebhook, webhookNotFound } from "./lookup";
+import { findWebhook, webhookLane, webhookNotFound } from "./lookup";
 import { WebhookIdParam } from "./schemas";
 
 const tags = ["Deliveries"];
@@ -68,8 +67,8 @@ deliveryRoutes.openapi(
     const { id } = c.req.valid("param");
     const query = c.req.valid("query");
     const before = pagePosition(query.cursor, decodeCursor);
-    await findWebhook(c.get("db"), c.get("workspace").id, id);
-    const page = await laneOf(c.env.ENDPOINT_LANE, id).deliveries({ status: query.status, type: query.type, limit: query.limit, before });
+    const webhook = await findWebhook(c.get("db"), c.get("workspace").id, id);
+    const page = await webhookLane(c.env, webhook).deliveries({ status: query.status, type: query.type, limit: query.limit, before });
     return c.json(deliveryPageBody(page, toDelivery), 200);
   },
 );
@@ -90,7 +89,7 @@ deliveryRoutes.openapi(
   async (c) => {
     const { id, eventId } = c.req.valid("param");
     const webhook = await findWebhook(c.get("db"), c.get("workspace").id, id);
-    const record = await laneOf(c.env.ENDPOINT_LANE, id).delivery(eventId);
+    const record = await webhookLane(c.env, webhook).delivery(eventId);
     if (!record) throw deliveryNotFound(eventId);
     const withheldHeaders = Object.keys(webhook.headers).filter(isReservedHeader);
     return c.json({ ...toDelivery(record), ...sentOf(record), withheldHeaders }, 200);
@@ -114,7 +113,7 @@ deliveryRoutes.openapi(
   async (c) => {
     const { id, eventId } = c.req.valid("param");
     const webhook = await findWebhook(c.get("db"), c.get("workspace").id, id);
-    const outcome = await laneOf(c.env.ENDPOINT_LANE, id).retry(laneConfigOf(webhook), eventId);
+    const outcome = await webhookLane(c.env, webhook).retry(laneConfigOf(webhook), eventId);
     if ("refused" in outcome) throw refused(outcome.refused, deliveryNotFound(eventId));
     return c.json(toDelivery(outcome.delivery), 202);
   },
@@ -138,7 +137,7 @@ deliveryRoutes.openapi(
     const { id } = c.req.valid("param");
     const { since } = c.req.valid("json");
     const webhook = await findWebhook(c.get("db"), c.get("workspace").id, id);
-    const outcome = await laneOf(c.env.ENDPOINT_LANE, id).recover(laneConfigOf(webhook), Date.parse(since));
+    const outcome = await webhookLane(c.env, webhook).recover(laneConfigOf(webhook), Date.parse(since));
     if ("refused" in outcome) throw refused(outcome.refused, webhookNotFound(id));
     return c.json(outcome, 202);
   },
@@ -171,7 +170,7 @@ deliveryRoutes.openapi(
     const type = c.req.valid("json").type ?? webhook.events[0]!;
     const now = Date.now();
     const event = await toQueuedEvent(workspaceId, { type, data: sampleData(type, now) }, now);
-    const record = await laneOf(c.env.ENDPOINT_LANE, id).sendTest(laneConfigOf(webhook), event);
+    const record = await webhookLane(c.env, webhook).sendTest(laneConfigOf(webhook), event);
     if (!record) throw webhookNotFound(id);
     return c.json(toDelivery(record), 200);
   },

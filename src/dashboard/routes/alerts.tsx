@@ -23,7 +23,7 @@ async function renderAlerts(c: Ctx, filters: LogFilters, form?: { error: ApiErro
   ]);
   return c.html(
     <AlertsPage
-      workspace={workspace.ok ? workspace.data : { ...c.get("workspace"), alertUrl: null, createdAt: "", updatedAt: "" }}
+      workspace={workspace.ok ? workspace.data : { ...c.get("workspace"), alertUrl: null, dataLocation: null, createdAt: "", updatedAt: "" }}
       log={log.ok ? log.data : log.error}
       filters={filters}
       search={eventId === undefined ? undefined : { eventId, delivery: found?.ok ? found.data : undefined }}

@@ -13,7 +13,7 @@ import { disableWebhook, markVerified } from "../../db/webhooks";
 import type { Env } from "../../env";
 import type { QueuedEvent } from "../../events/queued-event";
 import { signersAt, signersKey, type Signers } from "../../lib/rotation";
-import { quotaOf } from "../../quota/workspace-quota";
+import { quotaOf } from "../../bindings";
 import { attemptDelivery, requestHeaders, type AttemptResult, type RequestHeaders } from "../attempt";
 import type { LaneConfig } from "../lane-config";
 import { buildBody } from "../payload";
@@ -23,7 +23,8 @@ import { awaitingVerification, challengeEvent, challengeIn, judgeChallenge, mayS
 import { deliveryPage, deliveryRecords, type DeliveryQuery, type DeliveryRecord } from "./log";
 import { oldestFinishedAt, purgeExpired } from "./retention";
 import { laneStats, type StatsPeriod, type WebhookStats } from "./stats";
-import { LaneStore, nextAlarmAt, OUTCOME_GROUP_SIZE, type DeliveryStatus, type EventRow, type LaneRow } from "./store";
+import { lateForStream, longPoll, POLL_SCHEMA, pollPosition, PollWaiters, type PollAnswer, type PollPosition } from "./poll";
+import { LaneStore, nextAlarmAt, OUTCOME_GROUP_SIZE, type DeliveryStatus, type EventRow, type LaneRow, type NewEvent } from "./store";
 
 export type { DeliveryQuery, DeliveryRecord } from "./log";
 
@@ -44,11 +45,6 @@ export const STAY_AWAKE_MS = 1_000;
 /** Why a retry or recover was refused; the API turns these into errors. */
 export type Refusal = "not_found" | "disabled" | "already_pending";
 
-/** The lane of a webhook: one per webhook, named by its id. */
-export function laneOf(namespace: DurableObjectNamespace<EndpointLane>, webhookId: string) {
-  return namespace.get(namespace.idFromName(webhookId));
-}
-
 export class EndpointLane extends DurableObject<Env> {
   private readonly store: LaneStore;
   /** True while an alarm run is delivering; it re-arms the alarm itself when it ends. */
@@ -66,6 +62,9 @@ export class EndpointLane extends DurableObject<Env> {
    * when driven by hand; the runtime itself fires an alarm at or after its time, when Date.now() is enough).
    */
   private armedFor: number | null = null;
+  /** Long polls waiting for this polling lane's next event (poll.ts). */
+  private readonly pollers = new PollWaiters();
+  private streamReady = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -80,8 +79,8 @@ export class EndpointLane extends DurableObject<Env> {
     const now = Date.now();
     // A disabled webhook keeps what arrives as skipped (finished, for retention), for recover.
     const [status, finishedAt]: [DeliveryStatus, number | null] = lane.enabled ? ["pending", null] : ["skipped", now];
-    const stored = this.store.insertEvents(
-      events.map((event) => ({
+    const rows = events.map(
+      (event): NewEvent => ({
         id: event.id,
         order_key: event.orderKey,
         type: event.type,
@@ -92,8 +91,15 @@ export class EndpointLane extends DurableObject<Env> {
         // can still take its place in line.
         next_attempt_at: event.acceptedAt + orderingWindowMs,
         finished_at: finishedAt,
-      })),
+      }),
     );
+    const stream = this.stream(lane);
+    const late = stream ? lateForStream(stream, rows) : [];
+    const stored = this.store.insertEvents(rows);
+    if (stream && stored > 0) {
+      this.store.requeue(late);
+      this.pollers.wake();
+    }
     if (stored > 0) await this.scheduleNext();
     return { stored, duplicates: events.length - stored };
   }
@@ -141,6 +147,35 @@ export class EndpointLane extends DurableObject<Env> {
     this.store.dropPendingChallenges(now);
     this.store.insertEvent(challenge);
     return challenge.id;
+  }
+
+  /**
+   * A page of a polling webhook's stream (poll.ts): acknowledges what lies before `cursor` (a decoded one), reads
+   * on, and waits up to `waitMs` for an event when there is none. "invalid_cursor" for a cursor never given out.
+   */
+  async poll(config: LaneConfig, query: { after: string | undefined; limit: number; waitMs: number }): Promise<PollAnswer | { refused: Refusal | "invalid_cursor" }> {
+    const lane = this.store.applyConfig(config);
+    const stream = this.stream(lane);
+    if (lane.deleted || !stream) return { refused: "not_found" };
+    const answer = await longPoll(stream, this.pollers, { ...query, now: Date.now() });
+    // What it acknowledged is finished: retention's alarm (the only one a polling lane has) may be due earlier now.
+    await this.scheduleNext();
+    return answer ?? { refused: "invalid_cursor" };
+  }
+
+  /** Where a polling webhook's consumer is; undefined for a push webhook. */
+  async pollPosition(): Promise<PollPosition | undefined> {
+    const lane = this.store.lane();
+    const stream = lane && this.stream(lane);
+    return stream && pollPosition(stream);
+  }
+
+  /** A polling lane's storage, its stream's schema made once per instance; undefined for a push lane. */
+  private stream(lane: LaneRow): SqlStorage | undefined {
+    if (lane.delivery !== "poll") return undefined;
+    if (!this.streamReady) this.store.sql.exec(POLL_SCHEMA);
+    this.streamReady = true;
+    return this.store.sql;
   }
 
   /** The webhook was deleted: forget its events and refuse any that still arrive. */
@@ -213,6 +248,12 @@ export class EndpointLane extends DurableObject<Env> {
     const lane = this.applyConfig(config);
     if (lane.deleted) return undefined;
     const body = buildBody(event);
+    if (this.stream(lane)) {
+      // A polling webhook's test event is put in its stream, for its consumer to read like any other.
+      this.store.insertEvent({ id: event.id, order_key: event.orderKey, type: event.type, body, accepted_at: event.acceptedAt, status: "pending", next_attempt_at: event.acceptedAt, finished_at: null, test: true });
+      this.pollers.wake();
+      return this.record(this.store.event(event.id)!);
+    }
     const result = await this.exclusive(() => this.attempt(this.store.lane()!, event.id, body));
     this.store.insertEvent({
       id: event.id,
@@ -242,7 +283,8 @@ export class EndpointLane extends DurableObject<Env> {
       const started = Date.now();
       for (let n = 0; n < MAX_ATTEMPTS_PER_ALARM && Date.now() - started < MAX_ALARM_RUN_MS; n++) {
         const lane = this.store.lane();
-        if (!lane || lane.deleted || !lane.enabled) break;
+        // A polling lane never attempts: its consumer reads (poll.ts).
+        if (!lane || lane.deleted || !lane.enabled || lane.delivery === "poll") break;
         const head = this.store.head();
         const now = Math.max(Date.now(), clock);
         if (!head) break;
@@ -280,7 +322,7 @@ export class EndpointLane extends DurableObject<Env> {
     const head = lane?.enabled ? this.store.head() : undefined;
     const due = nextAlarmAt({
       lane,
-      head: head && maySend(lane!, head, readConfig(this.env).requireEndpointVerification) ? head : undefined,
+      head: head && lane!.delivery !== "poll" && maySend(lane!, head, readConfig(this.env).requireEndpointVerification) ? head : undefined,
       oldestFinishedAt: oldestFinishedAt(this.store.sql),
       retentionMs: retentionMs(readConfig(this.env)),
       now: Date.now(),
@@ -417,7 +459,7 @@ export class EndpointLane extends DurableObject<Env> {
     if (!recorded || lane.kind === "alerts" || challenge) return;
 
     // The quota decides, and owns the email it owes when it says so; the lane only turns itself off.
-    const verdict = await quotaOf(this.env.WORKSPACE_QUOTA, lane.workspace_id).recordFailure({
+    const verdict = await quotaOf(this.env.WORKSPACE_QUOTA, lane.workspace_id, lane.data_location).recordFailure({
       webhookId: lane.webhook_id,
       workspaceId: lane.workspace_id,
       url: lane.url,

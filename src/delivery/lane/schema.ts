@@ -2,7 +2,8 @@
 //
 // Until the first tagged release this schema is edited in place (README "Storage schemas"): nothing has been
 // deployed, so there is no stored lane to migrate.
-import type { DisabledReason } from "../../db/schema";
+import type { DataLocation } from "../../bindings";
+import type { DeliveryMode, DisabledReason } from "../../db/schema";
 
 /** What a lane delivers: a webhook's events, or a workspace's alerts (src/alerts). */
 export type LaneKind = "webhook" | "alerts";
@@ -31,7 +32,9 @@ export const SCHEMA = `
     deleted INTEGER NOT NULL DEFAULT 0,
     line_start TEXT NOT NULL DEFAULT '',
     d1_sync_pending INTEGER NOT NULL DEFAULT 0,
-    kind TEXT NOT NULL DEFAULT 'webhook'
+    kind TEXT NOT NULL DEFAULT 'webhook',
+    data_location TEXT,
+    delivery TEXT NOT NULL DEFAULT 'push'
   );
   -- Clustered in acceptance order (the log's order, and for most events their place in line): an event is
   -- one row and one id-index entry when stored, and one row rewritten when it finishes. Its first attempt
@@ -105,6 +108,10 @@ export interface LaneRow {
   d1_sync_pending: number;
   /** webhook, or alerts: the workspace's operational events (src/alerts), whose failures count against nothing. */
   kind: LaneKind;
+  /** The workspace's data location (bindings.ts): where its quota object is asked for. */
+  data_location: DataLocation | null;
+  /** push, or poll: never attempted, read by its consumer (poll.ts). */
+  delivery: DeliveryMode;
   [key: string]: SqlStorageValue;
 }
 

@@ -429,8 +429,8 @@ export class LaneStore {
       this.sql.exec(
         `INSERT INTO lane (singleton, webhook_id, workspace_id, url, secret, previous_secret, previous_secret_expires_at,
                            enabled, disabled_reason, rate_limit_per_second, retry_delays, headers, config_version, kind,
-                           signing_key, previous_signing_key, verified_at)
-         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                           signing_key, previous_signing_key, verified_at, data_location, delivery)
+         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (singleton) DO UPDATE SET url = excluded.url, secret = excluded.secret, previous_secret = excluded.previous_secret,
            previous_secret_expires_at = excluded.previous_secret_expires_at, enabled = excluded.enabled,
            signing_key = excluded.signing_key, previous_signing_key = excluded.previous_signing_key,
@@ -455,6 +455,8 @@ export class LaneStore {
         config.signingKey ?? null,
         config.previousSigningKey ?? null,
         config.verifiedAt ?? null,
+        config.dataLocation,
+        config.delivery ?? "push",
       );
       if (!config.enabled) this.skipPending();
     });
