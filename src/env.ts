@@ -28,4 +28,5 @@ export interface Env {
   ORDERING_WINDOW_MS?: string;
   PUBLIC_URL?: string;
   PORTAL_FRAME_ANCESTORS?: string;
+  EVENT_VALIDATION?: string;
 }

@@ -1,8 +1,11 @@
 // Ingestion: POST /v1/events and /v1/events/batch validate, assign ids and hand events to the queue.
 import { createRoute, z } from "@hono/zod-openapi";
+import { readConfig, type EventValidation } from "../../config";
 import { EVENT_TYPES } from "../../events/catalog";
-import { MAX_EVENT_BYTES, messageBytes, sendBatches, toQueuedEvent, type EventInput } from "../../events/ingest";
+import { MAX_EVENT_BYTES, messageBytes, sendBatches, toQueuedEvent, type EventExtras, type EventInput } from "../../events/ingest";
 import { MAX_DATA_DEPTH, type QueuedEvent } from "../../events/queued-event";
+import { checkEventData } from "../../events/schemas";
+import { traceparentOf } from "../../events/trace";
 import { nestsDeeperThan } from "../../lib/json-depth";
 import { newRouter } from "../context";
 import { ApiError, errorResponses } from "../errors";
@@ -50,6 +53,33 @@ function checkDepth(input: EventInput, param: string): void {
   }
 }
 
+/**
+ * What EVENT_VALIDATION makes of the event's data: nothing (off, or a match); refused with the failing path
+ * (enforce); or accepted with a note of what did not match, kept with the event for its delivery log (warn).
+ */
+function checkSchema(mode: EventValidation, input: EventInput, prefix: string): string | undefined {
+  if (mode === "off") return undefined;
+  const mismatch = checkEventData(input.type, input.data);
+  if (mismatch === null) return undefined;
+  if (mode === "enforce") {
+    throw new ApiError("data_does_not_match_schema", `${prefix}${mismatch.message}`, undefined, { param: `${prefix}${mismatch.path}` });
+  }
+  return mismatch.message;
+}
+
+/** The request's trace: its W3C `traceparent` header, or a new trace when it has none or a malformed one. */
+const TraceparentHeader = z.object({
+  traceparent: z
+    .string()
+    .optional()
+    .openapi({
+      description:
+        "W3C Trace Context. Kept with the event: every delivery attempt sends `traceparent` with this trace id and a new span id, " +
+        "and the delivery log shows and finds it (`traceId`). Without one, or with a malformed one (which is ignored, as the W3C spec says), the service starts a trace.",
+      example: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    }),
+});
+
 /** The event's message size, refusing one too large for the queue. */
 function checkSize(event: QueuedEvent, param: string): number {
   const bytes = messageBytes(event);
@@ -69,8 +99,10 @@ eventRoutes.openapi(
     security: workspaceKeyAuth,
     summary: "Send an event",
     description:
-      "Accepts one event for delivery to every enabled webhook of the workspace subscribed to its type, in acceptance order.",
-    request: { body: jsonBody(EventInputSchema) },
+      "Accepts one event for delivery to every enabled webhook of the workspace subscribed to its type, in acceptance order. " +
+      "With EVENT_VALIDATION=enforce, `data` that does not match its type's schema (GET /v1/event-types) is refused with " +
+      "`400 data_does_not_match_schema` and `param` the failing path (`data.contact.id`); with `warn` it is accepted and its delivery log says what did not match.",
+    request: { body: jsonBody(EventInputSchema), headers: TraceparentHeader },
     responses: {
       202: jsonResponse(z.object({ id: z.string().openapi({ example: "evt_01jd8x6m3q7v9c2k4n5p6r7s8t" }) }), "Accepted"),
       ...errorResponses(400, 401, 413, 415, 429),
@@ -79,7 +111,11 @@ eventRoutes.openapi(
   async (c) => {
     const input = c.req.valid("json");
     checkDepth(input, "data");
-    const event = await toQueuedEvent(c.get("workspace").id, input, Date.now());
+    const extras: EventExtras = {
+      traceparent: traceparentOf(c.req.header("traceparent")),
+      schemaWarning: checkSchema(readConfig(c.env).eventValidation, input, ""),
+    };
+    const event = await toQueuedEvent(c.get("workspace").id, input, Date.now(), extras);
     checkSize(event, "data");
     await c.env.EVENTS_QUEUE.send(event);
     return c.json({ id: event.id }, 202);
@@ -93,8 +129,10 @@ eventRoutes.openapi(
     tags,
     security: workspaceKeyAuth,
     summary: "Send up to 100 events",
-    description: "All or nothing: one invalid event refuses the batch. Events are accepted in array order.",
-    request: { body: jsonBody(BatchSchema) },
+    description:
+      "All or nothing: one invalid event refuses the batch (with EVENT_VALIDATION=enforce, `param` names it: `events[3].data.contact.id`). " +
+      "Events are accepted in array order; all of them carry the request's trace.",
+    request: { body: jsonBody(BatchSchema), headers: TraceparentHeader },
     responses: {
       202: jsonResponse(z.object({ ids: z.array(z.string()) }), "Accepted, ids in request order"),
       ...errorResponses(400, 401, 413, 415, 429),
@@ -105,8 +143,12 @@ eventRoutes.openapi(
     const acceptedAt = Date.now();
     const inputs = c.req.valid("json").events;
     inputs.forEach((input, i) => checkDepth(input, `events[${i}].data`));
+    const mode = readConfig(c.env).eventValidation;
+    const warnings = inputs.map((input, i) => checkSchema(mode, input, `events[${i}].`));
+    // One request, one trace: every event of the batch carries it.
+    const traceparent = traceparentOf(c.req.header("traceparent"));
     const events: QueuedEvent[] = [];
-    for (const input of inputs) events.push(await toQueuedEvent(workspaceId, input, acceptedAt));
+    for (const [i, input] of inputs.entries()) events.push(await toQueuedEvent(workspaceId, input, acceptedAt, { traceparent, schemaWarning: warnings[i] }));
     const sizes = events.map((event, i) => checkSize(event, `events[${i}].data`));
     for (const batch of sendBatches(events, sizes)) await c.env.EVENTS_QUEUE.sendBatch(batch.map((body) => ({ body })));
     return c.json({ ids: events.map((e) => e.id) }, 202);

@@ -57,7 +57,7 @@ deliveryRoutes.openapi(
     summary: "List deliveries",
     description:
       "The webhook's delivery log, newest event first: every event it was sent (or will be sent), with all attempts. " +
-      "Filter by `status` and `type`; page with `limit` (1-100, default 50) and `cursor`. " +
+      "Filter by `status`, `type` and `traceId`; page with `limit` (1-100, default 50) and `cursor`. " +
       "Finished deliveries are kept for RETENTION_DAYS (default 30).",
     request: { params: WebhookIdParam, query: DeliveryQuerySchema },
     responses: { 200: jsonResponse(DeliveryListSchema, "A page of deliveries"), ...errorResponses(400, 401, 404) },
@@ -67,7 +67,7 @@ deliveryRoutes.openapi(
     const query = c.req.valid("query");
     const before = pagePosition(query.cursor, decodeCursor);
     await findWebhook(c.get("db"), c.get("workspace").id, id);
-    const page = await laneOf(c.env.ENDPOINT_LANE, id).deliveries({ status: query.status, type: query.type, limit: query.limit, before });
+    const page = await laneOf(c.env.ENDPOINT_LANE, id).deliveries({ status: query.status, type: query.type, traceId: query.traceId, limit: query.limit, before });
     return c.json(deliveryPageBody(page, toDelivery), 200);
   },
 );

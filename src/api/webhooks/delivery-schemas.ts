@@ -33,6 +33,22 @@ export const DeliverySchema = z
     deliveredAt: z.iso.datetime().nullable(),
     nextAttemptAt: z.iso.datetime().nullable().openapi({ description: "When a pending delivery's next attempt is due." }),
     attempts: z.array(AttemptSchema).openapi({ description: "Every attempt, oldest first." }),
+    traceId: z
+      .string()
+      .nullable()
+      .openapi({
+        description:
+          "The W3C trace id of the event: from the `traceparent` it was sent with, or started by the service. Every attempt sent `traceparent` with it (and a new span id). " +
+          "Find deliveries by it with `?traceId=`.",
+        example: "4bf92f3577b34da6a3ce929d0e0e4736",
+      }),
+    schemaWarning: z
+      .string()
+      .nullable()
+      .openapi({
+        description: "With EVENT_VALIDATION=warn: what in the event's data did not match its type's schema when it was accepted; null otherwise.",
+        example: "data.contact.id: Invalid input: expected number, received undefined (contact.updated schema, GET /v1/event-types)",
+      }),
   })
   .openapi("Delivery");
 
@@ -59,6 +75,11 @@ export const DeliveryListSchema = z
 export const DeliveryQuerySchema = z.object({
   status: z.enum(STATUSES).optional().openapi({ param: { name: "status", in: "query" } }),
   type: EventType.optional().openapi({ param: { name: "type", in: "query" } }),
+  traceId: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/, { error: "must be a W3C trace id: 32 lowercase hex digits" })
+    .optional()
+    .openapi({ param: { name: "traceId", in: "query" }, description: "Only the deliveries of events in this trace.", example: "4bf92f3577b34da6a3ce929d0e0e4736" }),
   limit: PageLimit,
   cursor: PageCursor,
 });
@@ -102,6 +123,8 @@ export function toDelivery(record: DeliveryRecord): z.infer<typeof DeliverySchem
     deliveredAt: record.status === "delivered" ? iso(record.finishedAt) : null,
     nextAttemptAt: iso(record.nextAttemptAt),
     attempts: record.attempts.map((a) => ({ ...a, at: iso(a.at)! })),
+    traceId: record.traceId,
+    schemaWarning: record.schemaWarning,
   };
 }
 

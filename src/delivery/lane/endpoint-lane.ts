@@ -12,6 +12,7 @@ import type { DisabledReason } from "../../db/schema";
 import { disableWebhook } from "../../db/webhooks";
 import type { Env } from "../../env";
 import type { QueuedEvent } from "../../events/queued-event";
+import { attemptTraceparent, traceparentOf } from "../../events/trace";
 import { signingSecrets } from "../../lib/rotation";
 import { quotaOf } from "../../quota/workspace-quota";
 import { attemptDelivery, requestHeaders, type AttemptResult, type RequestHeaders } from "../attempt";
@@ -91,6 +92,9 @@ export class EndpointLane extends DurableObject<Env> {
         // can still take its place in line.
         next_attempt_at: event.acceptedAt + orderingWindowMs,
         finished_at: finishedAt,
+        // Every event is kept in a trace (one queued without one, or an alert, starts its own).
+        traceparent: event.traceparent ?? traceparentOf(null),
+        schemaWarning: event.schemaWarning,
       })),
     );
     if (stored > 0) await this.scheduleNext();
@@ -168,7 +172,8 @@ export class EndpointLane extends DurableObject<Env> {
     const lane = this.store.applyConfig(config);
     if (lane.deleted) return undefined;
     const body = buildBody(event);
-    const result = await this.exclusive(() => this.attempt(this.store.lane()!, event.id, body));
+    const traceparent = event.traceparent ?? traceparentOf(null);
+    const result = await this.exclusive(() => this.attempt(this.store.lane()!, event.id, body, traceparent));
     this.store.insertEvent({
       id: event.id,
       order_key: event.orderKey,
@@ -180,6 +185,7 @@ export class EndpointLane extends DurableObject<Env> {
       finished_at: result.at + result.durationMs,
       first: result,
       test: true,
+      traceparent,
     });
     await this.scheduleNext();
     return this.record(this.store.event(event.id)!);
@@ -290,7 +296,7 @@ export class EndpointLane extends DurableObject<Env> {
    * `head`, for an attempt of the line's head: while its request is out the lane does what can wait for no
    * answer (LaneStore.whileOut) and signs the event after it.
    */
-  private async attempt(lane: LaneRow, eventId: string, body: string, head?: EventRow): Promise<AttemptResult> {
+  private async attempt(lane: LaneRow, eventId: string, body: string, traceparent: string | null, head?: EventRow): Promise<AttemptResult> {
     const now = Date.now();
     const pre = this.presigned;
     this.presigned = undefined;
@@ -298,7 +304,9 @@ export class EndpointLane extends DurableObject<Env> {
     const fresh = pre && pre.eventId === eventId && pre.second === Math.floor(now / 1000) && pre.secrets === secrets.join(" ");
     const signatures = await (fresh ? pre.signatures : this.sign(secrets, eventId, body, now));
     const { deliveryTimeoutMs, allowPrivateUrls } = readConfig(this.env);
-    const sending = attemptDelivery(lane.url, body, this.requestHeaders(lane), signatures, deliveryTimeoutMs, { allowPrivateUrls });
+    // Each attempt is its own span in the event's trace: a new span id, retries too.
+    const sent = { ...signatures, traceparent: attemptTraceparent(traceparent) };
+    const sending = attemptDelivery(lane.url, body, this.requestHeaders(lane), sent, deliveryTimeoutMs, { allowPrivateUrls });
     if (head) {
       // A timer, not a microtask: it runs once the runtime has sent the request, while the answer is awaited.
       setTimeout(() => {
@@ -325,7 +333,7 @@ export class EndpointLane extends DurableObject<Env> {
   }
 
   private async deliver(lane: LaneRow, event: EventRow): Promise<void> {
-    const result = await this.exclusive(() => this.attempt(lane, event.id, event.body, event));
+    const result = await this.exclusive(() => this.attempt(lane, event.id, event.body, event.traceparent, event));
     const endedAt = result.at + result.durationMs;
     // A success is kept with the others of its group (store.ts OUTCOME_GROUP_SIZE): while a backlog lasts,
     // the next request goes out without waiting for this one's commit. A failure is written at once, after
