@@ -60,7 +60,7 @@ export const DeliveryWithPayloadSchema = DeliverySchema.extend({
     .openapi({
       description:
         "The headers of the latest attempt as sent, names lowercased, signatures included (`content-type`, `user-agent`, the webhook's own `headers`, " +
-        "`webhook-id`, `webhook-timestamp`, `webhook-signature`, `x-webhook-signature`); null before the first attempt.",
+        "`webhook-id`, `webhook-timestamp`, `webhook-signature`, `x-webhook-signature`, `traceparent`); null before the first attempt.",
       example: { "content-type": "application/json", "webhook-id": "evt_01jd8x6m3q7v9c2k4n5p6r7s8t", "webhook-timestamp": "1732183200" },
     }),
 }).openapi("DeliveryWithPayload");
