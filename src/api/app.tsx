@@ -17,6 +17,7 @@ import { allowedMethods, limitBody, limitIngestion, requireJsonBody } from "./mi
 import { deliveryRoutes } from "./webhooks/delivery-routes";
 import { statsRoutes } from "./webhooks/stats-routes";
 import { webhookRoutes } from "./webhooks/routes";
+import { registerDeliveryWebhooks } from "./webhook-deliveries";
 import { alertRoutes } from "./workspace/alert-routes";
 import { workspaceRoutes } from "./workspace/routes";
 
@@ -52,6 +53,9 @@ api.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
   scheme: "bearer",
   description: "The operator's ADMIN_TOKEN secret.",
 });
+
+// What receivers get: the `webhooks` section, one entry per event type.
+registerDeliveryWebhooks(api);
 
 const OPENAPI_INFO = {
   openapi: "3.1.0",
