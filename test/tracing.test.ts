@@ -4,6 +4,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { attemptTraceparent, parseTraceparent, traceparentOf } from "../src/events/trace";
+import { annotateSpan, inSpan } from "../src/lib/spans";
 import { call, createWebhook, createWorkspace, eventually } from "./support/helpers";
 import { lane, settledLane } from "./support/lane";
 import { endpoint } from "./support/receiver";
@@ -60,6 +61,17 @@ describe("traceparent, the header", () => {
         expect(new Set([a.spanId, b.spanId, span.toHex()]).size).toBe(3);
       }),
     );
+  });
+});
+
+describe("the Worker's own spans", () => {
+  it("run the work they wrap, pass its value and its error on, and never fail a request themselves", async () => {
+    expect(inSpan("test span", { "webhooks.trace_id": "x" }, () => 42)).toBe(42);
+    await expect(inSpan("test span", {}, async () => "later")).resolves.toBe("later");
+    expect(() => inSpan("test span", {}, () => {
+      throw new Error("the work's own");
+    })).toThrow("the work's own");
+    expect(() => annotateSpan({ "webhooks.trace_id": TRACE_ID, "webhooks.events": 3, nothing: undefined })).not.toThrow();
   });
 });
 

@@ -5,7 +5,8 @@ import { EVENT_TYPES } from "../../events/catalog";
 import { MAX_EVENT_BYTES, messageBytes, sendBatches, toQueuedEvent, type EventExtras, type EventInput } from "../../events/ingest";
 import { MAX_DATA_DEPTH, type QueuedEvent } from "../../events/queued-event";
 import { checkEventData } from "../../events/schemas";
-import { traceparentOf } from "../../events/trace";
+import { traceIdOf, traceparentOf } from "../../events/trace";
+import { annotateSpan } from "../../lib/spans";
 import { nestsDeeperThan } from "../../lib/json-depth";
 import { newRouter } from "../context";
 import { ApiError, errorResponses } from "../errors";
@@ -117,6 +118,7 @@ eventRoutes.openapi(
     };
     const event = await toQueuedEvent(c.get("workspace").id, input, Date.now(), extras);
     checkSize(event, "data");
+    annotateSpan({ "webhooks.trace_id": traceIdOf(extras.traceparent!), "webhooks.event_id": event.id });
     await c.env.EVENTS_QUEUE.send(event);
     return c.json({ id: event.id }, 202);
   },
@@ -150,6 +152,7 @@ eventRoutes.openapi(
     const events: QueuedEvent[] = [];
     for (const [i, input] of inputs.entries()) events.push(await toQueuedEvent(workspaceId, input, acceptedAt, { traceparent, schemaWarning: warnings[i] }));
     const sizes = events.map((event, i) => checkSize(event, `events[${i}].data`));
+    annotateSpan({ "webhooks.trace_id": traceIdOf(traceparent), "webhooks.events": events.length });
     for (const batch of sendBatches(events, sizes)) await c.env.EVENTS_QUEUE.sendBatch(batch.map((body) => ({ body })));
     return c.json({ ids: events.map((e) => e.id) }, 202);
   },

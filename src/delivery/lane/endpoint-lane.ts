@@ -12,7 +12,8 @@ import type { DisabledReason } from "../../db/schema";
 import { disableWebhook } from "../../db/webhooks";
 import type { Env } from "../../env";
 import type { QueuedEvent } from "../../events/queued-event";
-import { attemptTraceparent, traceparentOf } from "../../events/trace";
+import { attemptTraceparent, parseTraceparent, traceIdOf, traceparentOf } from "../../events/trace";
+import { annotateSpan, inSpan } from "../../lib/spans";
 import { signingSecrets } from "../../lib/rotation";
 import { quotaOf } from "../../quota/workspace-quota";
 import { attemptDelivery, requestHeaders, type AttemptResult, type RequestHeaders } from "../attempt";
@@ -80,6 +81,7 @@ export class EndpointLane extends DurableObject<Env> {
     const now = Date.now();
     // A disabled webhook keeps what arrives as skipped (finished, for retention), for recover.
     const [status, finishedAt]: [DeliveryStatus, number | null] = lane.enabled ? ["pending", null] : ["skipped", now];
+    annotateSpan({ "webhooks.webhook_id": lane.webhook_id, "webhooks.trace_ids": [...new Set(events.map((e) => e.traceparent && traceIdOf(e.traceparent)))].join(" ") });
     const stored = this.store.insertEvents(
       events.map((event) => ({
         id: event.id,
@@ -306,7 +308,12 @@ export class EndpointLane extends DurableObject<Env> {
     const { deliveryTimeoutMs, allowPrivateUrls } = readConfig(this.env);
     // Each attempt is its own span in the event's trace: a new span id, retries too.
     const sent = { ...signatures, traceparent: attemptTraceparent(traceparent) };
-    const sending = attemptDelivery(lane.url, body, this.requestHeaders(lane), sent, deliveryTimeoutMs, { allowPrivateUrls });
+    const context = parseTraceparent(sent.traceparent)!;
+    const sending = inSpan(
+      "webhook attempt",
+      { "webhooks.trace_id": context.traceId, "webhooks.span_id": context.spanId, "webhooks.event_id": eventId, "webhooks.webhook_id": lane.webhook_id },
+      () => attemptDelivery(lane.url, body, this.requestHeaders(lane), sent, deliveryTimeoutMs, { allowPrivateUrls }),
+    );
     if (head) {
       // A timer, not a microtask: it runs once the runtime has sent the request, while the answer is awaited.
       setTimeout(() => {
