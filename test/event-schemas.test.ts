@@ -9,6 +9,7 @@ import { EVENT_TYPES, type EventType } from "../src/events/catalog";
 import { EXAMPLE_TIME, sampleData } from "../src/events/samples";
 import { checkEventData, EVENT_DATA_SCHEMAS } from "../src/events/schemas";
 import { call, createWebhook, createWorkspace, eventually } from "./support/helpers";
+import { page, signIn } from "./support/pages";
 import { endpoint } from "./support/receiver";
 
 /** Calls the Worker with EVENT_VALIDATION set to `mode` (the rest of the test env as it is). */
@@ -151,5 +152,13 @@ describe("EVENT_VALIDATION=warn and off", () => {
     expect(byId.get(fine.json.id)).toBeNull();
     const one = await call("GET", `/v1/webhooks/${hook.id}/deliveries/${warned.json.id}`, { key: ws.apiKey });
     expect(one.json.schemaWarning).toMatch(/^data\.contact\.id/);
+
+    // The pages' delivery log says it on that delivery's row, and on no other.
+    const html = (await page("GET", `/settings/integrations/webhooks/${hook.id}`, { cookie: await signIn(ws.apiKey) })).html;
+    const rows = html.split('<details class="delivery"').slice(1);
+    const rowOf = (id: string) => rows.find((row) => row.includes(`data-event-id="${id}"`))!;
+    expect(rowOf(warned.json.id)).toMatch(/Did not match its event type&#39;s schema: data\.contact\.id/);
+    expect(rowOf(unchecked.json.id)).not.toContain("schema-warning");
+    expect(rowOf(fine.json.id)).not.toContain("schema-warning");
   });
 });

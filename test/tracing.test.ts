@@ -7,6 +7,7 @@ import { attemptTraceparent, parseTraceparent, traceparentOf } from "../src/even
 import { annotateSpan, inSpan } from "../src/lib/spans";
 import { call, createWebhook, createWorkspace, eventually } from "./support/helpers";
 import { lane, settledLane } from "./support/lane";
+import { page, signIn } from "./support/pages";
 import { endpoint } from "./support/receiver";
 
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -112,6 +113,15 @@ describe("tracing a delivery", () => {
     // The latest attempt's headers, as the log keeps them, carry its traceparent.
     const one = await call("GET", `/v1/webhooks/${hook.id}/deliveries/${traced.id}`, { key: ws.apiKey });
     expect(one.json.headers.traceparent).toBe(attempts[2]!.headers.traceparent);
+
+    // The pages show the trace id on the delivery, and its link lists that trace's deliveries only.
+    const cookie = await signIn(ws.apiKey);
+    const detail = (await page("GET", `/settings/integrations/webhooks/${hook.id}`, { cookie })).html;
+    expect(detail).toContain(`<code class="trace-id">${TRACE_ID}</code>`);
+    expect(detail).toContain(`<code class="trace-id">${started}</code>`);
+    const filtered = (await page("GET", `/settings/integrations/webhooks/${hook.id}?traceId=${TRACE_ID}`, { cookie })).html;
+    expect(filtered).toContain(`data-event-id="${traced.id}"`);
+    expect(filtered).not.toContain(`data-event-id="${other.id}"`);
 
     const refused = await call("GET", `/v1/webhooks/${hook.id}/deliveries?traceId=${TRACE_ID.toUpperCase()}`, { key: ws.apiKey });
     expect(refused.status).toBe(400);
