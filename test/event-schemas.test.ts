@@ -74,6 +74,17 @@ describe("event schemas", () => {
     );
   });
 
+  it("names the first failing path and lists where the others are, at most ten of them", () => {
+    const empty = checkEventData("message.received", {})!;
+    expect(empty.path).toBe("data.contact");
+    expect(empty.message).toMatch(/^data\.contact: .*\(and 2 more: data\.message, data\.channel\)$/);
+    const data = sampleData("contact.updated", EXAMPLE_TIME);
+    const many = checkEventData("contact.updated", { ...data, changes: Array.from({ length: 30 }, () => ({ from: 1 })) })!;
+    expect(many.path).toBe("data.changes[0].field");
+    expect(many.message).toContain("(and 29 more: data.changes[1].field,");
+    expect(many.message).toMatch(/data\.changes\[10\]\.field, …\)$/);
+  });
+
   it("is permissive about extra keys anywhere and strict about required ones", () => {
     fc.assert(
       fc.property(

@@ -141,13 +141,17 @@ function pathOf(path: readonly PropertyKey[]): string {
   return path.reduce<string>((at, key) => (typeof key === "number" ? `${at}[${key}]` : `${at}.${String(key)}`), "data");
 }
 
-/** Checks `data` against its type's schema: null when it matches, else what did not (the first problem, and how many more). */
+/** How many of the other problems' paths a mismatch's message lists (it says how many there are in all). */
+const MORE_PATHS_LISTED = 10;
+
+/** Checks `data` against its type's schema: null when it matches, else what did not (the first problem, and where the others are). */
 export function checkEventData(type: EventType, data: unknown): DataMismatch | null {
   const result = EVENT_DATA_SCHEMAS[type].safeParse(data);
   if (result.success) return null;
   const [first, ...rest] = result.error.issues;
   const path = pathOf(first!.path);
-  const more = rest.length > 0 ? ` (and ${rest.length} more: ${rest.map((i) => pathOf(i.path)).join(", ")})` : "";
+  const listed = rest.slice(0, MORE_PATHS_LISTED).map((i) => pathOf(i.path));
+  const more = rest.length > 0 ? ` (and ${rest.length} more: ${listed.join(", ")}${rest.length > listed.length ? ", …" : ""})` : "";
   return { path, message: `${path}: ${first!.message} (${type} schema, GET /v1/event-types)${more}` };
 }
 

@@ -61,11 +61,16 @@ export function traceIdOf(traceparent: string): string {
 }
 
 /**
- * The `traceparent` one delivery attempt sends: the event's trace id and flags with a new span id, the
+ * The trace context one delivery attempt sends: the event's trace id and flags with a new span id, the
  * attempt's own span, so each attempt (retries too) is a distinct child in the receiver's trace. An event kept
  * without one (a message queued before traces were kept) gets a new trace.
  */
-export function attemptTraceparent(kept: string | null): string {
+export function attemptTrace(kept: string | null): TraceContext {
   const parent = parseTraceparent(kept) ?? startTrace();
-  return formatTraceparent({ ...parent, spanId: randomHex(8) });
+  return { ...parent, spanId: randomHex(8) };
+}
+
+/** attemptTrace as the `traceparent` header value. */
+export function attemptTraceparent(kept: string | null): string {
+  return formatTraceparent(attemptTrace(kept));
 }

@@ -12,7 +12,7 @@ import type { DisabledReason } from "../../db/schema";
 import { disableWebhook } from "../../db/webhooks";
 import type { Env } from "../../env";
 import type { QueuedEvent } from "../../events/queued-event";
-import { attemptTraceparent, parseTraceparent, traceIdOf, traceparentOf } from "../../events/trace";
+import { attemptTrace, formatTraceparent, traceIdOf, traceparentOf } from "../../events/trace";
 import { annotateSpan, inSpan } from "../../lib/spans";
 import { signingSecrets } from "../../lib/rotation";
 import { quotaOf } from "../../quota/workspace-quota";
@@ -307,11 +307,11 @@ export class EndpointLane extends DurableObject<Env> {
     const signatures = await (fresh ? pre.signatures : this.sign(secrets, eventId, body, now));
     const { deliveryTimeoutMs, allowPrivateUrls } = readConfig(this.env);
     // Each attempt is its own span in the event's trace: a new span id, retries too.
-    const sent = { ...signatures, traceparent: attemptTraceparent(traceparent) };
-    const context = parseTraceparent(sent.traceparent)!;
+    const trace = attemptTrace(traceparent);
+    const sent = { ...signatures, traceparent: formatTraceparent(trace) };
     const sending = inSpan(
       "webhook attempt",
-      { "webhooks.trace_id": context.traceId, "webhooks.span_id": context.spanId, "webhooks.event_id": eventId, "webhooks.webhook_id": lane.webhook_id },
+      { "webhooks.trace_id": trace.traceId, "webhooks.span_id": trace.spanId, "webhooks.event_id": eventId, "webhooks.webhook_id": lane.webhook_id },
       () => attemptDelivery(lane.url, body, this.requestHeaders(lane), sent, deliveryTimeoutMs, { allowPrivateUrls }),
     );
     if (head) {
