@@ -51,6 +51,31 @@ describe("traceparent, the header", () => {
     expect(parts(traceparentOf("garbage")).traceId).not.toBe(TRACE_ID);
   });
 
+  it("never throws on any header, and what it accepts is a well-formed trace it can write back", () => {
+    // Mostly well-formed (lowercase hex), with a corrupted character, an odd version or a tail now and then.
+    const hex = (n: number) =>
+      fc.oneof(
+        { weight: 4, arbitrary: fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: n, maxLength: n }) },
+        { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom(..."0123456789abcdefA-x"), minLength: n - 1, maxLength: n + 1 }) },
+      );
+    const version = fc.constantFrom("00", "01", "fe", "ff", "0G");
+    const tail = fc.constantFrom("", "", "-future-fields", "x", " ");
+    const nearly = fc.tuple(version, hex(32), hex(16), hex(2), tail).map(([v, t, s, f, rest]) => `${v}-${t}-${s}-${f}${rest}`);
+    let accepted = 0;
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), nearly), (header) => {
+        const parsed = parseTraceparent(header);
+        if (parsed === null) return;
+        accepted++;
+        expect(traceparentOf(header)).toMatch(TRACEPARENT);
+        expect(traceparentOf(header)).toBe(`00-${parsed.traceId}-${parsed.spanId}-${parsed.flags}`);
+        expect(header.trim().slice(3, 35)).toBe(parsed.traceId);
+      }),
+      { numRuns: 500 },
+    );
+    expect(accepted).toBeGreaterThan(50);
+  });
+
   it("gives each attempt the event's trace id and flags with a new span id", () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.uint8Array({ minLength: 8, maxLength: 8 }), fc.boolean(), (trace, span, sampled) => {
