@@ -72,14 +72,17 @@ export const DeliveryListSchema = z
   })
   .openapi("DeliveryList");
 
+/** `?traceId=`: only the deliveries of one W3C trace (the log's `traceId`). */
+export const TraceIdQuery = z
+  .string()
+  .regex(/^[0-9a-f]{32}$/, { error: "must be a W3C trace id: 32 lowercase hex digits" })
+  .optional()
+  .openapi({ param: { name: "traceId", in: "query" }, description: "Only the deliveries of events in this trace.", example: "4bf92f3577b34da6a3ce929d0e0e4736" });
+
 export const DeliveryQuerySchema = z.object({
   status: z.enum(STATUSES).optional().openapi({ param: { name: "status", in: "query" } }),
   type: EventType.optional().openapi({ param: { name: "type", in: "query" } }),
-  traceId: z
-    .string()
-    .regex(/^[0-9a-f]{32}$/, { error: "must be a W3C trace id: 32 lowercase hex digits" })
-    .optional()
-    .openapi({ param: { name: "traceId", in: "query" }, description: "Only the deliveries of events in this trace.", example: "4bf92f3577b34da6a3ce929d0e0e4736" }),
+  traceId: TraceIdQuery,
   limit: PageLimit,
   cursor: PageCursor,
 });

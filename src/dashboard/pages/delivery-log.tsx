@@ -10,7 +10,7 @@ import { DELIVERY_STATUSES, type Delivery, type DeliveryPage, type DeliveryWithP
 export interface LogFilters {
   status?: string | undefined;
   type?: string | undefined;
-  /** A W3C trace id: only the deliveries of that trace (a webhook's log; the alerts log has no trace filter). */
+  /** A W3C trace id: only the deliveries of that trace. */
   traceId?: string | undefined;
   cursor?: string | undefined;
 }
