@@ -153,6 +153,17 @@ describe("tracing a delivery", () => {
     expect(refused.json.error.param).toBe("traceId");
   });
 
+  it("sends a test event in the trace of the request that asked for it", async () => {
+    const ws = await createWorkspace();
+    const ep = endpoint();
+    await ep.program({ fallback: { status: 200 } });
+    const hook = await createWebhook(ws.apiKey, { url: ep.url, events: ["comment.created"] });
+    const res = await call("POST", `/v1/webhooks/${hook.id}/test`, { key: ws.apiKey, headers: { traceparent: PRODUCER } });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ test: true, traceId: TRACE_ID });
+    expect(parts((await ep.waitFor(1))[0]!.headers.traceparent).traceId).toBe(TRACE_ID);
+  });
+
   it("accepts a malformed traceparent and delivers the event in a new trace; a batch is one trace", async () => {
     const ws = await createWorkspace();
     const ep = endpoint();

@@ -10,7 +10,7 @@ import { annotateSpan } from "../../lib/spans";
 import { nestsDeeperThan } from "../../lib/json-depth";
 import { newRouter } from "../context";
 import { ApiError, errorResponses } from "../errors";
-import { jsonBody, jsonResponse, workspaceKeyAuth } from "../openapi";
+import { jsonBody, jsonResponse, TraceparentHeader, workspaceKeyAuth } from "../openapi";
 
 const tags = ["Events"];
 export const MAX_BATCH_EVENTS = 100;
@@ -80,18 +80,6 @@ function checkSchema(mode: EventValidation, input: EventInput, prefix: string): 
   return mismatch.message;
 }
 
-/** The request's trace: its W3C `traceparent` header, or a new trace when it has none or a malformed one. */
-const TraceparentHeader = z.object({
-  traceparent: z
-    .string()
-    .optional()
-    .openapi({
-      description:
-        "W3C Trace Context. Kept with the event: every delivery attempt sends `traceparent` with this trace id and a new span id, " +
-        "and the delivery log shows and finds it (`traceId`). Without one, or with a malformed one (which is ignored, as the W3C spec says), the service starts a trace.",
-      example: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-    }),
-});
 
 /** The event's message size, refusing one too large for the queue. */
 function checkSize(event: QueuedEvent, param: string): number {

@@ -6,10 +6,11 @@ import { laneOf } from "../../delivery/lane/endpoint-lane";
 import type { Refusal } from "../../delivery/lane/endpoint-lane";
 import { toQueuedEvent } from "../../events/ingest";
 import { sampleData } from "../../events/samples";
+import { traceparentOf } from "../../events/trace";
 import { newRouter } from "../context";
 import { pagePosition } from "../paging";
 import { ApiError, errorResponses } from "../errors";
-import { jsonBody, jsonResponse, optionalJsonBody, workspaceKeyAuth } from "../openapi";
+import { jsonBody, jsonResponse, optionalJsonBody, TraceparentHeader, workspaceKeyAuth } from "../openapi";
 import {
   decodeCursor,
   DeliveryListSchema,
@@ -154,8 +155,9 @@ deliveryRoutes.openapi(
       "Sends a realistic sample of an event type (respond.io's shapes) to the endpoint now, signed like any event, and answers with the attempt. " +
       "It does not wait in line (only for an attempt already in flight), is tried once, does not count against the failure quota, " +
       "and reaches a disabled webhook too, so an endpoint can be checked before enabling it. It ignores the webhook's `filter` " +
-      "(it is sent whatever the filter says) and carries its custom `headers`. It appears in the log with `test: true`.",
-    request: { params: WebhookIdParam, body: optionalJsonBody(TestEventSchema) },
+      "(it is sent whatever the filter says) and carries its custom `headers`. It appears in the log with `test: true`, " +
+      "in the trace of the request's `traceparent` (or a new one).",
+    request: { params: WebhookIdParam, body: optionalJsonBody(TestEventSchema), headers: TraceparentHeader },
     responses: { 200: jsonResponse(DeliverySchema, "The test delivery and its attempt"), ...errorResponses(400, 401, 404, 413, 415) },
   }),
   async (c) => {
@@ -164,7 +166,7 @@ deliveryRoutes.openapi(
     const webhook = await findWebhook(c.get("db"), workspaceId, id);
     const type = c.req.valid("json").type ?? webhook.events[0]!;
     const now = Date.now();
-    const event = await toQueuedEvent(workspaceId, { type, data: sampleData(type, now) }, now);
+    const event = await toQueuedEvent(workspaceId, { type, data: sampleData(type, now) }, now, { traceparent: traceparentOf(c.req.header("traceparent")) });
     const record = await laneOf(c.env.ENDPOINT_LANE, id).sendTest(laneConfigOf(webhook), event);
     if (!record) throw webhookNotFound(id);
     return c.json(toDelivery(record), 200);
