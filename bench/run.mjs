@@ -230,22 +230,35 @@ const INGEST_BODY = JSON.stringify({
   data: { contact: { id: 1234, firstName: "Ana", lastName: "Silva", phone: "+351900000000" }, changes: ["firstName"] },
 });
 
+/** A contact.updated in respond.io's shape that matches its schema: what the validation phase sends in both modes. */
+const VALIDATED_BODY = JSON.stringify({
+  type: "contact.updated",
+  data: {
+    contact: {
+      id: 1046288, firstName: "Ana", lastName: "Silva", phone: "+60123456789", email: "ana.silva@example.com", language: "en",
+      profilePic: null, countryCode: "MY", status: "open", tags: ["vip", "newsletter"],
+      assignee: { id: 2231, firstName: "Ravi", lastName: "Kumar", email: "ravi.kumar@example.com" }, lifecycle: "Hot Lead", created_at: 1795000000,
+    },
+    changes: [{ field: "email", from: "ana@example.org", to: "ana.silva@example.com" }],
+  },
+});
+
 /**
  * Ingestion at full speed. Each connection sends as its own workspace: INGEST_LIMITER allows one workspace
  * 1000 requests per 10 s, and a single producer over that would measure 429s, not ingestion.
  */
-async function cannon(base, path = "/v1/events") {
+async function cannon(base, path = "/v1/events", { body = INGEST_BODY, headers = {} } = {}) {
   let next = 0;
   const result = await autocannon({
     url: `${base}${path}`,
     method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${DEV_KEY}` },
-    body: INGEST_BODY,
+    headers: { "content-type": "application/json", authorization: `Bearer ${DEV_KEY}`, ...headers },
+    body,
     connections: cfg.connections,
     duration: cfg.ingestSeconds,
     setupClient: (client) => {
       const key = ingestKeys[next++ % ingestKeys.length];
-      client.setHeaders({ "content-type": "application/json", authorization: `Bearer ${key}` });
+      client.setHeaders({ "content-type": "application/json", authorization: `Bearer ${key}`, ...headers });
     },
   });
   const ok = result["2xx"];
@@ -270,6 +283,23 @@ async function ingestion() {
       round[who] = await measured(async () =>
         who === "service" ? cannon(MAIN) : cannon(BARE, who === "baselineLimited" ? "/v1/events/limited" : "/v1/events"),
       );
+    }
+    rounds.push(round);
+  }
+  return rounds;
+}
+
+/**
+ * Ingestion with EVENT_VALIDATION=enforce against off: the same worker, body and connections, back to back in
+ * each round (alternating which goes first); the mode is chosen per request (bench/worker/counted.ts).
+ */
+async function validation() {
+  const rounds = [];
+  for (let r = 0; r < cfg.ingestRounds; r++) {
+    const round = {};
+    for (const mode of r % 2 === 0 ? ["off", "enforce"] : ["enforce", "off"]) {
+      log(`validation round ${r + 1}/${cfg.ingestRounds}: EVENT_VALIDATION=${mode}, ${cfg.connections} connections, ${cfg.ingestSeconds} s`);
+      round[mode] = await cannon(MAIN, "/v1/events", { body: VALIDATED_BODY, headers: { "x-bench-event-validation": mode } });
     }
     rounds.push(round);
   }
@@ -596,6 +626,7 @@ async function main() {
 
   const results = { startedAt: new Date(runStarted).toISOString(), config: cfg, machine: machine(), git: gitState() };
   results.ingestion = await ingestion();
+  results.validation = await validation();
   results.lane = await laneThroughput(laneKey);
   results.log = await logReads(laneKey, cfg.laneEvents * cfg.laneRounds + 1);
   results.rateLimited = await rateLimited(limitedKey, pacedKey);

@@ -29,4 +29,5 @@ export interface Env {
   PUBLIC_URL?: string;
   PORTAL_FRAME_ANCESTORS?: string;
   REQUIRE_ENDPOINT_VERIFICATION?: string;
+  EVENT_VALIDATION?: string;
 }

@@ -19,6 +19,7 @@ import { keyRoutes, JWKS_PATH } from "./webhooks/key-routes";
 import { statsRoutes } from "./webhooks/stats-routes";
 import { pollRoutes } from "./webhooks/poll-routes";
 import { webhookRoutes } from "./webhooks/routes";
+import { registerDeliveryWebhooks } from "./webhook-deliveries";
 import { alertRoutes } from "./workspace/alert-routes";
 import { workspaceRoutes } from "./workspace/routes";
 
@@ -63,6 +64,9 @@ api.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
   scheme: "bearer",
   description: "The operator's ADMIN_TOKEN secret.",
 });
+
+// What receivers get: the `webhooks` section, one entry per event type.
+registerDeliveryWebhooks(api);
 
 const OPENAPI_INFO = {
   openapi: "3.1.0",

@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   invalid_email: 400,
   invalid_data: 400,
   data_too_deep: 400,
+  data_does_not_match_schema: 400,
   invalid_event_id: 400,
   invalid_occurred_at: 400,
   batch_too_large: 400,

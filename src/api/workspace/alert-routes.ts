@@ -8,7 +8,7 @@ import { newRouter } from "../context";
 import { ApiError, errorResponses } from "../errors";
 import { jsonResponse, workspaceKeyAuth } from "../openapi";
 import { PageCursor, PageLimit, pagePosition } from "../paging";
-import { decodeCursor, deliveryPageBody, DeliverySchema, DeliveryWithPayloadSchema, EventIdParam, sentOf, STATUSES, toDelivery } from "../webhooks/delivery-schemas";
+import { decodeCursor, deliveryPageBody, DeliverySchema, DeliveryWithPayloadSchema, EventIdParam, sentOf, STATUSES, toDelivery, TraceIdQuery } from "../webhooks/delivery-schemas";
 import { alertUrlNotSet, currentWorkspace } from "./routes";
 
 const tags = ["Alerts"];
@@ -27,6 +27,7 @@ const AlertListSchema = z
 const AlertQuerySchema = z.object({
   status: z.enum(STATUSES).optional().openapi({ param: { name: "status", in: "query" } }),
   type: AlertTypeSchema.optional().openapi({ param: { name: "type", in: "query" } }),
+  traceId: TraceIdQuery,
   limit: PageLimit,
   cursor: PageCursor,
 });
@@ -58,7 +59,7 @@ alertRoutes.openapi(
     const workspace = await currentWorkspace(c.get("db"), c.get("workspace").id);
     // Before alertUrl was ever set there is no alerts lane: nothing to read, and no object to create for it.
     if (!workspace.alertSecret) return c.json({ data: [], nextCursor: null }, 200);
-    const page = await alertLaneOf(c.env, workspace.id, workspace.dataLocation ?? null).deliveries({ status: query.status, type: query.type, limit: query.limit, before });
+    const page = await alertLaneOf(c.env, workspace.id, workspace.dataLocation ?? null).deliveries({ status: query.status, type: query.type, traceId: query.traceId, limit: query.limit, before });
     return c.json(deliveryPageBody(page, toAlertDelivery), 200);
   },
 );

@@ -35,7 +35,7 @@ async function renderAlerts(c: Ctx, filters: LogFilters, form?: { error: ApiErro
 }
 
 alertRoutes.get("/integrations/alerts", (c) =>
-  renderAlerts(c, { status: c.req.query("status") || undefined, type: c.req.query("type") || undefined, cursor: c.req.query("cursor") || undefined }),
+  renderAlerts(c, { status: c.req.query("status") || undefined, type: c.req.query("type") || undefined, traceId: c.req.query("traceId") || undefined, cursor: c.req.query("cursor") || undefined }),
 );
 
 alertRoutes.post("/integrations/alerts", async (c) => {

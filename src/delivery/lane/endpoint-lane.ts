@@ -12,6 +12,8 @@ import type { DisabledReason } from "../../db/schema";
 import { disableWebhook, markVerified } from "../../db/webhooks";
 import type { Env } from "../../env";
 import type { QueuedEvent } from "../../events/queued-event";
+import { attemptTrace, formatTraceparent, traceIdOf, traceparentOf } from "../../events/trace";
+import { annotateSpan, inSpan } from "../../lib/spans";
 import { signersAt, signersKey, type Signers } from "../../lib/rotation";
 import { quotaOf } from "../../bindings";
 import { attemptDelivery, requestHeaders, type AttemptResult, type RequestHeaders } from "../attempt";
@@ -79,6 +81,7 @@ export class EndpointLane extends DurableObject<Env> {
     const now = Date.now();
     // A disabled webhook keeps what arrives as skipped (finished, for retention), for recover.
     const [status, finishedAt]: [DeliveryStatus, number | null] = lane.enabled ? ["pending", null] : ["skipped", now];
+    annotateSpan({ "webhooks.webhook_id": lane.webhook_id, "webhooks.trace_ids": [...new Set(events.map((e) => e.traceparent && traceIdOf(e.traceparent)))].join(" ") });
     const rows = events.map(
       (event): NewEvent => ({
         id: event.id,
@@ -91,6 +94,9 @@ export class EndpointLane extends DurableObject<Env> {
         // can still take its place in line.
         next_attempt_at: event.acceptedAt + orderingWindowMs,
         finished_at: finishedAt,
+        // Every event is kept in a trace (one queued without one, or an alert, starts its own).
+        traceparent: event.traceparent ?? traceparentOf(null),
+        schemaWarning: event.schemaWarning,
       }),
     );
     const stream = this.stream(lane);
@@ -248,13 +254,14 @@ export class EndpointLane extends DurableObject<Env> {
     const lane = this.applyConfig(config);
     if (lane.deleted) return undefined;
     const body = buildBody(event);
+    const traceparent = event.traceparent ?? traceparentOf(null);
     if (this.stream(lane)) {
       // A polling webhook's test event is put in its stream, for its consumer to read like any other.
-      this.store.insertEvent({ id: event.id, order_key: event.orderKey, type: event.type, body, accepted_at: event.acceptedAt, status: "pending", next_attempt_at: event.acceptedAt, finished_at: null, test: true });
+      this.store.insertEvent({ id: event.id, order_key: event.orderKey, type: event.type, body, accepted_at: event.acceptedAt, status: "pending", next_attempt_at: event.acceptedAt, finished_at: null, test: true, traceparent });
       this.pollers.wake();
       return this.record(this.store.event(event.id)!);
     }
-    const result = await this.exclusive(() => this.attempt(this.store.lane()!, event.id, body));
+    const result = await this.exclusive(() => this.attempt(this.store.lane()!, event.id, body, traceparent));
     this.store.insertEvent({
       id: event.id,
       order_key: event.orderKey,
@@ -266,6 +273,7 @@ export class EndpointLane extends DurableObject<Env> {
       finished_at: result.at + result.durationMs,
       first: result,
       test: true,
+      traceparent,
     });
     await this.scheduleNext();
     return this.record(this.store.event(event.id)!);
@@ -395,7 +403,7 @@ export class EndpointLane extends DurableObject<Env> {
    * `head`, for an attempt of the line's head: while its request is out the lane does what can wait for no
    * answer (LaneStore.whileOut) and signs the event after it.
    */
-  private async attempt(lane: LaneRow, eventId: string, body: string, head?: EventRow): Promise<AttemptResult> {
+  private async attempt(lane: LaneRow, eventId: string, body: string, traceparent: string | null, head?: EventRow): Promise<AttemptResult> {
     const now = Date.now();
     const pre = this.presigned;
     this.presigned = undefined;
@@ -403,7 +411,14 @@ export class EndpointLane extends DurableObject<Env> {
     const fresh = pre && pre.eventId === eventId && pre.second === Math.floor(now / 1000) && pre.secrets === signersKey(secrets);
     const signatures = await (fresh ? pre.signatures : this.sign(secrets, eventId, body, now));
     const { deliveryTimeoutMs, allowPrivateUrls } = readConfig(this.env);
-    const sending = attemptDelivery(lane.url, body, this.requestHeaders(lane), signatures, deliveryTimeoutMs, { allowPrivateUrls });
+    // Each attempt is its own span in the event's trace: a new span id, retries too.
+    const trace = attemptTrace(traceparent);
+    const sent = { ...signatures, traceparent: formatTraceparent(trace) };
+    const sending = inSpan(
+      "webhook attempt",
+      { "webhooks.trace_id": trace.traceId, "webhooks.span_id": trace.spanId, "webhooks.event_id": eventId, "webhooks.webhook_id": lane.webhook_id },
+      () => attemptDelivery(lane.url, body, this.requestHeaders(lane), sent, deliveryTimeoutMs, { allowPrivateUrls }),
+    );
     if (head) {
       // A timer, not a microtask: it runs once the runtime has sent the request, while the answer is awaited.
       setTimeout(() => {
@@ -431,7 +446,7 @@ export class EndpointLane extends DurableObject<Env> {
 
   private async deliver(lane: LaneRow, event: EventRow): Promise<void> {
     const challenge = event.type === VERIFICATION_EVENT_TYPE;
-    const sent = await this.exclusive(() => this.attempt(lane, event.id, event.body, event));
+    const sent = await this.exclusive(() => this.attempt(lane, event.id, event.body, event.traceparent, event));
     const result = challenge ? judgeChallenge(sent, challengeIn(event.body)) : sent;
     const endedAt = result.at + result.durationMs;
     if (challenge && result.delivered) return this.recordVerified(lane, event, result, endedAt);

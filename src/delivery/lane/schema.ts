@@ -57,6 +57,8 @@ export const SCHEMA = `
     first_error TEXT,
     first_response_body TEXT,
     last_headers TEXT,
+    traceparent TEXT,
+    schema_warning TEXT,
     body TEXT NOT NULL
   ) WITHOUT ROWID;
   CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events (id);
@@ -140,6 +142,10 @@ export interface EventRow {
   first_response_body: string | null;
   /** JSON object: the headers of the latest attempt as sent (null until one is made). */
   last_headers: string | null;
+  /** The W3C traceparent the event was accepted with (or started for it); each attempt sends a child of it. */
+  traceparent: string | null;
+  /** With EVENT_VALIDATION=warn: what in its data did not match its type's schema. */
+  schema_warning: string | null;
   [key: string]: SqlStorageValue;
 }
 
@@ -169,6 +175,8 @@ export interface NewEvent {
   /** A test event is stored after its one attempt. */
   first?: AttemptOutcome;
   test?: boolean;
+  traceparent?: string | null | undefined;
+  schemaWarning?: string | null | undefined;
 }
 
 /** What an attempt left behind, as the store records it. */
