@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   invalid_email: 400,
   invalid_data: 400,
   data_too_deep: 400,
+  data_does_not_match_schema: 400,
   invalid_event_id: 400,
   invalid_occurred_at: 400,
   batch_too_large: 400,
@@ -27,6 +28,7 @@ export const ERROR_CODES = {
   invalid_retry_delays: 400,
   invalid_header: 400,
   reserved_header: 400,
+  invalid_header_value: 400,
   invalid_filter: 400,
   invalid_ordering: 400,
   ordering_key_required: 400,
@@ -35,6 +37,7 @@ export const ERROR_CODES = {
   invalid_max_in_flight: 400,
   invalid_ttl: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
@@ -42,6 +45,10 @@ export const ERROR_CODES = {
   delivery_pending: 409,
   not_replayable: 409,
   alert_url_not_set: 409,
+  verification_not_required: 409,
+  endpoint_unverified: 409,
+  notification_email_not_set: 409,
+  notification_email_confirmed: 409,
   payload_too_large: 413,
   event_too_large: 413,
   unsupported_media_type: 415,
@@ -90,7 +97,12 @@ export function errorBody(code: ErrorCode, message: string) {
 export const ErrorSchema = z
   .object({
     error: z.object({
-      code: z.string().openapi({ example: "validation_failed" }),
+      code: z.string().openapi({
+        example: "validation_failed",
+        description: `One of: ${Object.entries(ERROR_CODES)
+          .map(([code, status]) => `\`${code}\` (${status})`)
+          .join(", ")}.`,
+      }),
       message: z.string().openapi({ example: "events[0]: unknown event type \"message.deleted\"" }),
       param: z.string().optional().openapi({ description: "The request field at fault, when there is one", example: "events[0]" }),
       errors: z
@@ -105,10 +117,11 @@ export const ErrorSchema = z
   .openapi("Error");
 
 /** OpenAPI response entries for the errors a route can answer. */
-export function errorResponses(...statuses: (400 | 401 | 404 | 409 | 413 | 415 | 429)[]) {
+export function errorResponses(...statuses: (400 | 401 | 403 | 404 | 409 | 413 | 415 | 429)[]) {
   const descriptions = {
     400: "Invalid request (see `error.code`)",
     401: "Missing, unknown or revoked key",
+    403: "The credential is valid but not for this (`forbidden`): a poll token reads only its own webhook's stream",
     404: "No such resource in this workspace",
     409: "Conflicts with the current state",
     413: "Body larger than 256 KiB",

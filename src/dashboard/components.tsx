@@ -2,7 +2,7 @@
 // Pieces several pages share: a webhook's status and actions, the auto-disable banner, the quota meter, form errors.
 import type { FC } from "hono/jsx";
 import type { ApiError } from "./api-client";
-import { disabledReasonLabel, formatTime, formatWindow } from "./format";
+import { disabledReasonLabel, formatTime, formatWindow, webhookLabel } from "./format";
 import { WEBHOOKS } from "./layout";
 import type { Quota, Webhook, Workspace } from "./model";
 
@@ -47,7 +47,7 @@ export const ActionButton: FC<{
 /** Enable / Disable, Edit, Send test event, Rotate secret, Delete: what respond.io's Action column offers, and more. */
 export const WebhookActions: FC<{ webhook: Webhook; back: string }> = ({ webhook, back }) => {
   const path = webhookPath(webhook.id);
-  const about = ` for ${webhook.url}`;
+  const about = ` for ${webhookLabel(webhook)}`;
   return (
     <div class="actions">
       {webhook.enabled ? (
@@ -95,14 +95,18 @@ export const AutoDisabledBanner: FC<{ webhooks: Webhook[]; quota: Quota | undefi
       <p>
         When this workspace's webhooks fail more than {limit} times in {window} (all webhooks together), the webhook whose failure crosses that line
         is switched off, to protect the workspace.{" "}
-        {workspace?.notificationEmail ? `A notice went to ${workspace.notificationEmail}.` : "No notification email is set, so nobody was emailed."}{" "}
+        {workspace?.notificationEmailStatus === "confirmed"
+          ? `A notice went to ${workspace.notificationEmail}.`
+          : workspace?.notificationEmail
+            ? `No notice was sent: ${workspace.notificationEmail} has not confirmed it wants them.`
+            : "No notification email is set, so nobody was emailed."}{" "}
         Its events are kept as skipped: after fixing the endpoint, enable it and use “Recover since …” on its page to send them.
       </p>
       <ul class="plain">
         {disabled.map((w) => (
           <li class="row">
             <a href={webhookPath(w.id)}>
-              <code>{w.url}</code>
+              <code>{webhookLabel(w)}</code>
             </a>
             <span class="muted">
               disabled <time datetime={w.disabledAt ?? ""}>{formatTime(w.disabledAt)}</time>
@@ -112,7 +116,7 @@ export const AutoDisabledBanner: FC<{ webhooks: Webhook[]; quota: Quota | undefi
               back={back}
               label="Enable"
               class="button primary"
-              accessibleLabel={`Enable ${w.url}`}
+              accessibleLabel={`Enable ${webhookLabel(w)}`}
             />
           </li>
         ))}
@@ -215,15 +219,15 @@ export const ErrorSummary: FC<{ error: ApiError | undefined; fields: Record<stri
 };
 
 /** A secret shown once: read-only, with the Copy button the script reveals and where it says it copied. */
-export const SecretField: FC<{ label: string; secret: string }> = ({ label, secret }) => (
+export const SecretField: FC<{ label: string; secret: string; id?: string }> = ({ label, secret, id = "secret" }) => (
   <div class="secret">
-    <label for="secret" class="visually-hidden">
+    <label for={id} class="visually-hidden">
       {label}
     </label>
-    <input id="secret" type="text" readonly value={secret} autocomplete="off" spellcheck={false} />
-    <button type="button" class="button" data-copy="secret" hidden>
+    <input id={id} type="text" readonly value={secret} autocomplete="off" spellcheck={false} />
+    <button type="button" class="button" data-copy={id} hidden>
       Copy
     </button>
-    <span id="secret-status" role="status" aria-live="polite"></span>
+    <span id={`${id}-status`} role="status" aria-live="polite"></span>
   </div>
 );

@@ -15,11 +15,6 @@ export interface SendRequest {
   allowPrivateUrls: boolean;
 }
 
-/** Sender `n` (1, 2, …) of a webhook's lane: slot 0 is the lane itself. */
-export function senderOf(namespace: DurableObjectNamespace<EndpointSender>, webhookId: string, n: number) {
-  return namespace.get(namespace.idFromName(`${webhookId}/sender/${n}`));
-}
-
 export class EndpointSender extends DurableObject<Env> {
   /** Its own bound, whatever a lane believes: a restarted lane cannot know what its previous instance left out. */
   readonly outgoing = new OutgoingLimit();

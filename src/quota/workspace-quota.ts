@@ -12,9 +12,12 @@ import { openDb } from "../db/client";
 import type { DisabledReason } from "../db/schema";
 import { webhooks, workspaces } from "../db/schema";
 import type { Env } from "../env";
+import { confirmedRecipient } from "../notification-email/confirmation";
 import { disableNotice, warningNotice } from "./notice";
 import type { Alert, AlertType } from "../alerts/catalog";
 import { raiseAlert } from "../alerts/send";
+import { DEAD_LETTER_SCHEMA, deadLetterPage, findKeptDeadLetter, keepDeadLetter, markKeptReplayed } from "../dead-letters/object-store";
+import type { NewDeadLetter } from "../dead-letters/store";
 
 export interface FailureReport {
   webhookId: string;
@@ -57,7 +60,7 @@ export type Notice = {
   webhook_id: string;
   workspace_id: string | null;
   disabled_at: number;
-  /** owed (not sent yet) | sent | no_address | gave_up */
+  /** owed (not sent yet) | sent | no_address | unconfirmed (the address has not confirmed: nothing sent) | gave_up */
   outcome: string;
   attempts: number;
   next_try_at: number;
@@ -81,11 +84,6 @@ export type OwedAlert = {
   attempts: number;
   next_try_at: number;
 };
-
-/** The quota object of a workspace: one per workspace, named by its id. */
-export function quotaOf(namespace: DurableObjectNamespace<WorkspaceQuota>, workspaceId: string) {
-  return namespace.get(namespace.idFromName(workspaceId));
-}
 
 /** How many of the webhook's latest failures the email lists. */
 const FAILURES_IN_NOTICE = 10;
@@ -139,6 +137,24 @@ export class WorkspaceQuota extends DurableObject<Env> {
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS alerts_owed ON alerts (next_try_at) WHERE outcome = 'owed';
     `);
+    this.sql.exec(DEAD_LETTER_SCHEMA);
+  }
+
+  // A workspace with a data location keeps its dead letters here, in its jurisdiction (src/dead-letters/where.ts).
+  async keepDeadLetter(row: NewDeadLetter, cutoff: number): Promise<void> {
+    keepDeadLetter(this.sql, row, cutoff);
+  }
+
+  async deadLetterPage(workspaceId: string, query: Parameters<typeof deadLetterPage>[2]) {
+    return deadLetterPage(this.sql, workspaceId, query);
+  }
+
+  async deadLetter(workspaceId: string, eventId: string) {
+    return findKeptDeadLetter(this.sql, workspaceId, eventId);
+  }
+
+  async markDeadLetterReplayed(workspaceId: string, eventId: string, at: number) {
+    return markKeptReplayed(this.sql, workspaceId, eventId, at);
   }
 
   /**
@@ -302,13 +318,14 @@ export class WorkspaceQuota extends DurableObject<Env> {
       disabledAt,
       publicUrl,
     });
-    const recipient = workspace?.notificationEmail ?? null;
+    // An address that has not confirmed receives nothing but its confirmation message (src/notification-email).
+    const recipient = workspace ? confirmedRecipient(workspace) : null;
     let messageId: string | null = null;
     if (recipient && this.env.EMAIL) ({ messageId } = await this.env.EMAIL.send({ from: emailFrom, to: recipient, subject, text }));
     this.sql.exec(
       "UPDATE notices SET outcome = ?, attempts = attempts + 1, recipient = ?, subject = ?, message_id = ? WHERE webhook_id = ? AND disabled_at = ?",
-      messageId ? "sent" : "no_address",
-      recipient,
+      messageId ? "sent" : workspace?.notificationEmail && !recipient ? "unconfirmed" : "no_address",
+      recipient ?? workspace?.notificationEmail ?? null,
       subject,
       messageId,
       webhookId,

@@ -1,4 +1,4 @@
-// The README's walkthrough, run as a reader pastes it: its marked blocks in order, `npm run dev` and `npm run receiver`
+// docs/walkthrough.md, run as a reader pastes it: its marked blocks in order, `npm run dev` and `npm run receiver`
 // in the background, the curl blocks in bash. Only the ports, the state folder and a shorter retry schedule differ.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -18,9 +18,9 @@ interface Block {
 }
 
 function walkthroughBlocks(): Block[] {
-  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const page = readFileSync(join(ROOT, "docs", "walkthrough.md"), "utf8");
   const marked = /<!-- walkthrough: (dev|receiver|shell)(?: after="([^"]+)")? -->\n```sh\n([\s\S]*?)```/g;
-  return [...readme.matchAll(marked)].map(([, role, after, code]) => ({
+  return [...page.matchAll(marked)].map(([, role, after, code]) => ({
     role: role as Block["role"],
     after: after ? new RegExp(after) : undefined,
     code: code!,
@@ -90,7 +90,7 @@ function terminal(cwd: string) {
   };
 }
 
-/** The walkthrough's own prerequisites (README: "needs curl and jq"); without them a reader could not follow it either. */
+/** The walkthrough's own prerequisites (docs/walkthrough.md: "needs curl and jq"); without them a reader could not follow it either. */
 const missing = ["curl", "jq"].filter((tool) => spawnSync(tool, ["--version"]).status !== 0);
 if (missing.length) console.warn(`walkthrough test skipped: it needs ${missing.join(" and ")} (Debian/Ubuntu: apt-get install -y ${missing.join(" ")})`);
 
@@ -102,7 +102,7 @@ const transcript: string[] = [];
 let devPort: number;
 let shell: ReturnType<typeof terminal> | undefined;
 
-describe.skipIf(missing.length > 0)("the README walkthrough, pasted", () => {
+describe.skipIf(missing.length > 0)("the walkthrough, pasted", () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "edge-webhooks-walkthrough-"));
     const [api, inspector, receiver] = await freePorts(3);
@@ -177,16 +177,17 @@ describe.skipIf(missing.length > 0)("the README walkthrough, pasted", () => {
     );
     expect(seen).toContain(`message.received ${event} attempt 1`);
     expect(seen[4]).toBe(`message.received ${event} attempt 2`);
-    for (const line of [...first!, ...failing!, ...healed!]) expect(line).toContain("signature ok");
+    // wh.json holds the publicKey too, so every line checked v1a (Ed25519) beside the two HMAC schemes.
+    for (const line of [...first!, ...failing!, ...healed!]) expect(line).toContain("signature ok (v1, respond.io, v1a)");
 
     const failingId = /^event (evt_\w+)$/m.exec(transcript[1]!)![1]!;
     expect(failing!.slice(0, 2)).toEqual([
-      expect.stringMatching(new RegExp(`message\\.received  ${failingId}  attempt 1  signature ok  → 500$`)),
-      expect.stringMatching(new RegExp(`message\\.received  ${failingId}  attempt 2  signature ok  → 500$`)),
+      expect.stringMatching(new RegExp(`message\\.received  ${failingId}  attempt 1  signature ok \\(v1, respond\\.io, v1a\\)  → 500$`)),
+      expect.stringMatching(new RegExp(`message\\.received  ${failingId}  attempt 2  signature ok \\(v1, respond\\.io, v1a\\)  → 500$`)),
     ]);
     // The restarted receiver got the next retry, then (after the rotation) the test event signed with the new secret.
-    expect(healed![0]).toMatch(new RegExp(`${failingId}  attempt 1  signature ok  → 200$`));
-    expect(healed!.at(-1)).toMatch(/message\.received  evt_\w+  attempt 1  signature ok  → 200$/);
+    expect(healed![0]).toMatch(new RegExp(`${failingId}  attempt 1  signature ok \\(v1, respond\\.io, v1a\\)  → 200$`));
+    expect(healed!.at(-1)).toMatch(/message\.received  evt_\w+  attempt 1  signature ok \(v1, respond\.io, v1a\)  → 200$/);
   });
 
   it("the API answered each step as the walkthrough says, and the webhook was deleted only at the end", () => {

@@ -2,7 +2,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { readConfig, retentionMs } from "../../src/config";
-import { laneOf, type EndpointLane } from "../../src/delivery/lane/endpoint-lane";
+import { laneOf } from "../../src/bindings";
+import type { EndpointLane } from "../../src/delivery/lane/endpoint-lane";
 import { oldestFinishedAt } from "../../src/delivery/lane/retention";
 import { KeyedLine } from "../../src/delivery/lane/keyed-line";
 import { dueHead } from "../../src/delivery/lane/runner";
@@ -10,7 +11,7 @@ import { LaneStore, nextAlarmAt } from "../../src/delivery/lane/store";
 import { eventually } from "./helpers";
 
 export function lane(webhookId: string) {
-  return laneOf(env.ENDPOINT_LANE, webhookId);
+  return laneOf(env.ENDPOINT_LANE, webhookId, null);
 }
 
 /** RETENTION_DAYS in the tests (wrangler.toml's default), as the lane counts it. */
@@ -26,7 +27,8 @@ export async function laneState(webhookId: string) {
     const snapshot = store.snapshot();
     const due = nextAlarmAt({
       lane: snapshot.lane,
-      head: dueHead(store, { line: new KeyedLine(store) }),
+      // A head held back until the endpoint verifies arms nothing (runner.ts dueHead).
+      head: dueHead(store, { line: new KeyedLine(store) }, readConfig(env).requireEndpointVerification),
       oldestFinishedAt: oldestFinishedAt(store.sql),
       retentionMs: RETENTION_MS,
       now: Date.now(),

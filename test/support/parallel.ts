@@ -2,7 +2,7 @@
 // receiver's requests grouped by key, and alarms driven until the lane has caught up.
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { senderOf } from "../../src/delivery/endpoint-sender";
+import { senderOf } from "../../src/bindings";
 import { MAX_MAX_IN_FLIGHT, MAX_OUTGOING_PER_OBJECT } from "../../src/delivery/ordering";
 import { lane, laneState, type LaneState } from "./lane";
 import type { RecordedRequest } from "./receiver";
@@ -11,7 +11,7 @@ import type { RecordedRequest } from "./receiver";
 export async function outgoingPeaks(webhookId: string): Promise<number[]> {
   const senders = Math.ceil(MAX_MAX_IN_FLIGHT / MAX_OUTGOING_PER_OBJECT) - 1;
   const own = await lane(webhookId).outgoing();
-  const others = await Promise.all(Array.from({ length: senders }, (_, i) => senderOf(env.ENDPOINT_SENDER, webhookId, i + 1).outgoingCount()));
+  const others = await Promise.all(Array.from({ length: senders }, (_, i) => senderOf(env.ENDPOINT_SENDER, webhookId, i + 1, null).outgoingCount()));
   return [own.peak, ...others.map((o) => o.peak)];
 }
 

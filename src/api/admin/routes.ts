@@ -8,10 +8,11 @@ import { newApiKey } from "../../lib/secrets";
 import { newRouter } from "../context";
 import { ApiError, errorResponses } from "../errors";
 import { adminTokenAuth, jsonBody, jsonResponse, optionalJsonBody } from "../openapi";
-import { ApiKeySchema, NotificationEmail, toApiKey } from "../workspace/schemas";
+import { ApiKeySchema, DataLocation, NotificationEmail, toApiKey } from "../workspace/schemas";
 import { forgetKey } from "../key-cache";
 import { readConfig } from "../../config";
 import { mintPortalLink } from "../../db/portal-links";
+import { addressChange, sendConfirmation } from "../../notification-email/confirmation";
 
 const tags = ["Admin"];
 const security = adminTokenAuth;
@@ -20,6 +21,7 @@ const CreateWorkspaceSchema = z
   .strictObject({
     name: z.string().trim().min(1, { error: "must not be empty" }).max(200),
     notificationEmail: NotificationEmail.optional(),
+    dataLocation: DataLocation.optional(),
   })
   .openapi("CreateWorkspace");
 
@@ -28,6 +30,8 @@ const CreatedWorkspaceSchema = z
     id: z.string(),
     name: z.string(),
     notificationEmail: z.string().nullable(),
+    notificationEmailStatus: z.enum(["none", "pending"]).openapi({ description: "pending while the address has not confirmed (it was sent a confirmation message); none without one." }),
+    dataLocation: DataLocation,
     apiKey: z.string().openapi({ description: "The workspace's first API key. Shown once; only its hash is stored." }),
   })
   .openapi("CreatedWorkspace");
@@ -64,7 +68,9 @@ adminRoutes.openapi(
     tags,
     security,
     summary: "Create a workspace",
-    description: "Creates a workspace and its first API key.",
+    description:
+      "Creates a workspace and its first API key. A notificationEmail is sent one confirmation message and receives nothing else until it is confirmed. " +
+      "`dataLocation` is fixed here for good.",
     request: { body: jsonBody(CreateWorkspaceSchema) },
     responses: { 201: jsonResponse(CreatedWorkspaceSchema, "The workspace and its first key"), ...errorResponses(400, 401, 413, 415) },
   }),
@@ -73,9 +79,15 @@ adminRoutes.openapi(
     const db = c.get("db");
     const now = new Date();
     const id = newId("ws");
-    await db.insert(workspaces).values({ id, name: input.name, notificationEmail: input.notificationEmail ?? null, createdAt: now, updatedAt: now });
+    const address = input.notificationEmail ?? null;
+    const dataLocation = input.dataLocation ?? null;
+    // A new workspace's address starts unconfirmed: it is sent one confirmation message and nothing else until then.
+    const { columns, confirmation } = await addressChange(address, undefined, now.getTime());
+    await db.insert(workspaces).values({ id, name: input.name, ...columns, dataLocation, createdAt: now, updatedAt: now });
     const key = await issueKey(db, id, now);
-    return c.json({ id, name: input.name, notificationEmail: input.notificationEmail ?? null, apiKey: key.apiKey }, 201);
+    if (address && confirmation) await sendConfirmation(c.env, c.req.url, address, confirmation);
+    const notificationEmailStatus = address ? ("pending" as const) : ("none" as const);
+    return c.json({ id, name: input.name, notificationEmail: address, notificationEmailStatus, dataLocation, apiKey: key.apiKey }, 201);
   },
 );
 
@@ -160,7 +172,10 @@ const PortalLinkSchema = z
 const CreatedPortalLinkSchema = z
   .object({
     url: z.string().openapi({
-      description: "Opens the workspace's settings pages, once, with no API key; after its first use or its expiry it leads to the sign-in page.",
+      description:
+        "Opens the workspace's settings pages, once, with no API key. The first request that carries it spends it, whatever it is answered " +
+        "(a 429 of the sign-in rate limit included), and answers a page whose Continue button signs in by POST with a second one-time token " +
+        "that is never in a URL: a request log holding this URL holds a spent token. After its first use or its expiry it leads to the sign-in page.",
       example: "https://webhooks.example.com/settings/portal/3vQ9xk2L…",
     }),
     expiresAt: z.iso.datetime(),

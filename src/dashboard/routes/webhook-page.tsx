@@ -2,6 +2,7 @@
 // A webhook's page: its health, its delivery log (and one delivery found by its event id, with what was sent) with
 // retry, recover since a time, and the workspace's notification email.
 import { Hono } from "hono";
+import { readConfig } from "../../config";
 import { webhookPath } from "../components";
 import { api, loadWebhook, problem, quotaOf, readForm, redirectWith, safeReturn, type Ctx, type PagesEnv } from "../context";
 import { isoToUtcInput, utcInputToIso } from "../format";
@@ -42,6 +43,7 @@ async function renderDetail(c: Ctx, webhook: Webhook, filters: LogFilters, forms
       forms={forms}
       defaultSince={defaultSince}
       flash={await takeFlash(c, c.get("secret"))}
+      verificationRequired={readConfig(c.env).requireEndpointVerification}
     />,
     status,
   );
@@ -53,6 +55,7 @@ webhookPageRoutes.get("/integrations/webhooks/:id", async (c) => {
   const filters: LogFilters = {
     status: c.req.query("status") || undefined,
     type: c.req.query("type") || undefined,
+    traceId: c.req.query("traceId") || undefined,
     cursor: c.req.query("cursor") || undefined,
   };
   return renderDetail(c, webhook, filters, {});
@@ -96,10 +99,22 @@ webhookPageRoutes.post("/integrations/webhooks/:id/notification-email", async (c
   const email = form.text("notificationEmail").trim();
   const saved = await api(c).patch<Workspace>("/v1/workspace", { notificationEmail: email === "" ? null : email });
   if (saved.ok) {
-    const text = saved.data.notificationEmail ? `Auto-disable notices go to ${saved.data.notificationEmail}.` : "No email will be sent when a webhook is disabled.";
+    const text = !saved.data.notificationEmail
+      ? "No email will be sent when a webhook is disabled."
+      : saved.data.notificationEmailStatus === "confirmed"
+        ? `Auto-disable notices go to ${saved.data.notificationEmail}.`
+        : `A confirmation message was sent to ${saved.data.notificationEmail}; notices go there once its owner confirms.`;
     return redirectWith(c, back, { kind: "success", text });
   }
   const webhook = await loadWebhook(c, id);
   if (webhook instanceof Response) return webhook;
   return renderDetail(c, webhook, {}, { error: saved.error, notificationEmail: email }, 400);
+});
+
+webhookPageRoutes.post("/integrations/webhooks/:id/notification-email/resend", async (c) => {
+  const id = c.req.param("id");
+  const back = safeReturn((await readForm(c)).text("back"), webhookPath(id));
+  const sent = await api(c).post<Workspace>("/v1/workspace/notification-email/resend");
+  if (sent.ok) return redirectWith(c, back, { kind: "success", text: `A new confirmation message was sent to ${sent.data.notificationEmail}.` });
+  return redirectWith(c, back, problem(sent.error));
 });

@@ -10,15 +10,19 @@ import { DurableObject } from "cloudflare:workers";
 import { readConfig } from "../../config";
 import type { Env } from "../../env";
 import type { QueuedEvent } from "../../events/queued-event";
+import { traceIdOf, traceparentOf } from "../../events/trace";
+import { annotateSpan } from "../../lib/spans";
 import type { LaneConfig } from "../lane-config";
 import { orderingKeyOf } from "../ordering";
 import { bodyOf } from "../payload";
+import { awaitingVerification, challengeEvent, VERIFICATION_EVENT_TYPE } from "../verification";
 import { deliveryPage, deliveryRecords, type DeliveryQuery, type DeliveryRecord } from "./log";
 import { LaneOutcomes } from "./outcomes";
+import { lateForStream, longPoll, POLL_SCHEMA, pollPosition, PollWaiters, type PollAnswer, type PollPosition } from "./poll";
 import { LaneRunner } from "./runner";
 import { LaneSending } from "./sending";
 import { laneStats, type StatsPeriod, type WebhookStats } from "./stats";
-import { LaneStore, type DeliveryStatus, type EventRow } from "./store";
+import { LaneStore, type DeliveryStatus, type EventRow, type LaneRow, type NewEvent } from "./store";
 
 export type { DeliveryQuery, DeliveryRecord } from "./log";
 export { STAY_AWAKE_MS } from "./runner";
@@ -29,15 +33,13 @@ export type LaneEvent = Omit<QueuedEvent, "type"> & { type: string };
 /** Why a retry or recover was refused; the API turns these into errors. */
 export type Refusal = "not_found" | "disabled" | "already_pending";
 
-/** The lane of a webhook: one per webhook, named by its id. */
-export function laneOf(namespace: DurableObjectNamespace<EndpointLane>, webhookId: string) {
-  return namespace.get(namespace.idFromName(webhookId));
-}
-
 export class EndpointLane extends DurableObject<Env> {
   private readonly store: LaneStore;
   readonly sending: LaneSending;
   private readonly runner: LaneRunner;
+  /** Long polls waiting for this polling lane's next event (poll.ts). */
+  private readonly pollers = new PollWaiters();
+  private streamReady = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -49,32 +51,41 @@ export class EndpointLane extends DurableObject<Env> {
 
   /** Stores the events (ignoring ids it already holds) and makes sure the lane will deliver them. */
   async enqueue(config: LaneConfig, events: LaneEvent[]): Promise<{ stored: number; duplicates: number }> {
-    const lane = this.store.applyConfig(config);
+    const lane = this.applyConfig(config);
     if (lane.deleted) return { stored: 0, duplicates: 0 };
     const { orderingWindowMs } = readConfig(this.env);
     const now = Date.now();
     // A disabled webhook keeps what arrives as skipped (finished, for retention), for recover.
     const [status, finishedAt]: [DeliveryStatus, number | null] = lane.enabled ? ["pending", null] : ["skipped", now];
+    annotateSpan({ "webhooks.webhook_id": lane.webhook_id, "webhooks.trace_ids": [...new Set(events.map((e) => e.traceparent && traceIdOf(e.traceparent)))].join(" ") });
     const settings = { ordering: lane.ordering, orderingKey: lane.ordering_path };
-    const stored = this.store.insertEvents(
-      events.map((event) => {
-        const body = bodyOf(event);
-        return {
-          id: event.id,
-          order_key: event.orderKey,
-          type: event.type,
-          body: JSON.stringify(body),
-          accepted_at: event.acceptedAt,
-          status,
-          // Hold each event for the ordering window after acceptance, so one the queue delivers late can still
-          // take its place in line; with no order to keep ("none"), it is due at once.
-          next_attempt_at: event.acceptedAt + (lane.ordering === "none" ? 0 : orderingWindowMs),
-          finished_at: finishedAt,
-          ordering_key: orderingKeyOf(settings, event.id, () => body),
-          ordering_epoch: lane.ordering_epoch,
-        };
-      }),
-    );
+    const rows = events.map((event): NewEvent => {
+      const body = bodyOf(event);
+      return {
+        id: event.id,
+        order_key: event.orderKey,
+        type: event.type,
+        body: JSON.stringify(body),
+        accepted_at: event.acceptedAt,
+        status,
+        // Hold each event for the ordering window after acceptance, so one the queue delivers late can still
+        // take its place in line; with no order to keep ("none"), it is due at once.
+        next_attempt_at: event.acceptedAt + (lane.ordering === "none" ? 0 : orderingWindowMs),
+        finished_at: finishedAt,
+        // Every event is kept in a trace (one queued without one, or an alert, starts its own).
+        traceparent: event.traceparent ?? traceparentOf(null),
+        schemaWarning: event.schemaWarning,
+        ordering_key: orderingKeyOf(settings, event.id, () => body),
+        ordering_epoch: lane.ordering_epoch,
+      };
+    });
+    const stream = this.stream(lane);
+    const late = stream ? lateForStream(stream, rows) : [];
+    const stored = this.store.insertEvents(rows);
+    if (stream && stored > 0) {
+      this.store.requeue(late);
+      this.pollers.wake();
+    }
     if (stored > 0) await this.runner.scheduleNext();
     return { stored, duplicates: events.length - stored };
   }
@@ -82,8 +93,75 @@ export class EndpointLane extends DurableObject<Env> {
   /** Takes a newer config of the webhook (from the API or the consumer); older versions are ignored. */
   async configure(config: LaneConfig): Promise<void> {
     this.store.flushDelivered();
-    this.store.applyConfig(config);
+    this.applyConfig(config);
     await this.runner.scheduleNext();
+  }
+
+  /**
+   * Sends the endpoint a new verification challenge (POST /v1/webhooks/{id}/verify), first in line; a pending
+   * one is dropped for it. Nothing is sent when the endpoint is verified already: its verifiedAt is returned.
+   */
+  async requestVerification(config: LaneConfig): Promise<{ verifiedAt: number | null } | { refused: Refusal }> {
+    this.store.flushDelivered();
+    const lane = this.applyConfig(config);
+    if (lane.deleted) return { refused: "not_found" };
+    if (!lane.enabled) return { refused: "disabled" };
+    if (!awaitingVerification(lane, readConfig(this.env).requireEndpointVerification)) return { verifiedAt: lane.verified_at };
+    this.startChallenge();
+    await this.runner.scheduleNext();
+    return { verifiedAt: null };
+  }
+
+  /**
+   * The store's applyConfig, and endpoint verification's part: a new URL drops the challenge pending for the
+   * old one, and a lane that awaits verification without a challenge in line gets one (verification.ts).
+   */
+  private applyConfig(config: LaneConfig): LaneRow {
+    const before = this.store.lane();
+    const lane = this.store.applyConfig(config);
+    if (lane === before || lane.deleted || !lane.enabled) return lane;
+    if (!awaitingVerification(lane, readConfig(this.env).requireEndpointVerification)) return lane;
+    const urlChanged = before !== undefined && before.url !== lane.url;
+    if (urlChanged || !this.store.hasPendingChallenge()) this.startChallenge();
+    return lane;
+  }
+
+  /** Drops any challenge still pending and puts a new one first in line, sent by the next alarm run; returns its id. */
+  private startChallenge(): string {
+    const now = Date.now();
+    const challenge = challengeEvent(now);
+    this.store.dropPendingChallenges(now);
+    this.store.insertEvent(challenge);
+    return challenge.id;
+  }
+
+  /**
+   * A page of a polling webhook's stream (poll.ts): acknowledges what lies before `cursor` (a decoded one), reads
+   * on, and waits up to `waitMs` for an event when there is none. "invalid_cursor" for a cursor never given out.
+   */
+  async poll(config: LaneConfig, query: { after: string | undefined; limit: number; waitMs: number }): Promise<PollAnswer | { refused: Refusal | "invalid_cursor" }> {
+    const lane = this.store.applyConfig(config);
+    const stream = this.stream(lane);
+    if (lane.deleted || !stream) return { refused: "not_found" };
+    const answer = await longPoll(stream, this.pollers, { ...query, now: Date.now() });
+    // What it acknowledged is finished: retention's alarm (the only one a polling lane has) may be due earlier now.
+    await this.runner.scheduleNext();
+    return answer ?? { refused: "invalid_cursor" };
+  }
+
+  /** Where a polling webhook's consumer is; undefined for a push webhook. */
+  async pollPosition(): Promise<PollPosition | undefined> {
+    const lane = this.store.lane();
+    const stream = lane && this.stream(lane);
+    return stream && pollPosition(stream);
+  }
+
+  /** A polling lane's storage, its stream's schema made once per instance; undefined for a push lane. */
+  private stream(lane: LaneRow): SqlStorage | undefined {
+    if (lane.delivery !== "poll") return undefined;
+    if (!this.streamReady) this.store.sql.exec(POLL_SCHEMA);
+    this.streamReady = true;
+    return this.store.sql;
   }
 
   /** The webhook was deleted: forget its events and refuse any that still arrive. */
@@ -117,12 +195,18 @@ export class EndpointLane extends DurableObject<Env> {
    */
   async retry(config: LaneConfig, eventId: string): Promise<{ delivery: DeliveryRecord } | { refused: Refusal }> {
     this.store.flushDelivered();
-    const lane = this.store.applyConfig(config);
+    const lane = this.applyConfig(config);
     if (lane.deleted) return { refused: "not_found" };
     const row = this.store.event(eventId);
     if (!row) return { refused: "not_found" };
     if (!lane.enabled) return { refused: "disabled" };
     if (row.status === "pending") return { refused: "already_pending" };
+    // A challenge put back at the end of the line would wait behind the events it holds back: a new one goes first.
+    if (row.type === VERIFICATION_EVENT_TYPE && awaitingVerification(lane, readConfig(this.env).requireEndpointVerification)) {
+      const id = this.startChallenge();
+      await this.runner.scheduleNext();
+      return { delivery: this.record(this.store.event(id)!) };
+    }
     this.store.requeue([eventId]);
     await this.runner.scheduleNext();
     return { delivery: this.record(this.store.event(eventId)!) };
@@ -131,7 +215,7 @@ export class EndpointLane extends DurableObject<Env> {
   /** Puts every dropped and skipped event accepted since `since` (unix ms) back in line, in acceptance order. */
   async recover(config: LaneConfig, since: number): Promise<{ recovered: number } | { refused: Refusal }> {
     this.store.flushDelivered();
-    const lane = this.store.applyConfig(config);
+    const lane = this.applyConfig(config);
     if (lane.deleted) return { refused: "not_found" };
     if (!lane.enabled) return { refused: "disabled" };
     const ids = this.store.recoverable(since);
@@ -147,10 +231,17 @@ export class EndpointLane extends DurableObject<Env> {
    */
   async sendTest(config: LaneConfig, event: LaneEvent): Promise<DeliveryRecord | undefined> {
     this.store.flushDelivered();
-    const lane = this.store.applyConfig(config);
+    const lane = this.applyConfig(config);
     if (lane.deleted) return undefined;
     const body = JSON.stringify(bodyOf(event));
-    const result = await this.runner.attemptTest(lane, event.id, body);
+    const traceparent = event.traceparent ?? traceparentOf(null);
+    if (this.stream(lane)) {
+      // A polling webhook's test event is put in its stream, for its consumer to read like any other.
+      this.store.insertEvent({ id: event.id, order_key: event.orderKey, type: event.type, body, accepted_at: event.acceptedAt, status: "pending", next_attempt_at: event.acceptedAt, finished_at: null, test: true, traceparent });
+      this.pollers.wake();
+      return this.record(this.store.event(event.id)!);
+    }
+    const result = await this.runner.attemptTest(lane, event.id, body, traceparent);
     this.store.insertEvent({
       id: event.id,
       order_key: event.orderKey,
@@ -162,6 +253,7 @@ export class EndpointLane extends DurableObject<Env> {
       finished_at: result.at + result.durationMs,
       first: result,
       test: true,
+      traceparent,
     });
     await this.runner.scheduleNext();
     return this.record(this.store.event(event.id)!);

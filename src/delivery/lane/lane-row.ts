@@ -6,10 +6,15 @@ import type { LaneRow } from "./schema";
 const UPSERT_LANE = `
   INSERT INTO lane (singleton, webhook_id, workspace_id, url, secret, previous_secret, previous_secret_expires_at,
                     enabled, disabled_reason, rate_limit_per_second, retry_delays, headers, config_version, kind,
+                    signing_key, previous_signing_key, verified_at, data_location, delivery,
                     ordering, ordering_path, max_in_flight, ordering_epoch)
-  VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (singleton) DO UPDATE SET url = excluded.url, secret = excluded.secret, previous_secret = excluded.previous_secret,
     previous_secret_expires_at = excluded.previous_secret_expires_at, enabled = excluded.enabled,
+    signing_key = excluded.signing_key, previous_signing_key = excluded.previous_signing_key,
+    -- The lane may know of a verification D1 does not have yet; it holds for as long as the url stays.
+    verified_at = CASE WHEN lane.url = excluded.url THEN COALESCE(lane.verified_at, excluded.verified_at) ELSE excluded.verified_at END,
+    verified_sync_pending = CASE WHEN lane.url = excluded.url AND excluded.verified_at IS NULL THEN lane.verified_sync_pending ELSE 0 END,
     disabled_reason = excluded.disabled_reason, rate_limit_per_second = excluded.rate_limit_per_second,
     retry_delays = excluded.retry_delays, headers = excluded.headers, config_version = excluded.config_version, d1_sync_pending = 0,
     ordering = excluded.ordering, ordering_path = excluded.ordering_path, max_in_flight = excluded.max_in_flight,
@@ -39,6 +44,11 @@ export function writeLaneRow(sql: SqlStorage, config: LaneConfig, current: LaneR
     JSON.stringify(config.headers),
     config.version,
     config.kind ?? "webhook",
+    config.signingKey ?? null,
+    config.previousSigningKey ?? null,
+    config.verifiedAt ?? null,
+    config.dataLocation,
+    config.delivery ?? "push",
     ordering,
     orderingPath,
     config.maxInFlight ?? defaultMaxInFlight(ordering),

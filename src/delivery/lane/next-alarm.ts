@@ -22,7 +22,7 @@ export function nextAlarmAt(input: {
   const { lane, head, oldestFinishedAt, retentionMs, now, tokenAt = 0 } = input;
   if (!lane || lane.deleted) return null;
   const candidates: number[] = [];
-  if (lane.d1_sync_pending) candidates.push(now + SYNC_RETRY_MS);
+  if (lane.d1_sync_pending || lane.verified_sync_pending) candidates.push(now + SYNC_RETRY_MS);
   if (lane.enabled && head) candidates.push(Math.max(head.next_attempt_at, tokenAt));
   if (oldestFinishedAt !== null) candidates.push(oldestFinishedAt + retentionMs);
   return candidates.length > 0 ? Math.min(...candidates) : null;

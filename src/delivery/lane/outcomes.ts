@@ -4,11 +4,12 @@
 import { readConfig } from "../../config";
 import { openDb } from "../../db/client";
 import type { DisabledReason } from "../../db/schema";
-import { disableWebhook } from "../../db/webhooks";
+import { disableWebhook, markVerified } from "../../db/webhooks";
 import type { Env } from "../../env";
-import { quotaOf } from "../../quota/workspace-quota";
+import { quotaOf } from "../../bindings";
 import type { AttemptResult } from "../attempt";
 import { nextAttemptAt } from "../schedule";
+import { challengeIn, judgeChallenge, VERIFICATION_EVENT_TYPE } from "../verification";
 import { OUTCOME_GROUP_SIZE, type DeliveryStatus, type EventRow, type LaneRow, type LaneStore } from "./store";
 
 export class LaneOutcomes {
@@ -28,9 +29,12 @@ export class LaneOutcomes {
       : { status: "pending" as DeliveryStatus, finishedAt: null, nextAttemptAt: next };
   }
 
-  /** The outcome of the line's head under the default ordering. */
-  async ofHead(lane: LaneRow, event: EventRow, result: AttemptResult): Promise<void> {
+  /** The outcome of the line's head (the default ordering, or a verification challenge under any). */
+  async ofHead(lane: LaneRow, event: EventRow, sent: AttemptResult): Promise<void> {
+    const challenge = event.type === VERIFICATION_EVENT_TYPE;
+    const result = challenge ? judgeChallenge(sent, challengeIn(event.body)) : sent;
     const endedAt = result.at + result.durationMs;
+    if (challenge && result.delivered) return this.recordVerified(lane, event, result, endedAt);
     // A success is kept with the others of its group (store.ts OUTCOME_GROUP_SIZE): while a backlog lasts,
     // the next request goes out without waiting for this one's commit. A failure is written at once, after
     // the successes before it, since retries, the quota and a disable act on it.
@@ -40,7 +44,32 @@ export class LaneOutcomes {
     }
     this.store.flushDelivered();
     if (!this.store.recordOutcome(event, result, this.failedState(lane, event, result, endedAt))) return;
-    await this.countFailure(lane, event, result, endedAt);
+    // A challenge's failures count against nothing: an endpoint that has not verified was never sent an event.
+    if (!challenge) await this.countFailure(lane, event, result, endedAt);
+  }
+
+  /**
+   * The endpoint echoed the challenge `event`: recorded at once (not grouped: what it holds back goes next), then
+   * in D1, retried by the alarm until it is done (a failure only delays the webhook object's verifiedAt: the lane
+   * holds the truth). Only if the lane still has the URL the challenge went to.
+   */
+  private async recordVerified(lane: LaneRow, event: EventRow, result: AttemptResult, endedAt: number): Promise<void> {
+    this.store.flushDelivered();
+    const recorded = this.store.recordOutcome(event, result, { status: "delivered", finishedAt: endedAt, nextAttemptAt: event.next_attempt_at });
+    if (!recorded || this.store.lane()?.url !== lane.url) return;
+    this.store.recordVerified(endedAt);
+    await this.syncVerified();
+  }
+
+  async syncVerified(): Promise<void> {
+    const lane = this.store.lane();
+    if (!lane?.verified_sync_pending || lane.verified_at === null) return;
+    try {
+      await markVerified(openDb(this.envOf().DB), lane.webhook_id, lane.url, new Date(lane.verified_at));
+      this.store.markVerifiedSynced();
+    } catch (err) {
+      console.error(`lane ${lane.webhook_id}: could not record its verification in D1 yet:`, err);
+    }
   }
 
   /**
@@ -76,7 +105,7 @@ export class LaneOutcomes {
     // workspace's alertUrl is changed or cleared by a person, and an alert about alerts would be a loop.
     if (lane.kind === "alerts") return;
     // The quota decides, and owns the email it owes when it says so; the lane only turns itself off.
-    const verdict = await quotaOf(this.envOf().WORKSPACE_QUOTA, lane.workspace_id).recordFailure({
+    const verdict = await quotaOf(this.envOf().WORKSPACE_QUOTA, lane.workspace_id, lane.data_location).recordFailure({
       webhookId: lane.webhook_id,
       workspaceId: lane.workspace_id,
       url: lane.url,

@@ -11,6 +11,8 @@ import type { EventRow, LaneRow, LaneStore } from "./store";
 export interface StartGate {
   tokenAt(lane: LaneRow): number;
   took(lane: LaneRow, at: number): void;
+  /** Whether the lane is back to one attempt at a time (runner.ts inLine): a run then stops starting. */
+  inLine(lane: LaneRow): boolean;
 }
 
 /** One attempt out: the key it holds and its slot. */
@@ -25,6 +27,7 @@ export class ParallelDelivery {
   private readonly out = new Map<string, Held>();
   private readonly busyKeys = new Set<string>();
   private readonly slotLoad: number[] = [];
+  private readonly inLine: (lane: LaneRow) => boolean;
   private readonly settling = new Set<Promise<void>>();
   private waiters: ((timedOut: boolean) => void)[] = [];
 
@@ -35,6 +38,7 @@ export class ParallelDelivery {
     private readonly gate: StartGate,
   ) {
     this.line = new KeyedLine(store);
+    this.inLine = (lane) => gate.inLine(lane);
   }
 
   /** Something changed that may let an attempt start (an attempt ended, events arrived, a config came). */
@@ -107,7 +111,7 @@ export class ParallelDelivery {
     let started = 0;
     for (;;) {
       const lane = this.store.lane();
-      const starting = !!lane && !lane.deleted && !!lane.enabled && lane.ordering !== "endpoint" && started < maxStarts && Date.now() < until;
+      const starting = !!lane && !lane.deleted && !!lane.enabled && !this.inLine(lane) && started < maxStarts && Date.now() < until;
       let waitUntil: number | null = null;
       if (starting) {
         for (let slot = this.freeSlot(lane); slot !== undefined; slot = this.freeSlot(lane)) {
@@ -152,7 +156,7 @@ export class ParallelDelivery {
   private start(lane: LaneRow, event: EventRow, slot: number): void {
     const held = this.take(event.order_key, event.ordering_key!, slot);
     const settled = this.sending
-      .attemptFrom(slot, lane, event.id, event.body)
+      .attemptFrom(slot, lane, event.id, event.body, event.traceparent)
       .then((result) => {
         const quota = this.outcomes.ofParallel(event, result);
         // The next event of its key may start once this outcome is written; the quota's answer can come after.

@@ -3,6 +3,7 @@
 import { readConfig, retentionMs } from "../../config";
 import type { Env } from "../../env";
 import type { AttemptResult } from "../attempt";
+import { awaitingVerification, maySend } from "../verification";
 import type { LaneOutcomes } from "./outcomes";
 import { ParallelDelivery, type StartGate } from "./parallel";
 import { oldestFinishedAt, purgeExpired } from "./retention";
@@ -25,11 +26,25 @@ const MAX_ALARM_RUN_MS = 30_000;
  */
 export const STAY_AWAKE_MS = 1_000;
 
-/** The event the alarm waits for: the line's head under "endpoint", else the earliest due head of a key. */
-export function dueHead(store: LaneStore, parallel: Pick<ParallelDelivery, "line">): Pick<EventRow, "next_attempt_at"> | undefined {
+/**
+ * Whether the lane delivers its line one attempt at a time: under "endpoint", and under any ordering while its
+ * endpoint awaits verification (the challenge goes first and alone; verification.ts).
+ */
+export function inLine(lane: LaneRow, requireVerification: boolean): boolean {
+  return lane.ordering === "endpoint" || awaitingVerification(lane, requireVerification);
+}
+
+/**
+ * The event the alarm waits for: the line's head when it may be sent (in line), else the earliest due head of a
+ * key; none for a polling lane (its consumer reads).
+ */
+export function dueHead(store: LaneStore, parallel: Pick<ParallelDelivery, "line">, requireVerification: boolean): Pick<EventRow, "next_attempt_at"> | undefined {
   const lane = store.lane();
-  if (!lane?.enabled) return undefined;
-  if (lane.ordering === "endpoint") return store.head();
+  if (!lane?.enabled || lane.delivery === "poll") return undefined;
+  if (inLine(lane, requireVerification)) {
+    const head = store.head();
+    return head && maySend(lane, head, requireVerification) ? head : undefined;
+  }
   const due = parallel.line.nextDueAt();
   return due === null ? undefined : { next_attempt_at: due };
 }
@@ -67,6 +82,10 @@ export class LaneRunner implements StartGate {
     return lane.rate_limit_per_second ? this.nextTokenAt : 0;
   }
 
+  inLine(lane: LaneRow): boolean {
+    return inLine(lane, readConfig(this.envOf()).requireEndpointVerification);
+  }
+
   /** Under "key" and "none" the rate limit spaces attempt starts (several are out at once). */
   took(lane: LaneRow, at: number): void {
     if (lane.rate_limit_per_second) this.nextTokenAt = Math.max(at, this.nextTokenAt) + 1000 / lane.rate_limit_per_second;
@@ -76,15 +95,17 @@ export class LaneRunner implements StartGate {
     this.delivering = true;
     try {
       await this.outcomes.syncDisable();
+      await this.outcomes.syncVerified();
       // An alarm fires at or after the time it was armed for; whatever was due by then is due now. Only at
       // the start: what an attempt of this run reschedules is due when its own time comes.
       const clock = Math.max(Date.now(), this.armedFor ?? 0);
       purgeExpired(this.storage, clock, retentionMs(readConfig(this.envOf())));
       const lane = this.store.lane();
-      if (lane && lane.ordering !== "endpoint") {
+      const { requireEndpointVerification } = readConfig(this.envOf());
+      if (lane && lane.delivery !== "poll" && !inLine(lane, requireEndpointVerification)) {
         await this.parallel.run(clock, Date.now() + MAX_ALARM_RUN_MS, MAX_PARALLEL_ATTEMPTS_PER_ALARM, STAY_AWAKE_MS);
       } else {
-        await this.inLine(clock);
+        await this.deliverInLine(clock);
       }
     } finally {
       // What this run delivered is recorded before it ends (its last outcomes may still be in a group).
@@ -94,16 +115,19 @@ export class LaneRunner implements StartGate {
     await this.scheduleNext();
   }
 
-  /** The default ordering: the line's head, one attempt at a time. */
-  private async inLine(startClock: number): Promise<void> {
+  /** The default ordering (and any while the endpoint awaits verification): the line's head, one attempt at a time. */
+  private async deliverInLine(startClock: number): Promise<void> {
     let clock = startClock;
     const started = Date.now();
+    const { requireEndpointVerification } = readConfig(this.envOf());
     for (let n = 0; n < MAX_ATTEMPTS_PER_ALARM && Date.now() - started < MAX_ALARM_RUN_MS; n++) {
       const lane = this.store.lane();
-      if (!lane || lane.deleted || !lane.enabled || lane.ordering !== "endpoint") break;
+      // A polling lane never attempts: its consumer reads (poll.ts).
+      if (!lane || lane.deleted || !lane.enabled || lane.delivery === "poll" || !inLine(lane, requireEndpointVerification)) break;
       const head = this.store.head();
       const now = Math.max(Date.now(), clock);
       if (!head) break;
+      if (!maySend(lane, head, requireEndpointVerification)) break;
       const startAt = Math.max(head.next_attempt_at, this.tokenAt(lane));
       if (startAt > now) {
         // A retry always waits on the alarm (its schedule is in storage, where a restart finds it).
@@ -115,7 +139,7 @@ export class LaneRunner implements StartGate {
         clock = startAt;
         continue;
       }
-      const result = await this.exclusive(() => this.sending.attempt(lane, head.id, head.body, head));
+      const result = await this.exclusive(() => this.sending.attempt(lane, head.id, head.body, head.traceparent, head));
       await this.outcomes.ofHead(lane, head, result);
       clock = 0;
     }
@@ -125,9 +149,9 @@ export class LaneRunner implements StartGate {
    * A test event's one attempt: after the attempt in flight under "endpoint"; in a slot of its own otherwise
    * (it counts against maxInFlight and the 6 per object).
    */
-  attemptTest(lane: LaneRow, eventId: string, body: string): Promise<AttemptResult> {
-    if (lane.ordering === "endpoint") return this.exclusive(() => this.sending.attempt(lane, eventId, body));
-    return this.parallel.inSlot(lane, eventId, (slot) => this.sending.attemptFrom(slot, lane, eventId, body));
+  attemptTest(lane: LaneRow, eventId: string, body: string, traceparent: string | null): Promise<AttemptResult> {
+    if (inLine(lane, readConfig(this.envOf()).requireEndpointVerification)) return this.exclusive(() => this.sending.attempt(lane, eventId, body, traceparent));
+    return this.parallel.inSlot(lane, eventId, (slot) => this.sending.attemptFrom(slot, lane, eventId, body, traceparent));
   }
 
   /** Arms the single alarm for what storage says is due next, or clears it when nothing is. */
@@ -137,7 +161,7 @@ export class LaneRunner implements StartGate {
     const lane = this.store.lane();
     const due = nextAlarmAt({
       lane,
-      head: dueHead(this.store, this.parallel),
+      head: dueHead(this.store, this.parallel, readConfig(this.envOf()).requireEndpointVerification),
       oldestFinishedAt: oldestFinishedAt(this.store.sql),
       retentionMs: retentionMs(readConfig(this.envOf())),
       now: Date.now(),

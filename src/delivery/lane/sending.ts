@@ -2,9 +2,11 @@
 // signatures computed while a request is out, and where the request goes out (the lane itself, or a sender).
 import { readConfig } from "../../config";
 import type { Env } from "../../env";
-import { signingSecrets } from "../../lib/rotation";
+import { senderOf } from "../../bindings";
+import { attemptTrace, formatTraceparent } from "../../events/trace";
+import { signersAt, signersKey, type Signers } from "../../lib/rotation";
+import { inSpan } from "../../lib/spans";
 import { attemptDelivery, requestHeaders, type AttemptResult, type RequestHeaders } from "../attempt";
-import { senderOf } from "../endpoint-sender";
 import { OutgoingLimit } from "../outgoing-limit";
 import { signatureHeaders } from "../signing";
 import type { EventRow, LaneRow, LaneStore } from "./store";
@@ -29,18 +31,44 @@ export class LaneSending {
 
   /** The webhook's own headers and the service's, built once per config (the lane row is a new object after each). */
   private requestHeaders(lane: LaneRow): RequestHeaders {
-    if (this.builtHeaders?.lane !== lane) this.builtHeaders = { lane, headers: requestHeaders(JSON.parse(lane.headers) as Record<string, string>) };
+    if (this.builtHeaders?.lane !== lane) {
+      const headers = requestHeaders(JSON.parse(lane.headers) as Record<string, string>);
+      if (headers.ok && headers.withheld.length > 0) {
+        console.warn(`lane ${lane.webhook_id}: stored header(s) ${headers.withheld.join(", ")} are reserved now and are not sent`);
+      }
+      this.builtHeaders = { lane, headers };
+    }
     return this.builtHeaders.headers;
   }
 
-  /** The secrets that sign at `now`: the current one, and the previous one during its grace. */
-  private secretsAt(lane: LaneRow, now: number): string[] {
-    return signingSecrets({ secret: lane.secret, previousSecret: lane.previous_secret, previousSecretExpiresAt: lane.previous_secret_expires_at }, now);
+  /** What signs at `now`: the current secret and key pair, and the previous ones during their grace. */
+  private secretsAt(lane: LaneRow, now: number): Signers {
+    return signersAt(
+      {
+        secret: lane.secret,
+        previousSecret: lane.previous_secret,
+        previousSecretExpiresAt: lane.previous_secret_expires_at,
+        signingKey: lane.signing_key,
+        previousSigningKey: lane.previous_signing_key,
+      },
+      now,
+    );
   }
 
-  /** The signature headers of `body` as event `eventId` by `secrets`, timestamped with the second of `now`. */
-  private sign(secrets: string[], eventId: string, body: string, now: number) {
-    return signatureHeaders({ secrets, id: eventId, timestampSeconds: Math.floor(now / 1000), body });
+  /** The signature headers of `body` as event `eventId` by `signers`, timestamped with the second of `now`. */
+  private sign(signers: Signers, eventId: string, body: string, now: number) {
+    return signatureHeaders({ ...signers, id: eventId, timestampSeconds: Math.floor(now / 1000), body });
+  }
+
+  /** Each attempt is its own span in the event's trace: a new span id, retries too. */
+  private traced(lane: LaneRow, eventId: string, traceparent: string | null, signatures: Record<string, string>, send: (sent: Record<string, string>) => Promise<AttemptResult>) {
+    const trace = attemptTrace(traceparent);
+    const sent = { ...signatures, traceparent: formatTraceparent(trace) };
+    return inSpan(
+      "webhook attempt",
+      { "webhooks.trace_id": trace.traceId, "webhooks.span_id": trace.spanId, "webhooks.event_id": eventId, "webhooks.webhook_id": lane.webhook_id },
+      () => send(sent),
+    );
   }
 
   /**
@@ -48,15 +76,17 @@ export class LaneSending {
    * the lane itself. `head`, for an attempt of the line's head under the default ordering: while its request is
    * out the lane does what can wait for no answer (LaneStore.whileOut) and signs the event after it.
    */
-  async attempt(lane: LaneRow, eventId: string, body: string, head?: EventRow): Promise<AttemptResult> {
+  async attempt(lane: LaneRow, eventId: string, body: string, traceparent: string | null, head?: EventRow): Promise<AttemptResult> {
     const now = Date.now();
     const pre = this.presigned;
     this.presigned = undefined;
     const secrets = this.secretsAt(lane, now);
-    const fresh = pre && pre.eventId === eventId && pre.second === Math.floor(now / 1000) && pre.secrets === secrets.join(" ");
+    const fresh = pre && pre.eventId === eventId && pre.second === Math.floor(now / 1000) && pre.secrets === signersKey(secrets);
     const signatures = await (fresh ? pre.signatures : this.sign(secrets, eventId, body, now));
     const { deliveryTimeoutMs, allowPrivateUrls } = readConfig(this.envOf());
-    const sending = this.outgoing.run(() => attemptDelivery(lane.url, body, this.requestHeaders(lane), signatures, deliveryTimeoutMs, { allowPrivateUrls }));
+    const sending = this.traced(lane, eventId, traceparent, signatures, (sent) =>
+      this.outgoing.run(() => attemptDelivery(lane.url, body, this.requestHeaders(lane), sent, deliveryTimeoutMs, { allowPrivateUrls })),
+    );
     if (head) {
       // A timer, not a microtask: it runs once the runtime has sent the request, while the answer is awaited.
       setTimeout(() => {
@@ -68,7 +98,7 @@ export class LaneSending {
           const nextSecrets = this.secretsAt(lane, at);
           const signing = this.sign(nextSecrets, next.id, next.body, at);
           signing.catch(() => {});
-          this.presigned = { eventId: next.id, second: Math.floor(at / 1000), secrets: nextSecrets.join(" "), signatures: signing };
+          this.presigned = { eventId: next.id, second: Math.floor(at / 1000), secrets: signersKey(nextSecrets), signatures: signing };
         } catch (err) {
           // Nothing here is owed: storage still holds what was not written (delivered again, as after a crash).
           console.error(`lane ${lane.webhook_id}: work while a request was out failed:`, err);
@@ -82,25 +112,28 @@ export class LaneSending {
    * One attempt from slot `slot`: 0 is the lane itself, n > 0 the webhook's sender n (endpoint-sender.ts), which
    * gets the request ready to send. A sender that cannot be reached is a failed attempt, like a refused connection.
    */
-  async attemptFrom(slot: number, lane: LaneRow, eventId: string, body: string): Promise<AttemptResult> {
-    if (slot === 0) return this.attempt(lane, eventId, body);
+  async attemptFrom(slot: number, lane: LaneRow, eventId: string, body: string, traceparent: string | null): Promise<AttemptResult> {
+    if (slot === 0) return this.attempt(lane, eventId, body, traceparent);
     const now = Date.now();
     const signatures = await this.sign(this.secretsAt(lane, now), eventId, body, now);
     const { deliveryTimeoutMs, allowPrivateUrls } = readConfig(this.envOf());
     const headers = this.requestHeaders(lane);
-    try {
-      return await senderOf(this.envOf().ENDPOINT_SENDER, lane.webhook_id, slot).send({
-        url: lane.url,
-        body,
-        headers,
-        signatures,
-        timeoutMs: deliveryTimeoutMs,
-        allowPrivateUrls,
-      });
-    } catch (err) {
-      const sent = headers.ok ? { ...headers.headers, ...signatures } : {};
-      const error = `sender unavailable: ${(err as Error).message}`;
-      return { at: now, durationMs: Date.now() - now, statusCode: null, error, responseBody: null, headers: sent, delivered: false, retryAfterMs: null };
-    }
+    return this.traced(lane, eventId, traceparent, signatures, async (sent) => {
+      try {
+        // In the lane's jurisdiction: the payload passes through no object outside it.
+        return await senderOf(this.envOf().ENDPOINT_SENDER, lane.webhook_id, slot, lane.data_location).send({
+          url: lane.url,
+          body,
+          headers,
+          signatures: sent,
+          timeoutMs: deliveryTimeoutMs,
+          allowPrivateUrls,
+        });
+      } catch (err) {
+        const error = `sender unavailable: ${(err as Error).message}`;
+        const all = headers.ok ? { ...headers.headers, ...sent } : {};
+        return { at: now, durationMs: Date.now() - now, statusCode: null, error, responseBody: null, headers: all, delivered: false, retryAfterMs: null };
+      }
+    });
   }
 }

@@ -4,6 +4,7 @@ import { pooledRandom } from "../../lib/ids";
 import type { DisabledReason } from "../../db/schema";
 import type { LaneConfig } from "../lane-config";
 import { orderingKeyOf } from "../ordering";
+import { VERIFICATION_EVENT_TYPE } from "../verification";
 import { SCHEMA, type AttemptOutcome, type AttemptRow, type DeliveryStatus, type EventRow, type LaneRow, type NewEvent } from "./schema";
 import { writeLaneRow } from "./lane-row";
 import { eventColumns, FLUSH_FIRSTS, headersJson, INSERT_CHUNK_CHARS, INSERT_EVENTS, LAST_PLACE, REQUEUE, SNAPSHOT_ATTEMPTS } from "./store-sql";
@@ -192,6 +193,8 @@ export class LaneStore {
         chars += row.length;
       }
       if (chunk.length > 0) insert();
+      // One with its own place in line is found through the requeued index, which is asked again.
+      if (events.some((e) => e.line_key !== undefined && e.line_key !== e.order_key)) this.requeuedPending = undefined;
       // What follows concerns pending events only, and only the earliest of them matters for each check.
       const pending = new Set(events.filter((e) => e.status === "pending").map((e) => e.order_key));
       const earliest = storedKeys.filter((k) => pending.has(k)).sort()[0];
@@ -381,6 +384,32 @@ export class LaneStore {
       this.skipPending();
     });
     this.reload();
+  }
+
+  /** Whether a verification challenge (verification.ts) is in line. */
+  hasPendingChallenge(): boolean {
+    return this.sql.exec("SELECT 1 FROM events WHERE type = ? AND status = 'pending' LIMIT 1", VERIFICATION_EVENT_TYPE).toArray().length > 0;
+  }
+
+  /**
+   * Takes the challenges still in line out of it (skipped at `at`), for a new one. They sit in the requeued index
+   * only (their place is not their order key), which the next head() asks again.
+   */
+  dropPendingChallenges(at: number): void {
+    this.sql.exec("UPDATE events SET status = 'skipped', finished_at = ? WHERE type = ? AND status = 'pending'", at, VERIFICATION_EVENT_TYPE);
+    this.requeuedPending = undefined;
+  }
+
+  /** The endpoint at the lane's URL echoed a challenge at `at` (verification.ts). */
+  recordVerified(at: number): void {
+    this.sql.exec("UPDATE lane SET verified_at = ?, verified_sync_pending = 1", at);
+    if (this.cached) Object.assign(this.cached, { verified_at: at, verified_sync_pending: 1 });
+  }
+
+  /** D1 has the verification too. */
+  markVerifiedSynced(): void {
+    this.sql.exec("UPDATE lane SET verified_sync_pending = 0");
+    if (this.cached) this.cached.verified_sync_pending = 0;
   }
 
   markSynced(): void {
