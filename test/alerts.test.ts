@@ -4,10 +4,10 @@
 import { createMessageBatch, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { alertLaneName } from "../src/alerts/send";
+import { alertLaneName } from "../src/bindings";
 import { toQueuedEvent } from "../src/events/ingest";
 import worker from "../src/index";
-import { quotaOf } from "../src/quota/workspace-quota";
+import { quotaOf } from "../src/bindings";
 import { call, createWebhook, createWorkspace, eventually, sendEvent } from "./support/helpers";
 import { lane, settledLane } from "./support/lane";
 import { cookiesOf, page, signIn } from "./support/pages";

@@ -4,7 +4,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { disableNotice } from "../src/quota/notice";
-import { quotaOf } from "../src/quota/workspace-quota";
+import { quotaOf } from "../src/bindings";
 import { call, createWebhook, createWorkspace, eventually, sendEvent } from "./support/helpers";
 import { lane, laneState, settledLane } from "./support/lane";
 import { endpoint, eventIdsOf } from "./support/receiver";

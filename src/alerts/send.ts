@@ -5,18 +5,9 @@ import { eq } from "drizzle-orm";
 import { openDb } from "../db/client";
 import { workspaces, type WorkspaceRow } from "../db/schema";
 import type { LaneConfig } from "../delivery/lane-config";
-import { laneOf } from "../delivery/lane/endpoint-lane";
+import { alertLaneName, alertLaneOf } from "../bindings";
 import type { Env } from "../env";
 import { alertEvent, type Alert } from "./catalog";
-
-/** The alerts lane's name; never a webhook id (those are `wh_…`). */
-export function alertLaneName(workspaceId: string): string {
-  return `alerts:${workspaceId}`;
-}
-
-export function alertLaneOf(env: Env, workspaceId: string) {
-  return laneOf(env.ENDPOINT_LANE, alertLaneName(workspaceId));
-}
 
 /** What the workspace's alerts lane is told; undefined before alertUrl was ever set (no secret yet). */
 export function alertLaneConfig(workspace: WorkspaceRow): LaneConfig | undefined {

@@ -1,6 +1,6 @@
 // GET /v1/quota: the caller's workspace's shared failure quota, as the lanes see it.
 import { createRoute, z } from "@hono/zod-openapi";
-import { quotaOf } from "../quota/workspace-quota";
+import { quotaOf } from "../bindings";
 import { newRouter } from "./context";
 import { errorResponses } from "./errors";
 import { jsonResponse, workspaceKeyAuth } from "./openapi";

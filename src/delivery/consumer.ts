@@ -5,7 +5,7 @@ import { webhooksOf } from "../db/subscriptions";
 import { readQueuedEvent, type QueuedEvent } from "../events/queued-event";
 import { matchesFilter } from "../lib/endpoint-controls";
 import { laneConfigOf, type LaneConfig } from "./lane-config";
-import { laneOf } from "./lane/endpoint-lane";
+import { laneOf } from "../bindings";
 import { bodyOf } from "./payload";
 
 interface Carried {

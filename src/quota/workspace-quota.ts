@@ -82,11 +82,6 @@ export type OwedAlert = {
   next_try_at: number;
 };
 
-/** The quota object of a workspace: one per workspace, named by its id. */
-export function quotaOf(namespace: DurableObjectNamespace<WorkspaceQuota>, workspaceId: string) {
-  return namespace.get(namespace.idFromName(workspaceId));
-}
-
 /** How many of the webhook's latest failures the email lists. */
 const FAILURES_IN_NOTICE = 10;
 /** A notice that could not be sent is tried again this much later ... */

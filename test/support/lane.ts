@@ -2,7 +2,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { readConfig, retentionMs } from "../../src/config";
-import { laneOf, type EndpointLane } from "../../src/delivery/lane/endpoint-lane";
+import { laneOf } from "../../src/bindings";
+import type { EndpointLane } from "../../src/delivery/lane/endpoint-lane";
 import { oldestFinishedAt } from "../../src/delivery/lane/retention";
 import { LaneStore, nextAlarmAt } from "../../src/delivery/lane/store";
 import { eventually } from "./helpers";

@@ -2,7 +2,7 @@
 // dropped or skipped, send a test event. All of it is served by the webhook's lane (its Durable Object).
 import { createRoute } from "@hono/zod-openapi";
 import { laneConfigOf } from "../../delivery/lane-config";
-import { laneOf } from "../../delivery/lane/endpoint-lane";
+import { laneOf } from "../../bindings";
 import type { Refusal } from "../../delivery/lane/endpoint-lane";
 import { toQueuedEvent } from "../../events/ingest";
 import { sampleData } from "../../events/samples";

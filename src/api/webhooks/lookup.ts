@@ -3,7 +3,7 @@ import { and, eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { webhooks, type WebhookRow } from "../../db/schema";
 import { laneConfigOf } from "../../delivery/lane-config";
-import { laneOf } from "../../delivery/lane/endpoint-lane";
+import { laneOf } from "../../bindings";
 import { invalidateSubscriptions } from "../../db/subscriptions";
 import type { Env } from "../../env";
 import { ApiError } from "../errors";

@@ -1,7 +1,7 @@
 // A webhook's health at a glance: attempts, success rate, latency and a delivered/failed series over a
 // period, computed by its lane from the delivery log (src/delivery/lane/stats.ts).
 import { createRoute, z } from "@hono/zod-openapi";
-import { laneOf } from "../../delivery/lane/endpoint-lane";
+import { laneOf } from "../../bindings";
 import { STATS_PERIODS } from "../../delivery/lane/stats";
 import { newRouter } from "../context";
 import { errorResponses } from "../errors";

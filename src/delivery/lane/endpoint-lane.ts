@@ -7,13 +7,13 @@
 // grouped in memory (at most OUTCOME_GROUP_SIZE, delivered again after a crash).
 import { DurableObject } from "cloudflare:workers";
 import { readConfig, retentionMs } from "../../config";
+import { quotaOf } from "../../bindings";
 import { openDb } from "../../db/client";
 import type { DisabledReason } from "../../db/schema";
 import { disableWebhook } from "../../db/webhooks";
 import type { Env } from "../../env";
 import type { QueuedEvent } from "../../events/queued-event";
 import { signingSecrets } from "../../lib/rotation";
-import { quotaOf } from "../../quota/workspace-quota";
 import { attemptDelivery, requestHeaders, type AttemptResult, type RequestHeaders } from "../attempt";
 import type { LaneConfig } from "../lane-config";
 import { buildBody } from "../payload";
@@ -42,11 +42,6 @@ export const STAY_AWAKE_MS = 1_000;
 
 /** Why a retry or recover was refused; the API turns these into errors. */
 export type Refusal = "not_found" | "disabled" | "already_pending";
-
-/** The lane of a webhook: one per webhook, named by its id. */
-export function laneOf(namespace: DurableObjectNamespace<EndpointLane>, webhookId: string) {
-  return namespace.get(namespace.idFromName(webhookId));
-}
 
 export class EndpointLane extends DurableObject<Env> {
   private readonly store: LaneStore;
