@@ -7,7 +7,8 @@ import { call, createWebhook, createWorkspace, eventually, sendEvent } from "./s
 import type { Env } from "../src/env";
 import { warningNotice } from "../src/quota/notice";
 import { quotaOf } from "../src/bindings";
-import { autoDisableReason, type WorkspaceQuota } from "../src/quota/workspace-quota";
+import { autoDisableReason } from "../src/quota/decide";
+import type { WorkspaceQuota } from "../src/quota/workspace-quota";
 import { lane, laneState, RETENTION_MS, settledLane } from "./support/lane";
 import { endpoint, eventIdsOf } from "./support/receiver";
 
