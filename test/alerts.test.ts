@@ -4,12 +4,12 @@
 import { createMessageBatch, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { alertLaneName } from "../src/bindings";
+import { alertLaneName, quotaOf } from "../src/bindings";
 import { toQueuedEvent } from "../src/events/ingest";
 import worker from "../src/index";
-import { quotaOf } from "../src/bindings";
 import { call, createWebhook, createWorkspace, eventually, sendEvent } from "./support/helpers";
 import { lane, settledLane } from "./support/lane";
+import { captureLogs } from "./support/logs";
 import { cookiesOf, page, signIn } from "./support/pages";
 import { endpoint, type Endpoint } from "./support/receiver";
 
@@ -98,6 +98,9 @@ describe("alertUrl and its secret", () => {
 });
 
 describe("operational events at the alertUrl", () => {
+  const logs = captureLogs();
+  const recorded = (event: { id: string; workspaceId: string }) =>
+    `dead letter recorded: ${event.id} of ${event.workspaceId} (handing it to a webhook's lane kept failing until the queue gave up on it)`;
   it("sends quota.warning at 80% and webhook.disabled at the 31st failure, once each, signed, in order", async () => {
     const { ws, alerts } = await workspaceWithAlerts();
     const failing = endpoint();
@@ -196,6 +199,7 @@ describe("operational events at the alertUrl", () => {
     expect(await bodiesOf(alerts)).toEqual([
       expect.objectContaining({ event_type: "dead_letter.created", eventId: event.id, type: "comment.created", reason: expect.stringContaining("kept failing") }),
     ]);
+    expect(logs.warn).toEqual([recorded(event), recorded(event)]);
   });
 
   it("sends nothing once alertUrl is cleared, and a workspace without one gets no alerts lane", async () => {
@@ -205,6 +209,7 @@ describe("operational events at the alertUrl", () => {
     await worker.queue(createMessageBatch("edge-webhooks-events-dlq", [{ id: `dlq-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body: event }]), env);
     await new Promise((r) => setTimeout(r, 1500));
     expect(await alerts.requests()).toEqual([]);
+    expect(logs.warn).toEqual([recorded(event)]);
     expect((await call("POST", "/v1/workspace/alerts/test", { key: ws.apiKey })).status).toBe(409);
 
     const bare = await createWorkspace();

@@ -7,6 +7,7 @@ import { toQueuedEvent } from "../src/events/ingest";
 import type { QueuedEvent } from "../src/events/queued-event";
 import worker from "../src/index";
 import { call, createWebhook, createWorkspace, eventually } from "./support/helpers";
+import { captureLogs } from "./support/logs";
 import { cookiesOf, page, signIn } from "./support/pages";
 import { endpoint, eventIdsOf } from "./support/receiver";
 
@@ -36,6 +37,11 @@ function nested(levels: number): Record<string, unknown> {
   return { deep: value };
 }
 
+const logs = captureLogs();
+const LANE_KEPT_FAILING = "handing it to a webhook's lane kept failing until the queue gave up on it";
+/** The line the dead-letter consumer logs for each dead letter it records. */
+const recorded = (event: QueuedEvent, reason = LANE_KEPT_FAILING) => `dead letter recorded: ${event.id} of ${event.workspaceId} (${reason})`;
+
 describe("dead letters", () => {
   it("keeps a message whose lane hand-off kept failing, lists it, and replays it once", async () => {
     const ws = await createWorkspace();
@@ -49,9 +55,11 @@ describe("dead letters", () => {
       expect(result.retryMessages.map((m) => m.msgId)).toEqual([batch.messages[0]!.id]);
     }
     expect(await ep.requests()).toHaveLength(0);
+    expect(logs.error.filter((line) => line.endsWith("is retried alone: its hand-off to a lane failed"))).toHaveLength(3);
     // ...until the queue gives up and moves it to the dead-letter queue, whose consumer records it.
     const dead = await consume("edge-webhooks-events-dlq", [event]);
     expect(dead.result.explicitAcks).toEqual([dead.batch.messages[0]!.id]);
+    expect(logs.warn).toEqual([recorded(event)]);
 
     const list = await call("GET", "/v1/dead-letters", { key: ws.apiKey });
     expect(list.status).toBe(200);
@@ -106,6 +114,9 @@ describe("dead letters", () => {
     const replay = await call("POST", `/v1/dead-letters/${poison.id}/replay`, { key: ws.apiKey });
     expect(replay).toMatchObject({ status: 409, json: { error: { code: "not_replayable" } } });
     expect(await ep.requests()).toHaveLength(2);
+    expect(logs.error.length).toBeGreaterThan(0);
+    for (const line of logs.error) expect(line).toMatch(/^queue message \w+ is retried alone: MalformedMessage: the event's data nests deeper than 64 levels$/);
+    expect(logs.warn).toEqual([recorded(poison, "malformed message: the event's data nests deeper than 64 levels")]);
   }, 60_000);
 
   it("is described by /openapi.json", async () => {
@@ -129,6 +140,8 @@ describe("dead letters", () => {
         [events[1]!.id, false],
       ].sort(),
     );
+    expect(logs.error).toEqual([0, 1, 2].map((i) => `dead letter ${batch.messages[i]!.id} names no workspace and is dropped`));
+    expect(logs.warn.sort()).toEqual([recorded(events[0]!), recorded(events[1]!, "malformed message: the event's orderKey is not an order key")].sort());
   });
 
   it("pages newest first with an opaque cursor, exactly, and refuses a forged cursor", async () => {
@@ -149,6 +162,7 @@ describe("dead letters", () => {
       cursor = res.json.nextCursor;
     } while (cursor);
     expect(seen).toEqual(events.map((e) => e.id).reverse());
+    expect(logs.warn).toEqual(events.map((e) => recorded(e)));
     const forged = await call("GET", "/v1/dead-letters?cursor=not-a-cursor", { key: ws.apiKey });
     expect(forged).toMatchObject({ status: 400, json: { error: { code: "invalid_cursor", param: "cursor" } } });
     expect((await call("GET", "/v1/dead-letters?limit=0", { key: ws.apiKey })).status).toBe(400);
@@ -163,6 +177,7 @@ describe("dead letters", () => {
       const res = await call("POST", `/v1/dead-letters/${event.id}/replay`, { key: ws.apiKey });
       expect(res).toMatchObject({ status: 409, json: { error: { code: "not_replayable" } } });
     }
+    expect(logs.warn).toEqual([recorded(event)]);
   });
 
   it("forgets dead letters older than RETENTION_DAYS", async () => {
@@ -175,6 +190,7 @@ describe("dead letters", () => {
     // The next dead-letter batch deletes it for good.
     await consume("edge-webhooks-events-dlq", []);
     expect(await env.DB.prepare("SELECT count(*) AS n FROM dead_letters WHERE event_id = ?").bind(event.id).first("n")).toBe(0);
+    expect(logs.warn).toEqual([recorded(event)]);
   });
 
   it("shows the settings pages a banner with the count and a Replay button that delivers the event", async () => {
@@ -183,6 +199,7 @@ describe("dead letters", () => {
     await createWebhook(ws.apiKey, { url: ep.url, events: ["conversation.closed"] });
     const events = await Promise.all([0, 1].map((i) => toQueuedEvent(ws.id, { type: "conversation.closed", data: { i } }, Date.now() + i)));
     await consume("edge-webhooks-events-dlq", events);
+    expect(logs.warn.sort()).toEqual(events.map((e) => recorded(e)).sort());
     const cookie = await signIn(ws.apiKey);
     const list = await page("GET", "/settings/integrations/webhooks", { cookie });
     expect(list.html).toContain("2 events could not be delivered to their webhooks");

@@ -8,7 +8,15 @@ import { toQueuedEvent } from "../src/events/ingest";
 import { readQueuedEvent, type QueuedEvent } from "../src/events/queued-event";
 import worker from "../src/index";
 import { call, createWebhook, createWorkspace } from "./support/helpers";
+import { captureLogs } from "./support/logs";
 import { endpoint, eventIdsOf } from "./support/receiver";
+
+const logs = captureLogs();
+/** The messages the consumer said it retried alone because they could not be read (each logged line must say so). */
+function retriedAlone(lines: string[]): string[] {
+  for (const line of lines) expect(line).toMatch(/^queue message msg-\d+ is retried alone: MalformedMessage: /);
+  return lines.map((line) => line.split(" ")[2]!).sort();
+}
 
 let n = 0;
 /** Runs the Worker's queue handler on a batch, as the queue would, and says which messages it acked or retried. */
@@ -63,6 +71,7 @@ describe("per-message isolation in the consumer", () => {
     expect(retried).toEqual(poisonIds);
     expect(result.explicitAcks.sort()).toEqual(bodies.flatMap((body, i) => (poison.includes(body) ? [] : [idOf(i)])).sort());
     expect(result.retryBatch.retry).toBe(false);
+    expect(retriedAlone(logs.error)).toEqual(poisonIds);
 
     expect(eventIdsOf(await a.ep.waitFor(3))).toEqual(aEvents.map((e) => e.id));
     expect(eventIdsOf(await b.ep.waitFor(3))).toEqual(bEvents.map((e) => e.id));
@@ -99,6 +108,10 @@ describe("per-message isolation in the consumer", () => {
     expect(result.retryMessages.map((m) => m.msgId)).toEqual([idOf(1)]);
     expect(result.explicitAcks.sort()).toEqual([idOf(0), idOf(2)].sort());
     expect(eventIdsOf(await a.ep.waitFor(2))).toEqual([events[0]!.id, events[2]!.id]);
+    expect(logs.error).toEqual([
+      expect.stringMatching(new RegExp(`^hand-off of ${refused.id} to lane wh_\\w+ failed: TypeError: Do not know how to serialize a BigInt`)),
+      `queue message ${idOf(1)} is retried alone: its hand-off to a lane failed`,
+    ]);
   });
 
   it("retries every message, and acks none, when subscriptions cannot be read at all", async () => {
@@ -111,6 +124,7 @@ describe("per-message isolation in the consumer", () => {
     const { result, ids } = await consume([event], broken);
     expect(result.retryMessages.map((m) => m.msgId)).toEqual(ids);
     expect(result.explicitAcks).toEqual([]);
+    expect(logs.error).toEqual(["reading subscriptions failed; 1 message(s) will be retried: Error: D1 is down"]);
   });
 });
 
@@ -148,6 +162,7 @@ describe("the consumer under random messages", () => {
           }
         });
         expect(result.retryMessages.map((m) => m.msgId).sort()).toEqual(unreadable.sort());
+        expect(retriedAlone(logs.error.splice(0))).toEqual(unreadable.sort());
         expect(result.explicitAcks).toContain(idOf(bodies.indexOf(event)));
         delivered.push(event.id);
       }),

@@ -10,6 +10,7 @@ import { quotaOf } from "../src/bindings";
 import { autoDisableReason } from "../src/quota/decide";
 import type { WorkspaceQuota } from "../src/quota/workspace-quota";
 import { lane, laneState, RETENTION_MS, settledLane } from "./support/lane";
+import { captureLogs } from "./support/logs";
 import { endpoint, eventIdsOf } from "./support/receiver";
 
 const quota = (workspaceId: string) => quotaOf(env.WORKSPACE_QUOTA, workspaceId);
@@ -234,6 +235,7 @@ describe("failure quota", () => {
 });
 
 describe("disable notice", () => {
+  const logs = captureLogs();
   /** Makes the quota object's email binding fail its next `times` sends, as Email Sending does before it is set up. */
   async function failSends(workspaceId: string, times: number) {
     await runInDurableObject(quota(workspaceId), (instance: WorkspaceQuota) => {
@@ -281,10 +283,11 @@ describe("disable notice", () => {
     expect(notice).toMatchObject({ outcome: "sent", recipient: "ops@retry.example", message_id: expect.any(String) });
     expect(alarm).toBeNull();
     expect(await quota(ws.id).notices()).toHaveLength(1);
+    expect(logs.error).toEqual([1, 2].map((n) => `workspace quota: disable notice for ${hook.id} could not be sent (attempt ${n}): Error: Email Sending is not set up for this domain`));
   });
 
   it("is given up, loudly, after 10 failed sends, and the alarm stops", async () => {
-    const { ws } = await overTheLimit("give-up", 100);
+    const { ws, hook } = await overTheLimit("give-up", 100);
     for (let attempts = 1; attempts < 10; attempts++) {
       const { notice, alarm } = await noticeAfter(ws.id, attempts);
       expect([notice.outcome, alarm]).toEqual(["owed", notice.next_try_at]);
@@ -292,6 +295,8 @@ describe("disable notice", () => {
     }
     const { notice, alarm } = await noticeAfter(ws.id, 10);
     expect([notice.outcome, notice.message_id, alarm]).toEqual(["gave_up", null, null]);
+    expect(logs.error.at(-1)).toBe(`workspace quota: disable notice for ${hook.id} could not be sent (attempt 10, giving up): Error: Email Sending is not set up for this domain`);
+    expect(logs.error).toHaveLength(10);
   });
 
 });
