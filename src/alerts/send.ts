@@ -36,7 +36,7 @@ export function alertLaneConfig(workspace: WorkspaceRow): LaneConfig | undefined
 export async function raiseAlert(env: Env, alert: Alert): Promise<"enqueued" | "no_alert_url"> {
   const workspace = await openDb(env.DB).query.workspaces.findFirst({ where: eq(workspaces.id, alert.workspaceId) });
   const config = workspace && alertLaneConfig(workspace);
-  if (!config || !config.enabled) return "no_alert_url";
+  if (!config?.enabled) return "no_alert_url";
   await alertLaneOf(env, alert.workspaceId).enqueue(config, [await alertEvent(alert)]);
   return "enqueued";
 }
