@@ -1,7 +1,7 @@
 // Ids draw their randomness from a pool (src/lib/ids.ts): still valid ULIDs, unique, and uniform.
 import { isValid } from "ulidx";
 import { describe, expect, it } from "vitest";
-import { newId, pooledRandom } from "../src/lib/ids";
+import { derivedEventId, newId, pooledRandom } from "../src/lib/ids";
 
 describe("ids", () => {
   it("are valid, distinct ULIDs across many pool refills", () => {
@@ -22,5 +22,12 @@ describe("ids", () => {
     const expected = n / 32;
     const chi = buckets.reduce((sum, b) => sum + (b - expected) ** 2 / expected, 0);
     expect(chi).toBeLessThan(70);
+  });
+
+  it("derives the same event id from the same parts, and another from other parts", async () => {
+    const id = await derivedEventId("ws_1", "key");
+    expect(id).toMatch(/^evt_[0-9a-f]{26}$/);
+    expect(await derivedEventId("ws_1", "key")).toBe(id);
+    expect(await derivedEventId("ws_1", "key2")).not.toBe(id);
   });
 });

@@ -1,5 +1,6 @@
 // The workspace's operational events (README "Alerts"): what each one says, and the event a lane delivers for it.
 import { ulid } from "ulidx";
+import { derivedEventId } from "../lib/ids";
 
 export const ALERT_TYPES = ["webhook.disabled", "quota.warning", "dead_letter.created", "alert.test"] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
@@ -23,9 +24,8 @@ export interface Alert {
 
 /** The event an alert is delivered as. Its id is derived from workspace, type and key: an alert raised twice is stored once. */
 export async function alertEvent(alert: Alert) {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${alert.workspaceId}\n${alert.type}\n${alert.key}`));
   return {
-    id: `evt_${new Uint8Array(digest).toHex().slice(0, 26)}`,
+    id: await derivedEventId(alert.workspaceId, alert.type, alert.key),
     workspaceId: alert.workspaceId,
     type: alert.type,
     data: alert.data,
