@@ -3,31 +3,11 @@
 // webhook's, but their failures count against no quota and never disable anything.
 import { eq } from "drizzle-orm";
 import { openDb } from "../db/client";
-import { workspaces, type WorkspaceRow } from "../db/schema";
-import type { LaneConfig } from "../delivery/lane-config";
-import { alertLaneName, alertLaneOf } from "../bindings";
+import { workspaces } from "../db/schema";
+import { alertLaneConfig } from "../delivery/lane-config";
+import { alertLaneOf } from "../bindings";
 import type { Env } from "../env";
 import { alertEvent, type Alert } from "./catalog";
-
-/** What the workspace's alerts lane is told; undefined before alertUrl was ever set (no secret yet). */
-export function alertLaneConfig(workspace: WorkspaceRow): LaneConfig | undefined {
-  if (!workspace.alertSecret) return undefined;
-  return {
-    kind: "alerts",
-    webhookId: alertLaneName(workspace.id),
-    workspaceId: workspace.id,
-    url: workspace.alertUrl ?? "",
-    secret: workspace.alertSecret,
-    previousSecret: workspace.alertPreviousSecret ?? null,
-    previousSecretExpiresAt: workspace.alertPreviousSecretExpiresAt?.getTime() ?? null,
-    enabled: workspace.alertUrl !== null,
-    disabledReason: workspace.alertUrl === null ? "manual" : null,
-    rateLimitPerSecond: null,
-    retryDelaysSeconds: null,
-    headers: {},
-    version: workspace.updatedAt.getTime(),
-  };
-}
 
 /**
  * Hands an alert to its workspace's alerts lane; "no_alert_url" when the workspace has none (nothing is kept).

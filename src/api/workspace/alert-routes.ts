@@ -2,7 +2,7 @@
 // tested like a webhook's deliveries. Served by the workspace's alerts lane (src/alerts/send.ts).
 import { createRoute, z } from "@hono/zod-openapi";
 import { ALERT_TYPES, alertEvent, type AlertType } from "../../alerts/catalog";
-import { alertLaneConfig } from "../../alerts/send";
+import { alertLaneConfig } from "../../delivery/lane-config";
 import { alertLaneOf } from "../../bindings";
 import type { DeliveryRecord } from "../../delivery/lane/log";
 import { newRouter } from "../context";
