@@ -2,7 +2,7 @@
 // whose expiry is not a plain number is invalid, and `next`/`back` redirects never leave /settings/.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { sessionSigningKey } from "../src/dashboard/session";
+import { sessionSigningKey } from "../src/settings/session";
 import { createWebhook, createWorkspace } from "./support/helpers";
 import { cookiesOf, ORIGIN, page, signIn } from "./support/pages";
 

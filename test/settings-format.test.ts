@@ -1,6 +1,6 @@
 // The pages' wording: status reasons as respond.io users read them, the quota window, times in UTC.
 import { describe, expect, it } from "vitest";
-import { disabledReasonLabel, eventName, formatDuration, formatTime, formatWindow, isoToUtcInput, utcInputToIso } from "../src/dashboard/format";
+import { disabledReasonLabel, eventName, formatDuration, formatTime, formatWindow, isoToUtcInput, utcInputToIso } from "../src/settings/format";
 
 describe("settings pages wording", () => {
   it("names why a webhook is disabled", () => {

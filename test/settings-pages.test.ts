@@ -2,7 +2,7 @@
 // request by request (the whole journey in Chromium is test/browser/settings-pages.test.ts).
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { sessionSigningKey } from "../src/dashboard/session";
+import { sessionSigningKey } from "../src/settings/session";
 import type { Env } from "../src/env";
 import { ADMIN_TOKEN, call, createWebhook, createWorkspace, eventually, sendEvent } from "./support/helpers";
 import { cookiesOf, ORIGIN, page, signIn } from "./support/pages";
