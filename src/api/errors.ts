@@ -100,6 +100,9 @@ export const ErrorSchema = z
   })
   .openapi("Error");
 
+/** The body of every error answer, as clients (the settings pages among them) read it. */
+export type ErrorBody = z.infer<typeof ErrorSchema>;
+
 /** OpenAPI response entries for the errors a route can answer. */
 export function errorResponses(...statuses: (400 | 401 | 404 | 409 | 413 | 415 | 429)[]) {
   const descriptions = {

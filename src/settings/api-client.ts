@@ -2,22 +2,17 @@
 // curl user gets, called for the signed-in workspace without any key (see bindingsActingFor).
 import type { ExecutionContext } from "hono";
 import { bindingsActingFor } from "../api/auth";
+import type { ErrorBody } from "../api/errors";
 import type { WorkspaceRow } from "../db/schema";
 import type { Env } from "../env";
 
 /** How the pages reach the API: the API app's own fetch. */
 export type ApiFetch = (request: Request, env: Env, ctx: ExecutionContext) => Response | Promise<Response>;
 
-export interface ApiError {
-  code: string;
-  message: string;
-  /** The request field at fault (`url`, `events[0]`), when the API names one. */
-  param?: string;
-  /** Every problem the API found (this one first), on a validation error. */
-  errors?: ApiError[];
-}
+/** An error as the API answers it (its body's `error`): code, message, the field at fault, every problem found. */
+export type ApiProblem = ErrorBody["error"];
 
-export type ApiResult<T> = { ok: true; status: number; data: T } | { ok: false; status: number; error: ApiError };
+export type ApiResult<T> = { ok: true; status: number; data: T } | { ok: false; status: number; error: ApiProblem };
 
 export interface ApiClient {
   get<T>(path: string, query?: Record<string, string | undefined>): Promise<ApiResult<T>>;
@@ -45,7 +40,7 @@ export function apiClient(fetchApi: ApiFetch, env: Env, ctx: ExecutionContext, w
       json = null;
     }
     if (res.ok) return { ok: true, status: res.status, data: json as T };
-    const error = (json as { error?: ApiError } | null)?.error;
+    const error = (json as { error?: ApiProblem } | null)?.error;
     return { ok: false, status: res.status, error: error ?? { code: "internal_error", message: `the API answered HTTP ${res.status}` } };
   }
 

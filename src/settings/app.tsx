@@ -14,10 +14,10 @@ import { redirectWith, type PagesEnv } from "./context";
 import { BASE, Layout, WEBHOOKS, webhookCrumbs } from "./layout";
 import { NotFoundPage } from "./pages/not-found";
 import { SignInPage } from "./pages/sign-in";
-import { alertRoutes } from "./routes/alerts";
-import { signInRoutes } from "./routes/sign-in";
-import { webhookPageRoutes } from "./routes/webhook-page";
-import { webhookRoutes } from "./routes/webhooks";
+import { alertPages } from "./routes/alerts";
+import { signInPages } from "./routes/sign-in";
+import { webhookDetailPages } from "./routes/webhook-page";
+import { webhookPages } from "./routes/webhooks";
 import { endSession, readSession, sessionSigningKey } from "./session";
 
 const FORM_TYPES = /^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i;
@@ -92,7 +92,7 @@ export function settingsPages(fetchApi: ApiFetch) {
   });
 
   pages.get("/", (c) => c.redirect(WEBHOOKS, 302));
-  pages.route("/", signInRoutes);
+  pages.route("/", signInPages);
 
   // Everything else needs a session; the API is then called as its workspace.
   pages.use("/integrations/*", async (c, next) => {
@@ -107,9 +107,9 @@ export function settingsPages(fetchApi: ApiFetch) {
     return next();
   });
   // The list's routes first: its /new must win over a webhook's /:id.
-  pages.route("/", webhookRoutes);
-  pages.route("/", webhookPageRoutes);
-  pages.route("/", alertRoutes);
+  pages.route("/", webhookPages);
+  pages.route("/", webhookDetailPages);
+  pages.route("/", alertPages);
 
   pages.get("/*", (c) => c.html(<NotFoundPage />, 404));
 

@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 // Pieces several pages share: a webhook's status and actions, the auto-disable banner, the quota meter, form errors.
 import type { FC } from "hono/jsx";
-import type { ApiError } from "./api-client";
+import type { ApiProblem } from "./api-client";
 import { disabledReasonLabel, formatTime, formatWindow } from "./format";
 import { WEBHOOKS } from "./layout";
 import type { Quota, Webhook, Workspace } from "./model";
@@ -150,33 +150,33 @@ export const QuotaMeter: FC<{ quota: Quota | undefined }> = ({ quota }) => {
 };
 
 /** The form field an API error is about: `events[2]` belongs to the events fieldset. */
-export function fieldOf(error: ApiError | undefined): string | undefined {
+export function fieldOf(error: ApiProblem | undefined): string | undefined {
   const param = error?.param;
   if (!param) return undefined;
   return param.split(/[.[]/)[0];
 }
 
 /** Every problem of a refused request: the API lists them all in `errors` (the first being the error itself). */
-export function problemsOf(error: ApiError | undefined): ApiError[] {
+export function problemsOf(error: ApiProblem | undefined): ApiProblem[] {
   if (!error) return [];
   return error.errors && error.errors.length > 0 ? error.errors : [error];
 }
 
 /** The problem with one form field, if any. */
-export function problemWith(error: ApiError | undefined, field: string): ApiError | undefined {
+export function problemWith(error: ApiProblem | undefined, field: string): ApiProblem | undefined {
   return problemsOf(error).find((p) => fieldOf(p) === field);
 }
 
 /** `"true"` for aria-invalid when the field has a problem. */
-export const invalidIf = (error: ApiError | undefined, field: string) => (problemWith(error, field) ? "true" : undefined);
+export const invalidIf = (error: ApiProblem | undefined, field: string) => (problemWith(error, field) ? "true" : undefined);
 
 /** The API's message, without the `param: ` it starts with when it is shown next to that very field. */
-export function messageFor(error: ApiError): string {
+export function messageFor(error: ApiProblem): string {
   const prefix = `${error.param}: `;
   return error.param && error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
 }
 
-export const FieldError: FC<{ id: string; error: ApiError | undefined; field: string }> = ({ id, error, field }) => {
+export const FieldError: FC<{ id: string; error: ApiProblem | undefined; field: string }> = ({ id, error, field }) => {
   const problem = problemWith(error, field);
   return problem ? (
     <p class="field-error" id={id}>
@@ -190,10 +190,10 @@ export const FieldError: FC<{ id: string; error: ApiError | undefined; field: st
  * At the top of a refused form: every problem, each in words under the field's label and linking to the field
  * (the script focuses the summary).
  */
-export const ErrorSummary: FC<{ error: ApiError | undefined; fields: Record<string, { target: string; label: string }> }> = ({ error, fields }) => {
+export const ErrorSummary: FC<{ error: ApiProblem | undefined; fields: Record<string, { target: string; label: string }> }> = ({ error, fields }) => {
   // In the form's order, as a person reads it.
   const order = Object.keys(fields);
-  const rank = (p: ApiError) => {
+  const rank = (p: ApiProblem) => {
     const i = order.indexOf(fieldOf(p) ?? "");
     return i < 0 ? order.length : i;
   };

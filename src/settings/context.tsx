@@ -2,7 +2,7 @@
 // What every settings route shares: its typed context, form reading, redirects with a flash, and loading a webhook.
 import type { Context } from "hono";
 import type { Env } from "../env";
-import type { ApiClient, ApiError } from "./api-client";
+import type { ApiClient, ApiProblem } from "./api-client";
 import { BASE } from "./layout";
 import type { Quota, Webhook, Workspace } from "./model";
 import { NotFoundPage } from "./pages/not-found";
@@ -51,7 +51,7 @@ export async function redirectWith(c: Ctx, to: string, flash: Flash) {
   return c.redirect(to, 303);
 }
 
-export function problem(error: ApiError): Flash {
+export function problem(error: ApiProblem): Flash {
   return { kind: "error", text: error.message };
 }
 

@@ -1,6 +1,6 @@
 // The Advanced section of the webhook form: endpoint controls as text fields, and back to the API's shapes.
 // Only the text is read here; every rule is the API's (its messages show next to the fields).
-import type { ApiError } from "./api-client";
+import type { ApiProblem } from "./api-client";
 import type { Webhook } from "./model";
 
 export interface ControlsFormValues {
@@ -32,10 +32,10 @@ const numberOrText = (text: string) => (/^-?\d+(\.\d+)?$/.test(text) ? Number(te
  * The API body for the controls (empty fields reset them), and the problems of text that has no API shape: those
  * fields are left out of the body, every other field is in it, so the API can still judge them.
  */
-export function formToControls(values: ControlsFormValues): { body: Record<string, unknown>; errors: ApiError[] } {
+export function formToControls(values: ControlsFormValues): { body: Record<string, unknown>; errors: ApiProblem[] } {
   const rate = values.rateLimitPerSecond.trim();
   const delays = values.retryDelaysSeconds.trim();
-  const errors: ApiError[] = [];
+  const errors: ApiProblem[] = [];
   const body: Record<string, unknown> = {
     rateLimitPerSecond: rate === "" ? null : numberOrText(rate),
     retryDelaysSeconds: delays === "" ? null : delays.split(/[\s,]+/).filter(Boolean).map(numberOrText),

@@ -3,7 +3,7 @@
 // rotating the alert secret (asked first), and the alerts log, the same log a webhook has.
 import type { FC } from "hono/jsx";
 import { ALERT_DESCRIPTIONS, ALERT_TYPES } from "../../alerts/catalog";
-import type { ApiError } from "../api-client";
+import type { ApiProblem } from "../api-client";
 import { ActionButton, FieldError, invalidIf, SecretField } from "../components";
 import { formatTime } from "../format";
 import { ALERTS, alertCrumbs, Layout } from "../layout";
@@ -16,11 +16,11 @@ const ALERT_FILTER_TYPES = ALERT_TYPES.map((type) => ({ type, name: type }));
 
 export const AlertsPage: FC<{
   workspace: WorkspaceSettings;
-  log: DeliveryPage | ApiError;
+  log: DeliveryPage | ApiProblem;
   filters: LogFilters;
   search?: { eventId: string; delivery: DeliveryWithPayload | undefined } | undefined;
   /** A refused alertUrl, with what was typed. */
-  form?: { error: ApiError; alertUrl: string } | undefined;
+  form?: { error: ApiProblem; alertUrl: string } | undefined;
   flash?: Flash | undefined;
 }> = ({ workspace, log, filters, search, form, flash }) => {
   const back = logHref(ALERTS, filters).replace(/#log$/, "");

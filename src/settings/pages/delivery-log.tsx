@@ -2,7 +2,7 @@
 // A delivery log as the pages show it, for a webhook's deliveries and for the workspace's alerts alike: filters,
 // pages, each delivery with its attempts and Retry, and one delivery found by its event id with what was sent.
 import type { FC } from "hono/jsx";
-import type { ApiError } from "../api-client";
+import type { ApiProblem } from "../api-client";
 import { ActionButton } from "../components";
 import { eventName, formatDuration, formatTime } from "../format";
 import { DELIVERY_STATUSES, type Delivery, type DeliveryPage, type DeliveryWithPayload } from "../model";
@@ -106,7 +106,7 @@ export const DeliveryLog: FC<{
   basePath: string;
   /** The types the filter offers. */
   types: readonly { type: string; name: string }[];
-  log: DeliveryPage | ApiError;
+  log: DeliveryPage | ApiProblem;
   filters: LogFilters;
   back: string;
   title?: string;

@@ -3,7 +3,7 @@
 // (filters, pages, attempts, Retry), "Recover since …", and the workspace's notification email.
 import type { FC } from "hono/jsx";
 import { EVENT_CATALOG } from "../../events/catalog";
-import type { ApiError } from "../api-client";
+import type { ApiProblem } from "../api-client";
 import { AutoDisabledBanner, FieldError, invalidIf, QuotaMeter, WebhookActions, WebhookStatus, webhookPath } from "../components";
 import { eventName } from "../format";
 import { Layout, webhookCrumbs } from "../layout";
@@ -16,7 +16,7 @@ export type { LogFilters } from "./delivery-log";
 
 export interface DetailForms {
   /** A refused "Recover since" or notification email, with what was typed. */
-  error?: ApiError | undefined;
+  error?: ApiProblem | undefined;
   since?: string | undefined;
   notificationEmail?: string | undefined;
 }
@@ -25,7 +25,7 @@ export const WebhookDetailPage: FC<{
   workspace: Workspace;
   webhook: Webhook;
   quota: Quota | undefined;
-  log: DeliveryPage | ApiError;
+  log: DeliveryPage | ApiProblem;
   stats: Stats | undefined;
   period: string;
   /** An event id looked up with the search box, and what was found. */

@@ -4,7 +4,7 @@
 import type { Child, FC } from "hono/jsx";
 import { MAX_DESCRIPTION_LENGTH } from "../../api/webhooks/schemas";
 import { EVENT_CATALOG } from "../../events/catalog";
-import type { ApiError } from "../api-client";
+import type { ApiProblem } from "../api-client";
 import { ErrorSummary, FieldError, invalidIf, webhookPath } from "../components";
 import type { ControlsFormValues } from "../controls-form";
 import { Layout, WEBHOOKS, webhookCrumbs } from "../layout";
@@ -32,7 +32,7 @@ const AdvancedField: FC<{
   id: (typeof ADVANCED)[number];
   label: string;
   value: string;
-  error: ApiError | undefined;
+  error: ApiProblem | undefined;
   placeholder?: string;
   numeric?: boolean;
   multiline?: boolean;
@@ -72,7 +72,7 @@ export const WebhookFormPage: FC<{
   /** Set when editing. */
   webhookId?: string | undefined;
   values: WebhookFormValues;
-  error?: ApiError | undefined;
+  error?: ApiProblem | undefined;
   /** DELIVERY_TIMEOUT_MS, for the hint. */
   timeoutMs: number;
 }> = ({ workspaceName, webhookId, values, error, timeoutMs }) => {

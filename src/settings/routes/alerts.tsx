@@ -7,14 +7,14 @@ import { ALERTS } from "../layout";
 import type { AlertSecret, Delivery, DeliveryPage, DeliveryWithPayload, UpdatedWorkspace, WorkspaceSettings } from "../model";
 import { AlertSecretPage, AlertsPage, RotateAlertSecretPage } from "../pages/alerts";
 import type { LogFilters } from "../pages/delivery-log";
-import type { ApiError } from "../api-client";
+import type { ApiProblem } from "../api-client";
 import { takeFlash } from "../session";
 
 const LOG_PAGE_SIZE = 20;
 
-export const alertRoutes = new Hono<PagesEnv>();
+export const alertPages = new Hono<PagesEnv>();
 
-async function renderAlerts(c: Ctx, filters: LogFilters, form?: { error: ApiError; alertUrl: string }) {
+async function renderAlerts(c: Ctx, filters: LogFilters, form?: { error: ApiProblem; alertUrl: string }) {
   const eventId = c.req.query("event")?.trim() || undefined;
   const [workspace, log, found] = await Promise.all([
     api(c).get<WorkspaceSettings>("/v1/workspace"),
@@ -34,11 +34,11 @@ async function renderAlerts(c: Ctx, filters: LogFilters, form?: { error: ApiErro
   );
 }
 
-alertRoutes.get("/integrations/alerts", (c) =>
+alertPages.get("/integrations/alerts", (c) =>
   renderAlerts(c, { status: c.req.query("status") || undefined, type: c.req.query("type") || undefined, cursor: c.req.query("cursor") || undefined }),
 );
 
-alertRoutes.post("/integrations/alerts", async (c) => {
+alertPages.post("/integrations/alerts", async (c) => {
   const alertUrl = (await readForm(c)).text("alertUrl").trim();
   const saved = await api(c).patch<UpdatedWorkspace>("/v1/workspace", { alertUrl: alertUrl === "" ? null : alertUrl });
   if (!saved.ok) return renderAlerts(c, {}, { error: saved.error, alertUrl });
@@ -49,7 +49,7 @@ alertRoutes.post("/integrations/alerts", async (c) => {
   });
 });
 
-alertRoutes.post("/integrations/alerts/test", async (c) => {
+alertPages.post("/integrations/alerts/test", async (c) => {
   const back = safeReturn((await readForm(c)).text("back"), ALERTS);
   const result = await api(c).post<Delivery>("/v1/workspace/alerts/test");
   if (!result.ok) return redirectWith(c, back, problem(result.error));
@@ -58,15 +58,15 @@ alertRoutes.post("/integrations/alerts/test", async (c) => {
   return redirectWith(c, back, { kind: delivered ? "success" : "error", text: delivered ? `Test alert delivered: ${summary}.` : `Test alert failed: ${summary}.` });
 });
 
-alertRoutes.get("/integrations/alerts/rotate-secret", (c) => c.html(<RotateAlertSecretPage workspaceName={c.get("workspace").name} />));
+alertPages.get("/integrations/alerts/rotate-secret", (c) => c.html(<RotateAlertSecretPage workspaceName={c.get("workspace").name} />));
 
-alertRoutes.post("/integrations/alerts/rotate-secret", async (c) => {
+alertPages.post("/integrations/alerts/rotate-secret", async (c) => {
   const rotated = await api(c).post<AlertSecret>("/v1/workspace/rotate-alert-secret");
   if (!rotated.ok) return redirectWith(c, ALERTS, problem(rotated.error));
   return c.html(<AlertSecretPage workspaceName={c.get("workspace").name} secret={rotated.data.alertSecret} rotated={rotated.data} />);
 });
 
-alertRoutes.post("/integrations/alerts/deliveries/:eventId/retry", async (c) => {
+alertPages.post("/integrations/alerts/deliveries/:eventId/retry", async (c) => {
   const eventId = c.req.param("eventId");
   const back = safeReturn((await readForm(c)).text("back"), ALERTS);
   const retried = await api(c).post<Delivery>(`/v1/workspace/alerts/${encodeURIComponent(eventId)}/retry`);

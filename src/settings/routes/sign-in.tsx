@@ -11,7 +11,7 @@ import { SignInPage } from "../pages/sign-in";
 import { RateLimitedPage } from "../pages/rate-limited";
 import { readSession, signOut, startSession, takeFlash } from "../session";
 
-export const signInRoutes = new Hono<PagesEnv>();
+export const signInPages = new Hono<PagesEnv>();
 
 /** SIGN_IN_LIMITER, per client address: the page to answer when this address is over it, else undefined. */
 async function signInLimited(c: Ctx): Promise<Response | undefined> {
@@ -19,13 +19,13 @@ async function signInLimited(c: Ctx): Promise<Response | undefined> {
   return wait === undefined ? undefined : c.html(<RateLimitedPage retryAfterSeconds={wait} />, 429, { "Retry-After": String(wait) });
 }
 
-signInRoutes.get("/sign-in", async (c) => {
+signInPages.get("/sign-in", async (c) => {
   const next = safeReturn(c.req.query("next"), WEBHOOKS);
   if (await readSession(c, openDb(c.env.DB), c.get("secret"))) return c.redirect(next, 302);
   return c.html(<SignInPage next={next} flash={await takeFlash(c, c.get("secret"))} />);
 });
 
-signInRoutes.post("/sign-in", async (c) => {
+signInPages.post("/sign-in", async (c) => {
   // Counted per client address before the key is looked at, so guessing keys is slow from anywhere.
   const limited = await signInLimited(c);
   if (limited) return limited;
@@ -43,7 +43,7 @@ signInRoutes.post("/sign-in", async (c) => {
 
 // A portal link (POST /v1/admin/workspaces/{id}/portal-links) signs its opener in once, with no API key; a used or
 // expired one leads to the sign-in page. Rate limited like sign-in, since the token is what is guessed.
-signInRoutes.get("/portal/:token", async (c) => {
+signInPages.get("/portal/:token", async (c) => {
   const limited = await signInLimited(c);
   if (limited) return limited;
   const db = openDb(c.env.DB);
@@ -55,7 +55,7 @@ signInRoutes.get("/portal/:token", async (c) => {
   return c.redirect(WEBHOOKS, 303);
 });
 
-signInRoutes.post("/sign-out", async (c) => {
+signInPages.post("/sign-out", async (c) => {
   await signOut(c, openDb(c.env.DB), c.get("secret"));
   return redirectWith(c, `${BASE}/sign-in`, { kind: "success", text: "You are signed out." });
 });

@@ -11,7 +11,7 @@ import { takeFlash } from "../session";
 
 const LOG_PAGE_SIZE = 20;
 
-export const webhookPageRoutes = new Hono<PagesEnv>();
+export const webhookDetailPages = new Hono<PagesEnv>();
 
 const PERIODS = ["1h", "24h", "7d"];
 
@@ -47,7 +47,7 @@ async function renderDetail(c: Ctx, webhook: Webhook, filters: LogFilters, forms
   );
 }
 
-webhookPageRoutes.get("/integrations/webhooks/:id", async (c) => {
+webhookDetailPages.get("/integrations/webhooks/:id", async (c) => {
   const webhook = await loadWebhook(c, c.req.param("id"));
   if (webhook instanceof Response) return webhook;
   const filters: LogFilters = {
@@ -58,7 +58,7 @@ webhookPageRoutes.get("/integrations/webhooks/:id", async (c) => {
   return renderDetail(c, webhook, filters, {});
 });
 
-webhookPageRoutes.post("/integrations/webhooks/:id/deliveries/:eventId/retry", async (c) => {
+webhookDetailPages.post("/integrations/webhooks/:id/deliveries/:eventId/retry", async (c) => {
   const { id, eventId } = c.req.param();
   const back = safeReturn((await readForm(c)).text("back"), webhookPath(id));
   const retried = await api(c).post<Delivery>(`/v1/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(eventId)}/retry`);
@@ -66,7 +66,7 @@ webhookPageRoutes.post("/integrations/webhooks/:id/deliveries/:eventId/retry", a
   return redirectWith(c, back, { kind: "success", text: `Event ${eventId} is in line again; its new attempts will appear in the log.` });
 });
 
-webhookPageRoutes.post("/integrations/webhooks/:id/recover", async (c) => {
+webhookDetailPages.post("/integrations/webhooks/:id/recover", async (c) => {
   const id = c.req.param("id");
   const form = await readForm(c);
   const back = safeReturn(form.text("back"), webhookPath(id));
@@ -89,7 +89,7 @@ webhookPageRoutes.post("/integrations/webhooks/:id/recover", async (c) => {
   return redirectWith(c, back, problem(recovered.error));
 });
 
-webhookPageRoutes.post("/integrations/webhooks/:id/notification-email", async (c) => {
+webhookDetailPages.post("/integrations/webhooks/:id/notification-email", async (c) => {
   const id = c.req.param("id");
   const form = await readForm(c);
   const back = safeReturn(form.text("back"), webhookPath(id));

@@ -5,7 +5,7 @@ import { Hono } from "hono";
 import { CreateWebhookSchema, UpdateWebhookSchema } from "../../api/webhooks/schemas";
 import { urlPolicyProblems, validationError } from "../../api/validation";
 import { readConfig } from "../../config";
-import type { ApiError } from "../api-client";
+import type { ApiProblem } from "../api-client";
 import { webhookPath } from "../components";
 import { api, loadWebhook, problem, quotaOf, readForm, redirectWith, safeReturn, type Ctx, type PagesEnv } from "../context";
 import { controlsToForm, formToControls, NO_CONTROLS } from "../controls-form";
@@ -21,10 +21,10 @@ import { WebhookFormPage, type WebhookFormValues } from "../pages/webhook-form";
 import { WebhookListPage } from "../pages/webhook-list";
 import { takeFlash } from "../session";
 
-export const webhookRoutes = new Hono<PagesEnv>();
+export const webhookPages = new Hono<PagesEnv>();
 
 
-webhookRoutes.get("/integrations/webhooks", async (c) => {
+webhookPages.get("/integrations/webhooks", async (c) => {
   const [list, quota, deadLetters] = await Promise.all([
     api(c).get<{ data: Webhook[] }>("/v1/webhooks"),
     quotaOf(c),
@@ -51,7 +51,7 @@ webhookRoutes.get("/integrations/webhooks", async (c) => {
   );
 });
 
-webhookRoutes.post(DEAD_LETTER_REPLAY_ROUTE, async (c) => {
+webhookPages.post(DEAD_LETTER_REPLAY_ROUTE, async (c) => {
   const eventId = c.req.param("eventId");
   const back = safeReturn((await readForm(c)).text("back"), WEBHOOKS);
   const replayed = await api(c).post<unknown>(`/v1/dead-letters/${encodeURIComponent(eventId)}/replay`);
@@ -59,17 +59,17 @@ webhookRoutes.post(DEAD_LETTER_REPLAY_ROUTE, async (c) => {
   return redirectWith(c, back, { kind: "success", text: `Event ${eventId} was sent through again; its webhooks' logs will show it.` });
 });
 
-const formPage = (c: Ctx, form: { values: WebhookFormValues; webhookId?: string; error?: ApiError }, status: 200 | 400 = 200) =>
+const formPage = (c: Ctx, form: { values: WebhookFormValues; webhookId?: string; error?: ApiProblem }, status: 200 | 400 = 200) =>
   c.html(<WebhookFormPage workspaceName={c.get("workspace").name} timeoutMs={readConfig(c.env).deliveryTimeoutMs} {...form} />, status);
 
-webhookRoutes.get("/integrations/webhooks/new", (c) => formPage(c, { values: { url: "", events: [], description: "", ...NO_CONTROLS } }));
+webhookPages.get("/integrations/webhooks/new", (c) => formPage(c, { values: { url: "", events: [], description: "", ...NO_CONTROLS } }));
 
 /**
  * The form as typed, and the API body it stands for; or, when some text has no API shape (a header line without a
  * colon, a filter that is not JSON), every problem at once: those, and what the API's own schema and URL policy
  * say of the other fields, checked here in-process without saving anything.
  */
-const webhookInput = async (c: Ctx, editing: boolean): Promise<{ values: WebhookFormValues; body: Record<string, unknown> } | { values: WebhookFormValues; error: ApiError }> => {
+const webhookInput = async (c: Ctx, editing: boolean): Promise<{ values: WebhookFormValues; body: Record<string, unknown> } | { values: WebhookFormValues; error: ApiProblem }> => {
   const form = await readForm(c);
   const values: WebhookFormValues = {
     url: form.text("url").trim(),
@@ -85,7 +85,7 @@ const webhookInput = async (c: Ctx, editing: boolean): Promise<{ values: Webhook
   const body = { url: values.url, events: values.events, description: values.description, ...controls.body };
   if (controls.errors.length === 0) return { values, body };
   const parsed = (editing ? UpdateWebhookSchema : CreateWebhookSchema).safeParse(body);
-  const others: ApiError[] = [
+  const others: ApiProblem[] = [
     ...(parsed.success ? [] : (validationError(parsed.error).errors ?? [])),
     ...(editing ? [] : urlPolicyProblems(values.url, readConfig(c.env).allowPrivateUrls)),
   ];
@@ -94,7 +94,7 @@ const webhookInput = async (c: Ctx, editing: boolean): Promise<{ values: Webhook
   return { values, error: { ...errors[0]!, errors } };
 };
 
-webhookRoutes.post("/integrations/webhooks", async (c) => {
+webhookPages.post("/integrations/webhooks", async (c) => {
   const input = await webhookInput(c, false);
   if ("error" in input) return formPage(c, input, 400);
   const { values, body } = input;
@@ -104,13 +104,13 @@ webhookRoutes.post("/integrations/webhooks", async (c) => {
   return c.html(<SecretPage workspaceName={c.get("workspace").name} webhook={webhook} secret={secret} rotated={false} />, 201);
 });
 
-webhookRoutes.get("/integrations/webhooks/:id/edit", async (c) => {
+webhookPages.get("/integrations/webhooks/:id/edit", async (c) => {
   const webhook = await loadWebhook(c, c.req.param("id"));
   if (webhook instanceof Response) return webhook;
   return formPage(c, { values: { ...webhook, ...controlsToForm(webhook) }, webhookId: webhook.id });
 });
 
-webhookRoutes.post("/integrations/webhooks/:id", async (c) => {
+webhookPages.post("/integrations/webhooks/:id", async (c) => {
   const id = c.req.param("id");
   const input = await webhookInput(c, true);
   if ("error" in input) return formPage(c, { ...input, webhookId: id }, 400);
@@ -122,7 +122,7 @@ webhookRoutes.post("/integrations/webhooks/:id", async (c) => {
 });
 
 for (const action of ["enable", "disable"] as const) {
-  webhookRoutes.post(`/integrations/webhooks/:id/${action}`, async (c) => {
+  webhookPages.post(`/integrations/webhooks/:id/${action}`, async (c) => {
     const id = c.req.param("id");
     const back = safeReturn((await readForm(c)).text("back"), WEBHOOKS);
     const result = await api(c).post<Webhook>(`/v1/webhooks/${encodeURIComponent(id)}/${action}`);
@@ -135,7 +135,7 @@ for (const action of ["enable", "disable"] as const) {
   });
 }
 
-webhookRoutes.post("/integrations/webhooks/:id/test", async (c) => {
+webhookPages.post("/integrations/webhooks/:id/test", async (c) => {
   const id = c.req.param("id");
   const type = (await readForm(c)).text("type");
   const result = await api(c).post<Delivery>(`/v1/webhooks/${encodeURIComponent(id)}/test`, type ? { type } : {});
@@ -155,14 +155,14 @@ webhookRoutes.post("/integrations/webhooks/:id/test", async (c) => {
   });
 });
 
-webhookRoutes.get("/integrations/webhooks/:id/rotate-secret", async (c) => {
+webhookPages.get("/integrations/webhooks/:id/rotate-secret", async (c) => {
   const webhook = await loadWebhook(c, c.req.param("id"));
   if (webhook instanceof Response) return webhook;
   const back = safeReturn(c.req.query("back"), WEBHOOKS);
   return c.html(<RotateSecretPage workspaceName={c.get("workspace").name} webhook={webhook} back={back} />);
 });
 
-webhookRoutes.post("/integrations/webhooks/:id/rotate-secret", async (c) => {
+webhookPages.post("/integrations/webhooks/:id/rotate-secret", async (c) => {
   const id = c.req.param("id");
   const back = safeReturn((await readForm(c)).text("back"), WEBHOOKS);
   const rotated = await api(c).post<WebhookWithSecret>(`/v1/webhooks/${encodeURIComponent(id)}/rotate-secret`);
@@ -171,13 +171,13 @@ webhookRoutes.post("/integrations/webhooks/:id/rotate-secret", async (c) => {
   return c.html(<SecretPage workspaceName={c.get("workspace").name} webhook={webhook} secret={secret} rotated={true} />);
 });
 
-webhookRoutes.get("/integrations/webhooks/:id/delete", async (c) => {
+webhookPages.get("/integrations/webhooks/:id/delete", async (c) => {
   const webhook = await loadWebhook(c, c.req.param("id"));
   if (webhook instanceof Response) return webhook;
   return c.html(<DeleteWebhookPage workspaceName={c.get("workspace").name} webhook={webhook} />);
 });
 
-webhookRoutes.post("/integrations/webhooks/:id/delete", async (c) => {
+webhookPages.post("/integrations/webhooks/:id/delete", async (c) => {
   const id = c.req.param("id");
   const deleted = await api(c).delete(`/v1/webhooks/${encodeURIComponent(id)}`);
   if (!deleted.ok) return redirectWith(c, WEBHOOKS, problem(deleted.error));
