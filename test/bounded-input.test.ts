@@ -4,15 +4,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MAX_DATA_DEPTH } from "../src/events/queued-event";
 import { nestsDeeperThan } from "../src/lib/json-depth";
-import { call, createWebhook, createWorkspace } from "./support/helpers";
+import { call, createWebhook, createWorkspace, nested } from "./support/helpers";
 import { endpoint } from "./support/receiver";
-
-/** `levels` nested containers, alternating objects and arrays, with a leaf at the bottom. */
-function nested(levels: number): Record<string, unknown> {
-  let value: unknown = "leaf";
-  for (let i = levels - 1; i >= 1; i--) value = i % 2 ? [value] : { k: value };
-  return { d: value };
-}
 
 const raw = (key: string, path: string, text: string) =>
   call("POST", path, { key, rawBody: text, headers: { "content-type": "application/json" } });

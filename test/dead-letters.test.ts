@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { toQueuedEvent } from "../src/events/ingest";
 import type { QueuedEvent } from "../src/events/queued-event";
 import worker from "../src/index";
-import { call, createWebhook, createWorkspace, eventually } from "./support/helpers";
+import { call, createWebhook, createWorkspace, eventually, nested } from "./support/helpers";
 import { captureLogs } from "./support/logs";
 import { cookiesOf, page, signIn } from "./support/pages";
 import { endpoint, eventIdsOf } from "./support/receiver";
@@ -30,12 +30,6 @@ const failingLanes = () => {
   const namespace = Object.create(env.ENDPOINT_LANE, { get: { value: () => ({ enqueue: refuse, configure: refuse }) } });
   return Object.create(env, { ENDPOINT_LANE: { value: namespace } }) as typeof env;
 };
-
-function nested(levels: number): Record<string, unknown> {
-  let value: unknown = 1;
-  for (let i = 1; i < levels; i++) value = [value];
-  return { deep: value };
-}
 
 const logs = captureLogs();
 const LANE_KEPT_FAILING = "handing it to a webhook's lane kept failing until the queue gave up on it";

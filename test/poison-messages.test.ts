@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { toQueuedEvent } from "../src/events/ingest";
 import { readQueuedEvent, type QueuedEvent } from "../src/events/queued-event";
 import worker from "../src/index";
-import { call, createWebhook, createWorkspace } from "./support/helpers";
+import { call, createWebhook, createWorkspace, nested } from "./support/helpers";
 import { captureLogs } from "./support/logs";
 import { endpoint, eventIdsOf } from "./support/receiver";
 
@@ -30,12 +30,6 @@ async function consume(bodies: unknown[], bindings = env) {
   const result = await getQueueResult(batch, ctx);
   const idOf = (i: number) => batch.messages[i]!.id;
   return { result, idOf, ids: batch.messages.map((m) => m.id) };
-}
-
-function nested(levels: number): Record<string, unknown> {
-  let value: unknown = 1;
-  for (let i = 1; i < levels; i++) value = [value];
-  return { deep: value };
 }
 
 async function subscribedWorkspace(type: QueuedEvent["type"]) {
