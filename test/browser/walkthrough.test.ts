@@ -1,10 +1,11 @@
 // The README's walkthrough, run as a reader pastes it: its marked blocks in order, `npm run dev` and `npm run receiver`
 // in the background, the curl blocks in bash. Only the ports, the state folder and a shorter retry schedule differ.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawnCollecting } from "../support/node/process";
 import { freePorts } from "./worker";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -28,39 +29,18 @@ function walkthroughBlocks(): Block[] {
 }
 
 interface Background {
-  child: ChildProcess;
   output: () => string;
-  waitFor: (match: RegExp, timeoutMs?: number) => Promise<void>;
+  waitFor: (match: RegExp, timeoutMs?: number) => Promise<unknown>;
   stop: () => Promise<void>;
 }
 
-/** Runs a block in bash in its own process group, as a terminal would, so stopping it ends npm and what npm started. */
+/** Runs a block in bash in its own process group, as a terminal would, so stopping it (Ctrl-C) ends npm and what npm started. */
 function background(code: string, cwd: string): Background {
-  const child = spawn("bash", ["-c", code], { cwd, env: process.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  let output = "";
-  child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<void>((done) => child.once("exit", () => done()));
+  const bash = spawnCollecting("bash", ["-c", code], { cwd, group: true });
   return {
-    child,
-    output: () => output,
-    async waitFor(match, timeoutMs = 90_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!match.test(output)) {
-        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`no ${match} in:\n${output}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    },
-    async stop() {
-      if (child.exitCode !== null || !child.pid) return;
-      try {
-        process.kill(-child.pid, "SIGINT"); // Ctrl-C
-      } catch {}
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {}
-    },
+    output: bash.output,
+    waitFor: (match, timeoutMs = 90_000) => bash.waitFor((output) => match.test(output), timeoutMs, `no ${match} in`),
+    stop: () => bash.stop("SIGINT"),
   };
 }
 

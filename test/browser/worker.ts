@@ -1,10 +1,11 @@
 // Runs the Worker the way an operator does locally: `wrangler d1 migrations apply` then `wrangler dev`, on a free
 // port in 8900-8999 with its own temporary --persist-to folder, for the Node-side browser test.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { spawnCollecting } from "../support/node/process";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const WRANGLER = join(ROOT, "node_modules/wrangler/bin/wrangler.js");
@@ -52,41 +53,26 @@ export async function startWorker(vars: Record<string, string>): Promise<Running
   const args = [WRANGLER, "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort)];
   args.push("--persist-to", persist, "--show-interactive-dev-session=false");
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  let output = "";
-  child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<void>((done) => child.once("exit", () => done()));
-
+  const wrangler = spawnCollecting(process.execPath, args, { cwd: ROOT, env, group: true });
+  const { child, output } = wrangler;
   const stop = async () => {
-    // wrangler starts workerd as its child: end the whole group it leads, which is only what it started.
-    if (child.exitCode === null && child.pid) {
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {}
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (child.exitCode === null) {
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {}
-      }
-    }
+    await wrangler.stop();
     rmSync(persist, { recursive: true, force: true });
   };
 
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${output}`);
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${output()}`);
     try {
       const res = await fetch(`${url}/`);
       if (res.ok) break;
     } catch {}
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`wrangler dev did not start within 60 s:\n${output}`);
+      throw new Error(`wrangler dev did not start within 60 s:\n${output()}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { url, output: () => output, stop };
+  return { url, output, stop };
 }
