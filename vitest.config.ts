@@ -33,7 +33,7 @@ export default defineConfig(async () => ({
         test: {
           name: "workers",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/browser/**"],
+          exclude: ["test/e2e/**"],
           setupFiles: ["./test/support/apply-migrations.ts"],
           globalSetup: ["./test/support/node/global-setup.ts"],
           testTimeout: 30_000,
@@ -43,7 +43,7 @@ export default defineConfig(async () => ({
         test: {
           name: "browser",
           environment: "node",
-          include: ["test/browser/**/*.test.ts"],
+          include: ["test/e2e/**/*.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },
