@@ -10,6 +10,7 @@ import { readConfig } from "../config";
 import { openDb } from "../db/client";
 import { webhooks, workspaces } from "../db/schema";
 import type { Env } from "../env";
+import { confirmedRecipient } from "../notification-email/confirmation";
 import type { Alert, AlertType } from "../alerts/catalog";
 import { raiseAlert } from "../alerts/send";
 import { decideFailure, type FailureReport, type QuotaStatus, type QuotaVerdict } from "./decide";
@@ -24,7 +25,7 @@ export type Notice = OwedRow & {
   webhook_id: string;
   workspace_id: string | null;
   disabled_at: number;
-  /** outcome: owed (not sent yet) | sent | no_address | gave_up */
+  /** outcome: owed (not sent yet) | sent | no_address | unconfirmed (the address has not confirmed: nothing sent) | gave_up */
   recipient: string | null;
   subject: string | null;
   message_id: string | null;
@@ -234,10 +235,12 @@ export class WorkspaceQuota extends DurableObject<Env> {
       disabledAt,
       publicUrl,
     });
-    const recipient = workspace?.notificationEmail ?? null;
+    // An address that has not confirmed receives nothing but its confirmation message (src/notification-email).
+    const recipient = workspace ? confirmedRecipient(workspace) : null;
     let messageId: string | null = null;
     if (recipient && this.env.EMAIL) ({ messageId } = await this.env.EMAIL.send({ from: emailFrom, to: recipient, subject, text }));
-    return { outcome: messageId ? "sent" : "no_address", columns: { recipient, subject, message_id: messageId } };
+    const outcome = messageId ? "sent" : workspace?.notificationEmail && !recipient ? "unconfirmed" : "no_address";
+    return { outcome, columns: { recipient: recipient ?? workspace?.notificationEmail ?? null, subject, message_id: messageId } };
   }
 
   private windowAt(now: number): QuotaStatus {
