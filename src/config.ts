@@ -15,6 +15,8 @@ export interface Config {
   publicUrl: string | null;
   /** Origins that may frame the settings pages (CSP frame-ancestors); empty: none may. */
   portalFrameAncestors: string[];
+  /** Whether a webhook's endpoint must echo a challenge before anything else is sent to it (docs/signatures.md). */
+  requireEndpointVerification: boolean;
 }
 
 export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
@@ -28,6 +30,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   orderingWindowMs: 1000,
   publicUrl: null,
   portalFrameAncestors: [],
+  requireEndpointVerification: false,
 });
 
 export class ConfigError extends Error {
@@ -111,6 +114,11 @@ export function readConfig(env: Env): Config {
     orderingWindowMs: numberVar("ORDERING_WINDOW_MS", env.ORDERING_WINDOW_MS, DEFAULT_CONFIG.orderingWindowMs, { integer: false, zero: true }),
     publicUrl: origin("PUBLIC_URL", env.PUBLIC_URL),
     portalFrameAncestors: origins("PORTAL_FRAME_ANCESTORS", env.PORTAL_FRAME_ANCESTORS),
+    requireEndpointVerification: flag(
+      "REQUIRE_ENDPOINT_VERIFICATION",
+      env.REQUIRE_ENDPOINT_VERIFICATION,
+      DEFAULT_CONFIG.requireEndpointVerification,
+    ),
   };
   cache.set(env, config);
   return config;

@@ -15,6 +15,7 @@ import { eventRoutes } from "./events/routes";
 import { quotaRoutes } from "./quota";
 import { allowedMethods, limitBody, limitIngestion, requireJsonBody } from "./middleware";
 import { deliveryRoutes } from "./webhooks/delivery-routes";
+import { keyRoutes, JWKS_PATH } from "./webhooks/key-routes";
 import { statsRoutes } from "./webhooks/stats-routes";
 import { webhookRoutes } from "./webhooks/routes";
 import { alertRoutes } from "./workspace/alert-routes";
@@ -28,7 +29,9 @@ api.use("*", async (c, next) => {
 });
 api.use("/v1/*", limitBody, requireJsonBody);
 api.use("/v1/admin/*", requireAdminToken);
-for (const prefix of ["/v1/events/*", "/v1/webhooks/*", "/v1/workspace/*", "/v1/quota/*", "/v1/dead-letters/*"]) api.use(prefix, requireWorkspaceKey);
+for (const prefix of ["/v1/events/*", "/v1/workspace/*", "/v1/quota/*", "/v1/dead-letters/*"]) api.use(prefix, requireWorkspaceKey);
+// A webhook's JWKS is public: receivers fetch it without a key.
+api.use("/v1/webhooks/*", (c, next) => (JWKS_PATH.test(c.req.path) ? next() : requireWorkspaceKey(c, next)));
 api.on("POST", ["/v1/events", "/v1/events/batch"], limitIngestion);
 
 api.route("/v1/admin", adminRoutes);
@@ -37,6 +40,7 @@ api.route("/v1/events", eventRoutes);
 api.route("/v1/webhooks", webhookRoutes);
 api.route("/v1/webhooks", deliveryRoutes);
 api.route("/v1/webhooks", statsRoutes);
+api.route("/v1/webhooks", keyRoutes);
 api.route("/v1/workspace", workspaceRoutes);
 api.route("/v1/workspace", alertRoutes);
 api.route("/v1/quota", quotaRoutes);

@@ -39,6 +39,8 @@ export const ERROR_CODES = {
   delivery_pending: 409,
   not_replayable: 409,
   alert_url_not_set: 409,
+  verification_not_required: 409,
+  endpoint_unverified: 409,
   notification_email_not_set: 409,
   notification_email_confirmed: 409,
   payload_too_large: 413,

@@ -66,6 +66,18 @@ export const webhooks = sqliteTable(
     /** The secret before the last rotation; it keeps signing, beside the new one, until previousSecretExpiresAt. */
     previousSecret: text("previous_secret"),
     previousSecretExpiresAt: integer("previous_secret_expires_at", { mode: "timestamp_ms" }),
+    /** The Ed25519 private key that signs `v1a` (`whsk_` + base64 PKCS #8), kept like the secret; never returned. */
+    signingKey: text("signing_key").notNull(),
+    /** Its public key, `whpk_` + base64 of the raw 32 bytes: on every webhook object and in the JWKS. */
+    publicKey: text("public_key").notNull(),
+    /** The key pair before the last rotation: signs and stays published until previousSecretExpiresAt. */
+    previousSigningKey: text("previous_signing_key"),
+    previousPublicKey: text("previous_public_key"),
+    /**
+     * When the endpoint at `url` echoed its verification challenge (docs/signatures.md); null while it has not.
+     * With REQUIRE_ENDPOINT_VERIFICATION off, the time the url was set.
+     */
+    verifiedAt: integer("verified_at", { mode: "timestamp_ms" }),
     /** Endpoint controls (README "Endpoint controls"): null / empty = respond.io's defaults. */
     rateLimitPerSecond: integer("rate_limit_per_second"),
     retryDelaysSeconds: text("retry_delays_seconds", { mode: "json" }).$type<number[]>(),

@@ -15,6 +15,8 @@ export interface LaneConfig extends SigningKeys {
   rateLimitPerSecond: number | null;
   retryDelaysSeconds: number[] | null;
   headers: Record<string, string>;
+  /** When the endpoint at `url` was verified (docs/signatures.md); null while it is not. Absent: nothing to verify (alerts). */
+  verifiedAt?: number | null;
   /** The webhook's updatedAt (unix ms): a lane ignores a config older than the one it holds. */
   version: number;
   /** What the lane delivers (schema.ts LaneKind); set when the lane is first written, default webhook. */
@@ -39,6 +41,9 @@ export function laneConfigOf(row: WebhookRow): LaneConfig {
     workspaceId: row.workspaceId,
     url: row.url,
     ...signingKeysOf(row.secret, row.previousSecret, row.previousSecretExpiresAt),
+    signingKey: row.signingKey,
+    previousSigningKey: row.previousSigningKey ?? null,
+    verifiedAt: row.verifiedAt?.getTime() ?? null,
     enabled: row.enabled,
     disabledReason: row.disabledReason ?? null,
     ...controlsOf(row),

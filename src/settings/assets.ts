@@ -98,7 +98,7 @@ dl.figures dt{color:var(--muted);font-size:.85rem}
 dl.figures dd{margin:0;font-weight:600}
 pre.payload{max-height:24rem;overflow:auto}
 table.headers th{text-align:left;padding-right:1rem;vertical-align:top}
-table.headers code{word-break:break-all}
+table.headers code,.key{word-break:break-all}
 details.advanced{border:1px solid var(--line);border-radius:8px;padding:.5rem 1rem;margin:0 0 1rem}
 details.advanced>summary{cursor:pointer;font-weight:600;padding:.25rem 0}
 details.advanced[open]>summary{margin-bottom:.5rem}

@@ -1,5 +1,5 @@
 // The settings pages' sign-in, session and form handling, inside workerd: what the browser test relies on, checked
-// request by request (the whole journey in Chromium is test/browser/settings-pages.test.ts).
+// request by request (the whole journey in Chromium is test/e2e/settings-pages-in-browser.test.ts).
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sessionSigningKey } from "../../src/settings/session";

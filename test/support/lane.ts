@@ -6,6 +6,7 @@ import { laneOf } from "../../src/bindings";
 import type { EndpointLane } from "../../src/delivery/lane/endpoint-lane";
 import { oldestFinishedAt } from "../../src/delivery/lane/retention";
 import { LaneStore, nextAlarmAt } from "../../src/delivery/lane/store";
+import { maySend } from "../../src/delivery/verification";
 import { eventually } from "./helpers";
 
 export function lane(webhookId: string) {
@@ -23,9 +24,11 @@ export async function laneState(webhookId: string) {
   return runInDurableObject(lane(webhookId), async (_instance: EndpointLane, state) => {
     const store = new LaneStore(state.storage);
     const snapshot = store.snapshot();
+    const head = snapshot.lane?.enabled ? store.head() : undefined;
     const due = nextAlarmAt({
       lane: snapshot.lane,
-      head: snapshot.lane?.enabled ? store.head() : undefined,
+      // A head held back until the endpoint verifies arms nothing.
+      head: head && maySend(snapshot.lane!, head, readConfig(env).requireEndpointVerification) ? head : undefined,
       oldestFinishedAt: oldestFinishedAt(store.sql),
       retentionMs: RETENTION_MS,
       now: Date.now(),

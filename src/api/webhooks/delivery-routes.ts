@@ -1,6 +1,7 @@
 // The delivery log and what can be done with it: list and read deliveries, retry one, recover what was
 // dropped or skipped, send a test event. All of it is served by the webhook's lane (its Durable Object).
 import { createRoute } from "@hono/zod-openapi";
+import { readConfig } from "../../config";
 import { laneConfigOf } from "../../delivery/lane-config";
 import { laneOf } from "../../bindings";
 import { toQueuedEvent } from "../../events/ingest";
@@ -148,14 +149,19 @@ deliveryRoutes.openapi(
       "Sends a realistic sample of an event type (respond.io's shapes) to the endpoint now, signed like any event, and answers with the attempt. " +
       "It does not wait in line (only for an attempt already in flight), is tried once, does not count against the failure quota, " +
       "and reaches a disabled webhook too, so an endpoint can be checked before enabling it. It ignores the webhook's `filter` " +
-      "(it is sent whatever the filter says) and carries its custom `headers`. It appears in the log with `test: true`.",
+      "(it is sent whatever the filter says) and carries its custom `headers`. It appears in the log with `test: true`. " +
+      "With REQUIRE_ENDPOINT_VERIFICATION on, an endpoint not verified yet gets nothing: 409 `endpoint_unverified`.",
     request: { params: WebhookIdParam, body: optionalJsonBody(TestEventSchema) },
-    responses: { 200: jsonResponse(DeliverySchema, "The test delivery and its attempt"), ...errorResponses(400, 401, 404, 413, 415) },
+    responses: { 200: jsonResponse(DeliverySchema, "The test delivery and its attempt"), ...errorResponses(400, 401, 404, 409, 413, 415) },
   }),
   async (c) => {
     const { id } = c.req.valid("param");
     const workspaceId = c.get("workspace").id;
     const webhook = await findWebhook(c.get("db"), workspaceId, id);
+    // Nothing but the challenge goes to an endpoint that has not verified (docs/signatures.md).
+    if (readConfig(c.env).requireEndpointVerification && webhook.verifiedAt === null) {
+      throw new ApiError("endpoint_unverified", "the endpoint has not echoed its verification challenge yet; see POST /v1/webhooks/{id}/verify");
+    }
     const type = c.req.valid("json").type ?? webhook.events[0]!;
     const now = Date.now();
     const event = await toQueuedEvent(workspaceId, { type, data: sampleData(type, now) }, now);

@@ -3,6 +3,7 @@ import { z } from "@hono/zod-openapi";
 import type { DeliveryRecord } from "../../delivery/lane/log";
 import { EVENT_TYPES } from "../../events/catalog";
 import { PageCursor, PageLimit } from "../paging";
+import { VERIFICATION_EVENT_TYPE } from "../../delivery/verification";
 
 export const STATUSES = ["pending", "delivered", "dropped", "skipped"] as const;
 
@@ -23,7 +24,10 @@ export const AttemptSchema = z
 export const DeliverySchema = z
   .object({
     eventId: z.string().openapi({ example: "evt_01jd8x6m3q7v9c2k4n5p6r7s8t", description: "Also the `webhook-id` header the endpoint got." }),
-    type: EventType.openapi({ example: "message.received" }),
+    type: z.union([EventType, z.literal(VERIFICATION_EVENT_TYPE)]).openapi({
+      example: "message.received",
+      description: "The event type; `endpoint.verification` for an endpoint's verification challenge (docs/signatures.md).",
+    }),
     status: z.enum(STATUSES).openapi({
       description:
         "pending: in line or waiting for a retry; delivered: a 2xx came back; dropped: every attempt failed; skipped: the webhook was disabled before it was delivered.",

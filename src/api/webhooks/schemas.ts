@@ -65,6 +65,17 @@ export const WebhookSchema = z
       .datetime()
       .nullable()
       .openapi({ description: "After a rotation: until when the previous secret still signs beside the current one; otherwise null." }),
+    publicKey: z.string().openapi({
+      description:
+        "The Ed25519 public key (`whpk_` + base64 of its 32 bytes) that checks the `v1a` entries of `webhook-signature`; " +
+        "also published, with the previous one during a rotation's grace, at `GET /v1/webhooks/{id}/jwks.json`. See docs/signatures.md.",
+      example: "whpk_2Q5pT3PAzuYhPiF0X6DYO0M4NyxYw8nKwQcFs9mZ1xg=",
+    }),
+    verifiedAt: z.iso.datetime().nullable().openapi({
+      description:
+        "When the endpoint at `url` echoed its verification challenge; null while it has not (with REQUIRE_ENDPOINT_VERIFICATION " +
+        "on, nothing but the challenge is sent to it until then). With the setting off: when the url was set.",
+    }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
@@ -98,7 +109,28 @@ export function toWebhook(row: WebhookRow, now = Date.now()): Webhook {
     ...controlsOf(row),
     filter: row.filter,
     previousSecretExpiresAt: inRotationGrace(graceEnds, now) ? new Date(graceEnds).toISOString() : null,
+    publicKey: row.publicKey,
+    verifiedAt: row.verifiedAt?.toISOString() ?? null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
 }
+
+/** The public keys in force at `now`: the current one, and the previous one during a rotation's grace. */
+export function publicKeysInForce(row: Pick<WebhookRow, "publicKey" | "previousPublicKey" | "previousSecretExpiresAt">, now = Date.now()): string[] {
+  const graceEnds = row.previousSecretExpiresAt?.getTime() ?? null;
+  return row.previousPublicKey && inRotationGrace(graceEnds, now) ? [row.publicKey, row.previousPublicKey] : [row.publicKey];
+}
+
+const Jwk = z
+  .object({
+    kty: z.literal("OKP"),
+    crv: z.literal("Ed25519"),
+    x: z.string().openapi({ description: "The raw 32-byte public key, base64url." }),
+    kid: z.string().openapi({ description: "The key's RFC 7638 thumbprint: stable for as long as the key is in force." }),
+    use: z.literal("sig"),
+    alg: z.literal("EdDSA"),
+  })
+  .openapi("Jwk");
+
+export const JwksSchema = z.object({ keys: z.array(Jwk) }).openapi("Jwks");

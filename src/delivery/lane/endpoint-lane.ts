@@ -10,15 +10,16 @@ import { readConfig, retentionMs } from "../../config";
 import { quotaOf } from "../../bindings";
 import { openDb } from "../../db/client";
 import type { DisabledReason } from "../../db/schema";
-import { disableWebhook } from "../../db/webhooks";
+import { disableWebhook, markVerified } from "../../db/webhooks";
 import type { Env } from "../../env";
 import type { QueuedEvent } from "../../events/queued-event";
-import { signingSecrets } from "../../lib/rotation";
+import { signersAt, signersKey, type Signers } from "../../lib/rotation";
 import { attemptDelivery, requestHeaders, type AttemptResult, type RequestHeaders } from "../attempt";
 import type { LaneConfig } from "../lane-config";
 import { buildBody } from "../payload";
 import { nextAttemptAt } from "../schedule";
 import { signatureHeaders } from "../signing";
+import { awaitingVerification, challengeEvent, challengeIn, judgeChallenge, maySend, VERIFICATION_EVENT_TYPE } from "../verification";
 import { deliveryPage, deliveryRecords, type DeliveryQuery, type DeliveryRecord } from "./log";
 import { oldestFinishedAt, purgeExpired } from "./retention";
 import { laneStats, type StatsPeriod, type WebhookStats } from "./stats";
@@ -68,7 +69,7 @@ export class EndpointLane extends DurableObject<Env> {
 
   /** Stores the events (ignoring ids it already holds) and makes sure the lane will deliver them. */
   async enqueue(config: LaneConfig, events: LaneEvent[]): Promise<{ stored: number; duplicates: number }> {
-    const lane = this.store.applyConfig(config);
+    const lane = this.applyConfig(config);
     if (lane.deleted) return { stored: 0, duplicates: 0 };
     const { orderingWindowMs } = readConfig(this.env);
     const now = Date.now();
@@ -95,8 +96,46 @@ export class EndpointLane extends DurableObject<Env> {
   /** Takes a newer config of the webhook (from the API or the consumer); older versions are ignored. */
   async configure(config: LaneConfig): Promise<void> {
     this.store.flushDelivered();
-    this.store.applyConfig(config);
+    this.applyConfig(config);
     await this.scheduleNext();
+  }
+
+  /**
+   * Sends the endpoint a new verification challenge (POST /v1/webhooks/{id}/verify), first in line; a pending
+   * one is dropped for it. Nothing is sent when the endpoint is verified already: its verifiedAt is returned.
+   */
+  async requestVerification(config: LaneConfig): Promise<{ verifiedAt: number | null } | { refused: Refusal }> {
+    this.store.flushDelivered();
+    const lane = this.applyConfig(config);
+    if (lane.deleted) return { refused: "not_found" };
+    if (!lane.enabled) return { refused: "disabled" };
+    if (!awaitingVerification(lane, readConfig(this.env).requireEndpointVerification)) return { verifiedAt: lane.verified_at };
+    this.startChallenge();
+    await this.scheduleNext();
+    return { verifiedAt: null };
+  }
+
+  /**
+   * The store's applyConfig, and endpoint verification's part: a new URL drops the challenge pending for the
+   * old one, and a lane that awaits verification without a challenge in line gets one (verification.ts).
+   */
+  private applyConfig(config: LaneConfig): LaneRow {
+    const before = this.store.lane();
+    const lane = this.store.applyConfig(config);
+    if (lane === before || lane.deleted || !lane.enabled) return lane;
+    if (!awaitingVerification(lane, readConfig(this.env).requireEndpointVerification)) return lane;
+    const urlChanged = before !== undefined && before.url !== lane.url;
+    if (urlChanged || !this.store.hasPendingChallenge()) this.startChallenge();
+    return lane;
+  }
+
+  /** Drops any challenge still pending and puts a new one first in line, sent by the next alarm run; returns its id. */
+  private startChallenge(): string {
+    const now = Date.now();
+    const challenge = challengeEvent(now);
+    this.store.dropPendingChallenges(now);
+    this.store.insertEvent(challenge);
+    return challenge.id;
   }
 
   /** The webhook was deleted: forget its events and refuse any that still arrive. */
@@ -130,12 +169,18 @@ export class EndpointLane extends DurableObject<Env> {
    */
   async retry(config: LaneConfig, eventId: string): Promise<{ delivery: DeliveryRecord } | { refused: Refusal }> {
     this.store.flushDelivered();
-    const lane = this.store.applyConfig(config);
+    const lane = this.applyConfig(config);
     if (lane.deleted) return { refused: "not_found" };
     const row = this.store.event(eventId);
     if (!row) return { refused: "not_found" };
     if (!lane.enabled) return { refused: "disabled" };
     if (row.status === "pending") return { refused: "already_pending" };
+    // A challenge put back at the end of the line would wait behind the events it holds back: a new one goes first.
+    if (row.type === VERIFICATION_EVENT_TYPE && awaitingVerification(lane, readConfig(this.env).requireEndpointVerification)) {
+      const id = this.startChallenge();
+      await this.scheduleNext();
+      return { delivery: this.record(this.store.event(id)!) };
+    }
     this.store.requeue([eventId]);
     await this.scheduleNext();
     return { delivery: this.record(this.store.event(eventId)!) };
@@ -144,7 +189,7 @@ export class EndpointLane extends DurableObject<Env> {
   /** Puts every dropped and skipped event accepted since `since` (unix ms) back in line, in acceptance order. */
   async recover(config: LaneConfig, since: number): Promise<{ recovered: number } | { refused: Refusal }> {
     this.store.flushDelivered();
-    const lane = this.store.applyConfig(config);
+    const lane = this.applyConfig(config);
     if (lane.deleted) return { refused: "not_found" };
     if (!lane.enabled) return { refused: "disabled" };
     const ids = this.store.recoverable(since);
@@ -160,7 +205,7 @@ export class EndpointLane extends DurableObject<Env> {
    */
   async sendTest(config: LaneConfig, event: LaneEvent): Promise<DeliveryRecord | undefined> {
     this.store.flushDelivered();
-    const lane = this.store.applyConfig(config);
+    const lane = this.applyConfig(config);
     if (lane.deleted) return undefined;
     const body = buildBody(event);
     const result = await this.exclusive(() => this.attempt(this.store.lane()!, event.id, body));
@@ -184,6 +229,7 @@ export class EndpointLane extends DurableObject<Env> {
     this.delivering = true;
     try {
       await this.syncDisable();
+      await this.syncVerified();
       // An alarm fires at or after the time it was armed for; whatever was due by then is due now. Only at
       // the start: what an attempt of this run reschedules is due when its own time comes.
       let clock = Math.max(Date.now(), this.armedFor ?? 0);
@@ -195,6 +241,7 @@ export class EndpointLane extends DurableObject<Env> {
         const head = this.store.head();
         const now = Math.max(Date.now(), clock);
         if (!head) break;
+        if (!maySend(lane, head, readConfig(this.env).requireEndpointVerification)) break;
         const startAt = Math.max(head.next_attempt_at, this.tokenAt(lane));
         if (startAt > now) {
           // A retry always waits on the alarm (its schedule is in storage, where a restart finds it).
@@ -225,9 +272,10 @@ export class EndpointLane extends DurableObject<Env> {
   private async scheduleNext(): Promise<void> {
     if (this.delivering) return;
     const lane = this.store.lane();
+    const head = lane?.enabled ? this.store.head() : undefined;
     const due = nextAlarmAt({
       lane,
-      head: lane?.enabled ? this.store.head() : undefined,
+      head: head && maySend(lane!, head, readConfig(this.env).requireEndpointVerification) ? head : undefined,
       oldestFinishedAt: oldestFinishedAt(this.store.sql),
       retentionMs: retentionMs(readConfig(this.env)),
       now: Date.now(),
@@ -268,14 +316,23 @@ export class EndpointLane extends DurableObject<Env> {
 
   private builtHeaders: { lane: LaneRow; headers: RequestHeaders } | undefined;
 
-  /** The secrets that sign at `now`: the current one, and the previous one during its grace. */
-  private secretsAt(lane: LaneRow, now: number): string[] {
-    return signingSecrets({ secret: lane.secret, previousSecret: lane.previous_secret, previousSecretExpiresAt: lane.previous_secret_expires_at }, now);
+  /** What signs at `now`: the current secret and key pair, and the previous ones during their grace. */
+  private secretsAt(lane: LaneRow, now: number): Signers {
+    return signersAt(
+      {
+        secret: lane.secret,
+        previousSecret: lane.previous_secret,
+        previousSecretExpiresAt: lane.previous_secret_expires_at,
+        signingKey: lane.signing_key,
+        previousSigningKey: lane.previous_signing_key,
+      },
+      now,
+    );
   }
 
-  /** The signature headers of `body` as event `eventId` by `secrets`, timestamped with the second of `now`. */
-  private sign(secrets: string[], eventId: string, body: string, now: number) {
-    return signatureHeaders({ secrets, id: eventId, timestampSeconds: Math.floor(now / 1000), body });
+  /** The signature headers of `body` as event `eventId` by `signers`, timestamped with the second of `now`. */
+  private sign(signers: Signers, eventId: string, body: string, now: number) {
+    return signatureHeaders({ ...signers, id: eventId, timestampSeconds: Math.floor(now / 1000), body });
   }
 
   /**
@@ -296,7 +353,7 @@ export class EndpointLane extends DurableObject<Env> {
     const pre = this.presigned;
     this.presigned = undefined;
     const secrets = this.secretsAt(lane, now);
-    const fresh = pre && pre.eventId === eventId && pre.second === Math.floor(now / 1000) && pre.secrets === secrets.join(" ");
+    const fresh = pre && pre.eventId === eventId && pre.second === Math.floor(now / 1000) && pre.secrets === signersKey(secrets);
     const signatures = await (fresh ? pre.signatures : this.sign(secrets, eventId, body, now));
     const { deliveryTimeoutMs, allowPrivateUrls } = readConfig(this.env);
     const sending = attemptDelivery(lane.url, body, this.requestHeaders(lane), signatures, deliveryTimeoutMs, { allowPrivateUrls });
@@ -311,7 +368,7 @@ export class EndpointLane extends DurableObject<Env> {
           const nextSecrets = this.secretsAt(lane, at);
           const signing = this.sign(nextSecrets, next.id, next.body, at);
           signing.catch(() => {});
-          this.presigned = { eventId: next.id, second: Math.floor(at / 1000), secrets: nextSecrets.join(" "), signatures: signing };
+          this.presigned = { eventId: next.id, second: Math.floor(at / 1000), secrets: signersKey(nextSecrets), signatures: signing };
         } catch (err) {
           // Nothing here is owed: storage still holds what was not written (delivered again, as after a crash).
           console.error(`lane ${lane.webhook_id}: work while a request was out failed:`, err);
@@ -326,8 +383,11 @@ export class EndpointLane extends DurableObject<Env> {
   }
 
   private async deliver(lane: LaneRow, event: EventRow): Promise<void> {
-    const result = await this.exclusive(() => this.attempt(lane, event.id, event.body, event));
+    const challenge = event.type === VERIFICATION_EVENT_TYPE;
+    const sent = await this.exclusive(() => this.attempt(lane, event.id, event.body, event));
+    const result = challenge ? judgeChallenge(sent, challengeIn(event.body)) : sent;
     const endedAt = result.at + result.durationMs;
+    if (challenge && result.delivered) return this.recordVerified(lane, event, result, endedAt);
     // A success is kept with the others of its group (store.ts OUTCOME_GROUP_SIZE): while a backlog lasts,
     // the next request goes out without waiting for this one's commit. A failure is written at once, after
     // the successes before it, since retries, the quota and a disable act on it.
@@ -348,7 +408,8 @@ export class EndpointLane extends DurableObject<Env> {
     );
     // An alerts lane's failures count against no quota and never turn it off (a 410 included): the
     // workspace's alertUrl is changed or cleared by a person, and an alert about alerts would be a loop.
-    if (!recorded || lane.kind === "alerts") return;
+    // Nor do a challenge's: an endpoint that has not verified was never sent an event.
+    if (!recorded || lane.kind === "alerts" || challenge) return;
 
     // The quota decides, and owns the email it owes when it says so; the lane only turns itself off.
     const verdict = await quotaOf(this.env.WORKSPACE_QUOTA, lane.workspace_id).recordFailure({
@@ -361,6 +422,30 @@ export class EndpointLane extends DurableObject<Env> {
       error: result.error,
     });
     if (verdict.disable && this.store.lane()?.enabled) await this.disable(verdict.disable, endedAt);
+  }
+
+  /**
+   * The endpoint echoed the challenge `event`: recorded at once (not grouped: what it holds back goes next), then
+   * in D1, retried by the alarm until it is done (a failure only delays the webhook object's verifiedAt: the lane
+   * holds the truth). Only if the lane still has the URL the challenge went to.
+   */
+  private async recordVerified(lane: LaneRow, event: EventRow, result: AttemptResult, endedAt: number): Promise<void> {
+    this.store.flushDelivered();
+    const recorded = this.store.recordOutcome(event, result, { status: "delivered", finishedAt: endedAt, nextAttemptAt: event.next_attempt_at });
+    if (!recorded || this.store.lane()?.url !== lane.url) return;
+    this.store.recordVerified(endedAt);
+    await this.syncVerified();
+  }
+
+  private async syncVerified(): Promise<void> {
+    const lane = this.store.lane();
+    if (!lane?.verified_sync_pending || lane.verified_at === null) return;
+    try {
+      await markVerified(openDb(this.env.DB), lane.webhook_id, lane.url, new Date(lane.verified_at));
+      this.store.markVerifiedSynced();
+    } catch (err) {
+      console.error(`lane ${lane.webhook_id}: could not record its verification in D1 yet:`, err);
+    }
   }
 
   /**

@@ -18,6 +18,10 @@ export const SCHEMA = `
     secret TEXT NOT NULL,
     previous_secret TEXT,
     previous_secret_expires_at INTEGER,
+    signing_key TEXT,
+    previous_signing_key TEXT,
+    verified_at INTEGER,
+    verified_sync_pending INTEGER NOT NULL DEFAULT 0,
     enabled INTEGER NOT NULL,
     disabled_reason TEXT,
     rate_limit_per_second INTEGER,
@@ -76,6 +80,13 @@ export interface LaneRow {
   secret: string;
   previous_secret: string | null;
   previous_secret_expires_at: number | null;
+  /** Ed25519 private keys (`whsk_…`) that sign `v1a`, current and previous; null for the alerts lane. */
+  signing_key: string | null;
+  previous_signing_key: string | null;
+  /** When the endpoint at `url` echoed its challenge; null while not (verification.ts says what that holds back). */
+  verified_at: number | null;
+  /** Set while verified_at is not in D1 yet (its write failed); the alarm retries it like an unsynced disable. */
+  verified_sync_pending: number;
   enabled: number;
   disabled_reason: DisabledReason | null;
   rate_limit_per_second: number | null;
@@ -146,6 +157,8 @@ export interface NewEvent {
   status: DeliveryStatus;
   next_attempt_at: number;
   finished_at: number | null;
+  /** Its place in line when not its order key (an endpoint's verification challenge goes first). */
+  line_key?: string;
   /** A test event is stored after its one attempt. */
   first?: AttemptOutcome;
   test?: boolean;

@@ -3,6 +3,7 @@ import { monotonicFactory } from "ulidx";
 import { pooledRandom } from "../../lib/ids";
 import type { DisabledReason } from "../../db/schema";
 import type { LaneConfig } from "../lane-config";
+import { VERIFICATION_EVENT_TYPE } from "../verification";
 import { SCHEMA, type AttemptOutcome, type AttemptRow, type DeliveryStatus, type EventRow, type LaneRow, type NewEvent } from "./schema";
 
 export type { AttemptOutcome, AttemptRow, DeliveryStatus, EventRow, LaneRow, NewEvent } from "./schema";
@@ -44,7 +45,7 @@ export function nextAlarmAt(input: {
   const { lane, head, oldestFinishedAt, retentionMs, now, tokenAt = 0 } = input;
   if (!lane || lane.deleted) return null;
   const candidates: number[] = [];
-  if (lane.d1_sync_pending) candidates.push(now + SYNC_RETRY_MS);
+  if (lane.d1_sync_pending || lane.verified_sync_pending) candidates.push(now + SYNC_RETRY_MS);
   if (lane.enabled && head) candidates.push(Math.max(head.next_attempt_at, tokenAt));
   if (oldestFinishedAt !== null) candidates.push(oldestFinishedAt + retentionMs);
   return candidates.length > 0 ? Math.min(...candidates) : null;
@@ -70,7 +71,7 @@ function eventColumns(event: NewEvent): unknown[] {
   return [
     event.order_key,
     event.id,
-    event.order_key,
+    event.line_key ?? event.order_key,
     event.type,
     event.accepted_at,
     event.status,
@@ -268,6 +269,8 @@ export class LaneStore {
         chars += row.length;
       }
       if (chunk.length > 0) insert();
+      // One with its own place in line is found through the requeued index, which is asked again.
+      if (events.some((e) => e.line_key !== undefined && e.line_key !== e.order_key)) this.requeuedPending = undefined;
       // What follows concerns pending events only, and only the earliest of them matters for each check.
       const pending = new Set(events.filter((e) => e.status === "pending").map((e) => e.order_key));
       const earliest = storedKeys.filter((k) => pending.has(k)).sort()[0];
@@ -425,10 +428,15 @@ export class LaneStore {
       // A newer config already is the webhook's state in D1, so an unsynced disable of ours is superseded.
       this.sql.exec(
         `INSERT INTO lane (singleton, webhook_id, workspace_id, url, secret, previous_secret, previous_secret_expires_at,
-                           enabled, disabled_reason, rate_limit_per_second, retry_delays, headers, config_version, kind)
-         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                           enabled, disabled_reason, rate_limit_per_second, retry_delays, headers, config_version, kind,
+                           signing_key, previous_signing_key, verified_at)
+         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (singleton) DO UPDATE SET url = excluded.url, secret = excluded.secret, previous_secret = excluded.previous_secret,
            previous_secret_expires_at = excluded.previous_secret_expires_at, enabled = excluded.enabled,
+           signing_key = excluded.signing_key, previous_signing_key = excluded.previous_signing_key,
+           -- The lane may know of a verification D1 does not have yet; it holds for as long as the url stays.
+           verified_at = CASE WHEN lane.url = excluded.url THEN COALESCE(lane.verified_at, excluded.verified_at) ELSE excluded.verified_at END,
+           verified_sync_pending = CASE WHEN lane.url = excluded.url AND excluded.verified_at IS NULL THEN lane.verified_sync_pending ELSE 0 END,
            disabled_reason = excluded.disabled_reason, rate_limit_per_second = excluded.rate_limit_per_second,
            retry_delays = excluded.retry_delays, headers = excluded.headers, config_version = excluded.config_version, d1_sync_pending = 0`,
         config.webhookId,
@@ -444,6 +452,9 @@ export class LaneStore {
         JSON.stringify(config.headers),
         config.version,
         config.kind ?? "webhook",
+        config.signingKey ?? null,
+        config.previousSigningKey ?? null,
+        config.verifiedAt ?? null,
       );
       if (!config.enabled) this.skipPending();
     });
@@ -467,6 +478,32 @@ export class LaneStore {
       this.skipPending();
     });
     this.reload();
+  }
+
+  /** Whether a verification challenge (verification.ts) is in line. */
+  hasPendingChallenge(): boolean {
+    return this.sql.exec("SELECT 1 FROM events WHERE type = ? AND status = 'pending' LIMIT 1", VERIFICATION_EVENT_TYPE).toArray().length > 0;
+  }
+
+  /**
+   * Takes the challenges still in line out of it (skipped at `at`), for a new one. They sit in the requeued index
+   * only (their place is not their order key), which the next head() asks again.
+   */
+  dropPendingChallenges(at: number): void {
+    this.sql.exec("UPDATE events SET status = 'skipped', finished_at = ? WHERE type = ? AND status = 'pending'", at, VERIFICATION_EVENT_TYPE);
+    this.requeuedPending = undefined;
+  }
+
+  /** The endpoint at the lane's URL echoed a challenge at `at` (verification.ts). */
+  recordVerified(at: number): void {
+    this.sql.exec("UPDATE lane SET verified_at = ?, verified_sync_pending = 1", at);
+    if (this.cached) Object.assign(this.cached, { verified_at: at, verified_sync_pending: 1 });
+  }
+
+  /** D1 has the verification too. */
+  markVerifiedSynced(): void {
+    this.sql.exec("UPDATE lane SET verified_sync_pending = 0");
+    if (this.cached) this.cached.verified_sync_pending = 0;
   }
 
   markSynced(): void {

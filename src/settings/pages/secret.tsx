@@ -77,6 +77,12 @@ export const SecretPage: FC<{ workspaceName: string; webhook: Webhook; secret: s
         <pre>
           <code>{RESPOND_IO_SNIPPET}</code>
         </pre>
+        <p>
+          Or verify without holding the secret: <code>webhook-signature</code> also carries a <code>v1a</code> Ed25519 signature, checked
+          with the public key alone (<code class="key">{webhook.publicKey}</code>, or the keys at{" "}
+          <code class="key">/v1/webhooks/{webhook.id}/jwks.json</code>). Prefer it when the secret would sit somewhere you do not fully trust: a leaked
+          public key lets nobody sign. See docs/signatures.md for Node and WebCrypto code.
+        </p>
       </section>
       <div class="row">
         <a class="button primary" href={webhookPath(webhook.id)}>

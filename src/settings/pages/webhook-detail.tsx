@@ -10,6 +10,7 @@ import { Layout, webhookCrumbs } from "../layout";
 import type { DeliveryPage, DeliveryWithPayload, Quota, Stats, Webhook, Workspace } from "../model";
 import { DeliveryLog, FoundDelivery, logHref, type LogFilters } from "./delivery-log";
 import { HealthSection } from "./health";
+import { SigningKeysSection } from "./signing-keys";
 import type { Flash } from "../session";
 
 export type { LogFilters } from "./delivery-log";
@@ -34,7 +35,9 @@ export const WebhookDetailPage: FC<{
   forms: DetailForms;
   defaultSince: string;
   flash?: Flash | undefined;
-}> = ({ workspace, webhook, quota, log, stats, period, search, filters, forms, defaultSince, flash }) => {
+  /** REQUIRE_ENDPOINT_VERIFICATION: whether the page shows the endpoint's verification and the Verify button. */
+  verificationRequired?: boolean;
+}> = ({ workspace, webhook, quota, log, stats, period, search, filters, forms, defaultSince, flash, verificationRequired = false }) => {
   const back = logHref(webhookPath(webhook.id), filters).replace(/#log$/, "");
   const error = forms.error;
   const invalid = (field: string) => invalidIf(error, field);
@@ -78,6 +81,8 @@ export const WebhookDetailPage: FC<{
           </button>
         </form>
       </section>
+
+      <SigningKeysSection webhook={webhook} verificationRequired={verificationRequired} back={back} />
 
       <HealthSection stats={stats} period={period} hrefFor={(p) => `${webhookPath(webhook.id)}?period=${p}#health`} />
 

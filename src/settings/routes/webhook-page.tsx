@@ -2,6 +2,7 @@
 // A webhook's page: its health, its delivery log (and one delivery found by its event id, with what was sent) with
 // retry, recover since a time, and the workspace's notification email.
 import { Hono } from "hono";
+import { readConfig } from "../../config";
 import { webhookPath } from "../components";
 import { api, loadWebhook, problem, quotaOf, readForm, redirectWith, safeReturn, type Ctx, type PagesEnv } from "../context";
 import { isoToUtcInput, utcInputToIso } from "../format";
@@ -42,6 +43,7 @@ async function renderDetail(c: Ctx, webhook: Webhook, filters: LogFilters, forms
       forms={forms}
       defaultSince={defaultSince}
       flash={await takeFlash(c, c.get("secret"))}
+      verificationRequired={readConfig(c.env).requireEndpointVerification}
     />,
     status,
   );

@@ -155,6 +155,16 @@ webhookPages.post("/integrations/webhooks/:id/test", async (c) => {
   });
 });
 
+webhookPages.post("/integrations/webhooks/:id/verify", async (c) => {
+  const id = c.req.param("id");
+  const result = await api(c).post<Webhook>(`/v1/webhooks/${encodeURIComponent(id)}/verify`);
+  if (!result.ok) return redirectWith(c, webhookPath(id), problem(result.error));
+  const text = result.data.verifiedAt
+    ? `${result.data.url} is verified already; nothing was sent.`
+    : `Challenge sent to ${result.data.url}. Its events follow once it answers 2xx with the challenge in the body; see the log below.`;
+  return redirectWith(c, webhookPath(id), { kind: "success", text });
+});
+
 webhookPages.get("/integrations/webhooks/:id/rotate-secret", async (c) => {
   const webhook = await loadWebhook(c, c.req.param("id"));
   if (webhook instanceof Response) return webhook;
