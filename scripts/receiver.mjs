@@ -4,7 +4,8 @@
 // request: a create or rotate-secret response saved there is picked up at once, its secret and its publicKey),
 // --public-key whpk_… (repeatable) or --jwks <url> (the webhook's jwks.json) to check `v1a` with the public key
 // alone (docs/signatures.md), --fail (500), --gone (410), --delay <ms>. WEBHOOK_SECRET (space-separated) adds secrets too.
-// It echoes an endpoint verification challenge whose signatures verify (docs/signatures.md).
+// It echoes an endpoint verification challenge whose signatures verify (docs/signatures.md). `--poll <webhook id>`
+// consumes a polling webhook instead (poll-consumer.mjs), with --token whpoll_… or --token-file wh.json (or an API key: API_KEY).
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -12,8 +13,10 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Webhook } from "standardwebhooks";
 import { verifyV1a } from "../docs/snippets/verify-v1a-node.mjs";
+import { consume } from "./poll-consumer.mjs";
 
-const USAGE = `usage: npm run receiver -- [--port 8788] [--secret whsec_…]… [--secret-file wh.json]… [--public-key whpk_…]… [--jwks url] [--fail | --gone] [--delay ms]`;
+const USAGE = `usage: npm run receiver -- [--port 8788] [--secret whsec_…]… [--secret-file wh.json]… [--public-key whpk_…]… [--jwks url] [--fail | --gone] [--delay ms]
+       npm run receiver -- --poll <webhook id> [--token whpoll_… | --token-file wh.json] [--api http://127.0.0.1:8787] [--limit 100] [--wait 20]`;
 
 /** @param {string} message @returns {never} */
 function usage(message) {
@@ -33,6 +36,12 @@ function parse() {
       fail: { type: "boolean", default: false },
       gone: { type: "boolean", default: false },
       delay: { type: "string", default: "0" },
+      poll: { type: "string" },
+      token: { type: "string", default: process.env.POLL_TOKEN ?? process.env.API_KEY },
+      "token-file": { type: "string" },
+      api: { type: "string", default: process.env.EDGE_WEBHOOKS_URL ?? "http://127.0.0.1:8787" },
+      limit: { type: "string", default: "100" },
+      wait: { type: "string", default: "20" },
       help: { type: "boolean", default: false },
     },
   });
@@ -63,9 +72,22 @@ function parseOptions() {
   for (const secret of secrets) if (!secret.startsWith("whsec_")) usage(`a secret starts with whsec_, got ${secret.slice(0, 12)}…`);
   for (const key of values["public-key"]) if (!/^whpk_[A-Za-z0-9+/]{43}=$/.test(key)) usage(`a public key is whpk_ and 44 base64 characters, got ${key.slice(0, 12)}…`);
   if (values.jwks !== undefined && !URL.canParse(values.jwks)) usage(`--jwks must be a URL, got ${values.jwks}`);
+  const limit = Number(values.limit);
+  const wait = Number(values.wait);
+  if (values.poll !== undefined) {
+    if (!Number.isInteger(limit) || limit < 1 || limit > 250) usage(`--limit must be 1-250, got ${values.limit}`);
+    if (!Number.isInteger(wait) || wait < 0 || wait > 30) usage(`--wait must be 0-30 seconds, got ${values.wait}`);
+    if (!values.token && !values["token-file"]) usage("--poll needs --token whpoll_… or --token-file wh.json (or API_KEY)");
+  }
   return {
     publicKeys: values["public-key"],
     jwksUrl: values.jwks ?? null,
+    poll: values.poll,
+    token: values.token,
+    tokenFile: values["token-file"] && resolve(from, values["token-file"]),
+    api: values.api.replace(/\/$/, ""),
+    limit,
+    wait,
     port,
     host: values.host,
     delay,
@@ -219,6 +241,9 @@ async function handle(req, res) {
 }
 
 options = parseOptions();
+if (options.poll !== undefined) {
+  await consume({ webhookId: options.poll, api: options.api, token: options.token, tokenFile: options.tokenFile, limit: options.limit, wait: options.wait });
+}
 const server = createServer((req, res) => {
   handle(req, res).catch((err) => {
     console.error("receiver:", err);

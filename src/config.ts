@@ -17,7 +17,12 @@ export interface Config {
   portalFrameAncestors: string[];
   /** Whether a webhook's endpoint must echo a challenge before anything else is sent to it (docs/signatures.md). */
   requireEndpointVerification: boolean;
+  /** Whether ingestion checks an event's data against its type's schema: not at all, noting a mismatch, or refusing it. */
+  eventValidation: EventValidation;
 }
+
+export const EVENT_VALIDATION_MODES = ["off", "warn", "enforce"] as const;
+export type EventValidation = (typeof EVENT_VALIDATION_MODES)[number];
 
 export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   deliveryTimeoutMs: 5000,
@@ -31,6 +36,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   publicUrl: null,
   portalFrameAncestors: [],
   requireEndpointVerification: false,
+  eventValidation: "off",
 });
 
 export class ConfigError extends Error {
@@ -92,6 +98,13 @@ function origins(name: string, raw: string | undefined): string[] {
   return list;
 }
 
+function oneOf<T extends string>(name: string, raw: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = raw.trim().toLowerCase();
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got ${JSON.stringify(raw)}`);
+}
+
 const cache = new WeakMap<object, Config>();
 
 /** Parses the configuration from the bindings; throws ConfigError on a malformed value. */
@@ -119,6 +132,7 @@ export function readConfig(env: Env): Config {
       env.REQUIRE_ENDPOINT_VERIFICATION,
       DEFAULT_CONFIG.requireEndpointVerification,
     ),
+    eventValidation: oneOf("EVENT_VALIDATION", env.EVENT_VALIDATION, EVENT_VALIDATION_MODES, DEFAULT_CONFIG.eventValidation),
   };
   cache.set(env, config);
   return config;

@@ -17,6 +17,6 @@ export async function raiseAlert(env: Env, alert: Alert): Promise<"enqueued" | "
   const workspace = await openDb(env.DB).query.workspaces.findFirst({ where: eq(workspaces.id, alert.workspaceId) });
   const config = workspace && alertLaneConfig(workspace);
   if (!config?.enabled) return "no_alert_url";
-  await alertLaneOf(env, alert.workspaceId).enqueue(config, [await alertEvent(alert)]);
+  await alertLaneOf(env, alert.workspaceId, config.dataLocation).enqueue(config, [await alertEvent(alert)]);
   return "enqueued";
 }

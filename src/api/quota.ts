@@ -26,6 +26,6 @@ quotaRoutes.openapi(
     responses: { 200: jsonResponse(QuotaSchema, "The quota"), ...errorResponses(401) },
   }),
   async (c) => {
-    return c.json(await quotaOf(c.env.WORKSPACE_QUOTA, c.get("workspace").id).status(), 200);
+    return c.json(await quotaOf(c.env.WORKSPACE_QUOTA, c.get("workspace").id, c.get("workspace").dataLocation ?? null).status(), 200);
   },
 );

@@ -35,7 +35,7 @@ function settle(message: Message<unknown>, ok: boolean, why?: unknown): void {
 
 /** Hands a lane its events in one call; if that fails, one by one in order, so only the events that fail are retried. */
 async function handOver(env: Env, { config, carried }: Handoff): Promise<Carried[]> {
-  const lane = laneOf(env.ENDPOINT_LANE, config.webhookId);
+  const lane = laneOf(env.ENDPOINT_LANE, config.webhookId, config.dataLocation);
   try {
     await lane.enqueue(config, carried.map((c) => c.event));
     return [];

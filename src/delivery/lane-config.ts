@@ -1,7 +1,7 @@
 // What a lane needs to know about what it delivers to (a webhook, or a workspace's alertUrl), read from its D1 row
 // in one place and versioned by the row's updatedAt.
-import { alertLaneName } from "../bindings";
-import type { DisabledReason, WebhookRow, WorkspaceRow } from "../db/schema";
+import { alertLaneName, type DataLocation } from "../bindings";
+import type { DeliveryMode, DisabledReason, WebhookRow, WorkspaceRow } from "../db/schema";
 import type { SigningKeys } from "../lib/rotation";
 import type { LaneKind } from "./lane/schema";
 
@@ -21,6 +21,10 @@ export interface LaneConfig extends SigningKeys {
   version: number;
   /** What the lane delivers (schema.ts LaneKind); set when the lane is first written, default webhook. */
   kind?: LaneKind;
+  /** The workspace's data location: the jurisdiction of the quota object the lane reports failures to. */
+  dataLocation: DataLocation | null;
+  /** push (default), or poll: the lane never attempts, its consumer reads the stream (poll.ts). */
+  delivery?: DeliveryMode;
 }
 
 export type EndpointControls = Pick<LaneConfig, "rateLimitPerSecond" | "retryDelaysSeconds" | "headers">;
@@ -48,6 +52,8 @@ export function laneConfigOf(row: WebhookRow): LaneConfig {
     disabledReason: row.disabledReason ?? null,
     ...controlsOf(row),
     version: row.updatedAt.getTime(),
+    dataLocation: row.dataLocation ?? null,
+    delivery: row.delivery,
   };
 }
 
@@ -69,5 +75,6 @@ export function alertLaneConfig(workspace: WorkspaceRow): LaneConfig | undefined
     retryDelaysSeconds: null,
     headers: {},
     version: workspace.updatedAt.getTime(),
+    dataLocation: workspace.dataLocation ?? null,
   };
 }

@@ -61,3 +61,12 @@ export async function newSigningKeyPair(): Promise<SigningKeyPair> {
     publicKey: "whpk_" + new Uint8Array(raw as ArrayBuffer).toBase64(),
   };
 }
+
+/** What every poll token starts with, so the API can tell it from an API key before looking either up. */
+export const POLL_TOKEN_PREFIX = "whpoll_";
+
+/** A polling webhook's token (docs/polling.md): 192 random bits, shown once, stored only as its hash (hashApiKey). */
+export async function newPollToken(): Promise<{ token: string; hash: string }> {
+  const token = POLL_TOKEN_PREFIX + base64url(randomBytes(24));
+  return { token, hash: await hashApiKey(token) };
+}

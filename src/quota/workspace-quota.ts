@@ -13,6 +13,8 @@ import type { Env } from "../env";
 import { confirmedRecipient } from "../notification-email/confirmation";
 import type { Alert, AlertType } from "../alerts/catalog";
 import { raiseAlert } from "../alerts/send";
+import { DEAD_LETTER_SCHEMA, deadLetterPage, findKeptDeadLetter, keepDeadLetter, markKeptReplayed } from "../dead-letters/object-store";
+import type { NewDeadLetter } from "../dead-letters/store";
 import { decideFailure, type FailureReport, type QuotaStatus, type QuotaVerdict } from "./decide";
 import { disableNotice, warningNotice } from "./notice";
 import { sendDue, type OwedKind, type OwedRow } from "./owed";
@@ -90,6 +92,24 @@ export class WorkspaceQuota extends DurableObject<Env> {
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS alerts_owed ON alerts (next_try_at) WHERE outcome = 'owed';
     `);
+    this.sql.exec(DEAD_LETTER_SCHEMA);
+  }
+
+  // A workspace with a data location keeps its dead letters here, in its jurisdiction (src/dead-letters/where.ts).
+  async keepDeadLetter(row: NewDeadLetter, cutoff: number): Promise<void> {
+    keepDeadLetter(this.sql, row, cutoff);
+  }
+
+  async deadLetterPage(workspaceId: string, query: Parameters<typeof deadLetterPage>[2]) {
+    return deadLetterPage(this.sql, workspaceId, query);
+  }
+
+  async deadLetter(workspaceId: string, eventId: string) {
+    return findKeptDeadLetter(this.sql, workspaceId, eventId);
+  }
+
+  async markDeadLetterReplayed(workspaceId: string, eventId: string, at: number) {
+    return markKeptReplayed(this.sql, workspaceId, eventId, at);
   }
 
   /**

@@ -63,6 +63,8 @@ pre{background:#f0f2f5;border:1px solid var(--line);border-radius:6px;padding:.7
 .flash,.banner,.error-summary{border-radius:8px;padding:.75rem 1rem;margin:0 0 1rem;border:1px solid}
 .flash.success{background:var(--ok-bg);border-color:#9fd3b0;color:#0b4d22}
 .flash.error,.error-summary{background:var(--bad-bg);border-color:#f1b3ae;color:#7d1a14}
+.flash.warning{background:var(--warn-bg);border-color:#f0cf7a;color:#4d3000;overflow-wrap:anywhere}
+.trace-id{overflow-wrap:anywhere}
 .banner{background:var(--warn-bg);border-color:#f0cf7a;color:#4d3000}
 .banner h2{margin:0 0 .25rem;font-size:1.1rem}
 .banner p{margin:.25rem 0}

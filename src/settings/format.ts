@@ -60,3 +60,8 @@ export function attemptSummary(attempt: { statusCode: number | null; error: stri
   const why = attempt.statusCode !== null && attempt.error ? ` (${attempt.error})` : "";
   return `${what}${why} in ${formatDuration(attempt.durationMs)}`;
 }
+
+/** How a webhook is named on the pages: its URL, or for a polling webhook (no URL) its id. */
+export function webhookLabel(webhook: { id: string; url: string | null }): string {
+  return webhook.url ?? `${webhook.id} (polled)`;
+}

@@ -13,7 +13,7 @@ import { captureLogs } from "../support/logs";
 import { cookiesOf, page, signIn } from "../support/pages";
 import { endpoint, type Endpoint } from "../support/receiver";
 
-const quota = (workspaceId: string) => quotaOf(env.WORKSPACE_QUOTA, workspaceId);
+const quota = (workspaceId: string) => quotaOf(env.WORKSPACE_QUOTA, workspaceId, null);
 
 /** A workspace whose alertUrl is a real receiver that verifies with the alert secret. */
 async function workspaceWithAlerts(fallback: { status: number } = { status: 200 }) {

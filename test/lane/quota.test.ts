@@ -13,7 +13,7 @@ import { lane, laneState, RETENTION_MS, settledLane } from "../support/lane";
 import { captureLogs } from "../support/logs";
 import { endpoint, eventIdsOf } from "../support/receiver";
 
-const quota = (workspaceId: string) => quotaOf(env.WORKSPACE_QUOTA, workspaceId);
+const quota = (workspaceId: string) => quotaOf(env.WORKSPACE_QUOTA, workspaceId, null);
 
 /** Drives the lane's retries (its alarm) until it has made `attempts` attempts. */
 async function attemptUntil(webhookId: string, attempts: number) {

@@ -10,7 +10,7 @@ import { maySend } from "../../src/delivery/verification";
 import { eventually } from "./helpers";
 
 export function lane(webhookId: string) {
-  return laneOf(env.ENDPOINT_LANE, webhookId);
+  return laneOf(env.ENDPOINT_LANE, webhookId, null);
 }
 
 /** RETENTION_DAYS in the tests (wrangler.toml's default), as the lane counts it. */

@@ -11,6 +11,7 @@ describe("configuration", () => {
         "ALLOW_PRIVATE_URLS",
         "DELIVERY_TIMEOUT_MS",
         "EMAIL_FROM",
+        "EVENT_VALIDATION",
         "FAILURE_QUOTA_LIMIT",
         "FAILURE_QUOTA_WINDOW_SECONDS",
         "ORDERING_WINDOW_MS",
@@ -44,6 +45,7 @@ describe("configuration", () => {
     ["PUBLIC_URL", "https://webhooks.example.com/settings"],
     ["PORTAL_FRAME_ANCESTORS", "https://app.example.com 'unsafe-inline'"],
     ["PORTAL_FRAME_ANCESTORS", "https://app.example.com; script-src *"],
+    ["EVENT_VALIDATION", "strict"],
   ])("refuses %s=%s with a message naming the variable", (name, value) => {
     expect(() => readConfig({ ...env, [name]: value })).toThrow(ConfigError);
     expect(() => readConfig({ ...env, [name]: value })).toThrow(name);

@@ -19,8 +19,13 @@ export async function findWebhook(db: Db, workspaceId: string, id: string): Prom
   return row;
 }
 
+/** The webhook's lane, in its workspace's jurisdiction. */
+export function webhookLane(env: Env, row: WebhookRow) {
+  return laneOf(env.ENDPOINT_LANE, row.id, row.dataLocation ?? null);
+}
+
 /** Tells the webhook's lane (and this isolate's consumer cache) about a change, so it applies at once. */
 export async function propagate(env: Env, row: WebhookRow): Promise<void> {
   invalidateSubscriptions(row.workspaceId);
-  await laneOf(env.ENDPOINT_LANE, row.id).configure(laneConfigOf(row));
+  await webhookLane(env, row).configure(laneConfigOf(row));
 }

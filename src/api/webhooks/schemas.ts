@@ -37,8 +37,34 @@ const controls = {
   filter: Filter.optional(),
 };
 
+const Delivery = z.enum(["push", "poll"], { error: 'must be "push" or "poll"' }).openapi({
+  description:
+    "push (default): the service sends each event to `url`. poll: no `url`; a consumer reads the events with " +
+    "`GET /v1/webhooks/{id}/poll` (docs/polling.md). Set at creation.",
+  example: "push",
+});
+
+/** What a polling webhook has no use for: there is no request to limit, retry or add headers to. */
+export const PUSH_ONLY = ["url", "rateLimitPerSecond", "retryDelaysSeconds", "headers"] as const;
+
+/** The first push-only field given a value; left out or empty (null, "", {}, as the settings form sends them) is none. */
+export function pushOnlyFieldSet(input: Partial<Record<(typeof PUSH_ONLY)[number], unknown>>): (typeof PUSH_ONLY)[number] | undefined {
+  return PUSH_ONLY.find((name) => {
+    const value = input[name];
+    return value !== undefined && value !== null && value !== "" && !(typeof value === "object" && Object.keys(value).length === 0);
+  });
+}
+
 export const CreateWebhookSchema = z
-  .strictObject({ url: Url, events: Events, description: Description.optional(), ...controls })
+  .strictObject({ delivery: Delivery.optional(), url: Url.optional(), events: Events, description: Description.optional(), ...controls })
+  .superRefine((input, ctx) => {
+    if (input.delivery === "poll") {
+      const field = pushOnlyFieldSet(input);
+      if (field) ctx.addIssue({ code: "custom", path: [field], message: "a polling webhook has no endpoint: leave it out" });
+    } else if (input.url === undefined) {
+      ctx.addIssue({ code: "custom", path: ["url"], message: 'is required (or "delivery": "poll" for a webhook read by polling)' });
+    }
+  })
   .openapi("CreateWebhook");
 
 export const UpdateWebhookSchema = z
@@ -48,7 +74,8 @@ export const UpdateWebhookSchema = z
 export const WebhookSchema = z
   .object({
     id: z.string().openapi({ example: "wh_01jd8x6m3q7v9c2k4n5p6r7s8t" }),
-    url: z.string(),
+    delivery: Delivery,
+    url: z.string().nullable().openapi({ description: "Where events are pushed; null for a polling webhook." }),
     events: z.array(EventTypeSchema),
     description: z.string(),
     enabled: z.boolean(),
@@ -86,6 +113,15 @@ export const WebhookWithSecretSchema = WebhookSchema.extend({
     description: "Signing secret (Standard Webhooks `whsec_` format). Shown only on creation and rotation.",
     example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
   }),
+  pollToken: z
+    .string()
+    .optional()
+    .openapi({
+      description:
+        "A polling webhook's own token (`whpoll_…`): it reads this webhook's stream (`GET /v1/webhooks/{id}/poll`) and nothing else. " +
+        "Shown only on creation and rotation (which replaces it at once); only its hash is stored.",
+      example: "whpoll_3vQ9xk2LmP0aRt7Yc1Zb8WqE5sUd6Hn4",
+    }),
 }).openapi("WebhookWithSecret");
 
 export const WebhookListSchema = z.object({ data: z.array(WebhookSchema) }).openapi("WebhookList");
@@ -100,7 +136,8 @@ export function toWebhook(row: WebhookRow, now = Date.now()): Webhook {
   const graceEnds = row.previousSecretExpiresAt?.getTime() ?? null;
   return {
     id: row.id,
-    url: row.url,
+    delivery: row.delivery,
+    url: row.delivery === "poll" ? null : row.url,
     events: row.events,
     description: row.description,
     enabled: row.enabled,

@@ -13,6 +13,8 @@ import type { DisabledReason } from "../../db/schema";
 import { disableWebhook, markVerified } from "../../db/webhooks";
 import type { Env } from "../../env";
 import type { QueuedEvent } from "../../events/queued-event";
+import { attemptTrace, formatTraceparent, traceIdOf, traceparentOf } from "../../events/trace";
+import { annotateSpan, inSpan } from "../../lib/spans";
 import { signersAt, signersKey, type Signers } from "../../lib/rotation";
 import { attemptDelivery, requestHeaders, type AttemptResult, type RequestHeaders } from "../attempt";
 import type { LaneConfig } from "../lane-config";
@@ -23,7 +25,8 @@ import { awaitingVerification, challengeEvent, challengeIn, judgeChallenge, mayS
 import { deliveryPage, deliveryRecords, type DeliveryQuery, type DeliveryRecord } from "./log";
 import { oldestFinishedAt, purgeExpired } from "./retention";
 import { laneStats, type StatsPeriod, type WebhookStats } from "./stats";
-import { LaneStore, nextAlarmAt, OUTCOME_GROUP_SIZE, type DeliveryStatus, type EventRow, type LaneRow } from "./store";
+import { lateForStream, longPoll, POLL_SCHEMA, pollPosition, PollWaiters, type PollAnswer, type PollPosition } from "./poll";
+import { LaneStore, nextAlarmAt, OUTCOME_GROUP_SIZE, type DeliveryStatus, type EventRow, type LaneRow, type NewEvent } from "./store";
 
 export type { DeliveryQuery, DeliveryRecord } from "./log";
 
@@ -61,6 +64,9 @@ export class EndpointLane extends DurableObject<Env> {
    * when driven by hand; the runtime itself fires an alarm at or after its time, when Date.now() is enough).
    */
   private armedFor: number | null = null;
+  /** Long polls waiting for this polling lane's next event (poll.ts). */
+  private readonly pollers = new PollWaiters();
+  private streamReady = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -75,8 +81,9 @@ export class EndpointLane extends DurableObject<Env> {
     const now = Date.now();
     // A disabled webhook keeps what arrives as skipped (finished, for retention), for recover.
     const [status, finishedAt]: [DeliveryStatus, number | null] = lane.enabled ? ["pending", null] : ["skipped", now];
-    const stored = this.store.insertEvents(
-      events.map((event) => ({
+    annotateSpan({ "webhooks.webhook_id": lane.webhook_id, "webhooks.trace_ids": [...new Set(events.map((e) => e.traceparent && traceIdOf(e.traceparent)))].join(" ") });
+    const rows = events.map(
+      (event): NewEvent => ({
         id: event.id,
         order_key: event.orderKey,
         type: event.type,
@@ -87,8 +94,18 @@ export class EndpointLane extends DurableObject<Env> {
         // can still take its place in line.
         next_attempt_at: event.acceptedAt + orderingWindowMs,
         finished_at: finishedAt,
-      })),
+        // Every event is kept in a trace (one queued without one, or an alert, starts its own).
+        traceparent: event.traceparent ?? traceparentOf(null),
+        schemaWarning: event.schemaWarning,
+      }),
     );
+    const stream = this.stream(lane);
+    const late = stream ? lateForStream(stream, rows) : [];
+    const stored = this.store.insertEvents(rows);
+    if (stream && stored > 0) {
+      this.store.requeue(late);
+      this.pollers.wake();
+    }
     if (stored > 0) await this.scheduleNext();
     return { stored, duplicates: events.length - stored };
   }
@@ -136,6 +153,35 @@ export class EndpointLane extends DurableObject<Env> {
     this.store.dropPendingChallenges(now);
     this.store.insertEvent(challenge);
     return challenge.id;
+  }
+
+  /**
+   * A page of a polling webhook's stream (poll.ts): acknowledges what lies before `cursor` (a decoded one), reads
+   * on, and waits up to `waitMs` for an event when there is none. "invalid_cursor" for a cursor never given out.
+   */
+  async poll(config: LaneConfig, query: { after: string | undefined; limit: number; waitMs: number }): Promise<PollAnswer | { refused: Refusal | "invalid_cursor" }> {
+    const lane = this.store.applyConfig(config);
+    const stream = this.stream(lane);
+    if (lane.deleted || !stream) return { refused: "not_found" };
+    const answer = await longPoll(stream, this.pollers, { ...query, now: Date.now() });
+    // What it acknowledged is finished: retention's alarm (the only one a polling lane has) may be due earlier now.
+    await this.scheduleNext();
+    return answer ?? { refused: "invalid_cursor" };
+  }
+
+  /** Where a polling webhook's consumer is; undefined for a push webhook. */
+  async pollPosition(): Promise<PollPosition | undefined> {
+    const lane = this.store.lane();
+    const stream = lane && this.stream(lane);
+    return stream && pollPosition(stream);
+  }
+
+  /** A polling lane's storage, its stream's schema made once per instance; undefined for a push lane. */
+  private stream(lane: LaneRow): SqlStorage | undefined {
+    if (lane.delivery !== "poll") return undefined;
+    if (!this.streamReady) this.store.sql.exec(POLL_SCHEMA);
+    this.streamReady = true;
+    return this.store.sql;
   }
 
   /** The webhook was deleted: forget its events and refuse any that still arrive. */
@@ -208,7 +254,14 @@ export class EndpointLane extends DurableObject<Env> {
     const lane = this.applyConfig(config);
     if (lane.deleted) return undefined;
     const body = buildBody(event);
-    const result = await this.exclusive(() => this.attempt(this.store.lane()!, event.id, body));
+    const traceparent = event.traceparent ?? traceparentOf(null);
+    if (this.stream(lane)) {
+      // A polling webhook's test event is put in its stream, for its consumer to read like any other.
+      this.store.insertEvent({ id: event.id, order_key: event.orderKey, type: event.type, body, accepted_at: event.acceptedAt, status: "pending", next_attempt_at: event.acceptedAt, finished_at: null, test: true, traceparent });
+      this.pollers.wake();
+      return this.record(this.store.event(event.id)!);
+    }
+    const result = await this.exclusive(() => this.attempt(this.store.lane()!, event.id, body, traceparent));
     this.store.insertEvent({
       id: event.id,
       order_key: event.orderKey,
@@ -220,6 +273,7 @@ export class EndpointLane extends DurableObject<Env> {
       finished_at: result.at + result.durationMs,
       first: result,
       test: true,
+      traceparent,
     });
     await this.scheduleNext();
     return this.record(this.store.event(event.id)!);
@@ -237,7 +291,8 @@ export class EndpointLane extends DurableObject<Env> {
       const started = Date.now();
       for (let n = 0; n < MAX_ATTEMPTS_PER_ALARM && Date.now() - started < MAX_ALARM_RUN_MS; n++) {
         const lane = this.store.lane();
-        if (!lane || lane.deleted || !lane.enabled) break;
+        // A polling lane never attempts: its consumer reads (poll.ts).
+        if (!lane || lane.deleted || !lane.enabled || lane.delivery === "poll") break;
         const head = this.store.head();
         const now = Math.max(Date.now(), clock);
         if (!head) break;
@@ -275,7 +330,7 @@ export class EndpointLane extends DurableObject<Env> {
     const head = lane?.enabled ? this.store.head() : undefined;
     const due = nextAlarmAt({
       lane,
-      head: head && maySend(lane!, head, readConfig(this.env).requireEndpointVerification) ? head : undefined,
+      head: head && lane!.delivery !== "poll" && maySend(lane!, head, readConfig(this.env).requireEndpointVerification) ? head : undefined,
       oldestFinishedAt: oldestFinishedAt(this.store.sql),
       retentionMs: retentionMs(readConfig(this.env)),
       now: Date.now(),
@@ -348,7 +403,7 @@ export class EndpointLane extends DurableObject<Env> {
    * `head`, for an attempt of the line's head: while its request is out the lane does what can wait for no
    * answer (LaneStore.whileOut) and signs the event after it.
    */
-  private async attempt(lane: LaneRow, eventId: string, body: string, head?: EventRow): Promise<AttemptResult> {
+  private async attempt(lane: LaneRow, eventId: string, body: string, traceparent: string | null, head?: EventRow): Promise<AttemptResult> {
     const now = Date.now();
     const pre = this.presigned;
     this.presigned = undefined;
@@ -356,7 +411,14 @@ export class EndpointLane extends DurableObject<Env> {
     const fresh = pre && pre.eventId === eventId && pre.second === Math.floor(now / 1000) && pre.secrets === signersKey(secrets);
     const signatures = await (fresh ? pre.signatures : this.sign(secrets, eventId, body, now));
     const { deliveryTimeoutMs, allowPrivateUrls } = readConfig(this.env);
-    const sending = attemptDelivery(lane.url, body, this.requestHeaders(lane), signatures, deliveryTimeoutMs, { allowPrivateUrls });
+    // Each attempt is its own span in the event's trace: a new span id, retries too.
+    const trace = attemptTrace(traceparent);
+    const sent = { ...signatures, traceparent: formatTraceparent(trace) };
+    const sending = inSpan(
+      "webhook attempt",
+      { "webhooks.trace_id": trace.traceId, "webhooks.span_id": trace.spanId, "webhooks.event_id": eventId, "webhooks.webhook_id": lane.webhook_id },
+      () => attemptDelivery(lane.url, body, this.requestHeaders(lane), sent, deliveryTimeoutMs, { allowPrivateUrls }),
+    );
     if (head) {
       // A timer, not a microtask: it runs once the runtime has sent the request, while the answer is awaited.
       setTimeout(() => {
@@ -384,7 +446,7 @@ export class EndpointLane extends DurableObject<Env> {
 
   private async deliver(lane: LaneRow, event: EventRow): Promise<void> {
     const challenge = event.type === VERIFICATION_EVENT_TYPE;
-    const sent = await this.exclusive(() => this.attempt(lane, event.id, event.body, event));
+    const sent = await this.exclusive(() => this.attempt(lane, event.id, event.body, event.traceparent, event));
     const result = challenge ? judgeChallenge(sent, challengeIn(event.body)) : sent;
     const endedAt = result.at + result.durationMs;
     if (challenge && result.delivered) return this.recordVerified(lane, event, result, endedAt);
@@ -412,7 +474,7 @@ export class EndpointLane extends DurableObject<Env> {
     if (!recorded || lane.kind === "alerts" || challenge) return;
 
     // The quota decides, and owns the email it owes when it says so; the lane only turns itself off.
-    const verdict = await quotaOf(this.env.WORKSPACE_QUOTA, lane.workspace_id).recordFailure({
+    const verdict = await quotaOf(this.env.WORKSPACE_QUOTA, lane.workspace_id, lane.data_location).recordFailure({
       webhookId: lane.webhook_id,
       workspaceId: lane.workspace_id,
       url: lane.url,

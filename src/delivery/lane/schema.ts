@@ -2,7 +2,8 @@
 //
 // Until the first tagged release this schema is edited in place (README "Storage schemas"): nothing has been
 // deployed, so there is no stored lane to migrate.
-import type { DisabledReason } from "../../db/schema";
+import type { DataLocation } from "../../bindings";
+import type { DeliveryMode, DisabledReason } from "../../db/schema";
 
 /** What a lane delivers: a webhook's events, or a workspace's alerts (src/alerts). */
 export type LaneKind = "webhook" | "alerts";
@@ -31,7 +32,9 @@ export const SCHEMA = `
     deleted INTEGER NOT NULL DEFAULT 0,
     line_start TEXT NOT NULL DEFAULT '',
     d1_sync_pending INTEGER NOT NULL DEFAULT 0,
-    kind TEXT NOT NULL DEFAULT 'webhook'
+    kind TEXT NOT NULL DEFAULT 'webhook',
+    data_location TEXT,
+    delivery TEXT NOT NULL DEFAULT 'push'
   );
   -- Clustered in acceptance order (the log's order, and for most events their place in line): an event is
   -- one row and one id-index entry when stored, and one row rewritten when it finishes. Its first attempt
@@ -54,6 +57,8 @@ export const SCHEMA = `
     first_error TEXT,
     first_response_body TEXT,
     last_headers TEXT,
+    traceparent TEXT,
+    schema_warning TEXT,
     body TEXT NOT NULL
   ) WITHOUT ROWID;
   CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events (id);
@@ -105,6 +110,10 @@ export interface LaneRow {
   d1_sync_pending: number;
   /** webhook, or alerts: the workspace's operational events (src/alerts), whose failures count against nothing. */
   kind: LaneKind;
+  /** The workspace's data location (bindings.ts): where its quota object is asked for. */
+  data_location: DataLocation | null;
+  /** push, or poll: never attempted, read by its consumer (poll.ts). */
+  delivery: DeliveryMode;
   [key: string]: SqlStorageValue;
 }
 
@@ -133,6 +142,10 @@ export interface EventRow {
   first_response_body: string | null;
   /** JSON object: the headers of the latest attempt as sent (null until one is made). */
   last_headers: string | null;
+  /** The W3C traceparent the event was accepted with (or started for it); each attempt sends a child of it. */
+  traceparent: string | null;
+  /** With EVENT_VALIDATION=warn: what in its data did not match its type's schema. */
+  schema_warning: string | null;
   [key: string]: SqlStorageValue;
 }
 
@@ -162,6 +175,8 @@ export interface NewEvent {
   /** A test event is stored after its one attempt. */
   first?: AttemptOutcome;
   test?: boolean;
+  traceparent?: string | null | undefined;
+  schemaWarning?: string | null | undefined;
 }
 
 /** What an attempt left behind, as the store records it. */

@@ -86,6 +86,8 @@ function eventColumns(event: NewEvent): unknown[] {
     first?.error ?? null,
     first?.responseBody ?? null,
     headersJson(first),
+    event.traceparent ?? null,
+    event.schemaWarning ?? null,
     event.body,
   ];
 }
@@ -93,9 +95,11 @@ function eventColumns(event: NewEvent): unknown[] {
 /** Inserts the rows of a JSON array of eventColumns arrays, skipping ids already held; returns the stored order keys. */
 const INSERT_EVENTS = `
   INSERT INTO events (order_key, id, line_key, type, accepted_at, status, attempt_count, round_attempts, next_attempt_at, finished_at,
-                      test, first_at, first_duration_ms, first_status_code, first_error, first_response_body, last_headers, body)
+                      test, first_at, first_duration_ms, first_status_code, first_error, first_response_body, last_headers,
+                      traceparent, schema_warning, body)
   SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8,
-         value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15, value ->> 16, value ->> 17
+         value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15, value ->> 16, value ->> 17,
+         value ->> 18, value ->> 19
   FROM json_each(?) WHERE true
   ON CONFLICT DO NOTHING
   RETURNING order_key AS k`;
@@ -429,8 +433,8 @@ export class LaneStore {
       this.sql.exec(
         `INSERT INTO lane (singleton, webhook_id, workspace_id, url, secret, previous_secret, previous_secret_expires_at,
                            enabled, disabled_reason, rate_limit_per_second, retry_delays, headers, config_version, kind,
-                           signing_key, previous_signing_key, verified_at)
-         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                           signing_key, previous_signing_key, verified_at, data_location, delivery)
+         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (singleton) DO UPDATE SET url = excluded.url, secret = excluded.secret, previous_secret = excluded.previous_secret,
            previous_secret_expires_at = excluded.previous_secret_expires_at, enabled = excluded.enabled,
            signing_key = excluded.signing_key, previous_signing_key = excluded.previous_signing_key,
@@ -455,6 +459,8 @@ export class LaneStore {
         config.signingKey ?? null,
         config.previousSigningKey ?? null,
         config.verifiedAt ?? null,
+        config.dataLocation,
+        config.delivery ?? "push",
       );
       if (!config.enabled) this.skipPending();
     });

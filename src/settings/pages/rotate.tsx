@@ -3,7 +3,7 @@
 // secret the receiver still holds without a word.
 import type { FC } from "hono/jsx";
 import { webhookPath } from "../components";
-import { formatTime } from "../format";
+import { formatTime, webhookLabel } from "../format";
 import { Layout, webhookCrumbs } from "../layout";
 import type { Webhook } from "../model";
 
@@ -12,7 +12,7 @@ export const RotateSecretPage: FC<{ workspaceName: string; webhook: Webhook; bac
     <section class="card narrow" aria-labelledby="rotate-title">
       <h1 id="rotate-title">Rotate the signing secret?</h1>
       <p>
-        <code>{webhook.url}</code>
+        <code>{webhookLabel(webhook)}</code>
       </p>
       <p>A new secret is made and shown once. The current one keeps signing beside it for 24 hours, so you can update your receiver without losing a delivery.</p>
       {webhook.previousSecretExpiresAt && (

@@ -2,7 +2,7 @@
 // The signing secret, shown once: after "Add Webhook" and after "Rotate secret". Never stored by the pages.
 import type { FC } from "hono/jsx";
 import { SecretField, webhookPath } from "../components";
-import { formatTime } from "../format";
+import { formatTime, webhookLabel } from "../format";
 import { Layout, WEBHOOKS, webhookCrumbs } from "../layout";
 import type { Webhook } from "../model";
 
@@ -30,10 +30,11 @@ const RESPOND_IO_SNIPPET = `import { createHmac, timingSafeEqual } from "node:cr
 const expected = createHmac("sha256", process.env.WEBHOOK_SECRET).update(rawBody).digest();
 const ok = timingSafeEqual(expected, Buffer.from(req.headers["x-webhook-signature"], "base64"));`;
 
-export const SecretPage: FC<{ workspaceName: string; webhook: Webhook; secret: string; rotated: boolean }> = ({
+export const SecretPage: FC<{ workspaceName: string; webhook: Webhook; secret: string; pollToken?: string | undefined; rotated: boolean }> = ({
   workspaceName,
   webhook,
   secret,
+  pollToken,
   rotated,
 }) => {
   const title = rotated ? "Signing secret rotated" : "Webhook added";
@@ -42,7 +43,7 @@ export const SecretPage: FC<{ workspaceName: string; webhook: Webhook; secret: s
       <h1>{title}</h1>
       <section class="card" aria-labelledby="secret-title">
         <h2 id="secret-title">
-          Signing secret for <code>{webhook.url}</code>
+          Signing secret for <code>{webhookLabel(webhook)}</code>
         </h2>
         <p>
           <strong>Copy it now: it is shown only this once.</strong> Your endpoint uses it to check that a request really comes from here.
@@ -64,6 +65,16 @@ export const SecretPage: FC<{ workspaceName: string; webhook: Webhook; secret: s
         </p>
         <SecretField label="Signing secret" secret={secret} />
       </section>
+      {pollToken && (
+        <section class="card" aria-labelledby="poll-token-title">
+          <h2 id="poll-token-title">Poll token</h2>
+          <p>
+            <strong>Copy it now: it is shown only this once{rotated ? "; the previous one no longer works" : ""}.</strong> Your consumer reads this
+            webhook's events with it (<code>GET /v1/webhooks/{webhook.id}/poll</code>), and nothing else.
+          </p>
+          <SecretField label="Poll token" secret={pollToken} id="poll-token" />
+        </section>
+      )}
       <section class="card" aria-labelledby="verify-title">
         <h2 id="verify-title">Verify deliveries</h2>
         <p>

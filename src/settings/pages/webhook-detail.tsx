@@ -5,7 +5,7 @@ import type { FC } from "hono/jsx";
 import { EVENT_CATALOG } from "../../events/catalog";
 import type { ApiProblem } from "../api-client";
 import { AutoDisabledBanner, FieldError, invalidIf, QuotaMeter, WebhookActions, WebhookStatus, webhookPath } from "../components";
-import { eventName } from "../format";
+import { eventName, formatTime, webhookLabel } from "../format";
 import { Layout, webhookCrumbs } from "../layout";
 import type { DeliveryPage, DeliveryWithPayload, Quota, Stats, Webhook, Workspace } from "../model";
 import { DeliveryLog, FoundDelivery, logHref, type LogFilters } from "./delivery-log";
@@ -21,6 +21,29 @@ export interface DetailForms {
   since?: string | undefined;
   notificationEmail?: string | undefined;
 }
+
+/** A polling webhook has no attempts: where its consumer is instead. */
+const PollSection: FC<{ webhookId: string; stats: Stats | undefined }> = ({ webhookId, stats }) => {
+  const position = stats?.position;
+  return (
+    <section class="card" aria-labelledby="poll-title" id="health">
+      <h2 id="poll-title">Polling</h2>
+      <p>
+        Its consumer reads <code>GET /v1/webhooks/{webhookId}/poll</code>; nothing is pushed.
+      </p>
+      {position ? (
+        <dl>
+          <dt>Last acknowledged</dt>
+          <dd>{position.acknowledgedAt ? `${formatTime(position.acknowledgedAt)}${position.acknowledgedEventId ? ` (${position.acknowledgedEventId})` : ""}` : "never"}</dd>
+          <dt>Waiting</dt>
+          <dd>{position.waiting === 1 ? "1 event" : `${position.waiting} events`}</dd>
+        </dl>
+      ) : (
+        <p class="muted">Its position could not be read just now.</p>
+      )}
+    </section>
+  );
+};
 
 export const WebhookDetailPage: FC<{
   workspace: Workspace;
@@ -45,9 +68,9 @@ export const WebhookDetailPage: FC<{
   const pending = !("code" in log) && log.data.some((d) => d.status === "pending");
   const refresh = pending && !search && !error ? 15 : undefined;
   return (
-    <Layout title={webhook.url} workspaceName={workspace.name} crumbs={webhookCrumbs({ label: webhook.url })} flash={flash} refreshSeconds={refresh}>
+    <Layout title={webhookLabel(webhook)} workspaceName={workspace.name} crumbs={webhookCrumbs({ label: webhookLabel(webhook) })} flash={flash} refreshSeconds={refresh}>
       <h1>
-        <code>{webhook.url}</code>
+        <code>{webhookLabel(webhook)}</code>
       </h1>
       <AutoDisabledBanner webhooks={[webhook]} quota={quota} workspace={workspace} back={back} />
       <section class="card" aria-labelledby="about-title">
@@ -82,9 +105,15 @@ export const WebhookDetailPage: FC<{
         </form>
       </section>
 
-      <SigningKeysSection webhook={webhook} verificationRequired={verificationRequired} back={back} />
+      {webhook.delivery === "poll" ? (
+        <PollSection webhookId={webhook.id} stats={stats} />
+      ) : (
+        <>
+          <SigningKeysSection webhook={webhook} verificationRequired={verificationRequired} back={back} />
 
-      <HealthSection stats={stats} period={period} hrefFor={(p) => `${webhookPath(webhook.id)}?period=${p}#health`} />
+          <HealthSection stats={stats} period={period} hrefFor={(p) => `${webhookPath(webhook.id)}?period=${p}#health`} />
+        </>
+      )}
 
       <form method="get" action={`${webhookPath(webhook.id)}#found`} class="row card" role="search">
         <label for="event-search">Find an event by its id</label>

@@ -2,7 +2,7 @@
 // Workspace Settings > Integrations > Webhooks: the empty state with "Connect", or the list with its Action column.
 import type { FC } from "hono/jsx";
 import { AutoDisabledBanner, QuotaMeter, WebhookActions, WebhookStatus, webhookPath } from "../components";
-import { eventName } from "../format";
+import { eventName, webhookLabel } from "../format";
 import { DeadLettersBanner } from "../dead-letters-banner";
 import { ALERTS, Layout, WEBHOOKS, webhookCrumbs } from "../layout";
 import type { DeadLetterPage, Quota, Stats, Webhook, Workspace } from "../model";
@@ -63,7 +63,7 @@ export const WebhookListPage: FC<{
             <tr data-webhook-id={webhook.id}>
               <td class="url" data-label="URL">
                 <a href={webhookPath(webhook.id)}>
-                  <code>{webhook.url}</code>
+                  <code>{webhookLabel(webhook)}</code>
                 </a>
                 {webhook.description && <div class="muted">{webhook.description}</div>}
               </td>

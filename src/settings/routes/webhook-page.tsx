@@ -55,6 +55,7 @@ webhookDetailPages.get("/integrations/webhooks/:id", async (c) => {
   const filters: LogFilters = {
     status: c.req.query("status") || undefined,
     type: c.req.query("type") || undefined,
+    traceId: c.req.query("traceId") || undefined,
     cursor: c.req.query("cursor") || undefined,
   };
   return renderDetail(c, webhook, filters, {});

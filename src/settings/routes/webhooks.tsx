@@ -9,7 +9,7 @@ import type { ApiProblem } from "../api-client";
 import { webhookPath } from "../components";
 import { api, loadWebhook, problem, quotaOf, readForm, redirectWith, safeReturn, type Ctx, type PagesEnv } from "../context";
 import { controlsToForm, formToControls, NO_CONTROLS } from "../controls-form";
-import { attemptSummary, eventName } from "../format";
+import { attemptSummary, eventName, webhookLabel } from "../format";
 import { WEBHOOKS } from "../layout";
 import { DEAD_LETTER_REPLAY_ROUTE } from "../dead-letters-banner";
 import type { DeadLetterPage, Delivery, Stats, Webhook, WebhookWithSecret } from "../model";
@@ -72,6 +72,7 @@ webhookPages.get("/integrations/webhooks/new", (c) => formPage(c, { values: { ur
 const webhookInput = async (c: Ctx, editing: boolean): Promise<{ values: WebhookFormValues; body: Record<string, unknown> } | { values: WebhookFormValues; error: ApiProblem }> => {
   const form = await readForm(c);
   const values: WebhookFormValues = {
+    delivery: !editing && form.text("delivery") === "poll" ? "poll" : undefined,
     url: form.text("url").trim(),
     // Always a list, even empty, so "no events" gets the API's own "at least one" message.
     events: form.list("events"),
@@ -82,12 +83,16 @@ const webhookInput = async (c: Ctx, editing: boolean): Promise<{ values: Webhook
     filter: form.text("filter"),
   };
   const controls = formToControls(values);
-  const body = { url: values.url, events: values.events, description: values.description, ...controls.body };
+  // A polling webhook sends no URL (an edit form shows none for one, and sends it empty: no change).
+  const body =
+    values.delivery === "poll"
+      ? { delivery: "poll", events: values.events, description: values.description, ...controls.body }
+      : { url: values.url, events: values.events, description: values.description, ...controls.body };
   if (controls.errors.length === 0) return { values, body };
   const parsed = (editing ? UpdateWebhookSchema : CreateWebhookSchema).safeParse(body);
   const others: ApiProblem[] = [
     ...(parsed.success ? [] : (validationError(parsed.error).errors ?? [])),
-    ...(editing ? [] : urlPolicyProblems(values.url, readConfig(c.env).allowPrivateUrls)),
+    ...(editing || values.delivery === "poll" ? [] : urlPolicyProblems(values.url, readConfig(c.env).allowPrivateUrls)),
   ];
   const errors = [...controls.errors];
   for (const problem of others) if (!errors.some((e) => e.param === problem.param)) errors.push(problem);
@@ -100,14 +105,14 @@ webhookPages.post("/integrations/webhooks", async (c) => {
   const { values, body } = input;
   const created = await api(c).post<WebhookWithSecret>("/v1/webhooks", body);
   if (!created.ok) return formPage(c, { values, error: created.error }, 400);
-  const { secret, ...webhook } = created.data;
-  return c.html(<SecretPage workspaceName={c.get("workspace").name} webhook={webhook} secret={secret} rotated={false} />, 201);
+  const { secret, pollToken, ...webhook } = created.data;
+  return c.html(<SecretPage workspaceName={c.get("workspace").name} webhook={webhook} secret={secret} pollToken={pollToken} rotated={false} />, 201);
 });
 
 webhookPages.get("/integrations/webhooks/:id/edit", async (c) => {
   const webhook = await loadWebhook(c, c.req.param("id"));
   if (webhook instanceof Response) return webhook;
-  return formPage(c, { values: { ...webhook, ...controlsToForm(webhook) }, webhookId: webhook.id });
+  return formPage(c, { values: { ...webhook, url: webhook.url ?? "", ...controlsToForm(webhook) }, webhookId: webhook.id });
 });
 
 webhookPages.post("/integrations/webhooks/:id", async (c) => {
@@ -129,8 +134,8 @@ for (const action of ["enable", "disable"] as const) {
     if (!result.ok) return redirectWith(c, back, problem(result.error));
     const text =
       action === "enable"
-        ? `Enabled ${result.data.url}. New events flow again; use “Recover since …” on its page for the ones it skipped.`
-        : `Disabled ${result.data.url}. It receives nothing until you enable it; its events are kept as skipped.`;
+        ? `Enabled ${webhookLabel(result.data)}. New events flow again; use “Recover since …” on its page for the ones it skipped.`
+        : `Disabled ${webhookLabel(result.data)}. It receives nothing until you enable it; its events are kept as skipped.`;
     return redirectWith(c, back, { kind: "success", text });
   });
 }
@@ -177,8 +182,8 @@ webhookPages.post("/integrations/webhooks/:id/rotate-secret", async (c) => {
   const back = safeReturn((await readForm(c)).text("back"), WEBHOOKS);
   const rotated = await api(c).post<WebhookWithSecret>(`/v1/webhooks/${encodeURIComponent(id)}/rotate-secret`);
   if (!rotated.ok) return redirectWith(c, back, problem(rotated.error));
-  const { secret, ...webhook } = rotated.data;
-  return c.html(<SecretPage workspaceName={c.get("workspace").name} webhook={webhook} secret={secret} rotated={true} />);
+  const { secret, pollToken, ...webhook } = rotated.data;
+  return c.html(<SecretPage workspaceName={c.get("workspace").name} webhook={webhook} secret={secret} pollToken={pollToken} rotated={true} />);
 });
 
 webhookPages.get("/integrations/webhooks/:id/delete", async (c) => {
