@@ -7,6 +7,7 @@ import { objectId } from "../../src/bindings";
 import { toQueuedEvent } from "../../src/events/ingest";
 import worker from "../../src/index";
 import { ADMIN_TOKEN, call, eventually, sendEvent } from "../support/helpers";
+import { captureLogs } from "../support/logs";
 import { endpoint } from "../support/receiver";
 import { recordObjectRequests, type ObjectRequest } from "../support/recording-namespaces";
 
@@ -33,6 +34,9 @@ const d1DeadLetters = async (workspaceId: string) =>
   (await env.DB.prepare("SELECT event_id, body FROM dead_letters WHERE workspace_id = ?").bind(workspaceId).all()).results;
 
 /** Everything a workspace did with one webhook and an alerts lane: events delivered and failed, a dead letter, the log, stats, quota. */
+/** What the code logs on purpose here: each dead letter recorded, and (once per isolate) the local jurisdiction fallback. */
+const logs = captureLogs();
+
 async function exercise(ws: { id: string; apiKey: string }) {
   const ep = endpoint();
   const alerts = endpoint();
@@ -47,6 +51,7 @@ async function exercise(ws: { id: string; apiKey: string }) {
   await eventually(async () => (await call("GET", "/v1/quota", { key: ws.apiKey })).json.failures === 1, 15_000, "the failure counted");
   const dead = await toQueuedEvent(ws.id, { type: "contact.updated", data: { n: 3 } }, Date.now());
   expect((await deadLetter(dead)).explicitAcks).toHaveLength(1);
+  expect(logs.warn).toContain(`dead letter recorded: ${dead.id} of ${ws.id} (handing it to a webhook's lane kept failing until the queue gave up on it)`);
   // The dead letter raised an alert on the alerts lane.
   await alerts.waitFor(1);
   expect((await call("GET", `/v1/webhooks/${id}/deliveries`, { key: ws.apiKey })).status).toBe(200);
