@@ -6,7 +6,7 @@ import type { Flash } from "./session";
 export const BASE = "/settings";
 export const WEBHOOKS = `${BASE}/integrations/webhooks`;
 export const ALERTS = `${BASE}/integrations/alerts`;
-export const ASSET_VERSION = "5";
+export const ASSET_VERSION = "6";
 
 export interface Crumb {
   label: string;
@@ -20,8 +20,10 @@ export const Layout: FC<{
   flash?: Flash | undefined;
   /** Reload the page after this many seconds (a light auto-refresh while something is pending). */
   refreshSeconds?: number | undefined;
+  /** A page whose table needs the whole width (the list). */
+  wide?: boolean;
   children?: Child;
-}> = ({ title, workspaceName, crumbs, flash, refreshSeconds, children }) => (
+}> = ({ title, workspaceName, crumbs, flash, refreshSeconds, wide, children }) => (
   <html lang="en">
     <head>
       <meta charset="utf-8" />
@@ -53,7 +55,7 @@ export const Layout: FC<{
           </div>
         )}
       </header>
-      <main id="main" tabindex={-1}>
+      <main id="main" tabindex={-1} class={wide ? "wide" : undefined}>
         {crumbs && crumbs.length > 0 && (
           <nav class="crumbs" aria-label="Breadcrumb">
             <ol>
@@ -85,7 +87,7 @@ export function webhookCrumbs(...more: Crumb[]): Crumb[] {
   return [{ label: "Workspace Settings" }, { label: "Integrations" }, { label: "Webhooks", href: WEBHOOKS }, ...more];
 }
 
-/** Workspace Settings › Integrations › Alerts, then whatever follows. */
+/** Workspace Settings › Integrations › Webhooks › Alerts (reached from the list), then whatever follows. */
 export function alertCrumbs(...more: Crumb[]): Crumb[] {
-  return [{ label: "Workspace Settings" }, { label: "Integrations" }, { label: "Alerts", href: ALERTS }, ...more];
+  return [...webhookCrumbs(), { label: "Alerts", href: ALERTS }, ...more];
 }
