@@ -26,7 +26,8 @@ main.wide{max-width:80rem}
 .page-head h1{margin:.25rem 0}
 main:focus{outline:none}
 h1{font-size:1.6rem;margin:.25rem 0 1rem;overflow-wrap:anywhere}
-h2{font-size:1.2rem;margin:1.5rem 0 .5rem}
+h2{font-size:1.2rem;margin:1.5rem 0 .5rem;overflow-wrap:anywhere}
+nav.crumbs li{overflow-wrap:anywhere;min-width:0}
 .card>h2:first-child,.card>h1:first-child,.card>p:first-child{margin-top:0}
 .narrow{max-width:38rem;margin:1.5rem auto}
 .meta{margin:.25rem 0 .5rem}
@@ -192,6 +193,19 @@ export const SCRIPT = `
       setTimeout(function(){ form.querySelectorAll("button").forEach(function(b){ b.disabled = true; }); }, 0);
     });
   });
+  // The pending log's reload, which the reader can stop; held off while a row is open or a field has focus.
+  var refresh = document.querySelector("[data-refresh]");
+  if (refresh) {
+    var seconds = Number(refresh.getAttribute("data-refresh")) * 1000;
+    var timer;
+    var later = function(){ timer = setTimeout(function(){
+      var busy = document.querySelector("details.delivery[open]") || (document.activeElement && document.activeElement.matches("input,select,textarea"));
+      if (busy) later(); else location.reload();
+    }, seconds); };
+    refresh.hidden = false;
+    refresh.querySelector("button").addEventListener("click", function(){ clearTimeout(timer); refresh.textContent = "Reloading stopped: reload the page to see new attempts."; });
+    later();
+  }
   window.addEventListener("pageshow", function(){
     document.querySelectorAll("form[method=post] button").forEach(function(b){ b.disabled = false; });
   });

@@ -18,7 +18,10 @@ export const Layout: FC<{
   workspaceName?: string;
   crumbs?: Crumb[];
   flash?: Flash | undefined;
-  /** Reload the page after this many seconds (a light auto-refresh while something is pending). */
+  /**
+   * Reload the page every this many seconds while something is pending: done by the script, said on the page with a
+   * button to stop it (a meta refresh could not be stopped, WCAG 2.2.1), and held off while a row is open or a field has focus.
+   */
   refreshSeconds?: number | undefined;
   /** A page whose table needs the whole width (the list). */
   wide?: boolean;
@@ -29,7 +32,6 @@ export const Layout: FC<{
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
       <meta name="referrer" content="same-origin" />
-      {refreshSeconds !== undefined && <meta http-equiv="refresh" content={String(refreshSeconds)} />}
       <title>{`${title} · Edge Webhooks`}</title>
       <link rel="stylesheet" href={`${BASE}/assets/settings.css?v=${ASSET_VERSION}`} />
       <script src={`${BASE}/assets/settings.js?v=${ASSET_VERSION}`} defer></script>
@@ -75,6 +77,14 @@ export const Layout: FC<{
           <div class={`flash ${flash.kind}`} role={flash.kind === "error" ? "alert" : "status"}>
             {flash.text}
           </div>
+        )}
+        {refreshSeconds !== undefined && (
+          <p class="auto-refresh muted" data-refresh={String(refreshSeconds)} hidden>
+            Deliveries are on their way: this page reloads every {refreshSeconds} seconds (not while a row is open or you are typing).{" "}
+            <button type="button" class="link">
+              Stop reloading
+            </button>
+          </p>
         )}
         {children}
       </main>
