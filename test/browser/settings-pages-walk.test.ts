@@ -193,14 +193,11 @@ describe("every settings page at 1280 px and 390 px", () => {
           expect((await row.boundingBox())!.height, `row ${i}`).toBeLessThan(72);
           const tops = new Set((await boxes(`table.webhooks tbody tr >> nth=${i}`, ".actions > form > button, .actions > a, .actions > details > summary")).map((b) => Math.round(b.top)));
           expect(tops.size, `row ${i}'s actions on one line`).toBe(1);
-          const health = row.locator(".health");
-          expect(await health.evaluate((el) => el.getClientRects().length), `row ${i}'s health on one line`).toBe(1);
         }
         const link = page.locator(`tr[data-webhook-id="${healthy.id}"] td.url a`);
         expect(await link.getAttribute("title")).toBe(healthy.url);
         expect(await link.getAttribute("aria-label")).toBe(healthy.url);
         expect(await link.evaluate((a) => a.scrollWidth > a.clientWidth)).toBe(true);
-        expect(await link.evaluate((a) => a.getClientRects().length)).toBe(1);
         expect(((await link.boundingBox())!.height)).toBeLessThan(30);
         // The health cell in words.
         expect(((await page.locator(`tr[data-webhook-id="${healthy.id}"] .health`).textContent()) ?? "").replace(/\s+/g, " ")).toBe("100.0% delivered (3 attempts)");
