@@ -250,6 +250,7 @@ describe("every settings page at 1280 px and 390 px", () => {
     await search.fill("evt_01kbmz3q7v9c2k4n5p6r7s8t9v");
     expect(await search.evaluate((input: HTMLInputElement) => input.scrollWidth <= input.clientWidth)).toBe(true);
     await search.fill("");
+    await search.evaluate((input: HTMLInputElement) => input.blur());
 
     await atBothWidths(async (width) => {
       const chart = page.locator("#health figure.chart");
