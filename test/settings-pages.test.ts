@@ -357,7 +357,7 @@ describe("settings pages: forms", () => {
 
     const found = await page("GET", `/settings/integrations/webhooks/${hook.id}?event=${delivered}`, { cookie });
     expect(found.html).toContain(`Event <code>${delivered}</code>`);
-    expect(found.html).toMatch(/<summary>Body sent<\/summary><pre class="payload">\{\n  &quot;event_type&quot;: &quot;message.received&quot;/);
+    expect(found.html).toMatch(/<summary>Body sent<\/summary><pre class="payload" tabindex="0">\{\n  &quot;event_type&quot;: &quot;message.received&quot;/);
     expect(found.html).toContain("hello &lt;b&gt;");
     expect(found.html).toMatch(/<code>x-api-key<\/code><\/th><td><code>k_9<\/code>/);
     expect(found.html).toMatch(/<code>webhook-signature<\/code><\/th><td><code>v1,/);

@@ -96,6 +96,42 @@ const boxes = (scope: string, selector: string) =>
     selector,
   );
 
+/**
+ * What the pages then show: a healthy webhook with a 60-character URL and three deliveries, a failing one whose first
+ * event is retrying (600 s) with a second waiting behind it, one with no attempts, and one that failed once and was
+ * deleted (its failure stays in the quota).
+ */
+async function seed() {
+  const program = (bucket: string, status: number) => fetch(`${receiver.url}/_control/${bucket}`, { method: "PUT", body: JSON.stringify({ fallback: { status } }) });
+  const create = async (body: Record<string, unknown>) => {
+    const created = await api("POST", "/v1/webhooks", body);
+    expect(created.status).toBe(201);
+    return { id: created.json.id as string, url: created.json.url as string };
+  };
+  const send = async (type: string) => (await api("POST", "/v1/events", { type, data: { message: { text: "Hi" } } })).json.id as string;
+
+  const longUrl = `${receiver.url}/hooks/crm-sync-`.padEnd(60, "x");
+  expect(longUrl).toHaveLength(60);
+  await program(longUrl.split("/hooks/")[1]!, 200);
+  healthy = await create({ url: longUrl, events: ["message.received", "conversation.closed"], description: "CRM sync: log incoming messages, close tickets" });
+  await program("erp", 503);
+  failing = await create({ url: `${receiver.url}/hooks/erp`, events: ["contact.created"], retryDelaysSeconds: [600] });
+  quiet = await create({ url: `${receiver.url}/hooks/quiet`, events: ["contact.assignee.updated"] });
+  // A webhook that fails once and is deleted: its failure stays in the quota for the window.
+  await program("gone-soon", 500);
+  const doomed = await create({ url: `${receiver.url}/hooks/gone-soon`, events: ["comment.created"], retryDelaysSeconds: [600] });
+
+  const delivered = [await send("message.received"), await send("message.received"), await send("conversation.closed")];
+  retrying = await send("contact.created");
+  waiting = await send("contact.created");
+  const lost = await send("comment.created");
+  for (const id of delivered) await until(async () => (await eventStatus(healthy.id, id)) === "delivered", `${id} delivered`);
+  const tried = async (webhookId: string, id: string) => ((await api("GET", `/v1/webhooks/${webhookId}/deliveries/${id}`)).json?.attempts?.length ?? 0) > 0;
+  await until(() => tried(failing.id, retrying), "the failing webhook's first attempt");
+  await until(() => tried(doomed.id, lost), "the doomed webhook's attempt");
+  expect((await api("DELETE", `/v1/webhooks/${doomed.id}`)).status).toBe(204);
+}
+
 describe("every settings page at 1280 px and 390 px", () => {
   beforeAll(async () => {
     const found = await findChromium();
@@ -112,35 +148,6 @@ describe("every settings page at 1280 px and 390 px", () => {
       body: JSON.stringify({ name: "Acme Support", notificationEmail: "ops@acme.example" }),
     });
     apiKey = ((await res.json()) as { apiKey: string }).apiKey;
-
-    const program = (bucket: string, status: number) => fetch(`${receiver.url}/_control/${bucket}`, { method: "PUT", body: JSON.stringify({ fallback: { status } }) });
-    const create = async (body: Record<string, unknown>) => {
-      const created = await api("POST", "/v1/webhooks", body);
-      expect(created.status).toBe(201);
-      return { id: created.json.id as string, url: created.json.url as string };
-    };
-    const send = async (type: string) => (await api("POST", "/v1/events", { type, data: { message: { text: "Hi" } } })).json.id as string;
-
-    const longUrl = `${receiver.url}/hooks/crm-sync-`.padEnd(60, "x");
-    expect(longUrl).toHaveLength(60);
-    await program(longUrl.split("/hooks/")[1]!, 200);
-    healthy = await create({ url: longUrl, events: ["message.received", "conversation.closed"], description: "CRM sync: log incoming messages, close tickets" });
-    await program("erp", 503);
-    failing = await create({ url: `${receiver.url}/hooks/erp`, events: ["contact.created"], retryDelaysSeconds: [600] });
-    quiet = await create({ url: `${receiver.url}/hooks/quiet`, events: ["contact.assignee.updated"] });
-    // A webhook that fails once and is deleted: its failure stays in the quota for the window.
-    await program("gone-soon", 500);
-    const doomed = await create({ url: `${receiver.url}/hooks/gone-soon`, events: ["comment.created"], retryDelaysSeconds: [600] });
-
-    const delivered = [await send("message.received"), await send("message.received"), await send("conversation.closed")];
-    retrying = await send("contact.created");
-    waiting = await send("contact.created");
-    const lost = await send("comment.created");
-    for (const id of delivered) await until(async () => (await eventStatus(healthy.id, id)) === "delivered", `${id} delivered`);
-    const tried = async (webhookId: string, id: string) => ((await api("GET", `/v1/webhooks/${webhookId}/deliveries/${id}`)).json?.attempts?.length ?? 0) > 0;
-    await until(() => tried(failing.id, retrying), "the failing webhook's first attempt");
-    await until(() => tried(doomed.id, lost), "the doomed webhook's attempt");
-    expect((await api("DELETE", `/v1/webhooks/${doomed.id}`)).status).toBe(204);
 
     browser = await chromium.launch({ executablePath: found.executablePath, args: found.args, headless: true, env: { ...process.env, ...found.env } });
     // bypassCSP only lets the audit inject axe-core; the pages' own CSP is checked by settings-pages.test.ts.
@@ -160,13 +167,17 @@ describe("every settings page at 1280 px and 390 px", () => {
     await receiver?.close();
   });
 
-  it("the sign-in page, then signs in", async () => {
+  it("the sign-in page, then the empty list", async () => {
     await open(LIST);
     expect(new URL(page.url()).pathname).toBe("/settings/sign-in");
     await atBothWidths();
     await page.getByLabel("Workspace API key").fill(apiKey);
     await submit(page.getByRole("button", { name: "Sign in" }));
     await page.getByRole("heading", { name: "Webhooks", level: 1 }).waitFor();
+    // The empty list, with Connect.
+    expect(await page.getByRole("link", { name: "Connect" }).isVisible()).toBe(true);
+    await atBothWidths();
+    await seed();
   });
 
   it("the list: one line a row at 1280 px (a 60-character URL truncated, whole on hover and to screen readers), stacked on a phone", async () => {
@@ -275,6 +286,15 @@ describe("every settings page at 1280 px and 390 px", () => {
     });
   });
 
+  it("an event found by its id, with what was sent", async () => {
+    const eventId = (await page.locator("#log details.delivery").first().getAttribute("data-event-id"))!;
+    await page.getByLabel("Find an event by its id").fill(eventId);
+    await submit(page.getByRole("button", { name: "Find" }));
+    await page.locator("#found pre.payload").waitFor();
+    await page.locator("#found").getByText("Headers of the last attempt").click();
+    await atBothWidths();
+  });
+
   it("a waiting event says behind which retrying event and until when; a failed test event reads 'failed', not 'dropped'", async () => {
     await open(`${LIST}/${failing.id}`);
     const reason = (id: string) => page.locator(`#log details.delivery[data-event-id="${id}"] .waiting`);
@@ -373,6 +393,14 @@ describe("every settings page at 1280 px and 390 px", () => {
     expect(JSON.parse((await page.locator("details.example pre").textContent())!)).toMatchObject({ event_type: "webhook.disabled", reason: "failure_quota" });
     expect(await page.locator("dl.alert-types dt").allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^Webhook disabled/)]));
     await atBothWidths();
+    // Setting an alert URL: its secret page, then the question before rotating it.
+    await page.getByLabel("Alert URL").fill(`${receiver.url}/hooks/alerts`);
+    await submit(page.getByRole("button", { name: "Save alert URL" }));
+    await page.getByRole("heading", { name: "Alert URL set" }).waitFor();
+    await atBothWidths();
+    await open("/settings/integrations/alerts/rotate-secret");
+    await atBothWidths();
+    await open("/settings/integrations/alerts");
     await submit(page.locator("nav.crumbs").getByRole("link", { name: "Webhooks" }));
     expect(new URL(page.url()).pathname).toBe(LIST);
 

@@ -206,7 +206,9 @@ export const FoundDelivery: FC<{
         <DeliveryItem basePath={basePath} delivery={search.delivery} back={back} open />
         <details open>
           <summary>Body sent</summary>
-          <pre class="payload">{JSON.stringify(search.delivery.payload, null, 2)}</pre>
+          <pre class="payload" tabindex={0}>
+            {JSON.stringify(search.delivery.payload, null, 2)}
+          </pre>
         </details>
         <details>
           <summary>Headers of the last attempt</summary>
