@@ -141,6 +141,8 @@ describe("every settings page at 1280 px and 390 px", () => {
       SESSION_SECRET: "ui-walk-session-secret",
       ALLOW_PRIVATE_URLS: "true",
       ORDERING_WINDOW_MS: "0",
+      // Small, so the last test can cross it: the list then shows the auto-disable banner.
+      FAILURE_QUOTA_LIMIT: "5",
     });
     const res = await fetch(`${worker.url}/v1/admin/workspaces`, {
       method: "POST",
@@ -214,7 +216,7 @@ describe("every settings page at 1280 px and 390 px", () => {
         expect(((await page.locator(`tr[data-webhook-id="${healthy.id}"] .health`).textContent()) ?? "").replace(/\s+/g, " ")).toBe("100.0% delivered (3 attempts)");
         expect(await page.locator(`tr[data-webhook-id="${quiet.id}"] .health`).textContent()).toBe("No attempts yet");
         // The quota card explains a failure no listed webhook accounts for.
-        expect(await page.locator("#quota-text").textContent()).toMatch(/^2 \/ 30 failed attempts .* 1 of them came from a webhook deleted since; it still counts until then\.$/);
+        expect(await page.locator("#quota-text").textContent()).toMatch(/^2 \/ 5 failed attempts .* 1 of them came from a webhook deleted since; it still counts until then\.$/);
         await shot("settings-list.png", false);
       } else {
         // Stacked: the head's buttons clear of the quota card, the actions' buttons clear of each other.
@@ -405,6 +407,19 @@ describe("every settings page at 1280 px and 390 px", () => {
     expect(new URL(page.url()).pathname).toBe(LIST);
 
     expect((await open(`${LIST}/wh_unknown`)).status()).toBe(404);
+    await atBothWidths();
+  });
+
+  it("the list and the webhook's page with the auto-disable banner, once the failure quota switched a webhook off", async () => {
+    await fetch(`${receiver.url}/_control/flaky`, { method: "PUT", body: JSON.stringify({ fallback: { status: 500 } }) });
+    const flaky = await api("POST", "/v1/webhooks", { url: `${receiver.url}/hooks/flaky`, events: ["conversation.opened"], retryDelaysSeconds: [1] });
+    for (let i = 0; i < 2; i++) await api("POST", "/v1/events", { type: "conversation.opened", data: {} });
+    await until(async () => (await api("GET", `/v1/webhooks/${flaky.json.id}`)).json.enabled === false, "the quota to disable the flaky webhook");
+    await open(LIST);
+    await page.getByRole("heading", { name: "A webhook was disabled automatically" }).waitFor();
+    await atBothWidths();
+    await open(`${LIST}/${flaky.json.id}`);
+    await page.getByRole("heading", { name: "A webhook was disabled automatically" }).waitFor();
     await atBothWidths();
     expect(outside).toEqual([]);
   });
