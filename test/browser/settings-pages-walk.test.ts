@@ -4,25 +4,23 @@
 // results said where the button was, breadcrumbs back, the receiver command beside the secret.
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startReceiver } from "../support/node/receiver";
 import { seriousViolations } from "./axe";
-import { findChromium } from "./chromium";
+import { startPagesRig, type PagesRig } from "./pages-rig";
 import { startReceiverProcess, type ReceiverProcess } from "./receiver-process";
-import { startWorker, type RunningWorker } from "./worker";
+import type { RunningWorker } from "./worker";
 
 /** `npm run screenshots` sets this to refresh docs/screenshots (listed in docs/settings-pages-guide.md). */
 const SHOTS = process.env.UPDATE_SCREENSHOTS ? resolve(import.meta.dirname, "../../docs/screenshots") : undefined;
-const ADMIN = "ui-walk-admin-token";
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
 const LIST = "/settings/integrations/webhooks";
 
+let rig: PagesRig;
 let worker: RunningWorker;
 let receiver: { url: string; close: () => Promise<void> };
 let localReceiver: ReceiverProcess | undefined;
-let browser: Browser;
 let page: Page;
 let apiKey: string;
 /** A 60-character URL, a healthy endpoint; a failing one with a long retry; one with no attempts yet. */
@@ -32,17 +30,9 @@ let quiet: { id: string; url: string };
 /** The failing webhook's two events: the first retrying, the second waiting behind it. */
 let retrying: string;
 let waiting: string;
-const outside: string[] = [];
+let outside: string[];
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(worker.url + path, {
-    method,
-    headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
+const api = (method: string, path: string, body?: unknown) => rig.api(method, path, body);
 
 async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
@@ -134,39 +124,24 @@ async function seed() {
 
 describe("every settings page at 1280 px and 390 px", () => {
   beforeAll(async () => {
-    const found = await findChromium();
-    receiver = await startReceiver();
-    worker = await startWorker({
-      ADMIN_TOKEN: ADMIN,
-      SESSION_SECRET: "ui-walk-session-secret",
-      ALLOW_PRIVATE_URLS: "true",
-      ORDERING_WINDOW_MS: "0",
-      // Small, so the last test can cross it: the list then shows the auto-disable banner.
-      FAILURE_QUOTA_LIMIT: "5",
+    rig = await startPagesRig({
+      vars: {
+        ADMIN_TOKEN: "ui-walk-admin-token",
+        SESSION_SECRET: "ui-walk-session-secret",
+        ALLOW_PRIVATE_URLS: "true",
+        ORDERING_WINDOW_MS: "0",
+        // Small, so the last test can cross it: the list then shows the auto-disable banner.
+        FAILURE_QUOTA_LIMIT: "5",
+      },
+      // Only so the audit can inject axe-core; the pages' own CSP is checked by settings-pages.test.ts.
+      bypassCSP: true,
     });
-    const res = await fetch(`${worker.url}/v1/admin/workspaces`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-      body: JSON.stringify({ name: "Acme Support", notificationEmail: "ops@acme.example" }),
-    });
-    apiKey = ((await res.json()) as { apiKey: string }).apiKey;
-
-    browser = await chromium.launch({ executablePath: found.executablePath, args: found.args, headless: true, env: { ...process.env, ...found.env } });
-    // bypassCSP only lets the audit inject axe-core; the pages' own CSP is checked by settings-pages.test.ts.
-    const context = await browser.newContext({ viewport: DESKTOP, bypassCSP: true });
-    await context.route(/^(?!http:\/\/127\.0\.0\.1:)/, (route) => {
-      outside.push(route.request().url());
-      return route.abort();
-    });
-    page = await context.newPage();
-    page.setDefaultTimeout(10_000);
+    ({ worker, receiver, page, apiKey, outside } = rig);
   });
 
   afterAll(async () => {
     await localReceiver?.stop();
-    await browser?.close();
-    await worker?.stop();
-    await receiver?.close();
+    await rig?.stop();
   });
 
   it("the sign-in page, then the empty list", async () => {

@@ -2,12 +2,11 @@
 // real receiver. One workspace walks through what a respond.io user does in Integrations > Webhooks, in order.
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
+import type { BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Behaviour, RecordedRequest } from "../support/receiver-types";
-import { startReceiver } from "../support/node/receiver";
-import { findChromium } from "./chromium";
-import { startWorker, type RunningWorker } from "./worker";
+import { startPagesRig, type PagesRig } from "./pages-rig";
+import type { RunningWorker } from "./worker";
 
 /** `npm run screenshots` sets this to refresh the README's pictures. */
 const SHOTS = process.env.UPDATE_SCREENSHOTS ? resolve(import.meta.dirname, "../../docs/screenshots") : undefined;
@@ -15,26 +14,18 @@ const ADMIN = "ui-test-admin-token";
 // The failure quota shrunk to 3 and retries to 0.2 s, so an endpoint that keeps failing is disabled in about a second.
 const QUOTA_LIMIT = 3;
 
+let rig: PagesRig;
 let worker: RunningWorker;
 let receiver: { url: string; close: () => Promise<void> };
-let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let apiKey: string;
 let webhookId: string;
 let firstSecret: string;
 /** Anything the pages tried to load from elsewhere than the Worker. */
-const outside: string[] = [];
+let outside: string[];
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(worker.url + path, {
-    method,
-    headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
+const api = (method: string, path: string, body?: unknown) => rig.api(method, path, body);
 
 async function program(bucket: string, setup: { fallback?: Behaviour; secrets?: string[] }) {
   await fetch(`${receiver.url}/_control/${bucket}`, { method: "PUT", body: JSON.stringify(setup) });
@@ -73,43 +64,22 @@ const flash = () => text(".flash");
 
 describe("settings pages in Chromium", () => {
   beforeAll(async () => {
-    const found = await findChromium();
-    receiver = await startReceiver();
-    worker = await startWorker({
-      ADMIN_TOKEN: ADMIN,
-      SESSION_SECRET: "ui-test-session-secret",
-      ALLOW_PRIVATE_URLS: "true",
-      FAILURE_QUOTA_LIMIT: String(QUOTA_LIMIT),
-      RETRY_DELAYS_SECONDS: "0.2,0.2,0.2",
-      ORDERING_WINDOW_MS: "0",
+    rig = await startPagesRig({
+      vars: {
+        ADMIN_TOKEN: ADMIN,
+        SESSION_SECRET: "ui-test-session-secret",
+        ALLOW_PRIVATE_URLS: "true",
+        FAILURE_QUOTA_LIMIT: String(QUOTA_LIMIT),
+        RETRY_DELAYS_SECONDS: "0.2,0.2,0.2",
+        ORDERING_WINDOW_MS: "0",
+      },
     });
-    const res = await fetch(`${worker.url}/v1/admin/workspaces`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-      body: JSON.stringify({ name: "Acme Support", notificationEmail: "ops@acme.example" }),
-    });
-    apiKey = ((await res.json()) as { apiKey: string }).apiKey;
-    browser = await chromium.launch({
-      executablePath: found.executablePath,
-      args: found.args,
-      headless: true,
-      env: { ...process.env, ...found.env },
-    });
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    ({ worker, receiver, context, page, apiKey, outside } = rig);
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: worker.url });
-    // Nothing may be fetched from anywhere but the Worker itself: no CDN, no font.
-    await context.route(/^(?!http:\/\/127\.0\.0\.1:)/, (route) => {
-      outside.push(route.request().url());
-      return route.abort();
-    });
-    page = await context.newPage();
-    page.setDefaultTimeout(10_000);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await worker?.stop();
-    await receiver?.close();
+    await rig?.stop();
   });
 
   it("asks for sign-in, refuses a wrong key, and signs in with the workspace API key from the keyboard", async () => {
