@@ -1,5 +1,6 @@
-// Two projects: the suite inside workerd with the real bindings of wrangler.toml (local D1, Queue, Durable Objects),
-// and the settings pages in a real browser (Node: Chromium through playwright-core, against `wrangler dev`).
+// Three projects: the suite inside workerd with the real bindings of wrangler.toml (local D1, Queue, Durable Objects),
+// the settings pages in a real browser (Node: Chromium through playwright-core, against `wrangler dev`), and the
+// documentation's links (Node).
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { readFileSync } from "node:fs";
 import { defineConfig } from "vitest/config";
@@ -33,7 +34,7 @@ export default defineConfig(async () => ({
         test: {
           name: "workers",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/browser/**"],
+          exclude: ["test/browser/**", "test/docs/**"],
           setupFiles: ["./test/support/apply-migrations.ts"],
           globalSetup: ["./test/support/node/global-setup.ts"],
           testTimeout: 30_000,
@@ -47,6 +48,10 @@ export default defineConfig(async () => ({
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },
+      },
+      {
+        // The documentation's own checks (dead links and anchors), in Node, where the files can be read.
+        test: { name: "docs", environment: "node", include: ["test/docs/**/*.test.ts"] },
       },
     ],
   },

@@ -7,7 +7,7 @@
 // operations each delivered event costs. Every run writes bench/results/summary.json (the machine-readable
 // figures, not committed). A full run also writes everything to bench/results/latest.json (not committed),
 // the headline figures to bench/results/full-run.json and the tables to the results section of
-// docs/BENCHMARKS.md (both committed). Every duration is an env var (see README "Benchmarks");
+// docs/benchmarks.md (both committed). Every duration is an env var (see docs/benchmarks.md, "Run it");
 // BENCH_QUICK=1 shrinks all and writes bench/results/quick.json and quick-summary.json besides summary.json.
 import autocannon from "autocannon";
 import { Agent, request as httpRequest } from "node:http";
@@ -567,7 +567,7 @@ async function main() {
   writeFileSync(join(outDir, committed ? "full-run.json" : cfg.quick ? "quick-summary.json" : "latest-summary.json"), summaryJson(summarize(results)));
   // Every run, quick ones too: the figures an outside check reads (ignored by git).
   writeFileSync(join(outDir, "summary.json"), JSON.stringify(headlineFigures(results), null, 2) + "\n");
-  if (committed) writeReport(join(root, "docs", "BENCHMARKS.md"), markdown);
+  if (committed) writeReport(join(root, "docs", "benchmarks.md"), markdown, join(root, "docs", "benchmarks-history.md"));
   log(`done in ${results.durationSeconds} s; logs in ${logs}`);
   rmSync(join(state, "service"), { recursive: true, force: true });
   rmSync(join(state, "baseline"), { recursive: true, force: true });
@@ -604,7 +604,7 @@ function workerdPackage() {
 function gitState() {
   const git = (...args) => execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
   try {
-    const changes = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)docs/BENCHMARKS.md", ":(exclude)bench/results");
+    const changes = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)docs/benchmarks.md", ":(exclude)docs/benchmarks-history.md", ":(exclude)bench/results");
     return { commit: git("rev-parse", "HEAD"), dirty: changes !== "" };
   } catch {
     return { commit: null, dirty: null };

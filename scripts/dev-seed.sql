@@ -1,4 +1,4 @@
--- The ready-made local development workspace and its API key (see README "Run it locally").
+-- The ready-made local development workspace and its API key (see README "Two commands").
 -- Key: whk_dev_local_key_do_not_use_in_production
 -- Only its SHA-256 is stored, like every key. Never load this file into a production database.
 INSERT OR IGNORE INTO workspaces (id, name, notification_email, created_at, updated_at)

@@ -1,5 +1,5 @@
 // Cloudflare's published list prices (Workers Paid, usage beyond the monthly allowances), as read on
-// 2026-11-21 from stored copies of Cloudflare's pricing pages (docs/BENCHMARKS.md, "Prices", says which).
+// 2026-11-21 from stored copies of Cloudflare's pricing pages (docs/benchmarks.md, "Prices", says which).
 // The $5/month base and the included allowances are left out: this is the marginal price per unit.
 export const PRICES = {
   retrieved: "2026-11-21",

@@ -1,4 +1,4 @@
-// Turns a run's results into the tables of docs/BENCHMARKS.md (each figure beside its floor and the
+// Turns a run's results into the tables of docs/benchmarks.md (each figure beside its floor and the
 // ratio, what each delivered event costs in billable operations and dollars, and where rows go) and into
 // bench/results/full-run.json, the headline figures committed with them, and bench/results/summary.json, the
 // machine-readable figures every run writes.
@@ -9,6 +9,8 @@ import { PRICES } from "./prices.mjs";
 
 const START = "<!-- bench:results:start -->";
 const END = "<!-- bench:results:end -->";
+/** Where docs/benchmarks-history.md takes the headline table of each run a newer one replaced (newest first). */
+const HISTORY = "<!-- bench:history -->";
 
 /** p50/p90/p99/max (ms) through an HDR histogram at microsecond resolution. */
 export function percentiles(valuesMs) {
@@ -326,7 +328,7 @@ export function summarize(r) {
   const fanFloor = floorCostOf(fan.baseline, fan.baseline.received);
   const laneCost = costOf(lane.service, lane.service.delivered);
   return {
-    about: "Headline figures of one full `npm run bench`; docs/BENCHMARKS.md holds the same run's tables. Ratios are service / floor.",
+    about: "Headline figures of one full `npm run bench`; docs/benchmarks.md holds the same run's tables. Ratios are service / floor.",
     startedAt: r.startedAt,
     durationSeconds: r.durationSeconds,
     git: r.git ?? null,
@@ -334,7 +336,7 @@ export function summarize(r) {
     figures: {
       ingestionPerSecond: { ...figure(ingest("requestsPerSecond").service, ingest("requestsPerSecond").floor), ratio: round(ingest("requestsPerSecond").ratio, 2), connections: r.config.connections },
       ingestionP99Ms: { ...figure(ingest("p99").service, ingest("p99").floor, 1), ratio: round(ingest("p99").ratio, 2) },
-      // The same against the floor that also calls a Rate Limiting binding once per request (see BENCHMARKS.md).
+      // The same against the floor that also calls a Rate Limiting binding once per request (see docs/benchmarks.md).
       ingestionPerSecondVsLimitedFloor: { ...figure(limited("requestsPerSecond").service, limited("requestsPerSecond").floor), ratio: round(limited("requestsPerSecond").ratio, 2) },
       ingestionP99MsVsLimitedFloor: { ...figure(limited("p99").service, limited("p99").floor, 1), ratio: round(limited("p99").ratio, 2) },
       endToEndP50Ms: { ...figure(e2e.service.latency.p50, e2e.baseline.latency.p50), eventsPerSecond: e2e.rate, endpoints: e2e.endpoints },
@@ -396,8 +398,12 @@ export function summaryJson(summary) {
   return block(summary, 0) + "\n";
 }
 
-/** Puts the generated section between the markers of docs/BENCHMARKS.md (the hand-written text stays). */
-export function writeReport(file, markdown) {
+/**
+ * Puts the generated section between the markers of `file` (docs/benchmarks.md; the hand-written text stays), so it
+ * holds the current run's tables only. The run it replaces keeps its headline table (up to the first `####` table)
+ * in `historyFile` (docs/benchmarks-history.md), newest first under its marker.
+ */
+export function writeReport(file, markdown, historyFile) {
   const section = `${START}\n${markdown}\n${END}`;
   if (!existsSync(file)) {
     mkdirSync(dirname(file), { recursive: true });
@@ -407,5 +413,22 @@ export function writeReport(file, markdown) {
   const text = readFileSync(file, "utf8");
   const start = text.indexOf(START);
   const end = text.indexOf(END);
-  writeFileSync(file, start >= 0 && end > start ? text.slice(0, start) + section + text.slice(end + END.length) : `${text.trimEnd()}\n\n${section}\n`);
+  if (!(start >= 0 && end > start)) {
+    writeFileSync(file, `${text.trimEnd()}\n\n${section}\n`);
+    return;
+  }
+  const previous = text.slice(start + START.length, end).trim();
+  if (historyFile && previous !== "") keepHeadline(historyFile, previous.split("\n#### ")[0].trim());
+  writeFileSync(file, text.slice(0, start) + section + text.slice(end + END.length));
+}
+
+/** Adds one replaced run's headline table to the history page, right under its marker. */
+function keepHeadline(historyFile, headline) {
+  const text = existsSync(historyFile) ? readFileSync(historyFile, "utf8") : "# Benchmarks: history\n";
+  const at = text.indexOf(HISTORY);
+  const entry = `${HISTORY}\n\n${headline}\n`;
+  writeFileSync(
+    historyFile,
+    at >= 0 ? text.slice(0, at) + entry + text.slice(at + HISTORY.length) : `${text.trimEnd()}\n\n## Earlier full runs\n\n${entry}`,
+  );
 }
