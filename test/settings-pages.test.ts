@@ -178,6 +178,8 @@ describe("settings pages: forms", () => {
     expect(created).toMatchObject({ url: "https://crm.example.com/hooks", events: ["message.received", "contact.created"], description: "CRM" });
     const list = await page("GET", "/settings/integrations/webhooks", { cookie });
     expect(list.html).toContain("https://crm.example.com/hooks");
+    // The list's one-line cell leaves out https://; the tooltip and the link's accessible name hold the whole URL.
+    expect(list.html).toMatch(/title="https:\/\/crm\.example\.com\/hooks" aria-label="https:\/\/crm\.example\.com\/hooks"><code>crm\.example\.com\/hooks<\/code>/);
     expect(list.html).not.toContain(secret!);
     const detail = await page("GET", `/settings/integrations/webhooks/${created.id}`, { cookie });
     expect(detail.html).not.toContain(secret!);

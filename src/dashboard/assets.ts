@@ -58,7 +58,7 @@ td.url{overflow-wrap:anywhere;max-width:22rem}
 @media (min-width:761px){
   table.webhooks td{white-space:nowrap}
   table.webhooks td.url{width:100%;max-width:0;overflow-wrap:normal}
-  table.webhooks td.events .one-line{max-width:14rem}
+  table.webhooks td.events .one-line{max-width:11rem}
   table.webhooks .actions{flex-wrap:nowrap}
 }
 .health{white-space:nowrap;font-size:.9rem}
