@@ -206,6 +206,14 @@ export const SCRIPT = `
     refresh.querySelector("button").addEventListener("click", function(){ clearTimeout(timer); refresh.textContent = "Reloading stopped: reload the page to see new attempts."; });
     later();
   }
+  // A "More" menu closes on Escape (focus back on it) and on a click elsewhere, as menus do; without script it is a plain disclosure.
+  document.addEventListener("keydown", function(e){
+    if (e.key !== "Escape") return;
+    document.querySelectorAll("details.menu[open]").forEach(function(menu){ menu.open = false; menu.querySelector("summary").focus(); });
+  });
+  document.addEventListener("click", function(e){
+    document.querySelectorAll("details.menu[open]").forEach(function(menu){ if (!menu.contains(e.target)) menu.open = false; });
+  });
   window.addEventListener("pageshow", function(){
     document.querySelectorAll("form[method=post] button").forEach(function(b){ b.disabled = false; });
   });

@@ -6,7 +6,7 @@ import type { Flash } from "./session";
 export const BASE = "/settings";
 export const WEBHOOKS = `${BASE}/integrations/webhooks`;
 export const ALERTS = `${BASE}/integrations/alerts`;
-export const ASSET_VERSION = "6";
+export const ASSET_VERSION = "7";
 
 export interface Crumb {
   label: string;

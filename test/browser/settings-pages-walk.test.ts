@@ -210,6 +210,21 @@ describe("every settings page at 1280 px and 390 px", () => {
     });
   });
 
+  it("the list's More menu opens to Rotate secret and Delete, and closes on Escape or a click elsewhere", async () => {
+    await open(LIST);
+    const row = page.locator(`tr[data-webhook-id="${healthy.id}"]`);
+    const menu = row.locator("details.menu");
+    await menu.locator("summary").click();
+    expect(await row.getByRole("link", { name: `Delete for ${healthy.url}` }).isVisible()).toBe(true);
+    await atBothWidths();
+    await page.keyboard.press("Escape");
+    expect(await menu.getAttribute("open")).toBeNull();
+    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe("SUMMARY");
+    await menu.locator("summary").click();
+    await page.locator("h1").click();
+    expect(await menu.getAttribute("open")).toBeNull();
+  });
+
   it("Send test event in the list stays on the list and says what happened in one sentence; a failure reads plainly", async () => {
     await open(LIST);
     await submit(page.locator(`tr[data-webhook-id="${healthy.id}"]`).getByRole("button", { name: /Send test event/ }));
