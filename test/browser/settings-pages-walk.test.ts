@@ -378,7 +378,7 @@ describe("every settings page at 1280 px and 390 px", () => {
     }
   });
 
-  it("the Alerts page: back to Webhooks, its alerts in words with an example; and the page for an unknown webhook", async () => {
+  it("the Alerts page: back to Webhooks, its alerts in words with an example; the pages for an unknown webhook and a refused post", async () => {
     await open(LIST);
     await submit(page.getByRole("link", { name: "Alerts", exact: true }));
     await page.getByText("Example: what your endpoint receives when a webhook is disabled").click();
@@ -398,6 +398,14 @@ describe("every settings page at 1280 px and 390 px", () => {
 
     expect((await open(`${LIST}/wh_unknown`)).status()).toBe(404);
     await atBothWidths();
+
+    // A form posted from another page (here one with no origin): the pages' own "Request refused".
+    await page.goto("about:blank"); // an origin of its own: setContent alone would write into the Worker's page
+    await page.setContent(`<form method="post" action="${worker.url}${LIST}/${healthy.id}/disable"><button>Go</button></form>`);
+    await submit(page.locator("button"));
+    await page.getByRole("heading", { name: "Request refused" }).waitFor();
+    await atBothWidths();
+    expect((await api("GET", `/v1/webhooks/${healthy.id}`)).json.enabled).toBe(true);
   });
 
   it("the list and the webhook's page with the auto-disable banner, once the failure quota switched a webhook off", async () => {
