@@ -27,6 +27,7 @@ CREATE INDEX `dead_letters_page_idx` ON `dead_letters` (`workspace_id`,`dead_at`
 CREATE INDEX `dead_letters_dead_at_idx` ON `dead_letters` (`dead_at`);--> statement-breakpoint
 CREATE TABLE `portal_links` (
 	`token_hash` text PRIMARY KEY NOT NULL,
+	`purpose` text DEFAULT 'link' NOT NULL,
 	`workspace_id` text NOT NULL,
 	`created_at` integer NOT NULL,
 	`expires_at` integer NOT NULL,
@@ -73,6 +74,10 @@ CREATE TABLE `workspaces` (
 	`id` text PRIMARY KEY NOT NULL,
 	`name` text NOT NULL,
 	`notification_email` text,
+	`notification_email_confirmed_at` integer,
+	`notification_email_token_hash` text,
+	`notification_email_token_expires_at` integer,
+	`notification_email_sent_at` integer,
 	`alert_url` text,
 	`alert_secret` text,
 	`alert_previous_secret` text,

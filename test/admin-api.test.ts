@@ -13,6 +13,7 @@ describe("admin API", () => {
       id: expect.stringMatching(/^ws_/),
       name: "Acme",
       notificationEmail: "ops@acme.example",
+      notificationEmailStatus: "pending",
       apiKey: expect.stringMatching(/^whk_[A-Za-z0-9_-]{32}$/),
     });
     expect((await call("GET", "/v1/webhooks", { key: res.json.apiKey })).status).toBe(200);

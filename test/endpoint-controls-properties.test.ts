@@ -6,7 +6,7 @@ import { bodyOf } from "../src/delivery/payload";
 import { matchesFilter, valueAt } from "../src/lib/endpoint-controls";
 import { call, createWorkspace } from "./support/helpers";
 
-const CONTROL_CODES = ["invalid_header", "reserved_header", "invalid_filter", "invalid_rate_limit", "invalid_retry_delays", "payload_too_large"];
+const CONTROL_CODES = ["invalid_header", "reserved_header", "invalid_header_value", "invalid_filter", "invalid_rate_limit", "invalid_retry_delays", "payload_too_large"];
 
 const scalar = fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.boolean(), fc.constant(null));
 const key = fc.oneof(fc.string({ minLength: 1, maxLength: 12 }).filter((k) => !k.includes(".")), fc.constantFrom("__proto__", "constructor", "toString"));

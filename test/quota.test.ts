@@ -32,6 +32,16 @@ function sentNotices(workspaceId: string) {
 const disableNotices = async (workspaceId: string) => (await quota(workspaceId).notices()).filter((n) => n.kind === "disable");
 const warnings = async (workspaceId: string) => (await quota(workspaceId).notices()).filter((n) => n.kind === "warning");
 
+/**
+ * A workspace whose notification address is already confirmed (test/notification-email.test.ts tests the link
+ * itself): an unconfirmed address receives no notice.
+ */
+async function confirmedWorkspace(name: string, address: string) {
+  const ws = await createWorkspace(name, address);
+  await env.DB.prepare("UPDATE workspaces SET notification_email_confirmed_at = ? WHERE id = ?").bind(Date.now(), ws.id).run();
+  return ws;
+}
+
 /** Fills the workspace's window with failures of some other webhook, as lanes report them. */
 async function prefill(workspaceId: string, count: number) {
   for (let i = 0; i < count; i++) {
@@ -41,7 +51,7 @@ async function prefill(workspaceId: string, count: number) {
 
 describe("failure quota", () => {
   it("disables nothing at 30 failures across two webhooks; the 31st disables the webhook it came from and emails once", async () => {
-    const ws = await createWorkspace("Acme", "ops@acme.example");
+    const ws = await confirmedWorkspace("Acme", "ops@acme.example");
     const [a, b] = [endpoint(), endpoint()];
     await a.program({ fallback: { status: 500 } });
     await b.program({ fallback: { status: 503 } });
@@ -97,7 +107,7 @@ describe("failure quota", () => {
       recipient: "ops@acme.example",
       outcome: "sent",
       message_id: expect.any(String),
-      subject: `Webhook disabled after repeated failures: ${b.url}`,
+      subject: `Webhook ${hookB.id} disabled after repeated failures`,
       disabled_at: Date.parse(disabledB.disabledAt),
     });
     // The notice is owed once: the quota's alarm run again sends nothing more; nor is the warning sent again.
@@ -168,7 +178,7 @@ describe("failure quota", () => {
   });
 
   it("warns the workspace when its window reaches 80% of the limit, once per window", async () => {
-    const ws = await createWorkspace("Warned", "ops@warned.example");
+    const ws = await confirmedWorkspace("Warned", "ops@warned.example");
     const q = quota(ws.id);
     const windowMs = 1800 * 1000;
     const t0 = Date.now() - 3 * windowMs;
@@ -257,7 +267,7 @@ describe("disable notice", () => {
 
   /** A webhook whose failure takes its workspace over the limit, while the next `failingSends` sends fail. */
   async function overTheLimit(name: string, failingSends: number) {
-    const ws = await createWorkspace(name, `ops@${name}.example`);
+    const ws = await confirmedWorkspace(name, `ops@${name}.example`);
     const hook = await createWebhook(ws.apiKey, { events: ["message.sent"] });
     await prefill(ws.id, 30);
     await failSends(ws.id, failingSends);

@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   invalid_retry_delays: 400,
   invalid_header: 400,
   reserved_header: 400,
+  invalid_header_value: 400,
   invalid_filter: 400,
   invalid_ttl: 400,
   unauthorized: 401,
@@ -37,6 +38,8 @@ export const ERROR_CODES = {
   delivery_pending: 409,
   not_replayable: 409,
   alert_url_not_set: 409,
+  notification_email_not_set: 409,
+  notification_email_confirmed: 409,
   payload_too_large: 413,
   event_too_large: 413,
   unsupported_media_type: 415,
@@ -85,7 +88,12 @@ export function errorBody(code: ErrorCode, message: string) {
 export const ErrorSchema = z
   .object({
     error: z.object({
-      code: z.string().openapi({ example: "validation_failed" }),
+      code: z.string().openapi({
+        example: "validation_failed",
+        description: `One of: ${Object.entries(ERROR_CODES)
+          .map(([code, status]) => `\`${code}\` (${status})`)
+          .join(", ")}.`,
+      }),
       message: z.string().openapi({ example: "events[0]: unknown event type \"message.deleted\"" }),
       param: z.string().optional().openapi({ description: "The request field at fault, when there is one", example: "events[0]" }),
       errors: z

@@ -8,6 +8,7 @@ import { secureHeaders } from "hono/secure-headers";
 import { readConfig } from "../config";
 import { openDb } from "../db/client";
 import type { Env } from "../env";
+import { emailStatusOf } from "../notification-email/confirmation";
 import { apiClient, type ApiFetch } from "./api-client";
 import { SCRIPT, STYLESHEET } from "./assets";
 import { redirectWith, type PagesEnv } from "./context";
@@ -15,6 +16,7 @@ import { BASE, Layout, WEBHOOKS, webhookCrumbs } from "./layout";
 import { NotFoundPage } from "./pages/not-found";
 import { SignInPage } from "./pages/sign-in";
 import { alertRoutes } from "./routes/alerts";
+import { confirmEmailRoutes } from "./routes/confirm-email";
 import { signInRoutes } from "./routes/sign-in";
 import { webhookPageRoutes } from "./routes/webhook-page";
 import { webhookRoutes } from "./routes/webhooks";
@@ -93,6 +95,7 @@ export function settingsPages(fetchApi: ApiFetch) {
 
   pages.get("/", (c) => c.redirect(WEBHOOKS, 302));
   pages.route("/", signInRoutes);
+  pages.route("/", confirmEmailRoutes);
 
   // Everything else needs a session; the API is then called as its workspace.
   pages.use("/integrations/*", async (c, next) => {
@@ -102,7 +105,8 @@ export function settingsPages(fetchApi: ApiFetch) {
       if (c.req.method === "GET") return c.redirect(`${BASE}/sign-in?next=${encodeURIComponent(c.req.path + (new URL(c.req.url).search || ""))}`, 302);
       return redirectWith(c, `${BASE}/sign-in`, { kind: "error", text: "Your session has ended; sign in again. Nothing was changed." });
     }
-    c.set("workspace", { id: signedIn.workspace.id, name: signedIn.workspace.name, notificationEmail: signedIn.workspace.notificationEmail ?? null });
+    const { workspace } = signedIn;
+    c.set("workspace", { id: workspace.id, name: workspace.name, notificationEmail: workspace.notificationEmail ?? null, notificationEmailStatus: emailStatusOf(workspace) });
     c.set("api", apiClient(fetchApi, c.env, c.executionCtx, signedIn.workspace));
     return next();
   });

@@ -120,7 +120,11 @@ export const AutoDisabledBanner: FC<{ webhooks: Webhook[]; quota: Quota | undefi
       <p>
         When this workspace's webhooks fail more than {limit} times in {window} (all webhooks together), the webhook whose failure crosses that line
         is switched off, to protect the workspace.{" "}
-        {workspace?.notificationEmail ? `A notice went to ${workspace.notificationEmail}.` : "No notification email is set, so nobody was emailed."}{" "}
+        {workspace?.notificationEmailStatus === "confirmed"
+          ? `A notice went to ${workspace.notificationEmail}.`
+          : workspace?.notificationEmail
+            ? `No notice was sent: ${workspace.notificationEmail} has not confirmed it wants them.`
+            : "No notification email is set, so nobody was emailed."}{" "}
         Its events are kept as skipped: after fixing the endpoint, enable it and use “Recover since …” on its page to send them.
       </p>
       <ul class="plain">

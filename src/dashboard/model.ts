@@ -8,7 +8,7 @@ import type { AlertSecretSchema, UpdatedWorkspaceSchema, WorkspaceSchema } from 
 
 export type { Webhook } from "../api/webhooks/schemas";
 export type WebhookWithSecret = z.infer<typeof WebhookWithSecretSchema>;
-export type Workspace = Pick<z.infer<typeof WorkspaceSchema>, "id" | "name" | "notificationEmail">;
+export type Workspace = Pick<z.infer<typeof WorkspaceSchema>, "id" | "name" | "notificationEmail" | "notificationEmailStatus">;
 /** The workspace as GET /v1/workspace answers, alertUrl included. */
 export type WorkspaceSettings = z.infer<typeof WorkspaceSchema>;
 export type UpdatedWorkspace = z.infer<typeof UpdatedWorkspaceSchema>;

@@ -10,6 +10,16 @@ export const workspaces = sqliteTable("workspaces", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
   notificationEmail: text("notification_email"),
+  /**
+   * When the notification address was confirmed through its one-time link (README "Security"); null until then,
+   * and again whenever the address changes. An unconfirmed address receives only its confirmation message.
+   */
+  notificationEmailConfirmedAt: integer("notification_email_confirmed_at", { mode: "timestamp_ms" }),
+  /** SHA-256 (hex) of the pending confirmation link's token; null once confirmed or when there is no address. */
+  notificationEmailTokenHash: text("notification_email_token_hash"),
+  notificationEmailTokenExpiresAt: integer("notification_email_token_expires_at", { mode: "timestamp_ms" }),
+  /** When the last confirmation message went out: resends wait a while after it. */
+  notificationEmailSentAt: integer("notification_email_sent_at", { mode: "timestamp_ms" }),
   /** Where the workspace's operational events go (README "Alerts"); null for none. */
   alertUrl: text("alert_url"),
   /** Signs the operational events (`whsec_` + base64), made when alertUrl is first set; kept in the clear like webhook secrets. */
@@ -115,8 +125,13 @@ export const sessions = sqliteTable(
 export const portalLinks = sqliteTable(
   "portal_links",
   {
-    /** SHA-256 (hex) of the link's token; the token itself is only in the link. */
+    /** SHA-256 (hex) of the link's token; the token itself is only in the link (or, for a `continue` row, in one page). */
     tokenHash: text("token_hash").primaryKey(),
+    /**
+     * `link`: the token an operator hands out, spent by the first request that carries it. `continue`: the token
+     * that request's landing page holds in its form, taken only by POST (never in a URL, so never in a log line).
+     */
+    purpose: text("purpose").$type<"link" | "continue">().notNull().default("link"),
     workspaceId: text("workspace_id")
       .notNull()
       .references(() => workspaces.id, { onDelete: "cascade" }),

@@ -1,5 +1,6 @@
 // One delivery attempt: check the URL against the policy in force, POST the body, wait at most the timeout, and
 // describe what happened.
+import { changesRequest, isReservedHeader } from "../lib/endpoint-controls";
 import { memoized } from "../lib/memo";
 import { checkEndpointUrl } from "../lib/url-policy";
 import { parseRetryAfter } from "./schedule";
@@ -78,17 +79,29 @@ export interface AttemptOptions {
   allowPrivateUrls: boolean;
 }
 
-/** A webhook's own headers followed by the service's, names lowercased, as an attempt sends them; or why they cannot be sent. */
-export type RequestHeaders = { ok: true; headers: Record<string, string> } | { ok: false; error: string };
+/**
+ * A webhook's own headers followed by the service's, names lowercased, as an attempt sends them, and the names
+ * of its own headers it withholds; or why they cannot be sent.
+ */
+export type RequestHeaders = { ok: true; headers: Record<string, string>; withheld: string[] } | { ok: false; error: string };
 
 /**
  * The headers every attempt of a webhook sends before its signatures: its own, then the service's
- * (content-type and user-agent always win; a webhook's own headers are refused these names anyway). Built
- * and checked once per config by the lane, not per attempt.
+ * (content-type and user-agent always win). Whatever a stored config holds, a reserved name (one the service
+ * sets, or one that changes how the request is made, such as `Upgrade`) is never sent: it is withheld and
+ * named in `withheld`, so an attempt stays a POST with its body. Built and checked once per config by the
+ * lane, not per attempt.
  */
 export function requestHeaders(own: Record<string, string>): RequestHeaders {
+  const kept: Record<string, string> = {};
+  const withheld: string[] = [];
+  for (const [name, value] of Object.entries(own)) {
+    if (isReservedHeader(name)) withheld.push(name);
+    else kept[name] = value;
+  }
   try {
-    return { ok: true, headers: Object.fromEntries(new Headers({ ...own, "content-type": "application/json", "user-agent": USER_AGENT })) };
+    const headers = Object.fromEntries(new Headers({ ...kept, "content-type": "application/json", "user-agent": USER_AGENT }));
+    return { ok: true, headers, withheld };
   } catch (err) {
     return { ok: false, error: `invalid request headers: ${(err as Error).message}` };
   }
@@ -118,6 +131,9 @@ export async function attemptDelivery(
     ...fields,
   });
   if (!base.ok) return finish({ statusCode: null, error: base.error, responseBody: null });
+  // requestHeaders withholds these; a caller that built its own never turns the POST into something else.
+  const framing = Object.keys(sent).filter(changesRequest);
+  if (framing.length > 0) return finish({ statusCode: null, error: `reserved_header: ${framing.join(", ")} would change the request; not sent`, responseBody: null });
   const verdict = judged(url, allowPrivateUrls);
   if (!verdict.ok) return finish({ statusCode: null, error: `url_not_allowed: ${verdict.message}`, responseBody: null });
   const signal = AbortSignal.timeout(timeoutMs);
@@ -141,6 +157,15 @@ export async function attemptDelivery(
     // A body cut short (timeout, reset) does not change the verdict: the status already arrived.
   }
   const status = response.status;
+  // Only an answer to the POST counts: a protocol switch (a WebSocket accepted) delivered no body.
+  if (status === 101 || response.webSocket) {
+    try {
+      response.webSocket?.close();
+    } catch {
+      // Not accepted, so nothing to close: the connection goes with the response.
+    }
+    return finish({ statusCode: status, error: `endpoint switched protocols (HTTP ${status}); only an answer to the POST counts`, responseBody });
+  }
   if (status >= 300 && status < 400) {
     const location = response.headers.get("location");
     return finish({ statusCode: status, error: `redirect${location ? ` to ${location}` : ""} not followed`, responseBody });

@@ -1,6 +1,10 @@
 // The notification emails (the early warning, the auto-disable): what they say, as pure functions of the facts.
+// They go to an address the workspace chose, from the operator's domain, so they carry no text the workspace wrote
+// (no name, no description, no endpoint's words): ids, counts, times and the service's own sentences, and the
+// webhook's URL only once, quoted and marked as the workspace's.
 
 export interface DisableNoticeInput {
+  /** Not put in the text, like the description: the workspace's words (callers may still pass them). */
   workspaceName: string;
   webhook: { id: string; url: string; description: string };
   limit: number;
@@ -18,10 +22,28 @@ function duration(seconds: number): string {
   return `${seconds} seconds`;
 }
 
+/**
+ * What went wrong in an attempt, in the service's words only: an attempt's error may quote the endpoint (a
+ * redirect's Location) or the URL, which are the workspace's text.
+ */
+export function failureKind(statusCode: number | null, error: string | null): string {
+  if (error?.startsWith("timeout")) return "timeout";
+  if (error?.startsWith("connection failed")) return "connection failed";
+  if (error?.startsWith("url_not_allowed")) return "URL refused by the policy";
+  if (error?.startsWith("redirect")) return `redirect (HTTP ${statusCode}) not followed`;
+  if (error?.startsWith("reserved_header") || error?.startsWith("invalid request headers")) return "headers could not be sent";
+  if (statusCode !== null) return `HTTP ${statusCode}`;
+  return error === null ? "" : "failed";
+}
+
+/** The workspace's own text, quoted as data: JSON string syntax, so no line break or quote of its own survives. */
+const quoted = (text: string) => JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text);
+
 export function disableNotice(input: DisableNoticeInput): { subject: string; text: string } {
   const { webhook, limit, windowSeconds } = input;
   const lines = [
-    `Your webhook ${webhook.url} (${webhook.id}${webhook.description ? `, "${webhook.description}"` : ""}) in workspace "${input.workspaceName}" was disabled at ${new Date(input.disabledAt).toISOString()}.`,
+    `Your webhook ${webhook.id} was disabled at ${new Date(input.disabledAt).toISOString()}.`,
+    `Its endpoint URL, as set by the workspace (quoted, not written by us): ${quoted(webhook.url)}`,
     "",
     `Why: the webhooks of this workspace had more than ${limit} failed delivery attempts within ${duration(windowSeconds)} ` +
       `(${input.failuresInWindow} failures), and this webhook's attempt was the one that went over the limit. ` +
@@ -29,7 +51,7 @@ export function disableNotice(input: DisableNoticeInput): { subject: string; tex
     "",
     "Its most recent failed attempts:",
     ...input.recentFailures.map(
-      (f) => `  ${new Date(f.at).toISOString()}  ${f.eventId}  ${f.statusCode ?? "no response"}  ${f.error ?? ""}`.trimEnd(),
+      (f) => `  ${new Date(f.at).toISOString()}  ${f.eventId}  ${f.statusCode ?? "no response"}  ${failureKind(f.statusCode, f.error)}`.trimEnd(),
     ),
     "",
     "While it is disabled it receives nothing; its events are kept as \"skipped\", not lost.",
@@ -43,10 +65,11 @@ export function disableNotice(input: DisableNoticeInput): { subject: string; tex
       ? ["", "Or in the settings pages (Enable, then Recover since …):", `  ${input.publicUrl}/settings/integrations/webhooks/${encodeURIComponent(webhook.id)}`]
       : []),
   ];
-  return { subject: `Webhook disabled after repeated failures: ${webhook.url}`, text: lines.join("\n") };
+  return { subject: `Webhook ${webhook.id} disabled after repeated failures`, text: lines.join("\n") };
 }
 
 export interface WarningNoticeInput {
+  /** Not put in the text: the workspace's words. */
   workspaceName: string;
   failures: number;
   limit: number;
@@ -58,7 +81,7 @@ export interface WarningNoticeInput {
 /** The early warning: the window has reached 80% of the limit, before anything is disabled. */
 export function warningNotice(input: WarningNoticeInput): { subject: string; text: string } {
   const lines = [
-    `The webhooks of workspace "${input.workspaceName}" had ${input.failures} failed delivery attempts within ${duration(input.windowSeconds)} ` +
+    `The webhooks of your workspace had ${input.failures} failed delivery attempts within ${duration(input.windowSeconds)} ` +
       `(as of ${new Date(input.at).toISOString()}).`,
     "",
     `Nothing is disabled yet. Past ${input.limit} failures in that time, the webhook whose failure goes over the limit is disabled ` +

@@ -12,6 +12,7 @@ import { openDb } from "../db/client";
 import type { DisabledReason } from "../db/schema";
 import { webhooks, workspaces } from "../db/schema";
 import type { Env } from "../env";
+import { confirmedRecipient } from "../notification-email/confirmation";
 import { disableNotice, warningNotice } from "./notice";
 import type { Alert, AlertType } from "../alerts/catalog";
 import { raiseAlert } from "../alerts/send";
@@ -57,7 +58,7 @@ export type Notice = {
   webhook_id: string;
   workspace_id: string | null;
   disabled_at: number;
-  /** owed (not sent yet) | sent | no_address | gave_up */
+  /** owed (not sent yet) | sent | no_address | unconfirmed (the address has not confirmed: nothing sent) | gave_up */
   outcome: string;
   attempts: number;
   next_try_at: number;
@@ -302,13 +303,14 @@ export class WorkspaceQuota extends DurableObject<Env> {
       disabledAt,
       publicUrl,
     });
-    const recipient = workspace?.notificationEmail ?? null;
+    // An address that has not confirmed receives nothing but its confirmation message (src/notification-email).
+    const recipient = workspace ? confirmedRecipient(workspace) : null;
     let messageId: string | null = null;
     if (recipient && this.env.EMAIL) ({ messageId } = await this.env.EMAIL.send({ from: emailFrom, to: recipient, subject, text }));
     this.sql.exec(
       "UPDATE notices SET outcome = ?, attempts = attempts + 1, recipient = ?, subject = ?, message_id = ? WHERE webhook_id = ? AND disabled_at = ?",
-      messageId ? "sent" : "no_address",
-      recipient,
+      messageId ? "sent" : workspace?.notificationEmail && !recipient ? "unconfirmed" : "no_address",
+      recipient ?? workspace?.notificationEmail ?? null,
       subject,
       messageId,
       webhookId,

@@ -12,6 +12,7 @@ import { ApiKeySchema, NotificationEmail, toApiKey } from "../workspace/schemas"
 import { forgetKey } from "../key-cache";
 import { readConfig } from "../../config";
 import { mintPortalLink } from "../../db/portal-links";
+import { addressChange, sendConfirmation } from "../../notification-email/confirmation";
 
 const tags = ["Admin"];
 const security = adminTokenAuth;
@@ -28,6 +29,7 @@ const CreatedWorkspaceSchema = z
     id: z.string(),
     name: z.string(),
     notificationEmail: z.string().nullable(),
+    notificationEmailStatus: z.enum(["none", "pending"]).openapi({ description: "pending while the address has not confirmed (it was sent a confirmation message); none without one." }),
     apiKey: z.string().openapi({ description: "The workspace's first API key. Shown once; only its hash is stored." }),
   })
   .openapi("CreatedWorkspace");
@@ -64,7 +66,8 @@ adminRoutes.openapi(
     tags,
     security,
     summary: "Create a workspace",
-    description: "Creates a workspace and its first API key.",
+    description:
+      "Creates a workspace and its first API key. A notificationEmail is sent one confirmation message and receives nothing else until it is confirmed.",
     request: { body: jsonBody(CreateWorkspaceSchema) },
     responses: { 201: jsonResponse(CreatedWorkspaceSchema, "The workspace and its first key"), ...errorResponses(400, 401, 413, 415) },
   }),
@@ -73,9 +76,13 @@ adminRoutes.openapi(
     const db = c.get("db");
     const now = new Date();
     const id = newId("ws");
-    await db.insert(workspaces).values({ id, name: input.name, notificationEmail: input.notificationEmail ?? null, createdAt: now, updatedAt: now });
+    const address = input.notificationEmail ?? null;
+    // A new workspace's address starts unconfirmed: it is sent one confirmation message and nothing else until then.
+    const { columns, confirmation } = await addressChange(address, undefined, now.getTime());
+    await db.insert(workspaces).values({ id, name: input.name, ...columns, createdAt: now, updatedAt: now });
     const key = await issueKey(db, id, now);
-    return c.json({ id, name: input.name, notificationEmail: input.notificationEmail ?? null, apiKey: key.apiKey }, 201);
+    if (address && confirmation) await sendConfirmation(c.env, c.req.url, address, confirmation);
+    return c.json({ id, name: input.name, notificationEmail: address, notificationEmailStatus: address ? ("pending" as const) : ("none" as const), apiKey: key.apiKey }, 201);
   },
 );
 
@@ -160,7 +167,10 @@ const PortalLinkSchema = z
 const CreatedPortalLinkSchema = z
   .object({
     url: z.string().openapi({
-      description: "Opens the workspace's settings pages, once, with no API key; after its first use or its expiry it leads to the sign-in page.",
+      description:
+        "Opens the workspace's settings pages, once, with no API key. The first request that carries it spends it, whatever it is answered " +
+        "(a 429 of the sign-in rate limit included), and answers a page whose Continue button signs in by POST with a second one-time token " +
+        "that is never in a URL: a request log holding this URL holds a spent token. After its first use or its expiry it leads to the sign-in page.",
       example: "https://webhooks.example.com/settings/portal/3vQ9xk2L…",
     }),
     expiresAt: z.iso.datetime(),

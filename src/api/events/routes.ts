@@ -11,17 +11,29 @@ import { jsonBody, jsonResponse, workspaceKeyAuth } from "../openapi";
 const tags = ["Events"];
 export const MAX_BATCH_EVENTS = 100;
 
+/**
+ * A JSON object, passed through as parsed: a zod record would copy it key by key, and assigning a `__proto__` key
+ * sets the copy's prototype instead of keeping the key, so the producer's key was lost. JSON.parse already made
+ * every key an own data property; nothing here reads or assigns one.
+ */
+const EventData = z.custom<Record<string, unknown>>((value) => value !== null && typeof value === "object" && !Array.isArray(value), {
+  error: "must be a JSON object",
+  params: { code: "invalid_data" },
+});
+
 const EventInputSchema = z
   .strictObject({
     type: z
       .enum(EVENT_TYPES, { error: (issue) => `unknown event type ${JSON.stringify(issue.input)}; see GET /v1/event-types` })
       .openapi({ example: "message.received" }),
-    data: z
-      .record(z.string(), z.unknown(), { error: "must be a JSON object" })
-      .openapi({
-        description: `The event's fields; they appear at the top level of what the endpoint receives. At most ${MAX_DATA_DEPTH} levels of objects and arrays (\`data_too_deep\`).`,
-        example: { contact: { id: 1234, firstName: "Ana" }, message: { type: "text", text: "Hi!" } },
-      }),
+    data: EventData.openapi({
+      type: "object",
+      additionalProperties: true,
+      description:
+        `The event's fields; they appear at the top level of what the endpoint receives, every key as sent (\`__proto__\` and \`constructor\` included). ` +
+        `At most ${MAX_DATA_DEPTH} levels of objects and arrays (\`data_too_deep\`).`,
+      example: { contact: { id: 1234, firstName: "Ana" }, message: { type: "text", text: "Hi!" } },
+    }),
     id: z
       .string()
       .regex(/^[A-Za-z0-9._:~-]{1,200}$/, { error: "must be 1-200 characters of A-Z a-z 0-9 . _ : ~ -" })

@@ -3,8 +3,10 @@ import { z } from "@hono/zod-openapi";
 import {
   FILTER_PATH,
   HEADER_NAME,
-  HEADER_VALUE,
+  headerValueProblem,
+  changesRequest,
   isReservedHeader,
+  RESERVED_HEADER_LIST,
   MAX_FILTER_CHOICES,
   MAX_FILTER_ENTRIES,
   MAX_FILTER_PATH_LENGTH,
@@ -73,18 +75,23 @@ export const Headers = refuseProtoKey(
       const seen = new Set<string>();
       for (const [name, value] of Object.entries(headers)) {
         if (!HEADER_NAME.test(name)) fail(ctx, "invalid_header", `${JSON.stringify(name)} is not a valid header name`, [name]);
+        else if (changesRequest(name)) fail(ctx, "reserved_header", `${name} changes how the request is made or framed, so it cannot be set`, [name]);
         else if (isReservedHeader(name)) fail(ctx, "reserved_header", `${name} is set by the service and cannot be replaced`, [name]);
         else if (seen.has(name.toLowerCase())) fail(ctx, "invalid_header", `${name} is given twice (header names ignore case)`, [name]);
         seen.add(name.toLowerCase());
+        const problem = headerValueProblem(value);
         if (value.length > MAX_HEADER_VALUE_LENGTH) fail(ctx, "invalid_header", `must be at most ${MAX_HEADER_VALUE_LENGTH} characters`, [name]);
-        else if (!HEADER_VALUE.test(value)) fail(ctx, "invalid_header", "must not contain line breaks or control characters", [name]);
+        else if (problem) fail(ctx, "invalid_header_value", problem, [name]);
       }
     }),
   "invalid_header",
   "header name",
 )
   .openapi({
-    description: `Sent with every attempt and test event, at most ${MAX_HEADERS}. content-type, content-length, host, user-agent, webhook-* and x-webhook-signature are the service's own.`,
+    description:
+      `Sent with every attempt and test event, at most ${MAX_HEADERS}, each value arriving byte for byte as stored. ` +
+      `Reserved names, refused in any case with reserved_header (the service's own, or ones that change how the request is made): ${RESERVED_HEADER_LIST.join(", ")}. ` +
+      "A value must be visible ASCII, with spaces or tabs only between visible characters (or empty), else invalid_header_value.",
     example: { Authorization: "Bearer crm-token", "X-Api-Key": "k_123" },
   });
 

@@ -24,6 +24,7 @@ import {
   TestEventSchema,
   toDelivery,
 } from "./delivery-schemas";
+import { isReservedHeader } from "../../lib/endpoint-controls";
 import { findWebhook, webhookNotFound } from "./lookup";
 import { WebhookIdParam } from "./schemas";
 
@@ -79,16 +80,19 @@ deliveryRoutes.openapi(
     tags,
     security,
     summary: "Get a delivery",
-    description: "One delivery with its attempts, the exact JSON body the endpoint received and the headers of its latest attempt as sent.",
+    description:
+      "One delivery with its attempts, the exact JSON body the endpoint received and the headers of its latest attempt as sent, and which of " +
+      "the webhook's stored headers are withheld (reserved names are never sent).",
     request: { params: DeliveryParams },
     responses: { 200: jsonResponse(DeliveryWithPayloadSchema, "The delivery"), ...errorResponses(401, 404) },
   }),
   async (c) => {
     const { id, eventId } = c.req.valid("param");
-    await findWebhook(c.get("db"), c.get("workspace").id, id);
+    const webhook = await findWebhook(c.get("db"), c.get("workspace").id, id);
     const record = await laneOf(c.env.ENDPOINT_LANE, id).delivery(eventId);
     if (!record) throw deliveryNotFound(eventId);
-    return c.json({ ...toDelivery(record), ...sentOf(record) }, 200);
+    const withheldHeaders = Object.keys(webhook.headers).filter(isReservedHeader);
+    return c.json({ ...toDelivery(record), ...sentOf(record), withheldHeaders }, 200);
   },
 );
 

@@ -47,6 +47,15 @@ export const DeliveryWithPayloadSchema = DeliverySchema.extend({
         "`webhook-id`, `webhook-timestamp`, `webhook-signature`, `x-webhook-signature`); null before the first attempt.",
       example: { "content-type": "application/json", "webhook-id": "evt_01jd8x6m3q7v9c2k4n5p6r7s8t", "webhook-timestamp": "1732183200" },
     }),
+  withheldHeaders: z
+    .array(z.string())
+    .optional()
+    .openapi({
+      description:
+        "A webhook's delivery: the names among the webhook's stored `headers` that are reserved (stored before the rule) and so are never sent; " +
+        "its attempts go out without them (docs/security.md). Usually empty.",
+      example: [],
+    }),
 }).openapi("DeliveryWithPayload");
 
 export const DeliveryListSchema = z

@@ -7,6 +7,7 @@ import type { Db } from "../../db/client";
 import { workspaces, type WorkspaceRow } from "../../db/schema";
 import type { Env } from "../../env";
 import { rotate } from "../../lib/rotation";
+import { addressChange, emailStatusOf, newConfirmation, RESEND_INTERVAL_MS, resendWaitMs, sendConfirmation } from "../../notification-email/confirmation";
 import { newSigningSecret } from "../../lib/secrets";
 import { newRouter } from "../context";
 import { endpointUrl } from "../endpoint-url";
@@ -62,6 +63,8 @@ workspaceRoutes.openapi(
     summary: "Set the notification email and the alert URL",
     description:
       "Sets (or, with null, clears) the address that is emailed when a webhook is disabled automatically or the failure window reaches 80%, " +
+      "once confirmed: a new address is sent one confirmation message (at most one per workspace every 2 minutes) and nothing else until " +
+      "its owner confirms it (`notificationEmailStatus`). " +
       "and the URL that receives the workspace's operational events (README \"Alerts\"). Fields left out keep their value. " +
       "Setting `alertUrl` for the first time answers with `alertSecret`, shown only then; clearing it stops alerts and keeps the secret " +
       "for when it is set again (`POST /v1/workspace/rotate-alert-secret` makes a new one).",
@@ -73,7 +76,13 @@ workspaceRoutes.openapi(
     const db = c.get("db");
     const current = await currentWorkspace(db, c.get("workspace").id);
     const changes: Partial<WorkspaceRow> = {};
-    if (input.notificationEmail !== undefined && input.notificationEmail !== current.notificationEmail) changes.notificationEmail = input.notificationEmail;
+    let confirmation: Awaited<ReturnType<typeof addressChange>>["confirmation"];
+    if (input.notificationEmail !== undefined && input.notificationEmail !== current.notificationEmail) {
+      // A new address starts unconfirmed, sent one confirmation message (unless one went out moments ago: then on resend).
+      const change = await addressChange(input.notificationEmail, current, Date.now());
+      Object.assign(changes, change.columns);
+      confirmation = change.confirmation;
+    }
     // A URL sent back as stored is no change, and is not judged again.
     if (input.alertUrl !== undefined && input.alertUrl !== current.alertUrl) {
       changes.alertUrl = input.alertUrl === null ? null : endpointUrl(input.alertUrl, readConfig(c.env).allowPrivateUrls, "alertUrl");
@@ -88,7 +97,52 @@ workspaceRoutes.openapi(
       .returning();
     if (!row) throw new ApiError("conflict", "the workspace was changed by another request at the same time; fetch it and try again");
     await propagateWorkspace(c.env, row);
+    if (confirmation && row.notificationEmail) await sendConfirmation(c.env, c.req.url, row.notificationEmail, confirmation);
     return c.json({ ...toWorkspace(row), ...(changes.alertSecret ? { alertSecret: changes.alertSecret } : {}) }, 200);
+  },
+);
+
+workspaceRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/notification-email/resend",
+    tags,
+    security,
+    summary: "Resend the notification address's confirmation",
+    description:
+      "Sends the notification address a new confirmation message (the previous link stops working). At most one message per workspace every " +
+      "2 minutes: sooner answers 429 `rate_limited` with Retry-After. 409 `notification_email_not_set` without an address, " +
+      "409 `notification_email_confirmed` once it is confirmed.",
+    responses: { 200: jsonResponse(WorkspaceSchema, "The workspace; the message is on its way"), ...errorResponses(401, 409, 429) },
+  }),
+  async (c) => {
+    const db = c.get("db");
+    const current = await currentWorkspace(db, c.get("workspace").id);
+    const status = emailStatusOf(current);
+    if (status === "none") throw new ApiError("notification_email_not_set", "the workspace has no notificationEmail; set one with PATCH /v1/workspace");
+    if (status === "confirmed") throw new ApiError("notification_email_confirmed", `${current.notificationEmail} is already confirmed`);
+    const now = Date.now();
+    const wait = resendWaitMs(current, now);
+    if (wait > 0) {
+      c.header("Retry-After", String(Math.ceil(wait / 1000)));
+      throw new ApiError("rate_limited", `a confirmation message went out less than ${RESEND_INTERVAL_MS / 60_000} minutes ago; try again in ${Math.ceil(wait / 1000)} seconds`);
+    }
+    const confirmation = await newConfirmation(now);
+    const [row] = await db
+      .update(workspaces)
+      .set(confirmation.columns)
+      // Only if nobody changed the address or sent a message in between.
+      .where(
+        and(
+          eq(workspaces.id, current.id),
+          eq(workspaces.notificationEmail, current.notificationEmail!),
+          current.notificationEmailSentAt ? eq(workspaces.notificationEmailSentAt, current.notificationEmailSentAt) : isNull(workspaces.notificationEmailSentAt),
+        ),
+      )
+      .returning();
+    if (!row) throw new ApiError("conflict", "the workspace was changed by another request at the same time; fetch it and try again");
+    await sendConfirmation(c.env, c.req.url, row.notificationEmail!, confirmation);
+    return c.json(toWorkspace(row), 200);
   },
 );
 

@@ -1,12 +1,25 @@
 // Schemas of workspaces and API keys, shared by the admin API and the workspace's own routes.
 import { z } from "@hono/zod-openapi";
 import type { ApiKeyRow, WorkspaceRow } from "../../db/schema";
+import { emailStatusOf } from "../../notification-email/confirmation";
 
 export const NotificationEmail = z
   .email({ error: "must be an email address" })
   .max(254)
   .nullable()
-  .openapi({ description: "Where auto-disable notices go; null for none.", example: "ops@example.com" });
+  .openapi({
+    description:
+      "Where auto-disable notices and early warnings go; null for none. A new address first receives one confirmation message, and nothing " +
+      "else until its owner confirms it through that message's link (see notificationEmailStatus).",
+    example: "ops@example.com",
+  });
+
+export const NotificationEmailStatusSchema = z.enum(["none", "pending", "confirmed"]).openapi({
+  description:
+    "none: no address. pending: a confirmation message was sent (or is waiting for POST /v1/workspace/notification-email/resend) and " +
+    "nothing else goes to the address until it is confirmed. confirmed: notices go there.",
+  example: "confirmed",
+});
 
 export const AlertUrl = z
   .string()
@@ -24,6 +37,7 @@ export const WorkspaceSchema = z
     id: z.string().openapi({ example: "ws_01jd8x6m3q7v9c2k4n5p6r7s8t" }),
     name: z.string(),
     notificationEmail: z.string().nullable(),
+    notificationEmailStatus: NotificationEmailStatusSchema,
     alertUrl: z.string().nullable().openapi({ description: "Where operational events go; null for none." }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
@@ -59,6 +73,7 @@ export function toWorkspace(row: WorkspaceRow) {
     id: row.id,
     name: row.name,
     notificationEmail: row.notificationEmail ?? null,
+    notificationEmailStatus: emailStatusOf(row),
     alertUrl: row.alertUrl ?? null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),

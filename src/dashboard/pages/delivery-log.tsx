@@ -231,6 +231,12 @@ export const FoundDelivery: FC<{
           ) : (
             <p>No attempt yet.</p>
           )}
+          {search.delivery.withheldHeaders && search.delivery.withheldHeaders.length > 0 && (
+            <p class="hint">
+              Not sent: {search.delivery.withheldHeaders.join(", ")}. These stored headers change how a request is made (or are the service's own), so
+              attempts go out without them; remove them from the webhook's headers.
+            </p>
+          )}
         </details>
       </>
     )}

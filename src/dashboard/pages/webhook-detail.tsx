@@ -146,7 +146,8 @@ export const WebhookDetailPage: FC<{
           <div class="field">
             <label for="notificationEmail">Email for auto-disable notices (whole workspace)</label>
             <p class="hint" id="notificationEmail-hint">
-              Told when a webhook of this workspace is disabled automatically. Leave empty for no email.
+              Told when a webhook of this workspace is disabled automatically. Leave empty for no email. A new address is sent one
+              confirmation message and receives nothing else until its owner confirms it.
             </p>
             <input
               id="notificationEmail"
@@ -163,8 +164,33 @@ export const WebhookDetailPage: FC<{
             Save email
           </button>
         </form>
+        <EmailStatus workspace={workspace} back={back} action={`${webhookPath(webhook.id)}/notification-email/resend`} />
       </section>
       <QuotaMeter quota={quota} />
     </Layout>
+  );
+};
+
+/** Whether the address receives notices yet, and (while it has not confirmed) a way to send the confirmation again. */
+const EmailStatus: FC<{ workspace: Workspace; back: string; action: string }> = ({ workspace, back, action }) => {
+  if (workspace.notificationEmailStatus === "none") return null;
+  if (workspace.notificationEmailStatus === "confirmed") {
+    return (
+      <p class="hint" id="notificationEmail-status">
+        Status: <strong>confirmed</strong>: notices go to {workspace.notificationEmail}.
+      </p>
+    );
+  }
+  return (
+    <form method="post" action={action} class="row">
+      <input type="hidden" name="back" value={back} />
+      <p class="hint" id="notificationEmail-status">
+        Status: <strong>waiting for confirmation</strong>: nothing but the confirmation message goes to {workspace.notificationEmail} until its
+        owner follows that message's link.
+      </p>
+      <button type="submit" class="button">
+        Resend confirmation
+      </button>
+    </form>
   );
 };

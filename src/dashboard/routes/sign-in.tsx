@@ -3,10 +3,11 @@
 import { Hono } from "hono";
 import { findActiveKey } from "../../api/auth";
 import { openDb } from "../../db/client";
-import { usePortalLink } from "../../db/portal-links";
+import { CONTINUE_TTL_MS, mintPortalLink, usePortalLink } from "../../db/portal-links";
 import { retryAfterSeconds } from "../../lib/rate-limit";
 import { readForm, redirectWith, safeReturn, type Ctx, type PagesEnv } from "../context";
 import { BASE, WEBHOOKS } from "../layout";
+import { PortalContinuePage } from "../pages/portal-continue";
 import { SignInPage } from "../pages/sign-in";
 import { RateLimitedPage } from "../pages/rate-limited";
 import { readSession, signOut, startSession, takeFlash } from "../session";
@@ -41,16 +42,30 @@ signInRoutes.post("/sign-in", async (c) => {
   return c.redirect(next, 303);
 });
 
-// A portal link (POST /v1/admin/workspaces/{id}/portal-links) signs its opener in once, with no API key; a used or
-// expired one leads to the sign-in page. Rate limited like sign-in, since the token is what is guessed.
+const LINK_SPENT = "That sign-in link was already used or has expired; ask for a new one, or sign in with an API key.";
+
+// A portal link (POST /v1/admin/workspaces/{id}/portal-links) signs its opener in once, with no API key. Its token
+// is in the URL, which request logs record (Workers Logs, wrangler), so the first request that carries it spends
+// it, whatever it is answered (the sign-in rate limit's 429 included): a logged token is a spent one. That request
+// answers a page holding a second one-time token, taken only by POST /portal (a form body, never logged).
 signInRoutes.get("/portal/:token", async (c) => {
   const limited = await signInLimited(c);
-  if (limited) return limited;
   const db = openDb(c.env.DB);
-  const workspaceId = await usePortalLink(db, c.req.param("token"));
-  if (!workspaceId) {
-    return redirectWith(c, `${BASE}/sign-in`, { kind: "error", text: "That sign-in link was already used or has expired; ask for a new one, or sign in with an API key." });
-  }
+  const workspaceId = await usePortalLink(db, c.req.param("token"), "link");
+  if (limited) return limited;
+  if (!workspaceId) return redirectWith(c, `${BASE}/sign-in`, { kind: "error", text: LINK_SPENT });
+  const { token } = await mintPortalLink(db, workspaceId, Date.now(), CONTINUE_TTL_MS, "continue");
+  return c.html(<PortalContinuePage token={token} minutes={CONTINUE_TTL_MS / 60_000} />);
+});
+
+// The landing page's Continue: its token is spent here by the first POST that carries it, as the link's was.
+signInRoutes.post("/portal", async (c) => {
+  const form = await readForm(c);
+  const limited = await signInLimited(c);
+  const db = openDb(c.env.DB);
+  const workspaceId = await usePortalLink(db, form.text("token"), "continue");
+  if (limited) return limited;
+  if (!workspaceId) return redirectWith(c, `${BASE}/sign-in`, { kind: "error", text: LINK_SPENT });
   await startSession(c, db, { workspaceId, keyId: null }, c.get("secret"));
   return c.redirect(WEBHOOKS, 303);
 });

@@ -105,10 +105,22 @@ webhookPageRoutes.post("/integrations/webhooks/:id/notification-email", async (c
   const email = form.text("notificationEmail").trim();
   const saved = await api(c).patch<Workspace>("/v1/workspace", { notificationEmail: email === "" ? null : email });
   if (saved.ok) {
-    const text = saved.data.notificationEmail ? `Auto-disable notices go to ${saved.data.notificationEmail}.` : "No email will be sent when a webhook is disabled.";
+    const text = !saved.data.notificationEmail
+      ? "No email will be sent when a webhook is disabled."
+      : saved.data.notificationEmailStatus === "confirmed"
+        ? `Auto-disable notices go to ${saved.data.notificationEmail}.`
+        : `A confirmation message was sent to ${saved.data.notificationEmail}; notices go there once its owner confirms.`;
     return redirectWith(c, back, { kind: "success", text });
   }
   const webhook = await loadWebhook(c, id);
   if (webhook instanceof Response) return webhook;
   return renderDetail(c, webhook, {}, { error: saved.error, notificationEmail: email }, 400);
+});
+
+webhookPageRoutes.post("/integrations/webhooks/:id/notification-email/resend", async (c) => {
+  const id = c.req.param("id");
+  const back = safeReturn((await readForm(c)).text("back"), webhookPath(id));
+  const sent = await api(c).post<Workspace>("/v1/workspace/notification-email/resend");
+  if (sent.ok) return redirectWith(c, back, { kind: "success", text: `A new confirmation message was sent to ${sent.data.notificationEmail}.` });
+  return redirectWith(c, back, problem(sent.error));
 });

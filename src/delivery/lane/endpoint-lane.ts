@@ -261,7 +261,13 @@ export class EndpointLane extends DurableObject<Env> {
 
   /** The webhook's own headers and the service's, built once per config (the lane row is a new object after each). */
   private requestHeaders(lane: LaneRow): RequestHeaders {
-    if (this.builtHeaders?.lane !== lane) this.builtHeaders = { lane, headers: requestHeaders(JSON.parse(lane.headers) as Record<string, string>) };
+    if (this.builtHeaders?.lane !== lane) {
+      const headers = requestHeaders(JSON.parse(lane.headers) as Record<string, string>);
+      if (headers.ok && headers.withheld.length > 0) {
+        console.warn(`lane ${lane.webhook_id}: stored header(s) ${headers.withheld.join(", ")} are reserved now and are not sent`);
+      }
+      this.builtHeaders = { lane, headers };
+    }
     return this.builtHeaders.headers;
   }
 
