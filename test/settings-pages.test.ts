@@ -434,6 +434,10 @@ describe("settings pages: forms", () => {
     expect(good.html).toContain('value="2026-01-01 09:30"');
     expect(good.html).not.toContain("error-summary");
     expect((await page("GET", `${back}/recover`, { cookie })).status).toBe(200);
+    // A refused email's address, opened again, leads to the webhook's page.
+    const email = await page("GET", `${back}/notification-email`, { cookie });
+    expect(email.status).toBe(302);
+    expect(email.location).toBe(`${back}#email-title`);
   });
 
   it("serves its stylesheet and script itself, small and cacheable", async () => {

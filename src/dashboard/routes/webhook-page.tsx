@@ -117,6 +117,9 @@ webhookPageRoutes.post("/integrations/webhooks/:id/notification-email", async (c
   return renderDetail(c, webhook, {}, { error: saved.error, notificationEmail: email }, 400);
 });
 
+// The address a refused email leaves in the bar: opened again, it is the webhook's page (not a 404).
+webhookPageRoutes.get("/integrations/webhooks/:id/notification-email", (c) => c.redirect(`${webhookPath(c.req.param("id"))}#email-title`, 302));
+
 webhookPageRoutes.post("/integrations/webhooks/:id/notification-email/resend", async (c) => {
   const id = c.req.param("id");
   const back = safeReturn((await readForm(c)).text("back"), webhookPath(id));
