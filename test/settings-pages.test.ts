@@ -226,6 +226,8 @@ describe("settings pages: forms", () => {
     const bad = await page("POST", path, { cookie, form: { notificationEmail: "not-an-address" } });
     expect(bad.status).toBe(400);
     expect(bad.html).toMatch(/id="notificationEmail-error">.*must be an email address/s);
+    // Summed up at the top too, where the script puts the focus.
+    expect(bad.html).toMatch(/<div class="error-summary"[^>]*><h2 id="error-summary-title">Nothing was saved<\/h2><ul><li><a href="#notificationEmail">Notification email: [^<]*must be an email address/);
     expect((await call("GET", "/v1/workspace", { key: ws.apiKey })).json.notificationEmail).toBe("old@acme.example");
     const good = await page("POST", path, { cookie, form: { notificationEmail: "ops@acme.example" } });
     expect(good.status).toBe(303);
