@@ -16,7 +16,7 @@ const periodLabel = (period: string) => PERIODS.find(([value]) => value === peri
 export const percent = (rate: number | null) => (rate === null ? "—" : `${(Math.floor(rate * 1000) / 10).toFixed(1)}%`);
 
 /** Each period's bars, in words. */
-const BAR_OF: Record<string, string> = { "1h": "5 minutes", "24h": "1 hour", "7d": "6 hours" };
+const BAR_OF: Record<Stats["period"], string> = { "1h": "5 minutes", "24h": "1 hour", "7d": "6 hours" };
 
 /** The scale's top: twice a round step (1, 2 or 5 × 10ⁿ), so its three marks 0, step, 2 × step are whole numbers. */
 export function chartScale(busiest: number): { step: number; top: number } {
@@ -33,7 +33,7 @@ const shortTime = (iso: string) => new Date(iso).toISOString().slice(5, 16).repl
  * Bars of delivered (below) and failed (stacked above) attempts per bucket against a scale of attempts, with a legend.
  * The SVG stretches to the card; every word (scale, times, legend) is HTML text, so it stays readable at any width.
  */
-const Chart: FC<{ stats: Stats; periodLabel: string }> = ({ stats, periodLabel }) => {
+const Chart: FC<{ stats: Stats; periodName: string }> = ({ stats, periodName }) => {
   const width = 720;
   const height = 140;
   const n = stats.series.length;
@@ -42,7 +42,7 @@ const Chart: FC<{ stats: Stats; periodLabel: string }> = ({ stats, periodLabel }
   const slot = width / n;
   const bar = Math.max(2, slot - 3);
   const y = (count: number) => (count / top) * height;
-  const bucket = BAR_OF[stats.period] ?? "bucket";
+  const bucket = BAR_OF[stats.period];
   return (
     <figure class="chart" aria-labelledby="chart-title">
       <div class="chart-plot">
@@ -54,7 +54,7 @@ const Chart: FC<{ stats: Stats; periodLabel: string }> = ({ stats, periodLabel }
         <svg class="chart" viewBox={`0 0 ${width} ${height}`} preserveAspectRatio="none" role="img" aria-labelledby="chart-title chart-desc">
           <title id="chart-title">Delivered and failed attempts, one bar per {bucket}</title>
           <desc id="chart-desc">
-            {stats.delivered} delivered and {stats.failed} failed attempts in the {periodLabel}, in {n} bars of {bucket}; the busiest bar holds {busiest}.
+            {stats.delivered} delivered and {stats.failed} failed attempts in the {periodName}, in {n} bars of {bucket}; the busiest bar holds {busiest}.
           </desc>
           {[0, 0.5, 1].map((f) => (
             <line x1="0" x2={width} y1={f * height} y2={f * height} class={f === 1 ? "axis" : "grid"} vector-effect="non-scaling-stroke" />
@@ -129,7 +129,7 @@ export const HealthSection: FC<{ stats: Stats | undefined; period: string; hrefF
         {stats.attempts === 0 ? (
           <p class="chart-empty">No attempts yet in the {periodLabel(period)}. Test events are not counted here; see the delivery log for them.</p>
         ) : (
-          <Chart stats={stats} periodLabel={periodLabel(period)} />
+          <Chart stats={stats} periodName={periodLabel(period)} />
         )}
       </>
     )}

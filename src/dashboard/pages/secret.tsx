@@ -29,7 +29,7 @@ createServer((req, res) => {
 }).listen(8788);`;
 
 /** The README's local receiver, started with this very secret (`npm run receiver`, scripts/receiver.mjs). */
-export const receiverCommand = (secret: string) => `npm run receiver -- --secret ${secret}`;
+const receiverCommand = (secret: string) => `npm run receiver -- --secret ${secret}`;
 
 const RESPOND_IO_SNIPPET = `import { createHmac, timingSafeEqual } from "node:crypto";
 // respond.io's scheme: x-webhook-signature = base64 HMAC-SHA256 of the raw body, keyed with the secret string.
