@@ -45,6 +45,8 @@ const cfg = {
   // A rate-limited lane (rateLimitPerSecond) given a burst, against an unlimited lane given the same events at that rate.
   rateLimit: num("BENCH_RATE_LIMIT", 20),
   rateEvents: num("BENCH_RATE_EVENTS", quick ? 60 : 300),
+  // A polling webhook's stream read by one consumer in pages of 100 (docs/polling.md), against the lane's push rate.
+  pollEvents: num("BENCH_POLL_EVENTS", quick ? 1000 : 3000),
   writeDocs: process.env.BENCH_WRITE_DOCS !== "0",
 };
 
@@ -228,22 +230,35 @@ const INGEST_BODY = JSON.stringify({
   data: { contact: { id: 1234, firstName: "Ana", lastName: "Silva", phone: "+351900000000" }, changes: ["firstName"] },
 });
 
+/** A contact.updated in respond.io's shape that matches its schema: what the validation phase sends in both modes. */
+const VALIDATED_BODY = JSON.stringify({
+  type: "contact.updated",
+  data: {
+    contact: {
+      id: 1046288, firstName: "Ana", lastName: "Silva", phone: "+60123456789", email: "ana.silva@example.com", language: "en",
+      profilePic: null, countryCode: "MY", status: "open", tags: ["vip", "newsletter"],
+      assignee: { id: 2231, firstName: "Ravi", lastName: "Kumar", email: "ravi.kumar@example.com" }, lifecycle: "Hot Lead", created_at: 1795000000,
+    },
+    changes: [{ field: "email", from: "ana@example.org", to: "ana.silva@example.com" }],
+  },
+});
+
 /**
  * Ingestion at full speed. Each connection sends as its own workspace: INGEST_LIMITER allows one workspace
  * 1000 requests per 10 s, and a single producer over that would measure 429s, not ingestion.
  */
-async function cannon(base, path = "/v1/events") {
+async function cannon(base, path = "/v1/events", { body = INGEST_BODY, headers = {} } = {}) {
   let next = 0;
   const result = await autocannon({
     url: `${base}${path}`,
     method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${DEV_KEY}` },
-    body: INGEST_BODY,
+    headers: { "content-type": "application/json", authorization: `Bearer ${DEV_KEY}`, ...headers },
+    body,
     connections: cfg.connections,
     duration: cfg.ingestSeconds,
     setupClient: (client) => {
       const key = ingestKeys[next++ % ingestKeys.length];
-      client.setHeaders({ "content-type": "application/json", authorization: `Bearer ${key}` });
+      client.setHeaders({ "content-type": "application/json", authorization: `Bearer ${key}`, ...headers });
     },
   });
   const ok = result["2xx"];
@@ -268,6 +283,23 @@ async function ingestion() {
       round[who] = await measured(async () =>
         who === "service" ? cannon(MAIN) : cannon(BARE, who === "baselineLimited" ? "/v1/events/limited" : "/v1/events"),
       );
+    }
+    rounds.push(round);
+  }
+  return rounds;
+}
+
+/**
+ * Ingestion with EVENT_VALIDATION=enforce against off: the same worker, body and connections, back to back in
+ * each round (alternating which goes first); the mode is chosen per request (bench/worker/counted.ts).
+ */
+async function validation() {
+  const rounds = [];
+  for (let r = 0; r < cfg.ingestRounds; r++) {
+    const round = {};
+    for (const mode of r % 2 === 0 ? ["off", "enforce"] : ["enforce", "off"]) {
+      log(`validation round ${r + 1}/${cfg.ingestRounds}: EVENT_VALIDATION=${mode}, ${cfg.connections} connections, ${cfg.ingestSeconds} s`);
+      round[mode] = await cannon(MAIN, "/v1/events", { body: VALIDATED_BODY, headers: { "x-bench-event-validation": mode } });
     }
     rounds.push(round);
   }
@@ -491,6 +523,50 @@ async function endToEnd(keys, rate, seconds) {
   return { rate, endpoints: cfg.e2eEndpoints, seconds, orderingWindowMs, service, baseline };
 }
 
+/**
+ * One consumer reading a polling webhook's stream in pages of 100, each read acknowledging the one before (the
+ * cursor), from a stream that already holds the events: how fast events leave a lane by polling, to set beside
+ * the one-lane phase's push rate (one request per event to an endpoint).
+ */
+async function polling(pollKey, pollWebhookId) {
+  const n = cfg.pollEvents;
+  log(`polling: ${n} events into one polling webhook, then one consumer reads them in pages of 100`);
+  for (let i = 0; i < n; i += 100) {
+    const events = [];
+    for (let j = i; j < Math.min(n, i + 100); j++) events.push(laneEvent(j));
+    await call(MAIN, "POST", "/v1/events/batch", { events }, pollKey);
+  }
+  const stats = () => call(MAIN, "GET", `/v1/webhooks/${pollWebhookId}/stats`, undefined, pollKey);
+  await waitFor("the polling webhook's stream", async () => (await stats()).position.waiting >= n, 300_000);
+  await sleep(orderingWindowMs + 100);
+  return measured(async () => {
+    const started = performance.now();
+    let cursor = null;
+    let read = 0;
+    let pages = 0;
+    let outOfOrder = 0;
+    let last = -1;
+    const pageMs = [];
+    while (read < n) {
+      const t = performance.now();
+      const page = await call(MAIN, "GET", `/v1/webhooks/${pollWebhookId}/poll?limit=100${cursor ? `&cursor=${cursor}` : ""}`, undefined, pollKey);
+      pageMs.push(performance.now() - t);
+      for (const event of page.data) {
+        if (event.seq < last) outOfOrder++;
+        last = event.seq;
+      }
+      read += page.data.length;
+      pages++;
+      cursor = page.nextCursor;
+      if (page.data.length === 0) throw new Error(`polling: the stream ran dry after ${read} of ${n} events`);
+    }
+    // The last page is acknowledged too, as a consumer's next read would.
+    await call(MAIN, "GET", `/v1/webhooks/${pollWebhookId}/poll?limit=1&cursor=${cursor}`, undefined, pollKey);
+    const seconds = (performance.now() - started) / 1000;
+    return { events: read, pages, perSecond: read / seconds, outOfOrder, page: percentiles(pageMs) };
+  }, { drain: false });
+}
+
 // ---------- setup and the run ----------
 
 /** Workspaces and webhooks for each phase, through the public API (as a customer would). */
@@ -506,9 +582,11 @@ async function setup() {
   await call(MAIN, "POST", "/v1/webhooks", { url: `${RECEIVER}/p/rl/0`, events: ["comment.created"], rateLimitPerSecond: cfg.rateLimit }, limited.apiKey);
   const paced = await workspace("bench paced");
   await webhook(paced.apiKey, `${RECEIVER}/p/rlu/0`, ["comment.created"]);
+  const polled = await workspace("bench polling");
+  const pollHook = await call(MAIN, "POST", "/v1/webhooks", { delivery: "poll", events: ["comment.created"] }, polled.apiKey);
   const fan = await workspace("bench fan-out");
   await pool(Array.from({ length: cfg.fanoutWebhooks }, (_, j) => j), 8, (j) => webhook(fan.apiKey, `${RECEIVER}/p/fan/${j}`, ["conversation.closed"]));
-  return { e2eKeys: e2e.map((w) => w.apiKey), laneKey: lane.apiKey, fanKey: fan.apiKey, limitedKey: limited.apiKey, pacedKey: paced.apiKey };
+  return { e2eKeys: e2e.map((w) => w.apiKey), laneKey: lane.apiKey, fanKey: fan.apiKey, limitedKey: limited.apiKey, pacedKey: paced.apiKey, pollKey: polled.apiKey, pollWebhookId: pollHook.id };
 }
 
 let receiver;
@@ -540,7 +618,7 @@ async function main() {
   ], join(logs, "baseline.log")).pid;
   await Promise.all([waitForHttp(`${MAIN}/`), waitForHttp(`${BARE}/`)]);
   log("both workers are up; creating workspaces and webhooks");
-  const { e2eKeys, laneKey, fanKey, limitedKey, pacedKey } = await setup();
+  const { e2eKeys, laneKey, fanKey, limitedKey, pacedKey, pollKey, pollWebhookId } = await setup();
 
   // Warm both (isolates, every lane's first storage, the dev key's last-used write) so each phase
   // measures steady state, not a lane being created.
@@ -548,9 +626,12 @@ async function main() {
 
   const results = { startedAt: new Date(runStarted).toISOString(), config: cfg, machine: machine(), git: gitState() };
   results.ingestion = await ingestion();
+  results.validation = await validation();
   results.lane = await laneThroughput(laneKey);
   results.log = await logReads(laneKey, cfg.laneEvents * cfg.laneRounds + 1);
   results.rateLimited = await rateLimited(limitedKey, pacedKey);
+  results.polling = await polling(pollKey, pollWebhookId);
+  log(`polling: ${Math.round(results.polling.perSecond)} events/s read by one consumer in pages of 100 (push, one lane: ${Math.round(results.lane.service.perSecond)}/s)`);
   results.fanout = await fanout(fanKey);
   results.endToEnd = await endToEnd(e2eKeys, cfg.e2eRate, cfg.e2eSeconds);
   results.endToEndLow = await endToEnd(e2eKeys, cfg.e2eLowRate, cfg.e2eLowSeconds);

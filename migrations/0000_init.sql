@@ -52,11 +52,19 @@ CREATE TABLE `webhooks` (
 	`id` text PRIMARY KEY NOT NULL,
 	`workspace_id` text NOT NULL,
 	`url` text NOT NULL,
+	`delivery` text DEFAULT 'push' NOT NULL,
+	`poll_token_hash` text,
+	`data_location` text,
 	`events` text NOT NULL,
 	`description` text DEFAULT '' NOT NULL,
 	`secret` text NOT NULL,
 	`previous_secret` text,
 	`previous_secret_expires_at` integer,
+	`signing_key` text NOT NULL,
+	`public_key` text NOT NULL,
+	`previous_signing_key` text,
+	`previous_public_key` text,
+	`verified_at` integer,
 	`rate_limit_per_second` integer,
 	`retry_delays_seconds` text,
 	`headers` text DEFAULT '{}' NOT NULL,
@@ -69,6 +77,7 @@ CREATE TABLE `webhooks` (
 	FOREIGN KEY (`workspace_id`) REFERENCES `workspaces`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
+CREATE UNIQUE INDEX `webhooks_poll_token_hash_unique` ON `webhooks` (`poll_token_hash`);--> statement-breakpoint
 CREATE INDEX `webhooks_workspace_idx` ON `webhooks` (`workspace_id`,`created_at`);--> statement-breakpoint
 CREATE TABLE `workspaces` (
 	`id` text PRIMARY KEY NOT NULL,
@@ -82,6 +91,7 @@ CREATE TABLE `workspaces` (
 	`alert_secret` text,
 	`alert_previous_secret` text,
 	`alert_previous_secret_expires_at` integer,
+	`data_location` text,
 	`created_at` integer NOT NULL,
 	`updated_at` integer NOT NULL
 );

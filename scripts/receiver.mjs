@@ -1,16 +1,22 @@
 #!/usr/bin/env node
-// `npm run receiver`: a local webhook endpoint that verifies both signatures and prints one line per delivery.
+// `npm run receiver`: a local webhook endpoint that verifies the signatures and prints one line per delivery.
 // Options: --port 8788, --secret whsec_… (repeatable, for a rotation), --secret-file wh.json (re-read on every
-// request: a create or rotate-secret response saved there is picked up at once), --fail (500), --gone (410),
-// --delay <ms>. WEBHOOK_SECRET (space-separated) adds secrets too.
+// request: a create or rotate-secret response saved there is picked up at once, its secret and its publicKey),
+// --public-key whpk_… (repeatable) or --jwks <url> (the webhook's jwks.json) to check `v1a` with the public key
+// alone (docs/signatures.md), --fail (500), --gone (410), --delay <ms>. WEBHOOK_SECRET (space-separated) adds secrets too.
+// It echoes an endpoint verification challenge whose signatures verify (docs/signatures.md). `--poll <webhook id>`
+// consumes a polling webhook instead (poll-consumer.mjs), with --token whpoll_… or --token-file wh.json (or an API key: API_KEY).
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Webhook } from "standardwebhooks";
+import { verifyV1a } from "../docs/snippets/verify-v1a-node.mjs";
+import { consume } from "./poll-consumer.mjs";
 
-const USAGE = `usage: npm run receiver -- [--port 8788] [--secret whsec_…]… [--secret-file wh.json]… [--fail | --gone] [--delay ms]`;
+const USAGE = `usage: npm run receiver -- [--port 8788] [--secret whsec_…]… [--secret-file wh.json]… [--public-key whpk_…]… [--jwks url] [--fail | --gone] [--delay ms]
+       npm run receiver -- --poll <webhook id> [--token whpoll_… | --token-file wh.json] [--api http://127.0.0.1:8787] [--limit 100] [--wait 20]`;
 
 /** @param {string} message @returns {never} */
 function usage(message) {
@@ -25,9 +31,17 @@ function parse() {
       host: { type: "string", default: "127.0.0.1" },
       secret: { type: "string", multiple: true, default: [] },
       "secret-file": { type: "string", multiple: true, default: [] },
+      "public-key": { type: "string", multiple: true, default: [] },
+      jwks: { type: "string" },
       fail: { type: "boolean", default: false },
       gone: { type: "boolean", default: false },
       delay: { type: "string", default: "0" },
+      poll: { type: "string" },
+      token: { type: "string", default: process.env.POLL_TOKEN ?? process.env.API_KEY },
+      "token-file": { type: "string" },
+      api: { type: "string", default: process.env.EDGE_WEBHOOKS_URL ?? "http://127.0.0.1:8787" },
+      limit: { type: "string", default: "100" },
+      wait: { type: "string", default: "20" },
       help: { type: "boolean", default: false },
     },
   });
@@ -56,7 +70,24 @@ function parseOptions() {
   const from = process.env.INIT_CWD ?? process.cwd();
   const secrets = [...values.secret, ...(process.env.WEBHOOK_SECRET ?? "").split(/\s+/).filter(Boolean)];
   for (const secret of secrets) if (!secret.startsWith("whsec_")) usage(`a secret starts with whsec_, got ${secret.slice(0, 12)}…`);
+  for (const key of values["public-key"]) if (!/^whpk_[A-Za-z0-9+/]{43}=$/.test(key)) usage(`a public key is whpk_ and 44 base64 characters, got ${key.slice(0, 12)}…`);
+  if (values.jwks !== undefined && !URL.canParse(values.jwks)) usage(`--jwks must be a URL, got ${values.jwks}`);
+  const limit = Number(values.limit);
+  const wait = Number(values.wait);
+  if (values.poll !== undefined) {
+    if (!Number.isInteger(limit) || limit < 1 || limit > 250) usage(`--limit must be 1-250, got ${values.limit}`);
+    if (!Number.isInteger(wait) || wait < 0 || wait > 30) usage(`--wait must be 0-30 seconds, got ${values.wait}`);
+    if (!values.token && !values["token-file"]) usage("--poll needs --token whpoll_… or --token-file wh.json (or API_KEY)");
+  }
   return {
+    publicKeys: values["public-key"],
+    jwksUrl: values.jwks ?? null,
+    poll: values.poll,
+    token: values.token,
+    tokenFile: values["token-file"] && resolve(from, values["token-file"]),
+    api: values.api.replace(/\/$/, ""),
+    limit,
+    wait,
     port,
     host: values.host,
     delay,
@@ -66,23 +97,62 @@ function parseOptions() {
   };
 }
 
-/** A file holding a create/rotate response (its `secret`), or secrets as text. Missing: none yet. */
-function secretsInFile(/** @type {string} */ file) {
+/** A file holding a create/rotate response (its `secret` and `publicKey`), or secrets and keys as text. Missing: none yet. */
+function credentialsInFile(/** @type {string} */ file) {
   let text;
   try {
     text = readFileSync(file, "utf8");
   } catch {
-    return [];
+    return { secrets: [], publicKeys: [] };
   }
   try {
     const json = JSON.parse(text);
-    if (typeof json?.secret === "string") return [json.secret];
+    if (typeof json?.secret === "string") return { secrets: [json.secret], publicKeys: typeof json.publicKey === "string" ? [json.publicKey] : [] };
   } catch {}
-  return text.match(/whsec_[A-Za-z0-9+/=]+/g) ?? [];
+  return { secrets: text.match(/whsec_[A-Za-z0-9+/=]+/g) ?? [], publicKeys: text.match(/whpk_[A-Za-z0-9+/=]+/g) ?? [] };
 }
 
-function currentSecrets() {
-  return [...new Set([...options.secrets, ...options.secretFiles.flatMap(secretsInFile)])];
+function currentCredentials() {
+  const files = options.secretFiles.map(credentialsInFile);
+  return {
+    secrets: [...new Set([...options.secrets, ...files.flatMap((f) => f.secrets)])],
+    publicKeys: [...new Set([...options.publicKeys, ...files.flatMap((f) => f.publicKeys)])],
+  };
+}
+
+/** A `whpk_…` public key as the JWK the verification snippet takes. */
+function jwkOf(/** @type {string} */ publicKey) {
+  return { kty: "OKP", crv: "Ed25519", x: Buffer.from(publicKey.slice("whpk_".length), "base64").toString("base64url") };
+}
+
+/** The --jwks set as last fetched, kept for its cache-control max-age (at least 10 s, so a bad signature cannot make it fetch on every request). */
+let jwksCache = { keys: /** @type {object[]} */ ([]), fetchedAt: 0, until: 0 };
+async function jwksKeys(refresh = false) {
+  if (!options.jwksUrl) return [];
+  if (Date.now() < jwksCache.until && !(refresh && Date.now() - jwksCache.fetchedAt >= 10_000)) return jwksCache.keys;
+  jwksCache.fetchedAt = Date.now();
+  try {
+    const res = await fetch(options.jwksUrl);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const maxAge = Number(/max-age=(\d+)/.exec(res.headers.get("cache-control") ?? "")?.[1] ?? 0);
+    jwksCache = { keys: (await res.json()).keys, fetchedAt: jwksCache.fetchedAt, until: Date.now() + Math.max(maxAge, 10) * 1000 };
+  } catch (err) {
+    console.error(`receiver: could not fetch ${options.jwksUrl}: ${/** @type {Error} */ (err).message}`);
+    jwksCache.until = Date.now() + 10_000;
+  }
+  return jwksCache.keys;
+}
+
+/**
+ * `v1a` with the public keys alone (docs/snippets/verify-v1a-node.mjs); null when none is known. A failure with
+ * the fetched JWKS fetches it again once (a rotation may have added a key since), within the 10 s floor.
+ * @param {string[]} publicKeys @param {string} body @param {Record<string, string>} headers
+ */
+async function verifyAsymmetric(publicKeys, body, headers) {
+  if (publicKeys.length === 0 && !options.jwksUrl) return null;
+  const given = publicKeys.map(jwkOf);
+  const check = (/** @type {object[]} */ keys) => verifyV1a({ keys: [...given, ...keys] }, headers, body);
+  return check(await jwksKeys()) || (options.jwksUrl !== null && check(await jwksKeys(true)));
 }
 
 /**
@@ -126,18 +196,28 @@ async function handle(req, res) {
   try {
     event = JSON.parse(body);
   } catch {}
-  const secrets = currentSecrets();
+  const { secrets, publicKeys } = currentCredentials();
+  const plain = /** @type {Record<string, string>} */ (Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])));
+  const asymmetric = await verifyAsymmetric(publicKeys, body, plain);
   let signature;
   let status = options.status;
-  if (secrets.length === 0) signature = "signature not checked (no secret: --secret or --secret-file)";
+  if (secrets.length === 0 && asymmetric === null) signature = "signature not checked (no secret: --secret or --secret-file; no key: --public-key or --jwks)";
   else {
-    const { standard, respondIo } = verify(secrets, body, req.headers);
-    signature =
-      standard && respondIo
-        ? "signature ok"
-        : `signature FAILED (standard webhooks ${standard ? "ok" : "failed"}, respond.io ${respondIo ? "ok" : "failed"})`;
+    // Each scheme checked: with a secret v1 (Standard Webhooks) and respond.io's, with a public key v1a.
+    const checked = /** @type {[string, boolean][]} */ ([]);
+    if (secrets.length > 0) {
+      const { standard, respondIo } = verify(secrets, body, req.headers);
+      checked.push(["standard webhooks", standard], ["respond.io", respondIo]);
+    }
+    if (asymmetric !== null) checked.push(["v1a", asymmetric]);
+    const ok = checked.every(([, passed]) => passed);
+    // Without a public key the line is as it always was; with one it names the schemes that passed.
+    const names = checked.map(([name]) => (name === "standard webhooks" ? "v1" : name)).join(", ");
+    signature = ok
+      ? `signature ok${asymmetric === null ? "" : ` (${names})`}`
+      : `signature FAILED (${checked.map(([name, passed]) => `${name} ${passed ? "ok" : "failed"}`).join(", ")})`;
     // A real endpoint refuses what it cannot verify; so does this one, unless told to answer otherwise.
-    if (!(standard && respondIo) && status === 200) status = 401;
+    if (!ok && status === 200) status = 401;
   }
   if (options.delay > 0) await new Promise((done) => setTimeout(done, options.delay));
   const line = [
@@ -150,11 +230,20 @@ async function handle(req, res) {
     `→ ${status}${options.delay > 0 ? ` after ${options.delay} ms` : ""}`,
   ];
   console.log(line.join("  "));
+  // An endpoint verification challenge (REQUIRE_ENDPOINT_VERIFICATION, docs/signatures.md) is echoed back, so
+  // the service starts sending this receiver its events.
+  if (status === 200 && event.event_type === "endpoint.verification" && typeof event.challenge === "string") {
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ challenge: event.challenge }));
+    return;
+  }
   const answers = { 200: "ok", 401: "signature verification failed", 410: "gone (--gone)", 500: "failing on purpose (--fail)" };
   res.writeHead(status, { "content-type": "text/plain" }).end(`${answers[/** @type {200} */ (status)]}\n`);
 }
 
 options = parseOptions();
+if (options.poll !== undefined) {
+  await consume({ webhookId: options.poll, api: options.api, token: options.token, tokenFile: options.tokenFile, limit: options.limit, wait: options.wait });
+}
 const server = createServer((req, res) => {
   handle(req, res).catch((err) => {
     console.error("receiver:", err);
@@ -169,7 +258,9 @@ server.listen(options.port, options.host, () => {
   const address = /** @type {import("node:net").AddressInfo} */ (server.address());
   const sources = [
     ...(options.secrets.length ? [`${options.secrets.length} secret(s) given`] : []),
-    ...options.secretFiles.map((file) => `the secret in ${file} (read on every request${existsSync(file) ? "" : "; not there yet"})`),
+    ...(options.publicKeys.length ? [`${options.publicKeys.length} public key(s) given`] : []),
+    ...(options.jwksUrl ? [`the keys at ${options.jwksUrl}`] : []),
+    ...options.secretFiles.map((file) => `the secret and public key in ${file} (read on every request${existsSync(file) ? "" : "; not there yet"})`),
   ];
   const checking = sources.length ? `verifying with ${sources.join(" and ")}` : "no secret: signatures not checked";
   const answer = options.status === 200 ? "200 when the signatures verify" : String(options.status);

@@ -15,7 +15,14 @@ export interface Config {
   publicUrl: string | null;
   /** Origins that may frame the settings pages (CSP frame-ancestors); empty: none may. */
   portalFrameAncestors: string[];
+  /** Whether a webhook's endpoint must echo a challenge before anything else is sent to it (docs/signatures.md). */
+  requireEndpointVerification: boolean;
+  /** Whether ingestion checks an event's data against its type's schema: not at all, noting a mismatch, or refusing it. */
+  eventValidation: EventValidation;
 }
+
+export const EVENT_VALIDATION_MODES = ["off", "warn", "enforce"] as const;
+export type EventValidation = (typeof EVENT_VALIDATION_MODES)[number];
 
 export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   deliveryTimeoutMs: 5000,
@@ -28,6 +35,8 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   orderingWindowMs: 1000,
   publicUrl: null,
   portalFrameAncestors: [],
+  requireEndpointVerification: false,
+  eventValidation: "off",
 });
 
 export class ConfigError extends Error {
@@ -89,6 +98,13 @@ function origins(name: string, raw: string | undefined): string[] {
   return list;
 }
 
+function oneOf<T extends string>(name: string, raw: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = raw.trim().toLowerCase();
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got ${JSON.stringify(raw)}`);
+}
+
 const cache = new WeakMap<object, Config>();
 
 /** Parses the configuration from the bindings; throws ConfigError on a malformed value. */
@@ -111,6 +127,12 @@ export function readConfig(env: Env): Config {
     orderingWindowMs: numberVar("ORDERING_WINDOW_MS", env.ORDERING_WINDOW_MS, DEFAULT_CONFIG.orderingWindowMs, { integer: false, zero: true }),
     publicUrl: origin("PUBLIC_URL", env.PUBLIC_URL),
     portalFrameAncestors: origins("PORTAL_FRAME_ANCESTORS", env.PORTAL_FRAME_ANCESTORS),
+    requireEndpointVerification: flag(
+      "REQUIRE_ENDPOINT_VERIFICATION",
+      env.REQUIRE_ENDPOINT_VERIFICATION,
+      DEFAULT_CONFIG.requireEndpointVerification,
+    ),
+    eventValidation: oneOf("EVENT_VALIDATION", env.EVENT_VALIDATION, EVENT_VALIDATION_MODES, DEFAULT_CONFIG.eventValidation),
   };
   cache.set(env, config);
   return config;

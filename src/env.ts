@@ -28,4 +28,6 @@ export interface Env {
   ORDERING_WINDOW_MS?: string;
   PUBLIC_URL?: string;
   PORTAL_FRAME_ANCESTORS?: string;
+  REQUIRE_ENDPOINT_VERIFICATION?: string;
+  EVENT_VALIDATION?: string;
 }

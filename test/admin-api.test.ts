@@ -14,6 +14,7 @@ describe("admin API", () => {
       name: "Acme",
       notificationEmail: "ops@acme.example",
       notificationEmailStatus: "pending",
+      dataLocation: null,
       apiKey: expect.stringMatching(/^whk_[A-Za-z0-9_-]{32}$/),
     });
     expect((await call("GET", "/v1/webhooks", { key: res.json.apiKey })).status).toBe(200);

@@ -7,13 +7,13 @@ import { describe, expect, it } from "vitest";
 import { alertLaneName } from "../src/alerts/send";
 import { toQueuedEvent } from "../src/events/ingest";
 import worker from "../src/index";
-import { quotaOf } from "../src/quota/workspace-quota";
+import { quotaOf } from "../src/bindings";
 import { call, createWebhook, createWorkspace, eventually, sendEvent } from "./support/helpers";
 import { lane, settledLane } from "./support/lane";
 import { cookiesOf, page, signIn } from "./support/pages";
 import { endpoint, type Endpoint } from "./support/receiver";
 
-const quota = (workspaceId: string) => quotaOf(env.WORKSPACE_QUOTA, workspaceId);
+const quota = (workspaceId: string) => quotaOf(env.WORKSPACE_QUOTA, workspaceId, null);
 
 /** A workspace whose alertUrl is a real receiver that verifies with the alert secret. */
 async function workspaceWithAlerts(fallback: { status: number } = { status: 200 }) {

@@ -11,11 +11,13 @@ describe("configuration", () => {
         "ALLOW_PRIVATE_URLS",
         "DELIVERY_TIMEOUT_MS",
         "EMAIL_FROM",
+        "EVENT_VALIDATION",
         "FAILURE_QUOTA_LIMIT",
         "FAILURE_QUOTA_WINDOW_SECONDS",
         "ORDERING_WINDOW_MS",
         "PORTAL_FRAME_ANCESTORS",
         "PUBLIC_URL",
+        "REQUIRE_ENDPOINT_VERIFICATION",
         "RETENTION_DAYS",
         "RETRY_DELAYS_SECONDS",
       ],
@@ -38,10 +40,12 @@ describe("configuration", () => {
     ["DELIVERY_TIMEOUT_MS", "-1"],
     ["FAILURE_QUOTA_LIMIT", "2.5"],
     ["ALLOW_PRIVATE_URLS", "maybe"],
+    ["REQUIRE_ENDPOINT_VERIFICATION", "sometimes"],
     ["PUBLIC_URL", "webhooks.example.com"],
     ["PUBLIC_URL", "https://webhooks.example.com/settings"],
     ["PORTAL_FRAME_ANCESTORS", "https://app.example.com 'unsafe-inline'"],
     ["PORTAL_FRAME_ANCESTORS", "https://app.example.com; script-src *"],
+    ["EVENT_VALIDATION", "strict"],
   ])("refuses %s=%s with a message naming the variable", (name, value) => {
     expect(() => readConfig({ ...env, [name]: value })).toThrow(ConfigError);
     expect(() => readConfig({ ...env, [name]: value })).toThrow(name);

@@ -92,7 +92,7 @@ describe("delivery log", () => {
     expect(received[0]!.headers["webhook-timestamp"]).not.toBe(received[1]!.headers["webhook-timestamp"]);
     const expectSentAs = (headers: Record<string, string>, request: (typeof received)[number]) => {
       expect(Object.keys(headers).sort()).toEqual(
-        ["content-type", "user-agent", "webhook-id", "webhook-signature", "webhook-timestamp", "x-region", "x-tenant", "x-webhook-signature"],
+        ["content-type", "traceparent", "user-agent", "webhook-id", "webhook-signature", "webhook-timestamp", "x-region", "x-tenant", "x-webhook-signature"],
       );
       expect(headers).toEqual(Object.fromEntries(Object.keys(headers).map((name) => [name, request.headers[name]])));
       expect([request.standardValid, request.respondIoValid]).toEqual([true, true]);

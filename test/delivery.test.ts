@@ -39,7 +39,8 @@ describe("delivery to a subscribed endpoint", () => {
       expect(Object.keys(JSON.parse(req.body)).slice(0, 3)).toEqual(["event_type", "event_id", "timestamp"]);
       expect(req.headers["webhook-id"]).toBe(expected.id);
       expect(Number(req.headers["webhook-timestamp"])).toBeCloseTo(req.at / 1000, -1);
-      expect(req.headers["webhook-signature"]).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
+      // One HMAC entry (v1) and one Ed25519 entry (v1a, docs/signatures.md), space-separated.
+      expect(req.headers["webhook-signature"]).toMatch(/^v1,[A-Za-z0-9+/]+=* v1a,[A-Za-z0-9+/]{86}==$/);
       expect(req.standardValid).toBe(true);
       expect(req.respondIoValid).toBe(true);
     });

@@ -64,6 +64,7 @@ describe("endpoint controls: the webhook object", () => {
     ["content-type", { headers: { "Content-Type": "text/plain" } }, "reserved_header", "headers.Content-Type"],
     ["content-length", { headers: { "content-length": "1" } }, "reserved_header", "headers.content-length"],
     ["host", { headers: { Host: "evil.example" } }, "reserved_header", "headers.Host"],
+    ["traceparent", { headers: { TraceParent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" } }, "reserved_header", "headers.TraceParent"],
     ["user-agent", { headers: { "User-Agent": "me" } }, "reserved_header", "headers.User-Agent"],
     ["a webhook-* header", { headers: { "Webhook-Signature": "v1,forged" } }, "reserved_header", "headers.Webhook-Signature"],
     ["x-webhook-signature", { headers: { "X-Webhook-Signature": "forged" } }, "reserved_header", "headers.X-Webhook-Signature"],

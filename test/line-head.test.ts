@@ -22,6 +22,7 @@ const config = (version: number, enabled = true): LaneConfig => ({
   rateLimitPerSecond: null,
   retryDelaysSeconds: null,
   headers: {},
+  dataLocation: null,
   version,
 });
 

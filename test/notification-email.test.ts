@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { Env } from "../src/env";
 import worker from "../src/index";
 import { disableNotice, warningNotice } from "../src/quota/notice";
-import { quotaOf } from "../src/quota/workspace-quota";
+import { quotaOf } from "../src/bindings";
 import { ADMIN_TOKEN, call, createWebhook, eventually } from "./support/helpers";
 import { cookiesOf, page, signIn } from "./support/pages";
 
@@ -68,7 +68,7 @@ describe("notification address confirmation", () => {
 
     // A webhook disabled by the quota while unconfirmed: the notice is not sent, and says why.
     const ws = created.json;
-    const q = quotaOf(env.WORKSPACE_QUOTA, ws.id);
+    const q = quotaOf(env.WORKSPACE_QUOTA, ws.id, null);
     for (let i = 0; i < 23; i++) await q.recordFailure({ webhookId: "wh_x", workspaceId: ws.id, eventId: `e${i}`, at: Date.now(), statusCode: 500, error: null });
     await q.recordFailure({ webhookId: "wh_x", workspaceId: ws.id, eventId: "e23", at: Date.now(), statusCode: 500, error: null });
     const notices = await eventually(async () => {

@@ -1,6 +1,7 @@
 // The OpenAPI document and the /docs page describe every route the Worker serves.
 import { describe, expect, it } from "vitest";
 import { api } from "../src/api/app";
+import { EVENT_TYPES } from "../src/events/catalog";
 import { call } from "./support/helpers";
 
 const toOpenApiPath = (path: string) => path.replace(/:(\w+)/g, "{$1}");
@@ -52,5 +53,17 @@ describe("OpenAPI document", () => {
     for (const [path, ops] of Object.entries(json.paths as Record<string, object>)) {
       for (const method of Object.keys(ops)) expect(res.text).toContain(`aria-label="${method.toUpperCase()} ${path}"`);
     }
+  });
+
+  it("documents what an endpoint receives: a webhooks entry per event type, in the JSON and at /docs", async () => {
+    const { json } = await call("GET", "/openapi.json");
+    expect(Object.keys(json.webhooks)).toEqual([...EVENT_TYPES]);
+    expect(json.webhooks["contact.tag.updated"].post.requestBody.content["application/json"].schema).toEqual({
+      $ref: "#/components/schemas/ContactTagUpdatedDelivery",
+    });
+    expect(json.components.schemas.ContactTagUpdatedDelivery.properties.action).toMatchObject({ enum: ["add", "remove"] });
+    const docs = (await call("GET", "/docs")).text;
+    for (const type of EVENT_TYPES) expect(docs).toContain(`aria-label="WEBHOOK ${type}"`);
+    expect(docs).toContain("<code>traceparent</code>");
   });
 });

@@ -6,11 +6,12 @@ import { describe, expect, it } from "vitest";
 import { call, createWebhook, createWorkspace, eventually, sendEvent } from "./support/helpers";
 import type { Env } from "../src/env";
 import { warningNotice } from "../src/quota/notice";
-import { autoDisableReason, quotaOf, type WorkspaceQuota } from "../src/quota/workspace-quota";
+import { quotaOf } from "../src/bindings";
+import { autoDisableReason, type WorkspaceQuota } from "../src/quota/workspace-quota";
 import { lane, laneState, RETENTION_MS, settledLane } from "./support/lane";
 import { endpoint, eventIdsOf } from "./support/receiver";
 
-const quota = (workspaceId: string) => quotaOf(env.WORKSPACE_QUOTA, workspaceId);
+const quota = (workspaceId: string) => quotaOf(env.WORKSPACE_QUOTA, workspaceId, null);
 
 /** Drives the lane's retries (its alarm) until it has made `attempts` attempts. */
 async function attemptUntil(webhookId: string, attempts: number) {

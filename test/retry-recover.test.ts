@@ -4,7 +4,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { disableNotice } from "../src/quota/notice";
-import { quotaOf } from "../src/quota/workspace-quota";
+import { quotaOf } from "../src/bindings";
 import { call, createWebhook, createWorkspace, eventually, sendEvent } from "./support/helpers";
 import { lane, laneState, settledLane } from "./support/lane";
 import { endpoint, eventIdsOf } from "./support/receiver";
@@ -83,7 +83,7 @@ describe("recover", () => {
   it("brings back every event skipped by a quota disable, after enable, in acceptance order, once per call", async () => {
     const { ws, ep, hook, send } = await setup(["conversation.closed"], "ops@replay.example");
     // 30 failures already in the window: this webhook's first failure is the 31st and disables it.
-    const quota = quotaOf(env.WORKSPACE_QUOTA, ws.id);
+    const quota = quotaOf(env.WORKSPACE_QUOTA, ws.id, null);
     for (let i = 0; i < 30; i++) await quota.recordFailure({ webhookId: "wh_other", eventId: `evt_${i}`, at: Date.now(), statusCode: 500, error: "HTTP 500" });
     await ep.program({ secrets: [hook.secret], script: [{ status: 500 }], fallback: { status: 200 } });
     const before = [await send(0), await send(1), await send(2)];

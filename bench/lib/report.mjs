@@ -105,6 +105,18 @@ const ingestionFigure = (r, floor = "baseline") => (k) => ({
   ratio: median(r.ingestion.map((x) => x.service[k] / x[floor][k])),
 });
 
+/** Ingestion with EVENT_VALIDATION=enforce against off (same worker, same body): medians and the median round ratio. */
+const validationFigure = (r) =>
+  r.validation?.length
+    ? {
+        enforce: median(r.validation.map((x) => x.enforce.requestsPerSecond)),
+        off: median(r.validation.map((x) => x.off.requestsPerSecond)),
+        ratio: median(r.validation.map((x) => x.enforce.requestsPerSecond / x.off.requestsPerSecond)),
+        p99: median(r.validation.map((x) => x.enforce.p99 / x.off.p99)),
+        errors: r.validation.reduce((n, x) => n + x.enforce.errors + x.off.errors, 0),
+      }
+    : null;
+
 const commitLabel = (git) => (git?.commit ? `commit ${git.commit.slice(0, 7)}${git.dirty ? " plus uncommitted changes" : ""}` : "commit unknown");
 
 export function renderReport(r) {
@@ -141,6 +153,11 @@ export function renderReport(r) {
     `| 1 | ingestion latency p50 | ${f(ingest("p50").service, 1)} ms | ${f(ingest("p50").floor, 1)} ms | ${ingest("p50").ratio.toFixed(2)}× |`,
     `| 1 | ingestion latency p99 | ${f(ingest("p99").service, 1)} ms | ${f(ingest("p99").floor, 1)} ms | ${ingest("p99").ratio.toFixed(2)}× |`,
     `| 1 | (like for like) against the floor plus one Rate Limiting call per request: accepted per second, p50, p99 | | ${f(limited("requestsPerSecond").floor)} /s, ${f(limited("p50").floor, 1)} ms, ${f(limited("p99").floor, 1)} ms | ${limited("requestsPerSecond").ratio.toFixed(2)}×, ${limited("p50").ratio.toFixed(2)}×, ${limited("p99").ratio.toFixed(2)}× |`,
+    ...(validationFigure(r)
+      ? [
+          `| 1 | ingestion with \`EVENT_VALIDATION=enforce\` (service) against \`off\` (floor column), same worker and body, accepted per second; p99 ratio ${validationFigure(r).p99.toFixed(2)}×; ${validationFigure(r).errors} refused | ${f(validationFigure(r).enforce)} | ${f(validationFigure(r).off)} | ${validationFigure(r).ratio.toFixed(2)}× |`,
+        ]
+      : []),
     `| 2 | end-to-end (accepted → at receiver) p50, ${f(e2eS.offeredPerSecond)} events/s over ${r.endToEnd.endpoints} endpoints, ${r.endToEnd.seconds} s | ${f(e2eS.latency.p50)} ms | ${f(e2eB.latency.p50)} ms | ${ratio(e2eS.latency.p50, e2eB.latency.p50)} |`,
     `| 2 | end-to-end p90 | ${f(e2eS.latency.p90)} ms | ${f(e2eB.latency.p90)} ms | ${ratio(e2eS.latency.p90, e2eB.latency.p90)} |`,
     `| 2 | end-to-end p99 | ${f(e2eS.latency.p99)} ms | ${f(e2eB.latency.p99)} ms | ${ratio(e2eS.latency.p99, e2eB.latency.p99)} |`,
@@ -222,6 +239,24 @@ export function renderReport(r) {
       `| DO SQLite rows read | ${f(limitedCost.doRowsRead, 1)} | ${f(pacedCost.doRowsRead, 1)} |`,
       `| $ per million delivered events, CPU excluded | $${f(limitedCost.dollarsPerMillion, 2)} | $${f(pacedCost.dollarsPerMillion, 2)} |`,
       `| out of order, duplicates | ${limited.outOfOrder}, ${limited.duplicates} | ${paced.outOfOrder}, ${paced.duplicates} |`,
+      "",
+    );
+  }
+
+  if (r.polling) {
+    const p = r.polling;
+    const cost = costOf(p, p.events);
+    push(
+      `#### Polling: ${f(p.events)} events read by one consumer, pages of 100`,
+      "",
+      "A polling webhook's stream (docs/polling.md) already holding the events, read with a cursor that acknowledges each page; beside the one-lane phase's push rate to one endpoint.",
+      "",
+      "| | polling, one consumer | push, one lane (median round) |",
+      "|---|---:|---:|",
+      `| events per second | ${f(p.perSecond, 0)} | ${f(r.lane.service.perSecond, 0)} |`,
+      `| page of 100, p50 / p99 | ${f(p.page.p50, 1)} / ${f(p.page.p99, 1)} ms | |`,
+      `| DO SQLite rows written / read per event | ${f(cost.doRowsWritten, 2)} / ${f(cost.doRowsRead, 1)} | |`,
+      `| out of order | ${p.outOfOrder} | ${r.lane.service.outOfOrder} |`,
       "",
     );
   }
@@ -339,6 +374,10 @@ export function summarize(r) {
       // The same against the floor that also calls a Rate Limiting binding once per request (see docs/benchmarks.md).
       ingestionPerSecondVsLimitedFloor: { ...figure(limited("requestsPerSecond").service, limited("requestsPerSecond").floor), ratio: round(limited("requestsPerSecond").ratio, 2) },
       ingestionP99MsVsLimitedFloor: { ...figure(limited("p99").service, limited("p99").floor, 1), ratio: round(limited("p99").ratio, 2) },
+      // EVENT_VALIDATION=enforce ("service") against off ("floor"), same worker and body.
+      ...(validationFigure(r)
+        ? { ingestionEnforceVsOffPerSecond: { ...figure(validationFigure(r).enforce, validationFigure(r).off), ratio: round(validationFigure(r).ratio, 2) } }
+        : {}),
       endToEndP50Ms: { ...figure(e2e.service.latency.p50, e2e.baseline.latency.p50), eventsPerSecond: e2e.rate, endpoints: e2e.endpoints },
       endToEndP99Ms: { ...figure(e2e.service.latency.p99, e2e.baseline.latency.p99), eventsPerSecond: e2e.rate },
       ...(low ? { endToEndLowRateP50Ms: { ...figure(low.service.latency.p50, low.baseline.latency.p50), eventsPerSecond: low.rate } } : {}),
@@ -384,6 +423,7 @@ export function headlineFigures(r) {
     d1QueriesPerAccepted: round(d1Queries / accepted, 4),
     dollarsPerMillion: round(e2eCost.dollarsPerMillion, 2),
     floorDollarsPerMillion: round(e2eFloor.dollarsPerMillion, 2),
+    ...(r.polling ? { pollingPerSecond: round(r.polling.perSecond, 0), pollingToPushRatio: round(r.polling.perSecond / r.lane.service.perSecond) } : {}),
   };
 }
 

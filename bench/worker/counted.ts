@@ -29,6 +29,20 @@ export class WorkspaceQuota extends Quota {
   }
 }
 
+/**
+ * The service's env with EVENT_VALIDATION as a request's `x-bench-event-validation` asks, one object per mode
+ * (the config is parsed once per env object, as in production): the validation phase compares modes in one worker.
+ */
+const byMode = new WeakMap<object, Map<string, Env>>();
+function withValidation(env: Env, mode: string | null): Env {
+  if (mode === null) return env;
+  let modes = byMode.get(env);
+  if (!modes) byMode.set(env, (modes = new Map()));
+  let variant = modes.get(mode);
+  if (!variant) modes.set(mode, (variant = { ...env, EVENT_VALIDATION: mode }));
+  return variant;
+}
+
 export default {
   async fetch(request, env, ctx) {
     if (new URL(request.url).pathname === "/__bench/counters") {
@@ -37,7 +51,7 @@ export default {
     }
     counters.workerRequests++;
     const handle = service.fetch as ExportedHandlerFetchHandler<Env>;
-    return handle(request, countedEnv(env), ctx);
+    return handle(request, withValidation(countedEnv(env), request.headers.get("x-bench-event-validation")), ctx);
   },
   async queue(batch, env, ctx) {
     counters.consumerInvocations++;

@@ -5,7 +5,7 @@ import { eq } from "drizzle-orm";
 import { openDb } from "../db/client";
 import { workspaces, type WorkspaceRow } from "../db/schema";
 import type { LaneConfig } from "../delivery/lane-config";
-import { laneOf } from "../delivery/lane/endpoint-lane";
+import { laneOf, type DataLocation } from "../bindings";
 import type { Env } from "../env";
 import { alertEvent, type Alert } from "./catalog";
 
@@ -14,8 +14,8 @@ export function alertLaneName(workspaceId: string): string {
   return `alerts:${workspaceId}`;
 }
 
-export function alertLaneOf(env: Env, workspaceId: string) {
-  return laneOf(env.ENDPOINT_LANE, alertLaneName(workspaceId));
+export function alertLaneOf(env: Env, workspaceId: string, location: DataLocation | null) {
+  return laneOf(env.ENDPOINT_LANE, alertLaneName(workspaceId), location);
 }
 
 /** What the workspace's alerts lane is told; undefined before alertUrl was ever set (no secret yet). */
@@ -35,6 +35,7 @@ export function alertLaneConfig(workspace: WorkspaceRow): LaneConfig | undefined
     retryDelaysSeconds: null,
     headers: {},
     version: workspace.updatedAt.getTime(),
+    dataLocation: workspace.dataLocation ?? null,
   };
 }
 
@@ -46,6 +47,6 @@ export async function raiseAlert(env: Env, alert: Alert): Promise<"enqueued" | "
   const workspace = await openDb(env.DB).query.workspaces.findFirst({ where: eq(workspaces.id, alert.workspaceId) });
   const config = workspace && alertLaneConfig(workspace);
   if (!config || !config.enabled) return "no_alert_url";
-  await alertLaneOf(env, alert.workspaceId).enqueue(config, [await alertEvent(alert)]);
+  await alertLaneOf(env, alert.workspaceId, config.dataLocation).enqueue(config, [await alertEvent(alert)]);
   return "enqueued";
 }

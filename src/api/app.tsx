@@ -15,8 +15,11 @@ import { eventRoutes } from "./events/routes";
 import { quotaRoutes } from "./quota";
 import { allowedMethods, limitBody, limitIngestion, requireJsonBody } from "./middleware";
 import { deliveryRoutes } from "./webhooks/delivery-routes";
+import { keyRoutes, JWKS_PATH } from "./webhooks/key-routes";
 import { statsRoutes } from "./webhooks/stats-routes";
+import { pollRoutes } from "./webhooks/poll-routes";
 import { webhookRoutes } from "./webhooks/routes";
+import { registerDeliveryWebhooks } from "./webhook-deliveries";
 import { alertRoutes } from "./workspace/alert-routes";
 import { workspaceRoutes } from "./workspace/routes";
 
@@ -28,7 +31,9 @@ api.use("*", async (c, next) => {
 });
 api.use("/v1/*", limitBody, requireJsonBody);
 api.use("/v1/admin/*", requireAdminToken);
-for (const prefix of ["/v1/events/*", "/v1/webhooks/*", "/v1/workspace/*", "/v1/quota/*", "/v1/dead-letters/*"]) api.use(prefix, requireWorkspaceKey);
+for (const prefix of ["/v1/events/*", "/v1/workspace/*", "/v1/quota/*", "/v1/dead-letters/*"]) api.use(prefix, requireWorkspaceKey);
+// A webhook's JWKS is public: receivers fetch it without a key.
+api.use("/v1/webhooks/*", (c, next) => (JWKS_PATH.test(c.req.path) ? next() : requireWorkspaceKey(c, next)));
 api.on("POST", ["/v1/events", "/v1/events/batch"], limitIngestion);
 
 api.route("/v1/admin", adminRoutes);
@@ -37,6 +42,8 @@ api.route("/v1/events", eventRoutes);
 api.route("/v1/webhooks", webhookRoutes);
 api.route("/v1/webhooks", deliveryRoutes);
 api.route("/v1/webhooks", statsRoutes);
+api.route("/v1/webhooks", keyRoutes);
+api.route("/v1/webhooks", pollRoutes);
 api.route("/v1/workspace", workspaceRoutes);
 api.route("/v1/workspace", alertRoutes);
 api.route("/v1/quota", quotaRoutes);
@@ -47,11 +54,19 @@ api.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
   scheme: "bearer",
   description: "A workspace API key (`whk_…`). Every key sees only its own workspace.",
 });
+api.openAPIRegistry.registerComponent("securitySchemes", "pollToken", {
+  type: "http",
+  scheme: "bearer",
+  description: "A polling webhook's own token (`whpoll_…`): reads that webhook's stream (`GET /v1/webhooks/{id}/poll`) and nothing else.",
+});
 api.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
   type: "http",
   scheme: "bearer",
   description: "The operator's ADMIN_TOKEN secret.",
 });
+
+// What receivers get: the `webhooks` section, one entry per event type.
+registerDeliveryWebhooks(api);
 
 const OPENAPI_INFO = {
   openapi: "3.1.0",

@@ -5,10 +5,11 @@ import { bearerAuth } from "hono/bearer-auth";
 import type { Db } from "../db/client";
 import { apiKeys, workspaces, type WorkspaceRow } from "../db/schema";
 import type { Env } from "../env";
-import { hashApiKey, timingSafeEqualStrings } from "../lib/secrets";
+import { hashApiKey, POLL_TOKEN_PREFIX, timingSafeEqualStrings } from "../lib/secrets";
 import type { AppEnv } from "./context";
 import { errorBody } from "./errors";
 import { cachedKey, cacheKey, type ActiveKey } from "./key-cache";
+import { pollTokenAuth } from "./poll-auth";
 
 /** last_used_at is refreshed at most this often, so authentication writes D1 at most once a minute per key. */
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -78,13 +79,15 @@ export function bindingsActingFor(env: Env, workspace: WorkspaceRow): Env {
   return acting;
 }
 
-/** Authenticates a workspace API key and puts its workspace on the context. */
+/** Authenticates a workspace API key (or, for its one route, a poll token) and puts its workspace on the context. */
 export const requireWorkspaceKey: MiddlewareHandler<AppEnv> = async (c, next) => {
   const workspace = actingFor.get(c.env);
   if (workspace) {
     c.set("workspace", workspace);
     return next();
   }
+  const token = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "")?.[1];
+  if (token?.startsWith(POLL_TOKEN_PREFIX)) return pollTokenAuth(c, next, token);
   return bearerWorkspaceKey(c, next);
 };
 

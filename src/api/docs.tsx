@@ -32,6 +32,8 @@ type Operation = {
 export type OpenApiDocument = {
   info: { title: string; version: string; description?: string };
   paths: Record<string, Record<string, Operation>>;
+  /** What the service sends out: one entry per event type (OpenAPI 3.1). */
+  webhooks?: Record<string, Record<string, Operation>>;
   components?: { schemas?: Record<string, Schema> };
 };
 
@@ -84,6 +86,60 @@ const Fields: FC<{ doc: OpenApiDocument; schema: Schema | undefined }> = ({ doc,
   );
 };
 
+/** One operation: a route of the API, or (`webhook`) a delivery the service sends to an endpoint. */
+const OperationSection: FC<{ doc: OpenApiDocument; label: string; method: string; path: string; op: Operation; webhook?: boolean }> = ({
+  doc,
+  label,
+  method,
+  path,
+  op,
+  webhook,
+}) => (
+  <section class="op" aria-label={label}>
+    <h3>
+      <span class={`method ${method}`}>{method}</span> <code>{path}</code>
+    </h3>
+    <p>
+      <strong>{op.summary}</strong>
+      {op.description ? ` — ${op.description}` : ""}
+    </p>
+    {webhook ? null : (
+      <p>
+        Auth:{" "}
+        {op.security?.length ? Object.keys(op.security[0]!).join(", ") === "adminToken" ? "Bearer ADMIN_TOKEN" : "Bearer API key" : "none"}
+      </p>
+    )}
+    {op.parameters?.length ? (
+      <>
+        <h4>Parameters</h4>
+        <ul>
+          {op.parameters.map((p) => (
+            <li>
+              <code>{p.name}</code> ({p.in}
+              {p.required ? ", required" : ""}) <code>{typeLabel(doc, p.schema)}</code> {p.description ?? ""}
+            </li>
+          ))}
+        </ul>
+      </>
+    ) : null}
+    {op.requestBody?.content?.["application/json"] ? (
+      <>
+        <h4>Body</h4>
+        <Fields doc={doc} schema={op.requestBody.content["application/json"].schema} />
+      </>
+    ) : null}
+    <h4>Responses</h4>
+    <ul>
+      {Object.entries(op.responses ?? {}).map(([status, res]) => (
+        <li>
+          <code>{status}</code> {res.description}{" "}
+          {res.content?.["application/json"] ? <code>{typeLabel(doc, res.content["application/json"].schema)}</code> : null}
+        </li>
+      ))}
+    </ul>
+  </section>
+);
+
 const METHOD_ORDER = ["get", "post", "put", "patch", "delete"];
 
 export const ApiReference: FC<{ doc: OpenApiDocument }> = ({ doc }) => {
@@ -125,6 +181,7 @@ export const ApiReference: FC<{ doc: OpenApiDocument }> = ({ doc }) => {
             {tags.map((tag) => (
               <a href={`#${tag.toLowerCase()}`}>{tag}</a>
             ))}
+            {doc.webhooks ? <a href="#webhooks">Webhooks</a> : null}
           </nav>
           {tags.map((tag) => (
             <>
@@ -132,50 +189,20 @@ export const ApiReference: FC<{ doc: OpenApiDocument }> = ({ doc }) => {
               {operations
                 .filter((o) => o.tag === tag)
                 .map(({ path, method, op }) => (
-                  <section class="op" aria-label={`${method.toUpperCase()} ${path}`}>
-                    <h3>
-                      <span class={`method ${method}`}>{method}</span> <code>{path}</code>
-                    </h3>
-                    <p>
-                      <strong>{op.summary}</strong>
-                      {op.description ? ` — ${op.description}` : ""}
-                    </p>
-                    <p>
-                      Auth:{" "}
-                      {op.security?.length ? Object.keys(op.security[0]!).join(", ") === "adminToken" ? "Bearer ADMIN_TOKEN" : "Bearer API key" : "none"}
-                    </p>
-                    {op.parameters?.length ? (
-                      <>
-                        <h4>Parameters</h4>
-                        <ul>
-                          {op.parameters.map((p) => (
-                            <li>
-                              <code>{p.name}</code> ({p.in}
-                              {p.required ? ", required" : ""}) <code>{typeLabel(doc, p.schema)}</code> {p.description ?? ""}
-                            </li>
-                          ))}
-                        </ul>
-                      </>
-                    ) : null}
-                    {op.requestBody?.content?.["application/json"] ? (
-                      <>
-                        <h4>Body</h4>
-                        <Fields doc={doc} schema={op.requestBody.content["application/json"].schema} />
-                      </>
-                    ) : null}
-                    <h4>Responses</h4>
-                    <ul>
-                      {Object.entries(op.responses ?? {}).map(([status, res]) => (
-                        <li>
-                          <code>{status}</code> {res.description}{" "}
-                          {res.content?.["application/json"] ? <code>{typeLabel(doc, res.content["application/json"].schema)}</code> : null}
-                        </li>
-                      ))}
-                    </ul>
-                  </section>
+                  <OperationSection doc={doc} label={`${method.toUpperCase()} ${path}`} method={method} path={path} op={op} />
                 ))}
             </>
           ))}
+          {doc.webhooks ? (
+            <>
+              <h2 id="webhooks">Webhooks: what your endpoint receives</h2>
+              {Object.entries(doc.webhooks).flatMap(([type, methods]) =>
+                Object.entries(methods).map(([method, op]) => (
+                  <OperationSection doc={doc} label={`WEBHOOK ${type}`} method={method} path={type} op={op} webhook />
+                )),
+              )}
+            </>
+          ) : null}
           <h2 id="schemas">Schemas</h2>
           {Object.entries(doc.components?.schemas ?? {}).map(([name, schema]) => (
             <section class="op" id={`schema-${name}`}>

@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   invalid_email: 400,
   invalid_data: 400,
   data_too_deep: 400,
+  data_does_not_match_schema: 400,
   invalid_event_id: 400,
   invalid_occurred_at: 400,
   batch_too_large: 400,
@@ -31,6 +32,7 @@ export const ERROR_CODES = {
   invalid_filter: 400,
   invalid_ttl: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
@@ -38,6 +40,8 @@ export const ERROR_CODES = {
   delivery_pending: 409,
   not_replayable: 409,
   alert_url_not_set: 409,
+  verification_not_required: 409,
+  endpoint_unverified: 409,
   notification_email_not_set: 409,
   notification_email_confirmed: 409,
   payload_too_large: 413,
@@ -108,10 +112,11 @@ export const ErrorSchema = z
   .openapi("Error");
 
 /** OpenAPI response entries for the errors a route can answer. */
-export function errorResponses(...statuses: (400 | 401 | 404 | 409 | 413 | 415 | 429)[]) {
+export function errorResponses(...statuses: (400 | 401 | 403 | 404 | 409 | 413 | 415 | 429)[]) {
   const descriptions = {
     400: "Invalid request (see `error.code`)",
     401: "Missing, unknown or revoked key",
+    403: "The credential is valid but not for this (`forbidden`): a poll token reads only its own webhook's stream",
     404: "No such resource in this workspace",
     409: "Conflicts with the current state",
     413: "Body larger than 256 KiB",

@@ -1,8 +1,10 @@
 // Small builders for OpenAPI route definitions, so every route documents bodies and auth the same way.
-import type { z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 
 export const workspaceKeyAuth = [{ apiKey: [] }];
 export const adminTokenAuth = [{ adminToken: [] }];
+/** A polling webhook's own token: only on its poll route, beside the API key. */
+export const pollTokenAuth = [{ pollToken: [] }];
 
 export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
   return { description, content: { "application/json": { schema } } };
@@ -16,3 +18,16 @@ export function jsonBody<T extends z.ZodType>(schema: T) {
 export function optionalJsonBody<T extends z.ZodType>(schema: T) {
   return { required: false, content: { "application/json": { schema } } };
 }
+
+/** The request's trace: its W3C `traceparent` header, or a new trace when it has none or a malformed one. */
+export const TraceparentHeader = z.object({
+  traceparent: z
+    .string()
+    .optional()
+    .openapi({
+      description:
+        "W3C Trace Context. Kept with the event: every delivery attempt sends `traceparent` with this trace id and a new span id, " +
+        "and the delivery log shows and finds it (`traceId`). Without one, or with a malformed one (which is ignored, as the W3C spec says), the service starts a trace.",
+      example: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    }),
+});

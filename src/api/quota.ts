@@ -1,6 +1,6 @@
 // GET /v1/quota: the caller's workspace's shared failure quota, as the lanes see it.
 import { createRoute, z } from "@hono/zod-openapi";
-import { quotaOf } from "../quota/workspace-quota";
+import { quotaOf } from "../bindings";
 import { newRouter } from "./context";
 import { errorResponses } from "./errors";
 import { jsonResponse, workspaceKeyAuth } from "./openapi";
@@ -26,6 +26,6 @@ quotaRoutes.openapi(
     responses: { 200: jsonResponse(QuotaSchema, "The quota"), ...errorResponses(401) },
   }),
   async (c) => {
-    return c.json(await quotaOf(c.env.WORKSPACE_QUOTA, c.get("workspace").id).status(), 200);
+    return c.json(await quotaOf(c.env.WORKSPACE_QUOTA, c.get("workspace").id, c.get("workspace").dataLocation ?? null).status(), 200);
   },
 );

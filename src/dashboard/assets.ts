@@ -90,6 +90,8 @@ details.example>summary{cursor:pointer;color:var(--accent)}
 .flash,.banner,.error-summary{border-radius:8px;padding:.75rem 1rem;margin:0 0 1rem;border:1px solid}
 .flash.success{background:var(--ok-bg);border-color:#9fd3b0;color:#0b4d22}
 .flash.error,.error-summary{background:var(--bad-bg);border-color:#f1b3ae;color:#7d1a14}
+.flash.warning{background:var(--warn-bg);border-color:#f0cf7a;color:#4d3000;overflow-wrap:anywhere}
+.trace-id{overflow-wrap:anywhere}
 .banner{background:var(--warn-bg);border-color:#f0cf7a;color:#4d3000}
 .banner h2{margin:0 0 .25rem;font-size:1.1rem}
 .banner p{margin:.25rem 0}
@@ -138,7 +140,7 @@ dl.figures dt{color:var(--muted);font-size:.85rem}
 dl.figures dd{margin:0;font-weight:600}
 pre.payload{max-height:24rem;overflow:auto}
 table.headers th{text-align:left;padding-right:1rem;vertical-align:top}
-table.headers code{word-break:break-all}
+table.headers code,.key{word-break:break-all}
 details.advanced{border:1px solid var(--line);border-radius:8px;padding:.5rem 1rem;margin:0 0 1rem}
 details.advanced>summary{cursor:pointer;font-weight:600;padding:.25rem 0}
 details.advanced[open]>summary{margin-bottom:.5rem}

@@ -2,7 +2,7 @@
 // Pieces several pages share: a webhook's status and actions, the auto-disable banner, the quota meter, form errors.
 import type { FC } from "hono/jsx";
 import type { ApiError } from "./api-client";
-import { disabledReasonLabel, formatTime, formatWindow } from "./format";
+import { disabledReasonLabel, formatTime, formatWindow, webhookLabel } from "./format";
 import { WEBHOOKS } from "./layout";
 import type { Quota, Webhook, Workspace } from "./model";
 
@@ -56,7 +56,7 @@ export const ActionButton: FC<{
  */
 export const WebhookActions: FC<{ webhook: Webhook; back: string; compact?: boolean; test?: boolean }> = ({ webhook, back, compact, test = true }) => {
   const path = webhookPath(webhook.id);
-  const about = ` for ${webhook.url}`;
+  const about = ` for ${webhookLabel(webhook)}`;
   const rare = (
     <>
       <a class="button" href={`${path}/rotate-secret?back=${encodeURIComponent(back)}`} aria-label={`Rotate secret${about}`}>
@@ -131,7 +131,7 @@ export const AutoDisabledBanner: FC<{ webhooks: Webhook[]; quota: Quota | undefi
         {disabled.map((w) => (
           <li class="row">
             <a href={webhookPath(w.id)}>
-              <code>{w.url}</code>
+              <code>{webhookLabel(w)}</code>
             </a>
             <span class="muted">
               disabled <time datetime={w.disabledAt ?? ""}>{formatTime(w.disabledAt)}</time>
@@ -141,7 +141,7 @@ export const AutoDisabledBanner: FC<{ webhooks: Webhook[]; quota: Quota | undefi
               back={back}
               label="Enable"
               class="button primary"
-              accessibleLabel={`Enable ${w.url}`}
+              accessibleLabel={`Enable ${webhookLabel(w)}`}
             />
           </li>
         ))}
@@ -255,15 +255,15 @@ export const ErrorSummary: FC<{ error: ApiError | undefined; fields: Record<stri
 };
 
 /** A secret shown once: read-only, with the Copy button the script reveals and where it says it copied. */
-export const SecretField: FC<{ label: string; secret: string }> = ({ label, secret }) => (
+export const SecretField: FC<{ label: string; secret: string; id?: string }> = ({ label, secret, id = "secret" }) => (
   <div class="secret">
-    <label for="secret" class="visually-hidden">
+    <label for={id} class="visually-hidden">
       {label}
     </label>
-    <input id="secret" type="text" readonly value={secret} autocomplete="off" spellcheck={false} />
-    <button type="button" class="button" data-copy="secret" hidden>
+    <input id={id} type="text" readonly value={secret} autocomplete="off" spellcheck={false} />
+    <button type="button" class="button" data-copy={id} hidden>
       Copy
     </button>
-    <span id="secret-status" role="status" aria-live="polite"></span>
+    <span id={`${id}-status`} role="status" aria-live="polite"></span>
   </div>
 );

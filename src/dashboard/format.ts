@@ -91,3 +91,8 @@ export function waitingReason(delivery: Waiting, page: readonly Waiting[]): stri
   const ahead = page.filter((d) => d.status === "pending" && Date.parse(d.createdAt) < accepted).length;
   return ahead === 0 ? "next in line" : `in line behind ${ahead} earlier event${ahead === 1 ? "" : "s"}`;
 }
+
+/** How a webhook is named on the pages: its URL, or for a polling webhook (no URL) its id. */
+export function webhookLabel(webhook: { id: string; url: string | null }): string {
+  return webhook.url ?? `${webhook.id} (polled)`;
+}

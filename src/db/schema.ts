@@ -1,5 +1,6 @@
 // The D1 schema: workspaces, their API keys, their webhook configurations, dead letters, settings sessions and portal links.
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { DataLocation } from "../bindings";
 import type { EventType } from "../events/catalog";
 import type { WebhookFilter } from "../lib/endpoint-controls";
 
@@ -27,6 +28,8 @@ export const workspaces = sqliteTable("workspaces", {
   /** The alert secret before the last rotation, which keeps signing beside the new one until alertPreviousSecretExpiresAt. */
   alertPreviousSecret: text("alert_previous_secret"),
   alertPreviousSecretExpiresAt: integer("alert_previous_secret_expires_at", { mode: "timestamp_ms" }),
+  /** Where its payloads, attempts, dead letters and quota records are stored (docs/data-location.md); null: anywhere. Never changes. */
+  dataLocation: text("data_location").$type<DataLocation>(),
   createdAt: createdAt(),
   updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
 });
@@ -51,6 +54,9 @@ export const apiKeys = sqliteTable(
 
 export type DisabledReason = "failure_quota" | "manual" | "gone";
 
+/** push: the lane sends each event to `url`; poll: the consumer reads them (docs/polling.md) and `url` is "". */
+export type DeliveryMode = "push" | "poll";
+
 export const webhooks = sqliteTable(
   "webhooks",
   {
@@ -59,6 +65,11 @@ export const webhooks = sqliteTable(
       .notNull()
       .references(() => workspaces.id, { onDelete: "cascade" }),
     url: text("url").notNull(),
+    delivery: text("delivery").$type<DeliveryMode>().notNull().default("push"),
+    /** SHA-256 (hex) of a polling webhook's pollToken (`whpoll_…`); null for push. */
+    pollTokenHash: text("poll_token_hash").unique(),
+    /** Its workspace's dataLocation, copied at creation (both never change): what its lane is asked for with. */
+    dataLocation: text("data_location").$type<DataLocation>(),
     events: text("events", { mode: "json" }).$type<EventType[]>().notNull(),
     description: text("description").notNull().default(""),
     /** `whsec_` + base64; kept in the clear because every delivery is signed with it. */
@@ -66,6 +77,18 @@ export const webhooks = sqliteTable(
     /** The secret before the last rotation; it keeps signing, beside the new one, until previousSecretExpiresAt. */
     previousSecret: text("previous_secret"),
     previousSecretExpiresAt: integer("previous_secret_expires_at", { mode: "timestamp_ms" }),
+    /** The Ed25519 private key that signs `v1a` (`whsk_` + base64 PKCS #8), kept like the secret; never returned. */
+    signingKey: text("signing_key").notNull(),
+    /** Its public key, `whpk_` + base64 of the raw 32 bytes: on every webhook object and in the JWKS. */
+    publicKey: text("public_key").notNull(),
+    /** The key pair before the last rotation: signs and stays published until previousSecretExpiresAt. */
+    previousSigningKey: text("previous_signing_key"),
+    previousPublicKey: text("previous_public_key"),
+    /**
+     * When the endpoint at `url` echoed its verification challenge (docs/signatures.md); null while it has not.
+     * With REQUIRE_ENDPOINT_VERIFICATION off, the time the url was set.
+     */
+    verifiedAt: integer("verified_at", { mode: "timestamp_ms" }),
     /** Endpoint controls (README "Endpoint controls"): null / empty = respond.io's defaults. */
     rateLimitPerSecond: integer("rate_limit_per_second"),
     retryDelaysSeconds: text("retry_delays_seconds", { mode: "json" }).$type<number[]>(),

@@ -1,5 +1,5 @@
 // Webhook queries shared by the API, the queue consumer and the lanes.
-import { and, eq } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import type { Db } from "./client";
 import { webhooks, type DisabledReason, type WebhookRow } from "./schema";
 
@@ -20,4 +20,15 @@ export async function enableWebhook(db: Db, workspaceId: string, id: string, at:
     .where(and(eq(webhooks.id, id), eq(webhooks.workspaceId, workspaceId)))
     .returning();
   return row;
+}
+
+/**
+ * Records that the endpoint at `url` echoed its challenge at `at`; only while the webhook still has that URL and
+ * no verification. Not a config change (updatedAt stays): the lane, which found it, already holds it.
+ */
+export async function markVerified(db: Db, id: string, url: string, at: Date): Promise<void> {
+  await db
+    .update(webhooks)
+    .set({ verifiedAt: at })
+    .where(and(eq(webhooks.id, id), eq(webhooks.url, url), isNull(webhooks.verifiedAt)));
 }

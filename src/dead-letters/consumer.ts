@@ -1,11 +1,21 @@
-// The dead-letter queue's consumer: records every message the events queue gave up on in D1, with why, so it can
-// be listed and replayed instead of vanishing, and tells the workspace's alertUrl (dead_letter.created).
+// The dead-letter queue's consumer: records every message the events queue gave up on (in D1, or in the
+// workspace's jurisdiction when it has a data location: where.ts), with why, so it can be listed and replayed
+// instead of vanishing, and tells the workspace's alertUrl (dead_letter.created).
+import { eq } from "drizzle-orm";
 import { readConfig, retentionMs } from "../config";
-import { openDb } from "../db/client";
+import { openDb, type Db } from "../db/client";
+import { workspaces } from "../db/schema";
 import type { Env } from "../env";
 import { readQueuedEvent } from "../events/queued-event";
 import { raiseAlert } from "../alerts/send";
-import { purgeDeadLetters, recordDeadLetter, type NewDeadLetter } from "./store";
+import { purgeDeadLetters, type NewDeadLetter } from "./store";
+import { deadLettersOf } from "./where";
+
+/** The workspace's data location (null for none, and for a workspace that does not exist: D1 keeps its letters). */
+async function locationOf(db: Db, workspaceId: string) {
+  const row = await db.query.workspaces.findFirst({ where: eq(workspaces.id, workspaceId), columns: { dataLocation: true } });
+  return row?.dataLocation ?? null;
+}
 
 
 /** The events queue's dead-letter queue (wrangler.toml); every other batch the Worker gets is of accepted events. */
@@ -75,7 +85,7 @@ export async function recordDeadLetters(batch: MessageBatch<unknown>, env: Env):
           console.error(`dead letter ${message.id} names no workspace and is dropped`);
           return message.ack();
         }
-        await recordDeadLetter(db, row);
+        await deadLettersOf(env, db, row.workspaceId, await locationOf(db, row.workspaceId)).record(row, deadLetterCutoff(env, now));
         console.warn(`dead letter recorded: ${row.eventId} of ${row.workspaceId} (${row.reason})`);
         // Keyed by the queue's message id, the same on every redelivery: a retried message raises its alert once.
         await raiseAlert(env, {

@@ -5,7 +5,7 @@ import { webhooksOf } from "../db/subscriptions";
 import { readQueuedEvent, type QueuedEvent } from "../events/queued-event";
 import { matchesFilter } from "../lib/endpoint-controls";
 import { laneConfigOf, type LaneConfig } from "./lane-config";
-import { laneOf } from "./lane/endpoint-lane";
+import { laneOf } from "../bindings";
 import { bodyOf } from "./payload";
 
 interface Carried {
@@ -35,7 +35,7 @@ function settle(message: Message<unknown>, ok: boolean, why?: unknown): void {
 
 /** Hands a lane its events in one call; if that fails, one by one in order, so only the events that fail are retried. */
 async function handOver(env: Env, { config, carried }: Handoff): Promise<Carried[]> {
-  const lane = laneOf(env.ENDPOINT_LANE, config.webhookId);
+  const lane = laneOf(env.ENDPOINT_LANE, config.webhookId, config.dataLocation);
   try {
     await lane.enqueue(config, carried.map((c) => c.event));
     return [];

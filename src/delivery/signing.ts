@@ -1,8 +1,10 @@
-// Both signature schemes a receiver can verify: Standard Webhooks (`webhook-*` headers) and respond.io's `x-webhook-signature`.
+// The signature schemes a receiver can verify: Standard Webhooks (`webhook-*` headers: HMAC `v1` and Ed25519 `v1a`)
+// and respond.io's `x-webhook-signature`.
 import { memoized } from "../lib/memo";
 
 const encoder = new TextEncoder();
 const keyCache = new Map<string, Promise<CryptoKey>>();
+const ed25519KeyCache = new Map<string, Promise<CryptoKey>>();
 
 /** The HMAC key for `cacheKey`, imported once per isolate from the bytes `raw()` gives (only on a miss). */
 function hmacKey(raw: () => Uint8Array, cacheKey: string): Promise<CryptoKey> {
@@ -25,24 +27,41 @@ export function respondIoSignature(secret: string, body: string): Promise<string
   return hmacBase64(() => encoder.encode(secret), `rio:${secret}`, body);
 }
 
+/** The Ed25519 private key `whsk_…` (PKCS #8, secrets.ts), imported once per isolate. */
+function ed25519Key(signingKey: string): Promise<CryptoKey> {
+  return memoized(ed25519KeyCache, signingKey, () =>
+    crypto.subtle.importKey("pkcs8", Uint8Array.fromBase64(signingKey.replace(/^whsk_/, "")), { name: "Ed25519" }, false, ["sign"]),
+  );
+}
+
+/** Standard Webhooks' asymmetric scheme: Ed25519 over `id.timestamp.body`, checked with the `whpk_` public key alone. */
+export async function asymmetricSignature(signingKey: string, id: string, timestampSeconds: number, body: string): Promise<string> {
+  const signature = await crypto.subtle.sign("Ed25519", await ed25519Key(signingKey), encoder.encode(`${id}.${timestampSeconds}.${body}`));
+  return `v1a,${new Uint8Array(signature).toBase64()}`;
+}
+
 export interface SigningInput {
   /** Signing secrets, current first; during a rotation the previous one signs too. */
   secrets: readonly string[];
+  /** Ed25519 private keys, current first, by the same rule (rotation.ts signersAt); none for a lane without. */
+  signingKeys?: readonly string[];
   id: string;
   timestampSeconds: number;
   body: string;
 }
 
-export async function signatureHeaders({ secrets, id, timestampSeconds, body }: SigningInput): Promise<Record<string, string>> {
+export async function signatureHeaders({ secrets, signingKeys = [], id, timestampSeconds, body }: SigningInput): Promise<Record<string, string>> {
   const [current] = secrets;
   if (!current) throw new Error("a webhook needs a signing secret");
   const [respondIo, ...standard] = await Promise.all([
     respondIoSignature(current, body),
     ...secrets.map((secret) => standardSignature(secret, id, timestampSeconds, body)),
+    ...signingKeys.map((key) => asymmetricSignature(key, id, timestampSeconds, body)),
   ]);
   return {
     "webhook-id": id,
     "webhook-timestamp": String(timestampSeconds),
+    // `v1,…` entries first, then `v1a,…`: a verifier takes the entries of its own scheme and ignores the rest.
     "webhook-signature": standard.join(" "),
     "x-webhook-signature": respondIo!,
   };

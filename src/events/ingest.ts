@@ -29,7 +29,13 @@ export async function eventIdFor(workspaceId: string, idempotencyKey: string | u
   return `evt_${new Uint8Array(digest).toHex().slice(0, 26)}`;
 }
 
-export async function toQueuedEvent(workspaceId: string, input: EventInput, acceptedAt: number): Promise<QueuedEvent> {
+/** What ingestion adds to an event beside its input: its trace, and with EVENT_VALIDATION=warn what did not match. */
+export interface EventExtras {
+  traceparent?: string | undefined;
+  schemaWarning?: string | undefined;
+}
+
+export async function toQueuedEvent(workspaceId: string, input: EventInput, acceptedAt: number, extras: EventExtras = {}): Promise<QueuedEvent> {
   return {
     id: await eventIdFor(workspaceId, input.id),
     workspaceId,
@@ -38,6 +44,8 @@ export async function toQueuedEvent(workspaceId: string, input: EventInput, acce
     occurredAt: input.occurredAt ? Date.parse(input.occurredAt) : acceptedAt,
     acceptedAt,
     orderKey: orderKey(acceptedAt),
+    ...(extras.traceparent !== undefined ? { traceparent: extras.traceparent } : {}),
+    ...(extras.schemaWarning !== undefined ? { schemaWarning: extras.schemaWarning } : {}),
   };
 }
 

@@ -2,6 +2,7 @@
 // check a consumer makes before trusting one.
 import { nestsDeeperThan } from "../lib/json-depth";
 import { EVENT_TYPES, type EventType } from "./catalog";
+import { parseTraceparent } from "./trace";
 
 /**
  * How deeply `data` may nest (objects and arrays together). The queue and the lanes' RPC copy messages with
@@ -22,6 +23,10 @@ export interface QueuedEvent {
   acceptedAt: number;
   /** Sorts in acceptance order (a monotonic ULID); the lane delivers in this order. */
   orderKey: string;
+  /** The W3C traceparent it was accepted with, or the one the service started (version 00); see trace.ts. */
+  traceparent?: string | undefined;
+  /** With EVENT_VALIDATION=warn: what in `data` did not match its type's schema (the delivery log shows it). */
+  schemaWarning?: string | undefined;
 }
 
 export class MalformedMessage extends Error {
@@ -36,7 +41,7 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
  */
 export function readQueuedEvent(body: unknown): QueuedEvent {
   if (!isObject(body)) throw new MalformedMessage(`the message body is ${body === null ? "null" : Array.isArray(body) ? "an array" : typeof body}, not an event`);
-  const { id, workspaceId, type, data, occurredAt, acceptedAt, orderKey } = body;
+  const { id, workspaceId, type, data, occurredAt, acceptedAt, orderKey, traceparent, schemaWarning } = body;
   const wrong = (field: string, what: string) => new MalformedMessage(`the event's ${field} is not ${what}`);
   if (typeof id !== "string" || !/^evt_[0-9a-z]{1,64}$/.test(id)) throw wrong("id", "an event id");
   if (typeof workspaceId !== "string" || workspaceId === "") throw wrong("workspaceId", "a workspace id");
@@ -46,5 +51,7 @@ export function readQueuedEvent(body: unknown): QueuedEvent {
   if (typeof occurredAt !== "number" || !Number.isFinite(occurredAt)) throw wrong("occurredAt", "a time");
   if (typeof acceptedAt !== "number" || !Number.isFinite(acceptedAt)) throw wrong("acceptedAt", "a time");
   if (typeof orderKey !== "string" || !/^[0-9A-Z]{26}$/.test(orderKey)) throw wrong("orderKey", "an order key");
-  return { id, workspaceId, type: type as EventType, data, occurredAt, acceptedAt, orderKey };
+  if (traceparent !== undefined && (typeof traceparent !== "string" || parseTraceparent(traceparent) === null)) throw wrong("traceparent", "a traceparent");
+  if (schemaWarning !== undefined && typeof schemaWarning !== "string") throw wrong("schemaWarning", "a string");
+  return { id, workspaceId, type: type as EventType, data, occurredAt, acceptedAt, orderKey, traceparent, schemaWarning };
 }

@@ -44,3 +44,29 @@ export async function timingSafeEqualStrings(a: string, b: string): Promise<bool
   ]);
   return crypto.subtle.timingSafeEqual(da, db);
 }
+
+export interface SigningKeyPair {
+  /** The Ed25519 private key: `whsk_` + base64 of its PKCS #8 form. Never leaves the service. */
+  signingKey: string;
+  /** The Ed25519 public key: `whpk_` + base64 of its raw 32 bytes (Standard Webhooks' format). */
+  publicKey: string;
+}
+
+/** A new Ed25519 key pair for Standard Webhooks' asymmetric scheme (`v1a`). */
+export async function newSigningKeyPair(): Promise<SigningKeyPair> {
+  const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
+  const [pkcs8, raw] = await Promise.all([crypto.subtle.exportKey("pkcs8", pair.privateKey), crypto.subtle.exportKey("raw", pair.publicKey)]);
+  return {
+    signingKey: "whsk_" + new Uint8Array(pkcs8 as ArrayBuffer).toBase64(),
+    publicKey: "whpk_" + new Uint8Array(raw as ArrayBuffer).toBase64(),
+  };
+}
+
+/** What every poll token starts with, so the API can tell it from an API key before looking either up. */
+export const POLL_TOKEN_PREFIX = "whpoll_";
+
+/** A polling webhook's token (docs/polling.md): 192 random bits, shown once, stored only as its hash (hashApiKey). */
+export async function newPollToken(): Promise<{ token: string; hash: string }> {
+  const token = POLL_TOKEN_PREFIX + base64url(randomBytes(24));
+  return { token, hash: await hashApiKey(token) };
+}

@@ -16,6 +16,8 @@ import { confirmedRecipient } from "../notification-email/confirmation";
 import { disableNotice, warningNotice } from "./notice";
 import type { Alert, AlertType } from "../alerts/catalog";
 import { raiseAlert } from "../alerts/send";
+import { DEAD_LETTER_SCHEMA, deadLetterPage, findKeptDeadLetter, keepDeadLetter, markKeptReplayed } from "../dead-letters/object-store";
+import type { NewDeadLetter } from "../dead-letters/store";
 
 export interface FailureReport {
   webhookId: string;
@@ -83,11 +85,6 @@ export type OwedAlert = {
   next_try_at: number;
 };
 
-/** The quota object of a workspace: one per workspace, named by its id. */
-export function quotaOf(namespace: DurableObjectNamespace<WorkspaceQuota>, workspaceId: string) {
-  return namespace.get(namespace.idFromName(workspaceId));
-}
-
 /** How many of the webhook's latest failures the email lists. */
 const FAILURES_IN_NOTICE = 10;
 /** A notice that could not be sent is tried again this much later ... */
@@ -140,6 +137,24 @@ export class WorkspaceQuota extends DurableObject<Env> {
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS alerts_owed ON alerts (next_try_at) WHERE outcome = 'owed';
     `);
+    this.sql.exec(DEAD_LETTER_SCHEMA);
+  }
+
+  // A workspace with a data location keeps its dead letters here, in its jurisdiction (src/dead-letters/where.ts).
+  async keepDeadLetter(row: NewDeadLetter, cutoff: number): Promise<void> {
+    keepDeadLetter(this.sql, row, cutoff);
+  }
+
+  async deadLetterPage(workspaceId: string, query: Parameters<typeof deadLetterPage>[2]) {
+    return deadLetterPage(this.sql, workspaceId, query);
+  }
+
+  async deadLetter(workspaceId: string, eventId: string) {
+    return findKeptDeadLetter(this.sql, workspaceId, eventId);
+  }
+
+  async markDeadLetterReplayed(workspaceId: string, eventId: string, at: number) {
+    return markKeptReplayed(this.sql, workspaceId, eventId, at);
   }
 
   /**

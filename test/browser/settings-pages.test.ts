@@ -438,6 +438,8 @@ describe("settings pages in Chromium", () => {
     await page.goto(`${worker.url}/settings/integrations/webhooks`);
     expect(new URL(page.url()).pathname).toBe("/settings/sign-in");
     expect(worker.output()).not.toContain(apiKey);
+    // Nor did any webhook's Ed25519 private key (docs/signatures.md), through the creates, rotations and deliveries above.
+    expect(worker.output()).not.toContain("whsk_");
     expect(outside).toEqual([]);
   });
 });

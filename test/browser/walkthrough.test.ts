@@ -177,16 +177,17 @@ describe.skipIf(missing.length > 0)("the walkthrough, pasted", () => {
     );
     expect(seen).toContain(`message.received ${event} attempt 1`);
     expect(seen[4]).toBe(`message.received ${event} attempt 2`);
-    for (const line of [...first!, ...failing!, ...healed!]) expect(line).toContain("signature ok");
+    // wh.json holds the publicKey too, so every line checked v1a (Ed25519) beside the two HMAC schemes.
+    for (const line of [...first!, ...failing!, ...healed!]) expect(line).toContain("signature ok (v1, respond.io, v1a)");
 
     const failingId = /^event (evt_\w+)$/m.exec(transcript[1]!)![1]!;
     expect(failing!.slice(0, 2)).toEqual([
-      expect.stringMatching(new RegExp(`message\\.received  ${failingId}  attempt 1  signature ok  → 500$`)),
-      expect.stringMatching(new RegExp(`message\\.received  ${failingId}  attempt 2  signature ok  → 500$`)),
+      expect.stringMatching(new RegExp(`message\\.received  ${failingId}  attempt 1  signature ok \\(v1, respond\\.io, v1a\\)  → 500$`)),
+      expect.stringMatching(new RegExp(`message\\.received  ${failingId}  attempt 2  signature ok \\(v1, respond\\.io, v1a\\)  → 500$`)),
     ]);
     // The restarted receiver got the next retry, then (after the rotation) the test event signed with the new secret.
-    expect(healed![0]).toMatch(new RegExp(`${failingId}  attempt 1  signature ok  → 200$`));
-    expect(healed!.at(-1)).toMatch(/message\.received  evt_\w+  attempt 1  signature ok  → 200$/);
+    expect(healed![0]).toMatch(new RegExp(`${failingId}  attempt 1  signature ok \\(v1, respond\\.io, v1a\\)  → 200$`));
+    expect(healed!.at(-1)).toMatch(/message\.received  evt_\w+  attempt 1  signature ok \(v1, respond\.io, v1a\)  → 200$/);
   });
 
   it("the API answered each step as the walkthrough says, and the webhook was deleted only at the end", () => {

@@ -2,13 +2,15 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { readConfig, retentionMs } from "../../src/config";
-import { laneOf, type EndpointLane } from "../../src/delivery/lane/endpoint-lane";
+import { laneOf } from "../../src/bindings";
+import type { EndpointLane } from "../../src/delivery/lane/endpoint-lane";
 import { oldestFinishedAt } from "../../src/delivery/lane/retention";
 import { LaneStore, nextAlarmAt } from "../../src/delivery/lane/store";
+import { maySend } from "../../src/delivery/verification";
 import { eventually } from "./helpers";
 
 export function lane(webhookId: string) {
-  return laneOf(env.ENDPOINT_LANE, webhookId);
+  return laneOf(env.ENDPOINT_LANE, webhookId, null);
 }
 
 /** RETENTION_DAYS in the tests (wrangler.toml's default), as the lane counts it. */
@@ -22,9 +24,11 @@ export async function laneState(webhookId: string) {
   return runInDurableObject(lane(webhookId), async (_instance: EndpointLane, state) => {
     const store = new LaneStore(state.storage);
     const snapshot = store.snapshot();
+    const head = snapshot.lane?.enabled ? store.head() : undefined;
     const due = nextAlarmAt({
       lane: snapshot.lane,
-      head: snapshot.lane?.enabled ? store.head() : undefined,
+      // A head held back until the endpoint verifies arms nothing.
+      head: head && maySend(snapshot.lane!, head, readConfig(env).requireEndpointVerification) ? head : undefined,
       oldestFinishedAt: oldestFinishedAt(store.sql),
       retentionMs: RETENTION_MS,
       now: Date.now(),

@@ -1,7 +1,15 @@
 // What the test receiver can be told to do and what it records; shared by its Node and workerd sides.
 
 export type Behaviour =
-  | { status: number; delayMs?: number; randomDelayMs?: [number, number]; body?: string; headers?: Record<string, string> }
+  | {
+      status: number;
+      delayMs?: number;
+      randomDelayMs?: [number, number];
+      body?: string;
+      headers?: Record<string, string>;
+      /** Answer with the request's own body (what an endpoint echoing a verification challenge does). */
+      echo?: boolean;
+    }
   | { hang: true }
   | { close: true };
 

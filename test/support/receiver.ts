@@ -9,6 +9,8 @@ export interface Endpoint {
   /** Answers in this order, then `fallback` for ever after; `secrets` are used to verify signatures. */
   program(options: { script?: Behaviour[]; fallback?: Behaviour; secrets?: string[] }): Promise<void>;
   requests(): Promise<RecordedRequest[]>;
+  /** Whether each request that arrived (or each of `requests`) carries a `v1a` signature by a key of `jwks`, checked in Node (docs/snippets/verify-v1a-node.mjs). */
+  verifyV1aInNode(jwks: unknown, requests?: Pick<RecordedRequest, "headers" | "body">[]): Promise<boolean[]>;
   /** Polls until at least `count` requests arrived; fails with what did arrive after `timeoutMs`. */
   waitFor(count: number, timeoutMs?: number): Promise<RecordedRequest[]>;
 }
@@ -25,6 +27,11 @@ export function endpoint(): Endpoint {
       if (!res.ok) throw new Error(`receiver control failed: ${res.status}`);
     },
     requests,
+    async verifyV1aInNode(jwks, requests) {
+      const res = await fetch(control, { method: "POST", body: JSON.stringify({ jwks, requests }) });
+      if (!res.ok) throw new Error(`receiver control failed: ${res.status}`);
+      return ((await res.json()) as { valid: boolean[] }).valid;
+    },
     async waitFor(count, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

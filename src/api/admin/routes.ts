@@ -8,7 +8,7 @@ import { newApiKey } from "../../lib/secrets";
 import { newRouter } from "../context";
 import { ApiError, errorResponses } from "../errors";
 import { adminTokenAuth, jsonBody, jsonResponse, optionalJsonBody } from "../openapi";
-import { ApiKeySchema, NotificationEmail, toApiKey } from "../workspace/schemas";
+import { ApiKeySchema, DataLocation, NotificationEmail, toApiKey } from "../workspace/schemas";
 import { forgetKey } from "../key-cache";
 import { readConfig } from "../../config";
 import { mintPortalLink } from "../../db/portal-links";
@@ -21,6 +21,7 @@ const CreateWorkspaceSchema = z
   .strictObject({
     name: z.string().trim().min(1, { error: "must not be empty" }).max(200),
     notificationEmail: NotificationEmail.optional(),
+    dataLocation: DataLocation.optional(),
   })
   .openapi("CreateWorkspace");
 
@@ -30,6 +31,7 @@ const CreatedWorkspaceSchema = z
     name: z.string(),
     notificationEmail: z.string().nullable(),
     notificationEmailStatus: z.enum(["none", "pending"]).openapi({ description: "pending while the address has not confirmed (it was sent a confirmation message); none without one." }),
+    dataLocation: DataLocation,
     apiKey: z.string().openapi({ description: "The workspace's first API key. Shown once; only its hash is stored." }),
   })
   .openapi("CreatedWorkspace");
@@ -67,7 +69,8 @@ adminRoutes.openapi(
     security,
     summary: "Create a workspace",
     description:
-      "Creates a workspace and its first API key. A notificationEmail is sent one confirmation message and receives nothing else until it is confirmed.",
+      "Creates a workspace and its first API key. A notificationEmail is sent one confirmation message and receives nothing else until it is confirmed. " +
+      "`dataLocation` is fixed here for good.",
     request: { body: jsonBody(CreateWorkspaceSchema) },
     responses: { 201: jsonResponse(CreatedWorkspaceSchema, "The workspace and its first key"), ...errorResponses(400, 401, 413, 415) },
   }),
@@ -77,12 +80,14 @@ adminRoutes.openapi(
     const now = new Date();
     const id = newId("ws");
     const address = input.notificationEmail ?? null;
+    const dataLocation = input.dataLocation ?? null;
     // A new workspace's address starts unconfirmed: it is sent one confirmation message and nothing else until then.
     const { columns, confirmation } = await addressChange(address, undefined, now.getTime());
-    await db.insert(workspaces).values({ id, name: input.name, ...columns, createdAt: now, updatedAt: now });
+    await db.insert(workspaces).values({ id, name: input.name, ...columns, dataLocation, createdAt: now, updatedAt: now });
     const key = await issueKey(db, id, now);
     if (address && confirmation) await sendConfirmation(c.env, c.req.url, address, confirmation);
-    return c.json({ id, name: input.name, notificationEmail: address, notificationEmailStatus: address ? ("pending" as const) : ("none" as const), apiKey: key.apiKey }, 201);
+    const notificationEmailStatus = address ? ("pending" as const) : ("none" as const);
+    return c.json({ id, name: input.name, notificationEmail: address, notificationEmailStatus, dataLocation, apiKey: key.apiKey }, 201);
   },
 );
 

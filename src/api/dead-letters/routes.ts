@@ -1,7 +1,7 @@
 // The dead-letter API: what the queue gave up on, for the caller's workspace, and replay through the pipeline.
 import { createRoute } from "@hono/zod-openapi";
 import { deadLetterCutoff } from "../../dead-letters/consumer";
-import { countUnreplayed, findDeadLetter, listDeadLetters, markReplayed } from "../../dead-letters/store";
+import { deadLettersOf } from "../../dead-letters/where";
 import { readQueuedEvent, type QueuedEvent } from "../../events/queued-event";
 import { newRouter } from "../context";
 import { pagePosition } from "../paging";
@@ -39,13 +39,10 @@ deadLetterRoutes.openapi(
   async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const before = pagePosition(cursor, decodeCursor);
-    const [workspaceId, notBefore] = [c.get("workspace").id, deadLetterCutoff(c.env)];
-    const [page, unreplayed] = await Promise.all([
-      listDeadLetters(c.get("db"), workspaceId, { limit, before, notBefore }),
-      countUnreplayed(c.get("db"), workspaceId, notBefore),
-    ]);
+    const workspace = c.get("workspace");
+    const page = await deadLettersOf(c.env, c.get("db"), workspace.id, workspace.dataLocation ?? null).page({ limit, before, notBefore: deadLetterCutoff(c.env) });
     const last = page.rows.at(-1);
-    return c.json({ data: page.rows.map(toDeadLetter), unreplayed, nextCursor: page.more && last ? encodeCursor(last) : null }, 200);
+    return c.json({ data: page.rows.map(toDeadLetter), unreplayed: page.unreplayed, nextCursor: page.more && last ? encodeCursor(last) : null }, 200);
   },
 );
 
@@ -66,17 +63,18 @@ deadLetterRoutes.openapi(
     },
   }),
   async (c) => {
-    const workspaceId = c.get("workspace").id;
+    const workspace = c.get("workspace");
+    const workspaceId = workspace.id;
     const { eventId } = c.req.valid("param");
-    const db = c.get("db");
-    const row = await findDeadLetter(db, workspaceId, eventId);
+    const store = deadLettersOf(c.env, c.get("db"), workspaceId, workspace.dataLocation ?? null);
+    const row = await store.find(eventId);
     if (!row || row.deadAt.getTime() < deadLetterCutoff(c.env)) throw new ApiError("not_found", `no dead letter ${eventId} in this workspace`);
     if (row.body === null) throw new ApiError("not_replayable", `dead letter ${eventId} was not a valid event (${row.reason}); it cannot be sent again`);
     const event = storedEvent(row.body);
     // Never another workspace's event, whatever the stored body says.
     if (!event || event.workspaceId !== workspaceId) throw new ApiError("not_replayable", `dead letter ${eventId} does not hold one of this workspace's events`);
     await c.env.EVENTS_QUEUE.send(event);
-    const replayed = await markReplayed(db, workspaceId, eventId, new Date());
+    const replayed = await store.markReplayed(eventId, new Date());
     return c.json(toDeadLetter(replayed ?? row), 202);
   },
 );

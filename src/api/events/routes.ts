@@ -1,12 +1,16 @@
 // Ingestion: POST /v1/events and /v1/events/batch validate, assign ids and hand events to the queue.
 import { createRoute, z } from "@hono/zod-openapi";
+import { readConfig, type EventValidation } from "../../config";
 import { EVENT_TYPES } from "../../events/catalog";
-import { MAX_EVENT_BYTES, messageBytes, sendBatches, toQueuedEvent, type EventInput } from "../../events/ingest";
+import { MAX_EVENT_BYTES, messageBytes, sendBatches, toQueuedEvent, type EventExtras, type EventInput } from "../../events/ingest";
 import { MAX_DATA_DEPTH, type QueuedEvent } from "../../events/queued-event";
+import { checkEventData } from "../../events/schemas";
+import { traceIdOf, traceparentOf } from "../../events/trace";
+import { annotateSpan } from "../../lib/spans";
 import { nestsDeeperThan } from "../../lib/json-depth";
 import { newRouter } from "../context";
 import { ApiError, errorResponses } from "../errors";
-import { jsonBody, jsonResponse, workspaceKeyAuth } from "../openapi";
+import { jsonBody, jsonResponse, TraceparentHeader, workspaceKeyAuth } from "../openapi";
 
 const tags = ["Events"];
 export const MAX_BATCH_EVENTS = 100;
@@ -62,6 +66,21 @@ function checkDepth(input: EventInput, param: string): void {
   }
 }
 
+/**
+ * What EVENT_VALIDATION makes of the event's data: nothing (off, or a match); refused with the failing path
+ * (enforce); or accepted with a note of what did not match, kept with the event for its delivery log (warn).
+ */
+function checkSchema(mode: EventValidation, input: EventInput, prefix: string): string | undefined {
+  if (mode === "off") return undefined;
+  const mismatch = checkEventData(input.type, input.data);
+  if (mismatch === null) return undefined;
+  if (mode === "enforce") {
+    throw new ApiError("data_does_not_match_schema", `${prefix}${mismatch.message}`, undefined, { param: `${prefix}${mismatch.path}` });
+  }
+  return mismatch.message;
+}
+
+
 /** The event's message size, refusing one too large for the queue. */
 function checkSize(event: QueuedEvent, param: string): number {
   const bytes = messageBytes(event);
@@ -81,8 +100,10 @@ eventRoutes.openapi(
     security: workspaceKeyAuth,
     summary: "Send an event",
     description:
-      "Accepts one event for delivery to every enabled webhook of the workspace subscribed to its type, in acceptance order.",
-    request: { body: jsonBody(EventInputSchema) },
+      "Accepts one event for delivery to every enabled webhook of the workspace subscribed to its type, in acceptance order. " +
+      "With EVENT_VALIDATION=enforce, `data` that does not match its type's schema (GET /v1/event-types) is refused with " +
+      "`400 data_does_not_match_schema` and `param` the failing path (`data.contact.id`); with `warn` it is accepted and its delivery log says what did not match.",
+    request: { body: jsonBody(EventInputSchema), headers: TraceparentHeader },
     responses: {
       202: jsonResponse(z.object({ id: z.string().openapi({ example: "evt_01jd8x6m3q7v9c2k4n5p6r7s8t" }) }), "Accepted"),
       ...errorResponses(400, 401, 413, 415, 429),
@@ -91,8 +112,13 @@ eventRoutes.openapi(
   async (c) => {
     const input = c.req.valid("json");
     checkDepth(input, "data");
-    const event = await toQueuedEvent(c.get("workspace").id, input, Date.now());
+    const extras: EventExtras = {
+      traceparent: traceparentOf(c.req.header("traceparent")),
+      schemaWarning: checkSchema(readConfig(c.env).eventValidation, input, ""),
+    };
+    const event = await toQueuedEvent(c.get("workspace").id, input, Date.now(), extras);
     checkSize(event, "data");
+    annotateSpan({ "webhooks.trace_id": traceIdOf(extras.traceparent!), "webhooks.event_id": event.id });
     await c.env.EVENTS_QUEUE.send(event);
     return c.json({ id: event.id }, 202);
   },
@@ -105,8 +131,10 @@ eventRoutes.openapi(
     tags,
     security: workspaceKeyAuth,
     summary: "Send up to 100 events",
-    description: "All or nothing: one invalid event refuses the batch. Events are accepted in array order.",
-    request: { body: jsonBody(BatchSchema) },
+    description:
+      "All or nothing: one invalid event refuses the batch (with EVENT_VALIDATION=enforce, `param` names it: `events[3].data.contact.id`). " +
+      "Events are accepted in array order; all of them carry the request's trace.",
+    request: { body: jsonBody(BatchSchema), headers: TraceparentHeader },
     responses: {
       202: jsonResponse(z.object({ ids: z.array(z.string()) }), "Accepted, ids in request order"),
       ...errorResponses(400, 401, 413, 415, 429),
@@ -117,9 +145,14 @@ eventRoutes.openapi(
     const acceptedAt = Date.now();
     const inputs = c.req.valid("json").events;
     inputs.forEach((input, i) => checkDepth(input, `events[${i}].data`));
+    const mode = readConfig(c.env).eventValidation;
+    const warnings = inputs.map((input, i) => checkSchema(mode, input, `events[${i}].`));
+    // One request, one trace: every event of the batch carries it.
+    const traceparent = traceparentOf(c.req.header("traceparent"));
     const events: QueuedEvent[] = [];
-    for (const input of inputs) events.push(await toQueuedEvent(workspaceId, input, acceptedAt));
+    for (const [i, input] of inputs.entries()) events.push(await toQueuedEvent(workspaceId, input, acceptedAt, { traceparent, schemaWarning: warnings[i] }));
     const sizes = events.map((event, i) => checkSize(event, `events[${i}].data`));
+    annotateSpan({ "webhooks.trace_id": traceIdOf(traceparent), "webhooks.events": events.length });
     for (const batch of sendBatches(events, sizes)) await c.env.EVENTS_QUEUE.sendBatch(batch.map((body) => ({ body })));
     return c.json({ ids: events.map((e) => e.id) }, 202);
   },

@@ -1,15 +1,16 @@
 // The delivery log and what can be done with it: list and read deliveries, retry one, recover what was
 // dropped or skipped, send a test event. All of it is served by the webhook's lane (its Durable Object).
 import { createRoute } from "@hono/zod-openapi";
+import { readConfig } from "../../config";
 import { laneConfigOf } from "../../delivery/lane-config";
-import { laneOf } from "../../delivery/lane/endpoint-lane";
 import type { Refusal } from "../../delivery/lane/endpoint-lane";
 import { toQueuedEvent } from "../../events/ingest";
 import { sampleData } from "../../events/samples";
+import { traceparentOf } from "../../events/trace";
 import { newRouter } from "../context";
 import { pagePosition } from "../paging";
 import { ApiError, errorResponses } from "../errors";
-import { jsonBody, jsonResponse, optionalJsonBody, workspaceKeyAuth } from "../openapi";
+import { jsonBody, jsonResponse, optionalJsonBody, TraceparentHeader, workspaceKeyAuth } from "../openapi";
 import {
   decodeCursor,
   DeliveryListSchema,
@@ -25,7 +26,7 @@ import {
   toDelivery,
 } from "./delivery-schemas";
 import { isReservedHeader } from "../../lib/endpoint-controls";
-import { findWebhook, webhookNotFound } from "./lookup";
+import { findWebhook, webhookLane, webhookNotFound } from "./lookup";
 import { WebhookIdParam } from "./schemas";
 
 const tags = ["Deliveries"];
@@ -58,7 +59,7 @@ deliveryRoutes.openapi(
     summary: "List deliveries",
     description:
       "The webhook's delivery log, newest event first: every event it was sent (or will be sent), with all attempts. " +
-      "Filter by `status` and `type`; page with `limit` (1-100, default 50) and `cursor`. " +
+      "Filter by `status`, `type` and `traceId`; page with `limit` (1-100, default 50) and `cursor`. " +
       "Finished deliveries are kept for RETENTION_DAYS (default 30).",
     request: { params: WebhookIdParam, query: DeliveryQuerySchema },
     responses: { 200: jsonResponse(DeliveryListSchema, "A page of deliveries"), ...errorResponses(400, 401, 404) },
@@ -67,8 +68,8 @@ deliveryRoutes.openapi(
     const { id } = c.req.valid("param");
     const query = c.req.valid("query");
     const before = pagePosition(query.cursor, decodeCursor);
-    await findWebhook(c.get("db"), c.get("workspace").id, id);
-    const page = await laneOf(c.env.ENDPOINT_LANE, id).deliveries({ status: query.status, type: query.type, limit: query.limit, before });
+    const webhook = await findWebhook(c.get("db"), c.get("workspace").id, id);
+    const page = await webhookLane(c.env, webhook).deliveries({ status: query.status, type: query.type, traceId: query.traceId, limit: query.limit, before });
     return c.json(deliveryPageBody(page, toDelivery), 200);
   },
 );
@@ -89,7 +90,7 @@ deliveryRoutes.openapi(
   async (c) => {
     const { id, eventId } = c.req.valid("param");
     const webhook = await findWebhook(c.get("db"), c.get("workspace").id, id);
-    const record = await laneOf(c.env.ENDPOINT_LANE, id).delivery(eventId);
+    const record = await webhookLane(c.env, webhook).delivery(eventId);
     if (!record) throw deliveryNotFound(eventId);
     const withheldHeaders = Object.keys(webhook.headers).filter(isReservedHeader);
     return c.json({ ...toDelivery(record), ...sentOf(record), withheldHeaders }, 200);
@@ -113,7 +114,7 @@ deliveryRoutes.openapi(
   async (c) => {
     const { id, eventId } = c.req.valid("param");
     const webhook = await findWebhook(c.get("db"), c.get("workspace").id, id);
-    const outcome = await laneOf(c.env.ENDPOINT_LANE, id).retry(laneConfigOf(webhook), eventId);
+    const outcome = await webhookLane(c.env, webhook).retry(laneConfigOf(webhook), eventId);
     if ("refused" in outcome) throw refused(outcome.refused, deliveryNotFound(eventId));
     return c.json(toDelivery(outcome.delivery), 202);
   },
@@ -137,7 +138,7 @@ deliveryRoutes.openapi(
     const { id } = c.req.valid("param");
     const { since } = c.req.valid("json");
     const webhook = await findWebhook(c.get("db"), c.get("workspace").id, id);
-    const outcome = await laneOf(c.env.ENDPOINT_LANE, id).recover(laneConfigOf(webhook), Date.parse(since));
+    const outcome = await webhookLane(c.env, webhook).recover(laneConfigOf(webhook), Date.parse(since));
     if ("refused" in outcome) throw refused(outcome.refused, webhookNotFound(id));
     return c.json(outcome, 202);
   },
@@ -154,18 +155,24 @@ deliveryRoutes.openapi(
       "Sends a realistic sample of an event type (respond.io's shapes) to the endpoint now, signed like any event, and answers with the attempt. " +
       "It does not wait in line (only for an attempt already in flight), is tried once, does not count against the failure quota, " +
       "and reaches a disabled webhook too, so an endpoint can be checked before enabling it. It ignores the webhook's `filter` " +
-      "(it is sent whatever the filter says) and carries its custom `headers`. It appears in the log with `test: true`.",
-    request: { params: WebhookIdParam, body: optionalJsonBody(TestEventSchema) },
-    responses: { 200: jsonResponse(DeliverySchema, "The test delivery and its attempt"), ...errorResponses(400, 401, 404, 413, 415) },
+      "(it is sent whatever the filter says) and carries its custom `headers`. It appears in the log with `test: true`, " +
+      "in the trace of the request's `traceparent` (or a new one). " +
+      "With REQUIRE_ENDPOINT_VERIFICATION on, an endpoint not verified yet gets nothing: 409 `endpoint_unverified`.",
+    request: { params: WebhookIdParam, body: optionalJsonBody(TestEventSchema), headers: TraceparentHeader },
+    responses: { 200: jsonResponse(DeliverySchema, "The test delivery and its attempt"), ...errorResponses(400, 401, 404, 409, 413, 415) },
   }),
   async (c) => {
     const { id } = c.req.valid("param");
     const workspaceId = c.get("workspace").id;
     const webhook = await findWebhook(c.get("db"), workspaceId, id);
+    // Nothing but the challenge goes to an endpoint that has not verified (docs/signatures.md).
+    if (readConfig(c.env).requireEndpointVerification && webhook.verifiedAt === null) {
+      throw new ApiError("endpoint_unverified", "the endpoint has not echoed its verification challenge yet; see POST /v1/webhooks/{id}/verify");
+    }
     const type = c.req.valid("json").type ?? webhook.events[0]!;
     const now = Date.now();
-    const event = await toQueuedEvent(workspaceId, { type, data: sampleData(type, now) }, now);
-    const record = await laneOf(c.env.ENDPOINT_LANE, id).sendTest(laneConfigOf(webhook), event);
+    const event = await toQueuedEvent(workspaceId, { type, data: sampleData(type, now) }, now, { traceparent: traceparentOf(c.req.header("traceparent")) });
+    const record = await webhookLane(c.env, webhook).sendTest(laneConfigOf(webhook), event);
     if (!record) throw webhookNotFound(id);
     return c.json(toDelivery(record), 200);
   },

@@ -3,6 +3,7 @@ import { z } from "@hono/zod-openapi";
 import type { DeliveryRecord } from "../../delivery/lane/log";
 import { EVENT_TYPES } from "../../events/catalog";
 import { PageCursor, PageLimit } from "../paging";
+import { VERIFICATION_EVENT_TYPE } from "../../delivery/verification";
 
 export const STATUSES = ["pending", "delivered", "dropped", "skipped"] as const;
 
@@ -23,7 +24,10 @@ export const AttemptSchema = z
 export const DeliverySchema = z
   .object({
     eventId: z.string().openapi({ example: "evt_01jd8x6m3q7v9c2k4n5p6r7s8t", description: "Also the `webhook-id` header the endpoint got." }),
-    type: EventType.openapi({ example: "message.received" }),
+    type: z.union([EventType, z.literal(VERIFICATION_EVENT_TYPE)]).openapi({
+      example: "message.received",
+      description: "The event type; `endpoint.verification` for an endpoint's verification challenge (docs/signatures.md).",
+    }),
     status: z.enum(STATUSES).openapi({
       description:
         "pending: in line or waiting for a retry; delivered: a 2xx came back; dropped: every attempt failed; skipped: the webhook was disabled before it was delivered.",
@@ -33,6 +37,22 @@ export const DeliverySchema = z
     deliveredAt: z.iso.datetime().nullable(),
     nextAttemptAt: z.iso.datetime().nullable().openapi({ description: "When a pending delivery's next attempt is due." }),
     attempts: z.array(AttemptSchema).openapi({ description: "Every attempt, oldest first." }),
+    traceId: z
+      .string()
+      .nullable()
+      .openapi({
+        description:
+          "The W3C trace id of the event: from the `traceparent` it was sent with, or started by the service. Every attempt sent `traceparent` with it (and a new span id). " +
+          "Find deliveries by it with `?traceId=`.",
+        example: "4bf92f3577b34da6a3ce929d0e0e4736",
+      }),
+    schemaWarning: z
+      .string()
+      .nullable()
+      .openapi({
+        description: "With EVENT_VALIDATION=warn: what in the event's data did not match its type's schema when it was accepted; null otherwise.",
+        example: "data.contact.id: Invalid input: expected number, received undefined (contact.updated schema, GET /v1/event-types)",
+      }),
   })
   .openapi("Delivery");
 
@@ -44,7 +64,7 @@ export const DeliveryWithPayloadSchema = DeliverySchema.extend({
     .openapi({
       description:
         "The headers of the latest attempt as sent, names lowercased, signatures included (`content-type`, `user-agent`, the webhook's own `headers`, " +
-        "`webhook-id`, `webhook-timestamp`, `webhook-signature`, `x-webhook-signature`); null before the first attempt.",
+        "`webhook-id`, `webhook-timestamp`, `webhook-signature`, `x-webhook-signature`, `traceparent`); null before the first attempt.",
       example: { "content-type": "application/json", "webhook-id": "evt_01jd8x6m3q7v9c2k4n5p6r7s8t", "webhook-timestamp": "1732183200" },
     }),
   withheldHeaders: z
@@ -65,9 +85,17 @@ export const DeliveryListSchema = z
   })
   .openapi("DeliveryList");
 
+/** `?traceId=`: only the deliveries of one W3C trace (the log's `traceId`). */
+export const TraceIdQuery = z
+  .string()
+  .regex(/^[0-9a-f]{32}$/, { error: "must be a W3C trace id: 32 lowercase hex digits" })
+  .optional()
+  .openapi({ param: { name: "traceId", in: "query" }, description: "Only the deliveries of events in this trace.", example: "4bf92f3577b34da6a3ce929d0e0e4736" });
+
 export const DeliveryQuerySchema = z.object({
   status: z.enum(STATUSES).optional().openapi({ param: { name: "status", in: "query" } }),
   type: EventType.optional().openapi({ param: { name: "type", in: "query" } }),
+  traceId: TraceIdQuery,
   limit: PageLimit,
   cursor: PageCursor,
 });
@@ -111,6 +139,8 @@ export function toDelivery(record: DeliveryRecord): z.infer<typeof DeliverySchem
     deliveredAt: record.status === "delivered" ? iso(record.finishedAt) : null,
     nextAttemptAt: iso(record.nextAttemptAt),
     attempts: record.attempts.map((a) => ({ ...a, at: iso(a.at)! })),
+    traceId: record.traceId,
+    schemaWarning: record.schemaWarning,
   };
 }
 

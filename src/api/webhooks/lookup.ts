@@ -3,7 +3,7 @@ import { and, eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { webhooks, type WebhookRow } from "../../db/schema";
 import { laneConfigOf } from "../../delivery/lane-config";
-import { laneOf } from "../../delivery/lane/endpoint-lane";
+import { laneOf } from "../../bindings";
 import { invalidateSubscriptions } from "../../db/subscriptions";
 import type { Env } from "../../env";
 import { ApiError } from "../errors";
@@ -19,8 +19,13 @@ export async function findWebhook(db: Db, workspaceId: string, id: string): Prom
   return row;
 }
 
+/** The webhook's lane, in its workspace's jurisdiction. */
+export function webhookLane(env: Env, row: WebhookRow) {
+  return laneOf(env.ENDPOINT_LANE, row.id, row.dataLocation ?? null);
+}
+
 /** Tells the webhook's lane (and this isolate's consumer cache) about a change, so it applies at once. */
 export async function propagate(env: Env, row: WebhookRow): Promise<void> {
   invalidateSubscriptions(row.workspaceId);
-  await laneOf(env.ENDPOINT_LANE, row.id).configure(laneConfigOf(row));
+  await webhookLane(env, row).configure(laneConfigOf(row));
 }

@@ -1,17 +1,17 @@
-// The webhook settings API: create, list, read, update, delete, enable, disable a workspace's webhooks and
-// rotate their signing secrets.
+// The webhook settings API: create, list, read, update, delete, enable, disable a workspace's webhooks, rotate
+// their signing secrets and key pairs, and ask their endpoints to verify.
 import { createRoute, type z } from "@hono/zod-openapi";
 import { and, asc, eq } from "drizzle-orm";
 import { readConfig } from "../../config";
 import { webhooks, type WebhookRow } from "../../db/schema";
-import { disableWebhook, enableWebhook } from "../../db/webhooks";
-import { laneOf } from "../../delivery/lane/endpoint-lane";
+import { disableWebhook, enableWebhook, markVerified } from "../../db/webhooks";
+import { laneConfigOf } from "../../delivery/lane-config";
+import { quotaOf } from "../../bindings";
 import { invalidateSubscriptions } from "../../db/subscriptions";
-import { quotaOf } from "../../quota/workspace-quota";
 import type { EventType } from "../../events/catalog";
 import { newId } from "../../lib/ids";
-import { rotate } from "../../lib/rotation";
-import { newSigningSecret } from "../../lib/secrets";
+import { rotateWithKeyPair } from "../../lib/rotation";
+import { newPollToken, newSigningKeyPair, newSigningSecret } from "../../lib/secrets";
 import { newRouter } from "../context";
 import { ApiError, errorResponses } from "../errors";
 import { jsonBody, jsonResponse, workspaceKeyAuth } from "../openapi";
@@ -23,8 +23,9 @@ import {
   WebhookListSchema,
   WebhookSchema,
   WebhookWithSecretSchema,
+  pushOnlyFieldSet,
 } from "./schemas";
-import { findWebhook, propagate, webhookNotFound } from "./lookup";
+import { findWebhook, propagate, webhookLane, webhookNotFound } from "./lookup";
 import { endpointUrl } from "../endpoint-url";
 
 const tags = ["Webhooks"];
@@ -55,26 +56,38 @@ webhookRoutes.openapi(
   }),
   async (c) => {
     const input = c.req.valid("json");
-    const url = endpointUrl(input.url, readConfig(c.env).allowPrivateUrls);
+    const delivery = input.delivery ?? "push";
+    // A polling webhook has no URL (stored as ""); the schema has checked a push webhook has one.
+    const url = delivery === "poll" ? "" : endpointUrl(input.url!, readConfig(c.env).allowPrivateUrls);
+    const poll = delivery === "poll" ? await newPollToken() : undefined;
     const now = new Date();
+    const { requireEndpointVerification } = readConfig(c.env);
     const [row] = await c
       .get("db")
       .insert(webhooks)
       .values({
         id: newId("wh"),
         workspaceId: c.get("workspace").id,
+        dataLocation: c.get("workspace").dataLocation ?? null,
+        delivery,
+        pollTokenHash: poll?.hash ?? null,
         url,
         events: unique(input.events),
         description: input.description ?? "",
         ...controlsOf(input),
         secret: newSigningSecret(),
+        ...(await newSigningKeyPair()),
+        // Without required verification a URL counts as verified from when it is set (docs/signatures.md).
+        verifiedAt: requireEndpointVerification && delivery !== "poll" ? null : now,
         enabled: true,
         createdAt: now,
         updatedAt: now,
       })
       .returning();
     invalidateSubscriptions(row!.workspaceId);
-    return c.json({ ...toWebhook(row!), secret: row!.secret }, 201);
+    // The lane sends the challenge now, before any event can reach it (a polling webhook has no endpoint to verify).
+    if (requireEndpointVerification && !poll) await propagate(c.env, row!);
+    return c.json({ ...toWebhook(row!), secret: row!.secret, ...(poll ? { pollToken: poll.token } : {}) }, 201);
   },
 );
 
@@ -128,14 +141,21 @@ webhookRoutes.openapi(
     const { id } = c.req.valid("param");
     const input = c.req.valid("json");
     const changes: Partial<WebhookRow> = {};
+    const current = await findWebhook(c.get("db"), workspaceId, id);
+    if (current.delivery === "poll") {
+      const field = pushOnlyFieldSet(input);
+      if (field) throw new ApiError("validation_failed", `${field}: a polling webhook has no endpoint: leave it out`, undefined, { param: field });
+    }
     // A URL sent back as stored is no change: it is not judged again, so a webhook written under an older policy stays editable.
-    if (input.url !== undefined && input.url !== (await findWebhook(c.get("db"), workspaceId, id)).url) {
+    if (input.url !== undefined && input.url !== current.url) {
       changes.url = endpointUrl(input.url, readConfig(c.env).allowPrivateUrls);
+      // A new URL is verified again: nothing goes there until it echoes a challenge (its lane sends one).
+      changes.verifiedAt = readConfig(c.env).requireEndpointVerification ? null : new Date();
     }
     if (input.events !== undefined) changes.events = unique(input.events);
     if (input.description !== undefined) changes.description = input.description;
     Object.assign(changes, controlsOf(input));
-    if (Object.keys(changes).length === 0) return c.json(toWebhook(await findWebhook(c.get("db"), workspaceId, id)), 200);
+    if (Object.keys(changes).length === 0) return c.json(toWebhook(current), 200);
     const [row] = await c
       .get("db")
       .update(webhooks)
@@ -163,9 +183,9 @@ webhookRoutes.openapi(
     const workspaceId = c.get("workspace").id;
     const { id } = c.req.valid("param");
     const db = c.get("db");
-    await findWebhook(db, workspaceId, id);
+    const row = await findWebhook(db, workspaceId, id);
     // The lane goes first: if this fails, nothing is deleted and the call can simply be repeated.
-    await laneOf(c.env.ENDPOINT_LANE, id).remove();
+    await webhookLane(c.env, row).remove();
     await db.delete(webhooks).where(and(eq(webhooks.id, id), eq(webhooks.workspaceId, workspaceId)));
     invalidateSubscriptions(workspaceId);
     return c.body(null, 204);
@@ -203,7 +223,7 @@ for (const enabled of [true, false]) {
     if (!row) throw webhookNotFound(id);
     if (enabled && !current.enabled) {
       // Turned back on: its past failures stop counting against the workspace's quota.
-      await quotaOf(c.env.WORKSPACE_QUOTA, workspaceId).forgetWebhook(id);
+      await quotaOf(c.env.WORKSPACE_QUOTA, workspaceId, current.dataLocation ?? null).forgetWebhook(id);
     }
     await propagate(c.env, row);
     return c.json(toWebhook(row), 200);
@@ -220,7 +240,9 @@ webhookRoutes.openapi(
     description:
       "Replaces the signing secret and returns the new one. For 24 hours the old secret keeps signing too: `webhook-signature` " +
       "then carries two signatures, space-separated, so a receiver holding either secret verifies while it switches. " +
-      "`x-webhook-signature` (one value only) is made with the new secret. A second rotation within the 24 hours ends the first one's grace.",
+      "`x-webhook-signature` (one value only) is made with the new secret. The Ed25519 key pair is replaced the same way: " +
+      "for the 24 hours both keys sign (two `v1a` entries) and the JWKS lists both. A second rotation within the 24 hours ends the first one's grace. " +
+      "A polling webhook also gets a new `pollToken`; the old one stops at once.",
     request: { params: WebhookIdParam },
     responses: {
       200: jsonResponse(WebhookWithSecretSchema, "The webhook, with its new secret"),
@@ -233,15 +255,53 @@ webhookRoutes.openapi(
     const db = c.get("db");
     const current = await findWebhook(db, workspaceId, id);
     const now = Date.now();
-    const next = rotate(current.secret, now);
+    const next = await rotateWithKeyPair(current, now);
+    // A polling webhook's token is replaced with the secret, at once (a consumer holds one token, not two).
+    const poll = current.delivery === "poll" ? await newPollToken() : undefined;
     const [row] = await db
       .update(webhooks)
-      .set({ ...next, previousSecretExpiresAt: new Date(next.previousSecretExpiresAt), updatedAt: new Date(now) })
+      .set({ ...next, previousSecretExpiresAt: new Date(next.previousSecretExpiresAt), updatedAt: new Date(now), ...(poll ? { pollTokenHash: poll.hash } : {}) })
       // Only if nobody rotated it in between, so the secret kept for the grace is the one receivers hold.
       .where(and(eq(webhooks.id, id), eq(webhooks.workspaceId, workspaceId), eq(webhooks.secret, current.secret)))
       .returning();
     if (!row) throw new ApiError("conflict", "the secret was rotated by another request at the same time; fetch the webhook and try again");
     await propagate(c.env, row);
-    return c.json({ ...toWebhook(row), secret: row.secret }, 200);
+    return c.json({ ...toWebhook(row), secret: row.secret, ...(poll ? { pollToken: poll.token } : {}) }, 200);
+  },
+);
+
+webhookRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/{id}/verify",
+    tags,
+    security,
+    summary: "Verify the endpoint",
+    description:
+      "With REQUIRE_ENDPOINT_VERIFICATION on: sends the endpoint a new signed challenge " +
+      '(`{"event_type": "endpoint.verification", "challenge", "timestamp"}`), first in line and retried like a delivery; a 2xx ' +
+      "whose body contains the challenge verifies it, and the events waiting for it follow in order. Nothing is sent when the " +
+      "endpoint is verified already. 409 `verification_not_required` with the setting off; 409 `webhook_disabled` while disabled.",
+    request: { params: WebhookIdParam },
+    responses: { 200: jsonResponse(WebhookSchema, "The webhook (verifiedAt null until the endpoint echoes the challenge)"), ...errorResponses(401, 404, 409) },
+  }),
+  async (c) => {
+    const workspaceId = c.get("workspace").id;
+    const { id } = c.req.valid("param");
+    const db = c.get("db");
+    const row = await findWebhook(db, workspaceId, id);
+    if (!readConfig(c.env).requireEndpointVerification) {
+      throw new ApiError("verification_not_required", "endpoint verification is off (REQUIRE_ENDPOINT_VERIFICATION); every endpoint receives its events");
+    }
+    const disabled = () => new ApiError("webhook_disabled", "the webhook is disabled; enable it first");
+    if (!row.enabled) throw disabled();
+    const outcome = await webhookLane(c.env, row).requestVerification(laneConfigOf(row));
+    if ("refused" in outcome) throw outcome.refused === "disabled" ? disabled() : webhookNotFound(id);
+    // The lane knew of a verification D1 had not recorded yet: write it again.
+    if (outcome.verifiedAt !== null && row.verifiedAt === null) {
+      await markVerified(db, id, row.url, new Date(outcome.verifiedAt));
+      return c.json(toWebhook({ ...row, verifiedAt: new Date(outcome.verifiedAt) }), 200);
+    }
+    return c.json(toWebhook(row), 200);
   },
 );

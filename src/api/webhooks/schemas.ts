@@ -36,8 +36,34 @@ const controls = {
   filter: Filter.optional(),
 };
 
+const Delivery = z.enum(["push", "poll"], { error: 'must be "push" or "poll"' }).openapi({
+  description:
+    "push (default): the service sends each event to `url`. poll: no `url`; a consumer reads the events with " +
+    "`GET /v1/webhooks/{id}/poll` (docs/polling.md). Set at creation.",
+  example: "push",
+});
+
+/** What a polling webhook has no use for: there is no request to limit, retry or add headers to. */
+export const PUSH_ONLY = ["url", "rateLimitPerSecond", "retryDelaysSeconds", "headers"] as const;
+
+/** The first push-only field given a value; left out or empty (null, "", {}, as the settings form sends them) is none. */
+export function pushOnlyFieldSet(input: Partial<Record<(typeof PUSH_ONLY)[number], unknown>>): (typeof PUSH_ONLY)[number] | undefined {
+  return PUSH_ONLY.find((name) => {
+    const value = input[name];
+    return value !== undefined && value !== null && value !== "" && !(typeof value === "object" && Object.keys(value).length === 0);
+  });
+}
+
 export const CreateWebhookSchema = z
-  .strictObject({ url: Url, events: Events, description: Description.optional(), ...controls })
+  .strictObject({ delivery: Delivery.optional(), url: Url.optional(), events: Events, description: Description.optional(), ...controls })
+  .superRefine((input, ctx) => {
+    if (input.delivery === "poll") {
+      const field = pushOnlyFieldSet(input);
+      if (field) ctx.addIssue({ code: "custom", path: [field], message: "a polling webhook has no endpoint: leave it out" });
+    } else if (input.url === undefined) {
+      ctx.addIssue({ code: "custom", path: ["url"], message: 'is required (or "delivery": "poll" for a webhook read by polling)' });
+    }
+  })
   .openapi("CreateWebhook");
 
 export const UpdateWebhookSchema = z
@@ -47,7 +73,8 @@ export const UpdateWebhookSchema = z
 export const WebhookSchema = z
   .object({
     id: z.string().openapi({ example: "wh_01jd8x6m3q7v9c2k4n5p6r7s8t" }),
-    url: z.string(),
+    delivery: Delivery,
+    url: z.string().nullable().openapi({ description: "Where events are pushed; null for a polling webhook." }),
     events: z.array(EventTypeSchema),
     description: z.string(),
     enabled: z.boolean(),
@@ -64,6 +91,17 @@ export const WebhookSchema = z
       .datetime()
       .nullable()
       .openapi({ description: "After a rotation: until when the previous secret still signs beside the current one; otherwise null." }),
+    publicKey: z.string().openapi({
+      description:
+        "The Ed25519 public key (`whpk_` + base64 of its 32 bytes) that checks the `v1a` entries of `webhook-signature`; " +
+        "also published, with the previous one during a rotation's grace, at `GET /v1/webhooks/{id}/jwks.json`. See docs/signatures.md.",
+      example: "whpk_2Q5pT3PAzuYhPiF0X6DYO0M4NyxYw8nKwQcFs9mZ1xg=",
+    }),
+    verifiedAt: z.iso.datetime().nullable().openapi({
+      description:
+        "When the endpoint at `url` echoed its verification challenge; null while it has not (with REQUIRE_ENDPOINT_VERIFICATION " +
+        "on, nothing but the challenge is sent to it until then). With the setting off: when the url was set.",
+    }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
@@ -74,6 +112,15 @@ export const WebhookWithSecretSchema = WebhookSchema.extend({
     description: "Signing secret (Standard Webhooks `whsec_` format). Shown only on creation and rotation.",
     example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
   }),
+  pollToken: z
+    .string()
+    .optional()
+    .openapi({
+      description:
+        "A polling webhook's own token (`whpoll_…`): it reads this webhook's stream (`GET /v1/webhooks/{id}/poll`) and nothing else. " +
+        "Shown only on creation and rotation (which replaces it at once); only its hash is stored.",
+      example: "whpoll_3vQ9xk2LmP0aRt7Yc1Zb8WqE5sUd6Hn4",
+    }),
 }).openapi("WebhookWithSecret");
 
 export const WebhookListSchema = z.object({ data: z.array(WebhookSchema) }).openapi("WebhookList");
@@ -88,7 +135,8 @@ export function toWebhook(row: WebhookRow, now = Date.now()): Webhook {
   const graceEnds = row.previousSecretExpiresAt?.getTime() ?? null;
   return {
     id: row.id,
-    url: row.url,
+    delivery: row.delivery,
+    url: row.delivery === "poll" ? null : row.url,
     events: row.events,
     description: row.description,
     enabled: row.enabled,
@@ -99,7 +147,28 @@ export function toWebhook(row: WebhookRow, now = Date.now()): Webhook {
     headers: row.headers,
     filter: row.filter,
     previousSecretExpiresAt: inRotationGrace(graceEnds, now) ? new Date(graceEnds).toISOString() : null,
+    publicKey: row.publicKey,
+    verifiedAt: row.verifiedAt?.toISOString() ?? null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
 }
+
+/** The public keys in force at `now`: the current one, and the previous one during a rotation's grace. */
+export function publicKeysInForce(row: Pick<WebhookRow, "publicKey" | "previousPublicKey" | "previousSecretExpiresAt">, now = Date.now()): string[] {
+  const graceEnds = row.previousSecretExpiresAt?.getTime() ?? null;
+  return row.previousPublicKey && inRotationGrace(graceEnds, now) ? [row.publicKey, row.previousPublicKey] : [row.publicKey];
+}
+
+const Jwk = z
+  .object({
+    kty: z.literal("OKP"),
+    crv: z.literal("Ed25519"),
+    x: z.string().openapi({ description: "The raw 32-byte public key, base64url." }),
+    kid: z.string().openapi({ description: "The key's RFC 7638 thumbprint: stable for as long as the key is in force." }),
+    use: z.literal("sig"),
+    alg: z.literal("EdDSA"),
+  })
+  .openapi("Jwk");
+
+export const JwksSchema = z.object({ keys: z.array(Jwk) }).openapi("Jwks");

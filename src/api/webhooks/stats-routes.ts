@@ -1,12 +1,11 @@
 // A webhook's health at a glance: attempts, success rate, latency and a delivered/failed series over a
 // period, computed by its lane from the delivery log (src/delivery/lane/stats.ts).
 import { createRoute, z } from "@hono/zod-openapi";
-import { laneOf } from "../../delivery/lane/endpoint-lane";
 import { STATS_PERIODS } from "../../delivery/lane/stats";
 import { newRouter } from "../context";
 import { errorResponses } from "../errors";
 import { jsonResponse, workspaceKeyAuth } from "../openapi";
-import { findWebhook } from "./lookup";
+import { findWebhook, webhookLane } from "./lookup";
 import { WebhookIdParam } from "./schemas";
 
 export const StatsQuerySchema = z.object({
@@ -46,6 +45,14 @@ export const StatsSchema = z
           "Fixed buckets aligned in UTC, oldest first, every one present: 12 × 5 min for 1h, 24 × 1 h for 24h, 28 × 6 h for 7d. " +
           "The newest holds the present, so the period is those buckets (up to now).",
       }),
+    position: z
+      .object({
+        acknowledgedAt: z.iso.datetime().nullable().openapi({ description: "When its consumer last acknowledged events; null if never." }),
+        acknowledgedEventId: z.string().nullable().openapi({ description: "The last event acknowledged, while the log still holds it." }),
+        waiting: z.number().int().openapi({ description: "Events in the stream not acknowledged yet." }),
+      })
+      .nullable()
+      .openapi({ description: "A polling webhook's consumer position (it has no attempts); null for a push webhook." }),
   })
   .openapi("WebhookStats");
 
@@ -67,7 +74,10 @@ statsRoutes.openapi(
   async (c) => {
     const { id } = c.req.valid("param");
     const { period } = c.req.valid("query");
-    await findWebhook(c.get("db"), c.get("workspace").id, id);
-    return c.json(await laneOf(c.env.ENDPOINT_LANE, id).stats(period), 200);
+    const webhook = await findWebhook(c.get("db"), c.get("workspace").id, id);
+    const lane = webhookLane(c.env, webhook);
+    const [stats, position] = await Promise.all([lane.stats(period), webhook.delivery === "poll" ? lane.pollPosition() : undefined]);
+    const at = position?.acknowledgedAt;
+    return c.json({ ...stats, position: position ? { ...position, acknowledgedAt: at ? new Date(at).toISOString() : null } : null }, 200);
   },
 );

@@ -8,7 +8,7 @@ import { newRouter } from "../context";
 import { ApiError, errorResponses } from "../errors";
 import { jsonResponse, workspaceKeyAuth } from "../openapi";
 import { PageCursor, PageLimit, pagePosition } from "../paging";
-import { decodeCursor, deliveryPageBody, DeliverySchema, DeliveryWithPayloadSchema, EventIdParam, sentOf, STATUSES, toDelivery } from "../webhooks/delivery-schemas";
+import { decodeCursor, deliveryPageBody, DeliverySchema, DeliveryWithPayloadSchema, EventIdParam, sentOf, STATUSES, toDelivery, TraceIdQuery } from "../webhooks/delivery-schemas";
 import { alertUrlNotSet, currentWorkspace } from "./routes";
 
 const tags = ["Alerts"];
@@ -27,6 +27,7 @@ const AlertListSchema = z
 const AlertQuerySchema = z.object({
   status: z.enum(STATUSES).optional().openapi({ param: { name: "status", in: "query" } }),
   type: AlertTypeSchema.optional().openapi({ param: { name: "type", in: "query" } }),
+  traceId: TraceIdQuery,
   limit: PageLimit,
   cursor: PageCursor,
 });
@@ -58,7 +59,7 @@ alertRoutes.openapi(
     const workspace = await currentWorkspace(c.get("db"), c.get("workspace").id);
     // Before alertUrl was ever set there is no alerts lane: nothing to read, and no object to create for it.
     if (!workspace.alertSecret) return c.json({ data: [], nextCursor: null }, 200);
-    const page = await alertLaneOf(c.env, workspace.id).deliveries({ status: query.status, type: query.type, limit: query.limit, before });
+    const page = await alertLaneOf(c.env, workspace.id, workspace.dataLocation ?? null).deliveries({ status: query.status, type: query.type, traceId: query.traceId, limit: query.limit, before });
     return c.json(deliveryPageBody(page, toAlertDelivery), 200);
   },
 );
@@ -77,7 +78,7 @@ alertRoutes.openapi(
   async (c) => {
     const { eventId } = c.req.valid("param");
     const workspace = await currentWorkspace(c.get("db"), c.get("workspace").id);
-    const record = workspace.alertSecret ? await alertLaneOf(c.env, workspace.id).delivery(eventId) : undefined;
+    const record = workspace.alertSecret ? await alertLaneOf(c.env, workspace.id, workspace.dataLocation ?? null).delivery(eventId) : undefined;
     if (!record) throw alertNotFound(eventId);
     return c.json({ ...toAlertDelivery(record), ...sentOf(record) }, 200);
   },
@@ -99,7 +100,7 @@ alertRoutes.openapi(
     const workspace = await currentWorkspace(c.get("db"), c.get("workspace").id);
     const config = alertLaneConfig(workspace);
     if (!config) throw alertNotFound(eventId);
-    const outcome = await alertLaneOf(c.env, workspace.id).retry(config, eventId);
+    const outcome = await alertLaneOf(c.env, workspace.id, workspace.dataLocation ?? null).retry(config, eventId);
     if ("delivery" in outcome) return c.json(toAlertDelivery(outcome.delivery), 202);
     if (outcome.refused === "disabled") throw alertUrlNotSet();
     if (outcome.refused === "already_pending") throw new ApiError("delivery_pending", "this alert is still pending; it will be attempted anyway");
@@ -129,7 +130,7 @@ alertRoutes.openapi(
       at: now,
       data: { message: "A test alert: your alertUrl receives this workspace's operational events." },
     });
-    const record = await alertLaneOf(c.env, workspace.id).sendTest(config, event);
+    const record = await alertLaneOf(c.env, workspace.id, workspace.dataLocation ?? null).sendTest(config, event);
     if (!record) throw alertUrlNotSet();
     return c.json(toAlertDelivery(record), 200);
   },

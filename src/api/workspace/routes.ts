@@ -39,7 +39,7 @@ const nextVersion = (row: WorkspaceRow) => new Date(Math.max(Date.now(), row.upd
 async function propagateWorkspace(env: Env, row: WorkspaceRow): Promise<void> {
   forgetWorkspace(row.id);
   const config = alertLaneConfig(row);
-  if (config) await alertLaneOf(env, row.id).configure(config);
+  if (config) await alertLaneOf(env, row.id, row.dataLocation ?? null).configure(config);
 }
 
 workspaceRoutes.openapi(

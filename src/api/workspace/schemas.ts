@@ -1,5 +1,6 @@
 // Schemas of workspaces and API keys, shared by the admin API and the workspace's own routes.
 import { z } from "@hono/zod-openapi";
+import { DATA_LOCATIONS } from "../../bindings";
 import type { ApiKeyRow, WorkspaceRow } from "../../db/schema";
 import { emailStatusOf } from "../../notification-email/confirmation";
 
@@ -32,6 +33,16 @@ export const AlertUrl = z
     example: "https://ops.example.com/hooks/webhook-alerts",
   });
 
+export const DataLocation = z
+  .enum(DATA_LOCATIONS, { error: (issue) => `must be "eu", "fedramp" or null, not ${JSON.stringify(issue.input)}` })
+  .nullable()
+  .openapi({
+    description:
+      "Where the workspace's payloads, attempts, dead letters and quota records are stored: only in Durable Objects of that " +
+      "Cloudflare jurisdiction (docs/data-location.md); null: anywhere. Set at creation, never changed.",
+    example: "eu",
+  });
+
 export const WorkspaceSchema = z
   .object({
     id: z.string().openapi({ example: "ws_01jd8x6m3q7v9c2k4n5p6r7s8t" }),
@@ -39,6 +50,7 @@ export const WorkspaceSchema = z
     notificationEmail: z.string().nullable(),
     notificationEmailStatus: NotificationEmailStatusSchema,
     alertUrl: z.string().nullable().openapi({ description: "Where operational events go; null for none." }),
+    dataLocation: DataLocation,
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
@@ -75,6 +87,7 @@ export function toWorkspace(row: WorkspaceRow) {
     notificationEmail: row.notificationEmail ?? null,
     notificationEmailStatus: emailStatusOf(row),
     alertUrl: row.alertUrl ?? null,
+    dataLocation: row.dataLocation ?? null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };

@@ -10,6 +10,8 @@ import { DELIVERY_STATUSES, type Delivery, type DeliveryPage, type DeliveryWithP
 export interface LogFilters {
   status?: string | undefined;
   type?: string | undefined;
+  /** A W3C trace id: only the deliveries of that trace. */
+  traceId?: string | undefined;
   cursor?: string | undefined;
 }
 
@@ -65,7 +67,21 @@ export const DeliveryItem: FC<{ basePath: string; delivery: Delivery; back: stri
               · next attempt <time datetime={delivery.nextAttemptAt}>{formatTime(delivery.nextAttemptAt)}</time>
             </>
           )}
+          {delivery.traceId && (
+            <>
+              {" "}
+              · trace{" "}
+              <a href={logHref(basePath, { traceId: delivery.traceId })} title="Every delivery of this trace">
+                <code class="trace-id">{delivery.traceId}</code>
+              </a>
+            </>
+          )}
         </p>
+        {delivery.schemaWarning && (
+          <p class="flash warning schema-warning" role="note">
+            Did not match its event type's schema: {delivery.schemaWarning}
+          </p>
+        )}
         {delivery.attempts.length === 0 ? (
           <p>No attempt yet.</p>
         ) : (
@@ -153,7 +169,8 @@ export const DeliveryLog: FC<{
       <button type="submit" class="button">
         Filter
       </button>
-      {(filters.status || filters.type) && (
+      {filters.traceId && <input type="hidden" name="traceId" value={filters.traceId} />}
+      {(filters.status || filters.type || filters.traceId) && (
         <a class="button" href={logHref(basePath, {})}>
           Clear
         </a>
@@ -165,7 +182,7 @@ export const DeliveryLog: FC<{
       </p>
     ) : log.data.length === 0 ? (
       <p class="card muted">
-        {filters.status || filters.type || filters.cursor ? "No deliveries match." : empty}
+        {filters.status || filters.type || filters.traceId || filters.cursor ? "No deliveries match." : empty}
       </p>
     ) : (
       <>
@@ -175,9 +192,9 @@ export const DeliveryLog: FC<{
           ))}
         </div>
         <nav class="pager" aria-label="Delivery log pages">
-          {filters.cursor && <a href={logHref(basePath, { status: filters.status, type: filters.type })}>Newest</a>}
+          {filters.cursor && <a href={logHref(basePath, { status: filters.status, type: filters.type, traceId: filters.traceId })}>Newest</a>}
           {log.nextCursor && (
-            <a href={logHref(basePath, { status: filters.status, type: filters.type, cursor: log.nextCursor })} rel="next">
+            <a href={logHref(basePath, { status: filters.status, type: filters.type, traceId: filters.traceId, cursor: log.nextCursor })} rel="next">
               Older deliveries
             </a>
           )}

@@ -3,16 +3,16 @@
 // secret the receiver still holds without a word.
 import type { FC } from "hono/jsx";
 import { webhookPath } from "../components";
-import { formatTime } from "../format";
+import { formatTime, webhookLabel } from "../format";
 import { Layout, webhookCrumbs } from "../layout";
 import type { Webhook } from "../model";
 
 export const RotateSecretPage: FC<{ workspaceName: string; webhook: Webhook; back: string }> = ({ workspaceName, webhook, back }) => (
-  <Layout title="Rotate signing secret" workspaceName={workspaceName} crumbs={webhookCrumbs({ label: webhook.url, href: webhookPath(webhook.id) }, { label: "Rotate secret" })}>
+  <Layout title="Rotate signing secret" workspaceName={workspaceName} crumbs={webhookCrumbs({ label: webhookLabel(webhook), href: webhookPath(webhook.id) }, { label: "Rotate secret" })}>
     <section class="card narrow" aria-labelledby="rotate-title">
       <h1 id="rotate-title">Rotate the signing secret?</h1>
       <p>
-        <code>{webhook.url}</code>
+        <code>{webhookLabel(webhook)}</code>
       </p>
       <p>A new secret is made and shown once. The current one keeps signing beside it for 24 hours, so you can update your receiver without losing a delivery.</p>
       {webhook.previousSecretExpiresAt && (

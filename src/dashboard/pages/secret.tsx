@@ -2,7 +2,7 @@
 // The signing secret, shown once: after "Add Webhook" and after "Rotate secret". Never stored by the pages.
 import type { FC } from "hono/jsx";
 import { SecretField, webhookPath } from "../components";
-import { formatTime } from "../format";
+import { formatTime, webhookLabel } from "../format";
 import { Layout, WEBHOOKS, webhookCrumbs } from "../layout";
 import type { Webhook } from "../model";
 
@@ -36,19 +36,20 @@ const RESPOND_IO_SNIPPET = `import { createHmac, timingSafeEqual } from "node:cr
 const expected = createHmac("sha256", process.env.WEBHOOK_SECRET).update(rawBody).digest();
 const ok = timingSafeEqual(expected, Buffer.from(req.headers["x-webhook-signature"], "base64"));`;
 
-export const SecretPage: FC<{ workspaceName: string; webhook: Webhook; secret: string; rotated: boolean }> = ({
+export const SecretPage: FC<{ workspaceName: string; webhook: Webhook; secret: string; pollToken?: string | undefined; rotated: boolean }> = ({
   workspaceName,
   webhook,
   secret,
+  pollToken,
   rotated,
 }) => {
   const title = rotated ? "Signing secret rotated" : "Webhook added";
   return (
-    <Layout title={title} workspaceName={workspaceName} crumbs={webhookCrumbs({ label: webhook.url, href: webhookPath(webhook.id) }, { label: title })}>
+    <Layout title={title} workspaceName={workspaceName} crumbs={webhookCrumbs({ label: webhookLabel(webhook), href: webhookPath(webhook.id) }, { label: title })}>
       <h1>{title}</h1>
       <section class="card" aria-labelledby="secret-title">
         <h2 id="secret-title">
-          Signing secret for <code>{webhook.url}</code>
+          Signing secret for <code>{webhookLabel(webhook)}</code>
         </h2>
         <p>
           <strong>Copy it now: it is shown only this once.</strong> Your endpoint uses it to check that a request really comes from here.
@@ -70,6 +71,17 @@ export const SecretPage: FC<{ workspaceName: string; webhook: Webhook; secret: s
         </p>
         <SecretField label="Signing secret" secret={secret} />
       </section>
+      {pollToken && (
+        <section class="card" aria-labelledby="poll-token-title">
+          <h2 id="poll-token-title">Poll token</h2>
+          <p>
+            <strong>Copy it now: it is shown only this once{rotated ? "; the previous one no longer works" : ""}.</strong> Your consumer reads this
+            webhook's events with it (<code>GET /v1/webhooks/{webhook.id}/poll</code>), and nothing else.
+          </p>
+          <SecretField label="Poll token" secret={pollToken} id="poll-token" />
+        </section>
+      )}
+      {webhook.url && (
       <section class="card" aria-labelledby="receiver-title">
         <h2 id="receiver-title">Check deliveries with the local receiver</h2>
         <p>
@@ -85,6 +97,7 @@ export const SecretPage: FC<{ workspaceName: string; webhook: Webhook; secret: s
           {rotated ? "; during the 24 hours both secrets sign, add the old one with a second --secret" : ""}.
         </p>
       </section>
+      )}
       <section class="card" aria-labelledby="verify-title">
         <h2 id="verify-title">Verify deliveries</h2>
         <p>
@@ -98,6 +111,12 @@ export const SecretPage: FC<{ workspaceName: string; webhook: Webhook; secret: s
         <pre>
           <code>{RESPOND_IO_SNIPPET}</code>
         </pre>
+        <p>
+          Or verify without holding the secret: <code>webhook-signature</code> also carries a <code>v1a</code> Ed25519 signature, checked
+          with the public key alone (<code class="key">{webhook.publicKey}</code>, or the keys at{" "}
+          <code class="key">/v1/webhooks/{webhook.id}/jwks.json</code>). Prefer it when the secret would sit somewhere you do not fully trust: a leaked
+          public key lets nobody sign. See docs/signatures.md for Node and WebCrypto code.
+        </p>
       </section>
       <div class="row">
         <a class="button primary" href={webhookPath(webhook.id)}>

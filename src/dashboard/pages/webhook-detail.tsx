@@ -5,11 +5,12 @@ import type { FC } from "hono/jsx";
 import { EVENT_CATALOG } from "../../events/catalog";
 import type { ApiError } from "../api-client";
 import { AutoDisabledBanner, ErrorSummary, FieldError, fieldOf, invalidIf, QuotaMeter, WebhookActions, WebhookStatus, webhookPath } from "../components";
-import { eventName } from "../format";
+import { eventName, formatTime, webhookLabel } from "../format";
 import { Layout, webhookCrumbs } from "../layout";
 import type { DeliveryPage, DeliveryWithPayload, Quota, Stats, Webhook, Workspace } from "../model";
 import { DeliveryLog, FoundDelivery, logHref, type LogFilters } from "./delivery-log";
 import { HealthSection } from "./health";
+import { SigningKeysSection } from "./signing-keys";
 import type { Flash } from "../session";
 
 export type { LogFilters } from "./delivery-log";
@@ -20,6 +21,29 @@ export interface DetailForms {
   since?: string | undefined;
   notificationEmail?: string | undefined;
 }
+
+/** A polling webhook has no attempts: where its consumer is instead. */
+const PollSection: FC<{ webhookId: string; stats: Stats | undefined }> = ({ webhookId, stats }) => {
+  const position = stats?.position;
+  return (
+    <section class="card" aria-labelledby="poll-title" id="health">
+      <h2 id="poll-title">Polling</h2>
+      <p>
+        Its consumer reads <code>GET /v1/webhooks/{webhookId}/poll</code>; nothing is pushed.
+      </p>
+      {position ? (
+        <dl>
+          <dt>Last acknowledged</dt>
+          <dd>{position.acknowledgedAt ? `${formatTime(position.acknowledgedAt)}${position.acknowledgedEventId ? ` (${position.acknowledgedEventId})` : ""}` : "never"}</dd>
+          <dt>Waiting</dt>
+          <dd>{position.waiting === 1 ? "1 event" : `${position.waiting} events`}</dd>
+        </dl>
+      ) : (
+        <p class="muted">Its position could not be read just now.</p>
+      )}
+    </section>
+  );
+};
 
 export const WebhookDetailPage: FC<{
   workspace: Workspace;
@@ -34,7 +58,9 @@ export const WebhookDetailPage: FC<{
   forms: DetailForms;
   defaultSince: string;
   flash?: Flash | undefined;
-}> = ({ workspace, webhook, quota, log, stats, period, search, filters, forms, defaultSince, flash }) => {
+  /** REQUIRE_ENDPOINT_VERIFICATION: whether the page shows the endpoint's verification and the Verify button. */
+  verificationRequired?: boolean;
+}> = ({ workspace, webhook, quota, log, stats, period, search, filters, forms, defaultSince, flash, verificationRequired = false }) => {
   const back = logHref(webhookPath(webhook.id), filters).replace(/#log$/, "");
   const error = forms.error;
   const invalid = (field: string) => invalidIf(error, field);
@@ -42,9 +68,9 @@ export const WebhookDetailPage: FC<{
   const pending = !("code" in log) && log.data.some((d) => d.status === "pending");
   const refresh = pending && !search && !error ? 15 : undefined;
   return (
-    <Layout title={webhook.url} workspaceName={workspace.name} crumbs={webhookCrumbs({ label: webhook.url })} flash={flash} refreshSeconds={refresh}>
+    <Layout title={webhookLabel(webhook)} workspaceName={workspace.name} crumbs={webhookCrumbs({ label: webhookLabel(webhook) })} flash={flash} refreshSeconds={refresh}>
       <h1>
-        <code>{webhook.url}</code>
+        <code>{webhookLabel(webhook)}</code>
       </h1>
       <ErrorSummary
         error={error}
@@ -90,7 +116,15 @@ export const WebhookDetailPage: FC<{
         </form>
       </section>
 
-      <HealthSection stats={stats} period={period} hrefFor={(p) => `${webhookPath(webhook.id)}?period=${p}#health`} />
+      {webhook.delivery === "poll" ? (
+        <PollSection webhookId={webhook.id} stats={stats} />
+      ) : (
+        <>
+          <SigningKeysSection webhook={webhook} verificationRequired={verificationRequired} back={back} />
+
+          <HealthSection stats={stats} period={period} hrefFor={(p) => `${webhookPath(webhook.id)}?period=${p}#health`} />
+        </>
+      )}
 
       <form method="get" action={`${webhookPath(webhook.id)}#found`} class="row card search" role="search">
         <label for="event-search">Find an event by its id</label>

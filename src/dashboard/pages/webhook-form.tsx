@@ -10,6 +10,8 @@ import type { ControlsFormValues } from "../controls-form";
 import { Layout, WEBHOOKS, webhookCrumbs } from "../layout";
 
 export interface WebhookFormValues extends ControlsFormValues {
+  /** poll: no URL, a consumer reads the events (docs/polling.md); chosen when adding, fixed after. */
+  delivery?: "push" | "poll" | undefined;
   url: string;
   events: string[];
   description: string;
@@ -87,6 +89,23 @@ export const WebhookFormPage: FC<{
       <h1>{title}</h1>
       <ErrorSummary error={error} fields={FIELDS} />
       <form method="post" action={editing ? webhookPath(webhookId) : WEBHOOKS} novalidate class="card">
+        {!editing && (
+          <div class="check">
+            <input type="checkbox" id="delivery" name="delivery" value="poll" checked={values.delivery === "poll"} aria-describedby="delivery-hint" />
+            <div>
+              <label for="delivery">Polling: my consumer reads the events, nothing is sent</label>
+              <p class="hint" id="delivery-hint">
+                For a receiver the internet cannot reach. It reads <code>GET /v1/webhooks/{"{id}"}/poll</code> with the poll token shown once after
+                adding; leave the URL and the rate limit, retry schedule and headers empty.
+              </p>
+            </div>
+          </div>
+        )}
+        {editing && values.delivery === "poll" ? (
+          <p>
+            Read by polling: there is no endpoint URL. Its consumer reads <code>GET /v1/webhooks/{webhookId}/poll</code>.
+          </p>
+        ) : (
         <div class="field">
           <label for="url">Endpoint URL</label>
           <p class="hint" id="url-hint">
@@ -105,6 +124,7 @@ export const WebhookFormPage: FC<{
           />
           <FieldError id="url-error" error={error} field="url" />
         </div>
+        )}
 
         <fieldset aria-describedby={describedBy("events", "events-hint")}>
           <legend>Events</legend>

@@ -2,7 +2,7 @@
 // Workspace Settings > Integrations > Webhooks: the empty state with "Connect", or the list with its Action column.
 import type { FC } from "hono/jsx";
 import { AutoDisabledBanner, QuotaMeter, WebhookActions, WebhookStatus, webhookPath } from "../components";
-import { eventName } from "../format";
+import { eventName, webhookLabel } from "../format";
 import { DeadLettersBanner } from "../dead-letters-banner";
 import { ALERTS, Layout, WEBHOOKS, webhookCrumbs } from "../layout";
 import type { DeadLetterPage, Quota, Stats, Webhook, Workspace } from "../model";
@@ -72,9 +72,9 @@ export const WebhookListPage: FC<{
           {webhooks.map((webhook) => (
             <tr data-webhook-id={webhook.id}>
               <td class="url" data-label="URL">
-                <a href={webhookPath(webhook.id)} class="one-line" title={webhook.url} aria-label={webhook.url}>
+                <a href={webhookPath(webhook.id)} class="one-line" title={webhookLabel(webhook)} aria-label={webhookLabel(webhook)}>
                   {/* https is the rule, so it is left out where space is short; the tooltip and the link's name say it all. */}
-                  <code>{webhook.url.replace(/^https:\/\//, "")}</code>
+                  <code>{webhookLabel(webhook).replace(/^https:\/\//, "")}</code>
                 </a>
                 {webhook.description && (
                   <div class="muted one-line" title={webhook.description}>

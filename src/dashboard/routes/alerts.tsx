@@ -23,7 +23,7 @@ async function renderAlerts(c: Ctx, filters: LogFilters, form?: { error: ApiErro
   ]);
   return c.html(
     <AlertsPage
-      workspace={workspace.ok ? workspace.data : { ...c.get("workspace"), alertUrl: null, createdAt: "", updatedAt: "" }}
+      workspace={workspace.ok ? workspace.data : { ...c.get("workspace"), alertUrl: null, dataLocation: null, createdAt: "", updatedAt: "" }}
       log={log.ok ? log.data : log.error}
       filters={filters}
       search={eventId === undefined ? undefined : { eventId, delivery: found?.ok ? found.data : undefined }}
@@ -35,7 +35,7 @@ async function renderAlerts(c: Ctx, filters: LogFilters, form?: { error: ApiErro
 }
 
 alertRoutes.get("/integrations/alerts", (c) =>
-  renderAlerts(c, { status: c.req.query("status") || undefined, type: c.req.query("type") || undefined, cursor: c.req.query("cursor") || undefined }),
+  renderAlerts(c, { status: c.req.query("status") || undefined, type: c.req.query("type") || undefined, traceId: c.req.query("traceId") || undefined, cursor: c.req.query("cursor") || undefined }),
 );
 
 alertRoutes.post("/integrations/alerts", async (c) => {

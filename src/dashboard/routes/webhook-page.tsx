@@ -3,6 +3,7 @@
 // retry, recover since a time, and the workspace's notification email.
 import { Hono } from "hono";
 import { RecoverSchema } from "../../api/webhooks/delivery-schemas";
+import { readConfig } from "../../config";
 import { webhookPath } from "../components";
 import { api, loadWebhook, problem, quotaOf, readForm, redirectWith, safeReturn, type Ctx, type PagesEnv } from "../context";
 import { isoToUtcInput, utcInputToIso } from "../format";
@@ -43,6 +44,7 @@ async function renderDetail(c: Ctx, webhook: Webhook, filters: LogFilters, forms
       forms={forms}
       defaultSince={defaultSince}
       flash={await takeFlash(c, c.get("secret"))}
+      verificationRequired={readConfig(c.env).requireEndpointVerification}
     />,
     status,
   );
@@ -54,6 +56,7 @@ webhookPageRoutes.get("/integrations/webhooks/:id", async (c) => {
   const filters: LogFilters = {
     status: c.req.query("status") || undefined,
     type: c.req.query("type") || undefined,
+    traceId: c.req.query("traceId") || undefined,
     cursor: c.req.query("cursor") || undefined,
   };
   return renderDetail(c, webhook, filters, {});

@@ -9,7 +9,7 @@ import type { ApiError } from "../api-client";
 import { webhookPath } from "../components";
 import { api, loadWebhook, problem, quotaOf, readForm, redirectWith, safeReturn, type Ctx, type PagesEnv } from "../context";
 import { controlsToForm, formToControls, NO_CONTROLS } from "../controls-form";
-import { attemptSummary, eventName } from "../format";
+import { attemptSummary, eventName, webhookLabel } from "../format";
 import { WEBHOOKS } from "../layout";
 import { DEAD_LETTER_REPLAY_ROUTE } from "../dead-letters-banner";
 import type { DeadLetterPage, Delivery, Stats, Webhook, WebhookWithSecret } from "../model";
@@ -72,6 +72,7 @@ webhookRoutes.get("/integrations/webhooks/new", (c) => formPage(c, { values: { u
 const webhookInput = async (c: Ctx, editing: boolean): Promise<{ values: WebhookFormValues; body: Record<string, unknown> } | { values: WebhookFormValues; error: ApiError }> => {
   const form = await readForm(c);
   const values: WebhookFormValues = {
+    delivery: !editing && form.text("delivery") === "poll" ? "poll" : undefined,
     url: form.text("url").trim(),
     // Always a list, even empty, so "no events" gets the API's own "at least one" message.
     events: form.list("events"),
@@ -82,12 +83,16 @@ const webhookInput = async (c: Ctx, editing: boolean): Promise<{ values: Webhook
     filter: form.text("filter"),
   };
   const controls = formToControls(values);
-  const body = { url: values.url, events: values.events, description: values.description, ...controls.body };
+  // A polling webhook sends no URL (an edit form shows none for one, and sends it empty: no change).
+  const body =
+    values.delivery === "poll"
+      ? { delivery: "poll", events: values.events, description: values.description, ...controls.body }
+      : { url: values.url, events: values.events, description: values.description, ...controls.body };
   if (controls.errors.length === 0) return { values, body };
   const parsed = (editing ? UpdateWebhookSchema : CreateWebhookSchema).safeParse(body);
   const others: ApiError[] = [
     ...(parsed.success ? [] : (validationError(parsed.error).errors ?? [])),
-    ...(editing ? [] : urlPolicyProblems(values.url, readConfig(c.env).allowPrivateUrls)),
+    ...(editing || values.delivery === "poll" ? [] : urlPolicyProblems(values.url, readConfig(c.env).allowPrivateUrls)),
   ];
   const errors = [...controls.errors];
   for (const problem of others) if (!errors.some((e) => e.param === problem.param)) errors.push(problem);
@@ -100,14 +105,14 @@ webhookRoutes.post("/integrations/webhooks", async (c) => {
   const { values, body } = input;
   const created = await api(c).post<WebhookWithSecret>("/v1/webhooks", body);
   if (!created.ok) return formPage(c, { values, error: created.error }, 400);
-  const { secret, ...webhook } = created.data;
-  return c.html(<SecretPage workspaceName={c.get("workspace").name} webhook={webhook} secret={secret} rotated={false} />, 201);
+  const { secret, pollToken, ...webhook } = created.data;
+  return c.html(<SecretPage workspaceName={c.get("workspace").name} webhook={webhook} secret={secret} pollToken={pollToken} rotated={false} />, 201);
 });
 
 webhookRoutes.get("/integrations/webhooks/:id/edit", async (c) => {
   const webhook = await loadWebhook(c, c.req.param("id"));
   if (webhook instanceof Response) return webhook;
-  return formPage(c, { values: { ...webhook, ...controlsToForm(webhook) }, webhookId: webhook.id });
+  return formPage(c, { values: { ...webhook, url: webhook.url ?? "", ...controlsToForm(webhook) }, webhookId: webhook.id });
 });
 
 webhookRoutes.post("/integrations/webhooks/:id", async (c) => {
@@ -129,8 +134,8 @@ for (const action of ["enable", "disable"] as const) {
     if (!result.ok) return redirectWith(c, back, problem(result.error));
     const text =
       action === "enable"
-        ? `Enabled ${result.data.url}. New events flow again; use “Recover since …” on its page for the ones it skipped.`
-        : `Disabled ${result.data.url}. It receives nothing until you enable it; its events are kept as skipped.`;
+        ? `Enabled ${webhookLabel(result.data)}. New events flow again; use “Recover since …” on its page for the ones it skipped.`
+        : `Disabled ${webhookLabel(result.data)}. It receives nothing until you enable it; its events are kept as skipped.`;
     return redirectWith(c, back, { kind: "success", text });
   });
 }
@@ -146,13 +151,28 @@ webhookRoutes.post("/integrations/webhooks/:id/test", async (c) => {
   const webhook = await api(c).get<Webhook>(`/v1/webhooks/${encodeURIComponent(id)}`);
   const filtered = webhook.ok && Object.keys(webhook.data.filter).length > 0;
   const delivery = result.data;
+  const name = eventName(delivery.type);
+  const note = filtered ? " (test events ignore the webhook's filter)" : "";
+  // A polling webhook's test event waits in its stream for the consumer: nothing was sent.
+  if (webhook.ok && webhook.data.url === null) {
+    return redirectWith(c, back, { kind: "success", text: `Test event “${name}” is in the stream, for the consumer's next poll${note}.` });
+  }
   const delivered = delivery.status === "delivered";
   const to = webhook.ok ? ` to ${webhook.data.url}` : "";
-  const note = filtered ? " (test events ignore the webhook's filter)" : "";
   return redirectWith(c, back, {
     kind: delivered ? "success" : "error",
-    text: `Test event “${eventName(delivery.type)}” ${delivered ? "delivered" : "not delivered"}${to}: ${attemptSummary(delivery.attempts.at(-1))}${note}.`,
+    text: `Test event “${name}” ${delivered ? "delivered" : "not delivered"}${to}: ${attemptSummary(delivery.attempts.at(-1))}${note}.`,
   });
+});
+
+webhookRoutes.post("/integrations/webhooks/:id/verify", async (c) => {
+  const id = c.req.param("id");
+  const result = await api(c).post<Webhook>(`/v1/webhooks/${encodeURIComponent(id)}/verify`);
+  if (!result.ok) return redirectWith(c, webhookPath(id), problem(result.error));
+  const text = result.data.verifiedAt
+    ? `${result.data.url} is verified already; nothing was sent.`
+    : `Challenge sent to ${result.data.url}. Its events follow once it answers 2xx with the challenge in the body; see the log below.`;
+  return redirectWith(c, webhookPath(id), { kind: "success", text });
 });
 
 webhookRoutes.get("/integrations/webhooks/:id/rotate-secret", async (c) => {
@@ -167,8 +187,8 @@ webhookRoutes.post("/integrations/webhooks/:id/rotate-secret", async (c) => {
   const back = safeReturn((await readForm(c)).text("back"), WEBHOOKS);
   const rotated = await api(c).post<WebhookWithSecret>(`/v1/webhooks/${encodeURIComponent(id)}/rotate-secret`);
   if (!rotated.ok) return redirectWith(c, back, problem(rotated.error));
-  const { secret, ...webhook } = rotated.data;
-  return c.html(<SecretPage workspaceName={c.get("workspace").name} webhook={webhook} secret={secret} rotated={true} />);
+  const { secret, pollToken, ...webhook } = rotated.data;
+  return c.html(<SecretPage workspaceName={c.get("workspace").name} webhook={webhook} secret={secret} pollToken={pollToken} rotated={true} />);
 });
 
 webhookRoutes.get("/integrations/webhooks/:id/delete", async (c) => {

@@ -9,20 +9,24 @@ import { DurableObject } from "cloudflare:workers";
 import { readConfig, retentionMs } from "../../config";
 import { openDb } from "../../db/client";
 import type { DisabledReason } from "../../db/schema";
-import { disableWebhook } from "../../db/webhooks";
+import { disableWebhook, markVerified } from "../../db/webhooks";
 import type { Env } from "../../env";
 import type { QueuedEvent } from "../../events/queued-event";
-import { signingSecrets } from "../../lib/rotation";
-import { quotaOf } from "../../quota/workspace-quota";
+import { attemptTrace, formatTraceparent, traceIdOf, traceparentOf } from "../../events/trace";
+import { annotateSpan, inSpan } from "../../lib/spans";
+import { signersAt, signersKey, type Signers } from "../../lib/rotation";
+import { quotaOf } from "../../bindings";
 import { attemptDelivery, requestHeaders, type AttemptResult, type RequestHeaders } from "../attempt";
 import type { LaneConfig } from "../lane-config";
 import { buildBody } from "../payload";
 import { nextAttemptAt } from "../schedule";
 import { signatureHeaders } from "../signing";
+import { awaitingVerification, challengeEvent, challengeIn, judgeChallenge, maySend, VERIFICATION_EVENT_TYPE } from "../verification";
 import { deliveryPage, deliveryRecords, type DeliveryQuery, type DeliveryRecord } from "./log";
 import { oldestFinishedAt, purgeExpired } from "./retention";
 import { laneStats, type StatsPeriod, type WebhookStats } from "./stats";
-import { LaneStore, nextAlarmAt, OUTCOME_GROUP_SIZE, type DeliveryStatus, type EventRow, type LaneRow } from "./store";
+import { lateForStream, longPoll, POLL_SCHEMA, pollPosition, PollWaiters, type PollAnswer, type PollPosition } from "./poll";
+import { LaneStore, nextAlarmAt, OUTCOME_GROUP_SIZE, type DeliveryStatus, type EventRow, type LaneRow, type NewEvent } from "./store";
 
 export type { DeliveryQuery, DeliveryRecord } from "./log";
 
@@ -43,11 +47,6 @@ export const STAY_AWAKE_MS = 1_000;
 /** Why a retry or recover was refused; the API turns these into errors. */
 export type Refusal = "not_found" | "disabled" | "already_pending";
 
-/** The lane of a webhook: one per webhook, named by its id. */
-export function laneOf(namespace: DurableObjectNamespace<EndpointLane>, webhookId: string) {
-  return namespace.get(namespace.idFromName(webhookId));
-}
-
 export class EndpointLane extends DurableObject<Env> {
   private readonly store: LaneStore;
   /** True while an alarm run is delivering; it re-arms the alarm itself when it ends. */
@@ -65,6 +64,9 @@ export class EndpointLane extends DurableObject<Env> {
    * when driven by hand; the runtime itself fires an alarm at or after its time, when Date.now() is enough).
    */
   private armedFor: number | null = null;
+  /** Long polls waiting for this polling lane's next event (poll.ts). */
+  private readonly pollers = new PollWaiters();
+  private streamReady = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -73,14 +75,15 @@ export class EndpointLane extends DurableObject<Env> {
 
   /** Stores the events (ignoring ids it already holds) and makes sure the lane will deliver them. */
   async enqueue(config: LaneConfig, events: LaneEvent[]): Promise<{ stored: number; duplicates: number }> {
-    const lane = this.store.applyConfig(config);
+    const lane = this.applyConfig(config);
     if (lane.deleted) return { stored: 0, duplicates: 0 };
     const { orderingWindowMs } = readConfig(this.env);
     const now = Date.now();
     // A disabled webhook keeps what arrives as skipped (finished, for retention), for recover.
     const [status, finishedAt]: [DeliveryStatus, number | null] = lane.enabled ? ["pending", null] : ["skipped", now];
-    const stored = this.store.insertEvents(
-      events.map((event) => ({
+    annotateSpan({ "webhooks.webhook_id": lane.webhook_id, "webhooks.trace_ids": [...new Set(events.map((e) => e.traceparent && traceIdOf(e.traceparent)))].join(" ") });
+    const rows = events.map(
+      (event): NewEvent => ({
         id: event.id,
         order_key: event.orderKey,
         type: event.type,
@@ -91,8 +94,18 @@ export class EndpointLane extends DurableObject<Env> {
         // can still take its place in line.
         next_attempt_at: event.acceptedAt + orderingWindowMs,
         finished_at: finishedAt,
-      })),
+        // Every event is kept in a trace (one queued without one, or an alert, starts its own).
+        traceparent: event.traceparent ?? traceparentOf(null),
+        schemaWarning: event.schemaWarning,
+      }),
     );
+    const stream = this.stream(lane);
+    const late = stream ? lateForStream(stream, rows) : [];
+    const stored = this.store.insertEvents(rows);
+    if (stream && stored > 0) {
+      this.store.requeue(late);
+      this.pollers.wake();
+    }
     if (stored > 0) await this.scheduleNext();
     return { stored, duplicates: events.length - stored };
   }
@@ -100,8 +113,75 @@ export class EndpointLane extends DurableObject<Env> {
   /** Takes a newer config of the webhook (from the API or the consumer); older versions are ignored. */
   async configure(config: LaneConfig): Promise<void> {
     this.store.flushDelivered();
-    this.store.applyConfig(config);
+    this.applyConfig(config);
     await this.scheduleNext();
+  }
+
+  /**
+   * Sends the endpoint a new verification challenge (POST /v1/webhooks/{id}/verify), first in line; a pending
+   * one is dropped for it. Nothing is sent when the endpoint is verified already: its verifiedAt is returned.
+   */
+  async requestVerification(config: LaneConfig): Promise<{ verifiedAt: number | null } | { refused: Refusal }> {
+    this.store.flushDelivered();
+    const lane = this.applyConfig(config);
+    if (lane.deleted) return { refused: "not_found" };
+    if (!lane.enabled) return { refused: "disabled" };
+    if (!awaitingVerification(lane, readConfig(this.env).requireEndpointVerification)) return { verifiedAt: lane.verified_at };
+    this.startChallenge();
+    await this.scheduleNext();
+    return { verifiedAt: null };
+  }
+
+  /**
+   * The store's applyConfig, and endpoint verification's part: a new URL drops the challenge pending for the
+   * old one, and a lane that awaits verification without a challenge in line gets one (verification.ts).
+   */
+  private applyConfig(config: LaneConfig): LaneRow {
+    const before = this.store.lane();
+    const lane = this.store.applyConfig(config);
+    if (lane === before || lane.deleted || !lane.enabled) return lane;
+    if (!awaitingVerification(lane, readConfig(this.env).requireEndpointVerification)) return lane;
+    const urlChanged = before !== undefined && before.url !== lane.url;
+    if (urlChanged || !this.store.hasPendingChallenge()) this.startChallenge();
+    return lane;
+  }
+
+  /** Drops any challenge still pending and puts a new one first in line, sent by the next alarm run; returns its id. */
+  private startChallenge(): string {
+    const now = Date.now();
+    const challenge = challengeEvent(now);
+    this.store.dropPendingChallenges(now);
+    this.store.insertEvent(challenge);
+    return challenge.id;
+  }
+
+  /**
+   * A page of a polling webhook's stream (poll.ts): acknowledges what lies before `cursor` (a decoded one), reads
+   * on, and waits up to `waitMs` for an event when there is none. "invalid_cursor" for a cursor never given out.
+   */
+  async poll(config: LaneConfig, query: { after: string | undefined; limit: number; waitMs: number }): Promise<PollAnswer | { refused: Refusal | "invalid_cursor" }> {
+    const lane = this.store.applyConfig(config);
+    const stream = this.stream(lane);
+    if (lane.deleted || !stream) return { refused: "not_found" };
+    const answer = await longPoll(stream, this.pollers, { ...query, now: Date.now() });
+    // What it acknowledged is finished: retention's alarm (the only one a polling lane has) may be due earlier now.
+    await this.scheduleNext();
+    return answer ?? { refused: "invalid_cursor" };
+  }
+
+  /** Where a polling webhook's consumer is; undefined for a push webhook. */
+  async pollPosition(): Promise<PollPosition | undefined> {
+    const lane = this.store.lane();
+    const stream = lane && this.stream(lane);
+    return stream && pollPosition(stream);
+  }
+
+  /** A polling lane's storage, its stream's schema made once per instance; undefined for a push lane. */
+  private stream(lane: LaneRow): SqlStorage | undefined {
+    if (lane.delivery !== "poll") return undefined;
+    if (!this.streamReady) this.store.sql.exec(POLL_SCHEMA);
+    this.streamReady = true;
+    return this.store.sql;
   }
 
   /** The webhook was deleted: forget its events and refuse any that still arrive. */
@@ -135,12 +215,18 @@ export class EndpointLane extends DurableObject<Env> {
    */
   async retry(config: LaneConfig, eventId: string): Promise<{ delivery: DeliveryRecord } | { refused: Refusal }> {
     this.store.flushDelivered();
-    const lane = this.store.applyConfig(config);
+    const lane = this.applyConfig(config);
     if (lane.deleted) return { refused: "not_found" };
     const row = this.store.event(eventId);
     if (!row) return { refused: "not_found" };
     if (!lane.enabled) return { refused: "disabled" };
     if (row.status === "pending") return { refused: "already_pending" };
+    // A challenge put back at the end of the line would wait behind the events it holds back: a new one goes first.
+    if (row.type === VERIFICATION_EVENT_TYPE && awaitingVerification(lane, readConfig(this.env).requireEndpointVerification)) {
+      const id = this.startChallenge();
+      await this.scheduleNext();
+      return { delivery: this.record(this.store.event(id)!) };
+    }
     this.store.requeue([eventId]);
     await this.scheduleNext();
     return { delivery: this.record(this.store.event(eventId)!) };
@@ -149,7 +235,7 @@ export class EndpointLane extends DurableObject<Env> {
   /** Puts every dropped and skipped event accepted since `since` (unix ms) back in line, in acceptance order. */
   async recover(config: LaneConfig, since: number): Promise<{ recovered: number } | { refused: Refusal }> {
     this.store.flushDelivered();
-    const lane = this.store.applyConfig(config);
+    const lane = this.applyConfig(config);
     if (lane.deleted) return { refused: "not_found" };
     if (!lane.enabled) return { refused: "disabled" };
     const ids = this.store.recoverable(since);
@@ -165,10 +251,17 @@ export class EndpointLane extends DurableObject<Env> {
    */
   async sendTest(config: LaneConfig, event: LaneEvent): Promise<DeliveryRecord | undefined> {
     this.store.flushDelivered();
-    const lane = this.store.applyConfig(config);
+    const lane = this.applyConfig(config);
     if (lane.deleted) return undefined;
     const body = buildBody(event);
-    const result = await this.exclusive(() => this.attempt(this.store.lane()!, event.id, body));
+    const traceparent = event.traceparent ?? traceparentOf(null);
+    if (this.stream(lane)) {
+      // A polling webhook's test event is put in its stream, for its consumer to read like any other.
+      this.store.insertEvent({ id: event.id, order_key: event.orderKey, type: event.type, body, accepted_at: event.acceptedAt, status: "pending", next_attempt_at: event.acceptedAt, finished_at: null, test: true, traceparent });
+      this.pollers.wake();
+      return this.record(this.store.event(event.id)!);
+    }
+    const result = await this.exclusive(() => this.attempt(this.store.lane()!, event.id, body, traceparent));
     this.store.insertEvent({
       id: event.id,
       order_key: event.orderKey,
@@ -180,6 +273,7 @@ export class EndpointLane extends DurableObject<Env> {
       finished_at: result.at + result.durationMs,
       first: result,
       test: true,
+      traceparent,
     });
     await this.scheduleNext();
     return this.record(this.store.event(event.id)!);
@@ -189,6 +283,7 @@ export class EndpointLane extends DurableObject<Env> {
     this.delivering = true;
     try {
       await this.syncDisable();
+      await this.syncVerified();
       // An alarm fires at or after the time it was armed for; whatever was due by then is due now. Only at
       // the start: what an attempt of this run reschedules is due when its own time comes.
       let clock = Math.max(Date.now(), this.armedFor ?? 0);
@@ -196,10 +291,12 @@ export class EndpointLane extends DurableObject<Env> {
       const started = Date.now();
       for (let n = 0; n < MAX_ATTEMPTS_PER_ALARM && Date.now() - started < MAX_ALARM_RUN_MS; n++) {
         const lane = this.store.lane();
-        if (!lane || lane.deleted || !lane.enabled) break;
+        // A polling lane never attempts: its consumer reads (poll.ts).
+        if (!lane || lane.deleted || !lane.enabled || lane.delivery === "poll") break;
         const head = this.store.head();
         const now = Math.max(Date.now(), clock);
         if (!head) break;
+        if (!maySend(lane, head, readConfig(this.env).requireEndpointVerification)) break;
         const startAt = Math.max(head.next_attempt_at, this.tokenAt(lane));
         if (startAt > now) {
           // A retry always waits on the alarm (its schedule is in storage, where a restart finds it).
@@ -230,9 +327,10 @@ export class EndpointLane extends DurableObject<Env> {
   private async scheduleNext(): Promise<void> {
     if (this.delivering) return;
     const lane = this.store.lane();
+    const head = lane?.enabled ? this.store.head() : undefined;
     const due = nextAlarmAt({
       lane,
-      head: lane?.enabled ? this.store.head() : undefined,
+      head: head && lane!.delivery !== "poll" && maySend(lane!, head, readConfig(this.env).requireEndpointVerification) ? head : undefined,
       oldestFinishedAt: oldestFinishedAt(this.store.sql),
       retentionMs: retentionMs(readConfig(this.env)),
       now: Date.now(),
@@ -273,14 +371,23 @@ export class EndpointLane extends DurableObject<Env> {
 
   private builtHeaders: { lane: LaneRow; headers: RequestHeaders } | undefined;
 
-  /** The secrets that sign at `now`: the current one, and the previous one during its grace. */
-  private secretsAt(lane: LaneRow, now: number): string[] {
-    return signingSecrets({ secret: lane.secret, previousSecret: lane.previous_secret, previousSecretExpiresAt: lane.previous_secret_expires_at }, now);
+  /** What signs at `now`: the current secret and key pair, and the previous ones during their grace. */
+  private secretsAt(lane: LaneRow, now: number): Signers {
+    return signersAt(
+      {
+        secret: lane.secret,
+        previousSecret: lane.previous_secret,
+        previousSecretExpiresAt: lane.previous_secret_expires_at,
+        signingKey: lane.signing_key,
+        previousSigningKey: lane.previous_signing_key,
+      },
+      now,
+    );
   }
 
-  /** The signature headers of `body` as event `eventId` by `secrets`, timestamped with the second of `now`. */
-  private sign(secrets: string[], eventId: string, body: string, now: number) {
-    return signatureHeaders({ secrets, id: eventId, timestampSeconds: Math.floor(now / 1000), body });
+  /** The signature headers of `body` as event `eventId` by `signers`, timestamped with the second of `now`. */
+  private sign(signers: Signers, eventId: string, body: string, now: number) {
+    return signatureHeaders({ ...signers, id: eventId, timestampSeconds: Math.floor(now / 1000), body });
   }
 
   /**
@@ -296,15 +403,22 @@ export class EndpointLane extends DurableObject<Env> {
    * `head`, for an attempt of the line's head: while its request is out the lane does what can wait for no
    * answer (LaneStore.whileOut) and signs the event after it.
    */
-  private async attempt(lane: LaneRow, eventId: string, body: string, head?: EventRow): Promise<AttemptResult> {
+  private async attempt(lane: LaneRow, eventId: string, body: string, traceparent: string | null, head?: EventRow): Promise<AttemptResult> {
     const now = Date.now();
     const pre = this.presigned;
     this.presigned = undefined;
     const secrets = this.secretsAt(lane, now);
-    const fresh = pre && pre.eventId === eventId && pre.second === Math.floor(now / 1000) && pre.secrets === secrets.join(" ");
+    const fresh = pre && pre.eventId === eventId && pre.second === Math.floor(now / 1000) && pre.secrets === signersKey(secrets);
     const signatures = await (fresh ? pre.signatures : this.sign(secrets, eventId, body, now));
     const { deliveryTimeoutMs, allowPrivateUrls } = readConfig(this.env);
-    const sending = attemptDelivery(lane.url, body, this.requestHeaders(lane), signatures, deliveryTimeoutMs, { allowPrivateUrls });
+    // Each attempt is its own span in the event's trace: a new span id, retries too.
+    const trace = attemptTrace(traceparent);
+    const sent = { ...signatures, traceparent: formatTraceparent(trace) };
+    const sending = inSpan(
+      "webhook attempt",
+      { "webhooks.trace_id": trace.traceId, "webhooks.span_id": trace.spanId, "webhooks.event_id": eventId, "webhooks.webhook_id": lane.webhook_id },
+      () => attemptDelivery(lane.url, body, this.requestHeaders(lane), sent, deliveryTimeoutMs, { allowPrivateUrls }),
+    );
     if (head) {
       // A timer, not a microtask: it runs once the runtime has sent the request, while the answer is awaited.
       setTimeout(() => {
@@ -316,7 +430,7 @@ export class EndpointLane extends DurableObject<Env> {
           const nextSecrets = this.secretsAt(lane, at);
           const signing = this.sign(nextSecrets, next.id, next.body, at);
           signing.catch(() => {});
-          this.presigned = { eventId: next.id, second: Math.floor(at / 1000), secrets: nextSecrets.join(" "), signatures: signing };
+          this.presigned = { eventId: next.id, second: Math.floor(at / 1000), secrets: signersKey(nextSecrets), signatures: signing };
         } catch (err) {
           // Nothing here is owed: storage still holds what was not written (delivered again, as after a crash).
           console.error(`lane ${lane.webhook_id}: work while a request was out failed:`, err);
@@ -331,8 +445,11 @@ export class EndpointLane extends DurableObject<Env> {
   }
 
   private async deliver(lane: LaneRow, event: EventRow): Promise<void> {
-    const result = await this.exclusive(() => this.attempt(lane, event.id, event.body, event));
+    const challenge = event.type === VERIFICATION_EVENT_TYPE;
+    const sent = await this.exclusive(() => this.attempt(lane, event.id, event.body, event.traceparent, event));
+    const result = challenge ? judgeChallenge(sent, challengeIn(event.body)) : sent;
     const endedAt = result.at + result.durationMs;
+    if (challenge && result.delivered) return this.recordVerified(lane, event, result, endedAt);
     // A success is kept with the others of its group (store.ts OUTCOME_GROUP_SIZE): while a backlog lasts,
     // the next request goes out without waiting for this one's commit. A failure is written at once, after
     // the successes before it, since retries, the quota and a disable act on it.
@@ -353,10 +470,11 @@ export class EndpointLane extends DurableObject<Env> {
     );
     // An alerts lane's failures count against no quota and never turn it off (a 410 included): the
     // workspace's alertUrl is changed or cleared by a person, and an alert about alerts would be a loop.
-    if (!recorded || lane.kind === "alerts") return;
+    // Nor do a challenge's: an endpoint that has not verified was never sent an event.
+    if (!recorded || lane.kind === "alerts" || challenge) return;
 
     // The quota decides, and owns the email it owes when it says so; the lane only turns itself off.
-    const verdict = await quotaOf(this.env.WORKSPACE_QUOTA, lane.workspace_id).recordFailure({
+    const verdict = await quotaOf(this.env.WORKSPACE_QUOTA, lane.workspace_id, lane.data_location).recordFailure({
       webhookId: lane.webhook_id,
       workspaceId: lane.workspace_id,
       url: lane.url,
@@ -366,6 +484,30 @@ export class EndpointLane extends DurableObject<Env> {
       error: result.error,
     });
     if (verdict.disable && this.store.lane()?.enabled) await this.disable(verdict.disable, endedAt);
+  }
+
+  /**
+   * The endpoint echoed the challenge `event`: recorded at once (not grouped: what it holds back goes next), then
+   * in D1, retried by the alarm until it is done (a failure only delays the webhook object's verifiedAt: the lane
+   * holds the truth). Only if the lane still has the URL the challenge went to.
+   */
+  private async recordVerified(lane: LaneRow, event: EventRow, result: AttemptResult, endedAt: number): Promise<void> {
+    this.store.flushDelivered();
+    const recorded = this.store.recordOutcome(event, result, { status: "delivered", finishedAt: endedAt, nextAttemptAt: event.next_attempt_at });
+    if (!recorded || this.store.lane()?.url !== lane.url) return;
+    this.store.recordVerified(endedAt);
+    await this.syncVerified();
+  }
+
+  private async syncVerified(): Promise<void> {
+    const lane = this.store.lane();
+    if (!lane?.verified_sync_pending || lane.verified_at === null) return;
+    try {
+      await markVerified(openDb(this.env.DB), lane.webhook_id, lane.url, new Date(lane.verified_at));
+      this.store.markVerifiedSynced();
+    } catch (err) {
+      console.error(`lane ${lane.webhook_id}: could not record its verification in D1 yet:`, err);
+    }
   }
 
   /**

@@ -1,4 +1,5 @@
 // The delivery log's read side: pages of a lane's events with their attempts, newest accepted first.
+import { traceIdOf } from "../../events/trace";
 import type { AttemptRow, DeliveryStatus, EventRow } from "./store";
 
 /** A delivery as the log shows it: the event's state and every attempt, oldest first. */
@@ -14,6 +15,10 @@ export interface DeliveryRecord {
   /** When the next attempt is due; null unless pending. */
   nextAttemptAt: number | null;
   attempts: AttemptRecord[];
+  /** The W3C trace id every attempt carried in its traceparent; null for an event kept without one. */
+  traceId: string | null;
+  /** With EVENT_VALIDATION=warn: what in its data did not match its type's schema; null otherwise. */
+  schemaWarning: string | null;
   /** The exact body sent; only when one delivery is asked for. */
   body?: string;
   /** The headers of the latest attempt as sent (null before any); only when one delivery is asked for. */
@@ -31,6 +36,8 @@ export interface AttemptRecord {
 export interface DeliveryQuery {
   status?: DeliveryStatus | undefined;
   type?: string | undefined;
+  /** Only the deliveries of events in this trace (32 lowercase hex digits). */
+  traceId?: string | undefined;
   limit: number;
   /** Only deliveries accepted before this one (its order key): the next page. */
   before?: string | undefined;
@@ -42,6 +49,8 @@ export function deliveryPage(sql: SqlStorage, query: DeliveryQuery): { data: Del
   const params: SqlStorageValue[] = [];
   if (query.status) where.push("status = ?"), params.push(query.status);
   if (query.type) where.push("type = ?"), params.push(query.type);
+  // A scan like the type filter's (no index: one more index entry per stored event would cost every delivery).
+  if (query.traceId) where.push("substr(traceparent, 4, 32) = ?"), params.push(query.traceId);
   if (query.before) where.push("order_key < ?"), params.push(query.before);
   const rows = sql
     .exec<EventRow>(`SELECT * FROM events ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY order_key DESC LIMIT ?`, ...params, query.limit + 1)
@@ -79,5 +88,7 @@ export function deliveryRecords(sql: SqlStorage, rows: EventRow[]): DeliveryReco
     finishedAt: row.finished_at,
     nextAttemptAt: row.status === "pending" ? row.next_attempt_at : null,
     attempts: attempts.get(row.id)!,
+    traceId: row.traceparent === null ? null : traceIdOf(row.traceparent),
+    schemaWarning: row.schema_warning,
   }));
 }

@@ -2,7 +2,8 @@
 //
 // Until the first tagged release this schema is edited in place (README "Storage schemas"): nothing has been
 // deployed, so there is no stored lane to migrate.
-import type { DisabledReason } from "../../db/schema";
+import type { DataLocation } from "../../bindings";
+import type { DeliveryMode, DisabledReason } from "../../db/schema";
 
 /** What a lane delivers: a webhook's events, or a workspace's alerts (src/alerts). */
 export type LaneKind = "webhook" | "alerts";
@@ -18,6 +19,10 @@ export const SCHEMA = `
     secret TEXT NOT NULL,
     previous_secret TEXT,
     previous_secret_expires_at INTEGER,
+    signing_key TEXT,
+    previous_signing_key TEXT,
+    verified_at INTEGER,
+    verified_sync_pending INTEGER NOT NULL DEFAULT 0,
     enabled INTEGER NOT NULL,
     disabled_reason TEXT,
     rate_limit_per_second INTEGER,
@@ -27,7 +32,9 @@ export const SCHEMA = `
     deleted INTEGER NOT NULL DEFAULT 0,
     line_start TEXT NOT NULL DEFAULT '',
     d1_sync_pending INTEGER NOT NULL DEFAULT 0,
-    kind TEXT NOT NULL DEFAULT 'webhook'
+    kind TEXT NOT NULL DEFAULT 'webhook',
+    data_location TEXT,
+    delivery TEXT NOT NULL DEFAULT 'push'
   );
   -- Clustered in acceptance order (the log's order, and for most events their place in line): an event is
   -- one row and one id-index entry when stored, and one row rewritten when it finishes. Its first attempt
@@ -50,6 +57,8 @@ export const SCHEMA = `
     first_error TEXT,
     first_response_body TEXT,
     last_headers TEXT,
+    traceparent TEXT,
+    schema_warning TEXT,
     body TEXT NOT NULL
   ) WITHOUT ROWID;
   CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events (id);
@@ -76,6 +85,13 @@ export interface LaneRow {
   secret: string;
   previous_secret: string | null;
   previous_secret_expires_at: number | null;
+  /** Ed25519 private keys (`whsk_…`) that sign `v1a`, current and previous; null for the alerts lane. */
+  signing_key: string | null;
+  previous_signing_key: string | null;
+  /** When the endpoint at `url` echoed its challenge; null while not (verification.ts says what that holds back). */
+  verified_at: number | null;
+  /** Set while verified_at is not in D1 yet (its write failed); the alarm retries it like an unsynced disable. */
+  verified_sync_pending: number;
   enabled: number;
   disabled_reason: DisabledReason | null;
   rate_limit_per_second: number | null;
@@ -94,6 +110,10 @@ export interface LaneRow {
   d1_sync_pending: number;
   /** webhook, or alerts: the workspace's operational events (src/alerts), whose failures count against nothing. */
   kind: LaneKind;
+  /** The workspace's data location (bindings.ts): where its quota object is asked for. */
+  data_location: DataLocation | null;
+  /** push, or poll: never attempted, read by its consumer (poll.ts). */
+  delivery: DeliveryMode;
   [key: string]: SqlStorageValue;
 }
 
@@ -122,6 +142,10 @@ export interface EventRow {
   first_response_body: string | null;
   /** JSON object: the headers of the latest attempt as sent (null until one is made). */
   last_headers: string | null;
+  /** The W3C traceparent the event was accepted with (or started for it); each attempt sends a child of it. */
+  traceparent: string | null;
+  /** With EVENT_VALIDATION=warn: what in its data did not match its type's schema. */
+  schema_warning: string | null;
   [key: string]: SqlStorageValue;
 }
 
@@ -146,9 +170,13 @@ export interface NewEvent {
   status: DeliveryStatus;
   next_attempt_at: number;
   finished_at: number | null;
+  /** Its place in line when not its order key (an endpoint's verification challenge goes first). */
+  line_key?: string;
   /** A test event is stored after its one attempt. */
   first?: AttemptOutcome;
   test?: boolean;
+  traceparent?: string | null | undefined;
+  schemaWarning?: string | null | undefined;
 }
 
 /** What an attempt left behind, as the store records it. */

@@ -3,6 +3,7 @@ import { monotonicFactory } from "ulidx";
 import { pooledRandom } from "../../lib/ids";
 import type { DisabledReason } from "../../db/schema";
 import type { LaneConfig } from "../lane-config";
+import { VERIFICATION_EVENT_TYPE } from "../verification";
 import { SCHEMA, type AttemptOutcome, type AttemptRow, type DeliveryStatus, type EventRow, type LaneRow, type NewEvent } from "./schema";
 
 export type { AttemptOutcome, AttemptRow, DeliveryStatus, EventRow, LaneRow, NewEvent } from "./schema";
@@ -44,7 +45,7 @@ export function nextAlarmAt(input: {
   const { lane, head, oldestFinishedAt, retentionMs, now, tokenAt = 0 } = input;
   if (!lane || lane.deleted) return null;
   const candidates: number[] = [];
-  if (lane.d1_sync_pending) candidates.push(now + SYNC_RETRY_MS);
+  if (lane.d1_sync_pending || lane.verified_sync_pending) candidates.push(now + SYNC_RETRY_MS);
   if (lane.enabled && head) candidates.push(Math.max(head.next_attempt_at, tokenAt));
   if (oldestFinishedAt !== null) candidates.push(oldestFinishedAt + retentionMs);
   return candidates.length > 0 ? Math.min(...candidates) : null;
@@ -70,7 +71,7 @@ function eventColumns(event: NewEvent): unknown[] {
   return [
     event.order_key,
     event.id,
-    event.order_key,
+    event.line_key ?? event.order_key,
     event.type,
     event.accepted_at,
     event.status,
@@ -85,6 +86,8 @@ function eventColumns(event: NewEvent): unknown[] {
     first?.error ?? null,
     first?.responseBody ?? null,
     headersJson(first),
+    event.traceparent ?? null,
+    event.schemaWarning ?? null,
     event.body,
   ];
 }
@@ -92,9 +95,11 @@ function eventColumns(event: NewEvent): unknown[] {
 /** Inserts the rows of a JSON array of eventColumns arrays, skipping ids already held; returns the stored order keys. */
 const INSERT_EVENTS = `
   INSERT INTO events (order_key, id, line_key, type, accepted_at, status, attempt_count, round_attempts, next_attempt_at, finished_at,
-                      test, first_at, first_duration_ms, first_status_code, first_error, first_response_body, last_headers, body)
+                      test, first_at, first_duration_ms, first_status_code, first_error, first_response_body, last_headers,
+                      traceparent, schema_warning, body)
   SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8,
-         value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15, value ->> 16, value ->> 17
+         value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15, value ->> 16, value ->> 17,
+         value ->> 18, value ->> 19
   FROM json_each(?) WHERE true
   ON CONFLICT DO NOTHING
   RETURNING order_key AS k`;
@@ -268,6 +273,8 @@ export class LaneStore {
         chars += row.length;
       }
       if (chunk.length > 0) insert();
+      // One with its own place in line is found through the requeued index, which is asked again.
+      if (events.some((e) => e.line_key !== undefined && e.line_key !== e.order_key)) this.requeuedPending = undefined;
       // What follows concerns pending events only, and only the earliest of them matters for each check.
       const pending = new Set(events.filter((e) => e.status === "pending").map((e) => e.order_key));
       const earliest = storedKeys.filter((k) => pending.has(k)).sort()[0];
@@ -425,10 +432,15 @@ export class LaneStore {
       // A newer config already is the webhook's state in D1, so an unsynced disable of ours is superseded.
       this.sql.exec(
         `INSERT INTO lane (singleton, webhook_id, workspace_id, url, secret, previous_secret, previous_secret_expires_at,
-                           enabled, disabled_reason, rate_limit_per_second, retry_delays, headers, config_version, kind)
-         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                           enabled, disabled_reason, rate_limit_per_second, retry_delays, headers, config_version, kind,
+                           signing_key, previous_signing_key, verified_at, data_location, delivery)
+         VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (singleton) DO UPDATE SET url = excluded.url, secret = excluded.secret, previous_secret = excluded.previous_secret,
            previous_secret_expires_at = excluded.previous_secret_expires_at, enabled = excluded.enabled,
+           signing_key = excluded.signing_key, previous_signing_key = excluded.previous_signing_key,
+           -- The lane may know of a verification D1 does not have yet; it holds for as long as the url stays.
+           verified_at = CASE WHEN lane.url = excluded.url THEN COALESCE(lane.verified_at, excluded.verified_at) ELSE excluded.verified_at END,
+           verified_sync_pending = CASE WHEN lane.url = excluded.url AND excluded.verified_at IS NULL THEN lane.verified_sync_pending ELSE 0 END,
            disabled_reason = excluded.disabled_reason, rate_limit_per_second = excluded.rate_limit_per_second,
            retry_delays = excluded.retry_delays, headers = excluded.headers, config_version = excluded.config_version, d1_sync_pending = 0`,
         config.webhookId,
@@ -444,6 +456,11 @@ export class LaneStore {
         JSON.stringify(config.headers),
         config.version,
         config.kind ?? "webhook",
+        config.signingKey ?? null,
+        config.previousSigningKey ?? null,
+        config.verifiedAt ?? null,
+        config.dataLocation,
+        config.delivery ?? "push",
       );
       if (!config.enabled) this.skipPending();
     });
@@ -467,6 +484,32 @@ export class LaneStore {
       this.skipPending();
     });
     this.reload();
+  }
+
+  /** Whether a verification challenge (verification.ts) is in line. */
+  hasPendingChallenge(): boolean {
+    return this.sql.exec("SELECT 1 FROM events WHERE type = ? AND status = 'pending' LIMIT 1", VERIFICATION_EVENT_TYPE).toArray().length > 0;
+  }
+
+  /**
+   * Takes the challenges still in line out of it (skipped at `at`), for a new one. They sit in the requeued index
+   * only (their place is not their order key), which the next head() asks again.
+   */
+  dropPendingChallenges(at: number): void {
+    this.sql.exec("UPDATE events SET status = 'skipped', finished_at = ? WHERE type = ? AND status = 'pending'", at, VERIFICATION_EVENT_TYPE);
+    this.requeuedPending = undefined;
+  }
+
+  /** The endpoint at the lane's URL echoed a challenge at `at` (verification.ts). */
+  recordVerified(at: number): void {
+    this.sql.exec("UPDATE lane SET verified_at = ?, verified_sync_pending = 1", at);
+    if (this.cached) Object.assign(this.cached, { verified_at: at, verified_sync_pending: 1 });
+  }
+
+  /** D1 has the verification too. */
+  markVerifiedSynced(): void {
+    this.sql.exec("UPDATE lane SET verified_sync_pending = 0");
+    if (this.cached) this.cached.verified_sync_pending = 0;
   }
 
   markSynced(): void {

@@ -1,10 +1,12 @@
 // A real HTTP receiver on 127.0.0.1 for the tests: each bucket is one endpoint that can succeed, fail,
-// hang, or drop the connection on command, records what it got, and verifies both signature schemes
-// independently of the Worker's code (the `standardwebhooks` package and node:crypto).
+// hang, or drop the connection on command, records what it got, and verifies the signature schemes
+// independently of the Worker's code (the `standardwebhooks` package and node:crypto; `v1a` with the
+// documented Node snippet, docs/snippets/verify-v1a-node.mjs, on request).
 import { createHmac } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
+import { verifyV1a } from "../../../docs/snippets/verify-v1a-node.mjs";
 import type { Behaviour, RecordedRequest } from "../receiver-types";
 
 interface Bucket {
@@ -64,6 +66,12 @@ export async function startReceiver(): Promise<{ url: string; close: () => Promi
         return json(res, 200, { ok: true });
       }
       if (req.method === "GET") return json(res, 200, { requests: bucket(name).requests });
+      // Checks `v1a` with Node's crypto and the JWKS given, on what arrived (or on the requests given, e.g. tampered
+      // ones); no clock tolerance, so requests stamped under a test's moved clock are judged by signature alone.
+      if (req.method === "POST") {
+        const { jwks, requests = bucket(name).requests } = JSON.parse(body);
+        return json(res, 200, { valid: requests.map((r: { headers: Record<string, string>; body: string }) => verifyV1a(jwks, r.headers, r.body, Infinity)) });
+      }
       return json(res, 405, {});
     }
     if (kind !== "hooks" || !name) return json(res, 404, {});
@@ -94,7 +102,7 @@ export async function startReceiver(): Promise<{ url: string; close: () => Promi
     const [min, max] = behaviour.randomDelayMs ?? [behaviour.delayMs ?? 0, behaviour.delayMs ?? 0];
     const delay = min + Math.random() * (max - min);
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-    res.writeHead(behaviour.status, { "content-type": "text/plain", ...behaviour.headers }).end(behaviour.body ?? "ok");
+    res.writeHead(behaviour.status, { "content-type": "text/plain", ...behaviour.headers }).end(behaviour.echo ? body : (behaviour.body ?? "ok"));
   });
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -1,0 +1,12 @@
+// Mistakes the generated types must catch (test/browser/typed-receiver.test.ts expects tsc to refuse each line
+// marked "error"): proof that the types say something, rather than `any`.
+import type { AnyDelivery, Delivery } from "./receiver";
+
+export function misuse(body: AnyDelivery, received: Delivery<"message.received">, tagged: Delivery<"contact.tag.updated">) {
+  const upper: string = received.contact.id; // error: the id is a number
+  const noSuchType = body.event_type === "message.deleted"; // error: not an event type
+  const action: "add" | "remove" | "toggle" = tagged.action;
+  const wrongAction: typeof tagged.action = "toggle"; // error: add or remove
+  const missing: Delivery<"contact.created"> = { event_type: "contact.created", event_id: "evt_1", timestamp: 1, contact: { firstName: "Ana" } }; // error: contact.id is required
+  return [upper, noSuchType, action, wrongAction, missing];
+}
