@@ -398,6 +398,11 @@ describe("every settings page at 1280 px and 390 px", () => {
 
     expect((await open(`${LIST}/wh_unknown`)).status()).toBe(404);
     await atBothWidths();
+    // The landing pages of an emailed confirmation link and of a portal link, here with tokens that are no good.
+    for (const path of ["/settings/confirm-email/not-a-token", "/settings/portal/not-a-token"]) {
+      expect((await open(path)).status(), path).toBeLessThan(500);
+      await atBothWidths();
+    }
 
     // A form posted from another page (here one with no origin): the pages' own "Request refused".
     await page.goto("about:blank"); // an origin of its own: setContent alone would write into the Worker's page
