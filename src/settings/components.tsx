@@ -8,9 +8,14 @@ import type { Quota, Webhook, Workspace } from "./model";
 
 export const webhookPath = (id: string) => `${WEBHOOKS}/${encodeURIComponent(id)}`;
 
-export const WebhookStatus: FC<{ webhook: Webhook }> = ({ webhook }) =>
+/** Enabled, or Disabled with why and when; `compact` (the list) keeps it to one line, the time in its tooltip. */
+export const WebhookStatus: FC<{ webhook: Webhook; compact?: boolean }> = ({ webhook, compact }) =>
   webhook.enabled ? (
     <span class="badge ok">Enabled</span>
+  ) : compact ? (
+    <span title={webhook.disabledAt ? `Disabled ${formatTime(webhook.disabledAt)}` : undefined}>
+      <span class="badge off">Disabled</span> <span class="reason">{disabledReasonLabel(webhook.disabledReason)}</span>
+    </span>
   ) : (
     <span>
       <span class="badge off">Disabled</span>{" "}
@@ -44,10 +49,24 @@ export const ActionButton: FC<{
   </form>
 );
 
-/** Enable / Disable, Edit, Send test event, Rotate secret, Delete: what respond.io's Action column offers, and more. */
-export const WebhookActions: FC<{ webhook: Webhook; back: string }> = ({ webhook, back }) => {
+/**
+ * Enable / Disable, Edit, Send test event, Rotate secret, Delete: what respond.io's Action column offers, and more.
+ * `compact` (the list's one-line rows) puts Rotate secret and Delete under "More"; the webhook's page has its own
+ * test control, so it leaves the button out (`test={false}`).
+ */
+export const WebhookActions: FC<{ webhook: Webhook; back: string; compact?: boolean; test?: boolean }> = ({ webhook, back, compact, test = true }) => {
   const path = webhookPath(webhook.id);
   const about = ` for ${webhookLabel(webhook)}`;
+  const rare = (
+    <>
+      <a class="button" href={`${path}/rotate-secret?back=${encodeURIComponent(back)}`} aria-label={`Rotate secret${about}`}>
+        Rotate secret
+      </a>
+      <a class="button danger-outline" href={`${path}/delete`} aria-label={`Delete${about}`}>
+        Delete
+      </a>
+    </>
+  );
   return (
     <div class="actions">
       {webhook.enabled ? (
@@ -58,20 +77,26 @@ export const WebhookActions: FC<{ webhook: Webhook; back: string }> = ({ webhook
       <a class="button" href={`${path}/edit`} aria-label={`Edit${about}`}>
         Edit
       </a>
-      <ActionButton
-        action={`${path}/test`}
-        back={back}
-        label="Send test event"
-        name="type"
-        value={webhook.events[0] ?? ""}
-        accessibleLabel={`Send test event${about}`}
-      />
-      <a class="button" href={`${path}/rotate-secret?back=${encodeURIComponent(back)}`} aria-label={`Rotate secret${about}`}>
-        Rotate secret
-      </a>
-      <a class="button danger-outline" href={`${path}/delete`} aria-label={`Delete${about}`}>
-        Delete
-      </a>
+      {test && (
+        <ActionButton
+          action={`${path}/test`}
+          back={back}
+          label="Send test event"
+          name="type"
+          value={webhook.events[0] ?? ""}
+          accessibleLabel={`Send test event${about}`}
+        />
+      )}
+      {compact ? (
+        <details class="menu">
+          <summary class="button" aria-label={`More actions${about}`}>
+            More
+          </summary>
+          <div class="menu-items">{rare}</div>
+        </details>
+      ) : (
+        rare
+      )}
     </div>
   );
 };
@@ -125,7 +150,11 @@ export const AutoDisabledBanner: FC<{ webhooks: Webhook[]; quota: Quota | undefi
   );
 };
 
-export const QuotaMeter: FC<{ quota: Quota | undefined }> = ({ quota }) => {
+/**
+ * The workspace's failure count against its limit. `fromDeleted`: how many of the counted failures no listed webhook
+ * accounts for (they came from one deleted since); said in words, so a count with no failing webhook makes sense.
+ */
+export const QuotaMeter: FC<{ quota: Quota | undefined; fromDeleted?: number }> = ({ quota, fromDeleted = 0 }) => {
   if (!quota) return null;
   const window = formatWindow(quota.windowSeconds);
   return (
@@ -148,6 +177,9 @@ export const QuotaMeter: FC<{ quota: Quota | undefined }> = ({ quota }) => {
           {quota.failures} / {quota.limit}
         </strong>{" "}
         failed attempts in the last {window}, across all webhooks. More than {quota.limit} disables the webhook that failed.
+        {quota.failures > 0 && ` Each failure leaves the count ${window} after it happened.`}
+        {fromDeleted > 0 &&
+          ` ${fromDeleted === quota.failures ? (fromDeleted === 1 ? "It" : "All of them") : `${fromDeleted} of them`} came from a webhook deleted since; ${fromDeleted === 1 ? "it still counts" : "they still count"} until then.`}
       </span>
     </section>
   );
@@ -194,7 +226,11 @@ export const FieldError: FC<{ id: string; error: ApiProblem | undefined; field: 
  * At the top of a refused form: every problem, each in words under the field's label and linking to the field
  * (the script focuses the summary).
  */
-export const ErrorSummary: FC<{ error: ApiProblem | undefined; fields: Record<string, { target: string; label: string }> }> = ({ error, fields }) => {
+export const ErrorSummary: FC<{ error: ApiProblem | undefined; fields: Record<string, { target: string; label: string }>; title?: string }> = ({
+  error,
+  fields,
+  title = "Nothing was saved",
+}) => {
   // In the form's order, as a person reads it.
   const order = Object.keys(fields);
   const rank = (p: ApiProblem) => {
@@ -205,7 +241,7 @@ export const ErrorSummary: FC<{ error: ApiProblem | undefined; fields: Record<st
   if (problems.length === 0) return null;
   return (
     <div class="error-summary" role="alert" tabindex={-1} aria-labelledby="error-summary-title">
-      <h2 id="error-summary-title">Nothing was saved{problems.length > 1 ? `: ${problems.length} things to fix` : ""}</h2>
+      <h2 id="error-summary-title">{title}{problems.length > 1 ? `: ${problems.length} things to fix` : ""}</h2>
       <ul>
         {problems.map((problem) => {
           const field = fieldOf(problem);

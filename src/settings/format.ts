@@ -53,12 +53,43 @@ export function isoToUtcInput(iso: string): string {
   return new Date(iso).toISOString().slice(0, 16).replace("T", " ");
 }
 
-/** One attempt in a sentence's words: `HTTP 503 (…) in 212 ms`. */
+/** One attempt in a sentence's words: `HTTP 503 in 212 ms`, `HTTP 302 (redirect to … not followed) in 40 ms`. */
 export function attemptSummary(attempt: { statusCode: number | null; error: string | null; durationMs: number } | undefined): string {
   if (!attempt) return "no attempt was made";
   const what = attempt.statusCode === null ? (attempt.error ?? "no response") : `HTTP ${attempt.statusCode}`;
-  const why = attempt.statusCode !== null && attempt.error ? ` (${attempt.error})` : "";
-  return `${what}${why} in ${formatDuration(attempt.durationMs)}`;
+  // "endpoint answered HTTP 401" only says the status again.
+  const adds = attempt.statusCode !== null && attempt.error && attempt.error !== `endpoint answered HTTP ${attempt.statusCode}`;
+  return `${what}${adds ? ` (${attempt.error})` : ""} in ${formatDuration(attempt.durationMs)}`;
+}
+
+/** `17:04:12 UTC`: a time of today's log, to the second. */
+export function formatClock(iso: string): string {
+  return `${new Date(iso).toISOString().slice(11, 19)} UTC`;
+}
+
+/** What a waiting delivery needs to know of the others on its page. */
+type Waiting = { eventId: string; status: string; createdAt: string; nextAttemptAt: string | null; attempts: readonly unknown[] };
+
+/**
+ * Why a pending delivery has not gone out yet, in words: its own retry is scheduled, or it waits in line behind an
+ * earlier event of the same webhook that is being retried (one request in flight, in order of acceptance). `page`
+ * is the log page it is shown in; the event it waits behind may be older than the page, then it is not named.
+ */
+export function waitingReason(delivery: Waiting, page: readonly Waiting[]): string | undefined {
+  if (delivery.status !== "pending") return undefined;
+  if (delivery.attempts.length > 0) {
+    return delivery.nextAttemptAt ? `scheduled retry at ${formatClock(delivery.nextAttemptAt)}` : "retrying";
+  }
+  const accepted = Date.parse(delivery.createdAt);
+  const retrying = page
+    .filter((d) => d.status === "pending" && d.attempts.length > 0 && Date.parse(d.createdAt) <= accepted && d.eventId !== delivery.eventId)
+    .toSorted((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt))[0];
+  if (retrying) {
+    const at = retrying.nextAttemptAt ? ` (retry at ${formatClock(retrying.nextAttemptAt)})` : "";
+    return `waiting behind ${retrying.eventId}${at}`;
+  }
+  const ahead = page.filter((d) => d.status === "pending" && Date.parse(d.createdAt) < accepted).length;
+  return ahead === 0 ? "next in line" : `in line behind ${ahead} earlier event${ahead === 1 ? "" : "s"}`;
 }
 
 /** How a webhook is named on the pages: its URL, or for a polling webhook (no URL) its id. */

@@ -6,7 +6,7 @@ import type { Flash } from "./session";
 export const BASE = "/settings";
 export const WEBHOOKS = `${BASE}/integrations/webhooks`;
 export const ALERTS = `${BASE}/integrations/alerts`;
-export const ASSET_VERSION = "5";
+export const ASSET_VERSION = "7";
 
 export interface Crumb {
   label: string;
@@ -18,16 +18,20 @@ export const Layout: FC<{
   workspaceName?: string;
   crumbs?: Crumb[];
   flash?: Flash | undefined;
-  /** Reload the page after this many seconds (a light auto-refresh while something is pending). */
+  /**
+   * Reload the page every this many seconds while something is pending: done by the script, said on the page with a
+   * button to stop it (a meta refresh could not be stopped, WCAG 2.2.1), and held off while a row is open or a field has focus.
+   */
   refreshSeconds?: number | undefined;
+  /** A page whose table needs the whole width (the list). */
+  wide?: boolean;
   children?: Child;
-}> = ({ title, workspaceName, crumbs, flash, refreshSeconds, children }) => (
+}> = ({ title, workspaceName, crumbs, flash, refreshSeconds, wide, children }) => (
   <html lang="en">
     <head>
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
       <meta name="referrer" content="same-origin" />
-      {refreshSeconds !== undefined && <meta http-equiv="refresh" content={String(refreshSeconds)} />}
       <title>{`${title} · Edge Webhooks`}</title>
       <link rel="stylesheet" href={`${BASE}/assets/settings.css?v=${ASSET_VERSION}`} />
       <script src={`${BASE}/assets/settings.js?v=${ASSET_VERSION}`} defer></script>
@@ -53,7 +57,7 @@ export const Layout: FC<{
           </div>
         )}
       </header>
-      <main id="main" tabindex={-1}>
+      <main id="main" tabindex={-1} class={wide ? "wide" : undefined}>
         {crumbs && crumbs.length > 0 && (
           <nav class="crumbs" aria-label="Breadcrumb">
             <ol>
@@ -74,6 +78,14 @@ export const Layout: FC<{
             {flash.text}
           </div>
         )}
+        {refreshSeconds !== undefined && (
+          <p class="auto-refresh muted" data-refresh={String(refreshSeconds)} hidden>
+            Deliveries are on their way: this page reloads every {refreshSeconds} seconds (not while a row is open or you are typing).{" "}
+            <button type="button" class="link">
+              Stop reloading
+            </button>
+          </p>
+        )}
         {children}
       </main>
     </body>
@@ -85,7 +97,7 @@ export function webhookCrumbs(...more: Crumb[]): Crumb[] {
   return [{ label: "Workspace Settings" }, { label: "Integrations" }, { label: "Webhooks", href: WEBHOOKS }, ...more];
 }
 
-/** Workspace Settings › Integrations › Alerts, then whatever follows. */
+/** Workspace Settings › Integrations › Webhooks › Alerts (reached from the list), then whatever follows. */
 export function alertCrumbs(...more: Crumb[]): Crumb[] {
-  return [{ label: "Workspace Settings" }, { label: "Integrations" }, { label: "Alerts", href: ALERTS }, ...more];
+  return [...webhookCrumbs(), { label: "Alerts", href: ALERTS }, ...more];
 }

@@ -178,6 +178,8 @@ describe("settings pages: forms", () => {
     expect(created).toMatchObject({ url: "https://crm.example.com/hooks", events: ["message.received", "contact.created"], description: "CRM" });
     const list = await page("GET", "/settings/integrations/webhooks", { cookie });
     expect(list.html).toContain("https://crm.example.com/hooks");
+    // The list's one-line cell leaves out https://; the tooltip and the link's accessible name hold the whole URL.
+    expect(list.html).toMatch(/title="https:\/\/crm\.example\.com\/hooks" aria-label="https:\/\/crm\.example\.com\/hooks"><code>crm\.example\.com\/hooks<\/code>/);
     expect(list.html).not.toContain(secret!);
     const detail = await page("GET", `/settings/integrations/webhooks/${created.id}`, { cookie });
     expect(detail.html).not.toContain(secret!);
@@ -208,7 +210,8 @@ describe("settings pages: forms", () => {
     const off = await page("POST", `/settings/integrations/webhooks/${hook.id}/disable`, { cookie, form: { back } });
     expect(off.location).toBe(back);
     const list = await page("GET", back, { cookie: cookiesOf(off, cookie) });
-    expect(list.html).toMatch(/Disabled<\/span> <span class="reason">turned off, <time/);
+    // One line in the list: the reason beside the badge, the time in its tooltip.
+    expect(list.html).toMatch(/title="Disabled \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"><span class="badge off">Disabled<\/span> <span class="reason">turned off<\/span>/);
     expect(list.html).toContain("It receives nothing until you enable it");
     const on = await page("POST", `/settings/integrations/webhooks/${hook.id}/enable`, { cookie, form: { back } });
     expect(on.status).toBe(303);
@@ -223,6 +226,8 @@ describe("settings pages: forms", () => {
     const bad = await page("POST", path, { cookie, form: { notificationEmail: "not-an-address" } });
     expect(bad.status).toBe(400);
     expect(bad.html).toMatch(/id="notificationEmail-error">.*must be an email address/s);
+    // Summed up at the top too, where the script puts the focus.
+    expect(bad.html).toMatch(/<div class="error-summary"[^>]*><h2 id="error-summary-title">Nothing was saved<\/h2><ul><li><a href="#notificationEmail">Notification email: [^<]*must be an email address/);
     expect((await call("GET", "/v1/workspace", { key: ws.apiKey })).json.notificationEmail).toBe("old@acme.example");
     const good = await page("POST", path, { cookie, form: { notificationEmail: "ops@acme.example" } });
     expect(good.status).toBe(303);
@@ -339,16 +344,24 @@ describe("settings pages: forms", () => {
     expect(detail.html).toMatch(/<dt>Success rate<\/dt><dd>100\.0%<\/dd>/);
     expect(detail.html).toMatch(/<dd>1 \(1 delivered, 0 failed\)<\/dd>/);
     expect(detail.html.match(/<rect class="ok"/g)).toHaveLength(1);
-    expect(detail.html).not.toContain('http-equiv="refresh"');
+    expect(detail.html).not.toContain("data-refresh");
     const week = await page("GET", `/settings/integrations/webhooks/${hook.id}?period=7d`, { cookie });
     expect(week.html).toMatch(/<strong aria-current="true">last 7 days<\/strong>/);
 
     const list = await page("GET", "/settings/integrations/webhooks", { cookie });
-    expect(list.html).toMatch(/<td data-label="Health"><span><span class="badge ok">100\.0%<\/span> <span class="muted">of 1 in 24 h<\/span>/);
+    expect(list.html).toMatch(/<td data-label="Health \(24 h\)"><span class="health good">100\.0% delivered <span class="muted">\(1 attempt\)<\/span>/);
+    // The chart says what it shows: a scale of attempts per bar, a legend, the bars' times.
+    expect(detail.html).toMatch(/<div class="y-axis" aria-hidden="true"><span>2<\/span><span>1<\/span><span>0<\/span><\/div>/);
+    expect(detail.html).toMatch(/<figcaption class="legend">.*Delivered attempts.*Failed attempts.*Scale: attempts per 1 hour/s);
+    // A webhook with no attempts yet shows that in words, not an empty box.
+    const quiet = await createWebhook(ws.apiKey, { url: "https://quiet.example.com/hooks", events: ["contact.created"] });
+    const quietPage = await page("GET", `/settings/integrations/webhooks/${quiet.id}`, { cookie });
+    expect(quietPage.html).toContain('<p class="chart-empty">No attempts yet in the last 24 hours.');
+    expect(quietPage.html).not.toContain('<svg class="chart"');
 
     const found = await page("GET", `/settings/integrations/webhooks/${hook.id}?event=${delivered}`, { cookie });
     expect(found.html).toContain(`Event <code>${delivered}</code>`);
-    expect(found.html).toMatch(/<summary>Body sent<\/summary><pre class="payload">\{\n  &quot;event_type&quot;: &quot;message.received&quot;/);
+    expect(found.html).toMatch(/<summary>Body sent<\/summary><pre class="payload" tabindex="0">\{\n  &quot;event_type&quot;: &quot;message.received&quot;/);
     expect(found.html).toContain("hello &lt;b&gt;");
     expect(found.html).toMatch(/<code>x-api-key<\/code><\/th><td><code>k_9<\/code>/);
     expect(found.html).toMatch(/<code>webhook-signature<\/code><\/th><td><code>v1,/);
@@ -360,7 +373,12 @@ describe("settings pages: forms", () => {
     await receiver.waitFor(2);
     await eventually(async () => {
       const res = await page("GET", `/settings/integrations/webhooks/${hook.id}`, { cookie });
-      return res.html.includes('<meta http-equiv="refresh" content="15"/>') && res.html.includes("next attempt");
+      // …and says why the event waits: its retry is scheduled.
+      return (
+        res.html.includes('data-refresh="15"') &&
+        res.html.includes("next attempt") &&
+        /<span class="waiting">scheduled retry at \d\d:\d\d:\d\d UTC<\/span>/.test(res.html)
+      );
     });
   });
 
@@ -399,9 +417,29 @@ describe("settings pages: forms", () => {
     expect(recover.status).toBe(303);
     const shown = await page("GET", recover.location!, { cookie: cookiesOf(recover, cookie) });
     expect(shown.html).toContain("the webhook is disabled; enable it first");
+    // A time it cannot read: redirected to an address of its own that shows the form, the error and what was typed,
+    // the same again on a reload, and recovers nothing.
     const badSince = await page("POST", `${back}/recover`, { cookie, form: { back, since: "last tuesday" } });
-    expect(badSince.status).toBe(400);
-    expect(badSince.html).toMatch(/id="since-error">.*must be a UTC time written YYYY-MM-DD HH:MM/s);
+    expect(badSince.status).toBe(303);
+    expect(badSince.location).toBe(`${back}/recover?since=last%20tuesday`);
+    for (let i = 0; i < 2; i++) {
+      const shownBad = await page("GET", badSince.location!, { cookie });
+      expect(shownBad.status).toBe(400);
+      expect(shownBad.html).toMatch(/<div class="error-summary" role="alert" tabindex="-1"[^>]*><h2 id="error-summary-title">Nothing was recovered<\/h2>/);
+      expect(shownBad.html).toContain('<a href="#since">Recover since (UTC): must be a UTC time written YYYY-MM-DD HH:MM');
+      expect(shownBad.html).toMatch(/id="since-error">.*must be a UTC time written YYYY-MM-DD HH:MM/s);
+      expect(shownBad.html).toContain('value="last tuesday"');
+    }
+    // The same address with a good time, or none, is the form without an error.
+    const good = await page("GET", `${back}/recover?since=2026-01-01%2009:30`, { cookie });
+    expect(good.status).toBe(200);
+    expect(good.html).toContain('value="2026-01-01 09:30"');
+    expect(good.html).not.toContain("error-summary");
+    expect((await page("GET", `${back}/recover`, { cookie })).status).toBe(200);
+    // A refused email's address, opened again, leads to the webhook's page.
+    const email = await page("GET", `${back}/notification-email`, { cookie });
+    expect(email.status).toBe(302);
+    expect(email.location).toBe(`${back}#email-title`);
   });
 
   it("serves its stylesheet and script itself, small and cacheable", async () => {
@@ -411,5 +449,71 @@ describe("settings pages: forms", () => {
       expect(res.headers.get("cache-control")).toContain("max-age");
       expect(new TextEncoder().encode(res.html).byteLength).toBeLessThan(20 * 1024);
     }
+  });
+});
+
+describe("settings pages: what a user is told", () => {
+  it("sends a test event from the list and stays there, saying what happened in one sentence; a failed one reads 'failed', not 'dropped'", async () => {
+    const ws = await createWorkspace();
+    const receiver = endpoint();
+    await receiver.program({ fallback: { status: 401 } });
+    const hook = await createWebhook(ws.apiKey, { url: receiver.url, events: ["message.received"] });
+    const cookie = await signIn(ws.apiKey);
+    const list = "/settings/integrations/webhooks";
+    const sent = await page("POST", `${list}/${hook.id}/test`, { cookie, form: { back: list, type: "message.received" } });
+    expect(sent.status).toBe(303);
+    expect(sent.location).toBe(list);
+    const shown = await page("GET", list, { cookie: cookiesOf(sent, cookie) });
+    const flash = /<div class="flash error" role="alert">([^<]*)<\/div>/.exec(shown.html)?.[1];
+    expect(flash).toMatch(new RegExp(`^Test event “New Incoming Message” not delivered to ${receiver.url}: HTTP 401 in \\d+ ms\\.$`));
+    expect(flash).not.toContain("endpoint answered");
+
+    const detail = await page("GET", `${list}/${hook.id}`, { cookie });
+    expect(detail.html).toMatch(/<summary><span class="badge failed">failed<\/span><strong>New Incoming Message<\/strong><span class="badge test">test<\/span>/);
+    // One test control on the webhook's page (the list's button is not repeated there).
+    expect(detail.html.match(/>Send test event</g)).toHaveLength(1);
+  });
+
+  it("says why an event waits: behind which retrying event, and until when", async () => {
+    const ws = await createWorkspace();
+    const receiver = endpoint();
+    await receiver.program({ fallback: { status: 503 } });
+    const hook = await createWebhook(ws.apiKey, { url: receiver.url, events: ["message.received"], retryDelaysSeconds: [600] });
+    const first = await sendEvent(ws.apiKey, { type: "message.received", data: {} });
+    await receiver.waitFor(1);
+    const second = await sendEvent(ws.apiKey, { type: "message.received", data: {} });
+    const cookie = await signIn(ws.apiKey);
+    await eventually(async () => {
+      const res = await page("GET", `/settings/integrations/webhooks/${hook.id}`, { cookie });
+      return (
+        new RegExp(`data-event-id="${second}".*?<span class="waiting">waiting behind ${first} \\(retry at \\d\\d:\\d\\d:\\d\\d UTC\\)</span>`, "s").test(res.html) &&
+        new RegExp(`data-event-id="${first}".*?<span class="waiting">scheduled retry at \\d\\d:\\d\\d:\\d\\d UTC</span>`, "s").test(res.html)
+      );
+    });
+  });
+
+  it("leads back: the Alerts page to Webhooks, the rotate and delete pages to their webhook; alerts in words with an example", async () => {
+    const ws = await createWorkspace();
+    const hook = await createWebhook(ws.apiKey);
+    const cookie = await signIn(ws.apiKey);
+    const alerts = await page("GET", "/settings/integrations/alerts", { cookie });
+    expect(alerts.html).toMatch(/<nav class="crumbs"[^>]*>.*<a href="\/settings\/integrations\/webhooks">Webhooks<\/a>.*Alerts<\/span><\/li><\/ol><\/nav>/s);
+    expect(alerts.html).toContain("<dt>Webhook disabled <code");
+    expect(alerts.html).not.toMatch(/\{webhookId, url/);
+    expect(alerts.html).toMatch(/<summary>Example: what your endpoint receives when a webhook is disabled<\/summary><pre><code>\{\n  &quot;event_type&quot;: &quot;webhook.disabled&quot;/);
+    for (const step of ["rotate-secret", "delete"]) {
+      const ask = await page("GET", `/settings/integrations/webhooks/${hook.id}/${step}`, { cookie });
+      expect(ask.html, step).toContain(`<a href="/settings/integrations/webhooks/${hook.id}">https://receiver.example.com/hooks</a>`);
+    }
+  });
+
+  it("shows, with the secret, the exact command to check deliveries with the README's receiver, and a node:http snippet", async () => {
+    const ws = await createWorkspace();
+    const cookie = await signIn(ws.apiKey);
+    const res = await page("POST", "/settings/integrations/webhooks", { cookie, form: { url: "https://crm.example.com/hooks", events: ["message.received"] } });
+    const secret = res.html.match(/value="(whsec_[^"]+)"/)![1]!;
+    expect(res.html).toContain(`<code id="receiver-command">npm run receiver -- --secret ${secret}</code>`);
+    expect(res.html).toContain("import { createServer } from &quot;node:http&quot;;");
+    expect(res.html).not.toMatch(/express/i);
   });
 });

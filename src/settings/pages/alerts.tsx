@@ -12,7 +12,22 @@ import type { Flash } from "../session";
 import { DeliveryLog, FoundDelivery, logHref, type LogFilters } from "./delivery-log";
 
 /** The alert types as the log's filter offers them. */
-const ALERT_FILTER_TYPES = ALERT_TYPES.map((type) => ({ type, name: type }));
+const ALERT_FILTER_TYPES = ALERT_TYPES.map((type) => ({ type, name: ALERT_DESCRIPTIONS[type].name }));
+
+/** A webhook.disabled alert's body as delivered: the envelope's fields, then what the alert is about. */
+const EXAMPLE_ALERT = JSON.stringify(
+  {
+    event_type: "webhook.disabled",
+    event_id: "evt_5f1c2a9b7d3e4f60a1b2c3d4e5",
+    timestamp: 1764867852000,
+    webhookId: "wh_01kbmz3q7v9c2k4n5p6r7s8t9v",
+    url: "https://crm.example.com/hooks/respond",
+    reason: "failure_quota",
+    disabledAt: "2025-12-04T17:04:12.000Z",
+  },
+  null,
+  2,
+);
 
 export const AlertsPage: FC<{
   workspace: WorkspaceSettings;
@@ -35,13 +50,22 @@ export const AlertsPage: FC<{
           Your own endpoint can hear about this workspace's webhooks before a person notices: each of these is sent to it as a signed event, in order,
           retried like a webhook's deliveries. Failed alerts never count against the failure quota.
         </p>
-        <ul>
+        <dl class="alert-types">
           {ALERT_TYPES.filter((t) => t !== "alert.test").map((type) => (
-            <li>
-              <code>{type}</code> — {ALERT_DESCRIPTIONS[type]}
-            </li>
+            <div>
+              <dt>
+                {ALERT_DESCRIPTIONS[type].name} <code class="muted">{type}</code>
+              </dt>
+              <dd>{ALERT_DESCRIPTIONS[type].text}</dd>
+            </div>
           ))}
-        </ul>
+        </dl>
+        <details class="example">
+          <summary>Example: what your endpoint receives when a webhook is disabled</summary>
+          <pre>
+            <code>{EXAMPLE_ALERT}</code>
+          </pre>
+        </details>
         <form method="post" action={ALERTS} novalidate>
           <div class="field">
             <label for="alertUrl">Alert URL</label>

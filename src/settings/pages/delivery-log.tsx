@@ -4,7 +4,7 @@
 import type { FC } from "hono/jsx";
 import type { ApiProblem } from "../api-client";
 import { ActionButton } from "../components";
-import { eventName, formatDuration, formatTime } from "../format";
+import { eventName, formatDuration, formatTime, waitingReason } from "../format";
 import { DELIVERY_STATUSES, type Delivery, type DeliveryPage, type DeliveryWithPayload } from "../model";
 
 export interface LogFilters {
@@ -22,12 +22,24 @@ export function logHref(basePath: string, filters: LogFilters): string {
   return `${basePath}${qs ? `?${qs}` : ""}#log`;
 }
 
-export const DeliveryItem: FC<{ basePath: string; delivery: Delivery; back: string; open?: boolean }> = ({ basePath, delivery, back, open }) => {
+/** A test event that failed is a check that said no, not a lost event: "failed", in the warning colour, not red "dropped". */
+const statusBadge = (delivery: Delivery) =>
+  delivery.test && delivery.status === "dropped" ? { text: "failed", cls: "failed" } : { text: delivery.status, cls: delivery.status };
+
+export const DeliveryItem: FC<{ basePath: string; delivery: Delivery; back: string; open?: boolean; page?: readonly Delivery[] }> = ({
+  basePath,
+  delivery,
+  back,
+  open,
+  page,
+}) => {
   const last = delivery.attempts.at(-1);
+  const badge = statusBadge(delivery);
+  const waiting = waitingReason(delivery, page ?? [delivery]);
   return (
     <details class="delivery" data-event-id={delivery.eventId} open={open}>
       <summary>
-        <span class={`badge ${delivery.status}`}>{delivery.status}</span>
+        <span class={`badge ${badge.cls}`}>{badge.text}</span>
         <strong>{eventName(delivery.type)}</strong>
         {delivery.test && <span class="badge test">test</span>}
         <code class="muted">{delivery.eventId}</code>
@@ -38,6 +50,7 @@ export const DeliveryItem: FC<{ basePath: string; delivery: Delivery; back: stri
           {delivery.attempts.length} attempt{delivery.attempts.length === 1 ? "" : "s"}
           {last && ` · last: ${last.statusCode === null ? "no response" : `HTTP ${last.statusCode}`}, ${formatDuration(last.durationMs)}`}
         </span>
+        {waiting && <span class="waiting">{waiting}</span>}
       </summary>
       <div>
         <p class="muted meta">
@@ -175,7 +188,7 @@ export const DeliveryLog: FC<{
       <>
         <div class="log">
           {log.data.map((delivery) => (
-            <DeliveryItem basePath={basePath} delivery={delivery} back={back} />
+            <DeliveryItem basePath={basePath} delivery={delivery} back={back} page={log.data} />
           ))}
         </div>
         <nav class="pager" aria-label="Delivery log pages">
@@ -210,7 +223,9 @@ export const FoundDelivery: FC<{
         <DeliveryItem basePath={basePath} delivery={search.delivery} back={back} open />
         <details open>
           <summary>Body sent</summary>
-          <pre class="payload">{JSON.stringify(search.delivery.payload, null, 2)}</pre>
+          <pre class="payload" tabindex={0}>
+            {JSON.stringify(search.delivery.payload, null, 2)}
+          </pre>
         </details>
         <details>
           <summary>Headers of the last attempt</summary>

@@ -11,43 +11,82 @@ const PERIODS = [
   ["7d", "last 7 days"],
 ] as const;
 
+const periodLabel = (period: string) => PERIODS.find(([value]) => value === period)?.[1] ?? period;
+
 export const percent = (rate: number | null) => (rate === null ? "—" : `${(Math.floor(rate * 1000) / 10).toFixed(1)}%`);
 
-/** Bars of delivered (below) and failed (stacked above) attempts per bucket, scaled to the busiest bucket. */
-const Chart: FC<{ stats: Stats }> = ({ stats }) => {
+/** Each period's bars, in words. */
+const BAR_OF: Record<Stats["period"], string> = { "1h": "5 minutes", "24h": "1 hour", "7d": "6 hours" };
+
+/** The scale's top: twice a round step (1, 2 or 5 × 10ⁿ), so its three marks 0, step, 2 × step are whole numbers. */
+export function chartScale(busiest: number): { step: number; top: number } {
+  const half = Math.max(1, Math.ceil(busiest / 2));
+  const power = 10 ** Math.floor(Math.log10(half));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((v) => v >= half)!;
+  return { step, top: 2 * step };
+}
+
+/** `12-03 18:00`: a bucket's start, short enough for a phone. */
+const shortTime = (iso: string) => new Date(iso).toISOString().slice(5, 16).replace("T", " ");
+
+/**
+ * Bars of delivered (below) and failed (stacked above) attempts per bucket against a scale of attempts, with a legend.
+ * The SVG stretches to the card; every word (scale, times, legend) is HTML text, so it stays readable at any width.
+ */
+const Chart: FC<{ stats: Stats; periodName: string }> = ({ stats, periodName }) => {
   const width = 720;
   const height = 140;
   const n = stats.series.length;
-  const max = Math.max(1, ...stats.series.map((b) => b.delivered + b.failed));
+  const busiest = Math.max(0, ...stats.series.map((b) => b.delivered + b.failed));
+  const { step, top } = chartScale(busiest);
   const slot = width / n;
   const bar = Math.max(2, slot - 3);
-  const y = (count: number) => (count / max) * (height - 10);
+  const y = (count: number) => (count / top) * height;
+  const bucket = BAR_OF[stats.period];
   return (
-    <svg class="chart" viewBox={`0 0 ${width} ${height + 18}`} role="img" aria-labelledby="chart-title chart-desc">
-      <title id="chart-title">Delivered and failed attempts per bucket</title>
-      <desc id="chart-desc">
-        {stats.delivered} delivered and {stats.failed} failed attempts in {n} buckets; the busiest bucket holds {max}.
-      </desc>
-      {stats.series.map((b, i) => {
-        const x = i * slot + 1;
-        const hd = y(b.delivered);
-        const hf = y(b.failed);
-        return (
-          <g>
-            <title>{`${formatTime(b.start)}: ${b.delivered} delivered, ${b.failed} failed`}</title>
-            {b.delivered > 0 && <rect class="ok" x={x} y={height - hd} width={bar} height={hd} />}
-            {b.failed > 0 && <rect class="bad" x={x} y={height - hd - hf} width={bar} height={hf} />}
-          </g>
-        );
-      })}
-      <line x1="0" y1={height + 0.5} x2={width} y2={height + 0.5} class="axis" />
-      <text x="0" y={height + 14} class="label">
-        {formatTime(stats.series[0]!.start)}
-      </text>
-      <text x={width} y={height + 14} class="label" text-anchor="end">
-        now
-      </text>
-    </svg>
+    <figure class="chart" aria-labelledby="chart-title">
+      <div class="chart-plot">
+        <div class="y-axis" aria-hidden="true">
+          <span>{top}</span>
+          <span>{step}</span>
+          <span>0</span>
+        </div>
+        <svg class="chart" viewBox={`0 0 ${width} ${height}`} preserveAspectRatio="none" role="img" aria-labelledby="chart-title chart-desc">
+          <title id="chart-title">Delivered and failed attempts, one bar per {bucket}</title>
+          <desc id="chart-desc">
+            {stats.delivered} delivered and {stats.failed} failed attempts in the {periodName}, in {n} bars of {bucket}; the busiest bar holds {busiest}.
+          </desc>
+          {[0, 0.5, 1].map((f) => (
+            <line x1="0" x2={width} y1={f * height} y2={f * height} class={f === 1 ? "axis" : "grid"} vector-effect="non-scaling-stroke" />
+          ))}
+          {stats.series.map((b, i) => {
+            const x = i * slot + 1;
+            const hd = y(b.delivered);
+            const hf = y(b.failed);
+            return (
+              <g>
+                <title>{`${formatTime(b.start)}: ${b.delivered} delivered, ${b.failed} failed`}</title>
+                {b.delivered > 0 && <rect class="ok" x={x} y={height - hd} width={bar} height={hd} />}
+                {b.failed > 0 && <rect class="bad" x={x} y={height - hd - hf} width={bar} height={hf} />}
+              </g>
+            );
+          })}
+        </svg>
+        <div class="x-axis" aria-hidden="true">
+          <span>{shortTime(stats.series[0]!.start)} UTC</span>
+          <span>now</span>
+        </div>
+      </div>
+      <figcaption class="legend">
+        <span>
+          <span class="swatch ok"></span>Delivered attempts
+        </span>
+        <span>
+          <span class="swatch bad"></span>Failed attempts
+        </span>
+        <span class="muted">Scale: attempts per {bucket}</span>
+      </figcaption>
+    </figure>
   );
 };
 
@@ -87,23 +126,27 @@ export const HealthSection: FC<{ stats: Stats | undefined; period: string; hrefF
             <dd>{stats.latencyMs ? `${formatDuration(stats.latencyMs.p50)} / ${formatDuration(stats.latencyMs.p95)}` : "—"}</dd>
           </div>
         </dl>
-        <Chart stats={stats} />
+        {stats.attempts === 0 ? (
+          <p class="chart-empty">No attempts yet in the {periodLabel(period)}. Test events are not counted here; see the delivery log for them.</p>
+        ) : (
+          <Chart stats={stats} periodName={periodLabel(period)} />
+        )}
       </>
     )}
   </section>
 );
 
-/** The list's health column: the success rate over 24 h and whether anything failed. */
+/** The list's health column, in words on one line: what share of the last 24 hours' attempts were delivered. */
 export const HealthCell: FC<{ stats: Stats | undefined }> = ({ stats }) =>
   !stats ? (
     <span class="muted">—</span>
   ) : stats.attempts === 0 ? (
-    <span class="muted">no attempts in 24 h</span>
+    <span class="muted health">No attempts yet</span>
   ) : (
-    <span>
-      <span class={stats.failed === 0 ? "badge ok" : stats.successRate !== null && stats.successRate < 0.9 ? "badge off" : "badge"}>{percent(stats.successRate)}</span>{" "}
+    <span class={`health ${stats.failed === 0 ? "good" : stats.successRate !== null && stats.successRate < 0.9 ? "poor" : ""}`}>
+      {percent(stats.successRate)} delivered{" "}
       <span class="muted">
-        of {stats.attempts} in 24 h{stats.failed > 0 ? `, ${stats.failed} failed` : ""}
+        ({stats.failed === 0 ? `${stats.attempts} attempt${stats.attempts === 1 ? "" : "s"}` : `${stats.failed} of ${stats.attempts} failed`})
       </span>
     </span>
   );

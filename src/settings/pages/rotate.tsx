@@ -8,7 +8,7 @@ import { Layout, webhookCrumbs } from "../layout";
 import type { Webhook } from "../model";
 
 export const RotateSecretPage: FC<{ workspaceName: string; webhook: Webhook; back: string }> = ({ workspaceName, webhook, back }) => (
-  <Layout title="Rotate signing secret" workspaceName={workspaceName} crumbs={webhookCrumbs({ label: "Rotate secret" })}>
+  <Layout title="Rotate signing secret" workspaceName={workspaceName} crumbs={webhookCrumbs({ label: webhookLabel(webhook), href: webhookPath(webhook.id) }, { label: "Rotate secret" })}>
     <section class="card narrow" aria-labelledby="rotate-title">
       <h1 id="rotate-title">Rotate the signing secret?</h1>
       <p>

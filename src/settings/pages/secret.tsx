@@ -6,24 +6,30 @@ import { formatTime, webhookLabel } from "../format";
 import { Layout, WEBHOOKS, webhookCrumbs } from "../layout";
 import type { Webhook } from "../model";
 
-const VERIFY_SNIPPET = `import express from "express";
+// The README's snippet (Verifying a delivery): plain node:http, nothing to install but standardwebhooks.
+const VERIFY_SNIPPET = `import { createServer } from "node:http";
 import { Webhook } from "standardwebhooks";
 
 // The secret shown above, kept in your receiver's environment.
 const wh = new Webhook(process.env.WEBHOOK_SECRET);
 
-const app = express();
-app.post("/hooks", express.text({ type: "application/json" }), (req, res) => {
-  try {
-    // Checks webhook-signature against webhook-id, webhook-timestamp and the raw body.
-    const event = wh.verify(req.body, req.headers);
-    console.log(event.event_type, event.event_id);
-    res.sendStatus(204);
-  } catch {
-    res.sendStatus(400);
-  }
-});
-app.listen(3000);`;
+createServer((req, res) => {
+  let raw = "";
+  req.on("data", (chunk) => (raw += chunk));
+  req.on("end", () => {
+    try {
+      // Checks webhook-signature against webhook-id, webhook-timestamp and the raw body.
+      const event = wh.verify(raw, req.headers);
+      console.log(event.event_type, event.event_id);
+      res.writeHead(204).end();
+    } catch {
+      res.writeHead(400).end();
+    }
+  });
+}).listen(8788);`;
+
+/** The README's local receiver, started with this very secret (`npm run receiver`, scripts/receiver.mjs). */
+const receiverCommand = (secret: string) => `npm run receiver -- --secret ${secret}`;
 
 const RESPOND_IO_SNIPPET = `import { createHmac, timingSafeEqual } from "node:crypto";
 // respond.io's scheme: x-webhook-signature = base64 HMAC-SHA256 of the raw body, keyed with the secret string.
@@ -39,7 +45,7 @@ export const SecretPage: FC<{ workspaceName: string; webhook: Webhook; secret: s
 }) => {
   const title = rotated ? "Signing secret rotated" : "Webhook added";
   return (
-    <Layout title={title} workspaceName={workspaceName} crumbs={webhookCrumbs({ label: title })}>
+    <Layout title={title} workspaceName={workspaceName} crumbs={webhookCrumbs({ label: webhookLabel(webhook), href: webhookPath(webhook.id) }, { label: title })}>
       <h1>{title}</h1>
       <section class="card" aria-labelledby="secret-title">
         <h2 id="secret-title">
@@ -74,6 +80,23 @@ export const SecretPage: FC<{ workspaceName: string; webhook: Webhook; secret: s
           </p>
           <SecretField label="Poll token" secret={pollToken} id="poll-token" />
         </section>
+      )}
+      {webhook.url && (
+      <section class="card" aria-labelledby="receiver-title">
+        <h2 id="receiver-title">Check deliveries with the local receiver</h2>
+        <p>
+          The README's receiver checks both signatures of every delivery and prints one line each. In the service's checkout folder, start it with
+          this secret:
+        </p>
+        <pre>
+          <code id="receiver-command">{receiverCommand(secret)}</code>
+        </pre>
+        <p class="muted">
+          It listens on <code>http://127.0.0.1:8788</code> (any path, <code>--port</code> to change it) and answers 401 when a signature does not
+          match, so point this webhook there to try it
+          {rotated ? "; during the 24 hours both secrets sign, add the old one with a second --secret" : ""}.
+        </p>
+      </section>
       )}
       <section class="card" aria-labelledby="verify-title">
         <h2 id="verify-title">Verify deliveries</h2>

@@ -4,7 +4,7 @@
 import type { FC } from "hono/jsx";
 import { EVENT_CATALOG } from "../../events/catalog";
 import type { ApiProblem } from "../api-client";
-import { AutoDisabledBanner, FieldError, invalidIf, QuotaMeter, WebhookActions, WebhookStatus, webhookPath } from "../components";
+import { AutoDisabledBanner, ErrorSummary, FieldError, fieldOf, invalidIf, QuotaMeter, WebhookActions, WebhookStatus, webhookPath } from "../components";
 import { eventName, formatTime, webhookLabel } from "../format";
 import { Layout, webhookCrumbs } from "../layout";
 import type { DeliveryPage, DeliveryWithPayload, Quota, Stats, Webhook, Workspace } from "../model";
@@ -72,6 +72,11 @@ export const WebhookDetailPage: FC<{
       <h1>
         <code>{webhookLabel(webhook)}</code>
       </h1>
+      <ErrorSummary
+        error={error}
+        title={error && fieldOf(error) === "since" ? "Nothing was recovered" : "Nothing was saved"}
+        fields={{ since: { target: "since", label: "Recover since (UTC)" }, notificationEmail: { target: "notificationEmail", label: "Notification email" } }}
+      />
       <AutoDisabledBanner webhooks={[webhook]} quota={quota} workspace={workspace} back={back} />
       <section class="card" aria-labelledby="about-title">
         <h2 id="about-title" class="visually-hidden">
@@ -90,17 +95,23 @@ export const WebhookDetailPage: FC<{
             </>
           ))}
         </p>
-        <WebhookActions webhook={webhook} back={back} />
-        <form method="post" action={`${webhookPath(webhook.id)}/test`} class="row gap-top">
+        <WebhookActions webhook={webhook} back={back} test={false} />
+        <form method="post" action={`${webhookPath(webhook.id)}/test`} class="row gap-top test-event">
           <input type="hidden" name="back" value={back} />
-          <label for="test-type">Test event type</label>
-          <select id="test-type" name="type">
-            {webhook.events.map((t) => (
-              <option value={t}>{eventName(t)}</option>
-            ))}
-          </select>
+          {webhook.events.length > 1 ? (
+            <>
+              <label for="test-type">Test event</label>
+              <select id="test-type" name="type">
+                {webhook.events.map((t) => (
+                  <option value={t}>{eventName(t)}</option>
+                ))}
+              </select>
+            </>
+          ) : (
+            <input type="hidden" name="type" value={webhook.events[0] ?? ""} />
+          )}
           <button type="submit" class="button">
-            Send this test event
+            Send test event
           </button>
         </form>
       </section>
@@ -115,9 +126,17 @@ export const WebhookDetailPage: FC<{
         </>
       )}
 
-      <form method="get" action={`${webhookPath(webhook.id)}#found`} class="row card" role="search">
+      <form method="get" action={`${webhookPath(webhook.id)}#found`} class="row card search" role="search">
         <label for="event-search">Find an event by its id</label>
-        <input id="event-search" name="event" type="search" placeholder="evt_…" value={search?.eventId ?? ""} spellcheck={false} />
+        <input
+          id="event-search"
+          name="event"
+          type="search"
+          placeholder="evt_01jd8x6m3q7v9c2k4n5p6r7s8t"
+          value={search?.eventId ?? ""}
+          spellcheck={false}
+          autocomplete="off"
+        />
         <button type="submit" class="button">
           Find
         </button>
@@ -126,7 +145,7 @@ export const WebhookDetailPage: FC<{
 
       <DeliveryLog basePath={webhookPath(webhook.id)} types={EVENT_CATALOG} log={log} filters={filters} back={back} />
 
-      <section class="card" aria-labelledby="recover-title">
+      <section class="card" aria-labelledby="recover-title" id="recover">
         <h2 id="recover-title">Recover dropped and skipped events</h2>
         <p class="muted" id="since-hint">
           Sends every event that was dropped (all attempts failed) or skipped (the webhook was off) since this time again, in the order they were

@@ -2,6 +2,7 @@
 // A webhook's page: its health, its delivery log (and one delivery found by its event id, with what was sent) with
 // retry, recover since a time, and the workspace's notification email.
 import { Hono } from "hono";
+import { RecoverSchema } from "../../api/webhooks/delivery-schemas";
 import { readConfig } from "../../config";
 import { webhookPath } from "../components";
 import { api, loadWebhook, problem, quotaOf, readForm, redirectWith, safeReturn, type Ctx, type PagesEnv } from "../context";
@@ -82,14 +83,22 @@ webhookDetailPages.post("/integrations/webhooks/:id/recover", async (c) => {
       text: n === 0 ? "Nothing to recover since then." : `${n} event${n === 1 ? "" : "s"} put back in line, in order.`,
     });
   }
-  if (recovered.error.param === "since") {
-    const webhook = await loadWebhook(c, id);
-    if (webhook instanceof Response) return webhook;
-    // Said in the field's own terms (the API's message asks for ISO 8601 with a zone).
-    const error = { code: recovered.error.code, param: "since", message: "since: must be a UTC time written YYYY-MM-DD HH:MM, such as 2026-11-21 09:30" };
-    return renderDetail(c, webhook, {}, { error, since }, 400);
-  }
+  // A time the API cannot read: to a page of its own that shows the form with what was typed and the error, so a
+  // reload (or the address copied) shows the same thing again instead of re-posting or a 404.
+  if (recovered.error.param === "since") return c.redirect(`${webhookPath(id)}/recover?since=${encodeURIComponent(since)}`, 303);
   return redirectWith(c, back, problem(recovered.error));
+});
+
+/** The Recover form, with the time in the address checked (by the API's own schema, in-process; nothing is recovered). */
+webhookDetailPages.get("/integrations/webhooks/:id/recover", async (c) => {
+  const webhook = await loadWebhook(c, c.req.param("id"));
+  if (webhook instanceof Response) return webhook;
+  const since = c.req.query("since");
+  if (since === undefined) return renderDetail(c, webhook, {}, {});
+  if (RecoverSchema.safeParse({ since: utcInputToIso(since) }).success) return renderDetail(c, webhook, {}, { since });
+  // Said in the field's own terms (the API's message asks for ISO 8601 with a zone).
+  const error = { code: "validation_failed", param: "since", message: "since: must be a UTC time written YYYY-MM-DD HH:MM, such as 2026-11-21 09:30" };
+  return renderDetail(c, webhook, {}, { error, since }, 400);
 });
 
 webhookDetailPages.post("/integrations/webhooks/:id/notification-email", async (c) => {
@@ -110,6 +119,9 @@ webhookDetailPages.post("/integrations/webhooks/:id/notification-email", async (
   if (webhook instanceof Response) return webhook;
   return renderDetail(c, webhook, {}, { error: saved.error, notificationEmail: email }, 400);
 });
+
+// The address a refused email leaves in the bar: opened again, it is the webhook's page (not a 404).
+webhookDetailPages.get("/integrations/webhooks/:id/notification-email", (c) => c.redirect(`${webhookPath(c.req.param("id"))}#email-title`, 302));
 
 webhookDetailPages.post("/integrations/webhooks/:id/notification-email/resend", async (c) => {
   const id = c.req.param("id");

@@ -142,21 +142,26 @@ for (const action of ["enable", "disable"] as const) {
 
 webhookPages.post("/integrations/webhooks/:id/test", async (c) => {
   const id = c.req.param("id");
-  const type = (await readForm(c)).text("type");
+  const form = await readForm(c);
+  const type = form.text("type");
+  // Back where the button was (the list or the webhook's page), with the result in one sentence.
+  const back = safeReturn(form.text("back"), webhookPath(id));
   const result = await api(c).post<Delivery>(`/v1/webhooks/${encodeURIComponent(id)}/test`, type ? { type } : {});
-  // The result shows in the log of the webhook's page, whichever page the button was on.
-  if (!result.ok) return redirectWith(c, webhookPath(id), problem(result.error));
+  if (!result.ok) return redirectWith(c, back, problem(result.error));
   const webhook = await api(c).get<Webhook>(`/v1/webhooks/${encodeURIComponent(id)}`);
   const filtered = webhook.ok && Object.keys(webhook.data.filter).length > 0;
   const delivery = result.data;
-  const attempt = delivery.attempts.at(-1);
-  const delivered = delivery.status === "delivered";
   const name = eventName(delivery.type);
-  return redirectWith(c, webhookPath(id), {
+  const note = filtered ? " (test events ignore the webhook's filter)" : "";
+  // A polling webhook's test event waits in its stream for the consumer: nothing was sent.
+  if (webhook.ok && webhook.data.url === null) {
+    return redirectWith(c, back, { kind: "success", text: `Test event “${name}” is in the stream, for the consumer's next poll${note}.` });
+  }
+  const delivered = delivery.status === "delivered";
+  const to = webhook.ok ? ` to ${webhook.data.url}` : "";
+  return redirectWith(c, back, {
     kind: delivered ? "success" : "error",
-    text:
-      (delivered ? `Test event “${name}” delivered: ${attemptSummary(attempt)}.` : `Test event “${name}” failed: ${attemptSummary(attempt)}.`) +
-      (filtered ? " Test events ignore the webhook's filter." : ""),
+    text: `Test event “${name}” ${delivered ? "delivered" : "not delivered"}${to}: ${attemptSummary(delivery.attempts.at(-1))}${note}.`,
   });
 });
 
