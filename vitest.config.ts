@@ -40,18 +40,18 @@ const workersProject = async (name: string, files: { include: string[]; exclude:
 });
 
 /** Files that run with REQUIRE_ENDPOINT_VERIFICATION=true (their own project: the Worker reads it at start). */
-const VERIFYING = ["test/endpoint-verification.test.ts"];
+const VERIFYING = ["test/lane/endpoint-verification.test.ts"];
 
 export default defineConfig(async () => ({
   test: {
     projects: [
-      await workersProject("workers", { include: ["test/**/*.test.ts"], exclude: ["test/browser/**", "test/docs/**", ...VERIFYING] }),
+      await workersProject("workers", { include: ["test/**/*.test.ts"], exclude: ["test/e2e/**", "test/docs/**", ...VERIFYING] }),
       await workersProject("workers-verifying", { include: VERIFYING, exclude: [] }, { REQUIRE_ENDPOINT_VERIFICATION: "true" }),
       {
         test: {
           name: "browser",
           environment: "node",
-          include: ["test/browser/**/*.test.ts"],
+          include: ["test/e2e/**/*.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

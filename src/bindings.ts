@@ -1,8 +1,7 @@
 // Where every Durable Object of the project is asked for: a webhook's lane, a workspace's alerts lane and quota
-// object, each in the jurisdiction of its workspace's data location (docs/data-location.md).
-import type { EndpointSender } from "./delivery/endpoint-sender";
-import type { EndpointLane } from "./delivery/lane/endpoint-lane";
-import type { WorkspaceQuota } from "./quota/workspace-quota";
+// object, each in the jurisdiction of its workspace's data location (docs/data-location.md). Only types come in
+// (Env is generated from wrangler.toml), so any module can reach an object without importing its class.
+import type { Env } from "./env";
 
 /** Where a workspace's payloads, attempts, dead letters and quota records may be stored; null: anywhere. */
 export const DATA_LOCATIONS = ["eu", "fedramp"] as const;
@@ -38,16 +37,26 @@ export function objectId<T extends Rpc.DurableObjectBranded | undefined>(
 }
 
 /** The lane of a webhook (or a workspace's alerts lane, src/alerts): one per webhook, named by its id. */
-export function laneOf(namespace: DurableObjectNamespace<EndpointLane>, webhookId: string, location: DataLocation | null) {
+export function laneOf(namespace: Env["ENDPOINT_LANE"], webhookId: string, location: DataLocation | null) {
   return namespace.get(objectId(namespace, webhookId, location));
 }
 
 /** Sender `n` (1, 2, …) of a webhook's lane (docs/ordering.md; slot 0 is the lane itself), in the lane's jurisdiction. */
-export function senderOf(namespace: DurableObjectNamespace<EndpointSender>, webhookId: string, n: number, location: DataLocation | null) {
+export function senderOf(namespace: Env["ENDPOINT_SENDER"], webhookId: string, n: number, location: DataLocation | null) {
   return namespace.get(objectId(namespace, `${webhookId}/sender/${n}`, location));
 }
 
 /** The quota object of a workspace (its failure quota, and its dead letters when it has a location): named by its id. */
-export function quotaOf(namespace: DurableObjectNamespace<WorkspaceQuota>, workspaceId: string, location: DataLocation | null) {
+export function quotaOf(namespace: Env["WORKSPACE_QUOTA"], workspaceId: string, location: DataLocation | null) {
   return namespace.get(objectId(namespace, workspaceId, location));
+}
+
+/** The alerts lane's name; never a webhook id (those are `wh_…`). */
+export function alertLaneName(workspaceId: string): string {
+  return `alerts:${workspaceId}`;
+}
+
+/** A workspace's alerts lane (src/alerts): an EndpointLane of kind "alerts", named after the workspace. */
+export function alertLaneOf(env: Env, workspaceId: string, location: DataLocation | null) {
+  return laneOf(env.ENDPOINT_LANE, alertLaneName(workspaceId), location);
 }

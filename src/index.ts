@@ -3,7 +3,7 @@
 import { Hono } from "hono";
 import { api, notFound } from "./api/app";
 import type { AppEnv } from "./api/context";
-import { settingsPages } from "./dashboard/app";
+import { settingsPages } from "./settings/app";
 import { DEAD_LETTER_QUEUE_NAME, recordDeadLetters } from "./dead-letters/consumer";
 import { consumeEvents } from "./delivery/consumer";
 import type { Env } from "./env";

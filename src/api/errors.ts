@@ -1,6 +1,7 @@
 // The error model: every failure answers `{"error": {"code", "message"}}` with a fitting status.
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "@hono/zod-openapi";
+import type { Refusal } from "../delivery/lane/endpoint-lane";
 
 /** Every error code the API answers with, and its status. One list, so docs and code agree. */
 export const ERROR_CODES = {
@@ -116,6 +117,9 @@ export const ErrorSchema = z
   })
   .openapi("Error");
 
+/** The body of every error answer, as clients (the settings pages among them) read it. */
+export type ErrorBody = z.infer<typeof ErrorSchema>;
+
 /** OpenAPI response entries for the errors a route can answer. */
 export function errorResponses(...statuses: (400 | 401 | 403 | 404 | 409 | 413 | 415 | 429)[]) {
   const descriptions = {
@@ -134,4 +138,19 @@ export function errorResponses(...statuses: (400 | 401 | 403 | 404 | 409 | 413 |
       { description: descriptions[status], content: { "application/json": { schema: ErrorSchema } } },
     ]),
   );
+}
+
+/**
+ * The error for a lane's refusal of a retry or recover, in the words of the side that asked: a webhook's
+ * deliveries or the workspace's alerts (what was not found, what "disabled" means there, what is pending).
+ */
+export function refusalError(refusal: Refusal, side: { notFound: ApiError; disabled: ApiError; pending: "delivery" | "alert" }): ApiError {
+  switch (refusal) {
+    case "not_found":
+      return side.notFound;
+    case "disabled":
+      return side.disabled;
+    case "already_pending":
+      return new ApiError("delivery_pending", `this ${side.pending} is still pending (in line or waiting for a retry); it will be attempted anyway`);
+  }
 }

@@ -1,6 +1,7 @@
-// What a lane needs to know about its webhook, versioned by the webhook's updatedAt.
-import type { DataLocation } from "../bindings";
-import type { DeliveryMode, DisabledReason, WebhookRow } from "../db/schema";
+// What a lane needs to know about what it delivers to (a webhook, or a workspace's alertUrl), read from its D1 row
+// in one place and versioned by the row's updatedAt.
+import { alertLaneName, type DataLocation } from "../bindings";
+import type { DeliveryMode, DisabledReason, WebhookRow, WorkspaceRow } from "../db/schema";
 import type { SigningKeys } from "../lib/rotation";
 import type { LaneKind } from "./lane/schema";
 import type { OrderingSettings } from "./ordering";
@@ -27,27 +28,57 @@ export interface LaneConfig extends SigningKeys, Partial<OrderingSettings> {
   delivery?: DeliveryMode;
 }
 
+export type EndpointControls = Pick<LaneConfig, "rateLimitPerSecond" | "retryDelaysSeconds" | "headers">;
+
+/** A webhook's endpoint controls, as the API shows them and the lane applies them (unset: null). */
+export function controlsOf(row: WebhookRow): EndpointControls {
+  return { rateLimitPerSecond: row.rateLimitPerSecond ?? null, retryDelaysSeconds: row.retryDelaysSeconds ?? null, headers: row.headers };
+}
+
+/** Signing keys from a row's secret columns: a webhook's, or a workspace's alert columns. */
+function signingKeysOf(secret: string, previousSecret: string | null, previousSecretExpiresAt: Date | null): SigningKeys {
+  return { secret, previousSecret: previousSecret ?? null, previousSecretExpiresAt: previousSecretExpiresAt?.getTime() ?? null };
+}
+
 export function laneConfigOf(row: WebhookRow): LaneConfig {
   return {
     webhookId: row.id,
     workspaceId: row.workspaceId,
     url: row.url,
-    secret: row.secret,
-    previousSecret: row.previousSecret ?? null,
-    previousSecretExpiresAt: row.previousSecretExpiresAt?.getTime() ?? null,
+    ...signingKeysOf(row.secret, row.previousSecret, row.previousSecretExpiresAt),
     signingKey: row.signingKey,
     previousSigningKey: row.previousSigningKey ?? null,
     verifiedAt: row.verifiedAt?.getTime() ?? null,
     enabled: row.enabled,
     disabledReason: row.disabledReason ?? null,
-    rateLimitPerSecond: row.rateLimitPerSecond ?? null,
-    retryDelaysSeconds: row.retryDelaysSeconds ?? null,
-    headers: row.headers,
+    ...controlsOf(row),
     ordering: row.ordering,
     orderingKey: row.orderingKey ?? null,
     maxInFlight: row.maxInFlight,
     version: row.updatedAt.getTime(),
     dataLocation: row.dataLocation ?? null,
     delivery: row.delivery,
+  };
+}
+
+/**
+ * What a workspace's alerts lane (src/alerts) is told: its alertUrl, off (as if by hand) while it has none, with no
+ * endpoint controls; undefined before alertUrl was ever set (no secret yet).
+ */
+export function alertLaneConfig(workspace: WorkspaceRow): LaneConfig | undefined {
+  if (!workspace.alertSecret) return undefined;
+  return {
+    kind: "alerts",
+    webhookId: alertLaneName(workspace.id),
+    workspaceId: workspace.id,
+    url: workspace.alertUrl ?? "",
+    ...signingKeysOf(workspace.alertSecret, workspace.alertPreviousSecret, workspace.alertPreviousSecretExpiresAt),
+    enabled: workspace.alertUrl !== null,
+    disabledReason: workspace.alertUrl === null ? "manual" : null,
+    rateLimitPerSecond: null,
+    retryDelaysSeconds: null,
+    headers: {},
+    version: workspace.updatedAt.getTime(),
+    dataLocation: workspace.dataLocation ?? null,
   };
 }

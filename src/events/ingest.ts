@@ -1,6 +1,6 @@
 // Turning accepted input into queued events: ids (idempotent when the producer gives one), order keys, sizes.
 import { monotonicFactory } from "ulidx";
-import { newId, pooledRandom } from "../lib/ids";
+import { derivedEventId, newId, pooledRandom } from "../lib/ids";
 import type { EventType } from "./catalog";
 import type { QueuedEvent } from "./queued-event";
 
@@ -25,8 +25,7 @@ export interface EventInput {
  */
 export async function eventIdFor(workspaceId: string, idempotencyKey: string | undefined): Promise<string> {
   if (idempotencyKey === undefined) return newId("evt");
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${workspaceId}\n${idempotencyKey}`));
-  return `evt_${new Uint8Array(digest).toHex().slice(0, 26)}`;
+  return derivedEventId(workspaceId, idempotencyKey);
 }
 
 /** What ingestion adds to an event beside its input: its trace, and with EVENT_VALIDATION=warn what did not match. */

@@ -21,3 +21,12 @@ export type IdPrefix = "ws" | "key" | "wh" | "evt" | "ses";
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${ulid(undefined, pooledRandom).toLowerCase()}`;
 }
+
+/**
+ * An event id derived from `parts` (the first 26 hex digits of the SHA-256 of them, one per line): the same parts
+ * always give the same id, so what is sent twice (an idempotency key, an alert raised again) is stored once.
+ */
+export async function derivedEventId(...parts: string[]): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(parts.join("\n")));
+  return `evt_${new Uint8Array(digest).toHex().slice(0, 26)}`;
+}

@@ -1,69 +1,33 @@
 // The workspace's shared failure quota: one Durable Object per workspace counts failed attempts of all
-// its webhooks in an exact sliding window (timestamps in SQLite, pruned as it goes), decides which failure
-// disables its webhook, and owns what that is owed: the one email per quota disable and the early warning,
-// and the alerts (src/alerts) for every auto-disable and warning. It records each as owed, sends it, and
-// retries it with its own alarm.
+// its webhooks in an exact sliding window (timestamps in SQLite, pruned as it goes), asks decide.ts what each
+// failure does (which disables its webhook; which emails and alerts the workspace is owed), records what is
+// owed, and has its alarm hand that to the one owed-message sender (owed.ts).
 //
 // Until the first tagged release this schema is edited in place (README "Storage schemas").
 import { DurableObject } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { readConfig } from "../config";
 import { openDb } from "../db/client";
-import type { DisabledReason } from "../db/schema";
 import { webhooks, workspaces } from "../db/schema";
 import type { Env } from "../env";
 import { confirmedRecipient } from "../notification-email/confirmation";
-import { disableNotice, warningNotice } from "./notice";
 import type { Alert, AlertType } from "../alerts/catalog";
 import { raiseAlert } from "../alerts/send";
 import { DEAD_LETTER_SCHEMA, deadLetterPage, findKeptDeadLetter, keepDeadLetter, markKeptReplayed } from "../dead-letters/object-store";
 import type { NewDeadLetter } from "../dead-letters/store";
+import { decideFailure, type FailureReport, type QuotaStatus, type QuotaVerdict } from "./decide";
+import { disableNotice, warningNotice } from "./notice";
+import { sendDue, type OwedKind, type OwedRow } from "./owed";
 
-export interface FailureReport {
-  webhookId: string;
-  /** The workspace, for the early-warning email (which names no webhook) and the alerts. */
-  workspaceId?: string;
-  /** The webhook's URL, for the webhook.disabled alert. */
-  url?: string;
-  eventId: string;
-  /** Unix ms when the attempt failed. */
-  at: number;
-  statusCode: number | null;
-  error: string | null;
-}
-
-export interface QuotaStatus {
-  limit: number;
-  windowSeconds: number;
-  /** Failed attempts inside the window. */
-  failures: number;
-}
-
-export interface QuotaVerdict extends QuotaStatus {
-  /** True when this failure leaves the workspace with more than `limit` failures in the window. */
-  exceeded: boolean;
-  /** Whether, and why, this failure turns its webhook off; the lane then does so at the failure's time. */
-  disable: DisabledReason | null;
-}
-
-/** What a failed attempt does to its webhook: 410 Gone ends it whatever the quota; going over the quota disables it. */
-export function autoDisableReason(statusCode: number | null, exceeded: boolean): DisabledReason | null {
-  if (statusCode === 410) return "gone";
-  return exceeded ? "failure_quota" : null;
-}
-
-// A type alias (not an interface) so it fits SqlStorage's row constraint.
-export type Notice = {
+/** An email the quota owes its workspace. A type alias (not an interface) so it fits SqlStorage's row constraint. */
+export type Notice = OwedRow & {
   /** disable (a webhook was turned off) | warning (the window reached WARNING_SHARE of the limit) */
   kind: string;
   /** The webhook disabled; empty for a warning. */
   webhook_id: string;
   workspace_id: string | null;
   disabled_at: number;
-  /** owed (not sent yet) | sent | no_address | unconfirmed (the address has not confirmed: nothing sent) | gave_up */
-  outcome: string;
-  attempts: number;
-  next_try_at: number;
+  /** outcome: owed (not sent yet) | sent | no_address | unconfirmed (the address has not confirmed: nothing sent) | gave_up */
   recipient: string | null;
   subject: string | null;
   message_id: string | null;
@@ -71,7 +35,7 @@ export type Notice = {
 };
 
 /** An alert the quota owes its workspace's alerts lane (src/alerts); a type alias to fit SqlStorage's row constraint. */
-export type OwedAlert = {
+export type OwedAlert = OwedRow & {
   /** The alert's key (catalog.ts): what it is about, so owing it twice keeps one. */
   key: string;
   workspace_id: string;
@@ -79,20 +43,11 @@ export type OwedAlert = {
   at: number;
   /** JSON of the alert's data. */
   data: string;
-  /** owed | sent (in the alerts lane) | no_alert_url | gave_up */
-  outcome: string;
-  attempts: number;
-  next_try_at: number;
+  /** outcome: owed | sent (in the alerts lane) | no_alert_url | gave_up */
 };
 
 /** How many of the webhook's latest failures the email lists. */
 const FAILURES_IN_NOTICE = 10;
-/** A notice that could not be sent is tried again this much later ... */
-const NOTICE_RETRY_MS = 5_000;
-/** ... up to this many times in all (e.g. Email Sending not set up), then given up, loudly. */
-const MAX_NOTICE_ATTEMPTS = 10;
-/** The early-warning email goes out when the window holds this share of the limit. */
-export const WARNING_SHARE = 0.8;
 
 export class WorkspaceQuota extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -158,8 +113,9 @@ export class WorkspaceQuota extends DurableObject<Env> {
   }
 
   /**
-   * Counts one failed attempt and says what it does to its webhook. A quota disable is owed an email,
-   * recorded here (once per webhook and time) and sent by this object's alarm.
+   * Counts one failed attempt and says what it does to its webhook (decide.ts). What the workspace is owed
+   * (a quota disable's email, the early warning, their alerts) is recorded here, once each, and sent by this
+   * object's alarm.
    */
   async recordFailure(report: FailureReport): Promise<QuotaVerdict> {
     this.sql.exec(
@@ -171,35 +127,13 @@ export class WorkspaceQuota extends DurableObject<Env> {
       report.error,
     );
     const status = this.windowAt(report.at);
-    const exceeded = status.failures > status.limit;
-    const disable = autoDisableReason(report.statusCode, exceeded);
-    const owe = (kind: "disable" | "warning", webhookId: string) =>
-      this.sql.exec(
-        "INSERT OR IGNORE INTO notices (kind, webhook_id, workspace_id, disabled_at, outcome, next_try_at, created_at) VALUES (?, ?, ?, ?, 'owed', ?, ?)",
-        kind,
-        webhookId,
-        report.workspaceId ?? null,
-        report.at,
-        Date.now(),
-        Date.now(),
-      );
-    const alert = (type: AlertType, key: string, data: Record<string, unknown>) =>
-      report.workspaceId && this.oweAlert({ workspaceId: report.workspaceId, type, key, at: report.at, data });
-    let owed = false;
-    if (disable === "failure_quota") owe("disable", report.webhookId), (owed = true);
-    if (disable) {
-      alert("webhook.disabled", `${report.webhookId}\n${report.at}`, { webhookId: report.webhookId, url: report.url ?? null, reason: disable, disabledAt: new Date(report.at).toISOString() });
-      owed = true;
+    const { owed, ...verdict } = decideFailure(report, status, this.warnedSince(report.at - status.windowSeconds * 1000));
+    for (const message of owed) {
+      if ("alert" in message) this.oweAlert(message.alert);
+      else this.oweEmail(message.email, message.webhookId, report);
     }
-    // An early warning when the window reaches 80% of the limit, at most once per window.
-    const warnAt = Math.ceil(status.limit * WARNING_SHARE);
-    if (report.workspaceId && !exceeded && status.failures >= warnAt && !this.warnedSince(report.at - status.windowSeconds * 1000)) {
-      owe("warning", "");
-      alert("quota.warning", String(report.at), { failures: status.failures, limit: status.limit, windowSeconds: status.windowSeconds });
-      owed = true;
-    }
-    if (owed) await this.armForNotices();
-    return { ...status, exceeded, disable };
+    if (owed.length > 0) await this.armForNotices();
+    return verdict;
   }
 
   async status(): Promise<QuotaStatus> {
@@ -222,6 +156,18 @@ export class WorkspaceQuota extends DurableObject<Env> {
     return this.sql.exec<OwedAlert>("SELECT * FROM alerts ORDER BY at DESC").toArray();
   }
 
+  private oweEmail(kind: "disable" | "warning", webhookId: string, report: FailureReport): void {
+    this.sql.exec(
+      "INSERT OR IGNORE INTO notices (kind, webhook_id, workspace_id, disabled_at, outcome, next_try_at, created_at) VALUES (?, ?, ?, ?, 'owed', ?, ?)",
+      kind,
+      webhookId,
+      report.workspaceId ?? null,
+      report.at,
+      Date.now(),
+      Date.now(),
+    );
+  }
+
   private oweAlert(alert: Alert): void {
     this.sql.exec(
       "INSERT OR IGNORE INTO alerts (key, workspace_id, type, at, data, outcome, next_try_at) VALUES (?, ?, ?, ?, ?, 'owed', ?)",
@@ -238,42 +184,33 @@ export class WorkspaceQuota extends DurableObject<Env> {
     return this.sql.exec("SELECT 1 FROM notices WHERE kind = 'warning' AND disabled_at > ? LIMIT 1", since).toArray().length > 0;
   }
 
-  /** Sends the notices that are due; one that fails waits NOTICE_RETRY_MS, up to MAX_NOTICE_ATTEMPTS in all. */
+  /** Sends the emails and alerts that are due (owed.ts retries one that fails, then gives it up). */
   override async alarm(): Promise<void> {
-    // The alarm is armed for the earliest owed notice, so that one is due whenever it fires.
+    // The alarm is armed for the earliest owed message, so that one is due whenever it fires.
     const clock = Math.max(Date.now(), this.nextNoticeAt() ?? 0);
-    const due = this.sql.exec<Notice>("SELECT * FROM notices WHERE outcome = 'owed' AND next_try_at <= ? ORDER BY next_try_at", clock).toArray();
-    for (const notice of due) {
-      try {
-        await this.send(notice);
-      } catch (err) {
-        const attempts = notice.attempts + 1;
-        const giveUp = attempts >= MAX_NOTICE_ATTEMPTS;
-        this.sql.exec(
-          "UPDATE notices SET attempts = ?, outcome = ?, next_try_at = ? WHERE webhook_id = ? AND disabled_at = ?",
-          attempts,
-          giveUp ? "gave_up" : "owed",
-          Date.now() + NOTICE_RETRY_MS,
-          notice.webhook_id,
-          notice.disabled_at,
-        );
-        console.error(`workspace quota: disable notice for ${notice.webhook_id} failed (attempt ${attempts}${giveUp ? ", giving up" : ""}):`, err);
-      }
-    }
-    const dueAlerts = this.sql.exec<OwedAlert>("SELECT * FROM alerts WHERE outcome = 'owed' AND next_try_at <= ? ORDER BY at", clock).toArray();
-    for (const owed of dueAlerts) {
-      try {
-        const outcome = await raiseAlert(this.env, { workspaceId: owed.workspace_id, type: owed.type, key: owed.key, at: owed.at, data: JSON.parse(owed.data) as Record<string, unknown> });
-        this.sql.exec("UPDATE alerts SET outcome = ?, attempts = attempts + 1 WHERE key = ?", outcome === "enqueued" ? "sent" : outcome, owed.key);
-      } catch (err) {
-        const attempts = owed.attempts + 1;
-        const giveUp = attempts >= MAX_NOTICE_ATTEMPTS;
-        this.sql.exec("UPDATE alerts SET attempts = ?, outcome = ?, next_try_at = ? WHERE key = ?", attempts, giveUp ? "gave_up" : "owed", Date.now() + NOTICE_RETRY_MS, owed.key);
-        console.error(`workspace quota: ${owed.type} alert could not reach the alerts lane (attempt ${attempts}${giveUp ? ", giving up" : ""}):`, err);
-      }
-    }
+    await sendDue(this.sql, this.emails, clock);
+    await sendDue(this.sql, this.alertsOwed, clock);
     await this.armForNotices();
   }
+
+  private readonly emails: OwedKind<Notice> = {
+    table: "notices",
+    order: "next_try_at",
+    key: (notice) => ["webhook_id = ? AND disabled_at = ?", notice.webhook_id, notice.disabled_at],
+    describe: (notice) => (notice.kind === "warning" ? "early-warning email" : `disable notice for ${notice.webhook_id}`),
+    send: (notice) => this.sendEmail(notice),
+  };
+
+  private readonly alertsOwed: OwedKind<OwedAlert> = {
+    table: "alerts",
+    order: "at",
+    key: (owed) => ["key = ?", owed.key],
+    describe: (owed) => `${owed.type} alert`,
+    send: async (owed) => {
+      const outcome = await raiseAlert(this.env, { workspaceId: owed.workspace_id, type: owed.type, key: owed.key, at: owed.at, data: JSON.parse(owed.data) as Record<string, unknown> });
+      return { outcome: outcome === "enqueued" ? "sent" : outcome };
+    },
+  };
 
   /** The earliest owed notice or alert. */
   private nextNoticeAt(): number | null {
@@ -290,8 +227,8 @@ export class WorkspaceQuota extends DurableObject<Env> {
     else if ((await this.ctx.storage.getAlarm()) !== next) await this.ctx.storage.setAlarm(next);
   }
 
-  /** Emails the workspace that a webhook was disabled by the quota; a workspace without an address gets none. Throws when sending fails. */
-  private async send(notice: Notice): Promise<void> {
+  /** Emails the workspace (a disable, or the early warning); a workspace without an address gets none. Throws when sending fails. */
+  private async sendEmail(notice: Notice): Promise<{ outcome: string; columns: Record<string, SqlStorageValue> }> {
     const { webhook_id: webhookId, disabled_at: disabledAt } = notice;
     const db = openDb(this.env.DB);
     const webhook = webhookId ? await db.query.webhooks.findFirst({ where: eq(webhooks.id, webhookId) }) : undefined;
@@ -322,15 +259,8 @@ export class WorkspaceQuota extends DurableObject<Env> {
     const recipient = workspace ? confirmedRecipient(workspace) : null;
     let messageId: string | null = null;
     if (recipient && this.env.EMAIL) ({ messageId } = await this.env.EMAIL.send({ from: emailFrom, to: recipient, subject, text }));
-    this.sql.exec(
-      "UPDATE notices SET outcome = ?, attempts = attempts + 1, recipient = ?, subject = ?, message_id = ? WHERE webhook_id = ? AND disabled_at = ?",
-      messageId ? "sent" : workspace?.notificationEmail && !recipient ? "unconfirmed" : "no_address",
-      recipient ?? workspace?.notificationEmail ?? null,
-      subject,
-      messageId,
-      webhookId,
-      disabledAt,
-    );
+    const outcome = messageId ? "sent" : workspace?.notificationEmail && !recipient ? "unconfirmed" : "no_address";
+    return { outcome, columns: { recipient: recipient ?? workspace?.notificationEmail ?? null, subject, message_id: messageId } };
   }
 
   private windowAt(now: number): QuotaStatus {

@@ -12,7 +12,7 @@ function prose(markdown: string): string {
 }
 
 /** GitHub's heading anchor (github-slugger): lowercased, punctuation dropped, each space a hyphen, repeats numbered. */
-export function headingSlugs(markdown: string): Set<string> {
+function headingSlugs(markdown: string): Set<string> {
   const noFences = markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, "");
   const seen = new Map<string, number>();
   const slugs = new Set<string>();
@@ -30,7 +30,7 @@ export function headingSlugs(markdown: string): Set<string> {
 }
 
 /** Every link target of a Markdown text that stays inside the repository: [text](target), ![alt](target), href/src. */
-export function relativeLinks(markdown: string): string[] {
+function relativeLinks(markdown: string): string[] {
   const text = prose(markdown);
   const targets = [
     ...[...text.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)].map((m) => m[1]!),
@@ -40,7 +40,7 @@ export function relativeLinks(markdown: string): string[] {
 }
 
 /** What is wrong with each relative link of `file` (repository-relative), read from disk. */
-export function deadLinks(
+function deadLinks(
   file: string,
   read = (path: string) => readFileSync(join(ROOT, path), "utf8"),
   exists = (path: string) => existsSync(join(ROOT, path)),
@@ -130,7 +130,7 @@ describe("documentation links", () => {
 });
 
 describe("the README's five-minute tour", () => {
-  it("is made of lines of docs/walkthrough.md, which test/browser/walkthrough.test.ts runs as pasted", () => {
+  it("is made of lines of docs/walkthrough.md, which test/e2e/walkthrough.test.ts runs as pasted", () => {
     const readme = readFileSync(join(ROOT, "README.md"), "utf8");
     const tour = readme.slice(readme.indexOf("## A five-minute tour"), readme.indexOf("\n## ", readme.indexOf("## A five-minute tour") + 1));
     const commands = [...tour.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap(([, code]) => code!.split("\n")).filter((l) => l.trim() !== "");

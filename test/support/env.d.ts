@@ -1,18 +1,13 @@
-// Bindings the tests add on top of the Worker's own.
+// Bindings the tests add on top of the Worker's own (worker-configuration.d.ts, src/env.ts).
 import type { D1Migration } from "cloudflare:test";
-import type { Env as WorkerEnv } from "../../src/env";
 
 declare global {
   namespace Cloudflare {
-    interface Env extends WorkerEnv {
+    interface Env {
       TEST_MIGRATIONS: D1Migration[];
       DEV_SEED_SQL: string;
       WRANGLER_VARS: string;
       WRANGLER_RATELIMITS: string;
-    }
-    interface GlobalProps {
-      mainModule: typeof import("../../src/index");
-      durableNamespaces: "EndpointLane" | "WorkspaceQuota";
     }
   }
 }

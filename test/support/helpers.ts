@@ -63,3 +63,10 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** `levels` nested containers, alternating objects and arrays, with a leaf at the bottom. */
+export function nested(levels: number): Record<string, unknown> {
+  let value: unknown = "leaf";
+  for (let i = levels - 1; i >= 1; i--) value = i % 2 ? [value] : { k: value };
+  return { d: value };
+}

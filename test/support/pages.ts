@@ -18,7 +18,7 @@ export async function page(
   options: { cookie?: string; form?: Record<string, string | string[]>; headers?: Record<string, string> } = {},
 ) {
   const headers = new Headers(options.headers);
-  // Every request from its own address, so sign-ins here stay under SIGN_IN_LIMITER (test/rate-limits.test.ts tests it).
+  // Every request from its own address, so sign-ins here stay under SIGN_IN_LIMITER (test/api/rate-limits.test.ts tests it).
   if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", `2001:db8::${crypto.randomUUID().slice(0, 4)}`);
   if (options.cookie) headers.set("cookie", options.cookie);
   let body: string | undefined;

@@ -1,4 +1,4 @@
-// Mistakes the generated types must catch (test/browser/typed-receiver.test.ts expects tsc to refuse each line
+// Mistakes the generated types must catch (test/e2e/typed-receiver.test.ts expects tsc to refuse each line
 // marked "error"): proof that the types say something, rather than `any`.
 import type { AnyDelivery, Delivery } from "./receiver";
 

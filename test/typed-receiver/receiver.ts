@@ -1,5 +1,5 @@
 // A receiver typed by what openapi-typescript generates from Edge Webhooks' /openapi.json (its `webhooks`
-// section): docs/events.md shows it, and test/browser/typed-receiver.test.ts generates the types and compiles this.
+// section): docs/events.md shows it, and test/e2e/typed-receiver.test.ts generates the types and compiles this.
 import type { webhooks } from "./generated/openapi";
 
 /** The JSON body of a delivery of event type T. */

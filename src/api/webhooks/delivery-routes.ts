@@ -9,7 +9,7 @@ import { sampleData } from "../../events/samples";
 import { traceparentOf } from "../../events/trace";
 import { newRouter } from "../context";
 import { pagePosition } from "../paging";
-import { ApiError, errorResponses } from "../errors";
+import { ApiError, errorResponses, refusalError } from "../errors";
 import { jsonBody, jsonResponse, optionalJsonBody, TraceparentHeader, workspaceKeyAuth } from "../openapi";
 import {
   decodeCursor,
@@ -40,14 +40,8 @@ function deliveryNotFound(eventId: string): ApiError {
 
 /** The error for a lane's refusal; `notFound` is what was missing (the delivery, or the webhook itself). */
 function refused(refusal: Refusal, notFound: ApiError): ApiError {
-  switch (refusal) {
-    case "not_found":
-      return notFound;
-    case "disabled":
-      return new ApiError("webhook_disabled", "the webhook is disabled; enable it first, then retry or recover");
-    case "already_pending":
-      return new ApiError("delivery_pending", "this delivery is still pending (in line or waiting for a retry); it will be attempted anyway");
-  }
+  const disabled = new ApiError("webhook_disabled", "the webhook is disabled; enable it first, then retry or recover");
+  return refusalError(refusal, { notFound, disabled, pending: "delivery" });
 }
 
 deliveryRoutes.openapi(

@@ -1,6 +1,7 @@
 // Request and response schemas of the webhook settings API; they validate and they document.
 import { z } from "@hono/zod-openapi";
 import type { WebhookRow } from "../../db/schema";
+import { controlsOf } from "../../delivery/lane-config";
 import { inRotationGrace } from "../../lib/rotation";
 import { EVENT_TYPES } from "../../events/catalog";
 import { MAX_URL_LENGTH } from "../../lib/url-policy";
@@ -148,9 +149,7 @@ export function toWebhook(row: WebhookRow, now = Date.now()): Webhook {
     enabled: row.enabled,
     disabledReason: row.disabledReason ?? null,
     disabledAt: row.disabledAt?.toISOString() ?? null,
-    rateLimitPerSecond: row.rateLimitPerSecond ?? null,
-    retryDelaysSeconds: row.retryDelaysSeconds ?? null,
-    headers: row.headers,
+    ...controlsOf(row),
     filter: row.filter,
     ordering: row.ordering,
     orderingKey: row.orderingKey ?? null,

@@ -2,10 +2,11 @@
 // tested like a webhook's deliveries. Served by the workspace's alerts lane (src/alerts/send.ts).
 import { createRoute, z } from "@hono/zod-openapi";
 import { ALERT_TYPES, alertEvent, type AlertType } from "../../alerts/catalog";
-import { alertLaneConfig, alertLaneOf } from "../../alerts/send";
+import { alertLaneConfig } from "../../delivery/lane-config";
+import { alertLaneOf } from "../../bindings";
 import type { DeliveryRecord } from "../../delivery/lane/log";
 import { newRouter } from "../context";
-import { ApiError, errorResponses } from "../errors";
+import { ApiError, errorResponses, refusalError } from "../errors";
 import { jsonResponse, workspaceKeyAuth } from "../openapi";
 import { PageCursor, PageLimit, pagePosition } from "../paging";
 import { decodeCursor, deliveryPageBody, DeliverySchema, DeliveryWithPayloadSchema, EventIdParam, sentOf, STATUSES, toDelivery, TraceIdQuery } from "../webhooks/delivery-schemas";
@@ -102,9 +103,7 @@ alertRoutes.openapi(
     if (!config) throw alertNotFound(eventId);
     const outcome = await alertLaneOf(c.env, workspace.id, workspace.dataLocation ?? null).retry(config, eventId);
     if ("delivery" in outcome) return c.json(toAlertDelivery(outcome.delivery), 202);
-    if (outcome.refused === "disabled") throw alertUrlNotSet();
-    if (outcome.refused === "already_pending") throw new ApiError("delivery_pending", "this alert is still pending; it will be attempted anyway");
-    throw alertNotFound(eventId);
+    throw refusalError(outcome.refused, { notFound: alertNotFound(eventId), disabled: alertUrlNotSet(), pending: "alert" });
   },
 );
 

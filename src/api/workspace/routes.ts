@@ -1,7 +1,8 @@
 // The caller's own workspace: read it, set its notification address and its alert URL, rotate the alert secret.
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, eq, isNull } from "drizzle-orm";
-import { alertLaneConfig, alertLaneOf } from "../../alerts/send";
+import { alertLaneConfig } from "../../delivery/lane-config";
+import { alertLaneOf } from "../../bindings";
 import { readConfig } from "../../config";
 import type { Db } from "../../db/client";
 import { workspaces, type WorkspaceRow } from "../../db/schema";

@@ -1,0 +1,81 @@
+// The Advanced section of the webhook form: endpoint controls as text fields, and back to the API's shapes.
+// Only the text is read here; every rule is the API's (its messages show next to the fields).
+import { defaultMaxInFlight, type Ordering } from "../delivery/ordering";
+import type { ApiProblem } from "./api-client";
+import type { Webhook } from "./model";
+
+export interface ControlsFormValues {
+  rateLimitPerSecond: string;
+  retryDelaysSeconds: string;
+  /** One `Name: value` per line. */
+  headers: string;
+  /** A JSON object. */
+  filter: string;
+  /** "" for the default ("endpoint"), "key" or "none". */
+  ordering: string;
+  orderingKey: string;
+  /** "" for the ordering's default. */
+  maxInFlight: string;
+}
+
+export const NO_CONTROLS: ControlsFormValues = { rateLimitPerSecond: "", retryDelaysSeconds: "", headers: "", filter: "", ordering: "", orderingKey: "", maxInFlight: "" };
+
+export function controlsToForm(
+  webhook: Pick<Webhook, "rateLimitPerSecond" | "retryDelaysSeconds" | "headers" | "filter" | "ordering" | "orderingKey" | "maxInFlight">,
+): ControlsFormValues {
+  return {
+    ordering: webhook.ordering === "endpoint" ? "" : webhook.ordering,
+    orderingKey: webhook.orderingKey ?? "",
+    maxInFlight: webhook.maxInFlight === defaultMaxInFlight(webhook.ordering) ? "" : String(webhook.maxInFlight),
+    rateLimitPerSecond: webhook.rateLimitPerSecond === null ? "" : String(webhook.rateLimitPerSecond),
+    retryDelaysSeconds: webhook.retryDelaysSeconds?.join(", ") ?? "",
+    headers: Object.entries(webhook.headers)
+      .map(([name, value]) => `${name}: ${value}`)
+      .join("\n"),
+    filter: Object.keys(webhook.filter).length === 0 ? "" : JSON.stringify(webhook.filter, null, 2),
+  };
+}
+
+/** A number where the text is one, else the text itself, so the API names what is wrong with it. */
+const numberOrText = (text: string) => (/^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text);
+
+/**
+ * The API body for the controls (empty fields reset them), and the problems of text that has no API shape: those
+ * fields are left out of the body, every other field is in it, so the API can still judge them.
+ */
+export function formToControls(values: ControlsFormValues): { body: Record<string, unknown>; errors: ApiProblem[] } {
+  const rate = values.rateLimitPerSecond.trim();
+  const delays = values.retryDelaysSeconds.trim();
+  const errors: ApiProblem[] = [];
+  // An empty ordering is the default; an empty maxInFlight the chosen ordering's default; the key is sent only with "key".
+  const ordering = (values.ordering.trim() || "endpoint") as Ordering;
+  const inFlight = values.maxInFlight.trim();
+  const body: Record<string, unknown> = {
+    rateLimitPerSecond: rate === "" ? null : numberOrText(rate),
+    retryDelaysSeconds: delays === "" ? null : delays.split(/[\s,]+/).filter(Boolean).map(numberOrText),
+    ordering,
+    orderingKey: ordering === "key" ? values.orderingKey.trim() || null : null,
+    maxInFlight: inFlight === "" ? defaultMaxInFlight(ordering) : numberOrText(inFlight),
+  };
+  const lines: [string, string][] = [];
+  for (const [i, line] of values.headers.split(/\r?\n/).entries()) {
+    if (line.trim() === "") continue;
+    const colon = line.indexOf(":");
+    if (colon < 0) {
+      errors.push({ code: "invalid_header", message: `line ${i + 1} needs the form Name: value`, param: "headers" });
+      break;
+    }
+    lines.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()]);
+  }
+  // fromEntries keeps every name an own key (even __proto__), so the API judges exactly what was typed.
+  if (errors.length === 0) body.headers = Object.fromEntries(lines);
+  if (values.filter.trim() === "") body.filter = {};
+  else {
+    try {
+      body.filter = JSON.parse(values.filter);
+    } catch {
+      errors.push({ code: "invalid_filter", message: 'must be a JSON object such as {"message.traffic": "incoming"}', param: "filter" });
+    }
+  }
+  return { body, errors };
+}
