@@ -16,7 +16,16 @@ import { createRequire } from "node:module";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, freemem, totalmem, tmpdir, type as osType, release } from "node:os";
 import { join } from "node:path";
-import { machineCpuSeconds, sleep, startReceiver, startWranglerDev, stopAll, treeCpuSeconds, waitForHttp, wranglerSync } from "./lib/processes.mjs";
+import {
+  machineCpuSeconds,
+  sleep,
+  startReceiver,
+  startWranglerDev,
+  stopAll,
+  treeCpuSeconds,
+  waitForHttp,
+  wranglerSync,
+} from "./lib/processes.mjs";
 import { headlineFigures, percentiles, renderReport, summarize, summaryJson, writeReport } from "./lib/report.mjs";
 
 process.env.WRANGLER_SEND_METRICS ??= "false";
@@ -85,10 +94,14 @@ async function call(base, method, path, body, key) {
 const agent = new Agent({ keepAlive: true, maxSockets: 128 });
 function post(url, headers, body) {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: "POST", agent, headers: { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode));
-    });
+    const req = httpRequest(
+      url,
+      { method: "POST", agent, headers: { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode));
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });
@@ -122,14 +135,24 @@ const counters = () => call(MAIN, "GET", "/__bench/counters");
 const bareStats = () => call(BARE, "GET", "/stats");
 
 /** The main worker's queue is drained when every message written was acked. */
-const mainDrained = () => waitFor("the service's queue to drain", async () => {
-  const c = await counters();
-  return c.queue.acks >= c.queue.messagesWritten;
-}, 120_000);
-const bareDrained = () => waitFor("the baseline's queue to drain", async () => {
-  const s = await bareStats();
-  return s.acked >= s.sent;
-}, 120_000);
+const mainDrained = () =>
+  waitFor(
+    "the service's queue to drain",
+    async () => {
+      const c = await counters();
+      return c.queue.acks >= c.queue.messagesWritten;
+    },
+    120_000,
+  );
+const bareDrained = () =>
+  waitFor(
+    "the baseline's queue to drain",
+    async () => {
+      const s = await bareStats();
+      return s.acked >= s.sent;
+    },
+    120_000,
+  );
 
 // ---------- CPU and counters around a phase ----------
 
@@ -242,9 +265,19 @@ const VALIDATED_BODY = JSON.stringify({
   type: "contact.updated",
   data: {
     contact: {
-      id: 1046288, firstName: "Ana", lastName: "Silva", phone: "+60123456789", email: "ana.silva@example.com", language: "en",
-      profilePic: null, countryCode: "MY", status: "open", tags: ["vip", "newsletter"],
-      assignee: { id: 2231, firstName: "Ravi", lastName: "Kumar", email: "ravi.kumar@example.com" }, lifecycle: "Hot Lead", created_at: 1795000000,
+      id: 1046288,
+      firstName: "Ana",
+      lastName: "Silva",
+      phone: "+60123456789",
+      email: "ana.silva@example.com",
+      language: "en",
+      profilePic: null,
+      countryCode: "MY",
+      status: "open",
+      tags: ["vip", "newsletter"],
+      assignee: { id: 2231, firstName: "Ravi", lastName: "Kumar", email: "ravi.kumar@example.com" },
+      lifecycle: "Hot Lead",
+      created_at: 1795000000,
     },
     changes: [{ field: "email", from: "ana@example.org", to: "ana.silva@example.com" }],
   },
@@ -305,7 +338,9 @@ async function validation() {
   for (let r = 0; r < cfg.ingestRounds; r++) {
     const round = {};
     for (const mode of r % 2 === 0 ? ["off", "enforce"] : ["enforce", "off"]) {
-      log(`validation round ${r + 1}/${cfg.ingestRounds}: EVENT_VALIDATION=${mode}, ${cfg.connections} connections, ${cfg.ingestSeconds} s`);
+      log(
+        `validation round ${r + 1}/${cfg.ingestRounds}: EVENT_VALIDATION=${mode}, ${cfg.connections} connections, ${cfg.ingestSeconds} s`,
+      );
       round[mode] = await cannon(MAIN, "/v1/events", { body: VALIDATED_BODY, headers: { "x-bench-event-validation": mode } });
     }
     rounds.push(round);
@@ -319,17 +354,18 @@ function laneEvent(i) {
 
 async function laneThroughput(laneKey) {
   const n = cfg.laneEvents;
-  const serviceRun = () => measured(async () => {
-    const started = performance.now();
-    for (let i = 0; i < n; i += 100) {
-      const events = [];
-      for (let j = i; j < Math.min(n, i + 100); j++) events.push(laneEvent(j));
-      await call(MAIN, "POST", "/v1/events/batch", { events }, laneKey);
-    }
-    const acceptedInMs = performance.now() - started;
-    await waitFor("the lane's deliveries", async () => (await receiver.count("lane")) >= n, 300_000);
-    return { acceptedInMs, ...laneSummary(await receiver.take("lane"), true) };
-  });
+  const serviceRun = () =>
+    measured(async () => {
+      const started = performance.now();
+      for (let i = 0; i < n; i += 100) {
+        const events = [];
+        for (let j = i; j < Math.min(n, i + 100); j++) events.push(laneEvent(j));
+        await call(MAIN, "POST", "/v1/events/batch", { events }, laneKey);
+      }
+      const acceptedInMs = performance.now() - started;
+      await waitFor("the lane's deliveries", async () => (await receiver.count("lane")) >= n, 300_000);
+      return { acceptedInMs, ...laneSummary(await receiver.take("lane"), true) };
+    });
   const body = JSON.stringify({ event_type: "comment.created", event_id: "evt_loop", timestamp: Date.now(), seq: 0, ...laneEvent(0).data });
   const bareLoop = async (extra) => {
     await call(BARE, "POST", "/loop", { url: `${RECEIVER}/p/laneb/0`, n, body, extra });
@@ -342,7 +378,9 @@ async function laneThroughput(laneKey) {
   for (let r = 0; r < cfg.laneRounds; r++) {
     const round = {};
     for (const who of r % 2 === 0 ? ["service", "baseline"] : ["baseline", "service"]) {
-      log(`one lane, round ${r + 1}/${cfg.laneRounds}: ${who === "service" ? `${n} events to one endpoint, service` : `${n} fetches in a row from one bare Durable Object, baseline`}`);
+      log(
+        `one lane, round ${r + 1}/${cfg.laneRounds}: ${who === "service" ? `${n} events to one endpoint, service` : `${n} fetches in a row from one bare Durable Object, baseline`}`,
+      );
       round[who] = who === "service" ? await serviceRun() : await measured(() => bareLoop("none"));
     }
     round.ratio = round.service.perSecond / round.baseline.perSecond;
@@ -353,7 +391,14 @@ async function laneThroughput(laneKey) {
   log("one lane: the bare loop plus one SQLite write per attempt, then plus two HMAC signatures per attempt");
   const withWrite = await bareLoop("write");
   const withSigning = await bareLoop("sign");
-  return { events: n, service, baseline, withWrite, withSigning, rounds: rounds.map((r) => ({ service: r.service.perSecond, baseline: r.baseline.perSecond, ratio: r.ratio })) };
+  return {
+    events: n,
+    service,
+    baseline,
+    withWrite,
+    withSigning,
+    rounds: rounds.map((r) => ({ service: r.service.perSecond, baseline: r.baseline.perSecond, ratio: r.ratio })),
+  };
 }
 
 /**
@@ -374,7 +419,8 @@ async function logReads(laneKey, alreadyThere) {
   const [{ id }] = (await call(MAIN, "GET", "/v1/webhooks", undefined, laneKey)).data;
   const path = `/v1/webhooks/${id}/deliveries`;
   let cursor = null;
-  for (let page = 0; page < Math.floor(target / 100 / 2); page++) cursor = (await call(MAIN, "GET", `${path}?limit=100${cursor ? `&cursor=${cursor}` : ""}`, undefined, laneKey)).nextCursor;
+  for (let page = 0; page < Math.floor(target / 100 / 2); page++)
+    cursor = (await call(MAIN, "GET", `${path}?limit=100${cursor ? `&cursor=${cursor}` : ""}`, undefined, laneKey)).nextCursor;
   const timed = async (query) => {
     const ms = [];
     for (let i = 0; i < 10; i++) {
@@ -503,15 +549,26 @@ async function steady(who, keys, rate, seconds, servicePhase = "e2e") {
     while (sent < due) {
       const i = sent++;
       const endpoint = i % cfg.e2eEndpoints;
-      const data = { seq: i, contact: { id: 10_000 + endpoint, firstName: "Ana" }, message: { type: "text", text: "Hi! Is my order on its way?" } };
+      const data = {
+        seq: i,
+        contact: { id: 10_000 + endpoint, firstName: "Ana" },
+        message: { type: "text", text: "Hi! Is my order on its way?" },
+      };
       const request =
         who === "service"
           ? post(`${MAIN}/v1/events`, { authorization: `Bearer ${keys[endpoint]}` }, JSON.stringify({ type: "message.received", data }))
-          : post(`${BARE}/v1/events`, {}, JSON.stringify({ type: "message.received", data: { ...data, to: [`${RECEIVER}/p/e2eb/${endpoint}`] } }));
+          : post(
+              `${BARE}/v1/events`,
+              {},
+              JSON.stringify({ type: "message.received", data: { ...data, to: [`${RECEIVER}/p/e2eb/${endpoint}`] } }),
+            );
       inflight.push(
-        request.then((status) => {
-          if (status !== 202) failures++;
-        }, () => failures++),
+        request.then(
+          (status) => {
+            if (status !== 202) failures++;
+          },
+          () => failures++,
+        ),
       );
     }
     await sleep(2);
@@ -538,20 +595,37 @@ async function slowEndpoint(keyedKey, strictKey) {
   const run = async (key, phase, n, keys) => {
     for (let i = 0; i < n; i += 100) {
       const events = [];
-      for (let j = i; j < Math.min(n, i + 100); j++) events.push({ type: "message.received", data: { seq: j, contact: { id: 20_000 + (j % keys) }, message: { type: "text", text: "Hi" } } });
+      for (let j = i; j < Math.min(n, i + 100); j++)
+        events.push({
+          type: "message.received",
+          data: { seq: j, contact: { id: 20_000 + (j % keys) }, message: { type: "text", text: "Hi" } },
+        });
       await call(MAIN, "POST", "/v1/events/batch", { events }, key);
     }
-    await waitFor(`the slow endpoint's deliveries (${phase})`, async () => (await receiver.count(phase)) >= n, 120_000 + (n * cfg.slowDelayMs) / 2);
+    await waitFor(
+      `the slow endpoint's deliveries (${phase})`,
+      async () => (await receiver.count(phase)) >= n,
+      120_000 + (n * cfg.slowDelayMs) / 2,
+    );
     return laneSummary(await receiver.take(phase), false);
   };
-  log(`slow endpoint: ${cfg.slowEvents} events over ${cfg.slowKeys} keys, ordering key, ${cfg.slowMaxInFlight} in flight, ${cfg.slowDelayMs} ms answers`);
+  log(
+    `slow endpoint: ${cfg.slowEvents} events over ${cfg.slowKeys} keys, ordering key, ${cfg.slowMaxInFlight} in flight, ${cfg.slowDelayMs} ms answers`,
+  );
   const keyed = await measured(() => run(keyedKey, "slowk", cfg.slowEvents, cfg.slowKeys));
   log(`slow endpoint: ${cfg.slowStrictEvents} events, default ordering, ${cfg.slowDelayMs} ms answers`);
   const strict = await measured(() => run(strictKey, "slows", cfg.slowStrictEvents, 1));
   const bound = (inFlight) => (inFlight * 1000) / cfg.slowDelayMs;
   return {
     delayMs: cfg.slowDelayMs,
-    keyed: { ...keyed, events: cfg.slowEvents, keys: cfg.slowKeys, maxInFlight: cfg.slowMaxInFlight, bound: bound(cfg.slowMaxInFlight), ratio: keyed.perSecond / bound(cfg.slowMaxInFlight) },
+    keyed: {
+      ...keyed,
+      events: cfg.slowEvents,
+      keys: cfg.slowKeys,
+      maxInFlight: cfg.slowMaxInFlight,
+      bound: bound(cfg.slowMaxInFlight),
+      ratio: keyed.perSecond / bound(cfg.slowMaxInFlight),
+    },
     strict: { ...strict, events: cfg.slowStrictEvents, bound: bound(1), ratio: strict.perSecond / bound(1) },
   };
 }
@@ -580,32 +654,41 @@ async function polling(pollKey, pollWebhookId) {
   const stats = () => call(MAIN, "GET", `/v1/webhooks/${pollWebhookId}/stats`, undefined, pollKey);
   await waitFor("the polling webhook's stream", async () => (await stats()).position.waiting >= n, 300_000);
   await sleep(orderingWindowMs + 100);
-  return measured(async () => {
-    const started = performance.now();
-    let cursor = null;
-    let read = 0;
-    let pages = 0;
-    let outOfOrder = 0;
-    let last = -1;
-    const pageMs = [];
-    while (read < n) {
-      const t = performance.now();
-      const page = await call(MAIN, "GET", `/v1/webhooks/${pollWebhookId}/poll?limit=100${cursor ? `&cursor=${cursor}` : ""}`, undefined, pollKey);
-      pageMs.push(performance.now() - t);
-      for (const event of page.data) {
-        if (event.seq < last) outOfOrder++;
-        last = event.seq;
+  return measured(
+    async () => {
+      const started = performance.now();
+      let cursor = null;
+      let read = 0;
+      let pages = 0;
+      let outOfOrder = 0;
+      let last = -1;
+      const pageMs = [];
+      while (read < n) {
+        const t = performance.now();
+        const page = await call(
+          MAIN,
+          "GET",
+          `/v1/webhooks/${pollWebhookId}/poll?limit=100${cursor ? `&cursor=${cursor}` : ""}`,
+          undefined,
+          pollKey,
+        );
+        pageMs.push(performance.now() - t);
+        for (const event of page.data) {
+          if (event.seq < last) outOfOrder++;
+          last = event.seq;
+        }
+        read += page.data.length;
+        pages++;
+        cursor = page.nextCursor;
+        if (page.data.length === 0) throw new Error(`polling: the stream ran dry after ${read} of ${n} events`);
       }
-      read += page.data.length;
-      pages++;
-      cursor = page.nextCursor;
-      if (page.data.length === 0) throw new Error(`polling: the stream ran dry after ${read} of ${n} events`);
-    }
-    // The last page is acknowledged too, as a consumer's next read would.
-    await call(MAIN, "GET", `/v1/webhooks/${pollWebhookId}/poll?limit=1&cursor=${cursor}`, undefined, pollKey);
-    const seconds = (performance.now() - started) / 1000;
-    return { events: read, pages, perSecond: read / seconds, outOfOrder, page: percentiles(pageMs) };
-  }, { drain: false });
+      // The last page is acknowledged too, as a consumer's next read would.
+      await call(MAIN, "GET", `/v1/webhooks/${pollWebhookId}/poll?limit=1&cursor=${cursor}`, undefined, pollKey);
+      const seconds = (performance.now() - started) / 1000;
+      return { events: read, pages, perSecond: read / seconds, outOfOrder, page: percentiles(pageMs) };
+    },
+    { drain: false },
+  );
 }
 
 // ---------- setup and the run ----------
@@ -614,25 +697,63 @@ async function polling(pollKey, pollWebhookId) {
 async function setup() {
   const workspace = (name) => call(MAIN, "POST", "/v1/admin/workspaces", { name }, ADMIN_TOKEN);
   const webhook = (key, url, events) => call(MAIN, "POST", "/v1/webhooks", { url, events }, key);
-  const e2e = await pool(Array.from({ length: cfg.e2eEndpoints }, (_, i) => i), 8, (i) => workspace(`bench e2e ${i}`));
+  const e2e = await pool(
+    Array.from({ length: cfg.e2eEndpoints }, (_, i) => i),
+    8,
+    (i) => workspace(`bench e2e ${i}`),
+  );
   await pool(e2e, 8, (w, i) => webhook(w.apiKey, `${RECEIVER}/p/e2e/${i}`, ["message.received"]));
   const lane = await workspace("bench lane");
   await webhook(lane.apiKey, `${RECEIVER}/p/lane/0`, ["comment.created"]);
-  ingestKeys = (await pool(Array.from({ length: cfg.connections }, (_, i) => i), 8, (i) => workspace(`bench ingestion ${i}`))).map((w) => w.apiKey);
+  ingestKeys = (
+    await pool(
+      Array.from({ length: cfg.connections }, (_, i) => i),
+      8,
+      (i) => workspace(`bench ingestion ${i}`),
+    )
+  ).map((w) => w.apiKey);
   const limited = await workspace("bench rate-limited");
-  await call(MAIN, "POST", "/v1/webhooks", { url: `${RECEIVER}/p/rl/0`, events: ["comment.created"], rateLimitPerSecond: cfg.rateLimit }, limited.apiKey);
+  await call(
+    MAIN,
+    "POST",
+    "/v1/webhooks",
+    { url: `${RECEIVER}/p/rl/0`, events: ["comment.created"], rateLimitPerSecond: cfg.rateLimit },
+    limited.apiKey,
+  );
   const paced = await workspace("bench paced");
   await webhook(paced.apiKey, `${RECEIVER}/p/rlu/0`, ["comment.created"]);
-  const noOrder = await pool(Array.from({ length: cfg.e2eEndpoints }, (_, i) => i), 8, (i) => workspace(`bench e2e no order ${i}`));
-  await pool(noOrder, 8, (w, i) => call(MAIN, "POST", "/v1/webhooks", { url: `${RECEIVER}/p/e2en/${i}`, events: ["message.received"], ordering: "none" }, w.apiKey));
+  const noOrder = await pool(
+    Array.from({ length: cfg.e2eEndpoints }, (_, i) => i),
+    8,
+    (i) => workspace(`bench e2e no order ${i}`),
+  );
+  await pool(noOrder, 8, (w, i) =>
+    call(MAIN, "POST", "/v1/webhooks", { url: `${RECEIVER}/p/e2en/${i}`, events: ["message.received"], ordering: "none" }, w.apiKey),
+  );
   const slowKeyed = await workspace("bench slow endpoint, by key");
-  await call(MAIN, "POST", "/v1/webhooks", { url: `${RECEIVER}/p/slowk/0?delay=${cfg.slowDelayMs}`, events: ["message.received"], ordering: "key", orderingKey: "contact.id", maxInFlight: cfg.slowMaxInFlight }, slowKeyed.apiKey);
+  await call(
+    MAIN,
+    "POST",
+    "/v1/webhooks",
+    {
+      url: `${RECEIVER}/p/slowk/0?delay=${cfg.slowDelayMs}`,
+      events: ["message.received"],
+      ordering: "key",
+      orderingKey: "contact.id",
+      maxInFlight: cfg.slowMaxInFlight,
+    },
+    slowKeyed.apiKey,
+  );
   const slowStrict = await workspace("bench slow endpoint, default ordering");
   await webhook(slowStrict.apiKey, `${RECEIVER}/p/slows/0?delay=${cfg.slowDelayMs}`, ["message.received"]);
   const polled = await workspace("bench polling");
   const pollHook = await call(MAIN, "POST", "/v1/webhooks", { delivery: "poll", events: ["comment.created"] }, polled.apiKey);
   const fan = await workspace("bench fan-out");
-  await pool(Array.from({ length: cfg.fanoutWebhooks }, (_, j) => j), 8, (j) => webhook(fan.apiKey, `${RECEIVER}/p/fan/${j}`, ["conversation.closed"]));
+  await pool(
+    Array.from({ length: cfg.fanoutWebhooks }, (_, j) => j),
+    8,
+    (j) => webhook(fan.apiKey, `${RECEIVER}/p/fan/${j}`, ["conversation.closed"]),
+  );
   return {
     e2eKeys: e2e.map((w) => w.apiKey),
     noOrderKeys: noOrder.map((w) => w.apiKey),
@@ -666,17 +787,44 @@ async function main() {
   receiver = await startReceiver(ports.receiver);
   receiverPid = receiver.pid;
   const common = ["--ip", "127.0.0.1", "--show-interactive-dev-session=false", "--log-level", "warn"];
-  mainPid = startWranglerDev("service", [
-    "bench/worker/counted.ts", "--config", "wrangler.toml", "--port", String(ports.main), "--inspector-port", String(ports.main + 1),
-    ...persist, "--var", `ADMIN_TOKEN:${ADMIN_TOKEN}`, "--var", "ALLOW_PRIVATE_URLS:true", ...common,
-  ], join(logs, "service.log")).pid;
-  barePid = startWranglerDev("baseline", [
-    "--config", "bench/baseline/wrangler.toml", "--port", String(ports.bare), "--inspector-port", String(ports.bare + 1),
-    "--persist-to", join(state, "baseline"), ...common,
-  ], join(logs, "baseline.log")).pid;
+  mainPid = startWranglerDev(
+    "service",
+    [
+      "bench/worker/counted.ts",
+      "--config",
+      "wrangler.toml",
+      "--port",
+      String(ports.main),
+      "--inspector-port",
+      String(ports.main + 1),
+      ...persist,
+      "--var",
+      `ADMIN_TOKEN:${ADMIN_TOKEN}`,
+      "--var",
+      "ALLOW_PRIVATE_URLS:true",
+      ...common,
+    ],
+    join(logs, "service.log"),
+  ).pid;
+  barePid = startWranglerDev(
+    "baseline",
+    [
+      "--config",
+      "bench/baseline/wrangler.toml",
+      "--port",
+      String(ports.bare),
+      "--inspector-port",
+      String(ports.bare + 1),
+      "--persist-to",
+      join(state, "baseline"),
+      ...common,
+    ],
+    join(logs, "baseline.log"),
+  ).pid;
   await Promise.all([waitForHttp(`${MAIN}/`), waitForHttp(`${BARE}/`)]);
   log("both workers are up; creating workspaces and webhooks");
-  const { e2eKeys, noOrderKeys, slowKeyedKey, slowStrictKey, laneKey, fanKey, limitedKey, pacedKey, pollKey, pollWebhookId } = await setup();
+  const { e2eKeys, noOrderKeys, slowKeyedKey, slowStrictKey, laneKey, fanKey, limitedKey, pacedKey, pollKey, pollWebhookId } =
+    await setup();
 
   // Warm both (isolates, every lane's first storage, the dev key's last-used write) so each phase
   // measures steady state, not a lane being created.
@@ -689,7 +837,9 @@ async function main() {
   results.log = await logReads(laneKey, cfg.laneEvents * cfg.laneRounds + 1);
   results.rateLimited = await rateLimited(limitedKey, pacedKey);
   results.polling = await polling(pollKey, pollWebhookId);
-  log(`polling: ${Math.round(results.polling.perSecond)} events/s read by one consumer in pages of 100 (push, one lane: ${Math.round(results.lane.service.perSecond)}/s)`);
+  log(
+    `polling: ${Math.round(results.polling.perSecond)} events/s read by one consumer in pages of 100 (push, one lane: ${Math.round(results.lane.service.perSecond)}/s)`,
+  );
   results.fanout = await fanout(fanKey);
   results.endToEnd = await endToEnd(e2eKeys, cfg.e2eRate, cfg.e2eSeconds);
   results.endToEndLow = await endToEnd(e2eKeys, cfg.e2eLowRate, cfg.e2eLowSeconds);
@@ -705,7 +855,10 @@ async function main() {
   console.log("\n" + markdown);
   // What is committed: a quick run's figures or one with BENCH_WRITE_DOCS=0 never replace a full run's.
   const committed = cfg.writeDocs && !cfg.quick;
-  writeFileSync(join(outDir, committed ? "full-run.json" : cfg.quick ? "quick-summary.json" : "latest-summary.json"), summaryJson(summarize(results)));
+  writeFileSync(
+    join(outDir, committed ? "full-run.json" : cfg.quick ? "quick-summary.json" : "latest-summary.json"),
+    summaryJson(summarize(results)),
+  );
   // Every run, quick ones too: the figures an outside check reads (ignored by git).
   writeFileSync(join(outDir, "summary.json"), JSON.stringify(headlineFigures(results), null, 2) + "\n");
   if (committed) writeReport(join(root, "docs", "benchmarks.md"), markdown, join(root, "docs", "benchmarks-history.md"));
@@ -717,7 +870,14 @@ async function main() {
 async function warmUp(e2eKeys, laneKey, fanKey, rateKeys, noOrderKeys, slowKeys) {
   log("warming up: one event through every endpoint of every phase, both workers");
   for (const base of [MAIN, BARE]) {
-    await autocannon({ url: `${base}/v1/events`, method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${DEV_KEY}` }, body: INGEST_BODY, connections: 4, amount: 200 });
+    await autocannon({
+      url: `${base}/v1/events`,
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${DEV_KEY}` },
+      body: INGEST_BODY,
+      connections: 4,
+      amount: 200,
+    });
   }
   const message = { type: "message.received", data: { warmUp: true } };
   await pool(e2eKeys, 8, (key) => call(MAIN, "POST", "/v1/events", message, key));
@@ -728,8 +888,12 @@ async function warmUp(e2eKeys, laneKey, fanKey, rateKeys, noOrderKeys, slowKeys)
   await pool(noOrderKeys, 8, (key) => call(MAIN, "POST", "/v1/events", message, key));
   for (const key of slowKeys) await call(MAIN, "POST", "/v1/events", message, key);
   const expected = { e2e: e2eKeys.length, lane: 1, fan: cfg.fanoutWebhooks, rl: 1, rlu: 1, e2en: noOrderKeys.length, slowk: 1, slows: 1 };
-  await call(BARE, "POST", "/v1/events", { type: "conversation.closed", data: { to: Array.from({ length: cfg.fanoutWebhooks }, (_, j) => `${RECEIVER}/p/fanb/${j}`) } });
-  for (const extra of ["none", "write", "sign"]) await call(BARE, "POST", "/loop", { url: `${RECEIVER}/p/laneb/0`, n: 10, body: "{\"seq\":0}", extra });
+  await call(BARE, "POST", "/v1/events", {
+    type: "conversation.closed",
+    data: { to: Array.from({ length: cfg.fanoutWebhooks }, (_, j) => `${RECEIVER}/p/fanb/${j}`) },
+  });
+  for (const extra of ["none", "write", "sign"])
+    await call(BARE, "POST", "/loop", { url: `${RECEIVER}/p/laneb/0`, n: 10, body: '{"seq":0}', extra });
   const expectedBare = { e2eb: e2eKeys.length, fanb: cfg.fanoutWebhooks, laneb: 30 };
   for (const [phase, n] of Object.entries({ ...expected, ...expectedBare })) {
     await waitFor(`warm-up deliveries (${phase})`, async () => (await receiver.count(phase)) >= n, 60_000);
@@ -747,7 +911,16 @@ function workerdPackage() {
 function gitState() {
   const git = (...args) => execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
   try {
-    const changes = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)docs/benchmarks.md", ":(exclude)docs/benchmarks-history.md", ":(exclude)bench/results");
+    const changes = git(
+      "status",
+      "--porcelain",
+      "--untracked-files=no",
+      "--",
+      ".",
+      ":(exclude)docs/benchmarks.md",
+      ":(exclude)docs/benchmarks-history.md",
+      ":(exclude)bench/results",
+    );
     return { commit: git("rev-parse", "HEAD"), dirty: changes !== "" };
   } catch {
     return { commit: null, dirty: null };

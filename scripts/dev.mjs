@@ -14,8 +14,7 @@ export const DEV_SESSION_SECRET = "dev-session-secret-not-for-production";
 const verbose = process.argv.includes("--verbose");
 const args = process.argv.slice(2).filter((a) => a !== "--verbose");
 const persistAt = args.findIndex((a) => a === "--persist-to" || a.startsWith("--persist-to="));
-const persist =
-  persistAt === -1 ? [] : args[persistAt].includes("=") ? [args[persistAt]] : [args[persistAt], args[persistAt + 1]];
+const persist = persistAt === -1 ? [] : args[persistAt].includes("=") ? [args[persistAt]] : [args[persistAt], args[persistAt + 1]];
 const persistDir = persist.length === 0 ? undefined : persist.length === 1 ? persist[0].slice("--persist-to=".length) : persist[1];
 /** @param {string} flag */
 const has = (flag) => args.some((a) => a === flag || a.startsWith(`${flag}=`));

@@ -70,7 +70,8 @@ function parseOptions() {
   const from = process.env.INIT_CWD ?? process.cwd();
   const secrets = [...values.secret, ...(process.env.WEBHOOK_SECRET ?? "").split(/\s+/).filter(Boolean)];
   for (const secret of secrets) if (!secret.startsWith("whsec_")) usage(`a secret starts with whsec_, got ${secret.slice(0, 12)}…`);
-  for (const key of values["public-key"]) if (!/^whpk_[A-Za-z0-9+/]{43}=$/.test(key)) usage(`a public key is whpk_ and 44 base64 characters, got ${key.slice(0, 12)}…`);
+  for (const key of values["public-key"])
+    if (!/^whpk_[A-Za-z0-9+/]{43}=$/.test(key)) usage(`a public key is whpk_ and 44 base64 characters, got ${key.slice(0, 12)}…`);
   if (values.jwks !== undefined && !URL.canParse(values.jwks)) usage(`--jwks must be a URL, got ${values.jwks}`);
   const limit = Number(values.limit);
   const wait = Number(values.wait);
@@ -107,7 +108,8 @@ function credentialsInFile(/** @type {string} */ file) {
   }
   try {
     const json = JSON.parse(text);
-    if (typeof json?.secret === "string") return { secrets: [json.secret], publicKeys: typeof json.publicKey === "string" ? [json.publicKey] : [] };
+    if (typeof json?.secret === "string")
+      return { secrets: [json.secret], publicKeys: typeof json.publicKey === "string" ? [json.publicKey] : [] };
   } catch {}
   return { secrets: text.match(/whsec_[A-Za-z0-9+/=]+/g) ?? [], publicKeys: text.match(/whpk_[A-Za-z0-9+/=]+/g) ?? [] };
 }
@@ -201,7 +203,8 @@ async function handle(req, res) {
   const asymmetric = await verifyAsymmetric(publicKeys, body, plain);
   let signature;
   let status = options.status;
-  if (secrets.length === 0 && asymmetric === null) signature = "signature not checked (no secret: --secret or --secret-file; no key: --public-key or --jwks)";
+  if (secrets.length === 0 && asymmetric === null)
+    signature = "signature not checked (no secret: --secret or --secret-file; no key: --public-key or --jwks)";
   else {
     // Each scheme checked: with a secret v1 (Standard Webhooks) and respond.io's, with a public key v1a.
     const checked = /** @type {[string, boolean][]} */ ([]);
@@ -242,7 +245,14 @@ async function handle(req, res) {
 
 options = parseOptions();
 if (options.poll !== undefined) {
-  await consume({ webhookId: options.poll, api: options.api, token: options.token, tokenFile: options.tokenFile, limit: options.limit, wait: options.wait });
+  await consume({
+    webhookId: options.poll,
+    api: options.api,
+    token: options.token,
+    tokenFile: options.tokenFile,
+    limit: options.limit,
+    wait: options.wait,
+  });
 }
 const server = createServer((req, res) => {
   handle(req, res).catch((err) => {
@@ -260,10 +270,14 @@ server.listen(options.port, options.host, () => {
     ...(options.secrets.length ? [`${options.secrets.length} secret(s) given`] : []),
     ...(options.publicKeys.length ? [`${options.publicKeys.length} public key(s) given`] : []),
     ...(options.jwksUrl ? [`the keys at ${options.jwksUrl}`] : []),
-    ...options.secretFiles.map((file) => `the secret and public key in ${file} (read on every request${existsSync(file) ? "" : "; not there yet"})`),
+    ...options.secretFiles.map(
+      (file) => `the secret and public key in ${file} (read on every request${existsSync(file) ? "" : "; not there yet"})`,
+    ),
   ];
   const checking = sources.length ? `verifying with ${sources.join(" and ")}` : "no secret: signatures not checked";
   const answer = options.status === 200 ? "200 when the signatures verify" : String(options.status);
-  console.log(`Receiver listening on http://${options.host}:${address.port}/ (${checking}; answering ${answer}${options.delay ? ` after ${options.delay} ms` : ""})`);
+  console.log(
+    `Receiver listening on http://${options.host}:${address.port}/ (${checking}; answering ${answer}${options.delay ? ` after ${options.delay} ms` : ""})`,
+  );
 });
 for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM"])) process.on(signal, () => process.exit(0));

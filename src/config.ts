@@ -92,7 +92,9 @@ function origins(name: string, raw: string | undefined): string[] {
   const list = raw.split(/[\s,]+/).filter(Boolean);
   for (const item of list) {
     if (!/^https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/i.test(item)) {
-      throw new ConfigError(`${name} must list origins such as https://app.example.com, separated by spaces or commas; ${JSON.stringify(item)} is not one`);
+      throw new ConfigError(
+        `${name} must list origins such as https://app.example.com, separated by spaces or commas; ${JSON.stringify(item)} is not one`,
+      );
     }
   }
   return list;
@@ -124,7 +126,10 @@ export function readConfig(env: Env): Config {
     allowPrivateUrls: flag("ALLOW_PRIVATE_URLS", env.ALLOW_PRIVATE_URLS, DEFAULT_CONFIG.allowPrivateUrls),
     retentionDays: numberVar("RETENTION_DAYS", env.RETENTION_DAYS, DEFAULT_CONFIG.retentionDays, { integer: false }),
     emailFrom: env.EMAIL_FROM?.trim() || DEFAULT_CONFIG.emailFrom,
-    orderingWindowMs: numberVar("ORDERING_WINDOW_MS", env.ORDERING_WINDOW_MS, DEFAULT_CONFIG.orderingWindowMs, { integer: false, zero: true }),
+    orderingWindowMs: numberVar("ORDERING_WINDOW_MS", env.ORDERING_WINDOW_MS, DEFAULT_CONFIG.orderingWindowMs, {
+      integer: false,
+      zero: true,
+    }),
     publicUrl: origin("PUBLIC_URL", env.PUBLIC_URL),
     portalFrameAncestors: origins("PORTAL_FRAME_ANCESTORS", env.PORTAL_FRAME_ANCESTORS),
     requireEndpointVerification: flag(

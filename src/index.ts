@@ -14,7 +14,10 @@ export { EndpointSender } from "./delivery/endpoint-sender";
 
 const app = new Hono<AppEnv>();
 // The pages are an API client: they call the API in-process for every read and change.
-app.route("/settings", settingsPages((request, env, ctx) => api.fetch(request, env, ctx)));
+app.route(
+  "/settings",
+  settingsPages((request, env, ctx) => api.fetch(request, env, ctx)),
+);
 app.route("/", api);
 app.notFound(notFound);
 

@@ -42,10 +42,13 @@ export class BareHop extends DurableObject<Env> {
   async loop(url: string, n: number, body: string, extra: "none" | "write" | "sign" = "none"): Promise<{ n: number; ms: number }> {
     const sql = this.ctx.storage.sql;
     if (extra === "write") sql.exec("CREATE TABLE IF NOT EXISTS sent (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL)");
-    const key = extra === "sign" ? await crypto.subtle.importKey("raw", new TextEncoder().encode("whsec_bench"), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]) : undefined;
+    const key =
+      extra === "sign"
+        ? await crypto.subtle.importKey("raw", new TextEncoder().encode("whsec_bench"), { name: "HMAC", hash: "SHA-256" }, false, ["sign"])
+        : undefined;
     const started = Date.now();
     for (let i = 0; i < n; i++) {
-      const payload = body.replace("\"seq\":0", `"seq":${i}`);
+      const payload = body.replace('"seq":0', `"seq":${i}`);
       const headers: Record<string, string> = { "content-type": "application/json" };
       if (key) {
         const bytes = new TextEncoder().encode(payload);
@@ -107,7 +110,12 @@ export default {
       batch.messages.map(async (message) => {
         const { to, ...data } = message.body.data as { to?: string[] } & Record<string, unknown>;
         if (Array.isArray(to)) {
-          const body = JSON.stringify({ event_type: message.body.type, event_id: message.body.id, timestamp: message.body.acceptedAt, ...data });
+          const body = JSON.stringify({
+            event_type: message.body.type,
+            event_id: message.body.id,
+            timestamp: message.body.acceptedAt,
+            ...data,
+          });
           stats.hops += to.length;
           await Promise.all(to.map((url) => env.HOP.get(env.HOP.idFromName(url)).deliver(url, body)));
         }

@@ -20,14 +20,22 @@ export function wranglerSync(args, logFile) {
 /** Starts `wrangler dev` in its own process group (so it and its workerd can be stopped together). */
 export function startWranglerDev(name, args, logFile) {
   const log = openSync(logFile, "a");
-  const child = spawn(process.execPath, [wranglerJs, "dev", ...args], { cwd: root, stdio: ["ignore", log, log], env: process.env, detached: true });
+  const child = spawn(process.execPath, [wranglerJs, "dev", ...args], {
+    cwd: root,
+    stdio: ["ignore", log, log],
+    env: process.env,
+    detached: true,
+  });
   started.push({ name, pid: child.pid });
   return child;
 }
 
 /** Starts the receiver in its own Node process; resolves with a small IPC client once it listens. */
 export async function startReceiver(port) {
-  const child = fork(join(root, "bench", "lib", "receiver.mjs"), [String(port)], { stdio: ["ignore", "inherit", "inherit", "ipc"], detached: true });
+  const child = fork(join(root, "bench", "lib", "receiver.mjs"), [String(port)], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    detached: true,
+  });
   started.push({ name: "receiver", pid: child.pid });
   let next = 1;
   /** @type {Map<number, (value: any) => void>} */

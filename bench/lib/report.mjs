@@ -17,7 +17,14 @@ export function percentiles(valuesMs) {
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
   for (const v of valuesMs) histogram.recordValue(Math.max(1, Math.round(v * 1000)));
   const at = (p) => (valuesMs.length ? histogram.getValueAtPercentile(p) / 1000 : NaN);
-  return { n: valuesMs.length, p50: at(50), p90: at(90), p99: at(99), max: valuesMs.length ? histogram.maxValue / 1000 : NaN, mean: histogram.mean / 1000 };
+  return {
+    n: valuesMs.length,
+    p50: at(50),
+    p90: at(90),
+    p99: at(99),
+    max: valuesMs.length ? histogram.maxValue / 1000 : NaN,
+    mean: histogram.mean / 1000,
+  };
 }
 
 const sum = (o) => Object.values(o ?? {}).reduce((a, v) => a + (typeof v === "number" ? v : sum(v)), 0);
@@ -86,7 +93,8 @@ function dollars(o) {
   );
 }
 
-const f = (x, digits = 0) => (Number.isFinite(x) ? x.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }) : "n/a");
+const f = (x, digits = 0) =>
+  Number.isFinite(x) ? x.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }) : "n/a";
 const ratio = (a, b) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : "n/a");
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -99,11 +107,13 @@ const median = (xs) => {
  * and the median of each round's ratio (each round measures both back to back, so its ratio is the
  * least disturbed by the machine's other load).
  */
-const ingestionFigure = (r, floor = "baseline") => (k) => ({
-  service: median(r.ingestion.map((x) => x.service[k])),
-  floor: median(r.ingestion.map((x) => x[floor][k])),
-  ratio: median(r.ingestion.map((x) => x.service[k] / x[floor][k])),
-});
+const ingestionFigure =
+  (r, floor = "baseline") =>
+  (k) => ({
+    service: median(r.ingestion.map((x) => x.service[k])),
+    floor: median(r.ingestion.map((x) => x[floor][k])),
+    ratio: median(r.ingestion.map((x) => x.service[k] / x[floor][k])),
+  });
 
 /** Ingestion with EVENT_VALIDATION=enforce against off (same worker, same body): medians and the median round ratio. */
 const validationFigure = (r) =>
@@ -117,7 +127,8 @@ const validationFigure = (r) =>
       }
     : null;
 
-const commitLabel = (git) => (git?.commit ? `commit ${git.commit.slice(0, 7)}${git.dirty ? " plus uncommitted changes" : ""}` : "commit unknown");
+const commitLabel = (git) =>
+  git?.commit ? `commit ${git.commit.slice(0, 7)}${git.dirty ? " plus uncommitted changes" : ""}` : "commit unknown";
 
 export function renderReport(r) {
   const lines = [];
@@ -186,7 +197,9 @@ export function renderReport(r) {
   push(
     "#### Billable operations per delivered event",
     "",
-    "| per delivered event | end-to-end (1 event → 1 webhook) | fan-out (1 event → " + r.fanout.webhooks + ") | one lane (batches of 100 → 1) | ingestion only (per accepted event, no webhook) | floor, end-to-end |",
+    "| per delivered event | end-to-end (1 event → 1 webhook) | fan-out (1 event → " +
+      r.fanout.webhooks +
+      ") | one lane (batches of 100 → 1) | ingestion only (per accepted event, no webhook) | floor, end-to-end |",
     "|---|---:|---:|---:|---:|---:|",
   );
   const rows = [
@@ -201,7 +214,9 @@ export function renderReport(r) {
     ["CPU ms (whole local workerd incl. simulators; upper bound)", "cpuMsUpperBound", 2],
   ];
   for (const [label, key, digits] of rows) {
-    push(`| ${label} | ${f(e2eCost[key], digits)} | ${f(fanCost[key], digits)} | ${f(laneCost[key], digits)} | ${f(ingestCost[key], digits)} | ${f(e2eFloor[key], digits)} |`);
+    push(
+      `| ${label} | ${f(e2eCost[key], digits)} | ${f(fanCost[key], digits)} | ${f(laneCost[key], digits)} | ${f(ingestCost[key], digits)} | ${f(e2eFloor[key], digits)} |`,
+    );
   }
   push(
     `| **$ per million delivered events**, list prices, CPU excluded | **$${f(e2eCost.dollarsPerMillion, 2)}** | **$${f(fanCost.dollarsPerMillion, 2)}** | **$${f(laneCost.dollarsPerMillion, 2)}** | $${f(ingestCost.dollarsPerMillion, 2)} | $${f(e2eFloor.dollarsPerMillion, 2)} |`,
@@ -217,7 +232,10 @@ export function renderReport(r) {
       "",
       "| `GET …/deliveries` | median | max |",
       "|---|---:|---:|",
-      ...r.log.reads.map((x) => `| \`${x.query.replace(/cursor=[^&]+/, `cursor=<page ${Math.floor(r.log.events / 200)} of 100>`)}\` | ${f(x.medianMs, 1)} ms | ${f(x.maxMs, 1)} ms |`),
+      ...r.log.reads.map(
+        (x) =>
+          `| \`${x.query.replace(/cursor=[^&]+/, `cursor=<page ${Math.floor(r.log.events / 200)} of 100>`)}\` | ${f(x.medianMs, 1)} ms | ${f(x.maxMs, 1)} ms |`,
+      ),
       "",
     );
   }
@@ -261,11 +279,23 @@ export function renderReport(r) {
     );
   }
 
-  push(...statementTable("Durable Object SQL per delivered event, end-to-end phase (rows written include index entries)", e2eS.counters.doSql, e2eS.count));
+  push(
+    ...statementTable(
+      "Durable Object SQL per delivered event, end-to-end phase (rows written include index entries)",
+      e2eS.counters.doSql,
+      e2eS.count,
+    ),
+  );
   push(...statementTable("Durable Object SQL per delivered event, one-lane phase", laneS.counters.doSql, laneS.delivered));
   push(...d1Table("D1 per delivered event, end-to-end phase", e2eS.counters.d1, e2eS.count));
   push(...d1Table("D1 per delivered event, fan-out phase", fanS.counters.d1, fanS.received));
-  push(...requestTable([["end-to-end", e2eS.counters, e2eS.count], ["fan-out", fanS.counters, fanS.received], ["one lane", laneS.counters, laneS.delivered]]));
+  push(
+    ...requestTable([
+      ["end-to-end", e2eS.counters, e2eS.count],
+      ["fan-out", fanS.counters, fanS.received],
+      ["one lane", laneS.counters, laneS.delivered],
+    ]),
+  );
 
   push(
     "#### CPU during each phase (% of one core; the machine has " + (e2eS.cpu.cores ?? "?") + ")",
@@ -276,7 +306,9 @@ export function renderReport(r) {
   const cpuRow = (name, phase) => {
     const c = phase.cpu;
     const q = phase.quiet ? `${phase.quiet.otherPercentAtStart} (${f(phase.quiet.waitedMs / 1000)} s)` : "";
-    push(`| ${name} | ${c.percent.machine} | ${c.percent.serviceWorkerd} | ${c.percent.service - c.percent.serviceWorkerd} | ${c.percent.baseline} | ${c.percent.receiver} | ${c.percent.driver} | ${c.percent.other} | ${q} |`);
+    push(
+      `| ${name} | ${c.percent.machine} | ${c.percent.serviceWorkerd} | ${c.percent.service - c.percent.serviceWorkerd} | ${c.percent.baseline} | ${c.percent.receiver} | ${c.percent.driver} | ${c.percent.other} | ${q} |`,
+    );
   };
   r.ingestion.forEach((round, i) => {
     cpuRow(`ingestion ${i + 1}, service`, round.service);
@@ -311,7 +343,9 @@ function statementTable(title, doSql, delivered) {
     calls += s.calls;
     read += s.rowsRead;
     written += s.rowsWritten;
-    out.push(`| ${s.cls} | \`${s.sql.replace(/\|/g, "\\|")}\` | ${f(s.calls / delivered, 2)} | ${f(s.rowsRead / delivered, 2)} | ${f(s.rowsWritten / delivered, 2)} |`);
+    out.push(
+      `| ${s.cls} | \`${s.sql.replace(/\|/g, "\\|")}\` | ${f(s.calls / delivered, 2)} | ${f(s.rowsRead / delivered, 2)} | ${f(s.rowsWritten / delivered, 2)} |`,
+    );
   }
   out.push(`| | **total** | **${f(calls / delivered, 2)}** | **${f(read / delivered, 2)}** | **${f(written / delivered, 2)}** |`, "");
   return out;
@@ -321,7 +355,9 @@ function d1Table(title, d1, delivered) {
   const out = [`#### ${title}`, "", "| statement | calls | rows read | rows written |", "|---|---:|---:|---:|"];
   for (const [sql, s] of Object.entries(d1 ?? {})) {
     if (s.calls === 0) continue;
-    out.push(`| \`${sql.replace(/\|/g, "\\|")}\` | ${f(s.calls / delivered, 3)} | ${f(s.rowsRead / delivered, 3)} | ${f(s.rowsWritten / delivered, 3)} |`);
+    out.push(
+      `| \`${sql.replace(/\|/g, "\\|")}\` | ${f(s.calls / delivered, 3)} | ${f(s.rowsRead / delivered, 3)} | ${f(s.rowsWritten / delivered, 3)} |`,
+    );
   }
   out.push("");
   return out;
@@ -329,7 +365,8 @@ function d1Table(title, d1, delivered) {
 
 function requestTable(phases) {
   const methods = new Set();
-  for (const [, c] of phases) for (const [cls, perMethod] of Object.entries(c.doRequests ?? {})) for (const m of Object.keys(perMethod)) methods.add(`${cls}.${m}`);
+  for (const [, c] of phases)
+    for (const [cls, perMethod] of Object.entries(c.doRequests ?? {})) for (const m of Object.keys(perMethod)) methods.add(`${cls}.${m}`);
   const out = [
     "#### Durable Object requests per delivered event, by method",
     "",
@@ -350,7 +387,11 @@ function requestTable(phases) {
  */
 export function summarize(r) {
   const round = (x, digits) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : null);
-  const figure = (service, floor, digits = 0) => ({ service: round(service, digits), floor: round(floor, digits), ratio: round(service / floor, 2) });
+  const figure = (service, floor, digits = 0) => ({
+    service: round(service, digits),
+    floor: round(floor, digits),
+    ratio: round(service / floor, 2),
+  });
   const ingest = ingestionFigure(r);
   const limited = ingestionFigure(r, "baselineLimited");
   const e2e = r.endToEnd;
@@ -369,14 +410,26 @@ export function summarize(r) {
     git: r.git ?? null,
     machine: r.machine,
     figures: {
-      ingestionPerSecond: { ...figure(ingest("requestsPerSecond").service, ingest("requestsPerSecond").floor), ratio: round(ingest("requestsPerSecond").ratio, 2), connections: r.config.connections },
+      ingestionPerSecond: {
+        ...figure(ingest("requestsPerSecond").service, ingest("requestsPerSecond").floor),
+        ratio: round(ingest("requestsPerSecond").ratio, 2),
+        connections: r.config.connections,
+      },
       ingestionP99Ms: { ...figure(ingest("p99").service, ingest("p99").floor, 1), ratio: round(ingest("p99").ratio, 2) },
       // The same against the floor that also calls a Rate Limiting binding once per request (see docs/benchmarks.md).
-      ingestionPerSecondVsLimitedFloor: { ...figure(limited("requestsPerSecond").service, limited("requestsPerSecond").floor), ratio: round(limited("requestsPerSecond").ratio, 2) },
+      ingestionPerSecondVsLimitedFloor: {
+        ...figure(limited("requestsPerSecond").service, limited("requestsPerSecond").floor),
+        ratio: round(limited("requestsPerSecond").ratio, 2),
+      },
       ingestionP99MsVsLimitedFloor: { ...figure(limited("p99").service, limited("p99").floor, 1), ratio: round(limited("p99").ratio, 2) },
       // EVENT_VALIDATION=enforce ("service") against off ("floor"), same worker and body.
       ...(validationFigure(r)
-        ? { ingestionEnforceVsOffPerSecond: { ...figure(validationFigure(r).enforce, validationFigure(r).off), ratio: round(validationFigure(r).ratio, 2) } }
+        ? {
+            ingestionEnforceVsOffPerSecond: {
+              ...figure(validationFigure(r).enforce, validationFigure(r).off),
+              ratio: round(validationFigure(r).ratio, 2),
+            },
+          }
         : {}),
       endToEndP50Ms: { ...figure(e2e.service.latency.p50, e2e.baseline.latency.p50), eventsPerSecond: e2e.rate, endpoints: e2e.endpoints },
       endToEndP99Ms: { ...figure(e2e.service.latency.p99, e2e.baseline.latency.p99), eventsPerSecond: e2e.rate },
@@ -384,7 +437,12 @@ export function summarize(r) {
       laneDeliveriesPerSecond: { ...figure(lane.service.perSecond, lane.baseline.perSecond), events: lane.events },
       fanoutAllReceivedMs: { ...figure(fan.service.allMs, fan.baseline.allMs), webhooks: fan.webhooks },
     },
-    doRowsWrittenPerDeliveredEvent: { endToEnd: round(e2eCost.doRowsWritten, 2), fanout: round(fanCost.doRowsWritten, 2), oneLane: round(laneCost.doRowsWritten, 2), floor: 0 },
+    doRowsWrittenPerDeliveredEvent: {
+      endToEnd: round(e2eCost.doRowsWritten, 2),
+      fanout: round(fanCost.doRowsWritten, 2),
+      oneLane: round(laneCost.doRowsWritten, 2),
+      floor: 0,
+    },
     dollarsPerMillionDelivered: {
       endToEnd: figure(e2eCost.dollarsPerMillion, e2eFloor.dollarsPerMillion, 2),
       fanout: figure(fanCost.dollarsPerMillion, fanFloor.dollarsPerMillion, 2),
@@ -393,7 +451,10 @@ export function summarize(r) {
     checks: {
       laneOutOfOrder: lane.service.outOfOrder,
       duplicates: e2e.service.duplicates + lane.service.duplicates,
-      delivered: { endToEnd: `${e2e.service.count}/${e2e.service.sent}`, fanout: `${fan.service.received}/${r.config.fanoutRounds * fan.webhooks}` },
+      delivered: {
+        endToEnd: `${e2e.service.count}/${e2e.service.sent}`,
+        fanout: `${fan.service.received}/${r.config.fanoutRounds * fan.webhooks}`,
+      },
     },
   };
 }
@@ -409,7 +470,10 @@ export function headlineFigures(r) {
   const e2eCost = costOf(e2e.service, e2e.service.count);
   const e2eFloor = floorCostOf(e2e.baseline, e2e.baseline.count);
   const accepted = r.ingestion.reduce((n, round) => n + round.service.accepted, 0);
-  const d1Queries = r.ingestion.reduce((n, round) => n + Object.values(round.service.counters.d1 ?? {}).reduce((a, s) => a + s.calls, 0), 0);
+  const d1Queries = r.ingestion.reduce(
+    (n, round) => n + Object.values(round.service.counters.d1 ?? {}).reduce((a, s) => a + s.calls, 0),
+    0,
+  );
   const round = (x, digits = 3) => Number(x.toFixed(digits));
   return {
     ingestionRatio: round(ingest("requestsPerSecond").ratio),
@@ -427,16 +491,24 @@ export function headlineFigures(r) {
       ? { slowEndpointRatio: round(r.slowEndpoint.keyed.ratio), slowEndpointStrictRatio: round(r.slowEndpoint.strict.ratio) }
       : {}),
     ...(r.endToEndNoOrder ? { e2eNoOrderP50Ms: round(r.endToEndNoOrder.service.latency.p50, 1) } : {}),
-    ...(r.polling ? { pollingPerSecond: round(r.polling.perSecond, 0), pollingToPushRatio: round(r.polling.perSecond / r.lane.service.perSecond) } : {}),
+    ...(r.polling
+      ? { pollingPerSecond: round(r.polling.perSecond, 0), pollingToPushRatio: round(r.polling.perSecond / r.lane.service.perSecond) }
+      : {}),
   };
 }
 
 export function summaryJson(summary) {
-  const inline = (v) => `{ ${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${JSON.stringify(x)}`).join(", ")} }`;
+  const inline = (v) =>
+    `{ ${Object.entries(v)
+      .map(([k, x]) => `${JSON.stringify(k)}: ${JSON.stringify(x)}`)
+      .join(", ")} }`;
   const block = (obj, depth) =>
     "{\n" +
     Object.entries(obj)
-      .map(([k, v]) => `${"  ".repeat(depth + 1)}${JSON.stringify(k)}: ${v && typeof v === "object" && depth < 1 ? block(v, depth + 1) : v && typeof v === "object" ? inline(v) : JSON.stringify(v)}`)
+      .map(
+        ([k, v]) =>
+          `${"  ".repeat(depth + 1)}${JSON.stringify(k)}: ${v && typeof v === "object" && depth < 1 ? block(v, depth + 1) : v && typeof v === "object" ? inline(v) : JSON.stringify(v)}`,
+      )
       .join(",\n") +
     `\n${"  ".repeat(depth)}}`;
   return block(summary, 0) + "\n";

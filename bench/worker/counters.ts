@@ -15,7 +15,15 @@ export interface Counters {
   workerRequests: number;
   /** Queue consumer invocations (billed as Worker requests too). */
   consumerInvocations: number;
-  queue: { messagesWritten: number; writeOps: number; messagesRead: number; readOps: number; acks: number; deleteOps: number; retries: number };
+  queue: {
+    messagesWritten: number;
+    writeOps: number;
+    messagesRead: number;
+    readOps: number;
+    acks: number;
+    deleteOps: number;
+    retries: number;
+  };
   /** Durable Object requests: RPC calls by class and method, and alarm runs by class. */
   doRequests: Record<string, Record<string, number>>;
   /** Wall time (ms) callers waited on each class's RPC calls; alarms' own wall time. A lower bound on DO duration. */
@@ -64,7 +72,12 @@ export function countedState(ctx: DurableObjectState, className: string): Durabl
   const alarmOps = (counters.doAlarmOps[className] ??= { setAlarm: 0, deleteAlarm: 0, getAlarm: 0 });
   const realStorage = ctx.storage;
   const realSql = realStorage.sql;
-  interface Tracked { cursor: SqlStorageCursor<Record<string, SqlStorageValue>>; count: StatementCount; read: number; written: number }
+  interface Tracked {
+    cursor: SqlStorageCursor<Record<string, SqlStorageValue>>;
+    count: StatementCount;
+    read: number;
+    written: number;
+  }
   let pending: Tracked[] = [];
   const account = (t: Tracked) => {
     const read = t.cursor.rowsRead;
@@ -209,7 +222,10 @@ export async function settleD1(): Promise<void> {
       c.unmeasured += count;
       continue;
     }
-    const result = await realD1.prepare(sql).bind(...params).all();
+    const result = await realD1
+      .prepare(sql)
+      .bind(...params)
+      .all();
     c.rowsRead += (result.meta.rows_read ?? 0) * count;
     c.replayed += count;
   }
@@ -297,10 +313,18 @@ export function countedBatch<T>(batch: MessageBatch<T>): MessageBatch<T> {
     counters.queue.messagesRead++;
     counters.queue.readOps += mOps;
     return {
-      get id() { return m.id; },
-      get timestamp() { return m.timestamp; },
-      get body() { return m.body; },
-      get attempts() { return m.attempts; },
+      get id() {
+        return m.id;
+      },
+      get timestamp() {
+        return m.timestamp;
+      },
+      get body() {
+        return m.body;
+      },
+      get attempts() {
+        return m.attempts;
+      },
       ack() {
         counters.queue.acks++;
         counters.queue.deleteOps += mOps;
@@ -316,8 +340,12 @@ export function countedBatch<T>(batch: MessageBatch<T>): MessageBatch<T> {
     queue: batch.queue,
     metadata: batch.metadata,
     messages,
-    ackAll() { for (const m of messages) m.ack(); },
-    retryAll(options?: QueueRetryOptions) { for (const m of messages) m.retry(options); },
+    ackAll() {
+      for (const m of messages) m.ack();
+    },
+    retryAll(options?: QueueRetryOptions) {
+      for (const m of messages) m.retry(options);
+    },
   } as MessageBatch<T>;
 }
 

@@ -61,7 +61,13 @@ const bearerWorkspaceKey = bearer(async (token, c) => {
   if (!found.key.lastUsedAt || now - found.key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
     // The cached copy too, so the next minute's requests do not write it again.
     found.key.lastUsedAt = new Date(now);
-    c.executionCtx.waitUntil(db.update(apiKeys).set({ lastUsedAt: new Date(now) }).where(eq(apiKeys.id, found.key.id)).run());
+    c.executionCtx.waitUntil(
+      db
+        .update(apiKeys)
+        .set({ lastUsedAt: new Date(now) })
+        .where(eq(apiKeys.id, found.key.id))
+        .run(),
+    );
   }
   return true;
 }, "api key");

@@ -106,7 +106,11 @@ const OperationSection: FC<{ doc: OpenApiDocument; label: string; method: string
     {webhook ? null : (
       <p>
         Auth:{" "}
-        {op.security?.length ? Object.keys(op.security[0]!).join(", ") === "adminToken" ? "Bearer ADMIN_TOKEN" : "Bearer API key" : "none"}
+        {op.security?.length
+          ? Object.keys(op.security[0]!).join(", ") === "adminToken"
+            ? "Bearer ADMIN_TOKEN"
+            : "Bearer API key"
+          : "none"}
       </p>
     )}
     {op.parameters?.length ? (

@@ -87,7 +87,9 @@ export class ApiError extends Error {
 
   body() {
     const errors = this.errors?.map((e) => ({ code: e.code, message: e.message, ...(e.param ? { param: e.param } : {}) }));
-    return { error: { code: this.code, message: this.message, ...(this.param ? { param: this.param } : {}), ...(errors ? { errors } : {}) } };
+    return {
+      error: { code: this.code, message: this.message, ...(this.param ? { param: this.param } : {}), ...(errors ? { errors } : {}) },
+    };
   }
 }
 
@@ -104,7 +106,7 @@ export const ErrorSchema = z
           .map(([code, status]) => `\`${code}\` (${status})`)
           .join(", ")}.`,
       }),
-      message: z.string().openapi({ example: "events[0]: unknown event type \"message.deleted\"" }),
+      message: z.string().openapi({ example: 'events[0]: unknown event type "message.deleted"' }),
       param: z.string().optional().openapi({ description: "The request field at fault, when there is one", example: "events[0]" }),
       errors: z
         .array(z.object({ code: z.string(), message: z.string(), param: z.string().optional() }))
@@ -133,10 +135,7 @@ export function errorResponses(...statuses: (400 | 401 | 403 | 404 | 409 | 413 |
     429: "Rate limited (`rate_limited`); the `Retry-After` header says in how many seconds to try again",
   } as const;
   return Object.fromEntries(
-    statuses.map((status) => [
-      status,
-      { description: descriptions[status], content: { "application/json": { schema: ErrorSchema } } },
-    ]),
+    statuses.map((status) => [status, { description: descriptions[status], content: { "application/json": { schema: ErrorSchema } } }]),
   );
 }
 
@@ -151,6 +150,9 @@ export function refusalError(refusal: Refusal, side: { notFound: ApiError; disab
     case "disabled":
       return side.disabled;
     case "already_pending":
-      return new ApiError("delivery_pending", `this ${side.pending} is still pending (in line or waiting for a retry); it will be attempted anyway`);
+      return new ApiError(
+        "delivery_pending",
+        `this ${side.pending} is still pending (in line or waiting for a retry); it will be attempted anyway`,
+      );
   }
 }

@@ -16,7 +16,9 @@ const EventTypeInfoSchema = z
         "JSON Schema (draft 2020-12) of the event's `data`: the keys the endpoint receives beside `event_type`, `event_id` and `timestamp`. " +
         "Extra keys are allowed; EVENT_VALIDATION checks the required ones.",
     }),
-    example: z.record(z.string(), z.unknown()).openapi({ description: "A `data` that matches the schema (the same sample POST /v1/webhooks/{id}/test sends)." }),
+    example: z
+      .record(z.string(), z.unknown())
+      .openapi({ description: "A `data` that matches the schema (the same sample POST /v1/webhooks/{id}/test sends)." }),
   })
   .openapi("EventType");
 
@@ -28,11 +30,21 @@ eventTypeRoutes.openapi(
     path: "/",
     tags: ["Events"],
     summary: "List event types",
-    description: "The nine respond.io event types, with respond.io's names, the JSON Schema of each one's `data` and an example. Public: no key needed.",
+    description:
+      "The nine respond.io event types, with respond.io's names, the JSON Schema of each one's `data` and an example. Public: no key needed.",
     responses: {
       200: jsonResponse(z.object({ data: z.array(EventTypeInfoSchema) }), "The event catalogue"),
     },
   }),
   (c) =>
-    c.json({ data: EVENT_CATALOG.map((info) => ({ ...info, schema: eventDataJsonSchema(info.type), example: sampleData(info.type, EXAMPLE_TIME) })) }, 200),
+    c.json(
+      {
+        data: EVENT_CATALOG.map((info) => ({
+          ...info,
+          schema: eventDataJsonSchema(info.type),
+          example: sampleData(info.type, EXAMPLE_TIME),
+        })),
+      },
+      200,
+    ),
 );

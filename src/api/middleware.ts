@@ -53,11 +53,9 @@ export const requireJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
 export const limitIngestion: MiddlewareHandler<AppEnv> = async (c, next) => {
   const wait = await retryAfterSeconds(c.env, "INGEST_LIMITER", c.get("workspace").id);
   if (wait === undefined) return next();
-  return c.json(
-    errorBody("rate_limited", `this workspace sends events faster than its ingestion limit allows; retry in ${wait} s`),
-    429,
-    { "Retry-After": String(wait) },
-  );
+  return c.json(errorBody("rate_limited", `this workspace sends events faster than its ingestion limit allows; retry in ${wait} s`), 429, {
+    "Retry-After": String(wait),
+  });
 };
 
 /** The methods a path answers to, from the registered routes; empty when the path is unknown. */

@@ -13,7 +13,10 @@ const POLL_PATH = /^\/v1\/webhooks\/([^/]+)\/poll$/;
 export async function pollTokenAuth(c: Context<AppEnv>, next: Next, token: string) {
   const match = c.req.method === "GET" ? POLL_PATH.exec(c.req.path) : null;
   if (!match) {
-    return c.json(errorBody("forbidden", "a poll token reads its webhook's stream (GET /v1/webhooks/{id}/poll) and nothing else; use an API key"), 403);
+    return c.json(
+      errorBody("forbidden", "a poll token reads its webhook's stream (GET /v1/webhooks/{id}/poll) and nothing else; use an API key"),
+      403,
+    );
   }
   const [found] = await c
     .get("db")

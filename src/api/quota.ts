@@ -7,9 +7,15 @@ import { jsonResponse, workspaceKeyAuth } from "./openapi";
 
 const QuotaSchema = z
   .object({
-    limit: z.number().int().openapi({ example: 30, description: "More failed attempts than this within the window disable the webhook that failed." }),
+    limit: z
+      .number()
+      .int()
+      .openapi({ example: 30, description: "More failed attempts than this within the window disable the webhook that failed." }),
     windowSeconds: z.number().openapi({ example: 1800 }),
-    failures: z.number().int().openapi({ example: 4, description: "Failed attempts of all the workspace's webhooks inside the window now." }),
+    failures: z
+      .number()
+      .int()
+      .openapi({ example: 4, description: "Failed attempts of all the workspace's webhooks inside the window now." }),
   })
   .openapi("Quota");
 

@@ -26,17 +26,19 @@ const FIELD_CODES: Record<string, Partial<Record<Issue["code"], ErrorCode>>> = {
   headers: { invalid_type: "invalid_header", invalid_key: "invalid_header" },
   filter: { invalid_type: "invalid_filter", invalid_key: "invalid_filter" },
   ordering: { invalid_value: "invalid_ordering", invalid_type: "invalid_ordering" },
-  orderingKey: { invalid_type: "invalid_ordering_key", too_big: "invalid_ordering_key", too_small: "invalid_ordering_key", invalid_format: "invalid_ordering_key" },
+  orderingKey: {
+    invalid_type: "invalid_ordering_key",
+    too_big: "invalid_ordering_key",
+    too_small: "invalid_ordering_key",
+    invalid_format: "invalid_ordering_key",
+  },
   maxInFlight: { invalid_type: "invalid_max_in_flight", too_small: "invalid_max_in_flight", too_big: "invalid_max_in_flight" },
   ttlSeconds: { invalid_type: "invalid_ttl", too_small: "invalid_ttl", too_big: "invalid_ttl" },
 };
 
 /** `events[2]`-style path of an issue, for messages and the `param` field. */
 export function issuePath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (out, key) => (typeof key === "number" ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
-    "",
-  );
+  return path.reduce<string>((out, key) => (typeof key === "number" ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), "");
 }
 
 function fieldName(path: readonly PropertyKey[]): string | undefined {
@@ -95,6 +97,9 @@ export function urlPolicyProblems(url: unknown, allowPrivate: boolean): FieldPro
 }
 
 /** The `defaultHook` of every OpenAPI route: invalid input answers 400 before the handler runs. */
-export function onValidation(result: ({ success: true } | { success: false; error: ZodError }) & { target: string; data?: unknown }, c: Context) {
+export function onValidation(
+  result: ({ success: true } | { success: false; error: ZodError }) & { target: string; data?: unknown },
+  c: Context,
+) {
   if (!result.success) throw validationError(result.error, laterChecks(result, c));
 }

@@ -14,12 +14,21 @@ const EXAMPLE_EVENT_ID = "evt_01jd8x6m3q7v9c2k4n5p6r7s8t";
 
 const envelope = (type: EventType) => ({
   event_type: z.literal(type).openapi({ description: "The event type; always the one this webhook entry describes." }),
-  event_id: z.string().openapi({ description: "The event id: the same on every attempt, and the `webhook-id` header. Deduplicate on it.", example: EXAMPLE_EVENT_ID }),
-  timestamp: z.number().int().openapi({ description: "When it happened (the producer's `occurredAt`, else acceptance), unix milliseconds.", example: EXAMPLE_TIME }),
+  event_id: z.string().openapi({
+    description: "The event id: the same on every attempt, and the `webhook-id` header. Deduplicate on it.",
+    example: EXAMPLE_EVENT_ID,
+  }),
+  timestamp: z
+    .number()
+    .int()
+    .openapi({ description: "When it happened (the producer's `occurredAt`, else acceptance), unix milliseconds.", example: EXAMPLE_TIME }),
 });
 
 const DeliveryHeaders = z.object({
-  "webhook-id": z.string().openapi({ description: "The event id, the same on every retry ([Standard Webhooks](https://www.standardwebhooks.com/)).", example: EXAMPLE_EVENT_ID }),
+  "webhook-id": z.string().openapi({
+    description: "The event id, the same on every retry ([Standard Webhooks](https://www.standardwebhooks.com/)).",
+    example: EXAMPLE_EVENT_ID,
+  }),
   "webhook-timestamp": z
     .string()
     .regex(/^[0-9]+$/)
@@ -34,9 +43,10 @@ const DeliveryHeaders = z.object({
         "of the same string (asymmetric signing). Entries of a scheme you do not know are ignored.",
       example: "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=",
     }),
-  "x-webhook-signature": z
-    .string()
-    .openapi({ description: "respond.io's scheme: base64 HMAC-SHA256 of the raw body keyed with the secret string as shown.", example: "3t0vjdM0wXH3DGpZsw8EcA1vHwBsDXxPHcbyHvbZB4c=" }),
+  "x-webhook-signature": z.string().openapi({
+    description: "respond.io's scheme: base64 HMAC-SHA256 of the raw body keyed with the secret string as shown.",
+    example: "3t0vjdM0wXH3DGpZsw8EcA1vHwBsDXxPHcbyHvbZB4c=",
+  }),
   traceparent: z
     .string()
     .regex(/^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/)
@@ -50,7 +60,10 @@ const DeliveryHeaders = z.object({
 });
 
 const ANSWERS = {
-  "2XX": { description: "Delivered: any 2xx within DELIVERY_TIMEOUT_MS (5 s). The body is not read beyond its first 1 KiB, kept in the delivery log." },
+  "2XX": {
+    description:
+      "Delivered: any 2xx within DELIVERY_TIMEOUT_MS (5 s). The body is not read beyond its first 1 KiB, kept in the delivery log.",
+  },
   "410": { description: "Gone: the webhook is disabled at once (no retries)." },
   default: {
     description:
@@ -62,12 +75,10 @@ const ANSWERS = {
 /** Registers a `webhooks` entry per event type on the API's OpenAPI registry. */
 export function registerDeliveryWebhooks(app: OpenAPIHono<any>): void {
   for (const info of EVENT_CATALOG) {
-    const body = EVENT_DATA_SCHEMAS[info.type]
-      .extend(envelope(info.type))
-      .openapi(deliveryComponentName(info.type), {
-        description: `What an endpoint subscribed to \`${info.type}\` receives: the envelope, then the event's data at the top level. Extra keys may appear.`,
-        example: { event_type: info.type, event_id: EXAMPLE_EVENT_ID, timestamp: EXAMPLE_TIME, ...sampleData(info.type, EXAMPLE_TIME) },
-      });
+    const body = EVENT_DATA_SCHEMAS[info.type].extend(envelope(info.type)).openapi(deliveryComponentName(info.type), {
+      description: `What an endpoint subscribed to \`${info.type}\` receives: the envelope, then the event's data at the top level. Extra keys may appear.`,
+      example: { event_type: info.type, event_id: EXAMPLE_EVENT_ID, timestamp: EXAMPLE_TIME, ...sampleData(info.type, EXAMPLE_TIME) },
+    });
     app.openAPIRegistry.registerWebhook({
       method: "post",
       path: info.type,

@@ -126,7 +126,11 @@ export const deadLetters = sqliteTable(
     deadAt: integer("dead_at", { mode: "timestamp_ms" }).notNull(),
     replayedAt: integer("replayed_at", { mode: "timestamp_ms" }),
   },
-  (t) => [primaryKey({ columns: [t.workspaceId, t.eventId] }), index("dead_letters_page_idx").on(t.workspaceId, t.deadAt, t.eventId), index("dead_letters_dead_at_idx").on(t.deadAt)],
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.eventId] }),
+    index("dead_letters_page_idx").on(t.workspaceId, t.deadAt, t.eventId),
+    index("dead_letters_dead_at_idx").on(t.deadAt),
+  ],
 );
 
 /**

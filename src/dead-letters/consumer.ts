@@ -17,7 +17,6 @@ async function locationOf(db: Db, workspaceId: string) {
   return row?.dataLocation ?? null;
 }
 
-
 /** The events queue's dead-letter queue (wrangler.toml); every other batch the Worker gets is of accepted events. */
 export const DEAD_LETTER_QUEUE_NAME = "edge-webhooks-events-dlq";
 

@@ -78,7 +78,9 @@ export function deadLetterPage(
         )
       : sql.exec<Row>("SELECT * FROM dead_letters WHERE dead_at >= ? ORDER BY dead_at DESC, event_id DESC LIMIT ?", notBefore, limit + 1)
   ).toArray();
-  const unreplayed = sql.exec<{ n: number }>("SELECT count(*) AS n FROM dead_letters WHERE replayed_at IS NULL AND dead_at >= ?", notBefore).one().n;
+  const unreplayed = sql
+    .exec<{ n: number }>("SELECT count(*) AS n FROM dead_letters WHERE replayed_at IS NULL AND dead_at >= ?", notBefore)
+    .one().n;
   return { rows: rows.slice(0, limit).map((row) => toRow(workspaceId, row)), more: rows.length > limit, unreplayed };
 }
 

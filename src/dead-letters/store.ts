@@ -35,7 +35,10 @@ export async function listDeadLetters(
         eq(deadLetters.workspaceId, workspaceId),
         gte(deadLetters.deadAt, new Date(notBefore)),
         before
-          ? or(lt(deadLetters.deadAt, new Date(before.deadAt)), and(eq(deadLetters.deadAt, new Date(before.deadAt)), lt(deadLetters.eventId, before.eventId)))
+          ? or(
+              lt(deadLetters.deadAt, new Date(before.deadAt)),
+              and(eq(deadLetters.deadAt, new Date(before.deadAt)), lt(deadLetters.eventId, before.eventId)),
+            )
           : undefined,
       ),
     )

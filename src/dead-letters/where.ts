@@ -4,11 +4,23 @@ import { quotaOf, type DataLocation } from "../bindings";
 import type { Db } from "../db/client";
 import type { DeadLetterRow } from "../db/schema";
 import type { Env } from "../env";
-import { countUnreplayed, findDeadLetter, listDeadLetters, markReplayed, recordDeadLetter, type DeadLetterPosition, type NewDeadLetter } from "./store";
+import {
+  countUnreplayed,
+  findDeadLetter,
+  listDeadLetters,
+  markReplayed,
+  recordDeadLetter,
+  type DeadLetterPosition,
+  type NewDeadLetter,
+} from "./store";
 
 export interface DeadLetterStore {
   record(row: NewDeadLetter, cutoff: number): Promise<void>;
-  page(query: { limit: number; before: DeadLetterPosition | undefined; notBefore: number }): Promise<{ rows: DeadLetterRow[]; more: boolean; unreplayed: number }>;
+  page(query: {
+    limit: number;
+    before: DeadLetterPosition | undefined;
+    notBefore: number;
+  }): Promise<{ rows: DeadLetterRow[]; more: boolean; unreplayed: number }>;
   find(eventId: string): Promise<DeadLetterRow | undefined>;
   markReplayed(eventId: string, at: Date): Promise<DeadLetterRow | undefined>;
 }
@@ -19,7 +31,10 @@ export function deadLettersOf(env: Env, db: Db, workspaceId: string, location: D
       // D1's expiry runs once per dead-letter batch (consumer.ts), over every workspace at once.
       record: (row) => recordDeadLetter(db, row),
       page: async (query) => {
-        const [page, unreplayed] = await Promise.all([listDeadLetters(db, workspaceId, query), countUnreplayed(db, workspaceId, query.notBefore)]);
+        const [page, unreplayed] = await Promise.all([
+          listDeadLetters(db, workspaceId, query),
+          countUnreplayed(db, workspaceId, query.notBefore),
+        ]);
         return { ...page, unreplayed };
       },
       find: (eventId) => findDeadLetter(db, workspaceId, eventId),

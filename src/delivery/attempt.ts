@@ -122,7 +122,10 @@ export async function attemptDelivery(
 ): Promise<AttemptResult> {
   const at = Date.now();
   const sent = base.ok ? { ...base.headers, ...signatures } : {};
-  const finish = (fields: Pick<AttemptResult, "statusCode" | "error" | "responseBody">, retryAfterMs: number | null = null): AttemptResult => ({
+  const finish = (
+    fields: Pick<AttemptResult, "statusCode" | "error" | "responseBody">,
+    retryAfterMs: number | null = null,
+  ): AttemptResult => ({
     at,
     durationMs: Date.now() - at,
     delivered: succeeded(fields.statusCode, fields.error),
@@ -133,7 +136,12 @@ export async function attemptDelivery(
   if (!base.ok) return finish({ statusCode: null, error: base.error, responseBody: null });
   // requestHeaders withholds these; a caller that built its own never turns the POST into something else.
   const framing = Object.keys(sent).filter(changesRequest);
-  if (framing.length > 0) return finish({ statusCode: null, error: `reserved_header: ${framing.join(", ")} would change the request; not sent`, responseBody: null });
+  if (framing.length > 0)
+    return finish({
+      statusCode: null,
+      error: `reserved_header: ${framing.join(", ")} would change the request; not sent`,
+      responseBody: null,
+    });
   const verdict = judged(url, allowPrivateUrls);
   if (!verdict.ok) return finish({ statusCode: null, error: `url_not_allowed: ${verdict.message}`, responseBody: null });
   const signal = AbortSignal.timeout(timeoutMs);
@@ -164,7 +172,11 @@ export async function attemptDelivery(
     } catch {
       // Not accepted, so nothing to close: the connection goes with the response.
     }
-    return finish({ statusCode: status, error: `endpoint switched protocols (HTTP ${status}); only an answer to the POST counts`, responseBody });
+    return finish({
+      statusCode: status,
+      error: `endpoint switched protocols (HTTP ${status}); only an answer to the POST counts`,
+      responseBody,
+    });
   }
   if (status >= 300 && status < 400) {
     const location = response.headers.get("location");

@@ -37,7 +37,10 @@ function settle(message: Message<unknown>, ok: boolean, why?: unknown): void {
 async function handOver(env: Env, { config, carried }: Handoff): Promise<Carried[]> {
   const lane = laneOf(env.ENDPOINT_LANE, config.webhookId, config.dataLocation);
   try {
-    await lane.enqueue(config, carried.map((c) => c.event));
+    await lane.enqueue(
+      config,
+      carried.map((c) => c.event),
+    );
     return [];
   } catch (err) {
     if (carried.length === 1) {
@@ -106,5 +109,6 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
     const lost = result.status === "fulfilled" ? result.value : [...handoffs.values()][i]!.carried;
     for (const { message } of lost) failed.add(message);
   }
-  for (const { message } of readable) settle(message, !failed.has(message), failed.has(message) ? "its hand-off to a lane failed" : undefined);
+  for (const { message } of readable)
+    settle(message, !failed.has(message), failed.has(message) ? "its hand-off to a lane failed" : undefined);
 }

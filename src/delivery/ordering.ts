@@ -30,15 +30,30 @@ export interface OrderingSettings {
 }
 
 /** Why a combination of ordering settings is refused (the API's error codes), or null when it is valid. */
-export function orderingProblem(s: OrderingSettings): { code: "ordering_key_required" | "ordering_key_not_allowed" | "invalid_max_in_flight"; param: string; message: string } | null {
+export function orderingProblem(
+  s: OrderingSettings,
+): { code: "ordering_key_required" | "ordering_key_not_allowed" | "invalid_max_in_flight"; param: string; message: string } | null {
   if (s.ordering === "key" && s.orderingKey === null) {
-    return { code: "ordering_key_required", param: "orderingKey", message: 'orderingKey: required with ordering "key" (a dotted path in the body, such as contact.id)' };
+    return {
+      code: "ordering_key_required",
+      param: "orderingKey",
+      message: 'orderingKey: required with ordering "key" (a dotted path in the body, such as contact.id)',
+    };
   }
   if (s.ordering !== "key" && s.orderingKey !== null) {
-    return { code: "ordering_key_not_allowed", param: "orderingKey", message: `orderingKey: only allowed with ordering "key" (this webhook's ordering is "${s.ordering}")` };
+    return {
+      code: "ordering_key_not_allowed",
+      param: "orderingKey",
+      message: `orderingKey: only allowed with ordering "key" (this webhook's ordering is "${s.ordering}")`,
+    };
   }
   if (s.ordering === "endpoint" && s.maxInFlight !== 1) {
-    return { code: "invalid_max_in_flight", param: "maxInFlight", message: 'maxInFlight: must be 1 with ordering "endpoint" (one request in flight keeps the order); choose ordering "key" or "none" for more' };
+    return {
+      code: "invalid_max_in_flight",
+      param: "maxInFlight",
+      message:
+        'maxInFlight: must be 1 with ordering "endpoint" (one request in flight keeps the order); choose ordering "key" or "none" for more',
+    };
   }
   return null;
 }
@@ -50,7 +65,8 @@ export function orderingProblem(s: OrderingSettings): { code: "ordering_key_requ
 export function mergeOrdering(current: OrderingSettings | undefined, input: Partial<OrderingSettings>): OrderingSettings {
   const ordering = input.ordering ?? current?.ordering ?? "endpoint";
   const orderingChanged = current === undefined || ordering !== current.ordering;
-  const orderingKey = input.orderingKey !== undefined ? input.orderingKey : ordering !== "key" && orderingChanged ? null : (current?.orderingKey ?? null);
+  const orderingKey =
+    input.orderingKey !== undefined ? input.orderingKey : ordering !== "key" && orderingChanged ? null : (current?.orderingKey ?? null);
   const maxInFlight = input.maxInFlight ?? (orderingChanged ? defaultMaxInFlight(ordering) : current!.maxInFlight);
   return { ordering, orderingKey, maxInFlight };
 }
@@ -70,7 +86,11 @@ export const NO_VALUE_KEY = "~none";
  * The key an event is ordered by under the settings in force: null under "endpoint" (the whole line is one key),
  * the JSON of the value at the path under "key", the event's own id under "none" (every event its own key).
  */
-export function orderingKeyOf(settings: Pick<OrderingSettings, "ordering" | "orderingKey">, eventId: string, body: () => unknown): string | null {
+export function orderingKeyOf(
+  settings: Pick<OrderingSettings, "ordering" | "orderingKey">,
+  eventId: string,
+  body: () => unknown,
+): string | null {
   if (settings.ordering === "endpoint") return null;
   if (settings.ordering === "none") return `#${eventId}`;
   const value = valueAt(body(), settings.orderingKey ?? "");

@@ -9,7 +9,12 @@ export const MAX_RETRY_AFTER_MS = 3_600_000;
  * (`retryAfterMs`, already capped) only ever pushes a scheduled retry later.
  * With delays [30, 60, 90]: retry 1 at +30 s, retry 2 at +60 s, retry 3 at +90 s, then dropped.
  */
-export function nextAttemptAt(attemptCount: number, failedAt: number, delaysSeconds: readonly number[], retryAfterMs: number | null = null): number | null {
+export function nextAttemptAt(
+  attemptCount: number,
+  failedAt: number,
+  delaysSeconds: readonly number[],
+  retryAfterMs: number | null = null,
+): number | null {
   const delay = delaysSeconds[attemptCount - 1];
   if (delay === undefined) return null;
   return failedAt + Math.max(Math.round(delay * 1000), retryAfterMs ?? 0);

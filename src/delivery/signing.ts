@@ -50,7 +50,13 @@ export interface SigningInput {
   body: string;
 }
 
-export async function signatureHeaders({ secrets, signingKeys = [], id, timestampSeconds, body }: SigningInput): Promise<Record<string, string>> {
+export async function signatureHeaders({
+  secrets,
+  signingKeys = [],
+  id,
+  timestampSeconds,
+  body,
+}: SigningInput): Promise<Record<string, string>> {
   const [current] = secrets;
   if (!current) throw new Error("a webhook needs a signing secret");
   const [respondIo, ...standard] = await Promise.all([

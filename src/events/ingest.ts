@@ -34,7 +34,12 @@ export interface EventExtras {
   schemaWarning?: string | undefined;
 }
 
-export async function toQueuedEvent(workspaceId: string, input: EventInput, acceptedAt: number, extras: EventExtras = {}): Promise<QueuedEvent> {
+export async function toQueuedEvent(
+  workspaceId: string,
+  input: EventInput,
+  acceptedAt: number,
+  extras: EventExtras = {},
+): Promise<QueuedEvent> {
   return {
     id: await eventIdFor(workspaceId, input.id),
     workspaceId,

@@ -40,7 +40,10 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
  * checked field by field, so one message the lanes could not store or copy never reaches them.
  */
 export function readQueuedEvent(body: unknown): QueuedEvent {
-  if (!isObject(body)) throw new MalformedMessage(`the message body is ${body === null ? "null" : Array.isArray(body) ? "an array" : typeof body}, not an event`);
+  if (!isObject(body))
+    throw new MalformedMessage(
+      `the message body is ${body === null ? "null" : Array.isArray(body) ? "an array" : typeof body}, not an event`,
+    );
   const { id, workspaceId, type, data, occurredAt, acceptedAt, orderKey, traceparent, schemaWarning } = body;
   const wrong = (field: string, what: string) => new MalformedMessage(`the event's ${field} is not ${what}`);
   if (typeof id !== "string" || !/^evt_[0-9a-z]{1,64}$/.test(id)) throw wrong("id", "an event id");
@@ -51,7 +54,8 @@ export function readQueuedEvent(body: unknown): QueuedEvent {
   if (typeof occurredAt !== "number" || !Number.isFinite(occurredAt)) throw wrong("occurredAt", "a time");
   if (typeof acceptedAt !== "number" || !Number.isFinite(acceptedAt)) throw wrong("acceptedAt", "a time");
   if (typeof orderKey !== "string" || !/^[0-9A-Z]{26}$/.test(orderKey)) throw wrong("orderKey", "an order key");
-  if (traceparent !== undefined && (typeof traceparent !== "string" || parseTraceparent(traceparent) === null)) throw wrong("traceparent", "a traceparent");
+  if (traceparent !== undefined && (typeof traceparent !== "string" || parseTraceparent(traceparent) === null))
+    throw wrong("traceparent", "a traceparent");
   if (schemaWarning !== undefined && typeof schemaWarning !== "string") throw wrong("schemaWarning", "a string");
   return { id, workspaceId, type: type as EventType, data, occurredAt, acceptedAt, orderKey, traceparent, schemaWarning };
 }

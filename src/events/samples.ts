@@ -41,14 +41,21 @@ const user = { id: 2231, firstName: "Ravi", lastName: "Kumar", email: "ravi.kuma
 
 /** A sample's builder per type, each checked against its type's schema by the compiler. */
 const SAMPLES: { [T in EventType]: (now: number) => EventData<T> } = {
-  "message.received": (now) => ({ contact: contact(now), message: message(now, "incoming", "Hi! Is my order #4471 on its way?"), channel: channel(now) }),
+  "message.received": (now) => ({
+    contact: contact(now),
+    message: message(now, "incoming", "Hi! Is my order #4471 on its way?"),
+    channel: channel(now),
+  }),
   "message.sent": (now) => ({
     contact: contact(now),
     message: { ...message(now, "outgoing", "Yes, it ships today. Tracking: MY1234567"), sender: { source: "user", userId: user.id } },
     channel: channel(now),
   }),
   "contact.created": (now) => ({ contact: { ...contact(now), tags: [], assignee: null, created_at: Math.floor(now / 1000) } }),
-  "contact.updated": (now) => ({ contact: contact(now), changes: [{ field: "email", from: "ana@example.org", to: "ana.silva@example.com" }] }),
+  "contact.updated": (now) => ({
+    contact: contact(now),
+    changes: [{ field: "email", from: "ana@example.org", to: "ana.silva@example.com" }],
+  }),
   "contact.tag.updated": (now) => ({ contact: contact(now), tag: "vip", action: "add" }),
   "contact.assignee.updated": (now) => ({
     contact: contact(now),
@@ -57,7 +64,12 @@ const SAMPLES: { [T in EventType]: (now: number) => EventData<T> } = {
   }),
   "conversation.opened": (now) => ({
     contact: contact(now),
-    conversation: { openedBy: "contact", openedTime: now, firstIncomingMessage: "Hi! Is my order #4471 on its way?", channel: channel(now) },
+    conversation: {
+      openedBy: "contact",
+      openedTime: now,
+      firstIncomingMessage: "Hi! Is my order #4471 on its way?",
+      channel: channel(now),
+    },
   }),
   "conversation.closed": (now) => ({
     contact: contact(now),

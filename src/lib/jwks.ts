@@ -16,7 +16,14 @@ export async function jwkOf(publicKey: string): Promise<Ed25519Jwk> {
   const x = Uint8Array.fromBase64(publicKey.replace(/^whpk_/, "")).toBase64({ alphabet: "base64url", omitPadding: true });
   // RFC 7638: SHA-256 of the required members, in lexicographic order, without whitespace.
   const thumbprint = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`{"crv":"Ed25519","kty":"OKP","x":"${x}"}`));
-  return { kty: "OKP", crv: "Ed25519", x, kid: new Uint8Array(thumbprint).toBase64({ alphabet: "base64url", omitPadding: true }), use: "sig", alg: "EdDSA" };
+  return {
+    kty: "OKP",
+    crv: "Ed25519",
+    x,
+    kid: new Uint8Array(thumbprint).toBase64({ alphabet: "base64url", omitPadding: true }),
+    use: "sig",
+    alg: "EdDSA",
+  };
 }
 
 /** The JWK Set of the given public keys, current first. */

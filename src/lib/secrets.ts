@@ -55,7 +55,10 @@ export interface SigningKeyPair {
 /** A new Ed25519 key pair for Standard Webhooks' asymmetric scheme (`v1a`). */
 export async function newSigningKeyPair(): Promise<SigningKeyPair> {
   const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
-  const [pkcs8, raw] = await Promise.all([crypto.subtle.exportKey("pkcs8", pair.privateKey), crypto.subtle.exportKey("raw", pair.publicKey)]);
+  const [pkcs8, raw] = await Promise.all([
+    crypto.subtle.exportKey("pkcs8", pair.privateKey),
+    crypto.subtle.exportKey("raw", pair.publicKey),
+  ]);
   return {
     signingKey: "whsk_" + new Uint8Array(pkcs8 as ArrayBuffer).toBase64(),
     publicKey: "whpk_" + new Uint8Array(raw as ArrayBuffer).toBase64(),

@@ -5,13 +5,30 @@ import ipaddr from "ipaddr.js";
 export const MAX_URL_LENGTH = 2048;
 
 /** The API error codes a refusal answers with (each is in the API's ERROR_CODES). */
-export type UrlRefusalCode = "invalid_url" | "url_too_long" | "url_scheme_not_allowed" | "url_credentials_not_allowed" | "private_url_not_allowed";
+export type UrlRefusalCode =
+  | "invalid_url"
+  | "url_too_long"
+  | "url_scheme_not_allowed"
+  | "url_credentials_not_allowed"
+  | "private_url_not_allowed";
 
 export type UrlVerdict = { ok: true; url: string } | { ok: false; code: UrlRefusalCode; message: string };
 
 const BLOCKED_HOSTNAMES = ["localhost", "metadata.google.internal", "metadata"];
 /** Suffixes that are never delegated publicly (RFC 6761/6762/8375, ICANN's .internal, Kubernetes' cluster names, common LAN habits). */
-const PRIVATE_SUFFIXES = ["localhost", "local", "internal", "home.arpa", "svc", "lan", "home", "corp", "localdomain", "intranet", "private"];
+const PRIVATE_SUFFIXES = [
+  "localhost",
+  "local",
+  "internal",
+  "home.arpa",
+  "svc",
+  "lan",
+  "home",
+  "corp",
+  "localdomain",
+  "intranet",
+  "private",
+];
 
 /**
  * Checks an endpoint URL. With `allowPrivate` (local development), plain http and
@@ -40,7 +57,10 @@ export function checkEndpointUrl(input: string, { allowPrivate }: { allowPrivate
     );
   }
   if (url.username || url.password) {
-    return refuse("url_credentials_not_allowed", "url must not contain a username or password; use a secret path or header-free auth such as the signature");
+    return refuse(
+      "url_credentials_not_allowed",
+      "url must not contain a username or password; use a secret path or header-free auth such as the signature",
+    );
   }
   if (!allowPrivate && isPrivateHost(url.hostname)) {
     return refuse(

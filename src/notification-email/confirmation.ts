@@ -61,15 +61,29 @@ export async function newConfirmation(now: number) {
  * The columns for a workspace's notification address set to `address` (the old one's state is dropped), and the
  * confirmation to send, unless the workspace was sent one too recently (then it waits, unconfirmed, for a resend).
  */
-export async function addressChange(address: string | null, current: Pick<WorkspaceRow, "notificationEmailSentAt"> | undefined, now: number) {
-  const cleared = { notificationEmail: address, notificationEmailConfirmedAt: null, notificationEmailTokenHash: null, notificationEmailTokenExpiresAt: null };
+export async function addressChange(
+  address: string | null,
+  current: Pick<WorkspaceRow, "notificationEmailSentAt"> | undefined,
+  now: number,
+) {
+  const cleared = {
+    notificationEmail: address,
+    notificationEmailConfirmedAt: null,
+    notificationEmailTokenHash: null,
+    notificationEmailTokenExpiresAt: null,
+  };
   if (address === null || (current && resendWaitMs(current, now) > 0)) return { columns: cleared, confirmation: undefined };
   const confirmation = await newConfirmation(now);
   return { columns: { ...cleared, ...confirmation.columns }, confirmation };
 }
 
 /** Emails the confirmation link to `address`. Never throws: a failure is logged, and the workspace can resend. */
-export async function sendConfirmation(env: Env, requestUrl: string, address: string, confirmation: { token: string; expiresAt: number }): Promise<boolean> {
+export async function sendConfirmation(
+  env: Env,
+  requestUrl: string,
+  address: string,
+  confirmation: { token: string; expiresAt: number },
+): Promise<boolean> {
   const { emailFrom, publicUrl } = readConfig(env);
   const link = `${publicUrl ?? new URL(requestUrl).origin}/settings/confirm-email/${confirmation.token}`;
   const { subject, text } = confirmationMessage({ address, link, expiresAt: confirmation.expiresAt });
@@ -89,7 +103,10 @@ const wellFormed = (token: string) => /^[A-Za-z0-9_-]{43}$/.test(token);
 export async function pendingAddress(db: Db, token: string): Promise<string | undefined> {
   if (!wellFormed(token)) return undefined;
   const row = await db.query.workspaces.findFirst({
-    where: and(eq(workspaces.notificationEmailTokenHash, await hashApiKey(token)), gt(workspaces.notificationEmailTokenExpiresAt, new Date())),
+    where: and(
+      eq(workspaces.notificationEmailTokenHash, await hashApiKey(token)),
+      gt(workspaces.notificationEmailTokenExpiresAt, new Date()),
+    ),
   });
   return row?.notificationEmail ?? undefined;
 }

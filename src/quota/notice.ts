@@ -50,11 +50,11 @@ export function disableNotice(input: DisableNoticeInput): { subject: string; tex
       "A failed attempt is any answer other than 2xx within the timeout, a timeout, a connection error or a redirect.",
     "",
     "Its most recent failed attempts:",
-    ...input.recentFailures.map(
-      (f) => `  ${new Date(f.at).toISOString()}  ${f.eventId}  ${f.statusCode ?? "no response"}  ${failureKind(f.statusCode, f.error)}`.trimEnd(),
+    ...input.recentFailures.map((f) =>
+      `  ${new Date(f.at).toISOString()}  ${f.eventId}  ${f.statusCode ?? "no response"}  ${failureKind(f.statusCode, f.error)}`.trimEnd(),
     ),
     "",
-    "While it is disabled it receives nothing; its events are kept as \"skipped\", not lost.",
+    'While it is disabled it receives nothing; its events are kept as "skipped", not lost.',
     "",
     "To re-enable it once the endpoint works again (its past failures then stop counting):",
     `  POST /v1/webhooks/${webhook.id}/enable`,
@@ -62,7 +62,11 @@ export function disableNotice(input: DisableNoticeInput): { subject: string; tex
     "Then, to deliver the skipped and dropped events, in their original order (here: all since the start of the failure window):",
     `  POST /v1/webhooks/${webhook.id}/recover  {"since": "${new Date(input.disabledAt - windowSeconds * 1000).toISOString()}"}`,
     ...(input.publicUrl
-      ? ["", "Or in the settings pages (Enable, then Recover since …):", `  ${input.publicUrl}/settings/integrations/webhooks/${encodeURIComponent(webhook.id)}`]
+      ? [
+          "",
+          "Or in the settings pages (Enable, then Recover since …):",
+          `  ${input.publicUrl}/settings/integrations/webhooks/${encodeURIComponent(webhook.id)}`,
+        ]
       : []),
   ];
   return { subject: `Webhook ${webhook.id} disabled after repeated failures`, text: lines.join("\n") };
@@ -92,5 +96,8 @@ export function warningNotice(input: WarningNoticeInput): { subject: string; tex
     "",
     "This warning is sent at most once per window.",
   ];
-  return { subject: `Webhooks failing: ${input.failures} of ${input.limit} failed attempts allowed in ${duration(input.windowSeconds)}`, text: lines.join("\n") };
+  return {
+    subject: `Webhooks failing: ${input.failures} of ${input.limit} failed attempts allowed in ${duration(input.windowSeconds)}`,
+    text: lines.join("\n"),
+  };
 }

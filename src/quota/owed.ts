@@ -30,17 +30,32 @@ export interface OwedKind<Row extends OwedRow> {
 
 /** Sends every message of `kind` due at `clock`, in order, one at a time. */
 export async function sendDue<Row extends OwedRow>(sql: SqlStorage, kind: OwedKind<Row>, clock: number): Promise<void> {
-  const due = sql.exec<Row>(`SELECT * FROM ${kind.table} WHERE outcome = 'owed' AND next_try_at <= ? ORDER BY ${kind.order}`, clock).toArray();
+  const due = sql
+    .exec<Row>(`SELECT * FROM ${kind.table} WHERE outcome = 'owed' AND next_try_at <= ? ORDER BY ${kind.order}`, clock)
+    .toArray();
   for (const row of due) {
     const [where, ...keys] = kind.key(row);
     try {
       const { outcome, columns = {} } = await kind.send(row);
-      const sets = Object.keys(columns).map((column) => `, ${column} = ?`).join("");
-      sql.exec(`UPDATE ${kind.table} SET outcome = ?, attempts = attempts + 1${sets} WHERE ${where}`, outcome, ...Object.values(columns), ...keys);
+      const sets = Object.keys(columns)
+        .map((column) => `, ${column} = ?`)
+        .join("");
+      sql.exec(
+        `UPDATE ${kind.table} SET outcome = ?, attempts = attempts + 1${sets} WHERE ${where}`,
+        outcome,
+        ...Object.values(columns),
+        ...keys,
+      );
     } catch (err) {
       const attempts = row.attempts + 1;
       const giveUp = attempts >= MAX_ATTEMPTS;
-      sql.exec(`UPDATE ${kind.table} SET attempts = ?, outcome = ?, next_try_at = ? WHERE ${where}`, attempts, giveUp ? "gave_up" : "owed", Date.now() + RETRY_MS, ...keys);
+      sql.exec(
+        `UPDATE ${kind.table} SET attempts = ?, outcome = ?, next_try_at = ? WHERE ${where}`,
+        attempts,
+        giveUp ? "gave_up" : "owed",
+        Date.now() + RETRY_MS,
+        ...keys,
+      );
       console.error(`workspace quota: ${kind.describe(row)} could not be sent (attempt ${attempts}${giveUp ? ", giving up" : ""}):`, err);
     }
   }

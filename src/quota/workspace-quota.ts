@@ -207,7 +207,13 @@ export class WorkspaceQuota extends DurableObject<Env> {
     key: (owed) => ["key = ?", owed.key],
     describe: (owed) => `${owed.type} alert`,
     send: async (owed) => {
-      const outcome = await raiseAlert(this.env, { workspaceId: owed.workspace_id, type: owed.type, key: owed.key, at: owed.at, data: JSON.parse(owed.data) as Record<string, unknown> });
+      const outcome = await raiseAlert(this.env, {
+        workspaceId: owed.workspace_id,
+        type: owed.type,
+        key: owed.key,
+        at: owed.at,
+        data: JSON.parse(owed.data) as Record<string, unknown>,
+      });
       return { outcome: outcome === "enqueued" ? "sent" : outcome };
     },
   };
@@ -235,26 +241,34 @@ export class WorkspaceQuota extends DurableObject<Env> {
     const workspaceId = notice.workspace_id ?? webhook?.workspaceId;
     const workspace = workspaceId ? await db.query.workspaces.findFirst({ where: eq(workspaces.id, workspaceId) }) : undefined;
     const { failureQuotaLimit: limit, failureQuotaWindowSeconds: windowSeconds, emailFrom, publicUrl } = readConfig(this.env);
-    const { subject, text } = notice.kind === "warning"
-      ? warningNotice({ workspaceName: workspace?.name ?? "", failures: this.windowAt(disabledAt).failures, limit, windowSeconds, at: disabledAt, publicUrl })
-      : disableNotice({
-      workspaceName: workspace?.name ?? "",
-      webhook: { id: webhookId, url: webhook?.url ?? "(deleted)", description: webhook?.description ?? "" },
-      limit,
-      windowSeconds,
-      failuresInWindow: this.windowAt(disabledAt).failures,
-      recentFailures: this.sql
-        .exec<{ at: number; event_id: string; status_code: number | null; error: string | null }>(
-          "SELECT at, event_id, status_code, error FROM failures WHERE webhook_id = ? AND at <= ? ORDER BY at DESC, id DESC LIMIT ?",
-          webhookId,
-          disabledAt,
-          FAILURES_IN_NOTICE,
-        )
-        .toArray()
-        .map((f) => ({ at: f.at, eventId: f.event_id, statusCode: f.status_code, error: f.error })),
-      disabledAt,
-      publicUrl,
-    });
+    const { subject, text } =
+      notice.kind === "warning"
+        ? warningNotice({
+            workspaceName: workspace?.name ?? "",
+            failures: this.windowAt(disabledAt).failures,
+            limit,
+            windowSeconds,
+            at: disabledAt,
+            publicUrl,
+          })
+        : disableNotice({
+            workspaceName: workspace?.name ?? "",
+            webhook: { id: webhookId, url: webhook?.url ?? "(deleted)", description: webhook?.description ?? "" },
+            limit,
+            windowSeconds,
+            failuresInWindow: this.windowAt(disabledAt).failures,
+            recentFailures: this.sql
+              .exec<{ at: number; event_id: string; status_code: number | null; error: string | null }>(
+                "SELECT at, event_id, status_code, error FROM failures WHERE webhook_id = ? AND at <= ? ORDER BY at DESC, id DESC LIMIT ?",
+                webhookId,
+                disabledAt,
+                FAILURES_IN_NOTICE,
+              )
+              .toArray()
+              .map((f) => ({ at: f.at, eventId: f.event_id, statusCode: f.status_code, error: f.error })),
+            disabledAt,
+            publicUrl,
+          });
     // An address that has not confirmed receives nothing but its confirmation message (src/notification-email).
     const recipient = workspace ? confirmedRecipient(workspace) : null;
     let messageId: string | null = null;

@@ -102,11 +102,17 @@ export function settingsPages(fetchApi: ApiFetch) {
     const signedIn = await readSession(c, openDb(c.env.DB), c.get("secret"));
     if (!signedIn) {
       endSession(c);
-      if (c.req.method === "GET") return c.redirect(`${BASE}/sign-in?next=${encodeURIComponent(c.req.path + (new URL(c.req.url).search || ""))}`, 302);
+      if (c.req.method === "GET")
+        return c.redirect(`${BASE}/sign-in?next=${encodeURIComponent(c.req.path + (new URL(c.req.url).search || ""))}`, 302);
       return redirectWith(c, `${BASE}/sign-in`, { kind: "error", text: "Your session has ended; sign in again. Nothing was changed." });
     }
     const { workspace } = signedIn;
-    c.set("workspace", { id: workspace.id, name: workspace.name, notificationEmail: workspace.notificationEmail ?? null, notificationEmailStatus: emailStatusOf(workspace) });
+    c.set("workspace", {
+      id: workspace.id,
+      name: workspace.name,
+      notificationEmail: workspace.notificationEmail ?? null,
+      notificationEmailStatus: emailStatusOf(workspace),
+    });
     c.set("api", apiClient(fetchApi, c.env, c.executionCtx, signedIn.workspace));
     return next();
   });
@@ -123,7 +129,10 @@ export function settingsPages(fetchApi: ApiFetch) {
       return c.html(
         <Layout title="Request refused" crumbs={webhookCrumbs({ label: "Refused" })}>
           <h1>Request refused</h1>
-          <p>This form was sent from another site (or its origin could not be checked), so nothing was changed. Open the page here and try again.</p>
+          <p>
+            This form was sent from another site (or its origin could not be checked), so nothing was changed. Open the page here and try
+            again.
+          </p>
           <p>
             <a href={WEBHOOKS}>Back to Webhooks</a>
           </p>

@@ -54,7 +54,12 @@ export const ActionButton: FC<{
  * `compact` (the list's one-line rows) puts Rotate secret and Delete under "More"; the webhook's page has its own
  * test control, so it leaves the button out (`test={false}`).
  */
-export const WebhookActions: FC<{ webhook: Webhook; back: string; compact?: boolean; test?: boolean }> = ({ webhook, back, compact, test = true }) => {
+export const WebhookActions: FC<{ webhook: Webhook; back: string; compact?: boolean; test?: boolean }> = ({
+  webhook,
+  back,
+  compact,
+  test = true,
+}) => {
   const path = webhookPath(webhook.id);
   const about = ` for ${webhookLabel(webhook)}`;
   const rare = (
@@ -118,8 +123,8 @@ export const AutoDisabledBanner: FC<{ webhooks: Webhook[]; quota: Quota | undefi
         {disabled.length === 1 ? "A webhook was disabled automatically" : `${disabled.length} webhooks were disabled automatically`}
       </h2>
       <p>
-        When this workspace's webhooks fail more than {limit} times in {window} (all webhooks together), the webhook whose failure crosses that line
-        is switched off, to protect the workspace.{" "}
+        When this workspace's webhooks fail more than {limit} times in {window} (all webhooks together), the webhook whose failure crosses
+        that line is switched off, to protect the workspace.{" "}
         {workspace?.notificationEmailStatus === "confirmed"
           ? `A notice went to ${workspace.notificationEmail}.`
           : workspace?.notificationEmail
@@ -226,11 +231,11 @@ export const FieldError: FC<{ id: string; error: ApiProblem | undefined; field: 
  * At the top of a refused form: every problem, each in words under the field's label and linking to the field
  * (the script focuses the summary).
  */
-export const ErrorSummary: FC<{ error: ApiProblem | undefined; fields: Record<string, { target: string; label: string }>; title?: string }> = ({
-  error,
-  fields,
-  title = "Nothing was saved",
-}) => {
+export const ErrorSummary: FC<{
+  error: ApiProblem | undefined;
+  fields: Record<string, { target: string; label: string }>;
+  title?: string;
+}> = ({ error, fields, title = "Nothing was saved" }) => {
   // In the form's order, as a person reads it.
   const order = Object.keys(fields);
   const rank = (p: ApiProblem) => {
@@ -241,7 +246,10 @@ export const ErrorSummary: FC<{ error: ApiProblem | undefined; fields: Record<st
   if (problems.length === 0) return null;
   return (
     <div class="error-summary" role="alert" tabindex={-1} aria-labelledby="error-summary-title">
-      <h2 id="error-summary-title">{title}{problems.length > 1 ? `: ${problems.length} things to fix` : ""}</h2>
+      <h2 id="error-summary-title">
+        {title}
+        {problems.length > 1 ? `: ${problems.length} things to fix` : ""}
+      </h2>
       <ul>
         {problems.map((problem) => {
           const field = fieldOf(problem);

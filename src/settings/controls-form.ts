@@ -18,7 +18,15 @@ export interface ControlsFormValues {
   maxInFlight: string;
 }
 
-export const NO_CONTROLS: ControlsFormValues = { rateLimitPerSecond: "", retryDelaysSeconds: "", headers: "", filter: "", ordering: "", orderingKey: "", maxInFlight: "" };
+export const NO_CONTROLS: ControlsFormValues = {
+  rateLimitPerSecond: "",
+  retryDelaysSeconds: "",
+  headers: "",
+  filter: "",
+  ordering: "",
+  orderingKey: "",
+  maxInFlight: "",
+};
 
 export function controlsToForm(
   webhook: Pick<Webhook, "rateLimitPerSecond" | "retryDelaysSeconds" | "headers" | "filter" | "ordering" | "orderingKey" | "maxInFlight">,
@@ -52,7 +60,13 @@ export function formToControls(values: ControlsFormValues): { body: Record<strin
   const inFlight = values.maxInFlight.trim();
   const body: Record<string, unknown> = {
     rateLimitPerSecond: rate === "" ? null : numberOrText(rate),
-    retryDelaysSeconds: delays === "" ? null : delays.split(/[\s,]+/).filter(Boolean).map(numberOrText),
+    retryDelaysSeconds:
+      delays === ""
+        ? null
+        : delays
+            .split(/[\s,]+/)
+            .filter(Boolean)
+            .map(numberOrText),
     ordering,
     orderingKey: ordering === "key" ? values.orderingKey.trim() || null : null,
     maxInFlight: inFlight === "" ? defaultMaxInFlight(ordering) : numberOrText(inFlight),

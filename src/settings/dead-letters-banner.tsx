@@ -16,10 +16,13 @@ export const DeadLettersBanner: FC<{ page: DeadLetterPage | undefined; back: str
   const n = page.unreplayed;
   return (
     <section class="banner" role="alert" aria-labelledby="dead-letters-title">
-      <h2 id="dead-letters-title">{n === 1 ? "1 event could not be delivered to its webhooks" : `${n} events could not be delivered to their webhooks`}</h2>
+      <h2 id="dead-letters-title">
+        {n === 1 ? "1 event could not be delivered to its webhooks" : `${n} events could not be delivered to their webhooks`}
+      </h2>
       <p>
-        The queue gave up handing {n === 1 ? "it" : "them"} to the webhooks' delivery lanes after its retries, and kept {n === 1 ? "it" : "them"} as dead
-        letters (<code>GET /v1/dead-letters</code>). Replay sends an event through again; a webhook that already has it is not sent it twice.
+        The queue gave up handing {n === 1 ? "it" : "them"} to the webhooks' delivery lanes after its retries, and kept{" "}
+        {n === 1 ? "it" : "them"} as dead letters (<code>GET /v1/dead-letters</code>). Replay sends an event through again; a webhook that
+        already has it is not sent it twice.
       </p>
       <ul class="plain">
         {waiting.map((d) => (
@@ -30,7 +33,13 @@ export const DeadLettersBanner: FC<{ page: DeadLetterPage | undefined; back: str
               <time datetime={d.deadAt}>{formatTime(d.deadAt)}</time>: {d.reason}
             </span>
             {d.replayable ? (
-              <ActionButton action={replayPath(d.eventId)} back={back} label="Replay" class="button primary" accessibleLabel={`Replay ${d.eventId}`} />
+              <ActionButton
+                action={replayPath(d.eventId)}
+                back={back}
+                label="Replay"
+                class="button primary"
+                accessibleLabel={`Replay ${d.eventId}`}
+              />
             ) : (
               <span class="muted">not a valid event; cannot be replayed</span>
             )}

@@ -1,7 +1,13 @@
 // The API's response shapes as the pages read them: inferred from the API's own zod schemas, so they cannot drift.
 import type { z } from "@hono/zod-openapi";
 import type { DeadLetterListSchema } from "../api/dead-letters/schemas";
-import type { AttemptSchema, DeliveryListSchema, DeliverySchema, DeliveryWithPayloadSchema, RecoverResultSchema } from "../api/webhooks/delivery-schemas";
+import type {
+  AttemptSchema,
+  DeliveryListSchema,
+  DeliverySchema,
+  DeliveryWithPayloadSchema,
+  RecoverResultSchema,
+} from "../api/webhooks/delivery-schemas";
 import type { WebhookWithSecretSchema } from "../api/webhooks/schemas";
 import type { StatsSchema } from "../api/webhooks/stats-routes";
 import type { AlertSecretSchema, UpdatedWorkspaceSchema, WorkspaceSchema } from "../api/workspace/schemas";

@@ -65,7 +65,9 @@ export async function startSession(c: Context, db: Db, who: { workspaceId: strin
   // Ended and expired sessions are of no use to anyone: each sign-in sweeps the ones past their expiry.
   await db.batch([
     db.delete(sessions).where(lt(sessions.expiresAt, new Date(now))),
-    db.insert(sessions).values({ id, workspaceId: who.workspaceId, keyId: who.keyId, createdAt: new Date(now), expiresAt: new Date(expires * 1000) }),
+    db
+      .insert(sessions)
+      .values({ id, workspaceId: who.workspaceId, keyId: who.keyId, createdAt: new Date(now), expiresAt: new Date(expires * 1000) }),
   ]);
   await setSignedCookie(c, SESSION, `${id}.${expires}`, secret, { ...cookieOptions(c), maxAge: SESSION_HOURS * 3600 });
 }
@@ -91,7 +93,14 @@ export async function readSession(c: Context, db: Db, secret: string): Promise<S
     .innerJoin(workspaces, eq(workspaces.id, sessions.workspaceId))
     .leftJoin(apiKeys, eq(apiKeys.id, sessions.keyId))
     // A key's session ends with the key; a portal link's has no key to revoke.
-    .where(and(eq(sessions.id, id), isNull(sessions.endedAt), gt(sessions.expiresAt, new Date()), or(isNull(sessions.keyId), isNull(apiKeys.revokedAt))))
+    .where(
+      and(
+        eq(sessions.id, id),
+        isNull(sessions.endedAt),
+        gt(sessions.expiresAt, new Date()),
+        or(isNull(sessions.keyId), isNull(apiKeys.revokedAt)),
+      ),
+    )
     .limit(1);
   return found ? { keyId: found.keyId, workspace: found.workspace } : undefined;
 }

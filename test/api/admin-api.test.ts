@@ -33,7 +33,11 @@ describe("admin API", () => {
     const ws = await createWorkspace();
     const issued = await call("POST", `/v1/admin/workspaces/${ws.id}/keys`, { key: ADMIN_TOKEN });
     expect(issued.status).toBe(201);
-    expect(issued.json).toEqual({ id: expect.stringMatching(/^key_/), apiKey: expect.stringMatching(/^whk_/), prefix: issued.json.apiKey.slice(0, 12) });
+    expect(issued.json).toEqual({
+      id: expect.stringMatching(/^key_/),
+      apiKey: expect.stringMatching(/^whk_/),
+      prefix: issued.json.apiKey.slice(0, 12),
+    });
 
     const list = await call("GET", `/v1/admin/workspaces/${ws.id}/keys`, { key: ADMIN_TOKEN });
     expect(list.json.data).toHaveLength(2);

@@ -7,7 +7,13 @@ describe("every problem at once", () => {
     const ws = await createWorkspace();
     const res = await call("POST", "/v1/webhooks", {
       key: ws.apiKey,
-      body: { url: "ftp://crm.example.com/x", events: [], description: "x".repeat(600), rateLimitPerSecond: 0, headers: { "user-agent": "me" } },
+      body: {
+        url: "ftp://crm.example.com/x",
+        events: [],
+        description: "x".repeat(600),
+        rateLimitPerSecond: 0,
+        headers: { "user-agent": "me" },
+      },
     });
     expect(res.status).toBe(400);
     const { error } = res.json;
@@ -25,7 +31,11 @@ describe("every problem at once", () => {
   it("has a single problem listed too, and none for errors that are not about input", async () => {
     const ws = await createWorkspace();
     const one = await call("POST", "/v1/webhooks", { key: ws.apiKey, body: { url: "https://crm.example.com/x", events: ["nope"] } });
-    expect(one.json.error).toMatchObject({ code: "unknown_event_type", param: "events[0]", errors: [{ code: "unknown_event_type", param: "events[0]" }] });
+    expect(one.json.error).toMatchObject({
+      code: "unknown_event_type",
+      param: "events[0]",
+      errors: [{ code: "unknown_event_type", param: "events[0]" }],
+    });
     const missing = await call("GET", "/v1/webhooks/wh_missing", { key: ws.apiKey });
     expect(missing.json.error).not.toHaveProperty("errors");
   });

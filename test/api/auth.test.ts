@@ -46,7 +46,9 @@ describe("authentication", () => {
     const before = Date.now();
     await call("GET", "/v1/webhooks", { key: ws.apiKey });
     await new Promise((r) => setTimeout(r, 50));
-    const row = await env.DB.prepare("SELECT last_used_at FROM api_keys WHERE workspace_id = ?").bind(ws.id).first<{ last_used_at: number }>();
+    const row = await env.DB.prepare("SELECT last_used_at FROM api_keys WHERE workspace_id = ?")
+      .bind(ws.id)
+      .first<{ last_used_at: number }>();
     expect(row!.last_used_at).toBeGreaterThanOrEqual(before);
   });
 });

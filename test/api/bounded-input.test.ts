@@ -41,7 +41,12 @@ describe("nesting depth", () => {
     expect(one).toMatchObject({ status: 400, json: { error: { code: "data_too_deep", param: "data" } } });
     const batch = await call("POST", "/v1/events/batch", {
       key: ws.apiKey,
-      body: { events: [{ type: "contact.created", data: {} }, { type: "contact.created", data: nested(65) }] },
+      body: {
+        events: [
+          { type: "contact.created", data: {} },
+          { type: "contact.created", data: nested(65) },
+        ],
+      },
     });
     expect(batch).toMatchObject({ status: 400, json: { error: { code: "data_too_deep", param: "events[1].data" } } });
   });
@@ -57,7 +62,10 @@ describe("nesting depth", () => {
 });
 
 /** Random JSON of every kind: deep, wide, unicode, huge numbers, prototype-looking keys. */
-const key = fc.oneof(fc.string(), fc.constantFrom("__proto__", "constructor", "prototype", "event_type", "event_id", "timestamp", "toString", ""));
+const key = fc.oneof(
+  fc.string(),
+  fc.constantFrom("__proto__", "constructor", "prototype", "event_type", "event_id", "timestamp", "toString", ""),
+);
 const leaf = fc.oneof(
   fc.string({ unit: "binary" }),
   fc.double(),
@@ -80,7 +88,14 @@ const text = fc.oneof(
   fc.record({ type: fc.constantFrom("contact.created", "nope"), data: json }).map((v) => JSON.stringify(v)),
   fc.integer({ min: 1, max: 3000 }).map((n) => `{"type":"contact.created","data":{"x":${"[".repeat(n)}${"]".repeat(n)}}}`),
   fc.integer({ min: 1, max: 400 }).map((n) => `{"type":"contact.created","data":{"n":1e${n},"m":-${"9".repeat(n)}}}`),
-  fc.constantFrom('{"type":"contact.created","data":{"__proto__":{"polluted":1}}}', '{"__proto__":{"type":"x"}}', "{", '{"a":1}}', "\uFEFF{}", ""),
+  fc.constantFrom(
+    '{"type":"contact.created","data":{"__proto__":{"polluted":1}}}',
+    '{"__proto__":{"type":"x"}}',
+    "{",
+    '{"a":1}}',
+    "\uFEFF{}",
+    "",
+  ),
   fc.string({ unit: "binary" }),
 );
 

@@ -6,22 +6,47 @@ import { bodyOf } from "../../src/delivery/payload";
 import { matchesFilter, valueAt } from "../../src/lib/endpoint-controls";
 import { call, createWorkspace } from "../support/helpers";
 
-const CONTROL_CODES = ["invalid_header", "reserved_header", "invalid_header_value", "invalid_filter", "invalid_rate_limit", "invalid_retry_delays", "payload_too_large"];
+const CONTROL_CODES = [
+  "invalid_header",
+  "reserved_header",
+  "invalid_header_value",
+  "invalid_filter",
+  "invalid_rate_limit",
+  "invalid_retry_delays",
+  "payload_too_large",
+];
 
 const scalar = fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.boolean(), fc.constant(null));
-const key = fc.oneof(fc.string({ minLength: 1, maxLength: 12 }).filter((k) => !k.includes(".")), fc.constantFrom("__proto__", "constructor", "toString"));
+const key = fc.oneof(
+  fc.string({ minLength: 1, maxLength: 12 }).filter((k) => !k.includes(".")),
+  fc.constantFrom("__proto__", "constructor", "toString"),
+);
 
 describe("endpoint controls, any input", () => {
   it("answers 201 with exactly what was sent, or a specific 400 that saves nothing, for any headers and filter", async () => {
     const ws = await createWorkspace();
-    const headerName = fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom("Authorization", "X-Api-Key", "Host", "webhook-id", "__proto__", "X Bad", ""));
-    const headerValue = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: "binary", maxLength: 20 }), fc.constant("a\r\nb"), fc.integer() as fc.Arbitrary<unknown>);
+    const headerName = fc.oneof(
+      fc.string({ maxLength: 20 }),
+      fc.constantFrom("Authorization", "X-Api-Key", "Host", "webhook-id", "__proto__", "X Bad", ""),
+    );
+    const headerValue = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.string({ unit: "binary", maxLength: 20 }),
+      fc.constant("a\r\nb"),
+      fc.integer() as fc.Arbitrary<unknown>,
+    );
     // Plainly valid ones too, so that enough of the 300 runs get past validation for the 201 branch to be tested
     // (arbitrary strings are refused most of the time).
-    const validHeaders = fc.dictionary(fc.stringMatching(/^x-[a-z0-9-]{1,12}$/), fc.stringMatching(/^[A-Za-z0-9 ._-]{0,30}$/), { maxKeys: 4 });
+    const validHeaders = fc.dictionary(fc.stringMatching(/^x-[a-z0-9-]{1,12}$/), fc.stringMatching(/^[A-Za-z0-9 ._-]{0,30}$/), {
+      maxKeys: 4,
+    });
     const headers = fc.oneof(fc.dictionary(headerName, headerValue, { maxKeys: 12 }), fc.jsonValue({ maxDepth: 2 }), validHeaders);
     const filterValue = fc.oneof(scalar, fc.array(scalar, { maxLength: 4 }), fc.jsonValue({ maxDepth: 2 }));
-    const validFilter = fc.dictionary(fc.stringMatching(/^[a-z]{1,8}(\.[a-z]{1,8})?$/), fc.oneof(fc.string({ maxLength: 10 }), fc.array(fc.string({ maxLength: 10 }), { minLength: 1, maxLength: 3 })), { maxKeys: 3 });
+    const validFilter = fc.dictionary(
+      fc.stringMatching(/^[a-z]{1,8}(\.[a-z]{1,8})?$/),
+      fc.oneof(fc.string({ maxLength: 10 }), fc.array(fc.string({ maxLength: 10 }), { minLength: 1, maxLength: 3 })),
+      { maxKeys: 3 },
+    );
     const filter = fc.oneof(
       fc.dictionary(fc.oneof(fc.string({ maxLength: 15 }), fc.constant("a..b"), fc.constant("__proto__")), filterValue, { maxKeys: 12 }),
       fc.jsonValue({ maxDepth: 2 }),
@@ -30,9 +55,18 @@ describe("endpoint controls, any input", () => {
     let created = 0;
     await fc.assert(
       fc.asyncProperty(fc.option(headers, { nil: undefined }), fc.option(filter, { nil: undefined }), async (h, f) => {
-        const body = { url: "https://crm.example.com/hooks", events: ["message.received"], ...(h === undefined ? {} : { headers: h }), ...(f === undefined ? {} : { filter: f }) };
+        const body = {
+          url: "https://crm.example.com/hooks",
+          events: ["message.received"],
+          ...(h === undefined ? {} : { headers: h }),
+          ...(f === undefined ? {} : { filter: f }),
+        };
         const before = (await call("GET", "/v1/webhooks", { key: ws.apiKey })).json.data.length;
-        const res = await call("POST", "/v1/webhooks", { key: ws.apiKey, rawBody: JSON.stringify(body), headers: { "content-type": "application/json" } });
+        const res = await call("POST", "/v1/webhooks", {
+          key: ws.apiKey,
+          rawBody: JSON.stringify(body),
+          headers: { "content-type": "application/json" },
+        });
         expect(res.status).toBeLessThan(500);
         if (res.status === 201) {
           created++;

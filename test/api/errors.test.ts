@@ -31,7 +31,11 @@ describe("error responses", () => {
 
   it("answers 415 for a body that is not JSON, and saves nothing", async () => {
     const ws = await createWorkspace();
-    const contentTypes: Record<string, string>[] = [{ "content-type": "text/plain" }, { "content-type": "application/x-www-form-urlencoded" }, {}];
+    const contentTypes: Record<string, string>[] = [
+      { "content-type": "text/plain" },
+      { "content-type": "application/x-www-form-urlencoded" },
+      {},
+    ];
     for (const headers of contentTypes) {
       const res = await call("POST", "/v1/webhooks", { key: ws.apiKey, headers, rawBody: "url=https://a.example.com&events=message.sent" });
       expect(res.status).toBe(415);
@@ -65,7 +69,11 @@ describe("error responses", () => {
     expectErrorShape(res.json, "payload_too_large");
 
     const stream = new Blob([big]).stream();
-    const chunked = await call("POST", "/v1/webhooks", { key: ws.apiKey, headers: { "content-type": "application/json" }, rawBody: stream });
+    const chunked = await call("POST", "/v1/webhooks", {
+      key: ws.apiKey,
+      headers: { "content-type": "application/json" },
+      rawBody: stream,
+    });
     expect(chunked.status).toBe(413);
   });
 

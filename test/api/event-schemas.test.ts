@@ -51,7 +51,8 @@ function without(data: Record<string, unknown>, path: string): Record<string, un
   return copy;
 }
 
-const eventTypes = async () => (await call("GET", "/v1/event-types")).json.data as { type: EventType; schema: JsonSchema; example: Record<string, unknown> }[];
+const eventTypes = async () =>
+  (await call("GET", "/v1/event-types")).json.data as { type: EventType; schema: JsonSchema; example: Record<string, unknown> }[];
 
 describe("event schemas", () => {
   it.each(EVENT_TYPES)("the %s sample matches its schema", (type) => {
@@ -89,7 +90,10 @@ describe("event schemas", () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...EVENT_TYPES),
-        fc.dictionary(fc.string({ minLength: 1 }).filter((k) => !["contact", "__proto__"].includes(k)), fc.jsonValue()),
+        fc.dictionary(
+          fc.string({ minLength: 1 }).filter((k) => !["contact", "__proto__"].includes(k)),
+          fc.jsonValue(),
+        ),
         (type, extra) => {
           const data = { ...extra, ...sampleData(type, EXAMPLE_TIME) };
           (data.contact as Record<string, unknown>).customField = extra;
@@ -148,7 +152,10 @@ describe("EVENT_VALIDATION=warn and off", () => {
     expect(warned.status).toBe(202);
     const unchecked = await callWith("off", "/v1/events", ws.apiKey, { type: "contact.updated", data: broken });
     expect(unchecked.status).toBe(202);
-    const fine = await callWith("warn", "/v1/events", ws.apiKey, { type: "contact.updated", data: sampleData("contact.updated", Date.now()) });
+    const fine = await callWith("warn", "/v1/events", ws.apiKey, {
+      type: "contact.updated",
+      data: sampleData("contact.updated", Date.now()),
+    });
     expect(fine.status).toBe(202);
 
     const got = await ep.waitFor(3);

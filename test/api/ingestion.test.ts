@@ -41,7 +41,13 @@ describe("ingestion", () => {
     const ws = await createWorkspace();
     const ep = endpoint();
     await createWebhook(ws.apiKey, { url: ep.url, events: [...EVENT_TYPES] });
-    const cases: [string, { body?: unknown; rawBody?: string; headers?: Record<string, string>; path?: string }, number, string, string?][] = [
+    const cases: [
+      string,
+      { body?: unknown; rawBody?: string; headers?: Record<string, string>; path?: string },
+      number,
+      string,
+      string?,
+    ][] = [
       ["unknown type", { body: { type: "message.deleted", data: {} } }, 400, "unknown_event_type", "type"],
       ["data is a list", { body: { type: "message.sent", data: [1, 2] } }, 400, "invalid_data", "data"],
       ["data is a string", { body: { type: "message.sent", data: "hi" } }, 400, "invalid_data", "data"],
@@ -51,15 +57,29 @@ describe("ingestion", () => {
       ["id too long", { body: { type: "message.sent", data: {}, id: "x".repeat(201) } }, 400, "invalid_event_id", "id"],
       ["bad occurredAt", { body: { type: "message.sent", data: {}, occurredAt: "yesterday" } }, 400, "invalid_occurred_at", "occurredAt"],
       ["unknown field", { body: { type: "message.sent", data: {}, payload: {} } }, 400, "unknown_field", "payload"],
-      ["malformed JSON", { rawBody: '{"type": "message.sent", "data": {', headers: { "content-type": "application/json" } }, 400, "malformed_json"],
+      [
+        "malformed JSON",
+        { rawBody: '{"type": "message.sent", "data": {', headers: { "content-type": "application/json" } },
+        400,
+        "malformed_json",
+      ],
       ["not JSON", { rawBody: "type=message.sent", headers: { "content-type": "text/plain" } }, 415, "unsupported_media_type"],
       [
         "body over 256 KiB",
-        { rawBody: JSON.stringify({ type: "message.sent", data: { blob: "x".repeat(256 * 1024) } }), headers: { "content-type": "application/json" } },
+        {
+          rawBody: JSON.stringify({ type: "message.sent", data: { blob: "x".repeat(256 * 1024) } }),
+          headers: { "content-type": "application/json" },
+        },
         413,
         "payload_too_large",
       ],
-      ["event over the queue's message size", { body: { type: "message.sent", data: { blob: "x".repeat(200_000) } } }, 413, "event_too_large", "data"],
+      [
+        "event over the queue's message size",
+        { body: { type: "message.sent", data: { blob: "x".repeat(200_000) } } },
+        413,
+        "event_too_large",
+        "data",
+      ],
       ["empty batch", { path: "/v1/events/batch", body: { events: [] } }, 400, "events_empty", "events"],
       [
         "batch over 100",
@@ -70,7 +90,15 @@ describe("ingestion", () => {
       ],
       [
         "one bad event in a batch",
-        { path: "/v1/events/batch", body: { events: [{ type: "message.sent", data: {} }, { type: "nope", data: {} }] } },
+        {
+          path: "/v1/events/batch",
+          body: {
+            events: [
+              { type: "message.sent", data: {} },
+              { type: "nope", data: {} },
+            ],
+          },
+        },
         400,
         "unknown_event_type",
         "events[1].type",

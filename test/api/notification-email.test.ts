@@ -49,7 +49,9 @@ const tokenOf = (html: string) => /name="token" value="([A-Za-z0-9_-]{43})"/.exe
 
 /** Lets the workspace send another confirmation now (the last one went out "long ago"). */
 const ageLastMessage = (workspaceId: string) =>
-  env.DB.prepare("UPDATE workspaces SET notification_email_sent_at = notification_email_sent_at - 3600000 WHERE id = ?").bind(workspaceId).run();
+  env.DB.prepare("UPDATE workspaces SET notification_email_sent_at = notification_email_sent_at - 3600000 WHERE id = ?")
+    .bind(workspaceId)
+    .run();
 
 const status = async (key: string) => (await call("GET", "/v1/workspace", { key })).json.notificationEmailStatus;
 
@@ -69,13 +71,16 @@ describe("notification address confirmation", () => {
     // A webhook disabled by the quota while unconfirmed: the notice is not sent, and says why.
     const ws = created.json;
     const q = quotaOf(env.WORKSPACE_QUOTA, ws.id, null);
-    for (let i = 0; i < 23; i++) await q.recordFailure({ webhookId: "wh_x", workspaceId: ws.id, eventId: `e${i}`, at: Date.now(), statusCode: 500, error: null });
+    for (let i = 0; i < 23; i++)
+      await q.recordFailure({ webhookId: "wh_x", workspaceId: ws.id, eventId: `e${i}`, at: Date.now(), statusCode: 500, error: null });
     await q.recordFailure({ webhookId: "wh_x", workspaceId: ws.id, eventId: "e23", at: Date.now(), statusCode: 500, error: null });
     const notices = await eventually(async () => {
       const all = await q.notices();
       return all.length > 0 && all.every((n) => n.outcome !== "owed") && all;
     });
-    expect(notices).toEqual([expect.objectContaining({ kind: "warning", outcome: "unconfirmed", message_id: null, recipient: "stranger@victim.example" })]);
+    expect(notices).toEqual([
+      expect.objectContaining({ kind: "warning", outcome: "unconfirmed", message_id: null, recipient: "stranger@victim.example" }),
+    ]);
     expect(outbox).toHaveLength(1);
   });
 
@@ -185,11 +190,15 @@ describe("notification address confirmation", () => {
     });
     expect(subject).toBe("Webhook wh_1 disabled after repeated failures");
     for (const words of ["Dear customer", "suspended", "evil.example/claim", "refused"]) expect(text).not.toContain(words);
-    expect(text).toContain('as set by the workspace (quoted, not written by us): "https://crm.example.com/\\"\\nVisit https://evil.example"');
+    expect(text).toContain(
+      'as set by the workspace (quoted, not written by us): "https://crm.example.com/\\"\\nVisit https://evil.example"',
+    );
     expect(text.split("\n").filter((line) => line.includes("evil.example"))).toHaveLength(1);
     expect(text).toContain("evt_1  302  redirect (HTTP 302) not followed");
     expect(text).toContain("evt_2  no response  connection failed");
-    expect(warningNotice({ workspaceName: "Dear customer", failures: 24, limit: 30, windowSeconds: 1800, at: 0 }).text).not.toContain("Dear customer");
+    expect(warningNotice({ workspaceName: "Dear customer", failures: 24, limit: 30, windowSeconds: 1800, at: 0 }).text).not.toContain(
+      "Dear customer",
+    );
   });
 
   it("seeds the local development workspace as confirmed, so the walkthrough's emails go out", async () => {

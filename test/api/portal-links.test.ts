@@ -33,7 +33,10 @@ function expectSentToSignIn(res: PageResponse) {
 /** Takes an address over SIGN_IN_LIMITER (10 per 60 s) with failed sign-ins. */
 async function exhaustSignIn(address: string) {
   for (let i = 0; i < 10; i++) {
-    await page("POST", "/settings/sign-in", { form: { apiKey: "whk_wrong", next: "/settings/integrations/webhooks" }, headers: { "cf-connecting-ip": address } });
+    await page("POST", "/settings/sign-in", {
+      form: { apiKey: "whk_wrong", next: "/settings/integrations/webhooks" },
+      headers: { "cf-connecting-ip": address },
+    });
   }
 }
 
@@ -136,7 +139,9 @@ describe("portal links", () => {
     const landing = await page("GET", pathOf((await mint(ws.id)).json.url));
     const token = continueTokenOf(landing.html)!;
     await exhaustSignIn("2001:db8::4291");
-    expect((await page("POST", "/settings/portal", { form: { token }, headers: { "cf-connecting-ip": "2001:db8::4291" } })).status).toBe(429);
+    expect((await page("POST", "/settings/portal", { form: { token }, headers: { "cf-connecting-ip": "2001:db8::4291" } })).status).toBe(
+      429,
+    );
     expectSentToSignIn(await page("POST", "/settings/portal", { form: { token } }));
   });
 
@@ -164,7 +169,8 @@ describe("portal links", () => {
       PUBLIC_URL: { value: "https://webhooks.example.com" },
       PORTAL_FRAME_ANCESTORS: { value: "https://app.platform.example https://*.platform.example" },
     }) as Env;
-    const fetchWith = (e: Env, url: string, init: RequestInit = {}) => worker.fetch(new Request(url, { redirect: "manual", ...init }), e, createExecutionContext());
+    const fetchWith = (e: Env, url: string, init: RequestInit = {}) =>
+      worker.fetch(new Request(url, { redirect: "manual", ...init }), e, createExecutionContext());
     const minted = await fetchWith(configured, "https://edge.test/v1/admin/workspaces/" + ws.id + "/portal-links", {
       method: "POST",
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
@@ -173,7 +179,9 @@ describe("portal links", () => {
     expect(url).toMatch(/^https:\/\/webhooks\.example\.com\/settings\/portal\//);
 
     const landing = await fetchWith(configured, `https://edge.test${pathOf(url)}`);
-    expect(landing.headers.get("content-security-policy")).toContain("frame-ancestors https://app.platform.example https://*.platform.example");
+    expect(landing.headers.get("content-security-policy")).toContain(
+      "frame-ancestors https://app.platform.example https://*.platform.example",
+    );
     const token = continueTokenOf(await landing.text())!;
     const framed = await fetchWith(configured, "https://edge.test/settings/portal", {
       method: "POST",
@@ -181,7 +189,9 @@ describe("portal links", () => {
       body: new URLSearchParams({ token }).toString(),
     });
     expect(framed.status).toBe(303);
-    expect(framed.headers.get("content-security-policy")).toContain("frame-ancestors https://app.platform.example https://*.platform.example");
+    expect(framed.headers.get("content-security-policy")).toContain(
+      "frame-ancestors https://app.platform.example https://*.platform.example",
+    );
     expect(framed.headers.get("x-frame-options")).toBeNull();
     expect(framed.headers.getSetCookie().find((c) => c.startsWith("__Host-ew_session="))).toMatch(/SameSite=None/i);
 

@@ -6,7 +6,8 @@ import { valueAt } from "../../src/lib/endpoint-controls";
 import { call, createWebhook, createWorkspace, eventually } from "../support/helpers";
 import { endpoint } from "../support/receiver";
 
-const DATA = '{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"keep":1,"nested":{"__proto__":{"deep":true}}}';
+const DATA =
+  '{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"keep":1,"nested":{"__proto__":{"deep":true}}}';
 
 /** The body the endpoint must receive for `data` (raw JSON text): the envelope, then the producer's keys as sent. */
 const expectedBody = (type: string, id: string, timestamp: number, data: string) =>
@@ -67,12 +68,20 @@ describe("__proto__ and constructor in event data", () => {
   it("still refuses data that is not an object, and data nested too deep through __proto__ keys", async () => {
     const ws = await createWorkspace();
     for (const data of ["[]", '"text"', "null", "1"]) {
-      const res = await call("POST", "/v1/events", { key: ws.apiKey, rawBody: `{"type":"contact.created","data":${data}}`, headers: { "content-type": "application/json" } });
+      const res = await call("POST", "/v1/events", {
+        key: ws.apiKey,
+        rawBody: `{"type":"contact.created","data":${data}}`,
+        headers: { "content-type": "application/json" },
+      });
       expect(res.status).toBe(400);
       expect(res.json.error).toMatchObject({ code: "invalid_data", param: "data" });
     }
     const deep = '{"__proto__":'.repeat(64) + "{}" + "}".repeat(64);
-    const res = await call("POST", "/v1/events", { key: ws.apiKey, rawBody: `{"type":"contact.created","data":${deep}}`, headers: { "content-type": "application/json" } });
+    const res = await call("POST", "/v1/events", {
+      key: ws.apiKey,
+      rawBody: `{"type":"contact.created","data":${deep}}`,
+      headers: { "content-type": "application/json" },
+    });
     expect(res.status).toBe(400);
     expect(res.json.error).toMatchObject({ code: "data_too_deep", param: "data" });
     const batch = await call("POST", "/v1/events/batch", {
@@ -92,9 +101,17 @@ describe("__proto__ and constructor in event data", () => {
 
     const ws = await createWorkspace();
     const ep = endpoint();
-    const hook = await createWebhook(ws.apiKey, { url: ep.url, events: ["contact.created"], filter: { "__proto__.polluted": "yes", "constructor.name": ["Object", "Ada"] } });
+    const hook = await createWebhook(ws.apiKey, {
+      url: ep.url,
+      events: ["contact.created"],
+      filter: { "__proto__.polluted": "yes", "constructor.name": ["Object", "Ada"] },
+    });
     const send = (data: string) =>
-      call("POST", "/v1/events", { key: ws.apiKey, rawBody: `{"type":"contact.created","data":${data}}`, headers: { "content-type": "application/json" } });
+      call("POST", "/v1/events", {
+        key: ws.apiKey,
+        rawBody: `{"type":"contact.created","data":${data}}`,
+        headers: { "content-type": "application/json" },
+      });
     const skipped = (await send('{"keep":1}')).json.id;
     const matched = (await send('{"__proto__":{"polluted":"yes"},"constructor":{"name":"Ada"}}')).json.id;
     const [request, ...more] = await ep.waitFor(1);

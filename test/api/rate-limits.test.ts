@@ -34,7 +34,8 @@ describe("rate limits", () => {
       INGEST_LIMITER: { limit: 1000, period: 10 },
       SIGN_IN_LIMITER: { limit: 10, period: 60 },
     });
-    for (const limiter of limiters) expect(LIMITER_PERIOD_SECONDS[limiter.name as keyof typeof LIMITER_PERIOD_SECONDS]).toBe(limiter.simple.period);
+    for (const limiter of limiters)
+      expect(LIMITER_PERIOD_SECONDS[limiter.name as keyof typeof LIMITER_PERIOD_SECONDS]).toBe(limiter.simple.period);
   });
 
   it("documents 429 on both ingestion routes in /openapi.json", async () => {
@@ -61,10 +62,16 @@ describe("rate limits", () => {
     expect(batch.headers.get("retry-after")).toBe("10");
     // A refused request is queued nowhere, valid or not, and gets the 429 rather than its validation error.
     const hook = await createWebhook(noisy.apiKey, { url: endpoint().url, events: ["contact.created"] });
-    const refused = await call("POST", "/v1/events/batch", { key: noisy.apiKey, body: { events: [{ type: "contact.created", data: {}, id: "over-the-limit" }] } });
+    const refused = await call("POST", "/v1/events/batch", {
+      key: noisy.apiKey,
+      body: { events: [{ type: "contact.created", data: {}, id: "over-the-limit" }] },
+    });
     expect(refused.status).toBe(429);
     expect((await call("POST", "/v1/events", { key: noisy.apiKey, body: { type: "no.such.type", data: {} } })).status).toBe(429);
-    const control = await call("POST", "/v1/events", { key: quiet.apiKey, body: { type: "contact.created", data: {}, id: "over-the-limit" } });
+    const control = await call("POST", "/v1/events", {
+      key: quiet.apiKey,
+      body: { type: "contact.created", data: {}, id: "over-the-limit" },
+    });
     expect(control.status).toBe(202);
     // The id the refused event would have had (ids with a key are derived from workspace and key).
     const wouldBe = await eventIdFor(noisy.id, "over-the-limit");

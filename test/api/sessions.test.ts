@@ -51,7 +51,19 @@ describe("sessions that end", () => {
     const cookie = await signIn(ws.apiKey);
     const [id, expires] = sessionValue(cookie).split(".");
     expect(await opensList(await signedCookie(`${id}.${expires}`))).toBe(true);
-    for (const bad of ["abc", "", "NaN", "Infinity", "1e12", "0x7fffffff", " 9999999999", "9999999999.5", "99999999999999999999", "-1", "1000000000"]) {
+    for (const bad of [
+      "abc",
+      "",
+      "NaN",
+      "Infinity",
+      "1e12",
+      "0x7fffffff",
+      " 9999999999",
+      "9999999999.5",
+      "99999999999999999999",
+      "-1",
+      "1000000000",
+    ]) {
       expect(await opensList(await signedCookie(`${id}.${bad}`)), `expiry ${JSON.stringify(bad)}`).toBe(false);
     }
   });
@@ -92,7 +104,9 @@ describe("sessions that end", () => {
 
   it("resolves a harmless next to the path it means, still under /settings/", async () => {
     const ws = await createWorkspace();
-    const res = await page("POST", "/settings/sign-in", { form: { apiKey: ws.apiKey, next: "/settings/integrations/./webhooks/../webhooks?status=dropped" } });
+    const res = await page("POST", "/settings/sign-in", {
+      form: { apiKey: ws.apiKey, next: "/settings/integrations/./webhooks/../webhooks?status=dropped" },
+    });
     expect(res.location).toBe("/settings/integrations/webhooks?status=dropped");
     const signedIn = cookiesOf(res);
     const again = await page("GET", `/settings/sign-in?next=${encodeURIComponent("/settings/../v1")}`, { cookie: signedIn });

@@ -55,7 +55,11 @@ describe("settings pages: sign-in and session", () => {
     const cookie = await signIn(ws.apiKey);
     const [, value] = cookie.split("=", 2);
     const [payload] = decodeURIComponent(value!).split(".");
-    for (const forged of [`ew_session=${encodeURIComponent(`key_other.9999999999.AAAA`)}`, cookie.replace(payload!, "key_x"), "ew_session=garbage"]) {
+    for (const forged of [
+      `ew_session=${encodeURIComponent(`key_other.9999999999.AAAA`)}`,
+      cookie.replace(payload!, "key_x"),
+      "ew_session=garbage",
+    ]) {
       const res = await page("GET", "/settings/integrations/webhooks", { cookie: forged });
       expect(res.status).toBe(302);
       expect(res.location).toMatch(/^\/settings\/sign-in/);
@@ -132,7 +136,10 @@ describe("settings pages: forms", () => {
     ];
     for (const { form, field } of cases) {
       const events = [form.events ?? []].flat();
-      const direct = await call("POST", "/v1/webhooks", { key: ws.apiKey, body: { url: form.url, events, description: form.description ?? "" } });
+      const direct = await call("POST", "/v1/webhooks", {
+        key: ws.apiKey,
+        body: { url: form.url, events, description: form.description ?? "" },
+      });
       expect(direct.status).toBe(400);
       const res = await page("POST", "/settings/integrations/webhooks", { cookie, form });
       expect(res.status).toBe(400);
@@ -149,7 +156,13 @@ describe("settings pages: forms", () => {
     const cookie = await signIn(ws.apiKey);
     const res = await page("POST", "/settings/integrations/webhooks", {
       cookie,
-      form: { url: "ftp://crm.example.com/hooks", description: "x".repeat(501), rateLimitPerSecond: "0", headers: "no colon here", filter: "{not json" },
+      form: {
+        url: "ftp://crm.example.com/hooks",
+        description: "x".repeat(501),
+        rateLimitPerSecond: "0",
+        headers: "no colon here",
+        filter: "{not json",
+      },
     });
     expect(res.status).toBe(400);
     for (const field of ["url", "events", "description", "rateLimitPerSecond", "headers", "filter"]) {
@@ -175,11 +188,17 @@ describe("settings pages: forms", () => {
     const secret = res.html.match(/value="(whsec_[^"]+)"/)?.[1];
     expect(secret).toBeDefined();
     const [created] = (await call("GET", "/v1/webhooks", { key: ws.apiKey })).json.data;
-    expect(created).toMatchObject({ url: "https://crm.example.com/hooks", events: ["message.received", "contact.created"], description: "CRM" });
+    expect(created).toMatchObject({
+      url: "https://crm.example.com/hooks",
+      events: ["message.received", "contact.created"],
+      description: "CRM",
+    });
     const list = await page("GET", "/settings/integrations/webhooks", { cookie });
     expect(list.html).toContain("https://crm.example.com/hooks");
     // The list's one-line cell leaves out https://; the tooltip and the link's accessible name hold the whole URL.
-    expect(list.html).toMatch(/title="https:\/\/crm\.example\.com\/hooks" aria-label="https:\/\/crm\.example\.com\/hooks"><code>crm\.example\.com\/hooks<\/code>/);
+    expect(list.html).toMatch(
+      /title="https:\/\/crm\.example\.com\/hooks" aria-label="https:\/\/crm\.example\.com\/hooks"><code>crm\.example\.com\/hooks<\/code>/,
+    );
     expect(list.html).not.toContain(secret!);
     const detail = await page("GET", `/settings/integrations/webhooks/${created.id}`, { cookie });
     expect(detail.html).not.toContain(secret!);
@@ -211,7 +230,9 @@ describe("settings pages: forms", () => {
     expect(off.location).toBe(back);
     const list = await page("GET", back, { cookie: cookiesOf(off, cookie) });
     // One line in the list: the reason beside the badge, the time in its tooltip.
-    expect(list.html).toMatch(/title="Disabled \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"><span class="badge off">Disabled<\/span> <span class="reason">turned off<\/span>/);
+    expect(list.html).toMatch(
+      /title="Disabled \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"><span class="badge off">Disabled<\/span> <span class="reason">turned off<\/span>/,
+    );
     expect(list.html).toContain("It receives nothing until you enable it");
     const on = await page("POST", `/settings/integrations/webhooks/${hook.id}/enable`, { cookie, form: { back } });
     expect(on.status).toBe(303);
@@ -227,7 +248,9 @@ describe("settings pages: forms", () => {
     expect(bad.status).toBe(400);
     expect(bad.html).toMatch(/id="notificationEmail-error">.*must be an email address/s);
     // Summed up at the top too, where the script puts the focus.
-    expect(bad.html).toMatch(/<div class="error-summary"[^>]*><h2 id="error-summary-title">Nothing was saved<\/h2><ul><li><a href="#notificationEmail">Notification email: [^<]*must be an email address/);
+    expect(bad.html).toMatch(
+      /<div class="error-summary"[^>]*><h2 id="error-summary-title">Nothing was saved<\/h2><ul><li><a href="#notificationEmail">Notification email: [^<]*must be an email address/,
+    );
     expect((await call("GET", "/v1/workspace", { key: ws.apiKey })).json.notificationEmail).toBe("old@acme.example");
     const good = await page("POST", path, { cookie, form: { notificationEmail: "ops@acme.example" } });
     expect(good.status).toBe(303);
@@ -243,7 +266,10 @@ describe("settings pages: forms", () => {
     const edit = await page("GET", `/settings/integrations/webhooks/${hook.id}/edit`, { cookie });
     expect(edit.html).toContain('value="https://crm.example.com/a"');
     expect(edit.html).toMatch(/value="message.received" checked/);
-    const refused = await page("POST", `/settings/integrations/webhooks/${hook.id}`, { cookie, form: { url: "https://crm.example.com/b" } });
+    const refused = await page("POST", `/settings/integrations/webhooks/${hook.id}`, {
+      cookie,
+      form: { url: "https://crm.example.com/b" },
+    });
     expect(refused.status).toBe(400);
     expect(refused.html).toMatch(/id="events-error">.*must list at least one event type/s);
     expect((await call("GET", `/v1/webhooks/${hook.id}`, { key: ws.apiKey })).json).toMatchObject({ url: "https://crm.example.com/a" });
@@ -315,13 +341,20 @@ describe("settings pages: forms", () => {
     const hook = await createWebhook(ws.apiKey);
     const cookie = await signIn(ws.apiKey);
     const list = await page("GET", "/settings/integrations/webhooks", { cookie });
-    expect(list.html).toContain(`href="/settings/integrations/webhooks/${hook.id}/rotate-secret?back=%2Fsettings%2Fintegrations%2Fwebhooks"`);
-    const ask = await page("GET", `/settings/integrations/webhooks/${hook.id}/rotate-secret?back=/settings/integrations/webhooks`, { cookie });
+    expect(list.html).toContain(
+      `href="/settings/integrations/webhooks/${hook.id}/rotate-secret?back=%2Fsettings%2Fintegrations%2Fwebhooks"`,
+    );
+    const ask = await page("GET", `/settings/integrations/webhooks/${hook.id}/rotate-secret?back=/settings/integrations/webhooks`, {
+      cookie,
+    });
     expect(ask.html).toContain("Rotate the signing secret?");
     expect(ask.html).not.toContain("A rotation is already under way");
     // Asking changes nothing.
     expect((await call("GET", `/v1/webhooks/${hook.id}`, { key: ws.apiKey })).json.previousSecretExpiresAt).toBeNull();
-    const rotated = await page("POST", `/settings/integrations/webhooks/${hook.id}/rotate-secret`, { cookie, form: { back: "/settings/integrations/webhooks" } });
+    const rotated = await page("POST", `/settings/integrations/webhooks/${hook.id}/rotate-secret`, {
+      cookie,
+      form: { back: "/settings/integrations/webhooks" },
+    });
     expect(rotated.html).toContain("Signing secret rotated");
     const again = await page("GET", `/settings/integrations/webhooks/${hook.id}/rotate-secret`, { cookie });
     expect(again.html).toMatch(/A rotation is already under way.*Rotating again ends that now/s);
@@ -337,7 +370,9 @@ describe("settings pages: forms", () => {
     const hook = await createWebhook(ws.apiKey, { url: receiver.url, events: ["message.received"], headers: { "X-Api-Key": "k_9" } });
     const delivered = await sendEvent(ws.apiKey, { type: "message.received", data: { message: { text: "hello <b>" } } });
     await receiver.waitFor(1);
-    await eventually(async () => (await call("GET", `/v1/webhooks/${hook.id}/deliveries/${delivered}`, { key: ws.apiKey })).json.status === "delivered");
+    await eventually(
+      async () => (await call("GET", `/v1/webhooks/${hook.id}/deliveries/${delivered}`, { key: ws.apiKey })).json.status === "delivered",
+    );
     const cookie = await signIn(ws.apiKey);
     const detail = await page("GET", `/settings/integrations/webhooks/${hook.id}`, { cookie });
     expect(detail.html).toMatch(/<h2 id="health-title">Health<\/h2>/);
@@ -349,7 +384,9 @@ describe("settings pages: forms", () => {
     expect(week.html).toMatch(/<strong aria-current="true">last 7 days<\/strong>/);
 
     const list = await page("GET", "/settings/integrations/webhooks", { cookie });
-    expect(list.html).toMatch(/<td data-label="Health \(24 h\)"><span class="health good">100\.0% delivered <span class="muted">\(1 attempt\)<\/span>/);
+    expect(list.html).toMatch(
+      /<td data-label="Health \(24 h\)"><span class="health good">100\.0% delivered <span class="muted">\(1 attempt\)<\/span>/,
+    );
     // The chart says what it shows: a scale of attempts per bar, a legend, the bars' times.
     expect(detail.html).toMatch(/<div class="y-axis" aria-hidden="true"><span>2<\/span><span>1<\/span><span>0<\/span><\/div>/);
     expect(detail.html).toMatch(/<figcaption class="legend">.*Delivered attempts.*Failed attempts.*Scale: attempts per 1 hour/s);
@@ -361,7 +398,9 @@ describe("settings pages: forms", () => {
 
     const found = await page("GET", `/settings/integrations/webhooks/${hook.id}?event=${delivered}`, { cookie });
     expect(found.html).toContain(`Event <code>${delivered}</code>`);
-    expect(found.html).toMatch(/<summary>Body sent<\/summary><pre class="payload" tabindex="0">\{\n  &quot;event_type&quot;: &quot;message.received&quot;/);
+    expect(found.html).toMatch(
+      /<summary>Body sent<\/summary><pre class="payload" tabindex="0">\{\n {2}&quot;event_type&quot;: &quot;message.received&quot;/,
+    );
     expect(found.html).toContain("hello &lt;b&gt;");
     expect(found.html).toMatch(/<code>x-api-key<\/code><\/th><td><code>k_9<\/code>/);
     expect(found.html).toMatch(/<code>webhook-signature<\/code><\/th><td><code>v1,/);
@@ -425,7 +464,9 @@ describe("settings pages: forms", () => {
     for (let i = 0; i < 2; i++) {
       const shownBad = await page("GET", badSince.location!, { cookie });
       expect(shownBad.status).toBe(400);
-      expect(shownBad.html).toMatch(/<div class="error-summary" role="alert" tabindex="-1"[^>]*><h2 id="error-summary-title">Nothing was recovered<\/h2>/);
+      expect(shownBad.html).toMatch(
+        /<div class="error-summary" role="alert" tabindex="-1"[^>]*><h2 id="error-summary-title">Nothing was recovered<\/h2>/,
+      );
       expect(shownBad.html).toContain('<a href="#since">Recover since (UTC): must be a UTC time written YYYY-MM-DD HH:MM');
       expect(shownBad.html).toMatch(/id="since-error">.*must be a UTC time written YYYY-MM-DD HH:MM/s);
       expect(shownBad.html).toContain('value="last tuesday"');
@@ -469,7 +510,9 @@ describe("settings pages: what a user is told", () => {
     expect(flash).not.toContain("endpoint answered");
 
     const detail = await page("GET", `${list}/${hook.id}`, { cookie });
-    expect(detail.html).toMatch(/<summary><span class="badge failed">failed<\/span><strong>New Incoming Message<\/strong><span class="badge test">test<\/span>/);
+    expect(detail.html).toMatch(
+      /<summary><span class="badge failed">failed<\/span><strong>New Incoming Message<\/strong><span class="badge test">test<\/span>/,
+    );
     // One test control on the webhook's page (the list's button is not repeated there).
     expect(detail.html.match(/>Send test event</g)).toHaveLength(1);
   });
@@ -486,8 +529,13 @@ describe("settings pages: what a user is told", () => {
     await eventually(async () => {
       const res = await page("GET", `/settings/integrations/webhooks/${hook.id}`, { cookie });
       return (
-        new RegExp(`data-event-id="${second}".*?<span class="waiting">waiting behind ${first} \\(retry at \\d\\d:\\d\\d:\\d\\d UTC\\)</span>`, "s").test(res.html) &&
-        new RegExp(`data-event-id="${first}".*?<span class="waiting">scheduled retry at \\d\\d:\\d\\d:\\d\\d UTC</span>`, "s").test(res.html)
+        new RegExp(
+          `data-event-id="${second}".*?<span class="waiting">waiting behind ${first} \\(retry at \\d\\d:\\d\\d:\\d\\d UTC\\)</span>`,
+          "s",
+        ).test(res.html) &&
+        new RegExp(`data-event-id="${first}".*?<span class="waiting">scheduled retry at \\d\\d:\\d\\d:\\d\\d UTC</span>`, "s").test(
+          res.html,
+        )
       );
     });
   });
@@ -497,10 +545,14 @@ describe("settings pages: what a user is told", () => {
     const hook = await createWebhook(ws.apiKey);
     const cookie = await signIn(ws.apiKey);
     const alerts = await page("GET", "/settings/integrations/alerts", { cookie });
-    expect(alerts.html).toMatch(/<nav class="crumbs"[^>]*>.*<a href="\/settings\/integrations\/webhooks">Webhooks<\/a>.*Alerts<\/span><\/li><\/ol><\/nav>/s);
+    expect(alerts.html).toMatch(
+      /<nav class="crumbs"[^>]*>.*<a href="\/settings\/integrations\/webhooks">Webhooks<\/a>.*Alerts<\/span><\/li><\/ol><\/nav>/s,
+    );
     expect(alerts.html).toContain("<dt>Webhook disabled <code");
     expect(alerts.html).not.toMatch(/\{webhookId, url/);
-    expect(alerts.html).toMatch(/<summary>Example: what your endpoint receives when a webhook is disabled<\/summary><pre><code>\{\n  &quot;event_type&quot;: &quot;webhook.disabled&quot;/);
+    expect(alerts.html).toMatch(
+      /<summary>Example: what your endpoint receives when a webhook is disabled<\/summary><pre><code>\{\n {2}&quot;event_type&quot;: &quot;webhook.disabled&quot;/,
+    );
     for (const step of ["rotate-secret", "delete"]) {
       const ask = await page("GET", `/settings/integrations/webhooks/${hook.id}/${step}`, { cookie });
       expect(ask.html, step).toContain(`<a href="/settings/integrations/webhooks/${hook.id}">https://receiver.example.com/hooks</a>`);
@@ -510,7 +562,10 @@ describe("settings pages: what a user is told", () => {
   it("shows, with the secret, the exact command to check deliveries with the README's receiver, and a node:http snippet", async () => {
     const ws = await createWorkspace();
     const cookie = await signIn(ws.apiKey);
-    const res = await page("POST", "/settings/integrations/webhooks", { cookie, form: { url: "https://crm.example.com/hooks", events: ["message.received"] } });
+    const res = await page("POST", "/settings/integrations/webhooks", {
+      cookie,
+      form: { url: "https://crm.example.com/hooks", events: ["message.received"] },
+    });
     const secret = res.html.match(/value="(whsec_[^"]+)"/)![1]!;
     expect(res.html).toContain(`<code id="receiver-command">npm run receiver -- --secret ${secret}</code>`);
     expect(res.html).toContain("import { createServer } from &quot;node:http&quot;;");

@@ -21,7 +21,10 @@ function headingSlugs(markdown: string): Set<string> {
       .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1") // a link's or image's text only
       .replace(/<[^>]+>/g, "") // inline HTML
       .replace(/`/g, "");
-    const base = text.toLowerCase().replace(/[^\p{L}\p{N}\p{M}\p{Pc} -]/gu, "").replace(/ /g, "-");
+    const base = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\p{M}\p{Pc} -]/gu, "")
+      .replace(/ /g, "-");
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     slugs.add(n === 0 ? base : `${base}-${n}`);
@@ -63,7 +66,12 @@ function deadLinks(
   return problems;
 }
 
-const pages = ["README.md", ...readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+const pages = [
+  "README.md",
+  ...readdirSync(join(ROOT, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`),
+];
 
 describe("documentation links", () => {
   it("every relative link and #anchor in README.md and docs/*.md reaches a file and a heading", () => {
@@ -132,7 +140,10 @@ describe("documentation links", () => {
 describe("the README's five-minute tour", () => {
   it("is made of lines of docs/walkthrough.md, which test/e2e/walkthrough.test.ts runs as pasted", () => {
     const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-    const tour = readme.slice(readme.indexOf("## A five-minute tour"), readme.indexOf("\n## ", readme.indexOf("## A five-minute tour") + 1));
+    const tour = readme.slice(
+      readme.indexOf("## A five-minute tour"),
+      readme.indexOf("\n## ", readme.indexOf("## A five-minute tour") + 1),
+    );
     const commands = [...tour.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap(([, code]) => code!.split("\n")).filter((l) => l.trim() !== "");
     expect(commands.length).toBeGreaterThan(8);
     const walkthrough = new Set(readFileSync(join(ROOT, "docs", "walkthrough.md"), "utf8").split("\n"));

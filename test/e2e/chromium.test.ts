@@ -16,7 +16,12 @@ describe("finding Chromium", () => {
     const found = await bundledChromium();
     expect(found.args).toEqual(expect.arrayContaining(["--disable-background-networking", "--disable-component-update", "--no-first-run"]));
     expect(found.args).not.toContain("--disable-web-security");
-    const browser = await chromium.launch({ executablePath: found.executablePath, args: found.args, headless: true, env: { ...process.env, ...found.env } });
+    const browser = await chromium.launch({
+      executablePath: found.executablePath,
+      args: found.args,
+      headless: true,
+      env: { ...process.env, ...found.env },
+    });
     try {
       const page = await browser.newPage();
       await page.setContent("<main><h1>rendered</h1></main>");
@@ -29,7 +34,9 @@ describe("finding Chromium", () => {
 
   it("takes CHROMIUM_PATH first (bundled: the package's), and says how to get a browser when it names nothing", async () => {
     process.env.CHROMIUM_PATH = "/nonexistent/chromium";
-    await expect(findChromium()).rejects.toThrow(/CHROMIUM_PATH=\/nonexistent\/chromium does not exist: set CHROMIUM_PATH .*apt-get install -y chromium/);
+    await expect(findChromium()).rejects.toThrow(
+      /CHROMIUM_PATH=\/nonexistent\/chromium does not exist: set CHROMIUM_PATH .*apt-get install -y chromium/,
+    );
     process.env.CHROMIUM_PATH = process.execPath; // any file that exists: it is taken as given
     expect(await findChromium()).toMatchObject({ executablePath: process.execPath, source: "CHROMIUM_PATH" });
     if (bundled) {

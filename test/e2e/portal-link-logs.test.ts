@@ -15,7 +15,10 @@ const post = (path: string, form: Record<string, string>, headers: Record<string
   });
 
 async function mint(workspaceId: string): Promise<string> {
-  const res = await fetch(`${worker.url}/v1/admin/workspaces/${workspaceId}/portal-links`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}` } });
+  const res = await fetch(`${worker.url}/v1/admin/workspaces/${workspaceId}/portal-links`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${ADMIN}` },
+  });
   return new URL(((await res.json()) as { url: string }).url).pathname;
 }
 

@@ -51,7 +51,9 @@ describe("npm run receiver", () => {
     const delivery = signed([SECRET]);
     expect((await post(r, delivery)).status).toBe(200);
     const line = await r.waitForLine(new RegExp(delivery.id));
-    expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z  POST \/hooks  message\.received  evt_receiver_test_\d+  attempt 1  signature ok  → 200$/);
+    expect(line).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z {2}POST \/hooks {2}message\.received {2}evt_receiver_test_\d+ {2}attempt 1 {2}signature ok {2}→ 200$/,
+    );
 
     expect((await post(r, delivery)).status).toBe(200);
     expect(await r.waitForLine(new RegExp(`${delivery.id}  attempt 2  signature ok`))).toBeTruthy();
@@ -105,12 +107,12 @@ describe("npm run receiver", () => {
     const failing = await receiver(["--secret", SECRET, "--fail"]);
     const first = signed([SECRET]);
     expect(await post(failing, first)).toEqual({ status: 500, text: "failing on purpose (--fail)\n" });
-    expect(await failing.waitForLine(new RegExp(first.id))).toMatch(/attempt 1  signature ok  → 500$/);
+    expect(await failing.waitForLine(new RegExp(first.id))).toMatch(/attempt 1 {2}signature ok {2}→ 500$/);
 
     const gone = await receiver(["--secret", SECRET, "--gone"]);
     const second = signed([SECRET], "contact.created");
     expect((await post(gone, second)).status).toBe(410);
-    expect(await gone.waitForLine(new RegExp(second.id))).toMatch(/contact\.created .*signature ok  → 410$/);
+    expect(await gone.waitForLine(new RegExp(second.id))).toMatch(/contact\.created .*signature ok {2}→ 410$/);
   });
 
   it("answers only after --delay milliseconds", async () => {
@@ -123,7 +125,12 @@ describe("npm run receiver", () => {
 
   it("refuses a bad option with a usage line instead of starting", () => {
     const script = join(import.meta.dirname, "../../scripts/receiver.mjs");
-    for (const args of [["--delay", "soon"], ["--secret", "not-a-secret"], ["--fail", "--gone"], ["--port", "99999"]]) {
+    for (const args of [
+      ["--delay", "soon"],
+      ["--secret", "not-a-secret"],
+      ["--fail", "--gone"],
+      ["--port", "99999"],
+    ]) {
       const run = spawnSync(process.execPath, [script, ...args], { encoding: "utf8", timeout: 10_000 });
       expect(run.status).toBe(2);
       expect(run.stderr).toMatch(/^receiver: .+\nusage: npm run receiver/);

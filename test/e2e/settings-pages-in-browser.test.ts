@@ -167,7 +167,11 @@ describe("settings pages in Chromium", () => {
 
     const [created] = (await api("GET", "/v1/webhooks")).json.data;
     webhookId = created.id;
-    expect(created).toMatchObject({ url: `${receiver.url}/hooks/ui-crm`, events: ["message.received", "conversation.closed"], enabled: true });
+    expect(created).toMatchObject({
+      url: `${receiver.url}/hooks/ui-crm`,
+      events: ["message.received", "conversation.closed"],
+      enabled: true,
+    });
     await program("ui-crm", { fallback: { status: 200 }, secrets: [firstSecret] });
 
     // Shown once: the pages keep no copy of it.
@@ -182,7 +186,11 @@ describe("settings pages in Chromium", () => {
     expect((await row.locator("td").nth(2).textContent())?.trim()).toBe("Enabled");
     await row.locator("details.menu summary").click();
     for (const action of ["Disable", "Edit", "Send test event", "Rotate secret", "Delete"]) {
-      expect(await row.getByRole(["Edit", "Rotate secret", "Delete"].includes(action) ? "link" : "button", { name: action, exact: false }).count()).toBe(1);
+      expect(
+        await row
+          .getByRole(["Edit", "Rotate secret", "Delete"].includes(action) ? "link" : "button", { name: action, exact: false })
+          .count(),
+      ).toBe(1);
     }
     expect(await text("#quota-text")).toContain(`0 / ${QUOTA_LIMIT} failed attempts in the last 30 minutes`);
   });
@@ -219,11 +227,19 @@ describe("settings pages in Chromium", () => {
     await api("POST", "/v1/webhooks", { url: `${receiver.url}/hooks/ui-erp`, events: ["contact.created"], description: "ERP customers" });
     await program("ui-crm", { fallback: { status: 500, body: "upstream database unavailable" }, secrets: [firstSecret] });
     expect(
-      (await api("POST", "/v1/events", { type: "message.received", data: { contact: { id: 7 }, message: { type: "text", text: "Hello?" } } })).status,
+      (
+        await api("POST", "/v1/events", {
+          type: "message.received",
+          data: { contact: { id: 7 }, message: { type: "text", text: "Hello?" } },
+        })
+      ).status,
     ).toBe(202);
 
     await page.goto(`${worker.url}/settings/integrations/webhooks`);
-    await reloadUntil(() => page.getByRole("heading", { name: "A webhook was disabled automatically" }).isVisible(), "the auto-disable banner");
+    await reloadUntil(
+      () => page.getByRole("heading", { name: "A webhook was disabled automatically" }).isVisible(),
+      "the auto-disable banner",
+    );
     const banner = await text(".banner");
     expect(banner).toContain(`fail more than ${QUOTA_LIMIT} times in 30 minutes (all webhooks together)`);
     // The workspace was made by the admin route, so its address has not confirmed: no notice went out (README "Security").
@@ -236,7 +252,9 @@ describe("settings pages in Chromium", () => {
     ).toBe(1);
     const row = page.locator(`tr[data-webhook-id="${webhookId}"]`);
     expect(await row.locator("td").nth(2).textContent()).toMatch(/Disabled\s+too many failures/);
-    expect(await row.locator("td").nth(2).locator("[title]").getAttribute("title")).toMatch(/^Disabled \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
+    expect(await row.locator("td").nth(2).locator("[title]").getAttribute("title")).toMatch(
+      /^Disabled \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/,
+    );
     expect(Number(await page.locator("#quota-meter").getAttribute("value"))).toBeGreaterThan(0);
     expect(await text("#quota-text")).toMatch(new RegExp(`^\\d+ / ${QUOTA_LIMIT} failed attempts`));
     await shot("webhooks-list.png");
@@ -269,7 +287,10 @@ describe("settings pages in Chromium", () => {
     await submit(page.getByRole("button", { name: "Find" }));
     const found = page.locator("#found");
     expect(await found.locator("pre.payload").textContent()).toContain(`"event_id": "${eventId}"`);
-    expect(JSON.parse((await found.locator("pre.payload").textContent())!)).toMatchObject({ event_type: "message.received", message: { text: "Hello?" } });
+    expect(JSON.parse((await found.locator("pre.payload").textContent())!)).toMatchObject({
+      event_type: "message.received",
+      message: { text: "Hello?" },
+    });
     await found.getByText("Headers of the last attempt").click();
     expect(await found.locator("table.headers tr", { hasText: "webhook-id" }).textContent()).toContain(eventId);
     await found.scrollIntoViewIfNeeded();
@@ -321,7 +342,12 @@ describe("settings pages in Chromium", () => {
       body: "back=%2Fsettings%2Fintegrations%2Fwebhooks",
     });
     expect(crossSite.status).toBe(403);
-    const json = await fetch(url, { method: "POST", redirect: "manual", headers: { cookie, "content-type": "application/json" }, body: "{}" });
+    const json = await fetch(url, {
+      method: "POST",
+      redirect: "manual",
+      headers: { cookie, "content-type": "application/json" },
+      body: "{}",
+    });
     expect(json.status).toBe(415);
     expect((await api("GET", `/v1/webhooks/${webhookId}`)).json.enabled).toBe(true);
   });
@@ -389,7 +415,8 @@ describe("settings pages in Chromium", () => {
     });
 
     const before = (await received("ui-crm")).length;
-    const send = (traffic: string) => api("POST", "/v1/events", { type: "message.received", data: { message: { traffic, text: traffic } } });
+    const send = (traffic: string) =>
+      api("POST", "/v1/events", { type: "message.received", data: { message: { traffic, text: traffic } } });
     expect((await send("outgoing")).status).toBe(202);
     expect((await send("incoming")).status).toBe(202);
     const deadline = Date.now() + 20_000;
@@ -406,7 +433,12 @@ describe("settings pages in Chromium", () => {
       await page.getByLabel(label, { exact: true }).fill("");
     }
     await submit(page.getByRole("button", { name: "Save changes" }));
-    expect((await api("GET", `/v1/webhooks/${webhookId}`)).json).toMatchObject({ rateLimitPerSecond: null, retryDelaysSeconds: null, headers: {}, filter: {} });
+    expect((await api("GET", `/v1/webhooks/${webhookId}`)).json).toMatchObject({
+      rateLimitPerSecond: null,
+      retryDelaysSeconds: null,
+      headers: {},
+      filter: {},
+    });
   });
 
   it("deletes it after a confirmation", async () => {

@@ -42,7 +42,8 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30
   }
 }
 
-const eventStatus = async (webhookId: string, eventId: string) => (await api("GET", `/v1/webhooks/${webhookId}/deliveries/${eventId}`)).json?.status;
+const eventStatus = async (webhookId: string, eventId: string) =>
+  (await api("GET", `/v1/webhooks/${webhookId}/deliveries/${eventId}`)).json?.status;
 
 async function shot(name: string, fullPage = true) {
   if (!SHOTS) return;
@@ -70,7 +71,9 @@ async function atBothWidths(check: (width: number) => Promise<void> = async () =
     await check(size.width);
     expect(await seriousViolations(page), `axe at ${size.width} px on ${page.url()}`).toEqual([]);
     const wider = await page.evaluate(() =>
-      [...document.querySelectorAll("main *")].filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5).map((el) => `${el.tagName.toLowerCase()}.${el.className}`),
+      [...document.querySelectorAll("main *")]
+        .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+        .map((el) => `${el.tagName.toLowerCase()}.${el.className}`),
     );
     expect(wider, `what is wider than ${size.width} px on ${page.url()}`).toEqual([]);
   }
@@ -81,10 +84,15 @@ const flash = async () => ((await page.locator(".flash").first().textContent()) 
 
 /** The boxes of the elements matching `selector` inside `scope`. */
 const boxes = (scope: string, selector: string) =>
-  page.locator(scope).evaluate(
-    (el, sel) => [...el.querySelectorAll(sel)].map((e) => e.getBoundingClientRect()).map((r) => ({ top: r.top, bottom: r.bottom, left: r.left, right: r.right, height: r.height })),
-    selector,
-  );
+  page
+    .locator(scope)
+    .evaluate(
+      (el, sel) =>
+        [...el.querySelectorAll(sel)]
+          .map((e) => e.getBoundingClientRect())
+          .map((r) => ({ top: r.top, bottom: r.bottom, left: r.left, right: r.right, height: r.height })),
+      selector,
+    );
 
 /**
  * What the pages then show: a healthy webhook with a 60-character URL and three deliveries, a failing one whose first
@@ -92,7 +100,8 @@ const boxes = (scope: string, selector: string) =>
  * deleted (its failure stays in the quota).
  */
 async function seed() {
-  const program = (bucket: string, status: number) => fetch(`${receiver.url}/_control/${bucket}`, { method: "PUT", body: JSON.stringify({ fallback: { status } }) });
+  const program = (bucket: string, status: number) =>
+    fetch(`${receiver.url}/_control/${bucket}`, { method: "PUT", body: JSON.stringify({ fallback: { status } }) });
   const create = async (body: Record<string, unknown>) => {
     const created = await api("POST", "/v1/webhooks", body);
     expect(created.status).toBe(201);
@@ -103,7 +112,11 @@ async function seed() {
   const longUrl = `${receiver.url}/hooks/crm-sync-`.padEnd(60, "x");
   expect(longUrl).toHaveLength(60);
   await program(longUrl.split("/hooks/")[1]!, 200);
-  healthy = await create({ url: longUrl, events: ["message.received", "conversation.closed"], description: "CRM sync: log incoming messages, close tickets" });
+  healthy = await create({
+    url: longUrl,
+    events: ["message.received", "conversation.closed"],
+    description: "CRM sync: log incoming messages, close tickets",
+  });
   await program("erp", 503);
   failing = await create({ url: `${receiver.url}/hooks/erp`, events: ["contact.created"], retryDelaysSeconds: [600] });
   quiet = await create({ url: `${receiver.url}/hooks/quiet`, events: ["contact.assignee.updated"] });
@@ -116,7 +129,8 @@ async function seed() {
   waiting = await send("contact.created");
   const lost = await send("comment.created");
   for (const id of delivered) await until(async () => (await eventStatus(healthy.id, id)) === "delivered", `${id} delivered`);
-  const tried = async (webhookId: string, id: string) => ((await api("GET", `/v1/webhooks/${webhookId}/deliveries/${id}`)).json?.attempts?.length ?? 0) > 0;
+  const tried = async (webhookId: string, id: string) =>
+    ((await api("GET", `/v1/webhooks/${webhookId}/deliveries/${id}`)).json?.attempts?.length ?? 0) > 0;
   await until(() => tried(failing.id, retrying), "the failing webhook's first attempt");
   await until(() => tried(doomed.id, lost), "the doomed webhook's attempt");
   expect((await api("DELETE", `/v1/webhooks/${doomed.id}`)).status).toBe(204);
@@ -179,26 +193,37 @@ describe("every settings page at 1280 px and 390 px", () => {
             expect(line.height, `row ${i}: ${line.text}`).toBeLessThan(30);
           }
           expect((await row.boundingBox())!.height, `row ${i}`).toBeLessThan(72);
-          const tops = new Set((await boxes(`table.webhooks tbody tr >> nth=${i}`, ".actions > form > button, .actions > a, .actions > details > summary")).map((b) => Math.round(b.top)));
+          const tops = new Set(
+            (
+              await boxes(`table.webhooks tbody tr >> nth=${i}`, ".actions > form > button, .actions > a, .actions > details > summary")
+            ).map((b) => Math.round(b.top)),
+          );
           expect(tops.size, `row ${i}'s actions on one line`).toBe(1);
         }
         const link = page.locator(`tr[data-webhook-id="${healthy.id}"] td.url a`);
         expect(await link.getAttribute("title")).toBe(healthy.url);
         expect(await link.getAttribute("aria-label")).toBe(healthy.url);
         expect(await link.evaluate((a) => a.scrollWidth > a.clientWidth)).toBe(true);
-        expect(((await link.boundingBox())!.height)).toBeLessThan(30);
+        expect((await link.boundingBox())!.height).toBeLessThan(30);
         // The health cell in words.
-        expect(((await page.locator(`tr[data-webhook-id="${healthy.id}"] .health`).textContent()) ?? "").replace(/\s+/g, " ")).toBe("100.0% delivered (3 attempts)");
+        expect(((await page.locator(`tr[data-webhook-id="${healthy.id}"] .health`).textContent()) ?? "").replace(/\s+/g, " ")).toBe(
+          "100.0% delivered (3 attempts)",
+        );
         expect(await page.locator(`tr[data-webhook-id="${quiet.id}"] .health`).textContent()).toBe("No attempts yet");
         // The quota card explains a failure no listed webhook accounts for.
-        expect(await page.locator("#quota-text").textContent()).toMatch(/^2 \/ 5 failed attempts .* 1 of them came from a webhook deleted since; it still counts until then\.$/);
+        expect(await page.locator("#quota-text").textContent()).toMatch(
+          /^2 \/ 5 failed attempts .* 1 of them came from a webhook deleted since; it still counts until then\.$/,
+        );
         await shot("settings-list.png", false);
       } else {
         // Stacked: the head's buttons clear of the quota card, the actions' buttons clear of each other.
         const head = await boxes("main", ".page-head .button");
         const card = (await page.locator("section.quota").boundingBox())!;
         for (const b of head) expect(card.y - b.bottom).toBeGreaterThanOrEqual(8);
-        const actions = await boxes(`tr[data-webhook-id="${healthy.id}"]`, ".actions > form > button, .actions > a, .actions > details > summary");
+        const actions = await boxes(
+          `tr[data-webhook-id="${healthy.id}"]`,
+          ".actions > form > button, .actions > a, .actions > details > summary",
+        );
         for (let i = 0; i < actions.length; i++)
           for (let j = i + 1; j < actions.length; j++) {
             const [a, b] = [actions[i]!, actions[j]!];
@@ -239,10 +264,11 @@ describe("every settings page at 1280 px and 390 px", () => {
   it("a webhook's page: a chart with a scale, a legend and readable labels; rows that show they open; one test control; a search box an id fits", async () => {
     await open(`${LIST}/${healthy.id}`);
     const row = page.locator("#log details.delivery").first();
-    const marker = () => row.locator("summary").evaluate((s) => {
-      const before = getComputedStyle(s, "::before");
-      return { content: before.content, display: before.display, transform: before.transform, color: before.color };
-    });
+    const marker = () =>
+      row.locator("summary").evaluate((s) => {
+        const before = getComputedStyle(s, "::before");
+        return { content: before.content, display: before.display, transform: before.transform, color: before.color };
+      });
     expect((await marker()).content).toContain("▸");
     expect((await marker()).display).not.toBe("none");
     await row.locator("summary").click();
@@ -265,7 +291,10 @@ describe("every settings page at 1280 px and 390 px", () => {
       expect(top).toBeGreaterThanOrEqual(1);
       expect(top).toBeLessThanOrEqual(4);
       for (const label of [".y-axis span", ".x-axis span", ".legend"]) {
-        const size = await chart.locator(label).first().evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+        const size = await chart
+          .locator(label)
+          .first()
+          .evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
         expect(size, `${label} at ${width} px`).toBeGreaterThanOrEqual(12);
         expect(await chart.locator(label).first().isVisible()).toBe(true);
       }
@@ -318,7 +347,9 @@ describe("every settings page at 1280 px and 390 px", () => {
         const box = (await page.locator(".error-summary").boundingBox())!;
         expect(box.y, when).toBeGreaterThanOrEqual(0);
         expect(box.y + box.height, when).toBeLessThanOrEqual(size.height);
-        expect(await page.locator(".error-summary").textContent()).toContain("Recover since (UTC): must be a UTC time written YYYY-MM-DD HH:MM");
+        expect(await page.locator(".error-summary").textContent()).toContain(
+          "Recover since (UTC): must be a UTC time written YYYY-MM-DD HH:MM",
+        );
         expect(await page.getByLabel("Recover since (UTC)").inputValue()).toBe("yesterday 9am");
         expect(await page.getByLabel("Recover since (UTC)").getAttribute("aria-invalid")).toBe("true");
         expect(await seriousViolations(page), `axe at ${size.width} px ${when}`).toEqual([]);
@@ -358,7 +389,9 @@ describe("every settings page at 1280 px and 390 px", () => {
 
     // The command as printed (plus a free port): the receiver verifies what the pages' webhook sends.
     localReceiver = await startReceiverProcess(command.split(" -- ")[1]!.split(" "));
-    const [created] = ((await api("GET", "/v1/webhooks")).json.data as { id: string; url: string }[]).filter((w) => w.url.endsWith("/placeholder"));
+    const [created] = ((await api("GET", "/v1/webhooks")).json.data as { id: string; url: string }[]).filter((w) =>
+      w.url.endsWith("/placeholder"),
+    );
     expect((await api("PATCH", `/v1/webhooks/${created!.id}`, { url: `${localReceiver.url}/crm` })).status).toBe(200);
     await open(LIST);
     await submit(page.locator(`tr[data-webhook-id="${created!.id}"]`).getByRole("button", { name: /Send test event/ }));
@@ -382,8 +415,13 @@ describe("every settings page at 1280 px and 390 px", () => {
     await open(LIST);
     await submit(page.getByRole("link", { name: "Alerts", exact: true }));
     await page.getByText("Example: what your endpoint receives when a webhook is disabled").click();
-    expect(JSON.parse((await page.locator("details.example pre").textContent())!)).toMatchObject({ event_type: "webhook.disabled", reason: "failure_quota" });
-    expect(await page.locator("dl.alert-types dt").allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^Webhook disabled/)]));
+    expect(JSON.parse((await page.locator("details.example pre").textContent())!)).toMatchObject({
+      event_type: "webhook.disabled",
+      reason: "failure_quota",
+    });
+    expect(await page.locator("dl.alert-types dt").allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^Webhook disabled/)]),
+    );
     await atBothWidths();
     // Setting an alert URL: its secret page, then the question before rotating it.
     await page.getByLabel("Alert URL").fill(`${receiver.url}/hooks/alerts`);
@@ -415,9 +453,16 @@ describe("every settings page at 1280 px and 390 px", () => {
 
   it("the list and the webhook's page with the auto-disable banner, once the failure quota switched a webhook off", async () => {
     await fetch(`${receiver.url}/_control/flaky`, { method: "PUT", body: JSON.stringify({ fallback: { status: 500 } }) });
-    const flaky = await api("POST", "/v1/webhooks", { url: `${receiver.url}/hooks/flaky`, events: ["conversation.opened"], retryDelaysSeconds: [1] });
+    const flaky = await api("POST", "/v1/webhooks", {
+      url: `${receiver.url}/hooks/flaky`,
+      events: ["conversation.opened"],
+      retryDelaysSeconds: [1],
+    });
     for (let i = 0; i < 2; i++) await api("POST", "/v1/events", { type: "conversation.opened", data: {} });
-    await until(async () => (await api("GET", `/v1/webhooks/${flaky.json.id}`)).json.enabled === false, "the quota to disable the flaky webhook");
+    await until(
+      async () => (await api("GET", `/v1/webhooks/${flaky.json.id}`)).json.enabled === false,
+      "the quota to disable the flaky webhook",
+    );
     await open(LIST);
     await page.getByRole("heading", { name: "A webhook was disabled automatically" }).waitFor();
     await atBothWidths();

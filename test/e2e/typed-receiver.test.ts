@@ -68,7 +68,18 @@ describe("the OpenAPI document's webhooks section", () => {
       expect(compiled.output).toBe("");
       expect(compiled.status).toBe(0);
 
-      const refused = run([TSC5, "--noEmit", "--strict", "--module", "preserve", "--moduleResolution", "bundler", "--target", "es2022", "misuse.ts"]);
+      const refused = run([
+        TSC5,
+        "--noEmit",
+        "--strict",
+        "--module",
+        "preserve",
+        "--moduleResolution",
+        "bundler",
+        "--target",
+        "es2022",
+        "misuse.ts",
+      ]);
       const errorLines = [...refused.output.matchAll(/misuse\.ts\((\d+),\d+\): error/g)].map((m) => Number(m[1]));
       expect(new Set(errorLines)).toEqual(new Set([6, 7, 9, 10]));
     } finally {

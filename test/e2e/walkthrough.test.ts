@@ -72,7 +72,8 @@ function terminal(cwd: string) {
 
 /** The walkthrough's own prerequisites (docs/walkthrough.md: "needs curl and jq"); without them a reader could not follow it either. */
 const missing = ["curl", "jq"].filter((tool) => spawnSync(tool, ["--version"]).status !== 0);
-if (missing.length) console.warn(`walkthrough test skipped: it needs ${missing.join(" and ")} (Debian/Ubuntu: apt-get install -y ${missing.join(" ")})`);
+if (missing.length)
+  console.warn(`walkthrough test skipped: it needs ${missing.join(" and ")} (Debian/Ubuntu: apt-get install -y ${missing.join(" ")})`);
 
 let dir: string;
 let dev: Background | undefined;
@@ -146,15 +147,28 @@ describe.skipIf(missing.length > 0)("the walkthrough, pasted", () => {
   });
 
   it("the receiver printed every event sent, each with valid signatures, and the retry as attempt 2", () => {
-    const [first, failing, healed] = receivers.map((r) => r.output().split("\n").filter((l) => / attempt \d+ /.test(l)));
+    const [first, failing, healed] = receivers.map((r) =>
+      r
+        .output()
+        .split("\n")
+        .filter((l) => / attempt \d+ /.test(l)),
+    );
     const event = /^event (evt_\w+)$/m.exec(transcript[0]!)![1]!;
     // The message, the batch's contact and conversation, and the test event (sent at once, so maybe before the
     // batch), then the retry of the message, behind them.
     const seen = first!.map((l) => l.split("  ").slice(2, 5).join(" "));
     expect(seen).toHaveLength(5);
-    expect(seen.slice(0, 4).map((s) => s.replace(/ evt_\w+ /, " ")).sort()).toEqual(
-      ["contact.created attempt 1", "conversation.closed attempt 1", "conversation.closed attempt 1", "message.received attempt 1"],
-    );
+    expect(
+      seen
+        .slice(0, 4)
+        .map((s) => s.replace(/ evt_\w+ /, " "))
+        .sort(),
+    ).toEqual([
+      "contact.created attempt 1",
+      "conversation.closed attempt 1",
+      "conversation.closed attempt 1",
+      "message.received attempt 1",
+    ]);
     expect(seen).toContain(`message.received ${event} attempt 1`);
     expect(seen[4]).toBe(`message.received ${event} attempt 2`);
     // wh.json holds the publicKey too, so every line checked v1a (Ed25519) beside the two HMAC schemes.
@@ -167,7 +181,7 @@ describe.skipIf(missing.length > 0)("the walkthrough, pasted", () => {
     ]);
     // The restarted receiver got the next retry, then (after the rotation) the test event signed with the new secret.
     expect(healed![0]).toMatch(new RegExp(`${failingId}  attempt 1  signature ok \\(v1, respond\\.io, v1a\\)  → 200$`));
-    expect(healed!.at(-1)).toMatch(/message\.received  evt_\w+  attempt 1  signature ok \(v1, respond\.io, v1a\)  → 200$/);
+    expect(healed!.at(-1)).toMatch(/message\.received {2}evt_\w+ {2}attempt 1 {2}signature ok \(v1, respond\.io, v1a\) {2}→ 200$/);
   });
 
   it("the API answered each step as the walkthrough says, and the webhook was deleted only at the end", () => {

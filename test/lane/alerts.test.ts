@@ -44,7 +44,10 @@ describe("alertUrl and its secret", () => {
     expect((await call("GET", "/v1/workspace", { key: ws.apiKey })).json.alertUrl).toBeNull();
     const first = await call("PATCH", "/v1/workspace", { key: ws.apiKey, body: { alertUrl: "https://ops.example.com/alerts" } });
     expect(first.status).toBe(200);
-    expect(first.json).toMatchObject({ alertUrl: "https://ops.example.com/alerts", alertSecret: expect.stringMatching(/^whsec_[A-Za-z0-9+/=]{32}$/) });
+    expect(first.json).toMatchObject({
+      alertUrl: "https://ops.example.com/alerts",
+      alertSecret: expect.stringMatching(/^whsec_[A-Za-z0-9+/=]{32}$/),
+    });
     const again = await call("PATCH", "/v1/workspace", { key: ws.apiKey, body: { alertUrl: "https://ops.example.com/other" } });
     expect(again.json.alertUrl).toBe("https://ops.example.com/other");
     expect(again.json).not.toHaveProperty("alertSecret");
@@ -53,7 +56,10 @@ describe("alertUrl and its secret", () => {
     expect(read.text).not.toContain("whsec_");
     // notificationEmail is kept when only alertUrl changes, and the other way round.
     await call("PATCH", "/v1/workspace", { key: ws.apiKey, body: { notificationEmail: "ops@example.com" } });
-    expect((await call("GET", "/v1/workspace", { key: ws.apiKey })).json).toMatchObject({ notificationEmail: "ops@example.com", alertUrl: "https://ops.example.com/other" });
+    expect((await call("GET", "/v1/workspace", { key: ws.apiKey })).json).toMatchObject({
+      notificationEmail: "ops@example.com",
+      alertUrl: "https://ops.example.com/other",
+    });
   });
 
   it("refuses a URL the policy refuses, with param alertUrl, and saves nothing of the request", async () => {
@@ -108,7 +114,14 @@ describe("operational events at the alertUrl", () => {
     const hook = await createWebhook(ws.apiKey, { url: failing.url, events: ["message.received"] });
     // 23 failures of another webhook, as lanes report them, then this webhook's own.
     for (let i = 0; i < 23; i++) {
-      await quota(ws.id).recordFailure({ webhookId: "wh_other", workspaceId: ws.id, eventId: `evt_${i}`, at: Date.now(), statusCode: 500, error: "HTTP 500" });
+      await quota(ws.id).recordFailure({
+        webhookId: "wh_other",
+        workspaceId: ws.id,
+        eventId: `evt_${i}`,
+        at: Date.now(),
+        statusCode: 500,
+        error: "HTTP 500",
+      });
     }
     for (let i = 0; i < 3; i++) await sendEvent(ws.apiKey, { type: "message.received", data: { i } });
     const disabled = await failUntilDisabled(ws.apiKey, hook.id);
@@ -119,7 +132,14 @@ describe("operational events at the alertUrl", () => {
     expect(await alerts.requests()).toHaveLength(2);
     expect(got.every((r) => r.standardValid === true && r.respondIoValid === true)).toBe(true);
     const [warning, off] = await bodiesOf(alerts);
-    expect(warning).toEqual({ event_type: "quota.warning", event_id: expect.stringMatching(/^evt_/), timestamp: expect.any(Number), failures: 24, limit: 30, windowSeconds: 1800 });
+    expect(warning).toEqual({
+      event_type: "quota.warning",
+      event_id: expect.stringMatching(/^evt_/),
+      timestamp: expect.any(Number),
+      failures: 24,
+      limit: 30,
+      windowSeconds: 1800,
+    });
     expect(off).toEqual({
       event_type: "webhook.disabled",
       event_id: expect.stringMatching(/^evt_/),
@@ -158,7 +178,9 @@ describe("operational events at the alertUrl", () => {
     const disabled = await failUntilDisabled(ws.apiKey, hook.id);
     expect(disabled.disabledReason).toBe("gone");
     await alerts.waitFor(1);
-    expect(await bodiesOf(alerts)).toEqual([expect.objectContaining({ event_type: "webhook.disabled", webhookId: hook.id, reason: "gone", url: gone.url })]);
+    expect(await bodiesOf(alerts)).toEqual([
+      expect.objectContaining({ event_type: "webhook.disabled", webhookId: hook.id, reason: "gone", url: gone.url }),
+    ]);
   });
 
   it("retries a failing alertUrl on the schedule without touching the quota, and a 410 there disables nothing", async () => {
@@ -184,7 +206,11 @@ describe("operational events at the alertUrl", () => {
     expect((await call("GET", "/v1/quota", { key: ws.apiKey })).json.failures).toBe(1);
     expect((await settledLane(alertLane)).lane).toMatchObject({ enabled: 1, disabled_reason: null });
     const [alert] = (await call("GET", "/v1/workspace/alerts", { key: ws.apiKey })).json.data;
-    expect(alert).toMatchObject({ type: "webhook.disabled", status: "delivered", attempts: [{ statusCode: 503 }, { statusCode: 410 }, { statusCode: 200 }] });
+    expect(alert).toMatchObject({
+      type: "webhook.disabled",
+      status: "delivered",
+      attempts: [{ statusCode: 503 }, { statusCode: 410 }, { statusCode: 200 }],
+    });
   });
 
   it("sends dead_letter.created once per dead message, even when the queue redelivers it", async () => {
@@ -197,7 +223,12 @@ describe("operational events at the alertUrl", () => {
     await alerts.waitFor(1);
     await new Promise((r) => setTimeout(r, 1500));
     expect(await bodiesOf(alerts)).toEqual([
-      expect.objectContaining({ event_type: "dead_letter.created", eventId: event.id, type: "comment.created", reason: expect.stringContaining("kept failing") }),
+      expect.objectContaining({
+        event_type: "dead_letter.created",
+        eventId: event.id,
+        type: "comment.created",
+        reason: expect.stringContaining("kept failing"),
+      }),
     ]);
     expect(logs.warn).toEqual([recorded(event), recorded(event)]);
   });
@@ -206,7 +237,12 @@ describe("operational events at the alertUrl", () => {
     const { ws, alerts } = await workspaceWithAlerts();
     expect((await call("PATCH", "/v1/workspace", { key: ws.apiKey, body: { alertUrl: null } })).json.alertUrl).toBeNull();
     const event = await toQueuedEvent(ws.id, { type: "comment.created", data: {} }, Date.now());
-    await worker.queue(createMessageBatch("edge-webhooks-events-dlq", [{ id: `dlq-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body: event }]), env);
+    await worker.queue(
+      createMessageBatch("edge-webhooks-events-dlq", [
+        { id: `dlq-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body: event },
+      ]),
+      env,
+    );
     await new Promise((r) => setTimeout(r, 1500));
     expect(await alerts.requests()).toEqual([]);
     expect(logs.warn).toEqual([recorded(event)]);

@@ -18,13 +18,18 @@ afterEach(() => {
 });
 
 async function workspaceIn(dataLocation: "eu" | "fedramp" | null | undefined) {
-  const res = await call("POST", "/v1/admin/workspaces", { key: ADMIN_TOKEN, body: dataLocation === undefined ? { name: "Located" } : { name: "Located", dataLocation } });
+  const res = await call("POST", "/v1/admin/workspaces", {
+    key: ADMIN_TOKEN,
+    body: dataLocation === undefined ? { name: "Located" } : { name: "Located", dataLocation },
+  });
   expect(res.status).toBe(201);
   return res.json as { id: string; apiKey: string; dataLocation: string | null };
 }
 
 async function deadLetter(body: unknown) {
-  const batch = createMessageBatch<unknown>("edge-webhooks-events-dlq", [{ id: `dlq-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body }]);
+  const batch = createMessageBatch<unknown>("edge-webhooks-events-dlq", [
+    { id: `dlq-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body },
+  ]);
   const ctx = createExecutionContext();
   await worker.queue(batch, env);
   return getQueueResult(batch, ctx);
@@ -51,7 +56,9 @@ async function exercise(ws: { id: string; apiKey: string }) {
   await eventually(async () => (await call("GET", "/v1/quota", { key: ws.apiKey })).json.failures === 1, 15_000, "the failure counted");
   const dead = await toQueuedEvent(ws.id, { type: "contact.updated", data: { n: 3 } }, Date.now());
   expect((await deadLetter(dead)).explicitAcks).toHaveLength(1);
-  expect(logs.warn).toContain(`dead letter recorded: ${dead.id} of ${ws.id} (handing it to a webhook's lane kept failing until the queue gave up on it)`);
+  expect(logs.warn).toContain(
+    `dead letter recorded: ${dead.id} of ${ws.id} (handing it to a webhook's lane kept failing until the queue gave up on it)`,
+  );
   // The dead letter raised an alert on the alerts lane.
   await alerts.waitFor(1);
   expect((await call("GET", `/v1/webhooks/${id}/deliveries`, { key: ws.apiKey })).status).toBe(200);
@@ -121,7 +128,14 @@ describe("data location", () => {
     expect(warn.mock.calls.filter(([line]) => String(line).includes('data location "fedramp"'))).toHaveLength(1);
     warn.mockRestore();
     // Any other failure of a jurisdiction is not hidden.
-    const broken = { jurisdiction: () => { throw new Error("jurisdiction unavailable"); }, idFromName: () => { throw new Error("unreachable"); } } as unknown as DurableObjectNamespace;
+    const broken = {
+      jurisdiction: () => {
+        throw new Error("jurisdiction unavailable");
+      },
+      idFromName: () => {
+        throw new Error("unreachable");
+      },
+    } as unknown as DurableObjectNamespace;
     expect(() => objectId(broken, "wh_x", "eu")).toThrow("jurisdiction unavailable");
   });
 

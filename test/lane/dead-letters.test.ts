@@ -34,7 +34,8 @@ const failingLanes = () => {
 const logs = captureLogs();
 const LANE_KEPT_FAILING = "handing it to a webhook's lane kept failing until the queue gave up on it";
 /** The line the dead-letter consumer logs for each dead letter it records. */
-const recorded = (event: QueuedEvent, reason = LANE_KEPT_FAILING) => `dead letter recorded: ${event.id} of ${event.workspaceId} (${reason})`;
+const recorded = (event: QueuedEvent, reason = LANE_KEPT_FAILING) =>
+  `dead letter recorded: ${event.id} of ${event.workspaceId} (${reason})`;
 
 describe("dead letters", () => {
   it("keeps a message whose lane hand-off kept failing, lists it, and replays it once", async () => {
@@ -100,16 +101,26 @@ describe("dead letters", () => {
     expect(eventIdsOf(await ep.waitFor(2))).toEqual(neighbours.map((e) => e.id));
 
     // The queue retries it alone (max_retries = 10), then gives up; the dead-letter consumer records it.
-    const letter = await eventually(async () => {
-      const res = await call("GET", "/v1/dead-letters", { key: ws.apiKey });
-      return res.json.data[0];
-    }, 45_000, "the dead letter");
-    expect(letter).toMatchObject({ eventId: poison.id, type: "comment.created", reason: "malformed message: the event's data nests deeper than 64 levels", replayable: false });
+    const letter = await eventually(
+      async () => {
+        const res = await call("GET", "/v1/dead-letters", { key: ws.apiKey });
+        return res.json.data[0];
+      },
+      45_000,
+      "the dead letter",
+    );
+    expect(letter).toMatchObject({
+      eventId: poison.id,
+      type: "comment.created",
+      reason: "malformed message: the event's data nests deeper than 64 levels",
+      replayable: false,
+    });
     const replay = await call("POST", `/v1/dead-letters/${poison.id}/replay`, { key: ws.apiKey });
     expect(replay).toMatchObject({ status: 409, json: { error: { code: "not_replayable" } } });
     expect(await ep.requests()).toHaveLength(2);
     expect(logs.error.length).toBeGreaterThan(0);
-    for (const line of logs.error) expect(line).toMatch(/^queue message \w+ is retried alone: MalformedMessage: the event's data nests deeper than 64 levels$/);
+    for (const line of logs.error)
+      expect(line).toMatch(/^queue message \w+ is retried alone: MalformedMessage: the event's data nests deeper than 64 levels$/);
     expect(logs.warn).toEqual([recorded(poison, "malformed message: the event's data nests deeper than 64 levels")]);
   }, 60_000);
 
@@ -125,7 +136,13 @@ describe("dead letters", () => {
   it("acknowledges a dead message that names no workspace, and records each of the others on its own", async () => {
     const ws = await createWorkspace();
     const events = await Promise.all([0, 1].map((i) => toQueuedEvent(ws.id, { type: "message.sent", data: { i } }, Date.now() + i)));
-    const { batch, result } = await consume("edge-webhooks-events-dlq", [null, "junk", { workspaceId: 7 }, events[0], { ...events[1], orderKey: 1 }]);
+    const { batch, result } = await consume("edge-webhooks-events-dlq", [
+      null,
+      "junk",
+      { workspaceId: 7 },
+      events[0],
+      { ...events[1], orderKey: 1 },
+    ]);
     expect(result.explicitAcks.sort()).toEqual(batch.messages.map((m) => m.id).sort());
     const list = (await call("GET", "/v1/dead-letters", { key: ws.apiKey })).json.data;
     expect(list.map((d: { eventId: string; replayable: boolean }) => [d.eventId, d.replayable]).sort()).toEqual(
@@ -135,7 +152,9 @@ describe("dead letters", () => {
       ].sort(),
     );
     expect(logs.error).toEqual([0, 1, 2].map((i) => `dead letter ${batch.messages[i]!.id} names no workspace and is dropped`));
-    expect(logs.warn.sort()).toEqual([recorded(events[0]!), recorded(events[1]!, "malformed message: the event's orderKey is not an order key")].sort());
+    expect(logs.warn.sort()).toEqual(
+      [recorded(events[0]!), recorded(events[1]!, "malformed message: the event's orderKey is not an order key")].sort(),
+    );
   });
 
   it("pages newest first with an opaque cursor, exactly, and refuses a forged cursor", async () => {
@@ -150,7 +169,9 @@ describe("dead letters", () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res: Awaited<ReturnType<typeof call>> = await call("GET", `/v1/dead-letters?limit=2${cursor ? `&cursor=${cursor}` : ""}`, { key: ws.apiKey });
+      const res: Awaited<ReturnType<typeof call>> = await call("GET", `/v1/dead-letters?limit=2${cursor ? `&cursor=${cursor}` : ""}`, {
+        key: ws.apiKey,
+      });
       expect(res.status).toBe(200);
       seen.push(...res.json.data.map((d: { eventId: string }) => d.eventId));
       cursor = res.json.nextCursor;
@@ -178,7 +199,9 @@ describe("dead letters", () => {
     const ws = await createWorkspace();
     const event = await toQueuedEvent(ws.id, { type: "message.sent", data: {} }, Date.now());
     await consume("edge-webhooks-events-dlq", [event]);
-    await env.DB.prepare("UPDATE dead_letters SET dead_at = ? WHERE event_id = ?").bind(Date.now() - 31 * 86_400_000, event.id).run();
+    await env.DB.prepare("UPDATE dead_letters SET dead_at = ? WHERE event_id = ?")
+      .bind(Date.now() - 31 * 86_400_000, event.id)
+      .run();
     expect((await call("GET", "/v1/dead-letters", { key: ws.apiKey })).json.data).toEqual([]);
     expect((await call("POST", `/v1/dead-letters/${event.id}/replay`, { key: ws.apiKey })).status).toBe(404);
     // The next dead-letter batch deletes it for good.
@@ -210,6 +233,8 @@ describe("dead letters", () => {
     expect(after.html).not.toContain(`action="${action}"`);
     // Another workspace's pages show nothing of it.
     const other = await createWorkspace("other");
-    expect((await page("GET", "/settings/integrations/webhooks", { cookie: await signIn(other.apiKey) })).html).not.toContain("could not be delivered");
+    expect((await page("GET", "/settings/integrations/webhooks", { cookie: await signIn(other.apiKey) })).html).not.toContain(
+      "could not be delivered",
+    );
   });
 });

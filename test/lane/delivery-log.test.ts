@@ -20,7 +20,9 @@ async function allPages(key: string, webhookId: string, query: string, limit: nu
   let cursor: string | null = null;
   let pages = 0;
   do {
-    const res = await call("GET", `/v1/webhooks/${webhookId}/deliveries?limit=${limit}${query}${cursor ? `&cursor=${cursor}` : ""}`, { key });
+    const res = await call("GET", `/v1/webhooks/${webhookId}/deliveries?limit=${limit}${query}${cursor ? `&cursor=${cursor}` : ""}`, {
+      key,
+    });
     expect(res.status).toBe(200);
     ids.push(...res.json.data.map((d: { eventId: string }) => d.eventId));
     cursor = res.json.nextCursor;
@@ -56,8 +58,20 @@ describe("delivery log", () => {
     const [delivery] = res.json.data;
     expect(delivery).toMatchObject({ eventId: id, type: "message.received", status: "delivered", test: false, nextAttemptAt: null });
     expect(delivery.attempts).toEqual([
-      { at: expect.any(String), statusCode: 503, durationMs: expect.any(Number), error: "endpoint answered HTTP 503", responseBody: "maintenance" },
-      { at: expect.any(String), statusCode: null, durationMs: expect.any(Number), error: expect.stringMatching(/^connection failed: /), responseBody: null },
+      {
+        at: expect.any(String),
+        statusCode: 503,
+        durationMs: expect.any(Number),
+        error: "endpoint answered HTTP 503",
+        responseBody: "maintenance",
+      },
+      {
+        at: expect.any(String),
+        statusCode: null,
+        durationMs: expect.any(Number),
+        error: expect.stringMatching(/^connection failed: /),
+        responseBody: null,
+      },
       { at: expect.any(String), statusCode: 200, durationMs: expect.any(Number), error: null, responseBody: "ok thanks" },
     ]);
     const times = delivery.attempts.map((a: { at: string }) => Date.parse(a.at));
@@ -78,7 +92,11 @@ describe("delivery log", () => {
     const ws = await createWorkspace();
     const ep = endpoint();
     await ep.program({ script: [{ status: 503 }], fallback: { status: 200 } });
-    const hook = await createWebhook(ws.apiKey, { url: ep.url, events: ["message.received"], headers: { "X-Tenant": "acme", "x-region": "eu" } });
+    const hook = await createWebhook(ws.apiKey, {
+      url: ep.url,
+      events: ["message.received"],
+      headers: { "X-Tenant": "acme", "x-region": "eu" },
+    });
     await ep.program({ script: [{ status: 503 }], fallback: { status: 200 }, secrets: [hook.secret] });
     const id = await sendEvent(ws.apiKey, { type: "message.received", data: { text: "hi" } });
     await settledLane(hook.id, (s) => s.attempts.length === 1);
@@ -91,9 +109,17 @@ describe("delivery log", () => {
     expect(received).toHaveLength(2);
     expect(received[0]!.headers["webhook-timestamp"]).not.toBe(received[1]!.headers["webhook-timestamp"]);
     const expectSentAs = (headers: Record<string, string>, request: (typeof received)[number]) => {
-      expect(Object.keys(headers).sort()).toEqual(
-        ["content-type", "traceparent", "user-agent", "webhook-id", "webhook-signature", "webhook-timestamp", "x-region", "x-tenant", "x-webhook-signature"],
-      );
+      expect(Object.keys(headers).sort()).toEqual([
+        "content-type",
+        "traceparent",
+        "user-agent",
+        "webhook-id",
+        "webhook-signature",
+        "webhook-timestamp",
+        "x-region",
+        "x-tenant",
+        "x-webhook-signature",
+      ]);
       expect(headers).toEqual(Object.fromEntries(Object.keys(headers).map((name) => [name, request.headers[name]])));
       expect([request.standardValid, request.respondIoValid]).toEqual([true, true]);
     };
@@ -176,7 +202,12 @@ describe("delivery log", () => {
     ];
     for (const [query, code, param] of cases) {
       const res = await call("GET", path + query, { key: ws.apiKey });
-      expect({ query, status: res.status, code: res.json.error.code, param: res.json.error.param }).toEqual({ query, status: 400, code, param });
+      expect({ query, status: res.status, code: res.json.error.code, param: res.json.error.param }).toEqual({
+        query,
+        status: 400,
+        code,
+        param,
+      });
       expect(res.json.error.message).toMatch(new RegExp(param));
     }
     expect((await call("GET", path, { key: other.apiKey })).status).toBe(404);

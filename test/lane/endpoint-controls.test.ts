@@ -64,7 +64,12 @@ describe("endpoint controls: the webhook object", () => {
     ["content-type", { headers: { "Content-Type": "text/plain" } }, "reserved_header", "headers.Content-Type"],
     ["content-length", { headers: { "content-length": "1" } }, "reserved_header", "headers.content-length"],
     ["host", { headers: { Host: "evil.example" } }, "reserved_header", "headers.Host"],
-    ["traceparent", { headers: { TraceParent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" } }, "reserved_header", "headers.TraceParent"],
+    [
+      "traceparent",
+      { headers: { TraceParent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" } },
+      "reserved_header",
+      "headers.TraceParent",
+    ],
     ["user-agent", { headers: { "User-Agent": "me" } }, "reserved_header", "headers.User-Agent"],
     ["a webhook-* header", { headers: { "Webhook-Signature": "v1,forged" } }, "reserved_header", "headers.Webhook-Signature"],
     ["x-webhook-signature", { headers: { "X-Webhook-Signature": "forged" } }, "reserved_header", "headers.X-Webhook-Signature"],
@@ -75,7 +80,12 @@ describe("endpoint controls: the webhook object", () => {
     ["a filter path with an empty segment", { filter: { "message..traffic": "incoming" } }, "invalid_filter", "filter.message..traffic"],
     ["a filter that is a list", { filter: ["message.traffic"] }, "invalid_filter", "filter"],
     ["a __proto__ header, which a record would drop", JSON.parse('{"headers": {"__proto__": "x"}}'), "invalid_header", "headers.__proto__"],
-    ["a __proto__ filter path, which a record would drop", JSON.parse('{"filter": {"__proto__": {"a": 1}}}'), "invalid_filter", "filter.__proto__"],
+    [
+      "a __proto__ filter path, which a record would drop",
+      JSON.parse('{"filter": {"__proto__": {"a": 1}}}'),
+      "invalid_filter",
+      "filter.__proto__",
+    ],
   ])("refuses %s with a specific code, saving nothing", async (_what, change, code, param) => {
     const ws = await createWorkspace();
     const created = await call("POST", "/v1/webhooks", { key: ws.apiKey, body: { ...valid, ...change } });
@@ -176,7 +186,12 @@ describe("endpoint controls: delivery", () => {
     expect(parseRetryAfter("Tue, 01 Dec 2026 10:00:45 GMT", now)).toBe(45_000);
     expect(parseRetryAfter("Tue, 01 Dec 2026 09:00:00 GMT", now)).toBe(0);
     expect(parseRetryAfter("999999", now)).toBe(MAX_RETRY_AFTER_MS);
-    expect([parseRetryAfter(null, now), parseRetryAfter("", now), parseRetryAfter("soon", now), parseRetryAfter("-5", now)]).toEqual([null, null, null, null]);
+    expect([parseRetryAfter(null, now), parseRetryAfter("", now), parseRetryAfter("soon", now), parseRetryAfter("-5", now)]).toEqual([
+      null,
+      null,
+      null,
+      null,
+    ]);
     expect(nextAttemptAt(1, 1000, [30], 20_000)).toBe(31_000);
     expect(nextAttemptAt(1, 1000, [30], 45_000)).toBe(46_000);
     expect(nextAttemptAt(2, 1000, [30], 45_000)).toBeNull();
@@ -206,7 +221,11 @@ describe("endpoint controls: delivery", () => {
     expect(test.json.status).toBe("delivered");
     const got = await ep.waitFor(2);
     for (const request of got) {
-      expect(request.headers).toMatchObject({ authorization: "Bearer crm-token", "x-api-key": "k_123", "content-type": "application/json" });
+      expect(request.headers).toMatchObject({
+        authorization: "Bearer crm-token",
+        "x-api-key": "k_123",
+        "content-type": "application/json",
+      });
       expect(request.standardValid && request.respondIoValid).toBe(true);
     }
   });

@@ -169,7 +169,12 @@ describe("endpoint verification", () => {
     expect([pressed.status, pressed.location]).toEqual([303, path]);
     const got = await ep.waitFor(2);
     expect(JSON.parse(got[1]!.body).challenge).not.toBe(JSON.parse(got[0]!.body).challenge);
-    const flashed = await page("GET", path, { cookie: `${cookie}; ${pressed.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ")}` });
+    const flashed = await page("GET", path, {
+      cookie: `${cookie}; ${pressed.headers
+        .getSetCookie()
+        .map((c) => c.split(";")[0])
+        .join("; ")}`,
+    });
     expect(flashed.html).toContain("Challenge sent to");
     await eventually(async () => (await getHook(ws.apiKey, hook.id)).verifiedAt);
     const after = await page("GET", path, { cookie });
@@ -201,7 +206,12 @@ describe("endpoint verification", () => {
     const id = await sendEvent(ws.apiKey, { type: "message.received", data: {} });
     await settledLane(hook.id, (s) => s.events.length === 2);
     // The lane's D1 fails (as in an outage) while its challenge is echoed.
-    const failingDb = { prepare: () => { throw new Error("D1 is unavailable"); }, batch: () => Promise.reject(new Error("D1 is unavailable")) };
+    const failingDb = {
+      prepare: () => {
+        throw new Error("D1 is unavailable");
+      },
+      batch: () => Promise.reject(new Error("D1 is unavailable")),
+    };
     await runInDurableObject(lane(hook.id), (instance: EndpointLane) => {
       (instance as unknown as { env: Env }).env = Object.create(env, { DB: { value: failingDb } }) as Env;
     });

@@ -72,7 +72,9 @@ describe("the lane's head with read-ahead and grouped successes", () => {
           // The model: each event's status and place in line, with successes counted at once.
           const model = new Map<string, { line: string; status: "pending" | "delivered" | "dropped" | "skipped" }>();
           const expectedHead = () =>
-            [...model].filter(([, e]) => e.status === "pending").sort(([, a], [, b]) => (a.line < b.line ? -1 : a.line > b.line ? 1 : 0))[0]?.[0];
+            [...model]
+              .filter(([, e]) => e.status === "pending")
+              .sort(([, a], [, b]) => (a.line < b.line ? -1 : a.line > b.line ? 1 : 0))[0]?.[0];
           let seq = 0;
           // Order keys sort as acceptance order; a low `key` is an event the queue handed over late.
           const nextOrderKey = (key: number) => `k${String(key).padStart(4, "0")}-${String(seq++).padStart(4, "0")}`;
@@ -80,13 +82,26 @@ describe("the lane's head with read-ahead and grouped successes", () => {
             if (step.op === "insert") {
               const batch = step.keys.map((key) => {
                 const orderKey = nextOrderKey(key);
-                return { id: `evt_${orderKey}`, order_key: orderKey, type: "t", body: "{}", accepted_at: 0, status: "pending" as const, next_attempt_at: 0, finished_at: null };
+                return {
+                  id: `evt_${orderKey}`,
+                  order_key: orderKey,
+                  type: "t",
+                  body: "{}",
+                  accepted_at: 0,
+                  status: "pending" as const,
+                  next_attempt_at: 0,
+                  finished_at: null,
+                };
               });
               const held = [...model.keys()];
               if (step.repeat !== null && held.length > 0) {
                 // The same id again under a new order key (a producer's retry): not stored, wherever it sorts.
                 const orderKey = nextOrderKey(step.repeat % 1000);
-                batch.splice(step.repeat % (batch.length + 1), 0, { ...batch[0]!, id: held[step.repeat % held.length]!, order_key: orderKey });
+                batch.splice(step.repeat % (batch.length + 1), 0, {
+                  ...batch[0]!,
+                  id: held[step.repeat % held.length]!,
+                  order_key: orderKey,
+                });
               }
               const fresh = batch.filter((e) => !model.has(e.id));
               expect(store.insertEvents(batch)).toBe(fresh.length);
@@ -101,7 +116,11 @@ describe("the lane's head with read-ahead and grouped successes", () => {
               } else {
                 store.flushDelivered();
                 const status = step.drop ? "dropped" : "pending";
-                store.recordOutcome(head, { ...outcome(seq), statusCode: 500, error: "HTTP 500" }, { status, finishedAt: step.drop ? seq : null, nextAttemptAt: seq });
+                store.recordOutcome(
+                  head,
+                  { ...outcome(seq), statusCode: 500, error: "HTTP 500" },
+                  { status, finishedAt: step.drop ? seq : null, nextAttemptAt: seq },
+                );
                 model.get(head.id)!.status = status;
               }
             } else if (step.op === "requeue") {
@@ -123,7 +142,12 @@ describe("the lane's head with read-ahead and grouped successes", () => {
             expect(store.head()?.id).toBe(expectedHead());
           }
           store.flushDelivered();
-          const stored = Object.fromEntries(state.storage.sql.exec<{ id: string; status: string }>("SELECT id, status FROM events").toArray().map((r) => [r.id, r.status]));
+          const stored = Object.fromEntries(
+            state.storage.sql
+              .exec<{ id: string; status: string }>("SELECT id, status FROM events")
+              .toArray()
+              .map((r) => [r.id, r.status]),
+          );
           expect(stored).toEqual(Object.fromEntries([...model].map(([id, e]) => [id, e.status])));
           // A fresh store over the same storage (as after a restart) finds the same head.
           expect(new LaneStore(state.storage).head()?.id).toBe(expectedHead());

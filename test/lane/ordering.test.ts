@@ -27,7 +27,10 @@ describe("ordering", () => {
 
     const accepted: string[] = [];
     for (let i = 0; i < 100; i++) {
-      const res = await call("POST", "/v1/events", { key: ws.apiKey, body: { type: i % 2 ? "message.sent" : "message.received", data: { i } } });
+      const res = await call("POST", "/v1/events", {
+        key: ws.apiKey,
+        body: { type: i % 2 ? "message.sent" : "message.received", data: { i } },
+      });
       accepted.push(res.json.id);
     }
     const batch = await call("POST", "/v1/events/batch", {

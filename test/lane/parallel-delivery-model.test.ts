@@ -24,8 +24,14 @@ const scenario = fc.record({
   settings: fc.constantFrom<Settings>({ ordering: "key", orderingKey: "contact.id" }, { ordering: "none" }),
   maxInFlight: fc.integer({ min: 1, max: 14 }),
   /** Each event's contact and conversation (undefined: the body has none). */
-  first: fc.array(fc.record({ contact: fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }), conversation: fc.integer({ min: 0, max: 2 }) }), { minLength: 4, maxLength: 20 }),
-  second: fc.array(fc.record({ contact: fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }), conversation: fc.integer({ min: 0, max: 2 }) }), { maxLength: 12 }),
+  first: fc.array(
+    fc.record({ contact: fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }), conversation: fc.integer({ min: 0, max: 2 }) }),
+    { minLength: 4, maxLength: 20 },
+  ),
+  second: fc.array(
+    fc.record({ contact: fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }), conversation: fc.integer({ min: 0, max: 2 }) }),
+    { maxLength: 12 },
+  ),
   /** The endpoint's first answers (at most 8 failures: the webhook's 10 retries always end in a delivery). */
   script: fc.array(answer, { maxLength: 16 }).filter((s) => s.filter((b) => "status" in b && b.status >= 300).length <= 8),
   /** Between the two batches: nothing, a change of settings, or a disable (enable and recover after the attempts out). */
@@ -61,11 +67,18 @@ function checkKeyed(settings: Settings, requests: RecordedRequest[], accepted: s
   }
 }
 
-const dataOf = (e: Scenario["first"][number], i: number) => ({ i, conversation: { id: `v${e.conversation}` }, ...(e.contact === undefined ? {} : { contact: { id: `c${e.contact}` } }) });
+const dataOf = (e: Scenario["first"][number], i: number) => ({
+  i,
+  conversation: { id: `v${e.conversation}` },
+  ...(e.contact === undefined ? {} : { contact: { id: `c${e.contact}` } }),
+});
 
 async function send(key: string, events: Scenario["first"], offset: number): Promise<string[]> {
   if (events.length === 0) return [];
-  const res = await call("POST", "/v1/events/batch", { key, body: { events: events.map((e, i) => ({ type: "message.received", data: dataOf(e, offset + i) })) } });
+  const res = await call("POST", "/v1/events/batch", {
+    key,
+    body: { events: events.map((e, i) => ({ type: "message.received", data: dataOf(e, offset + i) })) },
+  });
   expect(res.status).toBe(202);
   return res.json.ids as string[];
 }
@@ -74,7 +87,13 @@ async function play(s: Scenario) {
   const ws = await createWorkspace();
   const ep = endpoint();
   await ep.program({ script: s.script, fallback: { status: 200, randomDelayMs: [0, 15] } });
-  const hook = await createWebhook(ws.apiKey, { url: ep.url, events: ["message.received"], ...s.settings, maxInFlight: s.maxInFlight, retryDelaysSeconds: Array(10).fill(30) });
+  const hook = await createWebhook(ws.apiKey, {
+    url: ep.url,
+    events: ["message.received"],
+    ...s.settings,
+    maxInFlight: s.maxInFlight,
+    retryDelaysSeconds: Array(10).fill(30),
+  });
   const first = await send(ws.apiKey, s.first, 0);
   let after: Settings = s.settings;
   let widest = s.maxInFlight;
@@ -101,7 +120,11 @@ async function play(s: Scenario) {
     second = await send(ws.apiKey, s.second, 100);
   }
   const accepted = [...first, ...second];
-  await driveUntil(hook.id, (state) => state.events.length === accepted.length && state.events.every((e) => e.status === "delivered"), 90_000);
+  await driveUntil(
+    hook.id,
+    (state) => state.events.length === accepted.length && state.events.every((e) => e.status === "delivered"),
+    90_000,
+  );
   const { requests, peakOpen } = await ep.report();
 
   expect(peakOpen).toBeLessThanOrEqual(widest);
@@ -131,26 +154,30 @@ describe("delivery by key or without order, as a model", () => {
 
   it("OutgoingLimit never lets more than its bound out, and lets every task run", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 6 }), fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 40 }), async (max, delays) => {
-        const limit = new OutgoingLimit(max);
-        let open = 0;
-        let peak = 0;
-        const done = await Promise.all(
-          delays.map((ms, i) =>
-            limit.run(async () => {
-              open++;
-              peak = Math.max(peak, open);
-              await new Promise((r) => setTimeout(r, ms));
-              open--;
-              return i;
-            }),
-          ),
-        );
-        expect(done).toEqual(delays.map((_, i) => i));
-        expect(peak).toBeLessThanOrEqual(max);
-        expect(limit.peak).toBe(peak);
-        expect(limit.current).toBe(0);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 40 }),
+        async (max, delays) => {
+          const limit = new OutgoingLimit(max);
+          let open = 0;
+          let peak = 0;
+          const done = await Promise.all(
+            delays.map((ms, i) =>
+              limit.run(async () => {
+                open++;
+                peak = Math.max(peak, open);
+                await new Promise((r) => setTimeout(r, ms));
+                open--;
+                return i;
+              }),
+            ),
+          );
+          expect(done).toEqual(delays.map((_, i) => i));
+          expect(peak).toBeLessThanOrEqual(max);
+          expect(limit.peak).toBe(peak);
+          expect(limit.current).toBe(0);
+        },
+      ),
       { numRuns: 50 },
     );
   });

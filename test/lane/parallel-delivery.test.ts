@@ -8,7 +8,16 @@ import { MAX_OUTGOING_PER_OBJECT } from "../../src/delivery/ordering";
 import { call, createWebhook, createWorkspace, eventually } from "../support/helpers";
 import { lane } from "../support/lane";
 import { page, signIn } from "../support/pages";
-import { byKey, bodyOf, driveUntil, firstArrivalsInOrder, inAcceptanceOrder, outgoingPeaks, overlapping, successesOf } from "../support/parallel";
+import {
+  byKey,
+  bodyOf,
+  driveUntil,
+  firstArrivalsInOrder,
+  inAcceptanceOrder,
+  outgoingPeaks,
+  overlapping,
+  successesOf,
+} from "../support/parallel";
 import { endpoint, type Behaviour } from "../support/receiver";
 
 const contactOf = (r: { body: string }) => JSON.stringify((JSON.parse(r.body) as { contact?: { id?: unknown } }).contact?.id ?? null);
@@ -31,13 +40,20 @@ describe("ordering settings", () => {
   it("defaults to endpoint with one in flight, and key or none to 10", async () => {
     const ws = await createWorkspace();
     expect(await createWebhook(ws.apiKey)).toMatchObject({ ordering: "endpoint", orderingKey: null, maxInFlight: 1 });
-    expect(await createWebhook(ws.apiKey, { ordering: "key", orderingKey: "contact.id" })).toMatchObject({ ordering: "key", orderingKey: "contact.id", maxInFlight: 10 });
+    expect(await createWebhook(ws.apiKey, { ordering: "key", orderingKey: "contact.id" })).toMatchObject({
+      ordering: "key",
+      orderingKey: "contact.id",
+      maxInFlight: 10,
+    });
     const none = await createWebhook(ws.apiKey, { ordering: "none", maxInFlight: 50 });
     expect(none).toMatchObject({ ordering: "none", orderingKey: null, maxInFlight: 50 });
     // Back to endpoint: maxInFlight follows the ordering's default; to key: the path is required.
     const back = await call("PATCH", `/v1/webhooks/${none.id}`, { key: ws.apiKey, body: { ordering: "endpoint" } });
     expect(back.json).toMatchObject({ ordering: "endpoint", orderingKey: null, maxInFlight: 1 });
-    const keyed = await call("PATCH", `/v1/webhooks/${none.id}`, { key: ws.apiKey, body: { ordering: "key", orderingKey: "conversation.id" } });
+    const keyed = await call("PATCH", `/v1/webhooks/${none.id}`, {
+      key: ws.apiKey,
+      body: { ordering: "key", orderingKey: "conversation.id" },
+    });
     expect(keyed.json).toMatchObject({ ordering: "key", orderingKey: "conversation.id", maxInFlight: 10 });
     // Leaving key drops the path; a maxInFlight alone keeps the ordering.
     const more = await call("PATCH", `/v1/webhooks/${none.id}`, { key: ws.apiKey, body: { maxInFlight: 20 } });
@@ -59,7 +75,10 @@ describe("ordering settings", () => {
     ["a path with an empty segment", { ordering: "key", orderingKey: "contact..id" }, "invalid_ordering_key", "orderingKey"],
   ])("refuses %s with 400 %s", async (_, body, code, param) => {
     const ws = await createWorkspace();
-    const res = await call("POST", "/v1/webhooks", { key: ws.apiKey, body: { url: "https://receiver.example.com/hooks", events: ["message.received"], ...body } });
+    const res = await call("POST", "/v1/webhooks", {
+      key: ws.apiKey,
+      body: { url: "https://receiver.example.com/hooks", events: ["message.received"], ...body },
+    });
     expect(res.status).toBe(400);
     expect(res.json.error).toMatchObject({ code, param });
   });
@@ -89,7 +108,10 @@ describe("ordering in the settings form", () => {
     const noKey = await page("POST", "/settings/integrations/webhooks", { cookie, form: { ...base, ordering: "key" } });
     expect(noKey.status).toBe(400);
     expect(noKey.html).toMatch(/id="orderingKey-error">.*required with ordering/s);
-    const created = await page("POST", "/settings/integrations/webhooks", { cookie, form: { ...base, ordering: "key", orderingKey: "contact.id", maxInFlight: "20" } });
+    const created = await page("POST", "/settings/integrations/webhooks", {
+      cookie,
+      form: { ...base, ordering: "key", orderingKey: "contact.id", maxInFlight: "20" },
+    });
     expect(created.status).toBe(201);
     const [hook] = (await call("GET", "/v1/webhooks", { key: ws.apiKey })).json.data;
     expect(hook).toMatchObject({ ordering: "key", orderingKey: "contact.id", maxInFlight: 20 });
@@ -99,13 +121,20 @@ describe("ordering in the settings form", () => {
     expect(edit.html).toContain('value="contact.id"');
     const back = await page("POST", `/settings/integrations/webhooks/${hook.id}`, { cookie, form: { ...base, orderingKey: "contact.id" } });
     expect(back.status).toBe(303);
-    expect((await call("GET", `/v1/webhooks/${hook.id}`, { key: ws.apiKey })).json).toMatchObject({ ordering: "endpoint", orderingKey: null, maxInFlight: 1 });
+    expect((await call("GET", `/v1/webhooks/${hook.id}`, { key: ws.apiKey })).json).toMatchObject({
+      ordering: "endpoint",
+      orderingKey: null,
+      maxInFlight: 1,
+    });
   });
 });
 
 describe("ordering by key", () => {
   it("keeps up to maxInFlight requests out, never two of one key, each key in order, at most 6 from any object", async () => {
-    const { ws, ep, hook } = await setup({ ordering: "key", orderingKey: "contact.id", maxInFlight: 20 }, { status: 200, randomDelayMs: [40, 80] });
+    const { ws, ep, hook } = await setup(
+      { ordering: "key", orderingKey: "contact.id", maxInFlight: 20 },
+      { status: 200, randomDelayMs: [40, 80] },
+    );
     // 30 contacts (and some events with no contact, which share one key), 3 events each.
     const data = Array.from({ length: 100 }, (_, i) => (i % 10 === 9 ? { i } : { i, contact: { id: `c${i % 30}` } }));
     const ids = await sendBatch(ws.apiKey, data);
@@ -158,13 +187,19 @@ describe("ordering by key", () => {
   });
 
   it("lets events accepted after a change of the key path start only once the earlier ones have finished", async () => {
-    const { ws, ep, hook } = await setup({ ordering: "key", orderingKey: "contact.id", maxInFlight: 6 }, { status: 200, randomDelayMs: [20, 60] });
+    const { ws, ep, hook } = await setup(
+      { ordering: "key", orderingKey: "contact.id", maxInFlight: 6 },
+      { status: 200, randomDelayMs: [20, 60] },
+    );
     const early = await sendBatch(
       ws.apiKey,
       Array.from({ length: 24 }, (_, i) => ({ i, contact: { id: `c${i % 4}` }, conversation: { id: `v${i % 3}` } })),
     );
     await ep.waitFor(2);
-    const patched = await call("PATCH", `/v1/webhooks/${hook.id}`, { key: ws.apiKey, body: { orderingKey: "conversation.id", maxInFlight: 10 } });
+    const patched = await call("PATCH", `/v1/webhooks/${hook.id}`, {
+      key: ws.apiKey,
+      body: { orderingKey: "conversation.id", maxInFlight: 10 },
+    });
     expect(patched.status).toBe(200);
     const late = await sendBatch(
       ws.apiKey,
@@ -187,13 +222,22 @@ describe("ordering by key", () => {
 
   it("moves a backlog from endpoint to key and back without any event overtaking an earlier one of its key", async () => {
     const { ws, ep, hook } = await setup({}, { status: 200, randomDelayMs: [10, 30] });
-    const first = await sendBatch(ws.apiKey, Array.from({ length: 12 }, (_, i) => ({ i, contact: { id: `c${i % 3}` } })));
+    const first = await sendBatch(
+      ws.apiKey,
+      Array.from({ length: 12 }, (_, i) => ({ i, contact: { id: `c${i % 3}` } })),
+    );
     await ep.waitFor(1);
     await call("PATCH", `/v1/webhooks/${hook.id}`, { key: ws.apiKey, body: { ordering: "key", orderingKey: "contact.id" } });
-    const second = await sendBatch(ws.apiKey, Array.from({ length: 12 }, (_, i) => ({ i: 50 + i, contact: { id: `c${i % 3}` } })));
+    const second = await sendBatch(
+      ws.apiKey,
+      Array.from({ length: 12 }, (_, i) => ({ i: 50 + i, contact: { id: `c${i % 3}` } })),
+    );
     await ep.waitFor(14);
     await call("PATCH", `/v1/webhooks/${hook.id}`, { key: ws.apiKey, body: { ordering: "endpoint" } });
-    const third = await sendBatch(ws.apiKey, Array.from({ length: 6 }, (_, i) => ({ i: 90 + i, contact: { id: `c${i % 3}` } })));
+    const third = await sendBatch(
+      ws.apiKey,
+      Array.from({ length: 6 }, (_, i) => ({ i: 90 + i, contact: { id: `c${i % 3}` } })),
+    );
     const got = await ep.waitFor(30, 60_000);
     const accepted = [...first, ...second, ...third];
     for (const group of byKey(got, contactOf).values()) {
@@ -205,8 +249,14 @@ describe("ordering by key", () => {
   });
 
   it("loses nothing and keeps each key's order when the lane is killed with requests out", async () => {
-    const { ws, ep, hook } = await setup({ ordering: "key", orderingKey: "contact.id", maxInFlight: 8 }, { status: 200, randomDelayMs: [30, 120] });
-    const ids = await sendBatch(ws.apiKey, Array.from({ length: 40 }, (_, i) => ({ i, contact: { id: `c${i % 10}` } })));
+    const { ws, ep, hook } = await setup(
+      { ordering: "key", orderingKey: "contact.id", maxInFlight: 8 },
+      { status: 200, randomDelayMs: [30, 120] },
+    );
+    const ids = await sendBatch(
+      ws.apiKey,
+      Array.from({ length: 40 }, (_, i) => ({ i, contact: { id: `c${i % 10}` } })),
+    );
     await ep.waitFor(10, 30_000);
     await abortAllDurableObjects();
     await driveUntil(hook.id, (s) => s.events.length === 40 && s.events.every((e) => e.status === "delivered"));
@@ -223,8 +273,13 @@ describe("ordering by key", () => {
 
 describe("no ordering", () => {
   it("sends each event as soon as it is stored, and a retrying event holds nothing back", async () => {
-    const { ws, ep, hook } = await setup({ ordering: "none", maxInFlight: 10, retryDelaysSeconds: [30] }, { status: 200, delayMs: 30 }, [{ status: 503 }]);
-    const ids = await sendBatch(ws.apiKey, Array.from({ length: 30 }, (_, i) => ({ i })));
+    const { ws, ep, hook } = await setup({ ordering: "none", maxInFlight: 10, retryDelaysSeconds: [30] }, { status: 200, delayMs: 30 }, [
+      { status: 503 },
+    ]);
+    const ids = await sendBatch(
+      ws.apiKey,
+      Array.from({ length: 30 }, (_, i) => ({ i })),
+    );
     const got = await ep.waitFor(30, 30_000);
     expect((await ep.report()).peakOpen).toBeLessThanOrEqual(10);
     // The first event failed and waits for its retry; the 29 others were delivered meanwhile.
@@ -240,7 +295,10 @@ describe("no ordering", () => {
     const { ws, ep, hook } = await setup({ ordering: "none", maxInFlight: 8 }, { status: 500, delayMs: 400 }, [
       ...Array.from({ length: 4 }, () => ({ status: 200, delayMs: 400 })),
     ]);
-    await sendBatch(ws.apiKey, Array.from({ length: 20 }, (_, i) => ({ i })));
+    await sendBatch(
+      ws.apiKey,
+      Array.from({ length: 20 }, (_, i) => ({ i })),
+    );
     await ep.waitFor(8);
     const off = await call("POST", `/v1/webhooks/${hook.id}/disable`, { key: ws.apiKey });
     expect(off.status).toBe(200);

@@ -41,7 +41,11 @@ async function subscribedWorkspace(type: QueuedEvent["type"]) {
 
 describe("per-message isolation in the consumer", () => {
   it("delivers the events of two other workspaces, in order and once, next to poison messages that are retried alone", async () => {
-    const [a, b, bad] = [await subscribedWorkspace("contact.created"), await subscribedWorkspace("contact.created"), await subscribedWorkspace("contact.created")];
+    const [a, b, bad] = [
+      await subscribedWorkspace("contact.created"),
+      await subscribedWorkspace("contact.created"),
+      await subscribedWorkspace("contact.created"),
+    ];
     const now = Date.now();
     const aEvents = await Promise.all([0, 1, 2].map((i) => toQueuedEvent(a.ws.id, { type: "contact.created", data: { i } }, now + i)));
     const bEvents = await Promise.all([0, 1, 2].map((i) => toQueuedEvent(b.ws.id, { type: "contact.created", data: { i } }, now + i)));
@@ -57,7 +61,22 @@ describe("per-message isolation in the consumer", () => {
       { ...aEvents[0], type: "contact.deleted" },
     ];
     // Interleaved and out of order, as a queue may hand them over.
-    const bodies = [bEvents[2], poison[0], aEvents[1], poison[1], bEvents[0], poison[2], aEvents[2], poison[3], poison[4], aEvents[0], poison[5], bEvents[1], poison[6], poison[7]];
+    const bodies = [
+      bEvents[2],
+      poison[0],
+      aEvents[1],
+      poison[1],
+      bEvents[0],
+      poison[2],
+      aEvents[2],
+      poison[3],
+      poison[4],
+      aEvents[0],
+      poison[5],
+      bEvents[1],
+      poison[6],
+      poison[7],
+    ];
     const { result, idOf } = await consume(bodies);
 
     const retried = result.retryMessages.map((m) => m.msgId).sort();
@@ -76,7 +95,11 @@ describe("per-message isolation in the consumer", () => {
   });
 
   it("refuses a 4,000-level event at the door while the events other workspaces send in the same second are delivered", async () => {
-    const [a, b, attacker] = [await subscribedWorkspace("contact.created"), await subscribedWorkspace("message.received"), await subscribedWorkspace("contact.created")];
+    const [a, b, attacker] = [
+      await subscribedWorkspace("contact.created"),
+      await subscribedWorkspace("message.received"),
+      await subscribedWorkspace("contact.created"),
+    ];
     const sent = await Promise.all([
       call("POST", "/v1/events", {
         key: attacker.ws.apiKey,
@@ -103,7 +126,9 @@ describe("per-message isolation in the consumer", () => {
     expect(result.explicitAcks.sort()).toEqual([idOf(0), idOf(2)].sort());
     expect(eventIdsOf(await a.ep.waitFor(2))).toEqual([events[0]!.id, events[2]!.id]);
     expect(logs.error).toEqual([
-      expect.stringMatching(new RegExp(`^hand-off of ${refused.id} to lane wh_\\w+ failed: TypeError: Do not know how to serialize a BigInt`)),
+      expect.stringMatching(
+        new RegExp(`^hand-off of ${refused.id} to lane wh_\\w+ failed: TypeError: Do not know how to serialize a BigInt`),
+      ),
       `queue message ${idOf(1)} is retried alone: its hand-off to a lane failed`,
     ]);
   });
@@ -133,10 +158,12 @@ describe("the consumer under random messages", () => {
       fc.string({ unit: "binary" }),
     );
     // Events with any of their fields replaced by something random: sometimes valid, mostly not.
-    const mutated = fc
-      .record(
-        Object.fromEntries(Object.entries(template).map(([field, value]) => [field, fc.oneof(fc.constant(value), anyJson)])) as Record<string, fc.Arbitrary<unknown>>,
-      );
+    const mutated = fc.record(
+      Object.fromEntries(Object.entries(template).map(([field, value]) => [field, fc.oneof(fc.constant(value), anyJson)])) as Record<
+        string,
+        fc.Arbitrary<unknown>
+      >,
+    );
     const body = fc.oneof(anyJson, mutated);
 
     const delivered: string[] = [];

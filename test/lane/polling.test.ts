@@ -16,7 +16,10 @@ import { recordObjectRequests } from "../support/recording-namespaces";
 const ORDERING_WINDOW_MS = readConfig(env).orderingWindowMs;
 
 async function pollWebhook(key: string, body: Record<string, unknown> = {}) {
-  const res = await call("POST", "/v1/webhooks", { key, body: { delivery: "poll", events: ["contact.updated", "message.received"], ...body } });
+  const res = await call("POST", "/v1/webhooks", {
+    key,
+    body: { delivery: "poll", events: ["contact.updated", "message.received"], ...body },
+  });
   expect(res.status).toBe(201);
   return res.json as { id: string; pollToken: string; url: null; delivery: "poll" };
 }
@@ -45,11 +48,23 @@ async function poll(id: string, token: string, query: { cursor?: string | null; 
 
 /** Waits until the webhook's lane holds `n` events. */
 async function stored(key: string, id: string, n: number) {
-  await eventually(async () => {
-    const res = await call("GET", `/v1/webhooks/${id}/deliveries?limit=100`, { key });
-    return res.json.data.length >= Math.min(n, 100);
-  }, 30_000, `${n} events stored`);
-  await eventually(async () => (await runInDurableObject(laneOf(env.ENDPOINT_LANE, id, null), (_: EndpointLane, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM events").one().n)) >= n, 30_000, `${n} events stored`);
+  await eventually(
+    async () => {
+      const res = await call("GET", `/v1/webhooks/${id}/deliveries?limit=100`, { key });
+      return res.json.data.length >= Math.min(n, 100);
+    },
+    30_000,
+    `${n} events stored`,
+  );
+  await eventually(
+    async () =>
+      (await runInDurableObject(
+        laneOf(env.ENDPOINT_LANE, id, null),
+        (_: EndpointLane, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM events").one().n,
+      )) >= n,
+    30_000,
+    `${n} events stored`,
+  );
 }
 
 /** A workspace with a polling webhook whose stream holds `n` events sent through the API, all readable. */
@@ -70,7 +85,7 @@ async function restartLane(id: string) {
 
 /** A seeded generator, so a failing run can be repeated. */
 function random(seed: number) {
-  return () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  return () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
 }
 
 describe("polling webhooks", () => {
@@ -81,16 +96,25 @@ describe("polling webhooks", () => {
     const read = await call("GET", `/v1/webhooks/${wh.id}`, { key: ws.apiKey });
     expect(read.json).toMatchObject({ delivery: "poll", url: null });
     expect(read.json).not.toHaveProperty("pollToken");
-    const withUrl = await call("POST", "/v1/webhooks", { key: ws.apiKey, body: { delivery: "poll", url: "https://x.example.com/h", events: ["contact.updated"] } });
+    const withUrl = await call("POST", "/v1/webhooks", {
+      key: ws.apiKey,
+      body: { delivery: "poll", url: "https://x.example.com/h", events: ["contact.updated"] },
+    });
     expect(withUrl).toMatchObject({ status: 400, json: { error: { code: "validation_failed", param: "url" } } });
     const noUrl = await call("POST", "/v1/webhooks", { key: ws.apiKey, body: { events: ["contact.updated"] } });
     expect(noUrl).toMatchObject({ status: 400, json: { error: { param: "url" } } });
     const patch = await call("PATCH", `/v1/webhooks/${wh.id}`, { key: ws.apiKey, body: { url: "https://x.example.com/h" } });
     expect(patch).toMatchObject({ status: 400, json: { error: { param: "url" } } });
     // Empty push-only fields, as the settings form sends them, are no change.
-    const edit = await call("PATCH", `/v1/webhooks/${wh.id}`, { key: ws.apiKey, body: { url: "", rateLimitPerSecond: null, headers: {}, description: "CRM behind the firewall" } });
+    const edit = await call("PATCH", `/v1/webhooks/${wh.id}`, {
+      key: ws.apiKey,
+      body: { url: "", rateLimitPerSecond: null, headers: {}, description: "CRM behind the firewall" },
+    });
     expect(edit).toMatchObject({ status: 200, json: { delivery: "poll", url: null, description: "CRM behind the firewall" } });
-    const push = await call("POST", "/v1/webhooks", { key: ws.apiKey, body: { url: "https://x.example.com/h", events: ["contact.updated"] } });
+    const push = await call("POST", "/v1/webhooks", {
+      key: ws.apiKey,
+      body: { url: "https://x.example.com/h", events: ["contact.updated"] },
+    });
     expect(push.json).toMatchObject({ delivery: "push", url: "https://x.example.com/h" });
     expect(push.json).not.toHaveProperty("pollToken");
   });
@@ -160,7 +184,10 @@ describe("polling webhooks", () => {
       expect((await call("GET", `/v1/webhooks/${wh.id}/poll?${query}`, { key: ws.apiKey })).status).toBe(400);
     }
     // A push webhook has no stream.
-    const push = await call("POST", "/v1/webhooks", { key: ws.apiKey, body: { url: "https://x.example.com/h", events: ["contact.updated"] } });
+    const push = await call("POST", "/v1/webhooks", {
+      key: ws.apiKey,
+      body: { url: "https://x.example.com/h", events: ["contact.updated"] },
+    });
     expect((await call("GET", `/v1/webhooks/${push.json.id}/poll`, { key: ws.apiKey })).status).toBe(404);
   });
 
@@ -178,7 +205,10 @@ describe("polling webhooks", () => {
         // Public routes (no security, or an empty list like the JWKS) take no key at all.
         if (!operation.security?.length || path === "/v1/webhooks/{id}/poll") continue;
         const url = path.replace("{id}", wh.id).replace("{eventId}", "evt_x").replace("{keyId}", "key_x");
-        const res = await call(method.toUpperCase(), url, { key: wh.pollToken, body: ["post", "patch", "put"].includes(method) ? {} : undefined });
+        const res = await call(method.toUpperCase(), url, {
+          key: wh.pollToken,
+          body: ["post", "patch", "put"].includes(method) ? {} : undefined,
+        });
         expect([401, 403], `${method} ${path}`).toContain(res.status);
         checked++;
       }
@@ -300,7 +330,11 @@ describe("polling webhooks", () => {
     const position = await laneOf(env.ENDPOINT_LANE, wh.id, null).pollPosition();
     expect(position).toEqual({ acknowledgedAt: null, acknowledgedEventId: null, waiting: 9 });
     await poll(wh.id, wh.pollToken, { cursor: page.nextCursor });
-    expect(await laneOf(env.ENDPOINT_LANE, wh.id, null).pollPosition()).toEqual({ acknowledgedAt: expect.any(Number), acknowledgedEventId: test.json.eventId, waiting: 0 });
+    expect(await laneOf(env.ENDPOINT_LANE, wh.id, null).pollPosition()).toEqual({
+      acknowledgedAt: expect.any(Number),
+      acknowledgedEventId: test.json.eventId,
+      waiting: 0,
+    });
   });
 
   it("shows its consumer's position (last acknowledged, waiting) on the stats and the webhook's page instead of attempts", async () => {
@@ -315,7 +349,10 @@ describe("polling webhooks", () => {
     expect(html).toContain(sent[0]);
     expect(html).toContain("2 events");
     expect(html).not.toContain("Success rate");
-    const push = await call("POST", "/v1/webhooks", { key: ws.apiKey, body: { url: "https://x.example.com/h", events: ["contact.updated"] } });
+    const push = await call("POST", "/v1/webhooks", {
+      key: ws.apiKey,
+      body: { url: "https://x.example.com/h", events: ["contact.updated"] },
+    });
     expect((await call("GET", `/v1/webhooks/${push.json.id}/stats`, { key: ws.apiKey })).json.position).toBeNull();
   });
 
@@ -323,7 +360,10 @@ describe("polling webhooks", () => {
     const ws = await createWorkspace();
     const cookie = await signIn(ws.apiKey);
     expect((await page("GET", "/settings/integrations/webhooks/new", { cookie })).html).toContain('name="delivery" value="poll"');
-    const added = await page("POST", "/settings/integrations/webhooks", { cookie, form: { delivery: "poll", url: "", events: ["contact.updated"], description: "CRM on site" } });
+    const added = await page("POST", "/settings/integrations/webhooks", {
+      cookie,
+      form: { delivery: "poll", url: "", events: ["contact.updated"], description: "CRM on site" },
+    });
     expect(added.status).toBe(201);
     const token = /value="(whpoll_[^"]+)"/.exec(added.html)?.[1];
     expect(token).toBeDefined();
@@ -334,11 +374,21 @@ describe("polling webhooks", () => {
     const edit = await page("GET", `/settings/integrations/webhooks/${webhook.id}/edit`, { cookie });
     expect(edit.html).toContain("Read by polling");
     expect(edit.html).not.toContain('id="url"');
-    const saved = await page("POST", `/settings/integrations/webhooks/${webhook.id}`, { cookie, form: { events: ["contact.updated", "message.received"], description: "CRM" } });
+    const saved = await page("POST", `/settings/integrations/webhooks/${webhook.id}`, {
+      cookie,
+      form: { events: ["contact.updated", "message.received"], description: "CRM" },
+    });
     expect(saved.status).toBe(303);
-    expect((await call("GET", `/v1/webhooks/${webhook.id}`, { key: ws.apiKey })).json).toMatchObject({ delivery: "poll", events: ["contact.updated", "message.received"], description: "CRM" });
+    expect((await call("GET", `/v1/webhooks/${webhook.id}`, { key: ws.apiKey })).json).toMatchObject({
+      delivery: "poll",
+      events: ["contact.updated", "message.received"],
+      description: "CRM",
+    });
     // A rotation shows the new token once.
-    const rotated = await page("POST", `/settings/integrations/webhooks/${webhook.id}/rotate-secret`, { cookie, form: { back: "/settings/integrations/webhooks" } });
+    const rotated = await page("POST", `/settings/integrations/webhooks/${webhook.id}/rotate-secret`, {
+      cookie,
+      form: { back: "/settings/integrations/webhooks" },
+    });
     expect(rotated.html).toMatch(/id="poll-token"[^>]*value="whpoll_/);
     expect((await call("GET", `/v1/webhooks/${webhook.id}/poll`, { key: token })).status).toBe(401);
   });

@@ -48,7 +48,13 @@ async function confirmedWorkspace(name: string, address: string) {
 /** Fills the workspace's window with failures of some other webhook, as lanes report them. */
 async function prefill(workspaceId: string, count: number) {
   for (let i = 0; i < count; i++) {
-    await quota(workspaceId).recordFailure({ webhookId: "wh_other", eventId: `evt_${i}`, at: Date.now(), statusCode: 500, error: "HTTP 500" });
+    await quota(workspaceId).recordFailure({
+      webhookId: "wh_other",
+      eventId: `evt_${i}`,
+      at: Date.now(),
+      statusCode: 500,
+      error: "HTTP 500",
+    });
   }
 }
 
@@ -78,7 +84,12 @@ describe("failure quota", () => {
       return sent.length > 0 && sent.every((n) => n.outcome !== "owed") && sent;
     });
     expect(warned).toEqual([
-      expect.objectContaining({ kind: "warning", recipient: "ops@acme.example", outcome: "sent", subject: "Webhooks failing: 24 of 30 failed attempts allowed in 30 minutes" }),
+      expect.objectContaining({
+        kind: "warning",
+        recipient: "ops@acme.example",
+        outcome: "sent",
+        subject: "Webhooks failing: 24 of 30 failed attempts allowed in 30 minutes",
+      }),
     ]);
 
     // The 31st failed attempt, B's.
@@ -141,7 +152,9 @@ describe("failure quota", () => {
       expect(verdict.exceeded).toBe(false);
     }
     // 31st while the first is still inside the window (it leaves at t0 + window): over the limit.
-    expect(await window.recordFailure({ webhookId: "wh_b", eventId: "x", at: t0 + windowMs - 1, statusCode: 500, error: null })).toMatchObject({
+    expect(
+      await window.recordFailure({ webhookId: "wh_b", eventId: "x", at: t0 + windowMs - 1, statusCode: 500, error: null }),
+    ).toMatchObject({
       failures: 31,
       exceeded: true,
     });
@@ -151,7 +164,9 @@ describe("failure quota", () => {
       exceeded: true,
     });
     // Far later, only failures of the last 30 minutes count.
-    expect(await window.recordFailure({ webhookId: "wh_b", eventId: "z", at: t0 + 3 * windowMs, statusCode: 500, error: null })).toMatchObject({
+    expect(
+      await window.recordFailure({ webhookId: "wh_b", eventId: "z", at: t0 + 3 * windowMs, statusCode: 500, error: null }),
+    ).toMatchObject({
       failures: 1,
       exceeded: false,
     });
@@ -185,7 +200,8 @@ describe("failure quota", () => {
     const q = quota(ws.id);
     const windowMs = 1800 * 1000;
     const t0 = Date.now() - 3 * windowMs;
-    const fail = (i: number, at: number) => q.recordFailure({ webhookId: "wh_a", workspaceId: ws.id, eventId: `e${i}`, at, statusCode: 500, error: null });
+    const fail = (i: number, at: number) =>
+      q.recordFailure({ webhookId: "wh_a", workspaceId: ws.id, eventId: `e${i}`, at, statusCode: 500, error: null });
     for (let i = 0; i < 23; i++) await fail(i, t0 + i);
     expect(await warnings(ws.id)).toEqual([]);
     await fail(23, t0 + 23); // the 24th: 80% of 30
@@ -200,15 +216,22 @@ describe("failure quota", () => {
     });
     expect(both.map((n) => n.disabled_at).sort()).toEqual([t0 + 23, t0 + windowMs + 1000 + 23]);
     expect(both[0]).toMatchObject({ recipient: "ops@warned.example", outcome: "sent" });
-    expect(warningNotice({ workspaceName: "W", failures: 24, limit: 30, windowSeconds: 1800, at: 0, publicUrl: "https://webhooks.example.com" }).text).toContain(
-      "https://webhooks.example.com/settings/integrations/webhooks",
-    );
+    expect(
+      warningNotice({ workspaceName: "W", failures: 24, limit: 30, windowSeconds: 1800, at: 0, publicUrl: "https://webhooks.example.com" })
+        .text,
+    ).toContain("https://webhooks.example.com/settings/integrations/webhooks");
   });
 
   it("lets 410 Gone disable as gone, with no quota email, even over the limit", async () => {
     const ws = await createWorkspace("Gone", "ops@gone.example");
     await prefill(ws.id, 30);
-    const verdict = await quota(ws.id).recordFailure({ webhookId: "wh_gone", eventId: "e", at: Date.now(), statusCode: 410, error: "HTTP 410" });
+    const verdict = await quota(ws.id).recordFailure({
+      webhookId: "wh_gone",
+      eventId: "e",
+      at: Date.now(),
+      statusCode: 410,
+      error: "HTTP 410",
+    });
     expect(verdict).toMatchObject({ failures: 31, exceeded: true, disable: "gone" });
     expect(await quota(ws.id).notices()).toEqual([]);
     expect(autoDisableReason(500, false)).toBeNull();
@@ -275,7 +298,13 @@ describe("disable notice", () => {
     const hook = await createWebhook(ws.apiKey, { events: ["message.sent"] });
     await prefill(ws.id, 30);
     await failSends(ws.id, failingSends);
-    const verdict = await quota(ws.id).recordFailure({ webhookId: hook.id, eventId: "evt_over", at: Date.now(), statusCode: 500, error: "HTTP 500" });
+    const verdict = await quota(ws.id).recordFailure({
+      webhookId: hook.id,
+      eventId: "evt_over",
+      at: Date.now(),
+      statusCode: 500,
+      error: "HTTP 500",
+    });
     expect(verdict).toMatchObject({ exceeded: true, disable: "failure_quota" });
     return { ws, hook };
   }
@@ -293,7 +322,12 @@ describe("disable notice", () => {
     expect(notice).toMatchObject({ outcome: "sent", recipient: "ops@retry.example", message_id: expect.any(String) });
     expect(alarm).toBeNull();
     expect(await quota(ws.id).notices()).toHaveLength(1);
-    expect(logs.error).toEqual([1, 2].map((n) => `workspace quota: disable notice for ${hook.id} could not be sent (attempt ${n}): Error: Email Sending is not set up for this domain`));
+    expect(logs.error).toEqual(
+      [1, 2].map(
+        (n) =>
+          `workspace quota: disable notice for ${hook.id} could not be sent (attempt ${n}): Error: Email Sending is not set up for this domain`,
+      ),
+    );
   });
 
   it("is given up, loudly, after 10 failed sends, and the alarm stops", async () => {
@@ -305,8 +339,9 @@ describe("disable notice", () => {
     }
     const { notice, alarm } = await noticeAfter(ws.id, 10);
     expect([notice.outcome, notice.message_id, alarm]).toEqual(["gave_up", null, null]);
-    expect(logs.error.at(-1)).toBe(`workspace quota: disable notice for ${hook.id} could not be sent (attempt 10, giving up): Error: Email Sending is not set up for this domain`);
+    expect(logs.error.at(-1)).toBe(
+      `workspace quota: disable notice for ${hook.id} could not be sent (attempt 10, giving up): Error: Email Sending is not set up for this domain`,
+    );
     expect(logs.error).toHaveLength(10);
   });
-
 });

@@ -19,28 +19,46 @@ const FRAMING = ["Connection", "Upgrade", "Keep-Alive", "TE", "Trailer", "Transf
 const PREFIXED = ["Proxy-Authorization", "Proxy-Connection", "Sec-WebSocket-Key", "Sec-Fetch-Mode", "Webhook-Id"];
 
 /** The same name in three spellings: as written, upper case and an alternating case. */
-const spellings = (name: string) => [name, name.toUpperCase(), [...name].map((c, i) => (i % 2 ? c.toLowerCase() : c.toUpperCase())).join("")];
+const spellings = (name: string) => [
+  name,
+  name.toUpperCase(),
+  [...name].map((c, i) => (i % 2 ? c.toLowerCase() : c.toUpperCase())).join(""),
+];
 
 describe("reserved headers", () => {
   const logs = captureLogs();
-  it.each([...FRAMING, ...PREFIXED].flatMap(spellings))("refuses %s with reserved_header on create and PATCH, saving nothing", async (name) => {
-    const ws = await createWorkspace();
-    const created = await call("POST", "/v1/webhooks", { key: ws.apiKey, body: { url: "https://crm.example.com/h", events: ["contact.created"], headers: { [name]: "websocket" } } });
-    expect(created.status).toBe(400);
-    expect(created.json.error).toMatchObject({ code: "reserved_header", param: `headers.${name}` });
-    expect(await countWebhooks(ws.id)).toBe(0);
-    const hook = await createWebhook(ws.apiKey, { headers: { "X-Keep": "1" } });
-    const patched = await call("PATCH", `/v1/webhooks/${hook.id}`, { key: ws.apiKey, body: { headers: { "X-Keep": "2", [name]: "1" } } });
-    expect(patched.status).toBe(400);
-    expect(patched.json.error.code).toBe("reserved_header");
-    expect((await call("GET", `/v1/webhooks/${hook.id}`, { key: ws.apiKey })).json.headers).toEqual({ "X-Keep": "1" });
-  });
+  it.each([...FRAMING, ...PREFIXED].flatMap(spellings))(
+    "refuses %s with reserved_header on create and PATCH, saving nothing",
+    async (name) => {
+      const ws = await createWorkspace();
+      const created = await call("POST", "/v1/webhooks", {
+        key: ws.apiKey,
+        body: { url: "https://crm.example.com/h", events: ["contact.created"], headers: { [name]: "websocket" } },
+      });
+      expect(created.status).toBe(400);
+      expect(created.json.error).toMatchObject({ code: "reserved_header", param: `headers.${name}` });
+      expect(await countWebhooks(ws.id)).toBe(0);
+      const hook = await createWebhook(ws.apiKey, { headers: { "X-Keep": "1" } });
+      const patched = await call("PATCH", `/v1/webhooks/${hook.id}`, { key: ws.apiKey, body: { headers: { "X-Keep": "2", [name]: "1" } } });
+      expect(patched.status).toBe(400);
+      expect(patched.json.error.code).toBe("reserved_header");
+      expect((await call("GET", `/v1/webhooks/${hook.id}`, { key: ws.apiKey })).json.headers).toEqual({ "X-Keep": "1" });
+    },
+  );
 
   it("keeps header names that only look alike (x-upgrade, tea, connectionless)", async () => {
-    for (const name of ["X-Upgrade", "tea", "Connectionless", "X-Sec-Token", "Proxyish", "Expected"]) expect(isReservedHeader(name)).toBe(false);
+    for (const name of ["X-Upgrade", "tea", "Connectionless", "X-Sec-Token", "Proxyish", "Expected"])
+      expect(isReservedHeader(name)).toBe(false);
     const ws = await createWorkspace();
     const headers = { "X-Upgrade": "1", tea: "2", Connectionless: "3", "X-Sec-Token": "4" };
-    expect((await call("POST", "/v1/webhooks", { key: ws.apiKey, body: { url: "https://crm.example.com/h", events: ["contact.created"], headers } })).status).toBe(201);
+    expect(
+      (
+        await call("POST", "/v1/webhooks", {
+          key: ws.apiKey,
+          body: { url: "https://crm.example.com/h", events: ["contact.created"], headers },
+        })
+      ).status,
+    ).toBe(201);
   });
 
   it("delivers a stored config's event as a POST with its body, withholding a header that is reserved now", async () => {
@@ -49,14 +67,27 @@ describe("reserved headers", () => {
     const hook = await createWebhook(ws.apiKey, { url: ep.url, events: ["contact.created"], headers: { "X-Keep": "yes" } });
     // A config written before the rule (or by hand): the API would refuse it now.
     await env.DB.prepare("UPDATE webhooks SET headers = ? WHERE id = ?")
-      .bind(JSON.stringify({ Upgrade: "websocket", Connection: "Upgrade", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Content-Encoding": "gzip", "X-Keep": "yes" }), hook.id)
+      .bind(
+        JSON.stringify({
+          Upgrade: "websocket",
+          Connection: "Upgrade",
+          "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+          "Content-Encoding": "gzip",
+          "X-Keep": "yes",
+        }),
+        hook.id,
+      )
       .run();
     // Any change hands the stored config to the lane.
     expect((await call("PATCH", `/v1/webhooks/${hook.id}`, { key: ws.apiKey, body: { description: "legacy" } })).status).toBe(200);
     const id = await sendEvent(ws.apiKey, { type: "contact.created", data: { name: "Ada" } });
     const [request] = await ep.waitFor(1);
     // Said in the log (Workers Logs), naming what is withheld.
-    expect(new Set(logs.warn)).toEqual(new Set([`lane ${hook.id}: stored header(s) Upgrade, Connection, Sec-WebSocket-Key, Content-Encoding are reserved now and are not sent`]));
+    expect(new Set(logs.warn)).toEqual(
+      new Set([
+        `lane ${hook.id}: stored header(s) Upgrade, Connection, Sec-WebSocket-Key, Content-Encoding are reserved now and are not sent`,
+      ]),
+    );
     expect(request!.method).toBe("POST");
     expect(JSON.parse(request!.body)).toMatchObject({ event_id: id, name: "Ada" });
     expect(request!.headers["x-keep"]).toBe("yes");
@@ -77,7 +108,9 @@ describe("reserved headers", () => {
 
   it("is needed: this runtime's fetch turns a POST with Upgrade: websocket into a body-less GET", async () => {
     const ep = endpoint();
-    await fetch(ep.url, { method: "POST", body: '{"a":1}', headers: { upgrade: "websocket", "content-type": "application/json" } }).catch(() => undefined);
+    await fetch(ep.url, { method: "POST", body: '{"a":1}', headers: { upgrade: "websocket", "content-type": "application/json" } }).catch(
+      () => undefined,
+    );
     const [request, ...more] = await ep.waitFor(1);
     expect(more).toEqual([]);
     expect(request).toMatchObject({ method: "GET", body: "", headers: { upgrade: "websocket", "sec-websocket-key": expect.any(String) } });
@@ -104,7 +137,10 @@ describe("reserved headers", () => {
     ["a vertical tab", "a\u000bb"],
   ])("refuses a value holding %s with invalid_header_value naming the header, saving nothing", async (_what, value) => {
     const ws = await createWorkspace();
-    const created = await call("POST", "/v1/webhooks", { key: ws.apiKey, body: { url: "https://crm.example.com/h", events: ["contact.created"], headers: { "X-Note": value } } });
+    const created = await call("POST", "/v1/webhooks", {
+      key: ws.apiKey,
+      body: { url: "https://crm.example.com/h", events: ["contact.created"], headers: { "X-Note": value } },
+    });
     expect(created.status).toBe(400);
     expect(created.json.error).toMatchObject({ code: "invalid_header_value", param: "headers.X-Note" });
     expect(await countWebhooks(ws.id)).toBe(0);
@@ -119,10 +155,26 @@ describe("custom headers, any input", () => {
     { weight: 2, arbitrary: fc.constantFrom(" ", "\t") },
     { weight: 1, arbitrary: fc.constantFrom("\r", "\n", "\u0000", "\u007f", "\u000b", "é", "€", "\ud800", "\udc00", "😀", "\u00a0") },
   );
-  const value = fc.oneof(fc.array(anyChar, { maxLength: 30 }).map((chars) => chars.join("")), fc.string({ maxLength: 20 }), fc.string({ unit: "binary", maxLength: 10 }));
+  const value = fc.oneof(
+    fc.array(anyChar, { maxLength: 30 }).map((chars) => chars.join("")),
+    fc.string({ maxLength: 20 }),
+    fc.string({ unit: "binary", maxLength: 10 }),
+  );
   const name = fc.oneof(
     { weight: 4, arbitrary: fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,15}$/) },
-    { weight: 2, arbitrary: fc.constantFrom(...FRAMING.flatMap(spellings), ...PREFIXED, "Host", "content-length", "X-Webhook-Signature", "X Bad", "", "a:b") },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(
+        ...FRAMING.flatMap(spellings),
+        ...PREFIXED,
+        "Host",
+        "content-length",
+        "X-Webhook-Signature",
+        "X Bad",
+        "",
+        "a:b",
+      ),
+    },
     { weight: 1, arbitrary: fc.string({ maxLength: 10 }) },
   );
 

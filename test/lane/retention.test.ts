@@ -37,7 +37,10 @@ describe("retention", () => {
     vi.setSystemTime(tB + RETENTION_MS - 1);
     await runDurableObjectAlarm(lane(hook.id));
     state = await settledLane(hook.id, (s) => s.events.length === 2);
-    expect(state.events.map((e) => [e.id, e.status])).toEqual([[bId, "dropped"], [cId, "pending"]]);
+    expect(state.events.map((e) => [e.id, e.status])).toEqual([
+      [bId, "dropped"],
+      [cId, "pending"],
+    ]);
     expect(state.attempts.filter((x) => x.event_id === a)).toEqual([]);
     expect(state.attempts.filter((x) => x.event_id === bId)).toHaveLength(4);
     expect(state.alarm).toBe(Math.min(state.events[1]!.next_attempt_at, tB + RETENTION_MS));

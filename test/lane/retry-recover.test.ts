@@ -84,10 +84,13 @@ describe("recover", () => {
     const { ws, ep, hook, send } = await setup(["conversation.closed"], "ops@replay.example");
     // 30 failures already in the window: this webhook's first failure is the 31st and disables it.
     const quota = quotaOf(env.WORKSPACE_QUOTA, ws.id, null);
-    for (let i = 0; i < 30; i++) await quota.recordFailure({ webhookId: "wh_other", eventId: `evt_${i}`, at: Date.now(), statusCode: 500, error: "HTTP 500" });
+    for (let i = 0; i < 30; i++)
+      await quota.recordFailure({ webhookId: "wh_other", eventId: `evt_${i}`, at: Date.now(), statusCode: 500, error: "HTTP 500" });
     await ep.program({ secrets: [hook.secret], script: [{ status: 500 }], fallback: { status: 200 } });
     const before = [await send(0), await send(1), await send(2)];
-    await eventually(async () => (await call("GET", `/v1/webhooks/${hook.id}`, { key: ws.apiKey })).json.disabledReason === "failure_quota");
+    await eventually(
+      async () => (await call("GET", `/v1/webhooks/${hook.id}`, { key: ws.apiKey })).json.disabledReason === "failure_quota",
+    );
     const during = [await send(3), await send(4)];
     const skipped = [...before, ...during];
     await settledLane(hook.id, (s) => s.events.length === 5 && s.events.every((e) => e.status === "skipped"));
@@ -128,8 +131,16 @@ describe("recover", () => {
     expect(text).toContain(`POST /v1/webhooks/${hook.id}/recover  {"since": "2026-11-21T09:30:00.000Z"}`);
     expect(text).not.toContain("/settings/");
     // With PUBLIC_URL, it links to the webhook's settings page too.
-    const linked = disableNotice({ workspaceName: "Replay", webhook: { id: hook.id, url: ep.url, description: "" }, limit: 30, windowSeconds: 1800,
-      failuresInWindow: 31, recentFailures: [], disabledAt: 0, publicUrl: "https://webhooks.example.com" }).text;
+    const linked = disableNotice({
+      workspaceName: "Replay",
+      webhook: { id: hook.id, url: ep.url, description: "" },
+      limit: 30,
+      windowSeconds: 1800,
+      failuresInWindow: 31,
+      recentFailures: [],
+      disabledAt: 0,
+      publicUrl: "https://webhooks.example.com",
+    }).text;
     expect(linked).toContain(`https://webhooks.example.com/settings/integrations/webhooks/${hook.id}`);
   });
 
@@ -152,7 +163,10 @@ describe("recover", () => {
     const since = new Date().toISOString();
     const recent = await send(2);
     const state = await dropOne(2);
-    expect(state.events.map((e) => [e.id, e.status])).toEqual([[old, "dropped"], [recent, "dropped"]]);
+    expect(state.events.map((e) => [e.id, e.status])).toEqual([
+      [old, "dropped"],
+      [recent, "dropped"],
+    ]);
     expect(await ep.requests()).toHaveLength(8);
 
     const res = await call("POST", `/v1/webhooks/${hook.id}/recover`, { key: ws.apiKey, body: { since } });
@@ -173,7 +187,9 @@ describe("recover", () => {
       expect(res.json.error.message).toBeTruthy();
     }
     const other = await createWorkspace("Other");
-    expect((await call("POST", `/v1/webhooks/${hook.id}/recover`, { key: other.apiKey, body: { since: "2026-11-21T10:00:00Z" } })).status).toBe(404);
+    expect(
+      (await call("POST", `/v1/webhooks/${hook.id}/recover`, { key: other.apiKey, body: { since: "2026-11-21T10:00:00Z" } })).status,
+    ).toBe(404);
     expect((await laneState(hook.id)).events).toEqual([]);
   });
 });

@@ -32,7 +32,11 @@ describe("retries", () => {
     await ep.waitFor(1);
 
     let state = await attemptsRecorded(hook.id, 1, 2);
-    for (const [n, delay] of [[1, 30_000], [2, 60_000], [3, 90_000]] as const) {
+    for (const [n, delay] of [
+      [1, 30_000],
+      [2, 60_000],
+      [3, 90_000],
+    ] as const) {
       const last = state.attempts[n - 1]!;
       expect(state.alarm).toBe(last.at + last.duration_ms + delay);
       expect(state.events[0]).toMatchObject({ id: ids[0], status: "pending", attempt_count: n, next_attempt_at: state.alarm });

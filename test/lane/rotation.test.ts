@@ -109,7 +109,8 @@ describe("secret rotation", () => {
       expect(req.at - stamped).toBeGreaterThanOrEqual(0);
       expect(req.at - stamped).toBeLessThan(2000);
     }
-    for (const req of before) expect(req.headers["webhook-signature"]!.split(" ").filter((entry) => entry.startsWith("v1,"))).toHaveLength(1);
+    for (const req of before)
+      expect(req.headers["webhook-signature"]!.split(" ").filter((entry) => entry.startsWith("v1,"))).toHaveLength(1);
     for (const req of after) {
       expect(req.headers["webhook-signature"]!.split(" ").filter((entry) => entry.startsWith("v1,"))).toHaveLength(2);
       expect(verifies(rotated.json.secret, req)).toBe(true);

@@ -20,16 +20,19 @@ import { endpoint, type RecordedRequest } from "../support/receiver";
 
 const DAY = 86_400_000;
 
-const jwks = async (id: string) => (await call("GET", `/v1/webhooks/${id}/jwks.json`)).json as JwkSet & { keys: { kid: string; x: string }[] };
+const jwks = async (id: string) =>
+  (await call("GET", `/v1/webhooks/${id}/jwks.json`)).json as JwkSet & { keys: { kid: string; x: string }[] };
 
 /** The WebCrypto snippet on a recorded request; `tolerance` Infinity for requests stamped under a moved clock. */
 const webCryptoVerifies = (set: JwkSet, req: Pick<RecordedRequest, "headers" | "body">, tolerance = 300) =>
   verifyV1a(set, new Headers(req.headers), req.body, tolerance);
 
-const entries = (req: RecordedRequest, scheme: "v1" | "v1a") => req.headers["webhook-signature"]!.split(" ").filter((e) => e.startsWith(`${scheme},`));
+const entries = (req: RecordedRequest, scheme: "v1" | "v1a") =>
+  req.headers["webhook-signature"]!.split(" ").filter((e) => e.startsWith(`${scheme},`));
 
 /** `whpk_` + base64 of the raw key, as base64url: the JWK's `x`. */
-const xOf = (publicKey: string) => Uint8Array.fromBase64(publicKey.slice("whpk_".length)).toBase64({ alphabet: "base64url", omitPadding: true });
+const xOf = (publicKey: string) =>
+  Uint8Array.fromBase64(publicKey.slice("whpk_".length)).toBase64({ alphabet: "base64url", omitPadding: true });
 
 afterEach(() => {
   vi.useRealTimers();
@@ -158,7 +161,13 @@ describe("signing (src/delivery/signing.ts) against the WebCrypto snippet", () =
         fc.string({ unit: "grapheme", minLength: 1, maxLength: 5 }),
         async (id, ts, body, extra) => {
           const headers = new Headers(
-            await signatureHeaders({ secrets: [secret], signingKeys: [current.signingKey, previous.signingKey], id, timestampSeconds: ts, body }),
+            await signatureHeaders({
+              secrets: [secret],
+              signingKeys: [current.signingKey, previous.signingKey],
+              id,
+              timestampSeconds: ts,
+              body,
+            }),
           );
           for (const set of [both, currentOnly, previousOnly]) expect(await verifyV1a(set, headers, body, Infinity)).toBe(true);
           expect(await verifyV1a(both, headers, body + extra, Infinity)).toBe(false);
@@ -176,7 +185,14 @@ describe("GET /v1/webhooks/{id}/jwks.json", () => {
   it("names each key by its RFC 7638 thumbprint (RFC 8037 A.3's example key)", async () => {
     const x = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
     const whpk = "whpk_" + Uint8Array.fromBase64(x, { alphabet: "base64url" }).toBase64();
-    expect(await jwkOf(whpk)).toEqual({ kty: "OKP", crv: "Ed25519", x, kid: "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k", use: "sig", alg: "EdDSA" });
+    expect(await jwkOf(whpk)).toEqual({
+      kty: "OKP",
+      crv: "Ed25519",
+      x,
+      kid: "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k",
+      use: "sig",
+      alg: "EdDSA",
+    });
   });
 
   it("is public and cacheable: no key needed, cache-control and etag, If-None-Match answers 304, a rotation changes the etag", async () => {
@@ -230,7 +246,13 @@ describe("the private key", () => {
     const rotated = await call("POST", `/v1/webhooks/${hook.id}/rotate-secret`, { key: ws.apiKey });
     await call("POST", `/v1/webhooks/${hook.id}/test`, { key: ws.apiKey });
     const [{ id: eventId }] = (await call("GET", `/v1/webhooks/${hook.id}/deliveries`, { key: ws.apiKey })).json.data;
-    for (const path of [`/v1/webhooks/${hook.id}`, "/v1/webhooks", `/v1/webhooks/${hook.id}/deliveries`, `/v1/webhooks/${hook.id}/deliveries/${eventId}`, `/v1/webhooks/${hook.id}/jwks.json`]) {
+    for (const path of [
+      `/v1/webhooks/${hook.id}`,
+      "/v1/webhooks",
+      `/v1/webhooks/${hook.id}/deliveries`,
+      `/v1/webhooks/${hook.id}/deliveries/${eventId}`,
+      `/v1/webhooks/${hook.id}/jwks.json`,
+    ]) {
       answers.push((await call("GET", path, { key: ws.apiKey })).text);
     }
     answers.push(rotated.text, (await call("PATCH", `/v1/webhooks/${hook.id}`, { key: ws.apiKey, body: { description: "x" } })).text);
@@ -248,10 +270,15 @@ describe("the private key", () => {
     answers.push(JSON.stringify(await ep.requests()));
 
     const stored = async () =>
-      (await env.DB.prepare("SELECT signing_key, previous_signing_key FROM webhooks WHERE id = ?").bind(hook.id).first<{ signing_key: string; previous_signing_key: string }>())!;
+      (await env.DB.prepare("SELECT signing_key, previous_signing_key FROM webhooks WHERE id = ?")
+        .bind(hook.id)
+        .first<{ signing_key: string; previous_signing_key: string }>())!;
     const first = await stored();
     // A rotation through the pages: the page that shows the new secret shows the public key, not the private one.
-    const secretPage = await page("POST", `/settings/integrations/webhooks/${hook.id}/rotate-secret`, { cookie, form: { back: "/settings/integrations/webhooks" } });
+    const secretPage = await page("POST", `/settings/integrations/webhooks/${hook.id}/rotate-secret`, {
+      cookie,
+      form: { back: "/settings/integrations/webhooks" },
+    });
     expect(secretPage.status).toBe(200);
     answers.push(secretPage.html);
     const second = await stored();

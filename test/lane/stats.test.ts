@@ -30,14 +30,26 @@ describe("stats aggregation", () => {
       { at: now, durationMs: 40, ok: false },
     ];
     const stats = aggregateStats("1h", now, samples, [T - 2 * HOUR, T + 16 * 60_000]);
-    expect(stats).toMatchObject({ period: "1h", attempts: 4, delivered: 2, failed: 2, dropped: 1, successRate: 0.5, latencyMs: { p50: 20, p95: 40 } });
+    expect(stats).toMatchObject({
+      period: "1h",
+      attempts: 4,
+      delivered: 2,
+      failed: 2,
+      dropped: 1,
+      successRate: 0.5,
+      latencyMs: { p50: 20, p95: 40 },
+    });
     expect(stats.series).toHaveLength(12);
     expect(stats.series[0]).toEqual({ start: "2026-11-30T09:20:00.000Z", delivered: 1, failed: 0 });
     expect(stats.series[10]).toEqual({ start: "2026-11-30T10:10:00.000Z", delivered: 0, failed: 1 });
     expect(stats.series[11]).toEqual({ start: "2026-11-30T10:15:00.000Z", delivered: 1, failed: 1 });
     expect(stats.series.slice(1, 10).every((b) => b.delivered === 0 && b.failed === 0)).toBe(true);
 
-    expect(aggregateStats("7d", now, [], []).series.map((b) => b.start).slice(-2)).toEqual(["2026-11-30T00:00:00.000Z", "2026-11-30T06:00:00.000Z"]);
+    expect(
+      aggregateStats("7d", now, [], [])
+        .series.map((b) => b.start)
+        .slice(-2),
+    ).toEqual(["2026-11-30T00:00:00.000Z", "2026-11-30T06:00:00.000Z"]);
     expect(aggregateStats("24h", now, [], [])).toMatchObject({ attempts: 0, successRate: null, latencyMs: null });
   });
 
@@ -55,7 +67,12 @@ describe("GET /v1/webhooks/{id}/stats", () => {
     const ep = endpoint();
     // A: 200; B: 503 then 200; C: 500 four times (dropped); then the test event gets the fallback.
     await ep.program({
-      script: [{ status: 200, delayMs: 40 }, { status: 503 }, { status: 200, delayMs: 120 }, ...Array.from({ length: 4 }, () => ({ status: 500 }))],
+      script: [
+        { status: 200, delayMs: 40 },
+        { status: 503 },
+        { status: 200, delayMs: 120 },
+        ...Array.from({ length: 4 }, () => ({ status: 500 })),
+      ],
       fallback: { status: 200 },
     });
     const hook = await createWebhook(ws.apiKey, { url: ep.url, events: ["message.received"] });
@@ -123,9 +140,20 @@ describe("GET /v1/webhooks/{id}/stats", () => {
     expect(res.json.series[0]).toEqual({ start: "2026-11-23T12:00:00.000Z", delivered: 0, failed: 0 });
     expect(res.json.series[27]).toEqual({ start: "2026-11-30T06:00:00.000Z", delivered: 0, failed: 0 });
     const hour = await call("GET", `/v1/webhooks/${hook.id}/stats?period=1h`, { key: ws.apiKey });
-    expect(hour.json.series.map((b: { start: string }) => b.start.slice(11, 16))).toEqual(
-      ["09:35", "09:40", "09:45", "09:50", "09:55", "10:00", "10:05", "10:10", "10:15", "10:20", "10:25", "10:30"],
-    );
+    expect(hour.json.series.map((b: { start: string }) => b.start.slice(11, 16))).toEqual([
+      "09:35",
+      "09:40",
+      "09:45",
+      "09:50",
+      "09:55",
+      "10:00",
+      "10:05",
+      "10:10",
+      "10:15",
+      "10:20",
+      "10:25",
+      "10:30",
+    ]);
   });
 
   it("refuses a bad period with invalid_period, and another workspace's webhook with 404", async () => {

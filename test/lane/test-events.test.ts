@@ -25,7 +25,9 @@ describe("test events", () => {
       const res = await call("POST", `/v1/webhooks/${hook.id}/test`, { key: ws.apiKey, body: { type } });
       expect(res.status).toBe(200);
       expect(res.json).toMatchObject({ type, status: "delivered", test: true, deliveredAt: expect.any(String) });
-      expect(res.json.attempts).toEqual([{ at: expect.any(String), statusCode: 200, durationMs: expect.any(Number), error: null, responseBody: expect.any(String) }]);
+      expect(res.json.attempts).toEqual([
+        { at: expect.any(String), statusCode: 200, durationMs: expect.any(Number), error: null, responseBody: expect.any(String) },
+      ]);
     }
     // Sent at once, not through the queue: every request is already there.
     const got = await ep.requests();
@@ -41,7 +43,10 @@ describe("test events", () => {
     for (const type of EVENT_TYPES) expect(byType[type].contact).toMatchObject(contactShape);
     expect(byType["contact.updated"].contact.assignee).toMatchObject({ id: expect.any(Number), email: expect.any(String) });
     for (const type of ["message.received", "message.sent"]) {
-      expect(byType[type].message).toMatchObject({ traffic: type === "message.sent" ? "outgoing" : "incoming", message: { type: "text", text: expect.any(String) } });
+      expect(byType[type].message).toMatchObject({
+        traffic: type === "message.sent" ? "outgoing" : "incoming",
+        message: { type: "text", text: expect.any(String) },
+      });
       expect(byType[type].channel).toMatchObject({ id: expect.any(Number), source: expect.any(String) });
     }
     expect(byType["conversation.closed"].conversation).toMatchObject({
@@ -52,7 +57,10 @@ describe("test events", () => {
     });
     expect(["add", "remove"]).toContain(byType["contact.tag.updated"].action);
     expect(byType["contact.tag.updated"].tag).toEqual(expect.any(String));
-    expect(byType["comment.created"].comment).toMatchObject({ text: expect.any(String), mentionedUserEmails: [expect.stringContaining("@")] });
+    expect(byType["comment.created"].comment).toMatchObject({
+      text: expect.any(String),
+      mentionedUserEmails: [expect.stringContaining("@")],
+    });
 
     // Logged as test deliveries.
     const log = await call("GET", `/v1/webhooks/${hook.id}/deliveries`, { key: ws.apiKey });
@@ -69,14 +77,18 @@ describe("test events", () => {
     expect(res.status).toBe(200);
     // Without a type: the webhook's first event type.
     expect(res.json).toMatchObject({ type: "contact.created", status: "dropped", deliveredAt: null, nextAttemptAt: null });
-    expect(res.json.attempts).toEqual([expect.objectContaining({ statusCode: 500, error: "endpoint answered HTTP 500", responseBody: "nope" })]);
+    expect(res.json.attempts).toEqual([
+      expect.objectContaining({ statusCode: 500, error: "endpoint answered HTTP 500", responseBody: "nope" }),
+    ]);
     expect((await call("GET", "/v1/quota", { key: ws.apiKey })).json.failures).toBe(0);
     await new Promise((r) => setTimeout(r, 300));
     expect(await ep.requests()).toHaveLength(1);
     const state = await laneState(hook.id);
     expect(state.events.map((e) => [e.status, e.test])).toEqual([["dropped", 1]]);
     // A test event is not something to recover.
-    expect((await call("POST", `/v1/webhooks/${hook.id}/recover`, { key: ws.apiKey, body: { since: new Date(0).toISOString() } })).json).toEqual({ recovered: 0 });
+    expect(
+      (await call("POST", `/v1/webhooks/${hook.id}/recover`, { key: ws.apiKey, body: { since: new Date(0).toISOString() } })).json,
+    ).toEqual({ recovered: 0 });
   });
 
   it("reaches a disabled webhook, so its endpoint can be checked before enabling it; refuses an unknown type", async () => {

@@ -78,14 +78,19 @@ describe("traceparent, the header", () => {
 
   it("gives each attempt the event's trace id and flags with a new span id", () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.uint8Array({ minLength: 8, maxLength: 8 }), fc.boolean(), (trace, span, sampled) => {
-        fc.pre(trace.some((b) => b !== 0) && span.some((b) => b !== 0));
-        const kept = `00-${trace.toHex()}-${span.toHex()}-${sampled ? "01" : "00"}`;
-        const [a, b] = [parts(attemptTraceparent(kept)), parts(attemptTraceparent(kept))];
-        expect(a.traceId).toBe(trace.toHex());
-        expect(a.flags).toBe(sampled ? "01" : "00");
-        expect(new Set([a.spanId, b.spanId, span.toHex()]).size).toBe(3);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 16, maxLength: 16 }),
+        fc.uint8Array({ minLength: 8, maxLength: 8 }),
+        fc.boolean(),
+        (trace, span, sampled) => {
+          fc.pre(trace.some((b) => b !== 0) && span.some((b) => b !== 0));
+          const kept = `00-${trace.toHex()}-${span.toHex()}-${sampled ? "01" : "00"}`;
+          const [a, b] = [parts(attemptTraceparent(kept)), parts(attemptTraceparent(kept))];
+          expect(a.traceId).toBe(trace.toHex());
+          expect(a.flags).toBe(sampled ? "01" : "00");
+          expect(new Set([a.spanId, b.spanId, span.toHex()]).size).toBe(3);
+        },
+      ),
     );
   });
 });
@@ -94,9 +99,11 @@ describe("the Worker's own spans", () => {
   it("run the work they wrap, pass its value and its error on, and never fail a request themselves", async () => {
     expect(inSpan("test span", { "webhooks.trace_id": "x" }, () => 42)).toBe(42);
     await expect(inSpan("test span", {}, async () => "later")).resolves.toBe("later");
-    expect(() => inSpan("test span", {}, () => {
-      throw new Error("the work's own");
-    })).toThrow("the work's own");
+    expect(() =>
+      inSpan("test span", {}, () => {
+        throw new Error("the work's own");
+      }),
+    ).toThrow("the work's own");
     expect(() => annotateSpan({ "webhooks.trace_id": TRACE_ID, "webhooks.events": 3, nothing: undefined })).not.toThrow();
   });
 });

@@ -60,7 +60,10 @@ describe("URL policy at attempt time", () => {
     await restartLaneStrict(hook.id);
     await sendEvent(ws.apiKey, { type: "contact.created", data: {} });
     const state = await settledLane(hook.id, (s) => s.attempts.length === 1);
-    expect(state.attempts[0]).toMatchObject({ status_code: null, error: expect.stringMatching(/^url_not_allowed: url points at a loopback.*\[::7f00:1\]/) });
+    expect(state.attempts[0]).toMatchObject({
+      status_code: null,
+      error: expect.stringMatching(/^url_not_allowed: url points at a loopback.*\[::7f00:1\]/),
+    });
     expect((await laneState(hook.id)).events[0]!.status).toBe("pending");
   });
 

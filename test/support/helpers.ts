@@ -20,7 +20,7 @@ export async function call(method: string, path: string, options: CallOptions = 
   }
   const res = await exports.default.fetch(new Request(`http://edge.test${path}`, { method, headers, body }));
   const text = await res.text();
-  let json: any = undefined;
+  let json: any;
   try {
     json = text ? JSON.parse(text) : undefined;
   } catch {

@@ -11,7 +11,9 @@ import type { RecordedRequest } from "./receiver";
 export async function outgoingPeaks(webhookId: string): Promise<number[]> {
   const senders = Math.ceil(MAX_MAX_IN_FLIGHT / MAX_OUTGOING_PER_OBJECT) - 1;
   const own = await lane(webhookId).outgoing();
-  const others = await Promise.all(Array.from({ length: senders }, (_, i) => senderOf(env.ENDPOINT_SENDER, webhookId, i + 1, null).outgoingCount()));
+  const others = await Promise.all(
+    Array.from({ length: senders }, (_, i) => senderOf(env.ENDPOINT_SENDER, webhookId, i + 1, null).outgoingCount()),
+  );
   return [own.peak, ...others.map((o) => o.peak)];
 }
 
@@ -76,6 +78,7 @@ export function firstArrivalsInOrder(group: RecordedRequest[], accepted: string[
 /** How many 2xx answers each event got. */
 export function successesOf(requests: RecordedRequest[]): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const r of requests) if (typeof r.outcome === "number" && r.outcome < 300) counts.set(bodyOf(r).event_id, (counts.get(bodyOf(r).event_id) ?? 0) + 1);
+  for (const r of requests)
+    if (typeof r.outcome === "number" && r.outcome < 300) counts.set(bodyOf(r).event_id, (counts.get(bodyOf(r).event_id) ?? 0) + 1);
   return counts;
 }

@@ -7,6 +7,11 @@ export function misuse(body: AnyDelivery, received: Delivery<"message.received">
   const noSuchType = body.event_type === "message.deleted"; // error: not an event type
   const action: "add" | "remove" | "toggle" = tagged.action;
   const wrongAction: typeof tagged.action = "toggle"; // error: add or remove
-  const missing: Delivery<"contact.created"> = { event_type: "contact.created", event_id: "evt_1", timestamp: 1, contact: { firstName: "Ana" } }; // error: contact.id is required
+  const missing: Delivery<"contact.created"> = {
+    event_type: "contact.created",
+    event_id: "evt_1",
+    timestamp: 1,
+    contact: { firstName: "Ana" },
+  }; // error: contact.id is required
   return [upper, noSuchType, action, wrongAction, missing];
 }

@@ -6,22 +6,20 @@ import { ConfigError, DEFAULT_CONFIG, readConfig } from "../../src/config";
 describe("configuration", () => {
   it("reads wrangler.toml's [vars] as the documented defaults", () => {
     const vars = JSON.parse(env.WRANGLER_VARS);
-    expect(Object.keys(vars).sort()).toEqual(
-      [
-        "ALLOW_PRIVATE_URLS",
-        "DELIVERY_TIMEOUT_MS",
-        "EMAIL_FROM",
-        "EVENT_VALIDATION",
-        "FAILURE_QUOTA_LIMIT",
-        "FAILURE_QUOTA_WINDOW_SECONDS",
-        "ORDERING_WINDOW_MS",
-        "PORTAL_FRAME_ANCESTORS",
-        "PUBLIC_URL",
-        "REQUIRE_ENDPOINT_VERIFICATION",
-        "RETENTION_DAYS",
-        "RETRY_DELAYS_SECONDS",
-      ],
-    );
+    expect(Object.keys(vars).sort()).toEqual([
+      "ALLOW_PRIVATE_URLS",
+      "DELIVERY_TIMEOUT_MS",
+      "EMAIL_FROM",
+      "EVENT_VALIDATION",
+      "FAILURE_QUOTA_LIMIT",
+      "FAILURE_QUOTA_WINDOW_SECONDS",
+      "ORDERING_WINDOW_MS",
+      "PORTAL_FRAME_ANCESTORS",
+      "PUBLIC_URL",
+      "REQUIRE_ENDPOINT_VERIFICATION",
+      "RETENTION_DAYS",
+      "RETRY_DELAYS_SECONDS",
+    ]);
     expect(readConfig({ DB: env.DB, ...vars })).toEqual(DEFAULT_CONFIG);
   });
 

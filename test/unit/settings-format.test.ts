@@ -54,8 +54,12 @@ describe("settings pages wording", () => {
 
   it("says an attempt once: the status, and the error only when it adds something", () => {
     expect(attemptSummary({ statusCode: 401, error: "endpoint answered HTTP 401", durationMs: 12 })).toBe("HTTP 401 in 12 ms");
-    expect(attemptSummary({ statusCode: 302, error: "redirect to /x not followed", durationMs: 40 })).toBe("HTTP 302 (redirect to /x not followed) in 40 ms");
-    expect(attemptSummary({ statusCode: null, error: "timeout: no response within 5000 ms", durationMs: 5001 })).toBe("timeout: no response within 5000 ms in 5.00 s");
+    expect(attemptSummary({ statusCode: 302, error: "redirect to /x not followed", durationMs: 40 })).toBe(
+      "HTTP 302 (redirect to /x not followed) in 40 ms",
+    );
+    expect(attemptSummary({ statusCode: null, error: "timeout: no response within 5000 ms", durationMs: 5001 })).toBe(
+      "timeout: no response within 5000 ms in 5.00 s",
+    );
     expect(attemptSummary({ statusCode: 200, error: null, durationMs: 3 })).toBe("HTTP 200 in 3 ms");
   });
 

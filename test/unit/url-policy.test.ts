@@ -74,12 +74,18 @@ describe("endpoint URL policy", () => {
     }
   });
 
-  it.each(["kubernetes.default.svc", "api.cluster.local", "printer.local", "db.internal", "nas.home.arpa", "router.lan", "x.corp", "box.localdomain"])(
-    "treats %s (a private-use suffix that only resolves inside a private network) as private",
-    (host) => {
-      expect(checkEndpointUrl(`https://${host}/`, { allowPrivate: false })).toMatchObject({ ok: false, code: "private_url_not_allowed" });
-    },
-  );
+  it.each([
+    "kubernetes.default.svc",
+    "api.cluster.local",
+    "printer.local",
+    "db.internal",
+    "nas.home.arpa",
+    "router.lan",
+    "x.corp",
+    "box.localdomain",
+  ])("treats %s (a private-use suffix that only resolves inside a private network) as private", (host) => {
+    expect(checkEndpointUrl(`https://${host}/`, { allowPrivate: false })).toMatchObject({ ok: false, code: "private_url_not_allowed" });
+  });
 
   it.each([
     [" https://example.com/hooks"],

@@ -2,7 +2,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { AttemptResult } from "../../src/delivery/attempt";
-import { awaitingVerification, challengeEvent, challengeIn, judgeChallenge, maySend, VERIFICATION_EVENT_TYPE } from "../../src/delivery/verification";
+import {
+  awaitingVerification,
+  challengeEvent,
+  challengeIn,
+  judgeChallenge,
+  maySend,
+  VERIFICATION_EVENT_TYPE,
+} from "../../src/delivery/verification";
 
 const result = (statusCode: number, responseBody: string | null): AttemptResult => ({
   at: 0,
@@ -46,7 +53,11 @@ describe("endpoint verification rules", () => {
     expect(made.line_key).toBe(`!${made.order_key}`);
     expect(made.order_key).toMatch(/^[0-9A-Z]{26}$/);
     expect(made).toMatchObject({ status: "pending", test: true, type: VERIFICATION_EVENT_TYPE, next_attempt_at: Date.UTC(2030, 0, 1) });
-    expect(JSON.parse(made.body)).toEqual({ event_type: VERIFICATION_EVENT_TYPE, challenge: challengeIn(made.body), timestamp: Date.UTC(2030, 0, 1) });
+    expect(JSON.parse(made.body)).toEqual({
+      event_type: VERIFICATION_EVENT_TYPE,
+      challenge: challengeIn(made.body),
+      timestamp: Date.UTC(2030, 0, 1),
+    });
     expect(challengeIn(challengeEvent(0).body)).not.toBe(challengeIn(made.body));
   });
 });

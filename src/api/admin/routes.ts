@@ -30,7 +30,9 @@ const CreatedWorkspaceSchema = z
     id: z.string(),
     name: z.string(),
     notificationEmail: z.string().nullable(),
-    notificationEmailStatus: z.enum(["none", "pending"]).openapi({ description: "pending while the address has not confirmed (it was sent a confirmation message); none without one." }),
+    notificationEmailStatus: z
+      .enum(["none", "pending"])
+      .openapi({ description: "pending while the address has not confirmed (it was sent a confirmation message); none without one." }),
     dataLocation: DataLocation,
     apiKey: z.string().openapi({ description: "The workspace's first API key. Shown once; only its hash is stored." }),
   })

@@ -7,7 +7,15 @@ import { newRouter } from "../context";
 import { pagePosition } from "../paging";
 import { ApiError, errorResponses } from "../errors";
 import { jsonResponse, workspaceKeyAuth } from "../openapi";
-import { DeadLetterListSchema, DeadLetterParams, DeadLetterQuerySchema, DeadLetterSchema, decodeCursor, encodeCursor, toDeadLetter } from "./schemas";
+import {
+  DeadLetterListSchema,
+  DeadLetterParams,
+  DeadLetterQuerySchema,
+  DeadLetterSchema,
+  decodeCursor,
+  encodeCursor,
+  toDeadLetter,
+} from "./schemas";
 
 const tags = ["Dead letters"];
 const security = workspaceKeyAuth;
@@ -40,9 +48,16 @@ deadLetterRoutes.openapi(
     const { limit, cursor } = c.req.valid("query");
     const before = pagePosition(cursor, decodeCursor);
     const workspace = c.get("workspace");
-    const page = await deadLettersOf(c.env, c.get("db"), workspace.id, workspace.dataLocation ?? null).page({ limit, before, notBefore: deadLetterCutoff(c.env) });
+    const page = await deadLettersOf(c.env, c.get("db"), workspace.id, workspace.dataLocation ?? null).page({
+      limit,
+      before,
+      notBefore: deadLetterCutoff(c.env),
+    });
     const last = page.rows.at(-1);
-    return c.json({ data: page.rows.map(toDeadLetter), unreplayed: page.unreplayed, nextCursor: page.more && last ? encodeCursor(last) : null }, 200);
+    return c.json(
+      { data: page.rows.map(toDeadLetter), unreplayed: page.unreplayed, nextCursor: page.more && last ? encodeCursor(last) : null },
+      200,
+    );
   },
 );
 
@@ -68,11 +83,14 @@ deadLetterRoutes.openapi(
     const { eventId } = c.req.valid("param");
     const store = deadLettersOf(c.env, c.get("db"), workspaceId, workspace.dataLocation ?? null);
     const row = await store.find(eventId);
-    if (!row || row.deadAt.getTime() < deadLetterCutoff(c.env)) throw new ApiError("not_found", `no dead letter ${eventId} in this workspace`);
-    if (row.body === null) throw new ApiError("not_replayable", `dead letter ${eventId} was not a valid event (${row.reason}); it cannot be sent again`);
+    if (!row || row.deadAt.getTime() < deadLetterCutoff(c.env))
+      throw new ApiError("not_found", `no dead letter ${eventId} in this workspace`);
+    if (row.body === null)
+      throw new ApiError("not_replayable", `dead letter ${eventId} was not a valid event (${row.reason}); it cannot be sent again`);
     const event = storedEvent(row.body);
     // Never another workspace's event, whatever the stored body says.
-    if (!event || event.workspaceId !== workspaceId) throw new ApiError("not_replayable", `dead letter ${eventId} does not hold one of this workspace's events`);
+    if (!event || event.workspaceId !== workspaceId)
+      throw new ApiError("not_replayable", `dead letter ${eventId} does not hold one of this workspace's events`);
     await c.env.EVENTS_QUEUE.send(event);
     const replayed = await store.markReplayed(eventId, new Date());
     return c.json(toDeadLetter(replayed ?? row), 202);

@@ -11,14 +11,20 @@ export const DeadLetterSchema = z
     deadAt: z.iso.datetime().openapi({ description: "When the queue gave up on it and it was recorded here." }),
     reason: z.string().openapi({ example: "handing it to a webhook's lane kept failing until the queue gave up on it" }),
     replayable: z.boolean().openapi({ description: "Whether `replay` can send it again: false for a message that was not a valid event." }),
-    replayedAt: z.iso.datetime().nullable().openapi({ description: "When it was last replayed; null if never (or if it died again since)." }),
+    replayedAt: z.iso
+      .datetime()
+      .nullable()
+      .openapi({ description: "When it was last replayed; null if never (or if it died again since)." }),
   })
   .openapi("DeadLetter");
 
 export const DeadLetterListSchema = z
   .object({
     data: z.array(DeadLetterSchema),
-    unreplayed: z.number().int().openapi({ description: "How many of the workspace's dead letters (all pages) were never replayed.", example: 2 }),
+    unreplayed: z
+      .number()
+      .int()
+      .openapi({ description: "How many of the workspace's dead letters (all pages) were never replayed.", example: 2 }),
     nextCursor: z.string().nullable().openapi({ description: "Pass as `cursor` for the next (older) page; null on the last page." }),
   })
   .openapi("DeadLetterList");

@@ -42,7 +42,10 @@ const EventInputSchema = z
       .string()
       .regex(/^[A-Za-z0-9._:~-]{1,200}$/, { error: "must be 1-200 characters of A-Z a-z 0-9 . _ : ~ -" })
       .optional()
-      .openapi({ description: "Idempotency key: the same key within 24 h is accepted again and delivered once.", example: "msg-8842-received" }),
+      .openapi({
+        description: "Idempotency key: the same key within 24 h is accepted again and delivered once.",
+        example: "msg-8842-received",
+      }),
     occurredAt: z.iso
       .datetime({ offset: true, error: "must be an ISO 8601 date-time such as 2026-11-21T10:00:00Z" })
       .optional()
@@ -80,12 +83,13 @@ function checkSchema(mode: EventValidation, input: EventInput, prefix: string): 
   return mismatch.message;
 }
 
-
 /** The event's message size, refusing one too large for the queue. */
 function checkSize(event: QueuedEvent, param: string): number {
   const bytes = messageBytes(event);
   if (bytes > MAX_EVENT_BYTES) {
-    throw new ApiError("event_too_large", `an event may be at most ${MAX_EVENT_BYTES} bytes of JSON, this one is ${bytes}`, undefined, { param });
+    throw new ApiError("event_too_large", `an event may be at most ${MAX_EVENT_BYTES} bytes of JSON, this one is ${bytes}`, undefined, {
+      param,
+    });
   }
   return bytes;
 }
@@ -150,7 +154,8 @@ eventRoutes.openapi(
     // One request, one trace: every event of the batch carries it.
     const traceparent = traceparentOf(c.req.header("traceparent"));
     const events: QueuedEvent[] = [];
-    for (const [i, input] of inputs.entries()) events.push(await toQueuedEvent(workspaceId, input, acceptedAt, { traceparent, schemaWarning: warnings[i] }));
+    for (const [i, input] of inputs.entries())
+      events.push(await toQueuedEvent(workspaceId, input, acceptedAt, { traceparent, schemaWarning: warnings[i] }));
     const sizes = events.map((event, i) => checkSize(event, `events[${i}].data`));
     annotateSpan({ "webhooks.trace_id": traceIdOf(traceparent), "webhooks.events": events.length });
     for (const batch of sendBatches(events, sizes)) await c.env.EVENTS_QUEUE.sendBatch(batch.map((body) => ({ body })));

@@ -31,7 +31,8 @@ export const RateLimitPerSecond = z
   .max(MAX_RATE_LIMIT_PER_SECOND, { error: `must be at most ${MAX_RATE_LIMIT_PER_SECOND}` })
   .nullable()
   .openapi({
-    description: "The webhook starts at most this many attempts per second (with ordering \"endpoint\" still one in flight); a burst waits, in order. null = no limit.",
+    description:
+      'The webhook starts at most this many attempts per second (with ordering "endpoint" still one in flight); a burst waits, in order. null = no limit.',
     example: 5,
   });
 
@@ -76,25 +77,26 @@ export const Headers = refuseProtoKey(
       const seen = new Set<string>();
       for (const [name, value] of Object.entries(headers)) {
         if (!HEADER_NAME.test(name)) fail(ctx, "invalid_header", `${JSON.stringify(name)} is not a valid header name`, [name]);
-        else if (changesRequest(name)) fail(ctx, "reserved_header", `${name} changes how the request is made or framed, so it cannot be set`, [name]);
+        else if (changesRequest(name))
+          fail(ctx, "reserved_header", `${name} changes how the request is made or framed, so it cannot be set`, [name]);
         else if (isReservedHeader(name)) fail(ctx, "reserved_header", `${name} is set by the service and cannot be replaced`, [name]);
         else if (seen.has(name.toLowerCase())) fail(ctx, "invalid_header", `${name} is given twice (header names ignore case)`, [name]);
         seen.add(name.toLowerCase());
         const problem = headerValueProblem(value);
-        if (value.length > MAX_HEADER_VALUE_LENGTH) fail(ctx, "invalid_header", `must be at most ${MAX_HEADER_VALUE_LENGTH} characters`, [name]);
+        if (value.length > MAX_HEADER_VALUE_LENGTH)
+          fail(ctx, "invalid_header", `must be at most ${MAX_HEADER_VALUE_LENGTH} characters`, [name]);
         else if (problem) fail(ctx, "invalid_header_value", problem, [name]);
       }
     }),
   "invalid_header",
   "header name",
-)
-  .openapi({
-    description:
-      `Sent with every attempt and test event, at most ${MAX_HEADERS}, each value arriving byte for byte as stored. ` +
-      `Reserved names, refused in any case with reserved_header (the service's own, or ones that change how the request is made): ${RESERVED_HEADER_LIST.join(", ")}. ` +
-      "A value must be visible ASCII, with spaces or tabs only between visible characters (or empty), else invalid_header_value.",
-    example: { Authorization: "Bearer crm-token", "X-Api-Key": "k_123" },
-  });
+).openapi({
+  description:
+    `Sent with every attempt and test event, at most ${MAX_HEADERS}, each value arriving byte for byte as stored. ` +
+    `Reserved names, refused in any case with reserved_header (the service's own, or ones that change how the request is made): ${RESERVED_HEADER_LIST.join(", ")}. ` +
+    "A value must be visible ASCII, with spaces or tabs only between visible characters (or empty), else invalid_header_value.",
+  example: { Authorization: "Bearer crm-token", "X-Api-Key": "k_123" },
+});
 
 const FilterScalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
@@ -103,7 +105,8 @@ export const Filter = refuseProtoKey(
     .record(z.string(), z.unknown(), { error: "must be an object of dotted paths to values" })
     .superRefine((filter, ctx) => {
       const paths = Object.keys(filter);
-      if (paths.length > MAX_FILTER_ENTRIES) fail(ctx, "invalid_filter", `must hold at most ${MAX_FILTER_ENTRIES} paths, got ${paths.length}`);
+      if (paths.length > MAX_FILTER_ENTRIES)
+        fail(ctx, "invalid_filter", `must hold at most ${MAX_FILTER_ENTRIES} paths, got ${paths.length}`);
       for (const [path, value] of Object.entries(filter)) {
         if (path.length > MAX_FILTER_PATH_LENGTH || !FILTER_PATH.test(path)) {
           fail(ctx, "invalid_filter", `${JSON.stringify(path.slice(0, 50))} is not a dotted path such as message.traffic`, [path]);
@@ -119,13 +122,12 @@ export const Filter = refuseProtoKey(
     .transform((filter) => filter as Record<string, z.infer<typeof FilterScalar> | z.infer<typeof FilterScalar>[]>),
   "invalid_filter",
   "filter path",
-)
-  .openapi({
-    description:
-      `Deliver only events whose body has, at every dotted path, that value or one of the listed ones (at most ${MAX_FILTER_ENTRIES} paths). ` +
-      "Events that do not match are neither sent nor stored for this webhook. {} = every event of the subscribed types.",
-    example: { "message.traffic": "incoming", "channel.source": ["whatsapp", "telegram"] },
-  });
+).openapi({
+  description:
+    `Deliver only events whose body has, at every dotted path, that value or one of the listed ones (at most ${MAX_FILTER_ENTRIES} paths). ` +
+    "Events that do not match are neither sent nor stored for this webhook. {} = every event of the subscribed types.",
+  example: { "message.traffic": "incoming", "channel.source": ["whatsapp", "telegram"] },
+});
 
 export const Ordering = z.enum(ORDERINGS, { error: 'must be "endpoint", "key" or "none"' }).openapi({
   description:
@@ -153,6 +155,7 @@ export const MaxInFlight = z
   .min(MIN_MAX_IN_FLIGHT, { error: `must be at least ${MIN_MAX_IN_FLIGHT}` })
   .max(MAX_MAX_IN_FLIGHT, { error: `must be at most ${MAX_MAX_IN_FLIGHT}` })
   .openapi({
-    description: 'Requests in flight at once for this webhook, 1-50: must be 1 with ordering "endpoint"; default 1 with "endpoint", 10 otherwise.',
+    description:
+      'Requests in flight at once for this webhook, 1-50: must be 1 with ordering "endpoint"; default 1 with "endpoint", 10 otherwise.',
     example: 20,
   });

@@ -63,7 +63,13 @@ deliveryRoutes.openapi(
     const query = c.req.valid("query");
     const before = pagePosition(query.cursor, decodeCursor);
     const webhook = await findWebhook(c.get("db"), c.get("workspace").id, id);
-    const page = await webhookLane(c.env, webhook).deliveries({ status: query.status, type: query.type, traceId: query.traceId, limit: query.limit, before });
+    const page = await webhookLane(c.env, webhook).deliveries({
+      status: query.status,
+      type: query.type,
+      traceId: query.traceId,
+      limit: query.limit,
+      before,
+    });
     return c.json(deliveryPageBody(page, toDelivery), 200);
   },
 );
@@ -126,7 +132,10 @@ deliveryRoutes.openapi(
       "with a fresh retry schedule each. Typically after a webhook was disabled and enabled again. Test events are not recovered. " +
       "Answers 409 while the webhook is disabled.",
     request: { params: WebhookIdParam, body: jsonBody(RecoverSchema) },
-    responses: { 202: jsonResponse(RecoverResultSchema, "How many events were re-queued"), ...errorResponses(400, 401, 404, 409, 413, 415) },
+    responses: {
+      202: jsonResponse(RecoverResultSchema, "How many events were re-queued"),
+      ...errorResponses(400, 401, 404, 409, 413, 415),
+    },
   }),
   async (c) => {
     const { id } = c.req.valid("param");
@@ -161,11 +170,16 @@ deliveryRoutes.openapi(
     const webhook = await findWebhook(c.get("db"), workspaceId, id);
     // Nothing but the challenge goes to an endpoint that has not verified (docs/signatures.md).
     if (readConfig(c.env).requireEndpointVerification && webhook.verifiedAt === null) {
-      throw new ApiError("endpoint_unverified", "the endpoint has not echoed its verification challenge yet; see POST /v1/webhooks/{id}/verify");
+      throw new ApiError(
+        "endpoint_unverified",
+        "the endpoint has not echoed its verification challenge yet; see POST /v1/webhooks/{id}/verify",
+      );
     }
     const type = c.req.valid("json").type ?? webhook.events[0]!;
     const now = Date.now();
-    const event = await toQueuedEvent(workspaceId, { type, data: sampleData(type, now) }, now, { traceparent: traceparentOf(c.req.header("traceparent")) });
+    const event = await toQueuedEvent(workspaceId, { type, data: sampleData(type, now) }, now, {
+      traceparent: traceparentOf(c.req.header("traceparent")),
+    });
     const record = await webhookLane(c.env, webhook).sendTest(laneConfigOf(webhook), event);
     if (!record) throw webhookNotFound(id);
     return c.json(toDelivery(record), 200);

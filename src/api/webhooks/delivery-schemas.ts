@@ -14,16 +14,25 @@ const EventType = z.enum(EVENT_TYPES, {
 export const AttemptSchema = z
   .object({
     at: z.iso.datetime().openapi({ description: "When the request started." }),
-    statusCode: z.number().int().nullable().openapi({ description: "The endpoint's HTTP status; null when none came (timeout, connection error).", example: 503 }),
+    statusCode: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "The endpoint's HTTP status; null when none came (timeout, connection error).", example: 503 }),
     durationMs: z.number().int().openapi({ example: 212 }),
-    error: z.string().nullable().openapi({ description: "Why the attempt failed; null when it succeeded.", example: "endpoint answered HTTP 503" }),
+    error: z
+      .string()
+      .nullable()
+      .openapi({ description: "Why the attempt failed; null when it succeeded.", example: "endpoint answered HTTP 503" }),
     responseBody: z.string().nullable().openapi({ description: "The first 1 KiB of the endpoint's response body." }),
   })
   .openapi("Attempt");
 
 export const DeliverySchema = z
   .object({
-    eventId: z.string().openapi({ example: "evt_01jd8x6m3q7v9c2k4n5p6r7s8t", description: "Also the `webhook-id` header the endpoint got." }),
+    eventId: z
+      .string()
+      .openapi({ example: "evt_01jd8x6m3q7v9c2k4n5p6r7s8t", description: "Also the `webhook-id` header the endpoint got." }),
     type: z.union([EventType, z.literal(VERIFICATION_EVENT_TYPE)]).openapi({
       example: "message.received",
       description: "The event type; `endpoint.verification` for an endpoint's verification challenge (docs/signatures.md).",
@@ -46,13 +55,11 @@ export const DeliverySchema = z
           "Find deliveries by it with `?traceId=`.",
         example: "4bf92f3577b34da6a3ce929d0e0e4736",
       }),
-    schemaWarning: z
-      .string()
-      .nullable()
-      .openapi({
-        description: "With EVENT_VALIDATION=warn: what in the event's data did not match its type's schema when it was accepted; null otherwise.",
-        example: "data.contact.id: Invalid input: expected number, received undefined (contact.updated schema, GET /v1/event-types)",
-      }),
+    schemaWarning: z.string().nullable().openapi({
+      description:
+        "With EVENT_VALIDATION=warn: what in the event's data did not match its type's schema when it was accepted; null otherwise.",
+      example: "data.contact.id: Invalid input: expected number, received undefined (contact.updated schema, GET /v1/event-types)",
+    }),
   })
   .openapi("Delivery");
 
@@ -90,10 +97,17 @@ export const TraceIdQuery = z
   .string()
   .regex(/^[0-9a-f]{32}$/, { error: "must be a W3C trace id: 32 lowercase hex digits" })
   .optional()
-  .openapi({ param: { name: "traceId", in: "query" }, description: "Only the deliveries of events in this trace.", example: "4bf92f3577b34da6a3ce929d0e0e4736" });
+  .openapi({
+    param: { name: "traceId", in: "query" },
+    description: "Only the deliveries of events in this trace.",
+    example: "4bf92f3577b34da6a3ce929d0e0e4736",
+  });
 
 export const DeliveryQuerySchema = z.object({
-  status: z.enum(STATUSES).optional().openapi({ param: { name: "status", in: "query" } }),
+  status: z
+    .enum(STATUSES)
+    .optional()
+    .openapi({ param: { name: "status", in: "query" } }),
   type: EventType.optional().openapi({ param: { name: "type", in: "query" } }),
   traceId: TraceIdQuery,
   limit: PageLimit,

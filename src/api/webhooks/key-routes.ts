@@ -34,11 +34,18 @@ keyRoutes.openapi(
       "key, and during a rotation's 24 h grace the previous one too. Each `kid` is the key's RFC 7638 thumbprint. Cacheable " +
       `(\`cache-control: public, max-age=${JWKS_MAX_AGE_SECONDS}\`, \`etag\`; \`If-None-Match\` answers 304). See docs/signatures.md.`,
     request: { params: WebhookIdParam },
-    responses: { 200: jsonResponse(JwksSchema, "The keys in force"), 304: { description: "Not modified (If-None-Match)" }, ...errorResponses(404) },
+    responses: {
+      200: jsonResponse(JwksSchema, "The keys in force"),
+      304: { description: "Not modified (If-None-Match)" },
+      ...errorResponses(404),
+    },
   }),
   async (c) => {
     const { id } = c.req.valid("param");
-    const row = await c.get("db").query.webhooks.findFirst({ where: eq(webhooks.id, id), columns: { publicKey: true, previousPublicKey: true, previousSecretExpiresAt: true } });
+    const row = await c.get("db").query.webhooks.findFirst({
+      where: eq(webhooks.id, id),
+      columns: { publicKey: true, previousPublicKey: true, previousSecretExpiresAt: true },
+    });
     if (!row) throw new ApiError("not_found", `no webhook ${JSON.stringify(id)}`);
     c.header("cache-control", `public, max-age=${JWKS_MAX_AGE_SECONDS}`);
     c.header("access-control-allow-origin", "*");

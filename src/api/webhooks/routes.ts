@@ -42,11 +42,14 @@ const unique = (events: EventType[]) => [...new Set(events)];
  */
 function orderingOf(input: z.infer<typeof UpdateWebhookSchema>, current?: WebhookRow): OrderingSettings {
   const { ordering, orderingKey, maxInFlight } = input;
-  const merged = mergeOrdering(current && { ordering: current.ordering, orderingKey: current.orderingKey ?? null, maxInFlight: current.maxInFlight }, {
-    ...(ordering !== undefined ? { ordering } : {}),
-    ...(orderingKey !== undefined ? { orderingKey } : {}),
-    ...(maxInFlight !== undefined ? { maxInFlight } : {}),
-  });
+  const merged = mergeOrdering(
+    current && { ordering: current.ordering, orderingKey: current.orderingKey ?? null, maxInFlight: current.maxInFlight },
+    {
+      ...(ordering !== undefined ? { ordering } : {}),
+      ...(orderingKey !== undefined ? { orderingKey } : {}),
+      ...(maxInFlight !== undefined ? { maxInFlight } : {}),
+    },
+  );
   const problem = orderingProblem(merged);
   if (problem) throw new ApiError(problem.code, problem.message, undefined, { param: problem.param });
   return merged;
@@ -165,7 +168,8 @@ webhookRoutes.openapi(
     const current = await findWebhook(c.get("db"), workspaceId, id);
     if (current.delivery === "poll") {
       const field = pushOnlyFieldSet(input);
-      if (field) throw new ApiError("validation_failed", `${field}: a polling webhook has no endpoint: leave it out`, undefined, { param: field });
+      if (field)
+        throw new ApiError("validation_failed", `${field}: a polling webhook has no endpoint: leave it out`, undefined, { param: field });
     }
     if (input.ordering !== undefined || input.orderingKey !== undefined || input.maxInFlight !== undefined) {
       const next = orderingOf(input, current);
@@ -228,7 +232,7 @@ function setEnabled(enabled: boolean) {
     summary: enabled ? "Enable a webhook" : "Disable a webhook",
     description: enabled
       ? "Turns a disabled webhook back on, whatever disabled it; its lane resumes with the events it holds, in order."
-      : "Turns the webhook off (`disabledReason: \"manual\"`); it receives nothing until enabled.",
+      : 'Turns the webhook off (`disabledReason: "manual"`); it receives nothing until enabled.',
     request: { params: WebhookIdParam },
     responses: { 200: jsonResponse(WebhookSchema, "The webhook"), ...errorResponses(401, 404) },
   });
@@ -287,7 +291,12 @@ webhookRoutes.openapi(
     const poll = current.delivery === "poll" ? await newPollToken() : undefined;
     const [row] = await db
       .update(webhooks)
-      .set({ ...next, previousSecretExpiresAt: new Date(next.previousSecretExpiresAt), updatedAt: new Date(now), ...(poll ? { pollTokenHash: poll.hash } : {}) })
+      .set({
+        ...next,
+        previousSecretExpiresAt: new Date(next.previousSecretExpiresAt),
+        updatedAt: new Date(now),
+        ...(poll ? { pollTokenHash: poll.hash } : {}),
+      })
       // Only if nobody rotated it in between, so the secret kept for the grace is the one receivers hold.
       .where(and(eq(webhooks.id, id), eq(webhooks.workspaceId, workspaceId), eq(webhooks.secret, current.secret)))
       .returning();
@@ -310,7 +319,10 @@ webhookRoutes.openapi(
       "whose body contains the challenge verifies it, and the events waiting for it follow in order. Nothing is sent when the " +
       "endpoint is verified already. 409 `verification_not_required` with the setting off; 409 `webhook_disabled` while disabled.",
     request: { params: WebhookIdParam },
-    responses: { 200: jsonResponse(WebhookSchema, "The webhook (verifiedAt null until the endpoint echoes the challenge)"), ...errorResponses(401, 404, 409) },
+    responses: {
+      200: jsonResponse(WebhookSchema, "The webhook (verifiedAt null until the endpoint echoes the challenge)"),
+      ...errorResponses(401, 404, 409),
+    },
   }),
   async (c) => {
     const workspaceId = c.get("workspace").id;
@@ -318,7 +330,10 @@ webhookRoutes.openapi(
     const db = c.get("db");
     const row = await findWebhook(db, workspaceId, id);
     if (!readConfig(c.env).requireEndpointVerification) {
-      throw new ApiError("verification_not_required", "endpoint verification is off (REQUIRE_ENDPOINT_VERIFICATION); every endpoint receives its events");
+      throw new ApiError(
+        "verification_not_required",
+        "endpoint verification is off (REQUIRE_ENDPOINT_VERIFICATION); every endpoint receives its events",
+      );
     }
     const disabled = () => new ApiError("webhook_disabled", "the webhook is disabled; enable it first");
     if (!row.enabled) throw disabled();

@@ -104,11 +104,14 @@ export const WebhookSchema = z
         "also published, with the previous one during a rotation's grace, at `GET /v1/webhooks/{id}/jwks.json`. See docs/signatures.md.",
       example: "whpk_2Q5pT3PAzuYhPiF0X6DYO0M4NyxYw8nKwQcFs9mZ1xg=",
     }),
-    verifiedAt: z.iso.datetime().nullable().openapi({
-      description:
-        "When the endpoint at `url` echoed its verification challenge; null while it has not (with REQUIRE_ENDPOINT_VERIFICATION " +
-        "on, nothing but the challenge is sent to it until then). With the setting off: when the url was set.",
-    }),
+    verifiedAt: z.iso
+      .datetime()
+      .nullable()
+      .openapi({
+        description:
+          "When the endpoint at `url` echoed its verification challenge; null while it has not (with REQUIRE_ENDPOINT_VERIFICATION " +
+          "on, nothing but the challenge is sent to it until then). With the setting off: when the url was set.",
+      }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
@@ -163,7 +166,10 @@ export function toWebhook(row: WebhookRow, now = Date.now()): Webhook {
 }
 
 /** The public keys in force at `now`: the current one, and the previous one during a rotation's grace. */
-export function publicKeysInForce(row: Pick<WebhookRow, "publicKey" | "previousPublicKey" | "previousSecretExpiresAt">, now = Date.now()): string[] {
+export function publicKeysInForce(
+  row: Pick<WebhookRow, "publicKey" | "previousPublicKey" | "previousSecretExpiresAt">,
+  now = Date.now(),
+): string[] {
   const graceEnds = row.previousSecretExpiresAt?.getTime() ?? null;
   return row.previousPublicKey && inRotationGrace(graceEnds, now) ? [row.publicKey, row.previousPublicKey] : [row.publicKey];
 }

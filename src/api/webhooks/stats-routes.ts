@@ -24,14 +24,21 @@ export const StatsSchema = z
     delivered: count("Attempts in the period that succeeded: a 2xx and no error."),
     failed: count("Attempts in the period that failed (any other status, a timeout, a connection error, a redirect, a refused URL)."),
     dropped: count("Events that became `dropped` in the period (their last retry failed) and still are."),
-    successRate: z.number().min(0).max(1).nullable().openapi({ description: "delivered / attempts; null when there were no attempts.", example: 0.98 }),
+    successRate: z
+      .number()
+      .min(0)
+      .max(1)
+      .nullable()
+      .openapi({ description: "delivered / attempts; null when there were no attempts.", example: 0.98 }),
     latencyMs: z
       .object({
         p50: z.number().int().openapi({ example: 120 }),
         p95: z.number().int().openapi({ example: 840 }),
       })
       .nullable()
-      .openapi({ description: "Nearest-rank percentiles of the attempts' durations in the period, failed ones included; null when there were none." }),
+      .openapi({
+        description: "Nearest-rank percentiles of the attempts' durations in the period, failed ones included; null when there were none.",
+      }),
     series: z
       .array(
         z.object({

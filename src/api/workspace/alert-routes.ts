@@ -9,13 +9,25 @@ import { newRouter } from "../context";
 import { ApiError, errorResponses, refusalError } from "../errors";
 import { jsonResponse, workspaceKeyAuth } from "../openapi";
 import { PageCursor, PageLimit, pagePosition } from "../paging";
-import { decodeCursor, deliveryPageBody, DeliverySchema, DeliveryWithPayloadSchema, EventIdParam, sentOf, STATUSES, toDelivery, TraceIdQuery } from "../webhooks/delivery-schemas";
+import {
+  decodeCursor,
+  deliveryPageBody,
+  DeliverySchema,
+  DeliveryWithPayloadSchema,
+  EventIdParam,
+  sentOf,
+  STATUSES,
+  toDelivery,
+  TraceIdQuery,
+} from "../webhooks/delivery-schemas";
 import { alertUrlNotSet, currentWorkspace } from "./routes";
 
 const tags = ["Alerts"];
 const security = workspaceKeyAuth;
 
-const AlertTypeSchema = z.enum(ALERT_TYPES, { error: (issue) => `unknown alert type ${JSON.stringify(issue.input)}; one of ${ALERT_TYPES.join(", ")}` });
+const AlertTypeSchema = z.enum(ALERT_TYPES, {
+  error: (issue) => `unknown alert type ${JSON.stringify(issue.input)}; one of ${ALERT_TYPES.join(", ")}`,
+});
 
 const AlertDeliverySchema = DeliverySchema.extend({
   type: AlertTypeSchema.openapi({ example: "webhook.disabled" }),
@@ -23,10 +35,16 @@ const AlertDeliverySchema = DeliverySchema.extend({
 }).openapi("AlertDelivery");
 const AlertDeliveryWithPayloadSchema = DeliveryWithPayloadSchema.extend({ type: AlertTypeSchema }).openapi("AlertDeliveryWithPayload");
 const AlertListSchema = z
-  .object({ data: z.array(AlertDeliverySchema), nextCursor: z.string().nullable().openapi({ description: "Pass as `cursor` for the next (older) page; null on the last page." }) })
+  .object({
+    data: z.array(AlertDeliverySchema),
+    nextCursor: z.string().nullable().openapi({ description: "Pass as `cursor` for the next (older) page; null on the last page." }),
+  })
   .openapi("AlertDeliveryList");
 const AlertQuerySchema = z.object({
-  status: z.enum(STATUSES).optional().openapi({ param: { name: "status", in: "query" } }),
+  status: z
+    .enum(STATUSES)
+    .optional()
+    .openapi({ param: { name: "status", in: "query" } }),
   type: AlertTypeSchema.optional().openapi({ param: { name: "type", in: "query" } }),
   traceId: TraceIdQuery,
   limit: PageLimit,
@@ -60,7 +78,13 @@ alertRoutes.openapi(
     const workspace = await currentWorkspace(c.get("db"), c.get("workspace").id);
     // Before alertUrl was ever set there is no alerts lane: nothing to read, and no object to create for it.
     if (!workspace.alertSecret) return c.json({ data: [], nextCursor: null }, 200);
-    const page = await alertLaneOf(c.env, workspace.id, workspace.dataLocation ?? null).deliveries({ status: query.status, type: query.type, traceId: query.traceId, limit: query.limit, before });
+    const page = await alertLaneOf(c.env, workspace.id, workspace.dataLocation ?? null).deliveries({
+      status: query.status,
+      type: query.type,
+      traceId: query.traceId,
+      limit: query.limit,
+      before,
+    });
     return c.json(deliveryPageBody(page, toAlertDelivery), 200);
   },
 );
@@ -79,7 +103,9 @@ alertRoutes.openapi(
   async (c) => {
     const { eventId } = c.req.valid("param");
     const workspace = await currentWorkspace(c.get("db"), c.get("workspace").id);
-    const record = workspace.alertSecret ? await alertLaneOf(c.env, workspace.id, workspace.dataLocation ?? null).delivery(eventId) : undefined;
+    const record = workspace.alertSecret
+      ? await alertLaneOf(c.env, workspace.id, workspace.dataLocation ?? null).delivery(eventId)
+      : undefined;
     if (!record) throw alertNotFound(eventId);
     return c.json({ ...toAlertDelivery(record), ...sentOf(record) }, 200);
   },
@@ -92,7 +118,8 @@ alertRoutes.openapi(
     tags,
     security,
     summary: "Retry an alert",
-    description: "Sends the alert again (same `webhook-id`), behind any pending one. 409 while it is pending or the workspace has no alertUrl.",
+    description:
+      "Sends the alert again (same `webhook-id`), behind any pending one. 409 while it is pending or the workspace has no alertUrl.",
     request: { params: EventIdParam },
     responses: { 202: jsonResponse(AlertDeliverySchema, "The alert, pending again"), ...errorResponses(401, 404, 409) },
   }),
@@ -114,7 +141,8 @@ alertRoutes.openapi(
     tags,
     security,
     summary: "Send a test alert",
-    description: "Sends an `alert.test` event to the alertUrl now, signed like every alert, once (not retried), and answers with the attempt. It appears in the log with `test: true`.",
+    description:
+      "Sends an `alert.test` event to the alertUrl now, signed like every alert, once (not retried), and answers with the attempt. It appears in the log with `test: true`.",
     responses: { 200: jsonResponse(AlertDeliverySchema, "The test alert and its attempt"), ...errorResponses(401, 409) },
   }),
   async (c) => {

@@ -8,7 +8,14 @@ import type { Db } from "../../db/client";
 import { workspaces, type WorkspaceRow } from "../../db/schema";
 import type { Env } from "../../env";
 import { rotate } from "../../lib/rotation";
-import { addressChange, emailStatusOf, newConfirmation, RESEND_INTERVAL_MS, resendWaitMs, sendConfirmation } from "../../notification-email/confirmation";
+import {
+  addressChange,
+  emailStatusOf,
+  newConfirmation,
+  RESEND_INTERVAL_MS,
+  resendWaitMs,
+  sendConfirmation,
+} from "../../notification-email/confirmation";
 import { newSigningSecret } from "../../lib/secrets";
 import { newRouter } from "../context";
 import { endpointUrl } from "../endpoint-url";
@@ -66,7 +73,7 @@ workspaceRoutes.openapi(
       "Sets (or, with null, clears) the address that is emailed when a webhook is disabled automatically or the failure window reaches 80%, " +
       "once confirmed: a new address is sent one confirmation message (at most one per workspace every 2 minutes) and nothing else until " +
       "its owner confirms it (`notificationEmailStatus`). " +
-      "and the URL that receives the workspace's operational events (README \"Alerts\"). Fields left out keep their value. " +
+      'and the URL that receives the workspace\'s operational events (README "Alerts"). Fields left out keep their value. ' +
       "Setting `alertUrl` for the first time answers with `alertSecret`, shown only then; clearing it stops alerts and keeps the secret " +
       "for when it is set again (`POST /v1/workspace/rotate-alert-secret` makes a new one).",
     request: { body: jsonBody(UpdateWorkspaceSchema) },
@@ -120,13 +127,17 @@ workspaceRoutes.openapi(
     const db = c.get("db");
     const current = await currentWorkspace(db, c.get("workspace").id);
     const status = emailStatusOf(current);
-    if (status === "none") throw new ApiError("notification_email_not_set", "the workspace has no notificationEmail; set one with PATCH /v1/workspace");
+    if (status === "none")
+      throw new ApiError("notification_email_not_set", "the workspace has no notificationEmail; set one with PATCH /v1/workspace");
     if (status === "confirmed") throw new ApiError("notification_email_confirmed", `${current.notificationEmail} is already confirmed`);
     const now = Date.now();
     const wait = resendWaitMs(current, now);
     if (wait > 0) {
       c.header("Retry-After", String(Math.ceil(wait / 1000)));
-      throw new ApiError("rate_limited", `a confirmation message went out less than ${RESEND_INTERVAL_MS / 60_000} minutes ago; try again in ${Math.ceil(wait / 1000)} seconds`);
+      throw new ApiError(
+        "rate_limited",
+        `a confirmation message went out less than ${RESEND_INTERVAL_MS / 60_000} minutes ago; try again in ${Math.ceil(wait / 1000)} seconds`,
+      );
     }
     const confirmation = await newConfirmation(now);
     const [row] = await db
@@ -137,7 +148,9 @@ workspaceRoutes.openapi(
         and(
           eq(workspaces.id, current.id),
           eq(workspaces.notificationEmail, current.notificationEmail!),
-          current.notificationEmailSentAt ? eq(workspaces.notificationEmailSentAt, current.notificationEmailSentAt) : isNull(workspaces.notificationEmailSentAt),
+          current.notificationEmailSentAt
+            ? eq(workspaces.notificationEmailSentAt, current.notificationEmailSentAt)
+            : isNull(workspaces.notificationEmailSentAt),
         ),
       )
       .returning();
@@ -183,5 +196,8 @@ workspaceRoutes.openapi(
 );
 
 export function alertUrlNotSet(): ApiError {
-  return new ApiError("alert_url_not_set", "the workspace has no alertUrl; set one first with PATCH /v1/workspace {\"alertUrl\": \"https://…\"}");
+  return new ApiError(
+    "alert_url_not_set",
+    'the workspace has no alertUrl; set one first with PATCH /v1/workspace {"alertUrl": "https://…"}',
+  );
 }

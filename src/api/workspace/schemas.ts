@@ -57,16 +57,18 @@ export const WorkspaceSchema = z
   .openapi("Workspace");
 
 export const UpdatedWorkspaceSchema = WorkspaceSchema.extend({
-  alertSecret: z
-    .string()
-    .optional()
-    .openapi({ description: "Only when this request set alertUrl for the first time: the secret that signs alerts (`whsec_…`). Not shown again.", example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }),
+  alertSecret: z.string().optional().openapi({
+    description: "Only when this request set alertUrl for the first time: the secret that signs alerts (`whsec_…`). Not shown again.",
+    example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+  }),
 }).openapi("UpdatedWorkspace");
 
 export const AlertSecretSchema = z
   .object({
     alertSecret: z.string().openapi({ example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }),
-    previousSecretExpiresAt: z.iso.datetime().openapi({ description: "Until then the previous secret keeps signing too (a second signature in `webhook-signature`)." }),
+    previousSecretExpiresAt: z.iso
+      .datetime()
+      .openapi({ description: "Until then the previous secret keeps signing too (a second signature in `webhook-signature`)." }),
   })
   .openapi("AlertSecret");
 

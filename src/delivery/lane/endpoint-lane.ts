@@ -57,7 +57,10 @@ export class EndpointLane extends DurableObject<Env> {
     const now = Date.now();
     // A disabled webhook keeps what arrives as skipped (finished, for retention), for recover.
     const [status, finishedAt]: [DeliveryStatus, number | null] = lane.enabled ? ["pending", null] : ["skipped", now];
-    annotateSpan({ "webhooks.webhook_id": lane.webhook_id, "webhooks.trace_ids": [...new Set(events.map((e) => e.traceparent && traceIdOf(e.traceparent)))].join(" ") });
+    annotateSpan({
+      "webhooks.webhook_id": lane.webhook_id,
+      "webhooks.trace_ids": [...new Set(events.map((e) => e.traceparent && traceIdOf(e.traceparent)))].join(" "),
+    });
     const settings = { ordering: lane.ordering, orderingKey: lane.ordering_path };
     const rows = events.map((event): NewEvent => {
       const body = bodyOf(event);
@@ -139,7 +142,10 @@ export class EndpointLane extends DurableObject<Env> {
    * A page of a polling webhook's stream (poll.ts): acknowledges what lies before `cursor` (a decoded one), reads
    * on, and waits up to `waitMs` for an event when there is none. "invalid_cursor" for a cursor never given out.
    */
-  async poll(config: LaneConfig, query: { after: string | undefined; limit: number; waitMs: number }): Promise<PollAnswer | { refused: Refusal | "invalid_cursor" }> {
+  async poll(
+    config: LaneConfig,
+    query: { after: string | undefined; limit: number; waitMs: number },
+  ): Promise<PollAnswer | { refused: Refusal | "invalid_cursor" }> {
     const lane = this.store.applyConfig(config);
     const stream = this.stream(lane);
     if (lane.deleted || !stream) return { refused: "not_found" };
@@ -180,7 +186,13 @@ export class EndpointLane extends DurableObject<Env> {
   async delivery(eventId: string): Promise<DeliveryRecord | undefined> {
     this.store.flushDelivered();
     const row = this.store.event(eventId);
-    return row && { ...this.record(row), body: row.body, headers: row.last_headers === null ? null : (JSON.parse(row.last_headers) as Record<string, string>) };
+    return (
+      row && {
+        ...this.record(row),
+        body: row.body,
+        headers: row.last_headers === null ? null : (JSON.parse(row.last_headers) as Record<string, string>),
+      }
+    );
   }
 
   /** The webhook's health over the period (stats.ts), from what the lane holds. */
@@ -237,7 +249,18 @@ export class EndpointLane extends DurableObject<Env> {
     const traceparent = event.traceparent ?? traceparentOf(null);
     if (this.stream(lane)) {
       // A polling webhook's test event is put in its stream, for its consumer to read like any other.
-      this.store.insertEvent({ id: event.id, order_key: event.orderKey, type: event.type, body, accepted_at: event.acceptedAt, status: "pending", next_attempt_at: event.acceptedAt, finished_at: null, test: true, traceparent });
+      this.store.insertEvent({
+        id: event.id,
+        order_key: event.orderKey,
+        type: event.type,
+        body,
+        accepted_at: event.acceptedAt,
+        status: "pending",
+        next_attempt_at: event.acceptedAt,
+        finished_at: null,
+        test: true,
+        traceparent,
+      });
       this.pollers.wake();
       return this.record(this.store.event(event.id)!);
     }

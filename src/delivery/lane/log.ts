@@ -53,7 +53,11 @@ export function deliveryPage(sql: SqlStorage, query: DeliveryQuery): { data: Del
   if (query.traceId) where.push("substr(traceparent, 4, 32) = ?"), params.push(query.traceId);
   if (query.before) where.push("order_key < ?"), params.push(query.before);
   const rows = sql
-    .exec<EventRow>(`SELECT * FROM events ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY order_key DESC LIMIT ?`, ...params, query.limit + 1)
+    .exec<EventRow>(
+      `SELECT * FROM events ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY order_key DESC LIMIT ?`,
+      ...params,
+      query.limit + 1,
+    )
     .toArray();
   return { data: deliveryRecords(sql, rows.slice(0, query.limit)), more: rows.length > query.limit };
 }
@@ -66,7 +70,15 @@ export function deliveryRecords(sql: SqlStorage, rows: EventRow[]): DeliveryReco
       row.id,
       row.first_at === null
         ? []
-        : [{ at: row.first_at, statusCode: row.first_status_code, durationMs: row.first_duration_ms!, error: row.first_error, responseBody: row.first_response_body }],
+        : [
+            {
+              at: row.first_at,
+              statusCode: row.first_status_code,
+              durationMs: row.first_duration_ms!,
+              error: row.first_error,
+              responseBody: row.first_response_body,
+            },
+          ],
     ]),
   );
   if (rows.some((row) => row.attempt_count > 1)) {
@@ -75,7 +87,9 @@ export function deliveryRecords(sql: SqlStorage, rows: EventRow[]): DeliveryReco
       ...rows.map((row) => row.id),
     );
     for (const a of found) {
-      attempts.get(a.event_id)!.push({ at: a.at, statusCode: a.status_code, durationMs: a.duration_ms, error: a.error, responseBody: a.response_body });
+      attempts
+        .get(a.event_id)!
+        .push({ at: a.at, statusCode: a.status_code, durationMs: a.duration_ms, error: a.error, responseBody: a.response_body });
     }
   }
   return rows.map((row) => ({

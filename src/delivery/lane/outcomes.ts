@@ -55,7 +55,11 @@ export class LaneOutcomes {
    */
   private async recordVerified(lane: LaneRow, event: EventRow, result: AttemptResult, endedAt: number): Promise<void> {
     this.store.flushDelivered();
-    const recorded = this.store.recordOutcome(event, result, { status: "delivered", finishedAt: endedAt, nextAttemptAt: event.next_attempt_at });
+    const recorded = this.store.recordOutcome(event, result, {
+      status: "delivered",
+      finishedAt: endedAt,
+      nextAttemptAt: event.next_attempt_at,
+    });
     if (!recorded || this.store.lane()?.url !== lane.url) return;
     this.store.recordVerified(endedAt);
     await this.syncVerified();
@@ -88,7 +92,9 @@ export class LaneOutcomes {
       if (this.store.deferDelivered(event, result, endedAt) >= OUTCOME_GROUP_SIZE) this.store.flushDelivered();
       return undefined;
     }
-    const now = this.store.sql.exec<{ status: DeliveryStatus; finished_at: number | null }>("SELECT status, finished_at FROM events WHERE id = ?", event.id).toArray()[0];
+    const now = this.store.sql
+      .exec<{ status: DeliveryStatus; finished_at: number | null }>("SELECT status, finished_at FROM events WHERE id = ?", event.id)
+      .toArray()[0];
     if (!now || (now.status !== "pending" && now.status !== "skipped")) return undefined;
     const from = now.status;
     const state = result.delivered

@@ -25,7 +25,13 @@ export const POLL_WAIT_MAX_SECONDS = 30;
 type Position = { served_key: string; acked_key: string; acked_at: number | null };
 
 function position(sql: SqlStorage): Position {
-  return sql.exec<Position>("SELECT served_key, acked_key, acked_at FROM poll_position").toArray()[0] ?? { served_key: "", acked_key: "", acked_at: null };
+  return (
+    sql.exec<Position>("SELECT served_key, acked_key, acked_at FROM poll_position").toArray()[0] ?? {
+      served_key: "",
+      acked_key: "",
+      acked_at: null,
+    }
+  );
 }
 
 /** A cursor is opaque to consumers: a place in line. */
@@ -90,14 +96,23 @@ export function readStream(sql: SqlStorage, { after, limit, now }: PollRequest):
   const events = readable.slice(0, limit).map(({ id, body, line_key }) => ({ id, body, line_key }));
   const last = events.at(-1)?.line_key;
   if (last !== undefined && last > pos.served_key) {
-    sql.exec("INSERT INTO poll_position (singleton, served_key) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET served_key = excluded.served_key", last);
+    sql.exec(
+      "INSERT INTO poll_position (singleton, served_key) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET served_key = excluded.served_key",
+      last,
+    );
   }
   return { events, next: last ?? after, done: readable.length <= limit };
 }
 
 /** When the first pending event past `after` that is not readable yet becomes so; null when none waits. */
 export function nextReadableAt(sql: SqlStorage, after: string | undefined, now: number): number | null {
-  return sql.exec<{ at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM events WHERE status = 'pending' AND line_key > ? AND next_attempt_at > ?", after ?? "", now).one().at;
+  return sql
+    .exec<{ at: number | null }>(
+      "SELECT MIN(next_attempt_at) AS at FROM events WHERE status = 'pending' AND line_key > ? AND next_attempt_at > ?",
+      after ?? "",
+      now,
+    )
+    .one().at;
 }
 
 /**
@@ -109,7 +124,12 @@ export function lateForStream(sql: SqlStorage, events: readonly Pick<NewEvent, "
   const served = position(sql).served_key;
   const late = events.filter((e) => e.status === "pending" && e.order_key <= served).map((e) => e.id);
   if (late.length === 0) return [];
-  const held = new Set(sql.exec<{ id: string }>(`SELECT id FROM events WHERE id IN (${late.map(() => "?").join(", ")})`, ...late).toArray().map((r) => r.id));
+  const held = new Set(
+    sql
+      .exec<{ id: string }>(`SELECT id FROM events WHERE id IN (${late.map(() => "?").join(", ")})`, ...late)
+      .toArray()
+      .map((r) => r.id),
+  );
   return late.filter((id) => !held.has(id));
 }
 
@@ -125,7 +145,8 @@ export interface PollPosition {
 /** Where a polling webhook's consumer is: what the pages show instead of attempts. */
 export function pollPosition(sql: SqlStorage): PollPosition {
   const pos = position(sql);
-  const acked = pos.acked_key === "" ? undefined : sql.exec<{ id: string }>("SELECT id FROM events WHERE line_key = ?", pos.acked_key).toArray()[0];
+  const acked =
+    pos.acked_key === "" ? undefined : sql.exec<{ id: string }>("SELECT id FROM events WHERE line_key = ?", pos.acked_key).toArray()[0];
   const waiting = sql.exec<{ n: number }>("SELECT count(*) AS n FROM events WHERE status = 'pending'").one().n;
   return { acknowledgedAt: pos.acked_at, acknowledgedEventId: acked?.id ?? null, waiting };
 }
@@ -141,7 +162,11 @@ export interface PollAnswer {
  * Reads a page (readStream); when it is empty and `waitMs` allows, waits for the next stored event (or for a
  * stored one to pass its ordering window) and reads again: a long poll. Undefined for a cursor never given out.
  */
-export async function longPoll(sql: SqlStorage, waiters: PollWaiters, request: PollRequest & { waitMs: number }): Promise<PollAnswer | undefined> {
+export async function longPoll(
+  sql: SqlStorage,
+  waiters: PollWaiters,
+  request: PollRequest & { waitMs: number },
+): Promise<PollAnswer | undefined> {
   const deadline = request.now + request.waitMs;
   let page = readStream(sql, request);
   while (page && page.events.length === 0 && Date.now() < deadline) {
@@ -150,7 +175,11 @@ export async function longPoll(sql: SqlStorage, waiters: PollWaiters, request: P
     page = readStream(sql, { ...request, now: Date.now() });
   }
   if (!page) return undefined;
-  return { bodies: page.events.map((e) => e.body), nextCursor: page.next === undefined ? null : encodePollCursor(page.next), done: page.done };
+  return {
+    bodies: page.events.map((e) => e.body),
+    nextCursor: page.next === undefined ? null : encodePollCursor(page.next),
+    done: page.done,
+  };
 }
 
 /**

@@ -5,13 +5,14 @@
 /** One alarm run purges at most this many expired events; it re-arms at once if more are due. */
 const PURGE_BATCH = 500;
 
-
 /**
  * When the first event in acceptance order finished: the purge's next candidate, since it goes in that
  * order. Null when that event is pending (the purge waits for it) or the lane holds none.
  */
 export function oldestFinishedAt(sql: SqlStorage): number | null {
-  return sql.exec<{ finished_at: number | null }>("SELECT finished_at FROM events ORDER BY order_key LIMIT 1").toArray()[0]?.finished_at ?? null;
+  return (
+    sql.exec<{ finished_at: number | null }>("SELECT finished_at FROM events ORDER BY order_key LIMIT 1").toArray()[0]?.finished_at ?? null
+  );
 }
 
 /**
@@ -24,7 +25,9 @@ export function purgeExpired(storage: DurableObjectStorage, clock: number, reten
   const first = oldestFinishedAt(storage.sql);
   if (first === null || first > cutoff) return;
   const oldest = storage.sql
-    .exec<{ order_key: string; id: string; finished_at: number | null }>(`SELECT order_key, id, finished_at FROM events ORDER BY order_key LIMIT ${PURGE_BATCH}`)
+    .exec<{ order_key: string; id: string; finished_at: number | null }>(
+      `SELECT order_key, id, finished_at FROM events ORDER BY order_key LIMIT ${PURGE_BATCH}`,
+    )
     .toArray();
   const stop = oldest.findIndex((e) => e.finished_at === null || e.finished_at > cutoff);
   const expired = stop < 0 ? oldest : oldest.slice(0, stop);

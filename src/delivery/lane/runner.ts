@@ -38,7 +38,11 @@ export function inLine(lane: LaneRow, requireVerification: boolean): boolean {
  * The event the alarm waits for: the line's head when it may be sent (in line), else the earliest due head of a
  * key; none for a polling lane (its consumer reads).
  */
-export function dueHead(store: LaneStore, parallel: Pick<ParallelDelivery, "line">, requireVerification: boolean): Pick<EventRow, "next_attempt_at"> | undefined {
+export function dueHead(
+  store: LaneStore,
+  parallel: Pick<ParallelDelivery, "line">,
+  requireVerification: boolean,
+): Pick<EventRow, "next_attempt_at"> | undefined {
   const lane = store.lane();
   if (!lane?.enabled || lane.delivery === "poll") return undefined;
   if (inLine(lane, requireVerification)) {
@@ -150,7 +154,8 @@ export class LaneRunner implements StartGate {
    * (it counts against maxInFlight and the 6 per object).
    */
   attemptTest(lane: LaneRow, eventId: string, body: string, traceparent: string | null): Promise<AttemptResult> {
-    if (inLine(lane, readConfig(this.envOf()).requireEndpointVerification)) return this.exclusive(() => this.sending.attempt(lane, eventId, body, traceparent));
+    if (inLine(lane, readConfig(this.envOf()).requireEndpointVerification))
+      return this.exclusive(() => this.sending.attempt(lane, eventId, body, traceparent));
     return this.parallel.inSlot(lane, eventId, (slot) => this.sending.attemptFrom(slot, lane, eventId, body, traceparent));
   }
 

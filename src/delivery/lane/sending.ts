@@ -61,12 +61,23 @@ export class LaneSending {
   }
 
   /** Each attempt is its own span in the event's trace: a new span id, retries too. */
-  private traced(lane: LaneRow, eventId: string, traceparent: string | null, signatures: Record<string, string>, send: (sent: Record<string, string>) => Promise<AttemptResult>) {
+  private traced(
+    lane: LaneRow,
+    eventId: string,
+    traceparent: string | null,
+    signatures: Record<string, string>,
+    send: (sent: Record<string, string>) => Promise<AttemptResult>,
+  ) {
     const trace = attemptTrace(traceparent);
     const sent = { ...signatures, traceparent: formatTraceparent(trace) };
     return inSpan(
       "webhook attempt",
-      { "webhooks.trace_id": trace.traceId, "webhooks.span_id": trace.spanId, "webhooks.event_id": eventId, "webhooks.webhook_id": lane.webhook_id },
+      {
+        "webhooks.trace_id": trace.traceId,
+        "webhooks.span_id": trace.spanId,
+        "webhooks.event_id": eventId,
+        "webhooks.webhook_id": lane.webhook_id,
+      },
       () => send(sent),
     );
   }
@@ -132,7 +143,16 @@ export class LaneSending {
       } catch (err) {
         const error = `sender unavailable: ${(err as Error).message}`;
         const all = headers.ok ? { ...headers.headers, ...sent } : {};
-        return { at: now, durationMs: Date.now() - now, statusCode: null, error, responseBody: null, headers: all, delivered: false, retryAfterMs: null };
+        return {
+          at: now,
+          durationMs: Date.now() - now,
+          statusCode: null,
+          error,
+          responseBody: null,
+          headers: all,
+          delivered: false,
+          retryAfterMs: null,
+        };
       }
     });
   }

@@ -50,7 +50,12 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 /** The stats of the attempts and drops given; those outside the window are ignored. */
-export function aggregateStats(period: StatsPeriod, now: number, samples: readonly StatsSample[], droppedAt: readonly number[]): WebhookStats {
+export function aggregateStats(
+  period: StatsPeriod,
+  now: number,
+  samples: readonly StatsSample[],
+  droppedAt: readonly number[],
+): WebhookStats {
   const { start, end } = statsWindow(period, now);
   const { sizeMs, count } = BUCKETS[period];
   const inWindow = (at: number) => at >= start && at < end;
@@ -91,7 +96,11 @@ interface EventColumns extends AttemptColumns {
   finished_at: number | null;
 }
 
-const sample = (row: AttemptColumns): StatsSample => ({ at: row.at, durationMs: row.duration_ms, ok: succeeded(row.status_code, row.error) });
+const sample = (row: AttemptColumns): StatsSample => ({
+  at: row.at,
+  durationMs: row.duration_ms,
+  ok: succeeded(row.status_code, row.error),
+});
 
 /**
  * The lane's stats for `period`. Test events are left out (they are sent on demand, once, outside the line,

@@ -7,7 +7,16 @@ import { orderingKeyOf } from "../ordering";
 import { VERIFICATION_EVENT_TYPE } from "../verification";
 import { SCHEMA, type AttemptOutcome, type AttemptRow, type DeliveryStatus, type EventRow, type LaneRow, type NewEvent } from "./schema";
 import { writeLaneRow } from "./lane-row";
-import { eventColumns, FLUSH_FIRSTS, headersJson, INSERT_CHUNK_CHARS, INSERT_EVENTS, LAST_PLACE, REQUEUE, SNAPSHOT_ATTEMPTS } from "./store-sql";
+import {
+  eventColumns,
+  FLUSH_FIRSTS,
+  headersJson,
+  INSERT_CHUNK_CHARS,
+  INSERT_EVENTS,
+  LAST_PLACE,
+  REQUEUE,
+  SNAPSHOT_ATTEMPTS,
+} from "./store-sql";
 
 export type { AttemptOutcome, AttemptRow, DeliveryStatus, EventRow, LaneRow, NewEvent } from "./schema";
 export { nextAlarmAt, SYNC_RETRY_MS } from "./next-alarm";
@@ -108,7 +117,8 @@ export class LaneStore {
     this.ahead = cursor.toArray();
     const first = this.ahead[0];
     // Nothing in its first place is pending below the found one (or below the newest event, when none is).
-    this.lineStart = first?.order_key ?? this.sql.exec<{ k: string | null }>("SELECT MAX(order_key) AS k FROM events").one().k ?? this.lineStart;
+    this.lineStart =
+      first?.order_key ?? this.sql.exec<{ k: string | null }>("SELECT MAX(order_key) AS k FROM events").one().k ?? this.lineStart;
     // The stored start only matters after a restart; it is moved forward when it has fallen far behind.
     if (lane && cursor.rowsRead > LINE_START_SLACK + LINE_READ_AHEAD && this.lineStart > lane.line_start) {
       this.sql.exec("UPDATE lane SET line_start = ?", this.lineStart);
@@ -310,7 +320,8 @@ export class LaneStore {
         if (firsts.some(({ event }) => event.line_key !== event.order_key)) this.requeuedPending = undefined;
       }
       for (const { event, outcome, finishedAt } of group) {
-        if (event.attempt_count > 0) this.recordOutcome(event, outcome, { status: "delivered", finishedAt, nextAttemptAt: event.next_attempt_at });
+        if (event.attempt_count > 0)
+          this.recordOutcome(event, outcome, { status: "delivered", finishedAt, nextAttemptAt: event.next_attempt_at });
       }
     });
   }
@@ -337,7 +348,9 @@ export class LaneStore {
         const key =
           settings.ordering === "endpoint"
             ? null
-            : orderingKeyOf(settings, id, () => JSON.parse(this.sql.exec<{ body: string }>("SELECT body FROM events WHERE id = ?", id).one().body));
+            : orderingKeyOf(settings, id, () =>
+                JSON.parse(this.sql.exec<{ body: string }>("SELECT body FROM events WHERE id = ?", id).one().body),
+              );
         this.sql.exec(REQUEUE, keys[i]!, now, key, lane?.ordering_epoch ?? 0, id);
       });
     });
@@ -346,7 +359,10 @@ export class LaneStore {
   /** Every dropped or skipped line event accepted at or after `since`, in acceptance order: what recover puts back. */
   recoverable(since: number): string[] {
     return this.sql
-      .exec<{ id: string }>("SELECT id FROM events WHERE status IN ('dropped', 'skipped') AND test = 0 AND accepted_at >= ? ORDER BY order_key", since)
+      .exec<{ id: string }>(
+        "SELECT id FROM events WHERE status IN ('dropped', 'skipped') AND test = 0 AND accepted_at >= ? ORDER BY order_key",
+        since,
+      )
       .toArray()
       .map((row) => row.id);
   }
@@ -388,7 +404,9 @@ export class LaneStore {
 
   /** Whether a verification challenge (verification.ts) is in line. */
   hasPendingChallenge(): boolean {
-    return this.sql.exec("SELECT 1 FROM events WHERE type = ? AND status = 'pending' LIMIT 1", VERIFICATION_EVENT_TYPE).toArray().length > 0;
+    return (
+      this.sql.exec("SELECT 1 FROM events WHERE type = ? AND status = 'pending' LIMIT 1", VERIFICATION_EVENT_TYPE).toArray().length > 0
+    );
   }
 
   /**
@@ -396,7 +414,11 @@ export class LaneStore {
    * only (their place is not their order key), which the next head() asks again.
    */
   dropPendingChallenges(at: number): void {
-    this.sql.exec("UPDATE events SET status = 'skipped', finished_at = ? WHERE type = ? AND status = 'pending'", at, VERIFICATION_EVENT_TYPE);
+    this.sql.exec(
+      "UPDATE events SET status = 'skipped', finished_at = ? WHERE type = ? AND status = 'pending'",
+      at,
+      VERIFICATION_EVENT_TYPE,
+    );
     this.requeuedPending = undefined;
   }
 
@@ -436,9 +458,7 @@ export class LaneStore {
     return {
       lane: this.reload(),
       events: this.sql.exec<EventRow>("SELECT * FROM events ORDER BY order_key").toArray(),
-      attempts: this.sql
-        .exec<AttemptRow>(SNAPSHOT_ATTEMPTS)
-        .toArray(),
+      attempts: this.sql.exec<AttemptRow>(SNAPSHOT_ATTEMPTS).toArray(),
     };
   }
 

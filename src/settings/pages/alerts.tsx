@@ -42,13 +42,19 @@ export const AlertsPage: FC<{
   const invalid = invalidIf(form?.error, "alertUrl");
   const pending = !("code" in log) && log.data.some((d) => d.status === "pending");
   return (
-    <Layout title="Alerts" workspaceName={workspace.name} crumbs={alertCrumbs()} flash={flash} refreshSeconds={pending && !search && !form ? 15 : undefined}>
+    <Layout
+      title="Alerts"
+      workspaceName={workspace.name}
+      crumbs={alertCrumbs()}
+      flash={flash}
+      refreshSeconds={pending && !search && !form ? 15 : undefined}
+    >
       <h1>Alerts</h1>
       <section class="card" aria-labelledby="alert-url-title">
         <h2 id="alert-url-title">Alert endpoint</h2>
         <p>
-          Your own endpoint can hear about this workspace's webhooks before a person notices: each of these is sent to it as a signed event, in order,
-          retried like a webhook's deliveries. Failed alerts never count against the failure quota.
+          Your own endpoint can hear about this workspace's webhooks before a person notices: each of these is sent to it as a signed event,
+          in order, retried like a webhook's deliveries. Failed alerts never count against the failure quota.
         </p>
         <dl class="alert-types">
           {ALERT_TYPES.filter((t) => t !== "alert.test").map((type) => (
@@ -106,7 +112,14 @@ export const AlertsPage: FC<{
           Find
         </button>
       </form>
-      {search && <FoundDelivery basePath={ALERTS} search={search} back={back} missing="This workspace sent no alert with that id (or it is past retention)." />}
+      {search && (
+        <FoundDelivery
+          basePath={ALERTS}
+          search={search}
+          back={back}
+          missing="This workspace sent no alert with that id (or it is past retention)."
+        />
+      )}
 
       <DeliveryLog
         basePath={ALERTS}
@@ -115,14 +128,20 @@ export const AlertsPage: FC<{
         filters={filters}
         back={back}
         title="Alerts log"
-        empty={workspace.alertUrl ? "No alerts yet. Send a test alert to see one here." : "No alerts yet. Set an alert URL to receive them."}
+        empty={
+          workspace.alertUrl ? "No alerts yet. Send a test alert to see one here." : "No alerts yet. Set an alert URL to receive them."
+        }
       />
     </Layout>
   );
 };
 
 /** The alert secret, shown once: after the alert URL was first set, and after a rotation. */
-export const AlertSecretPage: FC<{ workspaceName: string; secret: string; rotated?: AlertSecret | undefined }> = ({ workspaceName, secret, rotated }) => {
+export const AlertSecretPage: FC<{ workspaceName: string; secret: string; rotated?: AlertSecret | undefined }> = ({
+  workspaceName,
+  secret,
+  rotated,
+}) => {
   const title = rotated ? "Alert secret rotated" : "Alert URL set";
   return (
     <Layout title={title} workspaceName={workspaceName} crumbs={alertCrumbs({ label: title })}>
@@ -135,8 +154,9 @@ export const AlertSecretPage: FC<{ workspaceName: string; secret: string; rotate
           {rotated && (
             <>
               {" "}
-              The previous secret keeps signing too until <time datetime={rotated.previousSecretExpiresAt}>{formatTime(rotated.previousSecretExpiresAt)}</time>{" "}
-              (both signatures are sent).
+              The previous secret keeps signing too until{" "}
+              <time datetime={rotated.previousSecretExpiresAt}>{formatTime(rotated.previousSecretExpiresAt)}</time> (both signatures are
+              sent).
             </>
           )}
         </p>
@@ -155,8 +175,8 @@ export const RotateAlertSecretPage: FC<{ workspaceName: string }> = ({ workspace
     <section class="card narrow" aria-labelledby="rotate-title">
       <h1 id="rotate-title">Rotate the alert secret?</h1>
       <p>
-        A new secret is made and shown once. The current one keeps signing beside it for 24 hours. If a rotation is already under way, rotating again
-        ends the older secret's grace at once: a receiver that still holds it stops verifying.
+        A new secret is made and shown once. The current one keeps signing beside it for 24 hours. If a rotation is already under way,
+        rotating again ends the older secret's grace at once: a receiver that still holds it stops verifying.
       </p>
       <form method="post" action={`${ALERTS}/rotate-secret`} class="row">
         <button type="submit" class="button danger">

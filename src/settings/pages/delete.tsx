@@ -7,7 +7,11 @@ import { Layout, webhookCrumbs } from "../layout";
 import type { Webhook } from "../model";
 
 export const DeleteWebhookPage: FC<{ workspaceName: string; webhook: Webhook }> = ({ workspaceName, webhook }) => (
-  <Layout title="Delete webhook" workspaceName={workspaceName} crumbs={webhookCrumbs({ label: webhookLabel(webhook), href: webhookPath(webhook.id) }, { label: "Delete" })}>
+  <Layout
+    title="Delete webhook"
+    workspaceName={workspaceName}
+    crumbs={webhookCrumbs({ label: webhookLabel(webhook), href: webhookPath(webhook.id) }, { label: "Delete" })}
+  >
     <section class="card narrow" aria-labelledby="delete-title">
       <h1 id="delete-title">Delete this webhook?</h1>
       <p>

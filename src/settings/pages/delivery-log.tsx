@@ -181,9 +181,7 @@ export const DeliveryLog: FC<{
         The delivery log could not be read: {log.message}
       </p>
     ) : log.data.length === 0 ? (
-      <p class="card muted">
-        {filters.status || filters.type || filters.traceId || filters.cursor ? "No deliveries match." : empty}
-      </p>
+      <p class="card muted">{filters.status || filters.type || filters.traceId || filters.cursor ? "No deliveries match." : empty}</p>
     ) : (
       <>
         <div class="log">
@@ -192,9 +190,14 @@ export const DeliveryLog: FC<{
           ))}
         </div>
         <nav class="pager" aria-label="Delivery log pages">
-          {filters.cursor && <a href={logHref(basePath, { status: filters.status, type: filters.type, traceId: filters.traceId })}>Newest</a>}
+          {filters.cursor && (
+            <a href={logHref(basePath, { status: filters.status, type: filters.type, traceId: filters.traceId })}>Newest</a>
+          )}
           {log.nextCursor && (
-            <a href={logHref(basePath, { status: filters.status, type: filters.type, traceId: filters.traceId, cursor: log.nextCursor })} rel="next">
+            <a
+              href={logHref(basePath, { status: filters.status, type: filters.type, traceId: filters.traceId, cursor: log.nextCursor })}
+              rel="next"
+            >
               Older deliveries
             </a>
           )}
@@ -211,7 +214,12 @@ export const FoundDelivery: FC<{
   back: string;
   /** What is said when the event is not there. */
   missing?: string;
-}> = ({ basePath, search, back, missing = "This webhook has no delivery of that event (it may be another webhook's, filtered out, or past retention)." }) => (
+}> = ({
+  basePath,
+  search,
+  back,
+  missing = "This webhook has no delivery of that event (it may be another webhook's, filtered out, or past retention).",
+}) => (
   <section class="card" aria-labelledby="found-title" id="found">
     <h2 id="found-title">
       Event <code>{search.eventId}</code>
@@ -250,8 +258,8 @@ export const FoundDelivery: FC<{
           )}
           {search.delivery.withheldHeaders && search.delivery.withheldHeaders.length > 0 && (
             <p class="hint">
-              Not sent: {search.delivery.withheldHeaders.join(", ")}. These stored headers change how a request is made (or are the service's own), so
-              attempts go out without them; remove them from the webhook's headers.
+              Not sent: {search.delivery.withheldHeaders.join(", ")}. These stored headers change how a request is made (or are the
+              service's own), so attempts go out without them; remove them from the webhook's headers.
             </p>
           )}
         </details>
@@ -259,4 +267,3 @@ export const FoundDelivery: FC<{
     )}
   </section>
 );
-

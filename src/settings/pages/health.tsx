@@ -51,10 +51,17 @@ const Chart: FC<{ stats: Stats; periodName: string }> = ({ stats, periodName }) 
           <span>{step}</span>
           <span>0</span>
         </div>
-        <svg class="chart" viewBox={`0 0 ${width} ${height}`} preserveAspectRatio="none" role="img" aria-labelledby="chart-title chart-desc">
+        <svg
+          class="chart"
+          viewBox={`0 0 ${width} ${height}`}
+          preserveAspectRatio="none"
+          role="img"
+          aria-labelledby="chart-title chart-desc"
+        >
           <title id="chart-title">Delivered and failed attempts, one bar per {bucket}</title>
           <desc id="chart-desc">
-            {stats.delivered} delivered and {stats.failed} failed attempts in the {periodName}, in {n} bars of {bucket}; the busiest bar holds {busiest}.
+            {stats.delivered} delivered and {stats.failed} failed attempts in the {periodName}, in {n} bars of {bucket}; the busiest bar
+            holds {busiest}.
           </desc>
           {[0, 0.5, 1].map((f) => (
             <line x1="0" x2={width} y1={f * height} y2={f * height} class={f === 1 ? "axis" : "grid"} vector-effect="non-scaling-stroke" />
@@ -90,16 +97,16 @@ const Chart: FC<{ stats: Stats; periodName: string }> = ({ stats, periodName }) 
   );
 };
 
-export const HealthSection: FC<{ stats: Stats | undefined; period: string; hrefFor: (period: string) => string }> = ({ stats, period, hrefFor }) => (
+export const HealthSection: FC<{ stats: Stats | undefined; period: string; hrefFor: (period: string) => string }> = ({
+  stats,
+  period,
+  hrefFor,
+}) => (
   <section class="card" aria-labelledby="health-title" id="health">
     <h2 id="health-title">Health</h2>
     <nav class="row" aria-label="Period">
       {PERIODS.map(([value, label]) =>
-        value === period ? (
-          <strong aria-current="true">{label}</strong>
-        ) : (
-          <a href={hrefFor(value)}>{label}</a>
-        ),
+        value === period ? <strong aria-current="true">{label}</strong> : <a href={hrefFor(value)}>{label}</a>,
       )}
     </nav>
     {!stats ? (
@@ -127,7 +134,9 @@ export const HealthSection: FC<{ stats: Stats | undefined; period: string; hrefF
           </div>
         </dl>
         {stats.attempts === 0 ? (
-          <p class="chart-empty">No attempts yet in the {periodLabel(period)}. Test events are not counted here; see the delivery log for them.</p>
+          <p class="chart-empty">
+            No attempts yet in the {periodLabel(period)}. Test events are not counted here; see the delivery log for them.
+          </p>
         ) : (
           <Chart stats={stats} periodName={periodLabel(period)} />
         )}
@@ -146,7 +155,9 @@ export const HealthCell: FC<{ stats: Stats | undefined }> = ({ stats }) =>
     <span class={`health ${stats.failed === 0 ? "good" : stats.successRate !== null && stats.successRate < 0.9 ? "poor" : ""}`}>
       {percent(stats.successRate)} delivered{" "}
       <span class="muted">
-        ({stats.failed === 0 ? `${stats.attempts} attempt${stats.attempts === 1 ? "" : "s"}` : `${stats.failed} of ${stats.attempts} failed`})
+        (
+        {stats.failed === 0 ? `${stats.attempts} attempt${stats.attempts === 1 ? "" : "s"}` : `${stats.failed} of ${stats.attempts} failed`}
+        )
       </span>
     </span>
   );

@@ -8,8 +8,8 @@ export const RateLimitedPage: FC<{ retryAfterSeconds: number }> = ({ retryAfterS
     <section class="card narrow" aria-labelledby="rate-limited-title">
       <h1 id="rate-limited-title">Too many sign-in attempts</h1>
       <p class="flash error" role="alert">
-        There have been too many sign-in attempts from your network address. Nothing was checked this time. Wait{" "}
-        {retryAfterSeconds} seconds, then try again.
+        There have been too many sign-in attempts from your network address. Nothing was checked this time. Wait {retryAfterSeconds}{" "}
+        seconds, then try again.
       </p>
       <p>
         <a class="button" href={`${BASE}/sign-in`}>

@@ -36,16 +36,20 @@ const RESPOND_IO_SNIPPET = `import { createHmac, timingSafeEqual } from "node:cr
 const expected = createHmac("sha256", process.env.WEBHOOK_SECRET).update(rawBody).digest();
 const ok = timingSafeEqual(expected, Buffer.from(req.headers["x-webhook-signature"], "base64"));`;
 
-export const SecretPage: FC<{ workspaceName: string; webhook: Webhook; secret: string; pollToken?: string | undefined; rotated: boolean }> = ({
-  workspaceName,
-  webhook,
-  secret,
-  pollToken,
-  rotated,
-}) => {
+export const SecretPage: FC<{
+  workspaceName: string;
+  webhook: Webhook;
+  secret: string;
+  pollToken?: string | undefined;
+  rotated: boolean;
+}> = ({ workspaceName, webhook, secret, pollToken, rotated }) => {
   const title = rotated ? "Signing secret rotated" : "Webhook added";
   return (
-    <Layout title={title} workspaceName={workspaceName} crumbs={webhookCrumbs({ label: webhookLabel(webhook), href: webhookPath(webhook.id) }, { label: title })}>
+    <Layout
+      title={title}
+      workspaceName={workspaceName}
+      crumbs={webhookCrumbs({ label: webhookLabel(webhook), href: webhookPath(webhook.id) }, { label: title })}
+    >
       <h1>{title}</h1>
       <section class="card" aria-labelledby="secret-title">
         <h2 id="secret-title">
@@ -75,28 +79,28 @@ export const SecretPage: FC<{ workspaceName: string; webhook: Webhook; secret: s
         <section class="card" aria-labelledby="poll-token-title">
           <h2 id="poll-token-title">Poll token</h2>
           <p>
-            <strong>Copy it now: it is shown only this once{rotated ? "; the previous one no longer works" : ""}.</strong> Your consumer reads this
-            webhook's events with it (<code>GET /v1/webhooks/{webhook.id}/poll</code>), and nothing else.
+            <strong>Copy it now: it is shown only this once{rotated ? "; the previous one no longer works" : ""}.</strong> Your consumer
+            reads this webhook's events with it (<code>GET /v1/webhooks/{webhook.id}/poll</code>), and nothing else.
           </p>
           <SecretField label="Poll token" secret={pollToken} id="poll-token" />
         </section>
       )}
       {webhook.url && (
-      <section class="card" aria-labelledby="receiver-title">
-        <h2 id="receiver-title">Check deliveries with the local receiver</h2>
-        <p>
-          The README's receiver checks both signatures of every delivery and prints one line each. In the service's checkout folder, start it with
-          this secret:
-        </p>
-        <pre>
-          <code id="receiver-command">{receiverCommand(secret)}</code>
-        </pre>
-        <p class="muted">
-          It listens on <code>http://127.0.0.1:8788</code> (any path, <code>--port</code> to change it) and answers 401 when a signature does not
-          match, so point this webhook there to try it
-          {rotated ? "; during the 24 hours both secrets sign, add the old one with a second --secret" : ""}.
-        </p>
-      </section>
+        <section class="card" aria-labelledby="receiver-title">
+          <h2 id="receiver-title">Check deliveries with the local receiver</h2>
+          <p>
+            The README's receiver checks both signatures of every delivery and prints one line each. In the service's checkout folder, start
+            it with this secret:
+          </p>
+          <pre>
+            <code id="receiver-command">{receiverCommand(secret)}</code>
+          </pre>
+          <p class="muted">
+            It listens on <code>http://127.0.0.1:8788</code> (any path, <code>--port</code> to change it) and answers 401 when a signature
+            does not match, so point this webhook there to try it
+            {rotated ? "; during the 24 hours both secrets sign, add the old one with a second --secret" : ""}.
+          </p>
+        </section>
       )}
       <section class="card" aria-labelledby="verify-title">
         <h2 id="verify-title">Verify deliveries</h2>
@@ -114,8 +118,8 @@ export const SecretPage: FC<{ workspaceName: string; webhook: Webhook; secret: s
         <p>
           Or verify without holding the secret: <code>webhook-signature</code> also carries a <code>v1a</code> Ed25519 signature, checked
           with the public key alone (<code class="key">{webhook.publicKey}</code>, or the keys at{" "}
-          <code class="key">/v1/webhooks/{webhook.id}/jwks.json</code>). Prefer it when the secret would sit somewhere you do not fully trust: a leaked
-          public key lets nobody sign. See docs/signatures.md for Node and WebCrypto code.
+          <code class="key">/v1/webhooks/{webhook.id}/jwks.json</code>). Prefer it when the secret would sit somewhere you do not fully
+          trust: a leaked public key lets nobody sign. See docs/signatures.md for Node and WebCrypto code.
         </p>
       </section>
       <div class="row">

@@ -24,9 +24,9 @@ export const SignInPage: FC<{ error?: string | undefined; next: string; flash?: 
           <div class="field">
             <label for="apiKey">Workspace API key</label>
             <p class="hint" id="apiKey-hint">
-              The key starts with <code>whk_</code>; an operator creates one with <code>POST /v1/admin/workspaces</code>. It is checked once and never
-              shown or stored by these pages: the session only remembers which key it was, for {SESSION_HOURS} hours, and ends when the key is
-              revoked.
+              The key starts with <code>whk_</code>; an operator creates one with <code>POST /v1/admin/workspaces</code>. It is checked once
+              and never shown or stored by these pages: the session only remembers which key it was, for {SESSION_HOURS} hours, and ends
+              when the key is revoked.
             </p>
             <input
               id="apiKey"

@@ -6,7 +6,11 @@ import { ActionButton, webhookPath } from "../components";
 import { formatTime } from "../format";
 import type { Webhook } from "../model";
 
-export const SigningKeysSection: FC<{ webhook: Webhook; verificationRequired: boolean; back: string }> = ({ webhook, verificationRequired, back }) => {
+export const SigningKeysSection: FC<{ webhook: Webhook; verificationRequired: boolean; back: string }> = ({
+  webhook,
+  verificationRequired,
+  back,
+}) => {
   const jwks = `/v1/webhooks/${encodeURIComponent(webhook.id)}/jwks.json`;
   return (
     <section class="card" aria-labelledby="signatures-title">
@@ -19,9 +23,9 @@ export const SigningKeysSection: FC<{ webhook: Webhook; verificationRequired: bo
         <a class="key" href={jwks}>
           {jwks}
         </a>
-        , with no key. Check{" "}
-        <code>v1a</code> with the public key when the receiver should not hold a secret that could also sign (a CRM's settings, a shared
-        config); check <code>v1</code> with the secret and a Standard Webhooks library when you keep it in a secret store.
+        , with no key. Check <code>v1a</code> with the public key when the receiver should not hold a secret that could also sign (a CRM's
+        settings, a shared config); check <code>v1</code> with the secret and a Standard Webhooks library when you keep it in a secret
+        store.
       </p>
       {verificationRequired &&
         (webhook.verifiedAt ? (

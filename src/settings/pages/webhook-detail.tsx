@@ -4,7 +4,17 @@
 import type { FC } from "hono/jsx";
 import { EVENT_CATALOG } from "../../events/catalog";
 import type { ApiProblem } from "../api-client";
-import { AutoDisabledBanner, ErrorSummary, FieldError, fieldOf, invalidIf, QuotaMeter, WebhookActions, WebhookStatus, webhookPath } from "../components";
+import {
+  AutoDisabledBanner,
+  ErrorSummary,
+  FieldError,
+  fieldOf,
+  invalidIf,
+  QuotaMeter,
+  WebhookActions,
+  WebhookStatus,
+  webhookPath,
+} from "../components";
 import { eventName, formatTime, webhookLabel } from "../format";
 import { Layout, webhookCrumbs } from "../layout";
 import type { DeliveryPage, DeliveryWithPayload, Quota, Stats, Webhook, Workspace } from "../model";
@@ -34,7 +44,11 @@ const PollSection: FC<{ webhookId: string; stats: Stats | undefined }> = ({ webh
       {position ? (
         <dl>
           <dt>Last acknowledged</dt>
-          <dd>{position.acknowledgedAt ? `${formatTime(position.acknowledgedAt)}${position.acknowledgedEventId ? ` (${position.acknowledgedEventId})` : ""}` : "never"}</dd>
+          <dd>
+            {position.acknowledgedAt
+              ? `${formatTime(position.acknowledgedAt)}${position.acknowledgedEventId ? ` (${position.acknowledgedEventId})` : ""}`
+              : "never"}
+          </dd>
           <dt>Waiting</dt>
           <dd>{position.waiting === 1 ? "1 event" : `${position.waiting} events`}</dd>
         </dl>
@@ -68,14 +82,23 @@ export const WebhookDetailPage: FC<{
   const pending = !("code" in log) && log.data.some((d) => d.status === "pending");
   const refresh = pending && !search && !error ? 15 : undefined;
   return (
-    <Layout title={webhookLabel(webhook)} workspaceName={workspace.name} crumbs={webhookCrumbs({ label: webhookLabel(webhook) })} flash={flash} refreshSeconds={refresh}>
+    <Layout
+      title={webhookLabel(webhook)}
+      workspaceName={workspace.name}
+      crumbs={webhookCrumbs({ label: webhookLabel(webhook) })}
+      flash={flash}
+      refreshSeconds={refresh}
+    >
       <h1>
         <code>{webhookLabel(webhook)}</code>
       </h1>
       <ErrorSummary
         error={error}
         title={error && fieldOf(error) === "since" ? "Nothing was recovered" : "Nothing was saved"}
-        fields={{ since: { target: "since", label: "Recover since (UTC)" }, notificationEmail: { target: "notificationEmail", label: "Notification email" } }}
+        fields={{
+          since: { target: "since", label: "Recover since (UTC)" },
+          notificationEmail: { target: "notificationEmail", label: "Notification email" },
+        }}
       />
       <AutoDisabledBanner webhooks={[webhook]} quota={quota} workspace={workspace} back={back} />
       <section class="card" aria-labelledby="about-title">
@@ -148,8 +171,9 @@ export const WebhookDetailPage: FC<{
       <section class="card" aria-labelledby="recover-title" id="recover">
         <h2 id="recover-title">Recover dropped and skipped events</h2>
         <p class="muted" id="since-hint">
-          Sends every event that was dropped (all attempts failed) or skipped (the webhook was off) since this time again, in the order they were
-          accepted. The webhook must be enabled. The time is in UTC, 24-hour, written like the log's times: <code>YYYY-MM-DD HH:MM</code>.
+          Sends every event that was dropped (all attempts failed) or skipped (the webhook was off) since this time again, in the order they
+          were accepted. The webhook must be enabled. The time is in UTC, 24-hour, written like the log's times:{" "}
+          <code>YYYY-MM-DD HH:MM</code>.
         </p>
         <form method="post" action={`${webhookPath(webhook.id)}/recover`} novalidate class="row">
           <input type="hidden" name="back" value={back} />
@@ -219,8 +243,8 @@ const EmailStatus: FC<{ workspace: Workspace; back: string; action: string }> = 
     <form method="post" action={action} class="row">
       <input type="hidden" name="back" value={back} />
       <p class="hint" id="notificationEmail-status">
-        Status: <strong>waiting for confirmation</strong>: nothing but the confirmation message goes to {workspace.notificationEmail} until its
-        owner follows that message's link.
+        Status: <strong>waiting for confirmation</strong>: nothing but the confirmation message goes to {workspace.notificationEmail} until
+        its owner follows that message's link.
       </p>
       <button type="submit" class="button">
         Resend confirmation

@@ -94,12 +94,19 @@ export const WebhookFormPage: FC<{
       <form method="post" action={editing ? webhookPath(webhookId) : WEBHOOKS} novalidate class="card">
         {!editing && (
           <div class="check">
-            <input type="checkbox" id="delivery" name="delivery" value="poll" checked={values.delivery === "poll"} aria-describedby="delivery-hint" />
+            <input
+              type="checkbox"
+              id="delivery"
+              name="delivery"
+              value="poll"
+              checked={values.delivery === "poll"}
+              aria-describedby="delivery-hint"
+            />
             <div>
               <label for="delivery">Polling: my consumer reads the events, nothing is sent</label>
               <p class="hint" id="delivery-hint">
-                For a receiver the internet cannot reach. It reads <code>GET /v1/webhooks/{"{id}"}/poll</code> with the poll token shown once after
-                adding; leave the URL and the rate limit, retry schedule and headers empty.
+                For a receiver the internet cannot reach. It reads <code>GET /v1/webhooks/{"{id}"}/poll</code> with the poll token shown
+                once after adding; leave the URL and the rate limit, retry schedule and headers empty.
               </p>
             </div>
           </div>
@@ -109,24 +116,25 @@ export const WebhookFormPage: FC<{
             Read by polling: there is no endpoint URL. Its consumer reads <code>GET /v1/webhooks/{webhookId}/poll</code>.
           </p>
         ) : (
-        <div class="field">
-          <label for="url">Endpoint URL</label>
-          <p class="hint" id="url-hint">
-            Where events are sent with <code>POST</code>: an <code>https</code> URL that answers <code>2xx</code> within {timeoutMs / 1000} seconds.
-          </p>
-          <input
-            id="url"
-            name="url"
-            type="url"
-            inputmode="url"
-            autocomplete="url"
-            placeholder="https://example.com/hooks/respond"
-            value={values.url}
-            aria-describedby={describedBy("url", "url-hint")}
-            aria-invalid={invalid("url")}
-          />
-          <FieldError id="url-error" error={error} field="url" />
-        </div>
+          <div class="field">
+            <label for="url">Endpoint URL</label>
+            <p class="hint" id="url-hint">
+              Where events are sent with <code>POST</code>: an <code>https</code> URL that answers <code>2xx</code> within{" "}
+              {timeoutMs / 1000} seconds.
+            </p>
+            <input
+              id="url"
+              name="url"
+              type="url"
+              inputmode="url"
+              autocomplete="url"
+              placeholder="https://example.com/hooks/respond"
+              value={values.url}
+              aria-describedby={describedBy("url", "url-hint")}
+              aria-invalid={invalid("url")}
+            />
+            <FieldError id="url-error" error={error} field="url" />
+          </div>
         )}
 
         <fieldset aria-describedby={describedBy("events", "events-hint")}>
@@ -176,30 +184,48 @@ export const WebhookFormPage: FC<{
 
         <details class="advanced" open={advancedOpen}>
           <summary>Advanced: rate limit, retry schedule, headers, filter, ordering</summary>
-          <AdvancedField id="rateLimitPerSecond" label="Rate limit (attempts per second)" value={values.rateLimitPerSecond} error={error} placeholder="no limit" numeric>
+          <AdvancedField
+            id="rateLimitPerSecond"
+            label="Rate limit (attempts per second)"
+            value={values.rateLimitPerSecond}
+            error={error}
+            placeholder="no limit"
+            numeric
+          >
             At most this many requests a second, 1 to 1000; a burst waits its turn, in order. Empty: no limit.
           </AdvancedField>
-          <AdvancedField id="retryDelaysSeconds" label="Retry schedule (seconds)" value={values.retryDelaysSeconds} error={error} placeholder="30, 60, 90">
-            The wait before each retry after a failure, up to 10, each 1 to 86400, such as <code>60, 300, 900, 3600</code>. After the last one
-            fails the event is dropped. Empty: 30, 60, 90.
+          <AdvancedField
+            id="retryDelaysSeconds"
+            label="Retry schedule (seconds)"
+            value={values.retryDelaysSeconds}
+            error={error}
+            placeholder="30, 60, 90"
+          >
+            The wait before each retry after a failure, up to 10, each 1 to 86400, such as <code>60, 300, 900, 3600</code>. After the last
+            one fails the event is dropped. Empty: 30, 60, 90.
           </AdvancedField>
           <AdvancedField id="headers" label="Custom headers" value={values.headers} error={error} multiline>
             Sent with every request, one <code>Name: value</code> per line (up to 10), such as <code>Authorization: Bearer …</code>.
           </AdvancedField>
           <AdvancedField id="filter" label="Filter" value={values.filter} error={error} multiline>
             Only events whose body matches every path, as JSON, such as{" "}
-            <code>{'{"message.traffic": "incoming", "channel.source": ["whatsapp", "telegram"]}'}</code>. Others are not sent. Test events ignore
-            it. Empty: every event of the chosen types.
+            <code>{'{"message.traffic": "incoming", "channel.source": ["whatsapp", "telegram"]}'}</code>. Others are not sent. Test events
+            ignore it. Empty: every event of the chosen types.
           </AdvancedField>
           <div class="field">
             <label for="ordering">Ordering</label>
             <p class="hint" id="ordering-hint">
               In order, one at a time: every event in the order it was accepted, but a slow endpoint gets one request per round trip and a
-              failing event holds all the others. By key: the events of one contact (or conversation) in order, different ones in
-              parallel; a failure holds only its own key. No order: fastest, and a failure holds nothing back, for an endpoint that does
-              not care about order.
+              failing event holds all the others. By key: the events of one contact (or conversation) in order, different ones in parallel;
+              a failure holds only its own key. No order: fastest, and a failure holds nothing back, for an endpoint that does not care
+              about order.
             </p>
-            <select id="ordering" name="ordering" aria-describedby={describedBy("ordering", "ordering-hint")} aria-invalid={invalid("ordering")}>
+            <select
+              id="ordering"
+              name="ordering"
+              aria-describedby={describedBy("ordering", "ordering-hint")}
+              aria-invalid={invalid("ordering")}
+            >
               <option value="" selected={values.ordering === ""}>
                 In order, one at a time (default)
               </option>
@@ -212,13 +238,26 @@ export const WebhookFormPage: FC<{
             </select>
             <FieldError id="ordering-error" error={error} field="ordering" />
           </div>
-          <AdvancedField id="orderingKey" label="Ordering key (with “by key”)" value={values.orderingKey} error={error} placeholder="contact.id">
+          <AdvancedField
+            id="orderingKey"
+            label="Ordering key (with “by key”)"
+            value={values.orderingKey}
+            error={error}
+            placeholder="contact.id"
+          >
             The dotted path in the body whose value orders events, such as <code>contact.id</code> or <code>conversation.id</code>. Events
             without it share one key. Changing it (or the ordering) applies to new events once the earlier ones have finished.
           </AdvancedField>
-          <AdvancedField id="maxInFlight" label="Requests at once" value={values.maxInFlight} error={error} placeholder="1 in order, 10 otherwise" numeric>
-            How many requests your endpoint gets at the same time, 1 to 50 (only 1 in order, one at a time). More is faster for a slow endpoint,
-            if it can take them. Empty: 1 in order, 10 by key or with no order.
+          <AdvancedField
+            id="maxInFlight"
+            label="Requests at once"
+            value={values.maxInFlight}
+            error={error}
+            placeholder="1 in order, 10 otherwise"
+            numeric
+          >
+            How many requests your endpoint gets at the same time, 1 to 50 (only 1 in order, one at a time). More is faster for a slow
+            endpoint, if it can take them. Empty: 1 in order, 10 by key or with no order.
           </AdvancedField>
         </details>
 

@@ -49,8 +49,8 @@ export const WebhookListPage: FC<{
       <section class="card empty" aria-labelledby="empty-title">
         <h2 id="empty-title">Connect your systems with webhooks</h2>
         <p class="muted">
-          Send this workspace's events — new messages, contacts, conversations, comments — to your own endpoint as they happen, signed, in order, and
-          retried when your endpoint is down.
+          Send this workspace's events — new messages, contacts, conversations, comments — to your own endpoint as they happen, signed, in
+          order, and retried when your endpoint is down.
         </p>
         <a class="button primary" href={`${WEBHOOKS}/new`}>
           Connect

@@ -23,7 +23,9 @@ async function renderAlerts(c: Ctx, filters: LogFilters, form?: { error: ApiProb
   ]);
   return c.html(
     <AlertsPage
-      workspace={workspace.ok ? workspace.data : { ...c.get("workspace"), alertUrl: null, dataLocation: null, createdAt: "", updatedAt: "" }}
+      workspace={
+        workspace.ok ? workspace.data : { ...c.get("workspace"), alertUrl: null, dataLocation: null, createdAt: "", updatedAt: "" }
+      }
       log={log.ok ? log.data : log.error}
       filters={filters}
       search={eventId === undefined ? undefined : { eventId, delivery: found?.ok ? found.data : undefined }}
@@ -35,7 +37,12 @@ async function renderAlerts(c: Ctx, filters: LogFilters, form?: { error: ApiProb
 }
 
 alertPages.get("/integrations/alerts", (c) =>
-  renderAlerts(c, { status: c.req.query("status") || undefined, type: c.req.query("type") || undefined, traceId: c.req.query("traceId") || undefined, cursor: c.req.query("cursor") || undefined }),
+  renderAlerts(c, {
+    status: c.req.query("status") || undefined,
+    type: c.req.query("type") || undefined,
+    traceId: c.req.query("traceId") || undefined,
+    cursor: c.req.query("cursor") || undefined,
+  }),
 );
 
 alertPages.post("/integrations/alerts", async (c) => {
@@ -45,7 +52,9 @@ alertPages.post("/integrations/alerts", async (c) => {
   if (saved.data.alertSecret) return c.html(<AlertSecretPage workspaceName={saved.data.name} secret={saved.data.alertSecret} />);
   return redirectWith(c, ALERTS, {
     kind: "success",
-    text: saved.data.alertUrl ? `Alerts go to ${saved.data.alertUrl}, signed with the secret you have.` : "Alerts stopped: none will be sent until you set an alert URL.",
+    text: saved.data.alertUrl
+      ? `Alerts go to ${saved.data.alertUrl}, signed with the secret you have.`
+      : "Alerts stopped: none will be sent until you set an alert URL.",
   });
 });
 
@@ -55,7 +64,10 @@ alertPages.post("/integrations/alerts/test", async (c) => {
   if (!result.ok) return redirectWith(c, back, problem(result.error));
   const delivered = result.data.status === "delivered";
   const summary = attemptSummary(result.data.attempts.at(-1));
-  return redirectWith(c, back, { kind: delivered ? "success" : "error", text: delivered ? `Test alert delivered: ${summary}.` : `Test alert failed: ${summary}.` });
+  return redirectWith(c, back, {
+    kind: delivered ? "success" : "error",
+    text: delivered ? `Test alert delivered: ${summary}.` : `Test alert failed: ${summary}.`,
+  });
 });
 
 alertPages.get("/integrations/alerts/rotate-secret", (c) => c.html(<RotateAlertSecretPage workspaceName={c.get("workspace").name} />));

@@ -97,7 +97,11 @@ webhookDetailPages.get("/integrations/webhooks/:id/recover", async (c) => {
   if (since === undefined) return renderDetail(c, webhook, {}, {});
   if (RecoverSchema.safeParse({ since: utcInputToIso(since) }).success) return renderDetail(c, webhook, {}, { since });
   // Said in the field's own terms (the API's message asks for ISO 8601 with a zone).
-  const error = { code: "validation_failed", param: "since", message: "since: must be a UTC time written YYYY-MM-DD HH:MM, such as 2026-11-21 09:30" };
+  const error = {
+    code: "validation_failed",
+    param: "since",
+    message: "since: must be a UTC time written YYYY-MM-DD HH:MM, such as 2026-11-21 09:30",
+  };
   return renderDetail(c, webhook, {}, { error, since }, 400);
 });
 
@@ -121,12 +125,15 @@ webhookDetailPages.post("/integrations/webhooks/:id/notification-email", async (
 });
 
 // The address a refused email leaves in the bar: opened again, it is the webhook's page (not a 404).
-webhookDetailPages.get("/integrations/webhooks/:id/notification-email", (c) => c.redirect(`${webhookPath(c.req.param("id"))}#email-title`, 302));
+webhookDetailPages.get("/integrations/webhooks/:id/notification-email", (c) =>
+  c.redirect(`${webhookPath(c.req.param("id"))}#email-title`, 302),
+);
 
 webhookDetailPages.post("/integrations/webhooks/:id/notification-email/resend", async (c) => {
   const id = c.req.param("id");
   const back = safeReturn((await readForm(c)).text("back"), webhookPath(id));
   const sent = await api(c).post<Workspace>("/v1/workspace/notification-email/resend");
-  if (sent.ok) return redirectWith(c, back, { kind: "success", text: `A new confirmation message was sent to ${sent.data.notificationEmail}.` });
+  if (sent.ok)
+    return redirectWith(c, back, { kind: "success", text: `A new confirmation message was sent to ${sent.data.notificationEmail}.` });
   return redirectWith(c, back, problem(sent.error));
 });

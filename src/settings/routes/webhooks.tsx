@@ -23,7 +23,6 @@ import { takeFlash } from "../session";
 
 export const webhookPages = new Hono<PagesEnv>();
 
-
 webhookPages.get("/integrations/webhooks", async (c) => {
   const [list, quota, deadLetters] = await Promise.all([
     api(c).get<{ data: Webhook[] }>("/v1/webhooks"),
@@ -69,7 +68,10 @@ webhookPages.get("/integrations/webhooks/new", (c) => formPage(c, { values: { ur
  * colon, a filter that is not JSON), every problem at once: those, and what the API's own schema and URL policy
  * say of the other fields, checked here in-process without saving anything.
  */
-const webhookInput = async (c: Ctx, editing: boolean): Promise<{ values: WebhookFormValues; body: Record<string, unknown> } | { values: WebhookFormValues; error: ApiProblem }> => {
+const webhookInput = async (
+  c: Ctx,
+  editing: boolean,
+): Promise<{ values: WebhookFormValues; body: Record<string, unknown> } | { values: WebhookFormValues; error: ApiProblem }> => {
   const form = await readForm(c);
   const values: WebhookFormValues = {
     delivery: !editing && form.text("delivery") === "poll" ? "poll" : undefined,
@@ -109,7 +111,10 @@ webhookPages.post("/integrations/webhooks", async (c) => {
   const created = await api(c).post<WebhookWithSecret>("/v1/webhooks", body);
   if (!created.ok) return formPage(c, { values, error: created.error }, 400);
   const { secret, pollToken, ...webhook } = created.data;
-  return c.html(<SecretPage workspaceName={c.get("workspace").name} webhook={webhook} secret={secret} pollToken={pollToken} rotated={false} />, 201);
+  return c.html(
+    <SecretPage workspaceName={c.get("workspace").name} webhook={webhook} secret={secret} pollToken={pollToken} rotated={false} />,
+    201,
+  );
 });
 
 webhookPages.get("/integrations/webhooks/:id/edit", async (c) => {
@@ -191,7 +196,9 @@ webhookPages.post("/integrations/webhooks/:id/rotate-secret", async (c) => {
   const rotated = await api(c).post<WebhookWithSecret>(`/v1/webhooks/${encodeURIComponent(id)}/rotate-secret`);
   if (!rotated.ok) return redirectWith(c, back, problem(rotated.error));
   const { secret, pollToken, ...webhook } = rotated.data;
-  return c.html(<SecretPage workspaceName={c.get("workspace").name} webhook={webhook} secret={secret} pollToken={pollToken} rotated={true} />);
+  return c.html(
+    <SecretPage workspaceName={c.get("workspace").name} webhook={webhook} secret={secret} pollToken={pollToken} rotated={true} />,
+  );
 });
 
 webhookPages.get("/integrations/webhooks/:id/delete", async (c) => {

@@ -31,7 +31,12 @@ export async function startPagesRig(options: { vars: Record<string, string>; byp
     body: JSON.stringify({ name: "Acme Support", notificationEmail: "ops@acme.example" }),
   });
   const apiKey = ((await res.json()) as { apiKey: string }).apiKey;
-  const browser = await chromium.launch({ executablePath: found.executablePath, args: found.args, headless: true, env: { ...process.env, ...found.env } });
+  const browser = await chromium.launch({
+    executablePath: found.executablePath,
+    args: found.args,
+    headless: true,
+    env: { ...process.env, ...found.env },
+  });
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: options.bypassCSP ?? false });
   // Nothing may be fetched from anywhere but the Worker itself: no CDN, no font.
   const outside: string[] = [];

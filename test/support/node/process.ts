@@ -15,7 +15,11 @@ export interface Spawned {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export function spawnCollecting(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; group?: boolean } = {}): Spawned {
+export function spawnCollecting(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; group?: boolean } = {},
+): Spawned {
   const { cwd, env = process.env, group = false } = options;
   const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: group });
   let output = "";

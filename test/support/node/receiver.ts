@@ -72,7 +72,9 @@ export async function startReceiver(): Promise<{ url: string; close: () => Promi
       // ones); no clock tolerance, so requests stamped under a test's moved clock are judged by signature alone.
       if (req.method === "POST") {
         const { jwks, requests = bucket(name).requests } = JSON.parse(body);
-        return json(res, 200, { valid: requests.map((r: { headers: Record<string, string>; body: string }) => verifyV1a(jwks, r.headers, r.body, Infinity)) });
+        return json(res, 200, {
+          valid: requests.map((r: { headers: Record<string, string>; body: string }) => verifyV1a(jwks, r.headers, r.body, Infinity)),
+        });
       }
       return json(res, 405, {});
     }
@@ -113,7 +115,9 @@ export async function startReceiver(): Promise<{ url: string; close: () => Promi
     const delay = min + Math.random() * (max - min);
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     record.answeredHr = performance.timeOrigin + performance.now();
-    res.writeHead(behaviour.status, { "content-type": "text/plain", ...behaviour.headers }).end(behaviour.echo ? body : (behaviour.body ?? "ok"));
+    res
+      .writeHead(behaviour.status, { "content-type": "text/plain", ...behaviour.headers })
+      .end(behaviour.echo ? body : (behaviour.body ?? "ok"));
   });
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
