@@ -73,7 +73,7 @@ const ANSWERS = {
 };
 
 /** Registers a `webhooks` entry per event type on the API's OpenAPI registry. */
-export function registerDeliveryWebhooks(app: OpenAPIHono<any>): void {
+export function registerDeliveryWebhooks(app: Pick<OpenAPIHono, "openAPIRegistry">): void {
   for (const info of EVENT_CATALOG) {
     const body = EVENT_DATA_SCHEMAS[info.type].extend(envelope(info.type)).openapi(deliveryComponentName(info.type), {
       description: `What an endpoint subscribed to \`${info.type}\` receives: the envelope, then the event's data at the top level. Extra keys may appear.`,

@@ -35,7 +35,7 @@ type Op =
   | { op: "config" }
   | { op: "pause" };
 
-const ops = fc.array(
+const ops: fc.Arbitrary<Op[]> = fc.array(
   fc.oneof(
     {
       weight: 4,
