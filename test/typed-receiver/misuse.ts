@@ -11,7 +11,7 @@ export function misuse(body: AnyDelivery, received: Delivery<"message.received">
     event_type: "contact.created",
     event_id: "evt_1",
     timestamp: 1,
-    contact: { firstName: "Ana" },
-  }; // error: contact.id is required
+    contact: { firstName: "Ana" }, // error: contact.id is required
+  };
   return [upper, noSuchType, action, wrongAction, missing];
 }
