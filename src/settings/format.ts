@@ -1,5 +1,6 @@
 // Plain wording for the pages: status labels, times and durations, event names. Pure, so it is tested alone.
 import type { DisabledReason } from "../db/schema";
+import type { Ordering } from "../delivery/ordering";
 import { EVENT_CATALOG } from "../events/catalog";
 
 const REASONS: Record<DisabledReason, string> = {
@@ -71,15 +72,20 @@ export function formatClock(iso: string): string {
 type Waiting = { eventId: string; status: string; createdAt: string; nextAttemptAt: string | null; attempts: readonly unknown[] };
 
 /**
- * Why a pending delivery has not gone out yet, in words: its own retry is scheduled, or it waits in line behind an
- * earlier event of the same webhook that is being retried (one request in flight, in order of acceptance). `page`
- * is the log page it is shown in; the event it waits behind may be older than the page, then it is not named.
+ * Why a pending delivery has not gone out yet, in words: its own retry is scheduled, or it waits. Under the default
+ * ordering (one request in flight, in order of acceptance) it waits behind an earlier event of the same webhook that
+ * is being retried, or for its place in line; `page` is the log page it is shown in, and the event it waits behind
+ * may be older than the page, then it is not named. Under `key` the log does not say which key an event has, so an
+ * earlier event is not named: it waits for the earlier events of its own key and a free request slot. Under `none`
+ * it waits for nothing but a free slot (docs/ordering.md).
  */
-export function waitingReason(delivery: Waiting, page: readonly Waiting[]): string | undefined {
+export function waitingReason(delivery: Waiting, page: readonly Waiting[], ordering: Ordering = "endpoint"): string | undefined {
   if (delivery.status !== "pending") return undefined;
   if (delivery.attempts.length > 0) {
     return delivery.nextAttemptAt ? `scheduled retry at ${formatClock(delivery.nextAttemptAt)}` : "retrying";
   }
+  if (ordering === "none") return "sent as soon as a request slot is free (no order kept)";
+  if (ordering === "key") return "waiting for the earlier events of its ordering key, then a free request slot";
   const accepted = Date.parse(delivery.createdAt);
   const retrying = page
     .filter((d) => d.status === "pending" && d.attempts.length > 0 && Date.parse(d.createdAt) <= accepted && d.eventId !== delivery.eventId)

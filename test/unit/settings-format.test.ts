@@ -76,6 +76,11 @@ describe("settings pages wording", () => {
     expect(waitingReason(behind, [later, behind])).toBe("next in line");
     expect(waitingReason(later, [later, behind])).toBe("in line behind 1 earlier event");
     expect(waitingReason({ ...head, status: "delivered" }, page)).toBeUndefined();
+    // Under "key" the log does not know the keys: an event of another contact is not named as the one it waits for.
+    expect(waitingReason(behind, page, "key")).toBe("waiting for the earlier events of its ordering key, then a free request slot");
+    expect(waitingReason(head, page, "key")).toBe("scheduled retry at 17:04:12 UTC");
+    // Under "none" nothing holds an event back but a free slot.
+    expect(waitingReason(later, page, "none")).toBe("sent as soon as a request slot is free (no order kept)");
   });
 
   it("scales the health chart to whole marks at 0, a round step and twice it, at least as high as the busiest bar", () => {

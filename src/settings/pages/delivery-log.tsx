@@ -2,6 +2,7 @@
 // A delivery log as the pages show it, for a webhook's deliveries and for the workspace's alerts alike: filters,
 // pages, each delivery with its attempts and Retry, and one delivery found by its event id with what was sent.
 import type { FC } from "hono/jsx";
+import type { Ordering } from "../../delivery/ordering";
 import type { ApiProblem } from "../api-client";
 import { ActionButton } from "../components";
 import { eventName, formatDuration, formatTime, waitingReason } from "../format";
@@ -26,16 +27,18 @@ export function logHref(basePath: string, filters: LogFilters): string {
 const statusBadge = (delivery: Delivery) =>
   delivery.test && delivery.status === "dropped" ? { text: "failed", cls: "failed" } : { text: delivery.status, cls: delivery.status };
 
-export const DeliveryItem: FC<{ basePath: string; delivery: Delivery; back: string; open?: boolean; page?: readonly Delivery[] }> = ({
-  basePath,
-  delivery,
-  back,
-  open,
-  page,
-}) => {
+export const DeliveryItem: FC<{
+  basePath: string;
+  delivery: Delivery;
+  back: string;
+  open?: boolean;
+  page?: readonly Delivery[];
+  /** The webhook's ordering, for why a pending event waits; an alerts lane keeps the default. */
+  ordering?: Ordering;
+}> = ({ basePath, delivery, back, open, page, ordering }) => {
   const last = delivery.attempts.at(-1);
   const badge = statusBadge(delivery);
-  const waiting = waitingReason(delivery, page ?? [delivery]);
+  const waiting = waitingReason(delivery, page ?? [delivery], ordering);
   return (
     <details class="delivery" data-event-id={delivery.eventId} open={open}>
       <summary>
@@ -140,7 +143,17 @@ export const DeliveryLog: FC<{
   back: string;
   title?: string;
   empty?: string;
-}> = ({ basePath, types, log, filters, back, title = "Delivery log", empty = "No deliveries yet. Send a test event to see one here." }) => (
+  ordering?: Ordering;
+}> = ({
+  basePath,
+  types,
+  log,
+  filters,
+  back,
+  title = "Delivery log",
+  empty = "No deliveries yet. Send a test event to see one here.",
+  ordering,
+}) => (
   <section aria-labelledby="log-title" id="log">
     <h2 id="log-title">{title}</h2>
     <form method="get" action={`${basePath}#log`} class="filters card">
@@ -186,7 +199,7 @@ export const DeliveryLog: FC<{
       <>
         <div class="log">
           {log.data.map((delivery) => (
-            <DeliveryItem basePath={basePath} delivery={delivery} back={back} page={log.data} />
+            <DeliveryItem basePath={basePath} delivery={delivery} back={back} page={log.data} ordering={ordering} />
           ))}
         </div>
         <nav class="pager" aria-label="Delivery log pages">

@@ -166,7 +166,14 @@ export const WebhookDetailPage: FC<{
       </form>
       {search && <FoundDelivery basePath={webhookPath(webhook.id)} search={search} back={back} />}
 
-      <DeliveryLog basePath={webhookPath(webhook.id)} types={EVENT_CATALOG} log={log} filters={filters} back={back} />
+      <DeliveryLog
+        basePath={webhookPath(webhook.id)}
+        types={EVENT_CATALOG}
+        log={log}
+        filters={filters}
+        back={back}
+        ordering={webhook.ordering}
+      />
 
       <section class="card" aria-labelledby="recover-title" id="recover">
         <h2 id="recover-title">Recover dropped and skipped events</h2>
