@@ -5,7 +5,8 @@ import { memoized } from "../lib/memo";
 import { checkEndpointUrl } from "../lib/url-policy";
 import { parseRetryAfter } from "./schedule";
 
-export interface AttemptResult {
+/** One attempt as the delivery log keeps and shows it: the one shape of an attempt, which the others extend. */
+export interface AttemptRecord {
   /** Unix ms when the request started. */
   at: number;
   durationMs: number;
@@ -13,6 +14,10 @@ export interface AttemptResult {
   error: string | null;
   /** The first 1 KiB of the response body, for the delivery log. */
   responseBody: string | null;
+}
+
+/** What attemptDelivery answers: the record, and what the lane acts on (delivered, Retry-After, headers sent). */
+export interface AttemptResult extends AttemptRecord {
   /** The request's headers as sent (names lowercased), signatures included; also when the URL policy kept it from being sent. */
   headers: Record<string, string>;
   delivered: boolean;

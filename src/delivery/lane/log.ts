@@ -1,4 +1,5 @@
 // The delivery log's read side: pages of a lane's events with their attempts, newest accepted first.
+import type { AttemptRecord } from "../attempt";
 import { traceIdOf } from "../../events/trace";
 import type { AttemptRow, DeliveryStatus, EventRow } from "./store";
 
@@ -25,13 +26,7 @@ export interface DeliveryRecord {
   headers?: Record<string, string> | null;
 }
 
-export interface AttemptRecord {
-  at: number;
-  statusCode: number | null;
-  durationMs: number;
-  error: string | null;
-  responseBody: string | null;
-}
+export type { AttemptRecord } from "../attempt";
 
 export interface DeliveryQuery {
   status?: DeliveryStatus | undefined;

@@ -2,6 +2,7 @@
 //
 // Until the first tagged release this schema is edited in place (README "Storage schemas"): nothing has been
 // deployed, so there is no stored lane to migrate.
+import type { AttemptRecord, AttemptResult } from "../attempt";
 import type { Ordering } from "../ordering";
 import type { DataLocation } from "../../bindings";
 import type { DeliveryMode, DisabledReason } from "../../db/schema";
@@ -205,13 +206,5 @@ export interface NewEvent {
   schemaWarning?: string | null | undefined;
 }
 
-/** What an attempt left behind, as the store records it. */
-export interface AttemptOutcome {
-  at: number;
-  durationMs: number;
-  statusCode: number | null;
-  error: string | null;
-  responseBody: string | null;
-  /** The request's headers as sent. */
-  headers?: Record<string, string>;
-}
+/** What an attempt left behind, as the store records it: the log's record, and the headers as sent when known. */
+export type AttemptOutcome = AttemptRecord & Partial<Pick<AttemptResult, "headers">>;

@@ -1,6 +1,7 @@
 // A webhook's health over a period (GET /v1/webhooks/{id}/stats), computed from what the lane already stores:
 // the first attempt of each event on its row, later ones in the attempts table. Nothing is written for it.
 import { succeeded } from "../attempt";
+import type { AttemptRow, EventRow } from "./schema";
 
 export const STATS_PERIODS = ["1h", "24h", "7d"] as const;
 export type StatsPeriod = (typeof STATS_PERIODS)[number];
@@ -83,18 +84,10 @@ export function aggregateStats(
   };
 }
 
-interface AttemptColumns {
-  at: number;
-  duration_ms: number;
-  status_code: number | null;
-  error: string | null;
-  [key: string]: SqlStorageValue;
-}
+/** The columns of an attempt's row that stats read (the first attempt's, from the event row, under the same names). */
+type AttemptColumns = Pick<AttemptRow, "at" | "duration_ms" | "status_code" | "error"> & Record<string, SqlStorageValue>;
 
-interface EventColumns extends AttemptColumns {
-  status: string;
-  finished_at: number | null;
-}
+type EventColumns = AttemptColumns & Pick<EventRow, "status" | "finished_at">;
 
 const sample = (row: AttemptColumns): StatsSample => ({
   at: row.at,
