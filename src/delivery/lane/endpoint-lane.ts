@@ -95,7 +95,6 @@ export class EndpointLane extends DurableObject<Env> {
 
   /** Takes a newer config of the webhook (from the API or the consumer); older versions are ignored. */
   async configure(config: LaneConfig): Promise<void> {
-    this.store.flushDelivered();
     this.applyConfig(config);
     await this.runner.scheduleNext();
   }
@@ -105,7 +104,6 @@ export class EndpointLane extends DurableObject<Env> {
    * one is dropped for it. Nothing is sent when the endpoint is verified already: its verifiedAt is returned.
    */
   async requestVerification(config: LaneConfig): Promise<{ verifiedAt: number | null } | { refused: Refusal }> {
-    this.store.flushDelivered();
     const lane = this.applyConfig(config);
     if (lane.deleted) return { refused: "not_found" };
     if (!lane.enabled) return { refused: "disabled" };
@@ -178,13 +176,11 @@ export class EndpointLane extends DurableObject<Env> {
 
   /** The delivery log, newest accepted first. */
   async deliveries(query: DeliveryQuery): Promise<{ data: DeliveryRecord[]; more: boolean }> {
-    this.store.flushDelivered();
-    return deliveryPage(this.store.sql, query);
+    return deliveryPage(this.store.settled(), query);
   }
 
   /** One delivery with the body that was sent; undefined when the lane holds no such event. */
   async delivery(eventId: string): Promise<DeliveryRecord | undefined> {
-    this.store.flushDelivered();
     const row = this.store.event(eventId);
     return (
       row && {
@@ -197,8 +193,7 @@ export class EndpointLane extends DurableObject<Env> {
 
   /** The webhook's health over the period (stats.ts), from what the lane holds. */
   async stats(period: StatsPeriod): Promise<WebhookStats> {
-    this.store.flushDelivered();
-    return laneStats(this.store.sql, period, Date.now());
+    return laneStats(this.store.settled(), period, Date.now());
   }
 
   /**
@@ -206,7 +201,6 @@ export class EndpointLane extends DurableObject<Env> {
    * Its earlier attempts stay in the log; new ones follow them.
    */
   async retry(config: LaneConfig, eventId: string): Promise<{ delivery: DeliveryRecord } | { refused: Refusal }> {
-    this.store.flushDelivered();
     const lane = this.applyConfig(config);
     if (lane.deleted) return { refused: "not_found" };
     const row = this.store.event(eventId);
@@ -226,7 +220,6 @@ export class EndpointLane extends DurableObject<Env> {
 
   /** Puts every dropped and skipped event accepted since `since` (unix ms) back in line, in acceptance order. */
   async recover(config: LaneConfig, since: number): Promise<{ recovered: number } | { refused: Refusal }> {
-    this.store.flushDelivered();
     const lane = this.applyConfig(config);
     if (lane.deleted) return { refused: "not_found" };
     if (!lane.enabled) return { refused: "disabled" };
@@ -242,7 +235,6 @@ export class EndpointLane extends DurableObject<Env> {
    * disabled webhook gets it too, since a person asked for it, typically to check the endpoint before enabling it.
    */
   async sendTest(config: LaneConfig, event: LaneEvent): Promise<DeliveryRecord | undefined> {
-    this.store.flushDelivered();
     const lane = this.applyConfig(config);
     if (lane.deleted) return undefined;
     const body = JSON.stringify(bodyOf(event));
@@ -295,6 +287,6 @@ export class EndpointLane extends DurableObject<Env> {
   }
 
   private record(row: EventRow): DeliveryRecord {
-    return deliveryRecords(this.store.sql, [row])[0]!;
+    return deliveryRecords(this.store.settled(), [row])[0]!;
   }
 }

@@ -77,8 +77,19 @@ export class LaneStore {
     return this.lane();
   }
 
+  /** One event as storage holds it once the grouped successes are written (a read through settled()). */
   event(id: string): EventRow | undefined {
-    return this.sql.exec<EventRow>("SELECT * FROM events WHERE id = ?", id).toArray()[0];
+    return this.settled().exec<EventRow>("SELECT * FROM events WHERE id = ?", id).toArray()[0];
+  }
+
+  /**
+   * The one way in for a read of what the lane holds (the log, stats, one event, what recover takes): the
+   * successes still grouped in memory are written first, so a read sees every outcome. Writes flush for
+   * themselves (applyConfig, requeue, recordDisable); the delivery loop flushes by group size.
+   */
+  settled(): SqlStorage {
+    this.flushDelivered();
+    return this.sql;
   }
 
   /**
@@ -358,7 +369,7 @@ export class LaneStore {
 
   /** Every dropped or skipped line event accepted at or after `since`, in acceptance order: what recover puts back. */
   recoverable(since: number): string[] {
-    return this.sql
+    return this.settled()
       .exec<{ id: string }>(
         "SELECT id FROM events WHERE status IN ('dropped', 'skipped') AND test = 0 AND accepted_at >= ? ORDER BY order_key",
         since,
