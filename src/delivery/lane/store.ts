@@ -7,6 +7,7 @@ import { orderingKeyOf } from "../ordering";
 import { VERIFICATION_EVENT_TYPE } from "../verification";
 import { SCHEMA, type AttemptOutcome, type AttemptRow, type DeliveryStatus, type EventRow, type LaneRow, type NewEvent } from "./schema";
 import { writeLaneRow } from "./lane-row";
+import { Line } from "./line";
 import {
   eventColumns,
   FLUSH_FIRSTS,
@@ -20,12 +21,6 @@ import {
 
 export type { AttemptOutcome, AttemptRow, DeliveryStatus, EventRow, LaneRow, NewEvent } from "./schema";
 export { nextAlarmAt, SYNC_RETRY_MS } from "./next-alarm";
-
-/** The head query writes line_start forward once it read more than this many rows to find the head. */
-const LINE_START_SLACK = 64;
-
-/** How many pending events the head query reads ahead (bodies included, each within a queue message's 128 KB: at most ~2 MB held). */
-const LINE_READ_AHEAD = 16;
 
 /**
  * While a backlog is being delivered, successful outcomes are recorded in groups, in one transaction: the
@@ -44,8 +39,8 @@ export class LaneStore {
   /** The lane row as stored: read once, then kept in step by every write below (one object, one thread). */
   private cached: LaneRow | undefined;
   private loaded = false;
-  /** line_start as it is now; the stored one may be lower (safe: the head query only reads more). */
-  private lineStart = "";
+  /** The line and what of it is read ahead (line.ts): told below of every write that can move the head. */
+  private readonly line: Line;
   /**
    * Delivered events whose outcome is not written yet (deferDelivered), in line order: the first events of the
    * line. Storage still holds them as pending, so the head skips past the last one; nothing else may read
@@ -61,12 +56,13 @@ export class LaneStore {
   constructor(readonly storage: DurableObjectStorage) {
     this.sql = storage.sql;
     this.sql.exec(SCHEMA);
+    this.line = new Line(this.sql, () => this.lane());
   }
 
   lane(): LaneRow | undefined {
     if (!this.loaded) {
       this.cached = this.sql.exec<LaneRow>("SELECT * FROM lane").toArray()[0];
-      this.lineStart = this.cached?.line_start ?? "";
+      this.line.loaded(this.cached?.line_start ?? "");
       this.loaded = true;
     }
     return this.cached;
@@ -92,59 +88,14 @@ export class LaneStore {
     return this.sql;
   }
 
-  /**
-   * The next event in line: the pending one with the lowest place in line. Either one still in its first
-   * place (line key = order key), read from the clustered table LINE_READ_AHEAD at a time (see `ahead`), or
-   * one put back in line by retry or recover, from their small index.
-   */
+  /** The next event in line (Line.head), past the delivered events not written yet. */
   head(): EventRow | undefined {
-    const first = this.ahead[0] ?? this.readAhead();
-    const requeued = this.requeuedPending === false ? undefined : this.firstRequeued(this.unrecorded.at(-1)?.event.line_key);
-    if (!first || !requeued) return first ?? requeued;
-    return requeued.line_key < first.line_key ? requeued : first;
+    return this.line.head(this.unrecorded.at(-1)?.event.line_key);
   }
 
-  /**
-   * The next pending events still in their first place, in line order, read ahead so that a backlog costs one
-   * query per LINE_READ_AHEAD attempts instead of one per attempt. Nothing pending in its first place lies
-   * before the first of them or between two of them (past the delivered events not written yet): every write
-   * that could change that empties it (insertEvent of an earlier one, a recorded outcome of one of them, a
-   * config, a disable, a delete), and the next head() reads again from storage, which stays the truth. Events
-   * put back in line never join it: they have a new place in line, and come from their own index.
-   */
-  private ahead: EventRow[] = [];
-
-  private readAhead(): EventRow | undefined {
-    const lane = this.lane();
-    // Past the delivered events not written yet: the next head has a later place in line than the last of them.
-    const after = this.unrecorded.at(-1)?.event.line_key;
-    if (after !== undefined) {
-      // line_start stays where it is (at or below the first of them): stored, it must never pass an event
-      // storage still holds as pending.
-      this.ahead = this.pendingInFirstPlace(">", after).toArray();
-      return this.ahead[0];
-    }
-    const cursor = this.pendingInFirstPlace(">=", this.lineStart);
-    this.ahead = cursor.toArray();
-    const first = this.ahead[0];
-    // Nothing in its first place is pending below the found one (or below the newest event, when none is).
-    this.lineStart =
-      first?.order_key ?? this.sql.exec<{ k: string | null }>("SELECT MAX(order_key) AS k FROM events").one().k ?? this.lineStart;
-    // The stored start only matters after a restart; it is moved forward when it has fallen far behind.
-    if (lane && cursor.rowsRead > LINE_START_SLACK + LINE_READ_AHEAD && this.lineStart > lane.line_start) {
-      this.sql.exec("UPDATE lane SET line_start = ?", this.lineStart);
-      lane.line_start = this.lineStart;
-    }
-    return first;
-  }
-
-  /**
-   * The event in line after `head` (the head, its request out), when it is the first of those read ahead
-   * and nothing put back in line can come between: what a success of the head leaves as the next head.
-   * Undefined when not known.
-   */
+  /** What a success of `head` leaves as the next head, when known (Line.nextAfterHead). */
   nextAfterHead(head: EventRow): EventRow | undefined {
-    return this.requeuedPending === false && this.ahead[0]?.order_key === head.order_key ? this.ahead[1] : undefined;
+    return this.line.nextAfterHead(head);
   }
 
   /**
@@ -156,34 +107,7 @@ export class LaneStore {
    */
   whileOut(head: EventRow): void {
     if (this.unrecorded.length >= OUTCOME_GROUP_SIZE - 1) this.flushDelivered();
-    if (this.requeuedPending === false && this.ahead.length === 1 && this.ahead[0]!.order_key === head.order_key) {
-      this.ahead.push(...this.pendingInFirstPlace(">", head.order_key).toArray());
-    }
-  }
-
-  /** The next LINE_READ_AHEAD pending events still in their first place, from order key `from` on. */
-  private pendingInFirstPlace(after: ">" | ">=", from: string) {
-    return this.sql.exec<EventRow>(
-      `SELECT * FROM events WHERE order_key ${after} ? AND status = 'pending' AND line_key = order_key ORDER BY order_key LIMIT ${LINE_READ_AHEAD}`,
-      from,
-    );
-  }
-
-  /** Whether any event put back in line is pending: undefined when not known (then asked of the index). */
-  private requeuedPending: boolean | undefined;
-
-  /** The first event put back in line that is pending (after `after`, the last delivered one not written yet). */
-  private firstRequeued(after: string | undefined): EventRow | undefined {
-    // Every line key sorts after "".
-    const found = this.sql
-      .exec<EventRow>(
-        "SELECT * FROM events INDEXED BY events_requeued WHERE status = 'pending' AND line_key <> order_key AND line_key > ? ORDER BY line_key LIMIT 1",
-        after ?? "",
-      )
-      .toArray()[0];
-    // Only a search of the whole index says whether any is pending.
-    if (after === undefined) this.requeuedPending = found !== undefined;
-    return found;
+    this.line.readFurther(head);
   }
 
   /** Stores an event unless the lane already holds its id; true when it was stored. */
@@ -215,22 +139,16 @@ export class LaneStore {
       }
       if (chunk.length > 0) insert();
       // One with its own place in line is found through the requeued index, which is asked again.
-      if (events.some((e) => e.line_key !== undefined && e.line_key !== e.order_key)) this.requeuedPending = undefined;
+      if (events.some((e) => e.line_key !== undefined && e.line_key !== e.order_key)) this.line.requeuedChanged();
       // What follows concerns pending events only, and only the earliest of them matters for each check.
       const pending = new Set(events.filter((e) => e.status === "pending").map((e) => e.order_key));
       const earliest = storedKeys.filter((k) => pending.has(k)).sort()[0];
       if (earliest === undefined) return storedKeys.length;
-      // One that goes before the last one read ahead breaks the run read ahead: read again.
-      if (earliest < (this.ahead.at(-1)?.order_key ?? "")) this.ahead = [];
+      this.line.stored(earliest);
       // One that goes before a delivered one not written yet (it came after its ordering window) is next in
       // line: the head looks past those only, so they are written first.
       if (earliest < (this.unrecorded.at(-1)?.event.line_key ?? "")) this.flushDelivered();
-      // One the queue handed over late goes before the line's start: move the start back, durably, at once.
-      if (this.lane() && earliest < this.lineStart) {
-        this.lineStart = earliest;
-        this.sql.exec("UPDATE lane SET line_start = ?", this.lineStart);
-        this.cached!.line_start = this.lineStart;
-      }
+      this.line.storedLate(earliest);
       return storedKeys.length;
     });
   }
@@ -247,7 +165,7 @@ export class LaneStore {
     /** What the event must still be: pending, or skipped (a disable came while its request was out). */
     from: "pending" | "skipped" = "pending",
   ): boolean {
-    if (this.ahead.some((e) => e.order_key === event.order_key)) this.ahead = [];
+    this.line.recorded(event.order_key);
     const n = event.attempt_count + 1;
     const firstOnRow = n === 1;
     return this.storage.transactionSync(() => {
@@ -267,7 +185,7 @@ export class LaneStore {
         event.line_key,
       );
       if (updated.rowsWritten === 0) return false;
-      if (event.line_key !== event.order_key && state.status !== "pending") this.requeuedPending = undefined;
+      if (event.line_key !== event.order_key && state.status !== "pending") this.line.requeuedChanged();
       if (!firstOnRow) {
         this.sql.exec(
           "INSERT OR REPLACE INTO attempts (event_id, n, at, duration_ms, status_code, error, response_body) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -294,7 +212,7 @@ export class LaneStore {
    * flushDelivered; returns how many are kept now. The caller flushes at OUTCOME_GROUP_SIZE.
    */
   deferDelivered(event: EventRow, outcome: AttemptOutcome, finishedAt: number): number {
-    if (this.ahead[0]?.order_key === event.order_key) this.ahead.shift();
+    this.line.delivered(event.order_key);
     this.unrecorded.push({ event, outcome, finishedAt });
     return this.unrecorded.length;
   }
@@ -328,7 +246,7 @@ export class LaneStore {
           ),
         );
         // A recovered event (put back in line before its first attempt) may have been the requeued index's first.
-        if (firsts.some(({ event }) => event.line_key !== event.order_key)) this.requeuedPending = undefined;
+        if (firsts.some(({ event }) => event.line_key !== event.order_key)) this.line.requeuedChanged();
       }
       for (const { event, outcome, finishedAt } of group) {
         if (event.attempt_count > 0)
@@ -349,7 +267,7 @@ export class LaneStore {
     let keys = ids.map(() => lineKey(now));
     // A place from this clock sorts before the last one taken only if clocks disagree; then extend the last.
     if (keys[0]! <= last) keys = ids.map((_, i) => `${last}.${String(i).padStart(8, "0")}`);
-    this.requeuedPending = true;
+    this.line.requeued();
     this.changes++;
     // Back in line under the ordering in force now: its key and epoch are those of an event stored now.
     const lane = this.lane();
@@ -384,7 +302,7 @@ export class LaneStore {
     // The same version is the state the lane already holds: nothing to write (most hand-offs).
     if (current && (current.deleted || config.version <= current.config_version)) return current;
     this.flushDelivered();
-    this.ahead = [];
+    this.line.forget();
     this.changes++;
     this.storage.transactionSync(() => {
       writeLaneRow(this.sql, config, current);
@@ -399,7 +317,7 @@ export class LaneStore {
    */
   recordDisable(reason: DisabledReason, at: number): void {
     this.flushDelivered();
-    this.ahead = [];
+    this.line.forget();
     this.changes++;
     this.storage.transactionSync(() => {
       // Never below the version held: a config handed over while the request was out may be newer than `at`.
@@ -430,7 +348,7 @@ export class LaneStore {
       at,
       VERIFICATION_EVENT_TYPE,
     );
-    this.requeuedPending = undefined;
+    this.line.requeuedChanged();
   }
 
   /** The endpoint at the lane's URL echoed a challenge at `at` (verification.ts). */
@@ -453,7 +371,7 @@ export class LaneStore {
   /** The webhook was deleted: forget its events and keep a tombstone that refuses any that still arrive. */
   markDeleted(): void {
     this.unrecorded = [];
-    this.ahead = [];
+    this.line.forget();
     this.changes++;
     this.storage.transactionSync(() => {
       this.sql.exec("UPDATE lane SET deleted = 1, line_start = ''");
