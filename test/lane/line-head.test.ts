@@ -1,4 +1,4 @@
-// The lane's head (store.ts) reads pending events ahead of the one it returns and keeps successes in memory
+// The lane's head (line.ts, behind store.ts) reads pending events ahead of the one it returns and keeps successes in memory
 // until a group is written; whatever happens in between (a late event sorting earlier, a retry or recover,
 // a failure, a config), the head must be the pending event with the lowest place in line, as a plain query
 // over a model of the line says. Random operation sequences, against a real lane's SQLite storage.
