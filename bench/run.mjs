@@ -607,7 +607,17 @@ async function slowEndpoint(keyedKey, strictKey) {
       async () => (await receiver.count(phase)) >= n,
       120_000 + (n * cfg.slowDelayMs) / 2,
     );
-    return laneSummary(await receiver.take(phase), false);
+    const take = await receiver.take(phase);
+    // Under "key" only each contact's own events keep their order (laneSummary's outOfOrder counts the global
+    // order, which parallel keys break by design): count arrivals that came before an earlier event of their key.
+    const lastSeq = new Map();
+    let keyOutOfOrder = 0;
+    for (const i of take.arrival.map((_, i) => i).sort((a, b) => take.arrival[a] - take.arrival[b])) {
+      const k = take.seq[i] % keys;
+      if (take.seq[i] < (lastSeq.get(k) ?? -1)) keyOutOfOrder++;
+      lastSeq.set(k, Math.max(take.seq[i], lastSeq.get(k) ?? -1));
+    }
+    return { ...laneSummary(take, false), keyOutOfOrder };
   };
   log(
     `slow endpoint: ${cfg.slowEvents} events over ${cfg.slowKeys} keys, ordering key, ${cfg.slowMaxInFlight} in flight, ${cfg.slowDelayMs} ms answers`,
