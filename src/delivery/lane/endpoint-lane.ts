@@ -239,36 +239,30 @@ export class EndpointLane extends DurableObject<Env> {
     if (lane.deleted) return undefined;
     const body = JSON.stringify(bodyOf(event));
     const traceparent = event.traceparent ?? traceparentOf(null);
-    if (this.stream(lane)) {
-      // A polling webhook's test event is put in its stream, for its consumer to read like any other.
+    // A test event is stored like any other, marked as a test: in a polling webhook's stream (pending, for its
+    // consumer to read like any other), or after its one attempt.
+    const store = (outcome: Pick<NewEvent, "status" | "next_attempt_at" | "finished_at" | "first">) =>
       this.store.insertEvent({
         id: event.id,
         order_key: event.orderKey,
         type: event.type,
         body,
         accepted_at: event.acceptedAt,
-        status: "pending",
-        next_attempt_at: event.acceptedAt,
-        finished_at: null,
         test: true,
         traceparent,
+        ...outcome,
       });
+    if (this.stream(lane)) {
+      store({ status: "pending", next_attempt_at: event.acceptedAt, finished_at: null });
       this.pollers.wake();
       return this.record(this.store.event(event.id)!);
     }
     const result = await this.runner.attemptTest(lane, event.id, body, traceparent);
-    this.store.insertEvent({
-      id: event.id,
-      order_key: event.orderKey,
-      type: event.type,
-      body,
-      accepted_at: event.acceptedAt,
+    store({
       status: result.delivered ? "delivered" : "dropped",
       next_attempt_at: result.at,
       finished_at: result.at + result.durationMs,
       first: result,
-      test: true,
-      traceparent,
     });
     await this.runner.scheduleNext();
     return this.record(this.store.event(event.id)!);
