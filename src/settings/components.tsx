@@ -275,3 +275,16 @@ export const SecretField: FC<{ label: string; secret: string; id?: string }> = (
     <span id={`${id}-status`} role="status" aria-live="polite"></span>
   </div>
 );
+
+/** The confirm step of a secret rotation (a webhook's or the alerts'): posts to `action`, Cancel leads to `cancel`. */
+export const RotateConfirmForm: FC<{ action: string; cancel: string; back?: string }> = ({ action, cancel, back }) => (
+  <form method="post" action={action} class="row">
+    {back !== undefined && <input type="hidden" name="back" value={back} />}
+    <button type="submit" class="button danger">
+      Rotate secret
+    </button>
+    <a class="button" href={cancel} autofocus>
+      Cancel
+    </a>
+  </form>
+);

@@ -4,7 +4,7 @@
 import type { FC } from "hono/jsx";
 import { ALERT_DESCRIPTIONS, ALERT_TYPES } from "../../alerts/catalog";
 import type { ApiProblem } from "../api-client";
-import { ActionButton, FieldError, invalidIf, SecretField } from "../components";
+import { ActionButton, FieldError, invalidIf, RotateConfirmForm, SecretField } from "../components";
 import { formatTime } from "../format";
 import { ALERTS, alertCrumbs, Layout } from "../layout";
 import type { AlertSecret, DeliveryPage, DeliveryWithPayload, WorkspaceSettings } from "../model";
@@ -178,14 +178,7 @@ export const RotateAlertSecretPage: FC<{ workspaceName: string }> = ({ workspace
         A new secret is made and shown once. The current one keeps signing beside it for 24 hours. If a rotation is already under way,
         rotating again ends the older secret's grace at once: a receiver that still holds it stops verifying.
       </p>
-      <form method="post" action={`${ALERTS}/rotate-secret`} class="row">
-        <button type="submit" class="button danger">
-          Rotate secret
-        </button>
-        <a class="button" href={ALERTS} autofocus>
-          Cancel
-        </a>
-      </form>
+      <RotateConfirmForm action={`${ALERTS}/rotate-secret`} cancel={ALERTS} />
     </section>
   </Layout>
 );

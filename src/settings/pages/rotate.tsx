@@ -2,7 +2,7 @@
 // Rotating asks first, on its own page: a rotation ends the grace of the one before, so two clicks would end the
 // secret the receiver still holds without a word.
 import type { FC } from "hono/jsx";
-import { webhookPath } from "../components";
+import { RotateConfirmForm, webhookPath } from "../components";
 import { formatTime, webhookLabel } from "../format";
 import { Layout, webhookCrumbs } from "../layout";
 import type { Webhook } from "../model";
@@ -29,15 +29,7 @@ export const RotateSecretPage: FC<{ workspaceName: string; webhook: Webhook; bac
           now: a receiver that still holds it stops verifying at once.
         </p>
       )}
-      <form method="post" action={`${webhookPath(webhook.id)}/rotate-secret`} class="row">
-        <input type="hidden" name="back" value={back} />
-        <button type="submit" class="button danger">
-          Rotate secret
-        </button>
-        <a class="button" href={back} autofocus>
-          Cancel
-        </a>
-      </form>
+      <RotateConfirmForm action={`${webhookPath(webhook.id)}/rotate-secret`} cancel={back} back={back} />
     </section>
   </Layout>
 );
