@@ -119,28 +119,19 @@ describe("recover", () => {
     expect(await ep.requests()).toHaveLength(7);
 
     // The disable email says how to do this.
-    const { text } = disableNotice({
+    const notice = {
       workspaceName: "Replay",
       webhook: { id: hook.id, url: ep.url, description: "" },
       limit: 30,
       windowSeconds: 1800,
       failuresInWindow: 31,
       recentFailures: [],
-      disabledAt: Date.parse("2026-11-21T10:00:00Z"),
-    });
+    };
+    const { text } = disableNotice({ ...notice, disabledAt: Date.parse("2026-11-21T10:00:00Z") });
     expect(text).toContain(`POST /v1/webhooks/${hook.id}/recover  {"since": "2026-11-21T09:30:00.000Z"}`);
     expect(text).not.toContain("/settings/");
     // With PUBLIC_URL, it links to the webhook's settings page too.
-    const linked = disableNotice({
-      workspaceName: "Replay",
-      webhook: { id: hook.id, url: ep.url, description: "" },
-      limit: 30,
-      windowSeconds: 1800,
-      failuresInWindow: 31,
-      recentFailures: [],
-      disabledAt: 0,
-      publicUrl: "https://webhooks.example.com",
-    }).text;
+    const linked = disableNotice({ ...notice, disabledAt: 0, publicUrl: "https://webhooks.example.com" }).text;
     expect(linked).toContain(`https://webhooks.example.com/settings/integrations/webhooks/${hook.id}`);
   });
 
