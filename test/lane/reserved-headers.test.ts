@@ -209,6 +209,7 @@ describe("custom headers, any input", () => {
       }),
       { numRuns: 150 },
     );
-    expect(accepted).toBeGreaterThan(20);
+    // Four runs accepted 37 to 46 of 150; the bound only checks the accepting branch was reached often.
+    expect(accepted).toBeGreaterThan(12);
   }, 180_000);
 });

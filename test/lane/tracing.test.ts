@@ -73,7 +73,9 @@ describe("traceparent, the header", () => {
       }),
       { numRuns: 500 },
     );
-    expect(accepted).toBeGreaterThan(50);
+    // The generator must reach the accepting branch, or the property above says nothing. Over 300 runs of 500
+    // inputs it accepted 39 to 80 (median 61); a bound of 50 failed CI once, 20 is far below any run seen.
+    expect(accepted).toBeGreaterThan(20);
   });
 
   it("gives each attempt the event's trace id and flags with a new span id", () => {
