@@ -11,7 +11,7 @@ import { startPagesRig, type PagesRig } from "../support/node/pages-rig";
 import { startReceiverProcess, type ReceiverProcess } from "../support/node/receiver-process";
 import type { RunningWorker } from "../support/node/worker";
 
-/** `npm run screenshots` sets this to refresh docs/screenshots (listed in docs/settings-pages-guide.md). */
+/** `npm run screenshots` sets this to refresh docs/screenshots (listed in docs/settings-pages.md). */
 const SHOTS = process.env.UPDATE_SCREENSHOTS ? resolve(import.meta.dirname, "../../docs/screenshots") : undefined;
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
