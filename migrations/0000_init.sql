@@ -94,6 +94,10 @@ CREATE TABLE `workspaces` (
 	`alert_secret` text,
 	`alert_previous_secret` text,
 	`alert_previous_secret_expires_at` integer,
+	`alert_signing_key` text,
+	`alert_public_key` text,
+	`alert_previous_signing_key` text,
+	`alert_previous_public_key` text,
 	`data_location` text,
 	`created_at` integer NOT NULL,
 	`updated_at` integer NOT NULL

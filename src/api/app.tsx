@@ -20,6 +20,7 @@ import { statsRoutes } from "./webhooks/stats-routes";
 import { pollRoutes } from "./webhooks/poll-routes";
 import { webhookRoutes } from "./webhooks/routes";
 import { registerDeliveryWebhooks } from "./webhook-deliveries";
+import { alertKeyRoutes } from "./workspace/alert-key-routes";
 import { alertRoutes } from "./workspace/alert-routes";
 import { workspaceRoutes } from "./workspace/routes";
 
@@ -32,7 +33,7 @@ api.use("*", async (c, next) => {
 api.use("/v1/*", limitBody, requireJsonBody);
 api.use("/v1/admin/*", requireAdminToken);
 for (const prefix of ["/v1/events/*", "/v1/workspace/*", "/v1/quota/*", "/v1/dead-letters/*"]) api.use(prefix, requireWorkspaceKey);
-// A webhook's JWKS is public: receivers fetch it without a key.
+// A webhook's JWKS is public: receivers fetch it without a key (and so is a workspace's alerts JWKS, /v1/workspaces/*).
 api.use("/v1/webhooks/*", (c, next) => (JWKS_PATH.test(c.req.path) ? next() : requireWorkspaceKey(c, next)));
 api.on("POST", ["/v1/events", "/v1/events/batch"], limitIngestion);
 
@@ -46,6 +47,7 @@ api.route("/v1/webhooks", keyRoutes);
 api.route("/v1/webhooks", pollRoutes);
 api.route("/v1/workspace", workspaceRoutes);
 api.route("/v1/workspace", alertRoutes);
+api.route("/v1/workspaces", alertKeyRoutes);
 api.route("/v1/quota", quotaRoutes);
 api.route("/v1/dead-letters", deadLetterRoutes);
 

@@ -29,6 +29,12 @@ export const workspaces = sqliteTable("workspaces", {
   /** The alert secret before the last rotation, which keeps signing beside the new one until alertPreviousSecretExpiresAt. */
   alertPreviousSecret: text("alert_previous_secret"),
   alertPreviousSecretExpiresAt: integer("alert_previous_secret_expires_at", { mode: "timestamp_ms" }),
+  /** The Ed25519 key pair that signs the alerts' `v1a` (as a webhook's signingKey/publicKey), made with alertSecret. */
+  alertSigningKey: text("alert_signing_key"),
+  alertPublicKey: text("alert_public_key"),
+  /** The key pair before the last rotation: signs and stays published until alertPreviousSecretExpiresAt. */
+  alertPreviousSigningKey: text("alert_previous_signing_key"),
+  alertPreviousPublicKey: text("alert_previous_public_key"),
   /** Where its payloads, attempts, dead letters and quota records are stored (docs/data-location.md); null: anywhere. Never changes. */
   dataLocation: text("data_location").$type<DataLocation>(),
   createdAt: createdAt(),

@@ -73,6 +73,8 @@ export function alertLaneConfig(workspace: WorkspaceRow): LaneConfig | undefined
     workspaceId: workspace.id,
     url: workspace.alertUrl ?? "",
     ...signingKeysOf(workspace.alertSecret, workspace.alertPreviousSecret, workspace.alertPreviousSecretExpiresAt),
+    signingKey: workspace.alertSigningKey ?? null,
+    previousSigningKey: workspace.alertPreviousSigningKey ?? null,
     enabled: workspace.alertUrl !== null,
     disabledReason: workspace.alertUrl === null ? "manual" : null,
     rateLimitPerSecond: null,

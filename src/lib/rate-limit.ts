@@ -5,7 +5,7 @@ import type { Env } from "../env";
  * Each limiter's period in seconds, as declared in wrangler.toml (a test checks they agree): the binding does not
  * say when its window ends, so a refused caller is told to wait one whole period, which is never too soon.
  */
-export const LIMITER_PERIOD_SECONDS = { INGEST_LIMITER: 10, SIGN_IN_LIMITER: 60 } as const;
+export const LIMITER_PERIOD_SECONDS = { INGEST_LIMITER: 10, SIGN_IN_LIMITER: 60, JWKS_LIMITER: 60 } as const;
 
 export type LimiterName = keyof typeof LIMITER_PERIOD_SECONDS;
 

@@ -10,7 +10,7 @@ export interface SigningKeys {
   /** The secret before the last rotation, which signs too until `previousSecretExpiresAt` (unix ms). */
   previousSecret: string | null;
   previousSecretExpiresAt: number | null;
-  /** The Ed25519 private key (`whsk_…`, secrets.ts) that signs `v1a`; null where there is none (the alerts lane). */
+  /** The Ed25519 private key (`whsk_…`, secrets.ts) that signs `v1a`; null where there is none. */
   signingKey?: string | null;
   /** The private key before the last rotation: signs beside the new one for the same grace as previousSecret. */
   previousSigningKey?: string | null;
@@ -35,6 +35,16 @@ export async function rotateWithKeyPair(current: { secret: string } & SigningKey
     previousSigningKey: current.signingKey,
     previousPublicKey: current.publicKey,
   };
+}
+
+/** The public keys (`whpk_…`) published at `now`: the current one, and the previous one during a rotation's grace. */
+export function publicKeysInForce(
+  keys: { publicKey: string; previousPublicKey: string | null; previousSecretExpiresAt: number | null },
+  now = Date.now(),
+): string[] {
+  return keys.previousPublicKey && inRotationGrace(keys.previousSecretExpiresAt, now)
+    ? [keys.publicKey, keys.previousPublicKey]
+    : [keys.publicKey];
 }
 
 /** Whether the previous secret of a rotation still signs at `now` (unix ms). */

@@ -27,6 +27,8 @@ import {
   pushOnlyFieldSet,
 } from "./schemas";
 import { findWebhook, propagate, webhookLane, webhookNotFound } from "./lookup";
+import { forgetJwks } from "../public-jwks";
+import { jwksPath } from "./key-routes";
 import { endpointUrl } from "../endpoint-url";
 
 const tags = ["Webhooks"];
@@ -219,6 +221,7 @@ webhookRoutes.openapi(
     await webhookLane(c.env, row).remove();
     await db.delete(webhooks).where(and(eq(webhooks.id, id), eq(webhooks.workspaceId, workspaceId)));
     invalidateSubscriptions(workspaceId);
+    await forgetJwks(c, jwksPath(id));
     return c.body(null, 204);
   },
 );
@@ -302,6 +305,7 @@ webhookRoutes.openapi(
       .returning();
     if (!row) throw new ApiError("conflict", "the secret was rotated by another request at the same time; fetch the webhook and try again");
     await propagate(c.env, row);
+    await forgetJwks(c, jwksPath(id));
     return c.json({ ...toWebhook(row), secret: row.secret, ...(poll ? { pollToken: poll.token } : {}) }, 200);
   },
 );

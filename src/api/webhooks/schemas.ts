@@ -165,15 +165,6 @@ export function toWebhook(row: WebhookRow, now = Date.now()): Webhook {
   };
 }
 
-/** The public keys in force at `now`: the current one, and the previous one during a rotation's grace. */
-export function publicKeysInForce(
-  row: Pick<WebhookRow, "publicKey" | "previousPublicKey" | "previousSecretExpiresAt">,
-  now = Date.now(),
-): string[] {
-  const graceEnds = row.previousSecretExpiresAt?.getTime() ?? null;
-  return row.previousPublicKey && inRotationGrace(graceEnds, now) ? [row.publicKey, row.previousPublicKey] : [row.publicKey];
-}
-
 const Jwk = z
   .object({
     kty: z.literal("OKP"),

@@ -7,7 +7,7 @@ import { readConfig } from "../../config";
 import type { Db } from "../../db/client";
 import { workspaces, type WorkspaceRow } from "../../db/schema";
 import type { Env } from "../../env";
-import { rotate } from "../../lib/rotation";
+import { rotateWithKeyPair } from "../../lib/rotation";
 import {
   addressChange,
   emailStatusOf,
@@ -16,12 +16,14 @@ import {
   resendWaitMs,
   sendConfirmation,
 } from "../../notification-email/confirmation";
-import { newSigningSecret } from "../../lib/secrets";
+import { newSigningKeyPair, newSigningSecret } from "../../lib/secrets";
 import { newRouter } from "../context";
 import { endpointUrl } from "../endpoint-url";
 import { forgetWorkspace } from "../key-cache";
+import { forgetJwks } from "../public-jwks";
 import { ApiError, errorResponses } from "../errors";
 import { jsonBody, jsonResponse, workspaceKeyAuth } from "../openapi";
+import { alertJwksPath } from "./alert-key-routes";
 import { AlertSecretSchema, AlertUrl, NotificationEmail, toWorkspace, UpdatedWorkspaceSchema, WorkspaceSchema } from "./schemas";
 
 const tags = ["Workspace"];
@@ -74,7 +76,8 @@ workspaceRoutes.openapi(
       "once confirmed: a new address is sent one confirmation message (at most one per workspace every 2 minutes) and nothing else until " +
       "its owner confirms it (`notificationEmailStatus`). " +
       'and the URL that receives the workspace\'s operational events (README "Alerts"). Fields left out keep their value. ' +
-      "Setting `alertUrl` for the first time answers with `alertSecret`, shown only then; clearing it stops alerts and keeps the secret " +
+      "Setting `alertUrl` for the first time answers with `alertSecret`, shown only then, and makes the Ed25519 key pair whose public " +
+      "key (`alertPublicKey`) checks the alerts' `v1a` signatures; clearing it stops alerts and keeps the secret and keys " +
       "for when it is set again (`POST /v1/workspace/rotate-alert-secret` makes a new one).",
     request: { body: jsonBody(UpdateWorkspaceSchema) },
     responses: { 200: jsonResponse(UpdatedWorkspaceSchema, "The updated workspace"), ...errorResponses(400, 401, 409, 413, 415) },
@@ -94,7 +97,11 @@ workspaceRoutes.openapi(
     // A URL sent back as stored is no change, and is not judged again.
     if (input.alertUrl !== undefined && input.alertUrl !== current.alertUrl) {
       changes.alertUrl = input.alertUrl === null ? null : endpointUrl(input.alertUrl, readConfig(c.env).allowPrivateUrls, "alertUrl");
-      if (changes.alertUrl !== null && !current.alertSecret) changes.alertSecret = newSigningSecret();
+      if (changes.alertUrl !== null && !current.alertSecret) {
+        // The secret and the Ed25519 key pair that sign alerts (`v1` and `v1a`), as a new webhook gets them.
+        const pair = await newSigningKeyPair();
+        Object.assign(changes, { alertSecret: newSigningSecret(), alertSigningKey: pair.signingKey, alertPublicKey: pair.publicKey });
+      }
     }
     if (Object.keys(changes).length === 0) return c.json(toWorkspace(current), 200);
     const [row] = await db
@@ -105,6 +112,8 @@ workspaceRoutes.openapi(
       .returning();
     if (!row) throw new ApiError("conflict", "the workspace was changed by another request at the same time; fetch it and try again");
     await propagateWorkspace(c.env, row);
+    // Its alerts JWKS answered 404 until now, and that answer may be cached.
+    if (changes.alertSecret) await forgetJwks(c, alertJwksPath(row.id));
     if (confirmation && row.notificationEmail) await sendConfirmation(c.env, c.req.url, row.notificationEmail, confirmation);
     return c.json({ ...toWorkspace(row), ...(changes.alertSecret ? { alertSecret: changes.alertSecret } : {}) }, 200);
   },
@@ -168,22 +177,31 @@ workspaceRoutes.openapi(
     security,
     summary: "Rotate the alert secret",
     description:
-      "Replaces the secret that signs the workspace's alerts and returns the new one. For 24 hours the old secret keeps signing too " +
-      "(two signatures in `webhook-signature`), as with a webhook's rotation; a second rotation within the 24 hours ends the first one's grace. " +
+      "Replaces the secret that signs the workspace's alerts and returns the new one, and replaces the Ed25519 key pair the same way " +
+      "(the new `alertPublicKey`). For 24 hours the old secret and key keep signing too (two `v1` and two `v1a` entries in " +
+      "`webhook-signature`, and both keys in the alerts JWKS), as with a webhook's rotation; a second rotation within the 24 hours ends " +
+      "the first one's grace. " +
       "Answers 409 `alert_url_not_set` while the workspace has no alertUrl.",
     responses: { 200: jsonResponse(AlertSecretSchema, "The new alert secret"), ...errorResponses(401, 409) },
   }),
   async (c) => {
     const db = c.get("db");
     const current = await currentWorkspace(db, c.get("workspace").id);
-    if (!current.alertUrl || !current.alertSecret) throw alertUrlNotSet();
-    const next = rotate(current.alertSecret, Date.now());
+    if (!current.alertUrl || !current.alertSecret || !current.alertSigningKey || !current.alertPublicKey) throw alertUrlNotSet();
+    const next = await rotateWithKeyPair(
+      { secret: current.alertSecret, signingKey: current.alertSigningKey, publicKey: current.alertPublicKey },
+      Date.now(),
+    );
     const [row] = await db
       .update(workspaces)
       .set({
         alertSecret: next.secret,
         alertPreviousSecret: next.previousSecret,
         alertPreviousSecretExpiresAt: new Date(next.previousSecretExpiresAt),
+        alertSigningKey: next.signingKey,
+        alertPublicKey: next.publicKey,
+        alertPreviousSigningKey: next.previousSigningKey,
+        alertPreviousPublicKey: next.previousPublicKey,
         updatedAt: nextVersion(current),
       })
       // Only if nobody rotated it in between, so the secret kept for the grace is the one receivers hold.
@@ -191,7 +209,15 @@ workspaceRoutes.openapi(
       .returning();
     if (!row) throw new ApiError("conflict", "the alert secret was rotated by another request at the same time; try again");
     await propagateWorkspace(c.env, row);
-    return c.json({ alertSecret: next.secret, previousSecretExpiresAt: new Date(next.previousSecretExpiresAt).toISOString() }, 200);
+    await forgetJwks(c, alertJwksPath(row.id));
+    return c.json(
+      {
+        alertSecret: next.secret,
+        alertPublicKey: next.publicKey,
+        previousSecretExpiresAt: new Date(next.previousSecretExpiresAt).toISOString(),
+      },
+      200,
+    );
   },
 );
 

@@ -33,6 +33,13 @@ export const AlertUrl = z
     example: "https://ops.example.com/hooks/webhook-alerts",
   });
 
+const AlertPublicKey = z.string().openapi({
+  description:
+    "The Ed25519 public key (`whpk_` + base64 of 32 bytes) that checks the `v1a` entry of every alert's `webhook-signature`; made " +
+    "with alertSecret when alertUrl is first set, null before. Also published at GET /v1/workspaces/{workspaceId}/alerts/jwks.json.",
+  example: "whpk_O6Fmc2ltcGxlLXB1YmxpYy1rZXktZXhhbXBsZS0zMmI=",
+});
+
 export const DataLocation = z
   .enum(DATA_LOCATIONS, { error: (issue) => `must be "eu", "fedramp" or null, not ${JSON.stringify(issue.input)}` })
   .nullable()
@@ -50,6 +57,7 @@ export const WorkspaceSchema = z
     notificationEmail: z.string().nullable(),
     notificationEmailStatus: NotificationEmailStatusSchema,
     alertUrl: z.string().nullable().openapi({ description: "Where operational events go; null for none." }),
+    alertPublicKey: AlertPublicKey.nullable(),
     dataLocation: DataLocation,
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
@@ -66,9 +74,11 @@ export const UpdatedWorkspaceSchema = WorkspaceSchema.extend({
 export const AlertSecretSchema = z
   .object({
     alertSecret: z.string().openapi({ example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }),
-    previousSecretExpiresAt: z.iso
-      .datetime()
-      .openapi({ description: "Until then the previous secret keeps signing too (a second signature in `webhook-signature`)." }),
+    alertPublicKey: AlertPublicKey,
+    previousSecretExpiresAt: z.iso.datetime().openapi({
+      description:
+        "Until then the previous secret and key pair keep signing too (a second `v1` and a second `v1a` entry in `webhook-signature`).",
+    }),
   })
   .openapi("AlertSecret");
 
@@ -89,6 +99,7 @@ export function toWorkspace(row: WorkspaceRow) {
     notificationEmail: row.notificationEmail ?? null,
     notificationEmailStatus: emailStatusOf(row),
     alertUrl: row.alertUrl ?? null,
+    alertPublicKey: row.alertPublicKey ?? null,
     dataLocation: row.dataLocation ?? null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),

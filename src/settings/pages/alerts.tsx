@@ -10,6 +10,7 @@ import { ALERTS, alertCrumbs, Layout } from "../layout";
 import type { AlertSecret, DeliveryPage, DeliveryWithPayload, WorkspaceSettings } from "../model";
 import type { Flash } from "../session";
 import { DeliveryLog, FoundDelivery, logHref, type LogFilters } from "./delivery-log";
+import { SignaturesCard } from "./signing-keys";
 
 /** The alert types as the log's filter offers them. */
 const ALERT_FILTER_TYPES = ALERT_TYPES.map((type) => ({ type, name: ALERT_DESCRIPTIONS[type].name }));
@@ -104,6 +105,9 @@ export const AlertsPage: FC<{
           </div>
         )}
       </section>
+      {workspace.alertPublicKey && (
+        <SignaturesCard publicKey={workspace.alertPublicKey} jwks={`/v1/workspaces/${encodeURIComponent(workspace.id)}/alerts/jwks.json`} />
+      )}
 
       <form method="get" action={`${ALERTS}#found`} class="row card" role="search">
         <label for="event-search">Find an alert by its event id</label>

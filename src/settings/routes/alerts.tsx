@@ -24,7 +24,9 @@ async function renderAlerts(c: Ctx, filters: LogFilters, form?: { error: ApiProb
   return c.html(
     <AlertsPage
       workspace={
-        workspace.ok ? workspace.data : { ...c.get("workspace"), alertUrl: null, dataLocation: null, createdAt: "", updatedAt: "" }
+        workspace.ok
+          ? workspace.data
+          : { ...c.get("workspace"), alertUrl: null, alertPublicKey: null, dataLocation: null, createdAt: "", updatedAt: "" }
       }
       log={log.ok ? log.data : log.error}
       filters={filters}
