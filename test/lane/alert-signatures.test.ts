@@ -58,7 +58,9 @@ describe("alerts signed with v1a", () => {
     const jwks = await alertJwks(ws.id);
     expect(jwks.status).toBe(200);
     expect(jwks.headers.get("cache-control")).toBe("public, max-age=300");
-    expect(jwks.json.keys).toEqual([expect.objectContaining({ kty: "OKP", crv: "Ed25519", use: "sig", alg: "EdDSA", x: xOf(set.alertPublicKey) })]);
+    expect(jwks.json.keys).toEqual([
+      expect.objectContaining({ kty: "OKP", crv: "Ed25519", use: "sig", alg: "EdDSA", x: xOf(set.alertPublicKey) }),
+    ]);
     expect(await verifyV1a(jwks.json, new Headers(req!.headers), req!.body, 300)).toBe(true);
     expect(await alerts.verifyV1aInNode(jwks.json)).toEqual([true]);
     // A tampered alert does not verify.
