@@ -6,7 +6,9 @@ import { jwksOf } from "../lib/jwks";
 import { retryAfterSeconds } from "../lib/rate-limit";
 import { publicKeysInForce } from "../lib/rotation";
 import type { AppEnv } from "./context";
-import { errorBody } from "./errors";
+import { errorBody, errorResponses } from "./errors";
+import { jsonResponse } from "./openapi";
+import { JwksSchema } from "./webhooks/schemas";
 
 /**
  * How long a receiver, a cache between, or this service's own cache may keep the set. Short, yet safe at any length
@@ -28,6 +30,13 @@ export const JWKS_DESCRIPTION =
   "so a set may be up to that old, which the 24 h rotation grace makes safe. An unknown id is cached for " +
   `${JWKS_NOT_FOUND_MAX_AGE_SECONDS} s. Requests that miss the cache count against JWKS_LIMITER per client address: over it, ` +
   "429 `rate_limited` with Retry-After. See docs/signatures.md.";
+
+/** The answers of every public JWKS route, for its OpenAPI definition. */
+export const JWKS_RESPONSES = {
+  200: jsonResponse(JwksSchema, "The keys in force"),
+  304: { description: "Not modified (If-None-Match)" },
+  ...errorResponses(404, 429),
+};
 
 /**
  * On the cached copy only: when (unix ms, the Worker's clock) the set changes by itself because a rotation's grace

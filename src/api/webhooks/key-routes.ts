@@ -4,10 +4,8 @@ import { eq } from "drizzle-orm";
 import { etag } from "hono/etag";
 import { webhooks } from "../../db/schema";
 import { newRouter } from "../context";
-import { errorResponses } from "../errors";
-import { jsonResponse } from "../openapi";
-import { JWKS_DESCRIPTION, publicJwks } from "../public-jwks";
-import { JwksSchema, WebhookIdParam } from "./schemas";
+import { JWKS_DESCRIPTION, JWKS_RESPONSES, publicJwks } from "../public-jwks";
+import { WebhookIdParam } from "./schemas";
 
 /** The path, for the auth middleware to let through without a key. */
 export const JWKS_PATH = /^\/v1\/webhooks\/[^/]+\/jwks\.json$/;
@@ -30,11 +28,7 @@ keyRoutes.openapi(
       "Public, no key needed. The Ed25519 keys that sign the `v1a` entries of `webhook-signature` now, as a JWK Set: the current " +
       `key, and during a rotation's 24 h grace the previous one too. ${JWKS_DESCRIPTION}`,
     request: { params: WebhookIdParam },
-    responses: {
-      200: jsonResponse(JwksSchema, "The keys in force"),
-      304: { description: "Not modified (If-None-Match)" },
-      ...errorResponses(404, 429),
-    },
+    responses: JWKS_RESPONSES,
   }),
   (c) => {
     const { id } = c.req.valid("param");

@@ -4,10 +4,7 @@ import { eq } from "drizzle-orm";
 import { etag } from "hono/etag";
 import { workspaces } from "../../db/schema";
 import { newRouter } from "../context";
-import { errorResponses } from "../errors";
-import { jsonResponse } from "../openapi";
-import { JWKS_DESCRIPTION, publicJwks } from "../public-jwks";
-import { JwksSchema } from "../webhooks/schemas";
+import { JWKS_DESCRIPTION, JWKS_RESPONSES, publicJwks } from "../public-jwks";
 
 /** A workspace's alerts JWKS path: what setting the alertUrl first and rotate-alert-secret drop from the cache. */
 export const alertJwksPath = (workspaceId: string) => `/v1/workspaces/${encodeURIComponent(workspaceId)}/alerts/jwks.json`;
@@ -32,11 +29,7 @@ alertKeyRoutes.openapi(
       "key (`alertPublicKey`), and during a rotate-alert-secret's 24 h grace the previous one too. 404 for an unknown workspace and " +
       `for one whose alertUrl was never set. ${JWKS_DESCRIPTION}`,
     request: { params: WorkspaceIdParam },
-    responses: {
-      200: jsonResponse(JwksSchema, "The keys in force"),
-      304: { description: "Not modified (If-None-Match)" },
-      ...errorResponses(404, 429),
-    },
+    responses: JWKS_RESPONSES,
   }),
   (c) => {
     const { workspaceId } = c.req.valid("param");
