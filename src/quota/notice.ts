@@ -3,10 +3,9 @@
 // (no name, no description, no endpoint's words): ids, counts, times and the service's own sentences, and the
 // webhook's URL only once, quoted and marked as the workspace's.
 
+/** The facts a notice is made of: no workspace name or webhook description, so no caller can put the workspace's words in one. */
 export interface DisableNoticeInput {
-  /** Not put in the text, like the description: the workspace's words (callers may still pass them). */
-  workspaceName: string;
-  webhook: { id: string; url: string; description: string };
+  webhook: { id: string; url: string };
   limit: number;
   windowSeconds: number;
   failuresInWindow: number;
@@ -73,8 +72,6 @@ export function disableNotice(input: DisableNoticeInput): { subject: string; tex
 }
 
 export interface WarningNoticeInput {
-  /** Not put in the text: the workspace's words. */
-  workspaceName: string;
   failures: number;
   limit: number;
   windowSeconds: number;

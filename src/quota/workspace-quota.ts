@@ -244,7 +244,6 @@ export class WorkspaceQuota extends DurableObject<Env> {
     const { subject, text } =
       notice.kind === "warning"
         ? warningNotice({
-            workspaceName: workspace?.name ?? "",
             failures: this.windowAt(disabledAt).failures,
             limit,
             windowSeconds,
@@ -252,8 +251,7 @@ export class WorkspaceQuota extends DurableObject<Env> {
             publicUrl,
           })
         : disableNotice({
-            workspaceName: workspace?.name ?? "",
-            webhook: { id: webhookId, url: webhook?.url ?? "(deleted)", description: webhook?.description ?? "" },
+            webhook: { id: webhookId, url: webhook?.url ?? "(deleted)" },
             limit,
             windowSeconds,
             failuresInWindow: this.windowAt(disabledAt).failures,

@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
-import { disableNotice, warningNotice } from "../../src/quota/notice";
+import { disableNotice } from "../../src/quota/notice";
 import { quotaOf } from "../../src/bindings";
 import { ADMIN_TOKEN, call, createWebhook, eventually } from "../support/helpers";
 import { cookiesOf, page, signIn } from "../support/pages";
@@ -175,10 +175,10 @@ describe("notification address confirmation", () => {
     expect(confirmed.html).not.toContain("Resend confirmation");
   });
 
-  it("keeps the workspace's own words out of the notices: no name, no description, no endpoint text; the URL quoted and marked", () => {
+  // No name or description reaches a notice: DisableNoticeInput and WarningNoticeInput have no field for them.
+  it("keeps the workspace's own words out of the notices: no endpoint text; the URL quoted and marked", () => {
     const { subject, text } = disableNotice({
-      workspaceName: "Dear customer, call +1 555 0100",
-      webhook: { id: "wh_1", url: 'https://crm.example.com/"\nVisit https://evil.example', description: "Your account is suspended" },
+      webhook: { id: "wh_1", url: 'https://crm.example.com/"\nVisit https://evil.example' },
       limit: 30,
       windowSeconds: 1800,
       failuresInWindow: 31,
@@ -189,16 +189,13 @@ describe("notification address confirmation", () => {
       disabledAt: 0,
     });
     expect(subject).toBe("Webhook wh_1 disabled after repeated failures");
-    for (const words of ["Dear customer", "suspended", "evil.example/claim", "refused"]) expect(text).not.toContain(words);
+    for (const words of ["evil.example/claim", "refused"]) expect(text).not.toContain(words);
     expect(text).toContain(
       'as set by the workspace (quoted, not written by us): "https://crm.example.com/\\"\\nVisit https://evil.example"',
     );
     expect(text.split("\n").filter((line) => line.includes("evil.example"))).toHaveLength(1);
     expect(text).toContain("evt_1  302  redirect (HTTP 302) not followed");
     expect(text).toContain("evt_2  no response  connection failed");
-    expect(warningNotice({ workspaceName: "Dear customer", failures: 24, limit: 30, windowSeconds: 1800, at: 0 }).text).not.toContain(
-      "Dear customer",
-    );
   });
 
   it("seeds the local development workspace as confirmed, so the walkthrough's emails go out", async () => {

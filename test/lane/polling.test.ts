@@ -263,6 +263,23 @@ describe("polling webhooks", () => {
     expect(alarm).toBeGreaterThan(Date.now() + retentionMs(readConfig(env)) - 60_000);
   });
 
+  it('makes an event readable as soon as it is stored under ordering "none": a long poll answers with no ordering window', async () => {
+    const ws = await createWorkspace();
+    const wh = await pollWebhook(ws.apiKey, { ordering: "none" });
+    const lane = laneOf(env.ENDPOINT_LANE, wh.id, null);
+    const config = laneConfigOf(await fetchRow(wh.id));
+    const waiting = poll(wh.id, wh.pollToken, { wait: 10 });
+    await new Promise((r) => setTimeout(r, 100));
+    // Accepted this instant: under "endpoint" it would wait ORDERING_WINDOW_MS; here nothing holds it.
+    const fresh = await toQueuedEvent(ws.id, { type: "contact.updated", data: { n: 1 } }, Date.now());
+    await lane.enqueue(config, [fresh]);
+    const page = await waiting;
+    expect(page.data.map((e) => e.event_id)).toEqual([fresh.id]);
+    expect(Date.now() - fresh.acceptedAt).toBeLessThan(ORDERING_WINDOW_MS);
+    // Reading on acknowledges it, as under any ordering.
+    expect(await poll(wh.id, wh.pollToken, { cursor: page.nextCursor })).toMatchObject({ data: [], done: true });
+  });
+
   it("puts an event handed over after its ordering window behind what was already read, never before the cursor", async () => {
     const ws = await createWorkspace();
     const wh = await pollWebhook(ws.apiKey);

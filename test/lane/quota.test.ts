@@ -217,8 +217,7 @@ describe("failure quota", () => {
     expect(both.map((n) => n.disabled_at).sort()).toEqual([t0 + 23, t0 + windowMs + 1000 + 23]);
     expect(both[0]).toMatchObject({ recipient: "ops@warned.example", outcome: "sent" });
     expect(
-      warningNotice({ workspaceName: "W", failures: 24, limit: 30, windowSeconds: 1800, at: 0, publicUrl: "https://webhooks.example.com" })
-        .text,
+      warningNotice({ failures: 24, limit: 30, windowSeconds: 1800, at: 0, publicUrl: "https://webhooks.example.com" }).text,
     ).toContain("https://webhooks.example.com/settings/integrations/webhooks");
   });
 

@@ -120,8 +120,7 @@ describe("recover", () => {
 
     // The disable email says how to do this.
     const notice = {
-      workspaceName: "Replay",
-      webhook: { id: hook.id, url: ep.url, description: "" },
+      webhook: { id: hook.id, url: ep.url },
       limit: 30,
       windowSeconds: 1800,
       failuresInWindow: 31,
