@@ -55,6 +55,11 @@ const DeliveryHeaders = z.object({
         "W3C Trace Context: the trace id the producer sent the event with (or one the service started), and a new span id for this attempt (each retry has its own).",
       example: "00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01",
     }),
+  tracestate: z.string().optional().openapi({
+    description:
+      "W3C Trace Context vendor state: the producer's `tracestate`, sent unchanged with every attempt when the event was sent with one beside a valid `traceparent`.",
+    example: "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7",
+  }),
   "content-type": z.literal("application/json"),
   "user-agent": z.string().openapi({ example: "EdgeWebhooks/1.0 (+https://github.com/edge-webhooks)" }),
 });

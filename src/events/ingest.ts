@@ -28,9 +28,10 @@ export async function eventIdFor(workspaceId: string, idempotencyKey: string | u
   return derivedEventId(workspaceId, idempotencyKey);
 }
 
-/** What ingestion adds to an event beside its input: its trace, and with EVENT_VALIDATION=warn what did not match. */
+/** What ingestion adds to an event beside its input: its trace (trace.ts keptTraceOf), and with EVENT_VALIDATION=warn what did not match. */
 export interface EventExtras {
   traceparent?: string | undefined;
+  tracestate?: string | undefined;
   schemaWarning?: string | undefined;
 }
 
@@ -49,6 +50,7 @@ export async function toQueuedEvent(
     acceptedAt,
     orderKey: orderKey(acceptedAt),
     ...(extras.traceparent !== undefined ? { traceparent: extras.traceparent } : {}),
+    ...(extras.tracestate !== undefined ? { tracestate: extras.tracestate } : {}),
     ...(extras.schemaWarning !== undefined ? { schemaWarning: extras.schemaWarning } : {}),
   };
 }

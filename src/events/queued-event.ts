@@ -2,7 +2,7 @@
 // check a consumer makes before trusting one.
 import { nestsDeeperThan } from "../lib/json-depth";
 import { EVENT_TYPES, type EventType } from "./catalog";
-import { parseTraceparent } from "./trace";
+import { parseTraceparent, tracestateOf } from "./trace";
 
 /**
  * How deeply `data` may nest (objects and arrays together). The queue and the lanes' RPC copy messages with
@@ -25,6 +25,8 @@ export interface QueuedEvent {
   orderKey: string;
   /** The W3C traceparent it was accepted with, or the one the service started (version 00); see trace.ts. */
   traceparent?: string | undefined;
+  /** The W3C tracestate that came with that traceparent (tracestateOf); each attempt sends it unchanged. */
+  tracestate?: string | undefined;
   /** With EVENT_VALIDATION=warn: what in `data` did not match its type's schema (the delivery log shows it). */
   schemaWarning?: string | undefined;
 }
@@ -44,7 +46,7 @@ export function readQueuedEvent(body: unknown): QueuedEvent {
     throw new MalformedMessage(
       `the message body is ${body === null ? "null" : Array.isArray(body) ? "an array" : typeof body}, not an event`,
     );
-  const { id, workspaceId, type, data, occurredAt, acceptedAt, orderKey, traceparent, schemaWarning } = body;
+  const { id, workspaceId, type, data, occurredAt, acceptedAt, orderKey, traceparent, tracestate, schemaWarning } = body;
   const wrong = (field: string, what: string) => new MalformedMessage(`the event's ${field} is not ${what}`);
   if (typeof id !== "string" || !/^evt_[0-9a-z]{1,64}$/.test(id)) throw wrong("id", "an event id");
   if (typeof workspaceId !== "string" || workspaceId === "") throw wrong("workspaceId", "a workspace id");
@@ -56,6 +58,9 @@ export function readQueuedEvent(body: unknown): QueuedEvent {
   if (typeof orderKey !== "string" || !/^[0-9A-Z]{26}$/.test(orderKey)) throw wrong("orderKey", "an order key");
   if (traceparent !== undefined && (typeof traceparent !== "string" || parseTraceparent(traceparent) === null))
     throw wrong("traceparent", "a traceparent");
+  // Only beside the traceparent it came with, and already normalised: what the API writes.
+  if (tracestate !== undefined && (traceparent === undefined || typeof tracestate !== "string" || tracestateOf(tracestate) !== tracestate))
+    throw wrong("tracestate", "a tracestate beside its traceparent");
   if (schemaWarning !== undefined && typeof schemaWarning !== "string") throw wrong("schemaWarning", "a string");
-  return { id, workspaceId, type: type as EventType, data, occurredAt, acceptedAt, orderKey, traceparent, schemaWarning };
+  return { id, workspaceId, type: type as EventType, data, occurredAt, acceptedAt, orderKey, traceparent, tracestate, schemaWarning };
 }

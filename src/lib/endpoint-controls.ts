@@ -15,8 +15,11 @@ export type FilterScalar = string | number | boolean | null;
 /** Dotted path in the delivered body → the value it must equal, or the values it may be one of. */
 export type WebhookFilter = Record<string, FilterScalar | FilterScalar[]>;
 
-/** Headers the service sets itself: a webhook's own headers may not replace them (`traceparent`: each attempt's span). */
-const SERVICE_HEADERS = ["content-type", "content-length", "host", "user-agent", "x-webhook-signature", "traceparent"];
+/**
+ * Headers the service sets itself: a webhook's own headers may not replace them (`traceparent`: each attempt's
+ * span; `tracestate`: the producer's vendor state, which belongs with that trace).
+ */
+const SERVICE_HEADERS = ["content-type", "content-length", "host", "user-agent", "x-webhook-signature", "traceparent", "tracestate"];
 /**
  * Headers that change how the request is made or framed rather than what it says: a connection's options,
  * a protocol switch (workerd's and Cloudflare's fetch turn `Upgrade: websocket` into a body-less WebSocket

@@ -44,6 +44,21 @@ describe("OpenAPI document", () => {
     expect(json.components.schemas.Error.properties.error.required).toEqual(["code", "message"]);
   });
 
+  it("documents the trace headers ingestion reads, and the tracestate a delivery keeps", async () => {
+    const { json } = await call("GET", "/openapi.json");
+    for (const path of ["/v1/events", "/v1/events/batch", "/v1/webhooks/{id}/test"]) {
+      const headers = json.paths[path].post.parameters.filter((p: { in: string }) => p.in === "header");
+      expect(
+        headers.map((p: { name: string; required?: boolean }) => [p.name, p.required ?? false]),
+        path,
+      ).toEqual([
+        ["traceparent", false],
+        ["tracestate", false],
+      ]);
+    }
+    expect(json.components.schemas.DeliveryWithPayload.allOf[1].properties.tracestate).toMatchObject({ type: ["string", "null"] });
+  });
+
   it("renders a readable reference at /docs with every route", async () => {
     const res = await call("GET", "/docs");
     expect(res.status).toBe(200);

@@ -70,6 +70,7 @@ describe("endpoint controls: the webhook object", () => {
       "reserved_header",
       "headers.TraceParent",
     ],
+    ["tracestate", { headers: { TraceState: "rojo=00f067aa0ba902b7" } }, "reserved_header", "headers.TraceState"],
     ["user-agent", { headers: { "User-Agent": "me" } }, "reserved_header", "headers.User-Agent"],
     ["a webhook-* header", { headers: { "Webhook-Signature": "v1,forged" } }, "reserved_header", "headers.Webhook-Signature"],
     ["x-webhook-signature", { headers: { "X-Webhook-Signature": "forged" } }, "reserved_header", "headers.X-Webhook-Signature"],

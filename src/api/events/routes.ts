@@ -5,12 +5,12 @@ import { EVENT_TYPES } from "../../events/catalog";
 import { MAX_EVENT_BYTES, messageBytes, sendBatches, toQueuedEvent, type EventExtras, type EventInput } from "../../events/ingest";
 import { MAX_DATA_DEPTH, type QueuedEvent } from "../../events/queued-event";
 import { checkEventData } from "../../events/schemas";
-import { traceIdOf, traceparentOf } from "../../events/trace";
+import { keptTraceOf, traceIdOf } from "../../events/trace";
 import { annotateSpan } from "../../lib/spans";
 import { nestsDeeperThan } from "../../lib/json-depth";
 import { newRouter } from "../context";
 import { ApiError, errorResponses } from "../errors";
-import { jsonBody, jsonResponse, TraceparentHeader, workspaceKeyAuth } from "../openapi";
+import { jsonBody, jsonResponse, TraceContextHeaders, workspaceKeyAuth } from "../openapi";
 
 const tags = ["Events"];
 export const MAX_BATCH_EVENTS = 100;
@@ -107,7 +107,7 @@ eventRoutes.openapi(
       "Accepts one event for delivery to every enabled webhook of the workspace subscribed to its type, in acceptance order. " +
       "With EVENT_VALIDATION=enforce, `data` that does not match its type's schema (GET /v1/event-types) is refused with " +
       "`400 data_does_not_match_schema` and `param` the failing path (`data.contact.id`); with `warn` it is accepted and its delivery log says what did not match.",
-    request: { body: jsonBody(EventInputSchema), headers: TraceparentHeader },
+    request: { body: jsonBody(EventInputSchema), headers: TraceContextHeaders },
     responses: {
       202: jsonResponse(z.object({ id: z.string().openapi({ example: "evt_01jd8x6m3q7v9c2k4n5p6r7s8t" }) }), "Accepted"),
       ...errorResponses(400, 401, 413, 415, 429),
@@ -117,7 +117,7 @@ eventRoutes.openapi(
     const input = c.req.valid("json");
     checkDepth(input, "data");
     const extras: EventExtras = {
-      traceparent: traceparentOf(c.req.header("traceparent")),
+      ...keptTraceOf(c.req.header("traceparent"), c.req.header("tracestate")),
       schemaWarning: checkSchema(readConfig(c.env).eventValidation, input, ""),
     };
     const event = await toQueuedEvent(c.get("workspace").id, input, Date.now(), extras);
@@ -138,7 +138,7 @@ eventRoutes.openapi(
     description:
       "All or nothing: one invalid event refuses the batch (with EVENT_VALIDATION=enforce, `param` names it: `events[3].data.contact.id`). " +
       "Events are accepted in array order; all of them carry the request's trace.",
-    request: { body: jsonBody(BatchSchema), headers: TraceparentHeader },
+    request: { body: jsonBody(BatchSchema), headers: TraceContextHeaders },
     responses: {
       202: jsonResponse(z.object({ ids: z.array(z.string()) }), "Accepted, ids in request order"),
       ...errorResponses(400, 401, 413, 415, 429),
@@ -151,13 +151,13 @@ eventRoutes.openapi(
     inputs.forEach((input, i) => checkDepth(input, `events[${i}].data`));
     const mode = readConfig(c.env).eventValidation;
     const warnings = inputs.map((input, i) => checkSchema(mode, input, `events[${i}].`));
-    // One request, one trace: every event of the batch carries it.
-    const traceparent = traceparentOf(c.req.header("traceparent"));
+    // One request, one trace: every event of the batch carries it (and its tracestate).
+    const trace = keptTraceOf(c.req.header("traceparent"), c.req.header("tracestate"));
     const events: QueuedEvent[] = [];
     for (const [i, input] of inputs.entries())
-      events.push(await toQueuedEvent(workspaceId, input, acceptedAt, { traceparent, schemaWarning: warnings[i] }));
+      events.push(await toQueuedEvent(workspaceId, input, acceptedAt, { ...trace, schemaWarning: warnings[i] }));
     const sizes = events.map((event, i) => checkSize(event, `events[${i}].data`));
-    annotateSpan({ "webhooks.trace_id": traceIdOf(traceparent), "webhooks.events": events.length });
+    annotateSpan({ "webhooks.trace_id": traceIdOf(trace.traceparent), "webhooks.events": events.length });
     for (const batch of sendBatches(events, sizes)) await c.env.EVENTS_QUEUE.sendBatch(batch.map((body) => ({ body })));
     return c.json({ ids: events.map((e) => e.id) }, 202);
   },

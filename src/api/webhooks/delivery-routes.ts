@@ -6,11 +6,11 @@ import { laneConfigOf } from "../../delivery/lane-config";
 import type { Refusal } from "../../delivery/lane/endpoint-lane";
 import { toQueuedEvent } from "../../events/ingest";
 import { sampleData } from "../../events/samples";
-import { traceparentOf } from "../../events/trace";
+import { keptTraceOf } from "../../events/trace";
 import { newRouter } from "../context";
 import { pagePosition } from "../paging";
 import { ApiError, errorResponses, refusalError } from "../errors";
-import { jsonBody, jsonResponse, optionalJsonBody, TraceparentHeader, workspaceKeyAuth } from "../openapi";
+import { jsonBody, jsonResponse, optionalJsonBody, TraceContextHeaders, workspaceKeyAuth } from "../openapi";
 import {
   decodeCursor,
   DeliveryListSchema,
@@ -159,9 +159,9 @@ deliveryRoutes.openapi(
       "It does not wait in line (only for an attempt already in flight), is tried once, does not count against the failure quota, " +
       "and reaches a disabled webhook too, so an endpoint can be checked before enabling it. It ignores the webhook's `filter` " +
       "(it is sent whatever the filter says) and carries its custom `headers`. It appears in the log with `test: true`, " +
-      "in the trace of the request's `traceparent` (or a new one). " +
+      "in the trace of the request's `traceparent` (or a new one), with its `tracestate`. " +
       "With REQUIRE_ENDPOINT_VERIFICATION on, an endpoint not verified yet gets nothing: 409 `endpoint_unverified`.",
-    request: { params: WebhookIdParam, body: optionalJsonBody(TestEventSchema), headers: TraceparentHeader },
+    request: { params: WebhookIdParam, body: optionalJsonBody(TestEventSchema), headers: TraceContextHeaders },
     responses: { 200: jsonResponse(DeliverySchema, "The test delivery and its attempt"), ...errorResponses(400, 401, 404, 409, 413, 415) },
   }),
   async (c) => {
@@ -177,9 +177,12 @@ deliveryRoutes.openapi(
     }
     const type = c.req.valid("json").type ?? webhook.events[0]!;
     const now = Date.now();
-    const event = await toQueuedEvent(workspaceId, { type, data: sampleData(type, now) }, now, {
-      traceparent: traceparentOf(c.req.header("traceparent")),
-    });
+    const event = await toQueuedEvent(
+      workspaceId,
+      { type, data: sampleData(type, now) },
+      now,
+      keptTraceOf(c.req.header("traceparent"), c.req.header("tracestate")),
+    );
     const record = await webhookLane(c.env, webhook).sendTest(laneConfigOf(webhook), event);
     if (!record) throw webhookNotFound(id);
     return c.json(toDelivery(record), 200);

@@ -71,8 +71,17 @@ export const DeliveryWithPayloadSchema = DeliverySchema.extend({
     .openapi({
       description:
         "The headers of the latest attempt as sent, names lowercased, signatures included (`content-type`, `user-agent`, the webhook's own `headers`, " +
-        "`webhook-id`, `webhook-timestamp`, `webhook-signature`, `x-webhook-signature`, `traceparent`); null before the first attempt.",
+        "`webhook-id`, `webhook-timestamp`, `webhook-signature`, `x-webhook-signature`, `traceparent`, and `tracestate` when the event has one); null before the first attempt.",
       example: { "content-type": "application/json", "webhook-id": "evt_01jd8x6m3q7v9c2k4n5p6r7s8t", "webhook-timestamp": "1732183200" },
+    }),
+  tracestate: z
+    .string()
+    .nullable()
+    .openapi({
+      description:
+        "The W3C `tracestate` the event was sent with (beside a valid `traceparent`), as kept: every attempt, retries included, sends it unchanged " +
+        "beside its own `traceparent`. Null when none came.",
+      example: "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7",
     }),
   withheldHeaders: z
     .array(z.string())
@@ -165,8 +174,16 @@ export function deliveryPageBody<T>(page: { data: DeliveryRecord[]; more: boolea
 }
 
 /** What a delivery read alone adds: the exact body sent and the headers of its latest attempt. */
-export function sentOf(record: DeliveryRecord): { payload: Record<string, unknown>; headers: Record<string, string> | null } {
-  return { payload: JSON.parse(record.body!) as Record<string, unknown>, headers: record.headers ?? null };
+export function sentOf(record: DeliveryRecord): {
+  payload: Record<string, unknown>;
+  headers: Record<string, string> | null;
+  tracestate: string | null;
+} {
+  return {
+    payload: JSON.parse(record.body!) as Record<string, unknown>,
+    headers: record.headers ?? null,
+    tracestate: record.tracestate ?? null,
+  };
 }
 
 /** Cursors are opaque to clients: the order key of the last delivery of a page, base64url-encoded. */

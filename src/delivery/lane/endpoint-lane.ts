@@ -77,6 +77,7 @@ export class EndpointLane extends DurableObject<Env> {
         finished_at: finishedAt,
         // Every event is kept in a trace (one queued without one, or an alert, starts its own).
         traceparent: event.traceparent ?? traceparentOf(null),
+        tracestate: event.tracestate,
         schemaWarning: event.schemaWarning,
         ordering_key: orderingKeyOf(settings, event.id, () => body),
         ordering_epoch: lane.ordering_epoch,
@@ -187,6 +188,7 @@ export class EndpointLane extends DurableObject<Env> {
         ...this.record(row),
         body: row.body,
         headers: row.last_headers === null ? null : (JSON.parse(row.last_headers) as Record<string, string>),
+        tracestate: row.tracestate,
       }
     );
   }
@@ -238,7 +240,7 @@ export class EndpointLane extends DurableObject<Env> {
     const lane = this.applyConfig(config);
     if (lane.deleted) return undefined;
     const body = JSON.stringify(bodyOf(event));
-    const traceparent = event.traceparent ?? traceparentOf(null);
+    const trace = { traceparent: event.traceparent ?? traceparentOf(null), tracestate: event.tracestate ?? null };
     // A test event is stored like any other, marked as a test: in a polling webhook's stream (pending, for its
     // consumer to read like any other), or after its one attempt.
     const store = (outcome: Pick<NewEvent, "status" | "next_attempt_at" | "finished_at" | "first">) =>
@@ -249,7 +251,7 @@ export class EndpointLane extends DurableObject<Env> {
         body,
         accepted_at: event.acceptedAt,
         test: true,
-        traceparent,
+        ...trace,
         ...outcome,
       });
     if (this.stream(lane)) {
@@ -257,7 +259,7 @@ export class EndpointLane extends DurableObject<Env> {
       this.pollers.wake();
       return this.record(this.store.event(event.id)!);
     }
-    const result = await this.runner.attemptTest(lane, event.id, body, traceparent);
+    const result = await this.runner.attemptTest(lane, event.id, body, trace);
     store({
       status: result.delivered ? "delivered" : "dropped",
       next_attempt_at: result.at,

@@ -24,6 +24,8 @@ export interface DeliveryRecord {
   body?: string;
   /** The headers of the latest attempt as sent (null before any); only when one delivery is asked for. */
   headers?: Record<string, string> | null;
+  /** The W3C tracestate every attempt sends unchanged (null when none came); only when one delivery is asked for. */
+  tracestate?: string | null;
 }
 
 export type { AttemptRecord } from "../attempt";

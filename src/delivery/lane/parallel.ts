@@ -156,7 +156,7 @@ export class ParallelDelivery {
   private start(lane: LaneRow, event: EventRow, slot: number): void {
     const held = this.take(event.order_key, event.ordering_key!, slot);
     const settled = this.sending
-      .attemptFrom(slot, lane, event.id, event.body, event.traceparent)
+      .attemptFrom(slot, lane, event.id, event.body, event)
       .then((result) => {
         const quota = this.outcomes.ofParallel(event, result);
         // The next event of its key may start once this outcome is written; the quota's answer can come after.

@@ -7,7 +7,7 @@ import { awaitingVerification, maySend } from "../verification";
 import type { LaneOutcomes } from "./outcomes";
 import { ParallelDelivery, type StartGate } from "./parallel";
 import { oldestFinishedAt, purgeExpired } from "./retention";
-import type { LaneSending } from "./sending";
+import type { LaneSending, StoredTrace } from "./sending";
 import { nextAlarmAt, type EventRow, type LaneRow, type LaneStore } from "./store";
 
 /** An alarm run delivers at most this many events before yielding (it re-arms at once if more are due). */
@@ -143,7 +143,7 @@ export class LaneRunner implements StartGate {
         clock = startAt;
         continue;
       }
-      const result = await this.exclusive(() => this.sending.attempt(lane, head.id, head.body, head.traceparent, head));
+      const result = await this.exclusive(() => this.sending.attempt(lane, head.id, head.body, head, head));
       await this.outcomes.ofHead(lane, head, result);
       clock = 0;
     }
@@ -153,10 +153,10 @@ export class LaneRunner implements StartGate {
    * A test event's one attempt: after the attempt in flight under "endpoint"; in a slot of its own otherwise
    * (it counts against maxInFlight and the 6 per object).
    */
-  attemptTest(lane: LaneRow, eventId: string, body: string, traceparent: string | null): Promise<AttemptResult> {
+  attemptTest(lane: LaneRow, eventId: string, body: string, trace: StoredTrace): Promise<AttemptResult> {
     if (inLine(lane, readConfig(this.envOf()).requireEndpointVerification))
-      return this.exclusive(() => this.sending.attempt(lane, eventId, body, traceparent));
-    return this.parallel.inSlot(lane, eventId, (slot) => this.sending.attemptFrom(slot, lane, eventId, body, traceparent));
+      return this.exclusive(() => this.sending.attempt(lane, eventId, body, trace));
+    return this.parallel.inSlot(lane, eventId, (slot) => this.sending.attemptFrom(slot, lane, eventId, body, trace));
   }
 
   /** Arms the single alarm for what storage says is due next, or clears it when nothing is. */

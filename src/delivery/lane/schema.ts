@@ -66,6 +66,7 @@ export const SCHEMA = `
     ordering_key TEXT,
     ordering_epoch INTEGER NOT NULL DEFAULT 0,
     traceparent TEXT,
+    tracestate TEXT,
     schema_warning TEXT,
     body TEXT NOT NULL
   ) WITHOUT ROWID;
@@ -169,6 +170,8 @@ export interface EventRow {
   ordering_epoch: number;
   /** The W3C traceparent the event was accepted with (or started for it); each attempt sends a child of it. */
   traceparent: string | null;
+  /** The W3C tracestate that came with that traceparent (null when none did); each attempt sends it unchanged. */
+  tracestate: string | null;
   /** With EVENT_VALIDATION=warn: what in its data did not match its type's schema. */
   schema_warning: string | null;
   [key: string]: SqlStorageValue;
@@ -203,6 +206,7 @@ export interface NewEvent {
   ordering_epoch?: number;
   test?: boolean;
   traceparent?: string | null | undefined;
+  tracestate?: string | null | undefined;
   schemaWarning?: string | null | undefined;
 }
 

@@ -3,13 +3,16 @@
 import { readConfig } from "../../config";
 import type { Env } from "../../env";
 import { senderOf } from "../../bindings";
-import { attemptTrace, formatTraceparent } from "../../events/trace";
+import { attemptTraceHeaders } from "../../events/trace";
 import { signersAt, signersKey, type Signers } from "../../lib/rotation";
 import { inSpan } from "../../lib/spans";
 import { attemptDelivery, requestHeaders, type AttemptResult, type RequestHeaders } from "../attempt";
 import { OutgoingLimit } from "../outgoing-limit";
 import { signatureHeaders } from "../signing";
 import type { EventRow, LaneRow, LaneStore } from "./store";
+
+/** The trace context an event keeps (its row's columns): what each attempt's trace headers are made from. */
+export type StoredTrace = Pick<EventRow, "traceparent" | "tracestate">;
 
 export class LaneSending {
   /** The lane's own requests out (slot 0): at most 6, counted for the tests. */
@@ -60,16 +63,16 @@ export class LaneSending {
     return signatureHeaders({ ...signers, id: eventId, timestampSeconds: Math.floor(now / 1000), body });
   }
 
-  /** Each attempt is its own span in the event's trace: a new span id, retries too. */
+  /** Each attempt is its own span in the event's trace: a new span id, retries too, and the event's tracestate. */
   private traced(
     lane: LaneRow,
     eventId: string,
-    traceparent: string | null,
+    stored: StoredTrace,
     signatures: Record<string, string>,
     send: (sent: Record<string, string>) => Promise<AttemptResult>,
   ) {
-    const trace = attemptTrace(traceparent);
-    const sent = { ...signatures, traceparent: formatTraceparent(trace) };
+    const { trace, headers } = attemptTraceHeaders(stored);
+    const sent = { ...signatures, ...headers };
     return inSpan(
       "webhook attempt",
       {
@@ -87,7 +90,7 @@ export class LaneSending {
    * the lane itself. `head`, for an attempt of the line's head under the default ordering: while its request is
    * out the lane does what can wait for no answer (LaneStore.whileOut) and signs the event after it.
    */
-  async attempt(lane: LaneRow, eventId: string, body: string, traceparent: string | null, head?: EventRow): Promise<AttemptResult> {
+  async attempt(lane: LaneRow, eventId: string, body: string, trace: StoredTrace, head?: EventRow): Promise<AttemptResult> {
     const now = Date.now();
     const pre = this.presigned;
     this.presigned = undefined;
@@ -95,7 +98,7 @@ export class LaneSending {
     const fresh = pre && pre.eventId === eventId && pre.second === Math.floor(now / 1000) && pre.secrets === signersKey(secrets);
     const signatures = await (fresh ? pre.signatures : this.sign(secrets, eventId, body, now));
     const { deliveryTimeoutMs, allowPrivateUrls } = readConfig(this.envOf());
-    const sending = this.traced(lane, eventId, traceparent, signatures, (sent) =>
+    const sending = this.traced(lane, eventId, trace, signatures, (sent) =>
       this.outgoing.run(() => attemptDelivery(lane.url, body, this.requestHeaders(lane), sent, deliveryTimeoutMs, { allowPrivateUrls })),
     );
     if (head) {
@@ -123,13 +126,13 @@ export class LaneSending {
    * One attempt from slot `slot`: 0 is the lane itself, n > 0 the webhook's sender n (endpoint-sender.ts), which
    * gets the request ready to send. A sender that cannot be reached is a failed attempt, like a refused connection.
    */
-  async attemptFrom(slot: number, lane: LaneRow, eventId: string, body: string, traceparent: string | null): Promise<AttemptResult> {
-    if (slot === 0) return this.attempt(lane, eventId, body, traceparent);
+  async attemptFrom(slot: number, lane: LaneRow, eventId: string, body: string, trace: StoredTrace): Promise<AttemptResult> {
+    if (slot === 0) return this.attempt(lane, eventId, body, trace);
     const now = Date.now();
     const signatures = await this.sign(this.secretsAt(lane, now), eventId, body, now);
     const { deliveryTimeoutMs, allowPrivateUrls } = readConfig(this.envOf());
     const headers = this.requestHeaders(lane);
-    return this.traced(lane, eventId, traceparent, signatures, async (sent) => {
+    return this.traced(lane, eventId, trace, signatures, async (sent) => {
       try {
         // In the lane's jurisdiction: the payload passes through no object outside it.
         return await senderOf(this.envOf().ENDPOINT_SENDER, lane.webhook_id, slot, lane.data_location).send({

@@ -35,6 +35,7 @@ export function eventColumns(event: NewEvent): unknown[] {
     first?.responseBody ?? null,
     headersJson(first),
     event.traceparent ?? null,
+    event.tracestate ?? null,
     event.schemaWarning ?? null,
     event.body,
     event.ordering_key ?? null,
@@ -46,10 +47,10 @@ export function eventColumns(event: NewEvent): unknown[] {
 export const INSERT_EVENTS = `
   INSERT INTO events (order_key, id, line_key, type, accepted_at, status, attempt_count, round_attempts, next_attempt_at, finished_at,
                       test, first_at, first_duration_ms, first_status_code, first_error, first_response_body, last_headers,
-                      traceparent, schema_warning, body, ordering_key, ordering_epoch)
+                      traceparent, tracestate, schema_warning, body, ordering_key, ordering_epoch)
   SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8,
          value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15, value ->> 16, value ->> 17,
-         value ->> 18, value ->> 19, value ->> 20, value ->> 21
+         value ->> 18, value ->> 19, value ->> 20, value ->> 21, value ->> 22
   FROM json_each(?) WHERE true
   ON CONFLICT DO NOTHING
   RETURNING order_key AS k`;
