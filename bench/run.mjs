@@ -331,7 +331,11 @@ async function ingestion() {
 
 /**
  * Ingestion with EVENT_VALIDATION=enforce against off: the same worker, body and connections, back to back in
- * each round (alternating which goes first); the mode is chosen per request (bench/worker/counted.ts).
+ * each round (alternating which goes first); the mode is chosen per request (bench/worker/counted.ts). Each run
+ * starts, like ingestion's, once the queue has drained the previous run's events and the machine is quiet
+ * (measured()): without that, whichever mode went second ran beside the consumer still routing the first's
+ * ~4,000 events, and one round's ratio swung from 0.82 to 1.11. measured() also gives each run's workerd CPU, so the
+ * report adds CPU per accepted request, which scheduling noise moves less than requests per second.
  */
 async function validation() {
   const rounds = [];
@@ -341,7 +345,9 @@ async function validation() {
       log(
         `validation round ${r + 1}/${cfg.ingestRounds}: EVENT_VALIDATION=${mode}, ${cfg.connections} connections, ${cfg.ingestSeconds} s`,
       );
-      round[mode] = await cannon(MAIN, "/v1/events", { body: VALIDATED_BODY, headers: { "x-bench-event-validation": mode } });
+      round[mode] = await measured(() =>
+        cannon(MAIN, "/v1/events", { body: VALIDATED_BODY, headers: { "x-bench-event-validation": mode } }),
+      );
     }
     rounds.push(round);
   }

@@ -123,6 +123,14 @@ const validationFigure = (r) =>
         off: median(r.validation.map((x) => x.off.requestsPerSecond)),
         ratio: median(r.validation.map((x) => x.enforce.requestsPerSecond / x.off.requestsPerSecond)),
         p99: median(r.validation.map((x) => x.enforce.p99 / x.off.p99)),
+        // off's workerd CPU per accepted request over enforce's: 1 when validating costs nothing (runs before measured() have no CPU).
+        cpuRatio: r.validation.every((x) => x.off.cpu && x.enforce.cpu)
+          ? median(
+              r.validation.map(
+                (x) => x.off.cpu.serviceWorkerdSeconds / x.off.accepted / (x.enforce.cpu.serviceWorkerdSeconds / x.enforce.accepted),
+              ),
+            )
+          : null,
         errors: r.validation.reduce((n, x) => n + x.enforce.errors + x.off.errors, 0),
       }
     : null;
@@ -166,7 +174,7 @@ export function renderReport(r) {
     `| 1 | (like for like) against the floor plus one Rate Limiting call per request: accepted per second, p50, p99 | | ${f(limited("requestsPerSecond").floor)} /s, ${f(limited("p50").floor, 1)} ms, ${f(limited("p99").floor, 1)} ms | ${limited("requestsPerSecond").ratio.toFixed(2)}×, ${limited("p50").ratio.toFixed(2)}×, ${limited("p99").ratio.toFixed(2)}× |`,
     ...(validationFigure(r)
       ? [
-          `| 1 | ingestion with \`EVENT_VALIDATION=enforce\` (service) against \`off\` (floor column), same worker and body, accepted per second; p99 ratio ${validationFigure(r).p99.toFixed(2)}×; ${validationFigure(r).errors} refused | ${f(validationFigure(r).enforce)} | ${f(validationFigure(r).off)} | ${validationFigure(r).ratio.toFixed(2)}× |`,
+          `| 1 | ingestion with \`EVENT_VALIDATION=enforce\` (service) against \`off\` (floor column), same worker and body, accepted per second; p99 ratio ${validationFigure(r).p99.toFixed(2)}×${validationFigure(r).cpuRatio === null ? "" : `; workerd CPU per accepted request, off ÷ enforce: ${validationFigure(r).cpuRatio.toFixed(2)}×`}; ${validationFigure(r).errors} refused | ${f(validationFigure(r).enforce)} | ${f(validationFigure(r).off)} | ${validationFigure(r).ratio.toFixed(2)}× |`,
         ]
       : []),
     `| 2 | end-to-end (accepted → at receiver) p50, ${f(e2eS.offeredPerSecond)} events/s over ${r.endToEnd.endpoints} endpoints, ${r.endToEnd.seconds} s | ${f(e2eS.latency.p50)} ms | ${f(e2eB.latency.p50)} ms | ${ratio(e2eS.latency.p50, e2eB.latency.p50)} |`,
@@ -428,6 +436,7 @@ export function summarize(r) {
             ingestionEnforceVsOffPerSecond: {
               ...figure(validationFigure(r).enforce, validationFigure(r).off),
               ratio: round(validationFigure(r).ratio, 2),
+              ...(validationFigure(r).cpuRatio === null ? {} : { cpuPerRequestRatio: round(validationFigure(r).cpuRatio, 2) }),
             },
           }
         : {}),
