@@ -167,6 +167,8 @@ webhookRoutes.openapi(
     const { id } = c.req.valid("param");
     const input = c.req.valid("json");
     const changes: Partial<WebhookRow> = {};
+    // One instant for the change: a new URL counts as verified from exactly when the webhook was updated.
+    const now = new Date();
     const current = await findWebhook(c.get("db"), workspaceId, id);
     if (current.delivery === "poll") {
       const field = pushOnlyFieldSet(input);
@@ -183,7 +185,7 @@ webhookRoutes.openapi(
     if (input.url !== undefined && input.url !== current.url) {
       changes.url = endpointUrl(input.url, readConfig(c.env).allowPrivateUrls);
       // A new URL is verified again: nothing goes there until it echoes a challenge (its lane sends one).
-      changes.verifiedAt = readConfig(c.env).requireEndpointVerification ? null : new Date();
+      changes.verifiedAt = readConfig(c.env).requireEndpointVerification ? null : now;
     }
     if (input.events !== undefined) changes.events = unique(input.events);
     if (input.description !== undefined) changes.description = input.description;
@@ -192,7 +194,7 @@ webhookRoutes.openapi(
     const [row] = await c
       .get("db")
       .update(webhooks)
-      .set({ ...changes, updatedAt: new Date() })
+      .set({ ...changes, updatedAt: now })
       .where(and(eq(webhooks.id, id), eq(webhooks.workspaceId, workspaceId)))
       .returning();
     if (!row) throw webhookNotFound(id);
