@@ -35,9 +35,21 @@ export function controlsOf(row: WebhookRow): EndpointControls {
   return { rateLimitPerSecond: row.rateLimitPerSecond ?? null, retryDelaysSeconds: row.retryDelaysSeconds ?? null, headers: row.headers };
 }
 
-/** Signing keys from a row's secret columns: a webhook's, or a workspace's alert columns. */
-function signingKeysOf(secret: string, previousSecret: string | null, previousSecretExpiresAt: Date | null): SigningKeys {
-  return { secret, previousSecret: previousSecret ?? null, previousSecretExpiresAt: previousSecretExpiresAt?.getTime() ?? null };
+/** Signing keys (HMAC secrets and Ed25519 private keys) from a row's columns: a webhook's, or a workspace's alert columns. */
+function signingKeysOf(columns: {
+  secret: string;
+  previousSecret: string | null;
+  previousSecretExpiresAt: Date | null;
+  signingKey: string | null;
+  previousSigningKey: string | null;
+}): SigningKeys {
+  return {
+    secret: columns.secret,
+    previousSecret: columns.previousSecret ?? null,
+    previousSecretExpiresAt: columns.previousSecretExpiresAt?.getTime() ?? null,
+    signingKey: columns.signingKey ?? null,
+    previousSigningKey: columns.previousSigningKey ?? null,
+  };
 }
 
 export function laneConfigOf(row: WebhookRow): LaneConfig {
@@ -45,9 +57,7 @@ export function laneConfigOf(row: WebhookRow): LaneConfig {
     webhookId: row.id,
     workspaceId: row.workspaceId,
     url: row.url,
-    ...signingKeysOf(row.secret, row.previousSecret, row.previousSecretExpiresAt),
-    signingKey: row.signingKey,
-    previousSigningKey: row.previousSigningKey ?? null,
+    ...signingKeysOf(row),
     verifiedAt: row.verifiedAt?.getTime() ?? null,
     enabled: row.enabled,
     disabledReason: row.disabledReason ?? null,
@@ -72,9 +82,13 @@ export function alertLaneConfig(workspace: WorkspaceRow): LaneConfig | undefined
     webhookId: alertLaneName(workspace.id),
     workspaceId: workspace.id,
     url: workspace.alertUrl ?? "",
-    ...signingKeysOf(workspace.alertSecret, workspace.alertPreviousSecret, workspace.alertPreviousSecretExpiresAt),
-    signingKey: workspace.alertSigningKey ?? null,
-    previousSigningKey: workspace.alertPreviousSigningKey ?? null,
+    ...signingKeysOf({
+      secret: workspace.alertSecret,
+      previousSecret: workspace.alertPreviousSecret,
+      previousSecretExpiresAt: workspace.alertPreviousSecretExpiresAt,
+      signingKey: workspace.alertSigningKey,
+      previousSigningKey: workspace.alertPreviousSigningKey,
+    }),
     enabled: workspace.alertUrl !== null,
     disabledReason: workspace.alertUrl === null ? "manual" : null,
     rateLimitPerSecond: null,
