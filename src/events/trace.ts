@@ -138,8 +138,12 @@ export function traceIdOf(traceparent: string): string {
  * without one (a message queued before traces were kept) gets a new trace.
  */
 export function attemptTrace(kept: string | null): TraceContext {
-  const parent = parseTraceparent(kept) ?? startTrace();
-  return { ...parent, spanId: randomHex(8) };
+  return childOf(parseTraceparent(kept));
+}
+
+/** A new span of `parent`'s trace, or of a new trace when there is none. */
+function childOf(parent: TraceContext | null): TraceContext {
+  return { ...(parent ?? startTrace()), spanId: randomHex(8) };
 }
 
 /** attemptTrace as the `traceparent` header value. */
@@ -156,7 +160,9 @@ export function attemptTraceHeaders(kept: { traceparent: string | null; tracesta
   trace: TraceContext;
   headers: { traceparent: string; tracestate?: string };
 } {
-  const trace = attemptTrace(kept.traceparent);
-  const continued = kept.tracestate !== null && parseTraceparent(kept.traceparent) !== null;
+  // Parsed once per attempt: the child's parent, and whether the tracestate belongs to it.
+  const parent = parseTraceparent(kept.traceparent);
+  const trace = childOf(parent);
+  const continued = kept.tracestate !== null && parent !== null;
   return { trace, headers: { traceparent: formatTraceparent(trace), ...(continued ? { tracestate: kept.tracestate! } : {}) } };
 }
