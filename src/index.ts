@@ -24,5 +24,8 @@ app.notFound(notFound);
 export default {
   fetch: app.fetch,
   // Two queues: accepted events, and the ones the queue gave up on (its dead-letter queue).
-  queue: (batch, env) => (batch.queue === DEAD_LETTER_QUEUE_NAME ? recordDeadLetters(batch, env) : consumeEvents(batch, env)),
+  queue: async (batch, env) => {
+    if (batch.queue === DEAD_LETTER_QUEUE_NAME) await recordDeadLetters(batch, env);
+    else await consumeEvents(batch, env);
+  },
 } satisfies ExportedHandler<Env, unknown>;

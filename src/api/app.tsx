@@ -5,6 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import { ConfigError } from "../config";
 import { openDb } from "../db/client";
 import { adminRoutes } from "./admin/routes";
+import { adminLimitRoutes } from "./admin/limit-routes";
 import { deadLetterRoutes } from "./dead-letters/routes";
 import { requireAdminToken, requireWorkspaceKey } from "./auth";
 import { newRouter, type AppEnv } from "./context";
@@ -38,6 +39,7 @@ api.use("/v1/webhooks/*", (c, next) => (JWKS_PATH.test(c.req.path) ? next() : re
 api.on("POST", ["/v1/events", "/v1/events/batch"], limitIngestion);
 
 api.route("/v1/admin", adminRoutes);
+api.route("/v1/admin", adminLimitRoutes);
 api.route("/v1/event-types", eventTypeRoutes);
 api.route("/v1/events", eventRoutes);
 api.route("/v1/webhooks", webhookRoutes);
@@ -99,7 +101,7 @@ export const notFound: NotFoundHandler<AppEnv> = (c) => {
 api.notFound(notFound);
 
 api.onError((err, c) => {
-  if (err instanceof ApiError) return c.json(err.body(), err.status);
+  if (err instanceof ApiError) return c.json(err.body(), err.status, err.headers);
   if (err instanceof HTTPException) {
     // Auth and body-limit middleware prepare their own (already JSON) responses.
     if (err.res) return err.getResponse();

@@ -50,6 +50,7 @@ export const ERROR_CODES = {
   endpoint_unverified: 409,
   notification_email_not_set: 409,
   notification_email_confirmed: 409,
+  limit_reached: 409,
   payload_too_large: 413,
   event_too_large: 413,
   unsupported_media_type: 415,
@@ -73,16 +74,19 @@ export class ApiError extends Error {
   readonly param: string | undefined;
   /** Every problem found, this one first (validation errors); absent otherwise. */
   readonly errors: FieldProblem[] | undefined;
+  /** Response headers the error answers with (`Retry-After` on a 429). */
+  readonly headers: Record<string, string> | undefined;
   constructor(
     readonly code: ErrorCode,
     message: string,
     status?: ContentfulStatusCode,
-    extra: { param?: string | undefined; errors?: FieldProblem[] | undefined } = {},
+    extra: { param?: string | undefined; errors?: FieldProblem[] | undefined; headers?: Record<string, string> } = {},
   ) {
     super(message);
     this.status = status ?? ERROR_CODES[code];
     this.param = extra.param;
     this.errors = extra.errors;
+    this.headers = extra.headers;
   }
 
   body() {
@@ -91,6 +95,13 @@ export class ApiError extends Error {
       error: { code: this.code, message: this.message, ...(this.param ? { param: this.param } : {}), ...(errors ? { errors } : {}) },
     };
   }
+}
+
+/** 429 for a limit counted per minute or so: when to try again, in the message and in `Retry-After`. */
+export function rateLimited(message: string, retryAfterSeconds: number): ApiError {
+  return new ApiError("rate_limited", `${message}; retry in ${retryAfterSeconds} s`, undefined, {
+    headers: { "Retry-After": String(retryAfterSeconds) },
+  });
 }
 
 export function errorBody(code: ErrorCode, message: string) {

@@ -4,6 +4,7 @@ import type { DataLocation } from "../bindings";
 import type { EventType } from "../events/catalog";
 import type { WebhookFilter } from "../lib/endpoint-controls";
 import type { Ordering } from "../delivery/ordering";
+import type { LimitOverrides } from "../lib/limits";
 
 // Times are set by the Worker (unix ms), so API and storage agree to the millisecond.
 const createdAt = () => integer("created_at", { mode: "timestamp_ms" }).notNull();
@@ -37,6 +38,8 @@ export const workspaces = sqliteTable("workspaces", {
   alertPreviousPublicKey: text("alert_previous_public_key"),
   /** Where its payloads, attempts, dead letters and quota records are stored (docs/data-location.md); null: anywhere. Never changes. */
   dataLocation: text("data_location").$type<DataLocation>(),
+  /** The limits an operator changed for this workspace (docs/limits.md); the others follow src/lib/limits.ts. */
+  limits: text("limits", { mode: "json" }).$type<LimitOverrides>().notNull().default({}),
   createdAt: createdAt(),
   updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
 });

@@ -28,6 +28,12 @@ export interface LaneConfig extends SigningKeys, Partial<OrderingSettings> {
   delivery?: DeliveryMode;
 }
 
+/** What the queue consumer tells a lane of its webhook: which one, and the config version routing saw. */
+export interface LaneRef {
+  webhookId: string;
+  version: number;
+}
+
 export type EndpointControls = Pick<LaneConfig, "rateLimitPerSecond" | "retryDelaysSeconds" | "headers">;
 
 /** A webhook's endpoint controls, as the API shows them and the lane applies them (unset: null). */

@@ -10,13 +10,13 @@ import type {
 } from "../api/webhooks/delivery-schemas";
 import type { WebhookWithSecretSchema } from "../api/webhooks/schemas";
 import type { StatsSchema } from "../api/webhooks/stats-routes";
-import type { AlertSecretSchema, UpdatedWorkspaceSchema, WorkspaceSchema } from "../api/workspace/schemas";
+import type { AlertSecretSchema, UpdatedWorkspaceSchema, WorkspaceSchema, WorkspaceWithUsageSchema } from "../api/workspace/schemas";
 
 export type { Webhook } from "../api/webhooks/schemas";
 export type WebhookWithSecret = z.infer<typeof WebhookWithSecretSchema>;
 export type Workspace = Pick<z.infer<typeof WorkspaceSchema>, "id" | "name" | "notificationEmail" | "notificationEmailStatus">;
-/** The workspace as GET /v1/workspace answers, alertUrl included. */
-export type WorkspaceSettings = z.infer<typeof WorkspaceSchema>;
+/** The workspace as GET /v1/workspace answers, alertUrl, limits and usage included. */
+export type WorkspaceSettings = z.infer<typeof WorkspaceWithUsageSchema>;
 export type UpdatedWorkspace = z.infer<typeof UpdatedWorkspaceSchema>;
 export type AlertSecret = z.infer<typeof AlertSecretSchema>;
 export type Attempt = z.infer<typeof AttemptSchema>;

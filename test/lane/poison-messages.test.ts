@@ -143,7 +143,9 @@ describe("per-message isolation in the consumer", () => {
     const { result, ids } = await consume([event], broken);
     expect(result.retryMessages.map((m) => m.msgId)).toEqual(ids);
     expect(result.explicitAcks).toEqual([]);
-    expect(logs.error).toEqual(["reading subscriptions failed; 1 message(s) will be retried: Error: D1 is down"]);
+    expect(logs.error).toEqual([
+      `reading the routes of workspace ${a.ws.id}-uncached failed; its 1 message(s) will be retried: Error: D1 is down`,
+    ]);
   });
 });
 

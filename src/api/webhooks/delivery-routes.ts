@@ -9,7 +9,8 @@ import { sampleData } from "../../events/samples";
 import { keptTraceOf } from "../../events/trace";
 import { newRouter } from "../context";
 import { pagePosition } from "../paging";
-import { ApiError, errorResponses, refusalError } from "../errors";
+import { ApiError, errorResponses, rateLimited, refusalError } from "../errors";
+import { limitsOf } from "../../lib/limits";
 import { jsonBody, jsonResponse, optionalJsonBody, TraceContextHeaders, workspaceKeyAuth } from "../openapi";
 import {
   decodeCursor,
@@ -160,9 +161,13 @@ deliveryRoutes.openapi(
       "and reaches a disabled webhook too, so an endpoint can be checked before enabling it. It ignores the webhook's `filter` " +
       "(it is sent whatever the filter says) and carries its custom `headers`. It appears in the log with `test: true`, " +
       "in the trace of the request's `traceparent` (or a new one), with its `tracestate`. " +
-      "With REQUIRE_ENDPOINT_VERIFICATION on, an endpoint not verified yet gets nothing: 409 `endpoint_unverified`.",
+      "With REQUIRE_ENDPOINT_VERIFICATION on, an endpoint not verified yet gets nothing: 409 `endpoint_unverified`. " +
+      "At most `limits.testEventsPerMinute` test events per webhook in any minute (default 10): past it, 429 `rate_limited` with `Retry-After`.",
     request: { params: WebhookIdParam, body: optionalJsonBody(TestEventSchema), headers: TraceContextHeaders },
-    responses: { 200: jsonResponse(DeliverySchema, "The test delivery and its attempt"), ...errorResponses(400, 401, 404, 409, 413, 415) },
+    responses: {
+      200: jsonResponse(DeliverySchema, "The test delivery and its attempt"),
+      ...errorResponses(400, 401, 404, 409, 413, 415, 429),
+    },
   }),
   async (c) => {
     const { id } = c.req.valid("param");
@@ -183,8 +188,12 @@ deliveryRoutes.openapi(
       now,
       keptTraceOf(c.req.header("traceparent"), c.req.header("tracestate")),
     );
-    const record = await webhookLane(c.env, webhook).sendTest(laneConfigOf(webhook), event);
+    const { testEventsPerMinute } = limitsOf(c.get("workspace").limits);
+    const record = await webhookLane(c.env, webhook).sendTest(laneConfigOf(webhook), event, testEventsPerMinute);
     if (!record) throw webhookNotFound(id);
+    if ("retryAfterSeconds" in record) {
+      throw rateLimited(`this webhook was sent ${testEventsPerMinute} test events in the last minute, its limit (testEventsPerMinute)`, record.retryAfterSeconds);
+    }
     return c.json(toDelivery(record), 200);
   },
 );

@@ -30,6 +30,7 @@ import { findWebhook, propagate, webhookLane, webhookNotFound } from "./lookup";
 import { forgetJwks } from "../public-jwks";
 import { jwksPath } from "./key-routes";
 import { endpointUrl } from "../endpoint-url";
+import { assertConfigFits, assertRoomForWebhook, undoIfOverLimit } from "./limit-checks";
 
 const tags = ["Webhooks"];
 const security = workspaceKeyAuth;
@@ -37,6 +38,8 @@ const security = workspaceKeyAuth;
 export const webhookRoutes = newRouter();
 
 const unique = (events: EventType[]) => [...new Set(events)];
+/** The fields whose JSON is a webhook's configuration size (limit webhookConfigBytes). */
+const SIZED_FIELDS = ["url", "description", "events", "filter", "headers"] as const;
 
 /**
  * The ordering settings after the request (those it leaves out keep their value, or follow a change of ordering:
@@ -72,15 +75,29 @@ webhookRoutes.openapi(
     tags,
     security,
     summary: "Create a webhook",
-    description: "Subscribes an endpoint to event types. The response carries the signing secret; it is not shown again.",
+    description:
+      "Subscribes an endpoint to event types. The response carries the signing secret; it is not shown again. " +
+      "A workspace has at most `limits.webhooks` webhooks (409 `limit_reached`, param `webhooks`), each configuration at most " +
+      "`limits.webhookConfigBytes` bytes as JSON (400 `limit_reached`, param the largest field) and each filter string at most " +
+      "`limits.filterValueLength` characters (400 `invalid_filter`); see GET /v1/workspace and docs/limits.md.",
     request: { body: jsonBody(CreateWebhookSchema) },
-    responses: { 201: jsonResponse(WebhookWithSecretSchema, "The new webhook, with its secret"), ...errorResponses(400, 401, 413, 415) },
+    responses: {
+      201: jsonResponse(WebhookWithSecretSchema, "The new webhook, with its secret"),
+      ...errorResponses(400, 401, 409, 413, 415),
+    },
   }),
   async (c) => {
     const input = c.req.valid("json");
+    const workspace = c.get("workspace");
     const delivery = input.delivery ?? "push";
     // A polling webhook has no URL (stored as ""); the schema has checked a push webhook has one.
     const url = delivery === "poll" ? "" : endpointUrl(input.url!, readConfig(c.env).allowPrivateUrls);
+    const controls = controlsOf(input);
+    assertConfigFits(
+      { url, description: input.description ?? "", events: unique(input.events), filter: controls.filter ?? {}, headers: controls.headers ?? {} },
+      workspace.limits,
+    );
+    await assertRoomForWebhook(c.get("db"), workspace.id, workspace.limits);
     const poll = delivery === "poll" ? await newPollToken() : undefined;
     const now = new Date();
     const { requireEndpointVerification } = readConfig(c.env);
@@ -89,14 +106,14 @@ webhookRoutes.openapi(
       .insert(webhooks)
       .values({
         id: newId("wh"),
-        workspaceId: c.get("workspace").id,
-        dataLocation: c.get("workspace").dataLocation ?? null,
+        workspaceId: workspace.id,
+        dataLocation: workspace.dataLocation ?? null,
         delivery,
         pollTokenHash: poll?.hash ?? null,
         url,
         events: unique(input.events),
         description: input.description ?? "",
-        ...controlsOf(input),
+        ...controls,
         ...orderingOf(input),
         secret: newSigningSecret(),
         ...(await newSigningKeyPair()),
@@ -107,6 +124,7 @@ webhookRoutes.openapi(
         updatedAt: now,
       })
       .returning();
+    await undoIfOverLimit(c.get("db"), row!, workspace.limits);
     invalidateSubscriptions(row!.workspaceId);
     // The lane sends the challenge now, before any event can reach it (a polling webhook has no endpoint to verify).
     if (requireEndpointVerification && !poll) await propagate(c.env, row!);
@@ -191,6 +209,9 @@ webhookRoutes.openapi(
     if (input.description !== undefined) changes.description = input.description;
     Object.assign(changes, controlsOf(input));
     if (Object.keys(changes).length === 0) return c.json(toWebhook(current), 200);
+    // The configuration as it would be after the change: a PATCH that would leave it over the limits changes nothing.
+    // Only a change of a sized field is judged, so a webhook kept from before a lowered limit stays editable otherwise.
+    if (SIZED_FIELDS.some((field) => field in changes)) assertConfigFits({ ...current, ...changes }, c.get("workspace").limits);
     const [row] = await c
       .get("db")
       .update(webhooks)

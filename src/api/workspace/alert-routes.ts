@@ -5,8 +5,9 @@ import { ALERT_TYPES, alertEvent, type AlertType } from "../../alerts/catalog";
 import { alertLaneConfig } from "../../delivery/lane-config";
 import { alertLaneOf } from "../../bindings";
 import type { DeliveryRecord } from "../../delivery/lane/log";
+import { limitsOf } from "../../lib/limits";
 import { newRouter } from "../context";
-import { ApiError, errorResponses, refusalError } from "../errors";
+import { ApiError, errorResponses, rateLimited, refusalError } from "../errors";
 import { jsonResponse, workspaceKeyAuth } from "../openapi";
 import { PageCursor, PageLimit, pagePosition } from "../paging";
 import {
@@ -142,8 +143,9 @@ alertRoutes.openapi(
     security,
     summary: "Send a test alert",
     description:
-      "Sends an `alert.test` event to the alertUrl now, signed like every alert, once (not retried), and answers with the attempt. It appears in the log with `test: true`.",
-    responses: { 200: jsonResponse(AlertDeliverySchema, "The test alert and its attempt"), ...errorResponses(401, 409) },
+      "Sends an `alert.test` event to the alertUrl now, signed like every alert, once (not retried), and answers with the attempt. It appears in the log with `test: true`. " +
+      "At most `limits.testEventsPerMinute` test alerts in any minute: past it, 429 `rate_limited` with `Retry-After`.",
+    responses: { 200: jsonResponse(AlertDeliverySchema, "The test alert and its attempt"), ...errorResponses(401, 409, 429) },
   }),
   async (c) => {
     const workspace = await currentWorkspace(c.get("db"), c.get("workspace").id);
@@ -157,8 +159,12 @@ alertRoutes.openapi(
       at: now,
       data: { message: "A test alert: your alertUrl receives this workspace's operational events." },
     });
-    const record = await alertLaneOf(c.env, workspace.id, workspace.dataLocation ?? null).sendTest(config, event);
+    const { testEventsPerMinute } = limitsOf(workspace.limits);
+    const record = await alertLaneOf(c.env, workspace.id, workspace.dataLocation ?? null).sendTest(config, event, testEventsPerMinute);
     if (!record) throw alertUrlNotSet();
+    if ("retryAfterSeconds" in record) {
+      throw rateLimited(`the alertUrl was sent ${testEventsPerMinute} test alerts in the last minute, its limit (testEventsPerMinute)`, record.retryAfterSeconds);
+    }
     return c.json(toAlertDelivery(record), 200);
   },
 );

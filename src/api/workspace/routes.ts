@@ -24,7 +24,16 @@ import { forgetJwks } from "../public-jwks";
 import { ApiError, errorResponses } from "../errors";
 import { jsonBody, jsonResponse, workspaceKeyAuth } from "../openapi";
 import { alertJwksPath } from "./alert-key-routes";
-import { AlertSecretSchema, AlertUrl, NotificationEmail, toWorkspace, UpdatedWorkspaceSchema, WorkspaceSchema } from "./schemas";
+import { webhookCount } from "../webhooks/limit-checks";
+import {
+  AlertSecretSchema,
+  AlertUrl,
+  NotificationEmail,
+  toWorkspace,
+  UpdatedWorkspaceSchema,
+  WorkspaceSchema,
+  WorkspaceWithUsageSchema,
+} from "./schemas";
 
 const tags = ["Workspace"];
 const security = workspaceKeyAuth;
@@ -59,9 +68,14 @@ workspaceRoutes.openapi(
     tags,
     security,
     summary: "Get the caller's workspace",
-    responses: { 200: jsonResponse(WorkspaceSchema, "The workspace"), ...errorResponses(401) },
+    description: "The workspace, with the limits in force for it (`limits`) and what it uses of them now (`usage`): docs/limits.md.",
+    responses: { 200: jsonResponse(WorkspaceWithUsageSchema, "The workspace, its limits and its usage"), ...errorResponses(401) },
   }),
-  async (c) => c.json(toWorkspace(await currentWorkspace(c.get("db"), c.get("workspace").id)), 200),
+  async (c) => {
+    const db = c.get("db");
+    const row = await currentWorkspace(db, c.get("workspace").id);
+    return c.json({ ...toWorkspace(row), usage: { webhooks: await webhookCount(db, row.id) } }, 200);
+  },
 );
 
 workspaceRoutes.openapi(

@@ -3,6 +3,7 @@ import { z } from "@hono/zod-openapi";
 import { DATA_LOCATIONS } from "../../bindings";
 import type { ApiKeyRow, WorkspaceRow } from "../../db/schema";
 import { emailStatusOf } from "../../notification-email/confirmation";
+import { LIMIT_NAMES, LIMITS, limitsOf } from "../../lib/limits";
 
 export const NotificationEmail = z
   .email({ error: "must be an email address" })
@@ -50,6 +51,22 @@ export const DataLocation = z
     example: "eu",
   });
 
+/** Each limit in force for the workspace (docs/limits.md), documented from the one list in src/lib/limits.ts. */
+export const LimitsSchema = z
+  .object(
+    Object.fromEntries(
+      LIMIT_NAMES.map((name) => [
+        name,
+        z.number().int().openapi({ description: `${LIMITS[name].meaning} (default ${LIMITS[name].default})`, example: LIMITS[name].default }),
+      ]),
+    ) as Record<(typeof LIMIT_NAMES)[number], z.ZodNumber>,
+  )
+  .openapi("WorkspaceLimits", { description: "The limits in force for this workspace: the defaults, or what the operator set." });
+
+export const UsageSchema = z
+  .object({ webhooks: z.number().int().openapi({ description: "Webhooks the workspace has now (push and poll)", example: 3 }) })
+  .openapi("WorkspaceUsage", { description: "What the workspace uses now, beside its limits." });
+
 export const WorkspaceSchema = z
   .object({
     id: z.string().openapi({ example: "ws_01jd8x6m3q7v9c2k4n5p6r7s8t" }),
@@ -59,10 +76,13 @@ export const WorkspaceSchema = z
     alertUrl: z.string().nullable().openapi({ description: "Where operational events go; null for none." }),
     alertPublicKey: AlertPublicKey.nullable(),
     dataLocation: DataLocation,
+    limits: LimitsSchema,
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
   .openapi("Workspace");
+
+export const WorkspaceWithUsageSchema = WorkspaceSchema.extend({ usage: UsageSchema }).openapi("WorkspaceWithUsage");
 
 export const UpdatedWorkspaceSchema = WorkspaceSchema.extend({
   alertSecret: z.string().optional().openapi({
@@ -101,6 +121,7 @@ export function toWorkspace(row: WorkspaceRow) {
     alertUrl: row.alertUrl ?? null,
     alertPublicKey: row.alertPublicKey ?? null,
     dataLocation: row.dataLocation ?? null,
+    limits: limitsOf(row.limits),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };

@@ -12,7 +12,10 @@ import type { Env } from "../../env";
 import type { QueuedEvent } from "../../events/queued-event";
 import { traceIdOf, traceparentOf } from "../../events/trace";
 import { annotateSpan } from "../../lib/spans";
-import type { LaneConfig } from "../lane-config";
+import { eq } from "drizzle-orm";
+import { openDb } from "../../db/client";
+import { webhooks } from "../../db/schema";
+import { laneConfigOf, type LaneConfig, type LaneRef } from "../lane-config";
 import { orderingKeyOf } from "../ordering";
 import { bodyOf } from "../payload";
 import { awaitingVerification, challengeEvent, VERIFICATION_EVENT_TYPE } from "../verification";
@@ -29,6 +32,9 @@ export { STAY_AWAKE_MS } from "./runner";
 
 /** An event as a lane takes it: a queued event, or an alert (src/alerts), whose type is not an event type. */
 export type LaneEvent = Omit<QueuedEvent, "type"> & { type: string };
+
+/** The window of the per-minute limit on test events. */
+const TEST_WINDOW_MS = 60_000;
 
 /** Why a retry or recover was refused; the API turns these into errors. */
 export type Refusal = "not_found" | "disabled" | "already_pending";
@@ -51,7 +57,23 @@ export class EndpointLane extends DurableObject<Env> {
 
   /** Stores the events (ignoring ids it already holds) and makes sure the lane will deliver them. */
   async enqueue(config: LaneConfig, events: LaneEvent[]): Promise<{ stored: number; duplicates: number }> {
-    const lane = this.applyConfig(config);
+    return this.storeEvents(this.applyConfig(config), events);
+  }
+
+  /**
+   * The queue consumer's hand-off: it knows only the webhook's id and config version (src/db/subscriptions.ts), so
+   * a lane holding an older version (or none) reads its whole config from D1 first. A webhook D1 no longer has was
+   * deleted after the consumer read its routes: nothing is stored.
+   */
+  async enqueueRouted(ref: LaneRef, events: LaneEvent[]): Promise<{ stored: number; duplicates: number }> {
+    const held = this.store.lane();
+    if (held && (held.deleted || held.config_version >= ref.version)) return this.storeEvents(held, events);
+    const row = await openDb(this.env.DB).query.webhooks.findFirst({ where: eq(webhooks.id, ref.webhookId) });
+    if (!row) return { stored: 0, duplicates: 0 };
+    return this.storeEvents(this.applyConfig(laneConfigOf(row)), events);
+  }
+
+  private async storeEvents(lane: LaneRow, events: LaneEvent[]): Promise<{ stored: number; duplicates: number }> {
     if (lane.deleted) return { stored: 0, duplicates: 0 };
     const { orderingWindowMs } = readConfig(this.env);
     const now = Date.now();
@@ -235,10 +257,17 @@ export class EndpointLane extends DurableObject<Env> {
    * Sends a test event now, outside the line (under "endpoint" it waits only for an attempt already in flight;
    * otherwise for a free slot), once, and logs it. It is not retried and does not count against the quota; a
    * disabled webhook gets it too, since a person asked for it, typically to check the endpoint before enabling it.
+   * At most `perMinute` test events in any 60 s (docs/limits.md): past it, nothing is sent and the answer says when
+   * the oldest one leaves the minute.
    */
-  async sendTest(config: LaneConfig, event: LaneEvent): Promise<DeliveryRecord | undefined> {
+  async sendTest(config: LaneConfig, event: LaneEvent, perMinute: number): Promise<DeliveryRecord | undefined | { retryAfterSeconds: number }> {
     const lane = this.applyConfig(config);
     if (lane.deleted) return undefined;
+    const recent = this.store.testsSince(event.acceptedAt - TEST_WINDOW_MS + 1);
+    if (recent.count >= perMinute) {
+      const frees = (recent.earliest ?? event.acceptedAt) + TEST_WINDOW_MS;
+      return { retryAfterSeconds: Math.max(1, Math.ceil((frees - event.acceptedAt) / 1000)) };
+    }
     const body = JSON.stringify(bodyOf(event));
     const trace = { traceparent: event.traceparent ?? traceparentOf(null), tracestate: event.tracestate ?? null };
     // A test event is stored like any other, marked as a test: in a polling webhook's stream (pending, for its

@@ -71,6 +71,8 @@ export const SCHEMA = `
     body TEXT NOT NULL
   ) WITHOUT ROWID;
   CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events (id);
+  -- Test events only (a few per minute at most): what the per-minute limit on them counts (docs/limits.md).
+  CREATE INDEX IF NOT EXISTS events_tests ON events (accepted_at) WHERE test = 1;
   -- Only events put back in line by retry or recover (their place in line is no longer their order key).
   CREATE INDEX IF NOT EXISTS events_requeued ON events (line_key) WHERE status = 'pending' AND line_key <> order_key;
   -- Pending events of a webhook ordered by key or not at all (keyed-line.ts): the head of each key, per epoch.

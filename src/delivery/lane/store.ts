@@ -110,6 +110,15 @@ export class LaneStore {
     this.line.readFurther(head);
   }
 
+  /** How many test events were accepted at or after `since` (unix ms), and the earliest of them. */
+  testsSince(since: number): { count: number; earliest: number | null } {
+    const [row] = this.sql.exec<{ n: number; earliest: number | null }>(
+      "SELECT count(*) AS n, min(accepted_at) AS earliest FROM events WHERE test = 1 AND accepted_at >= ?",
+      since,
+    );
+    return { count: row?.n ?? 0, earliest: row?.earliest ?? null };
+  }
+
   /** Stores an event unless the lane already holds its id; true when it was stored. */
   insertEvent(event: NewEvent): boolean {
     return this.insertEvents([event]) === 1;

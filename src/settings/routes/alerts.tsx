@@ -9,6 +9,7 @@ import { AlertSecretPage, AlertsPage, RotateAlertSecretPage } from "../pages/ale
 import type { LogFilters } from "../pages/delivery-log";
 import type { ApiProblem } from "../api-client";
 import { takeFlash } from "../session";
+import { DEFAULT_LIMITS } from "../../lib/limits";
 
 const LOG_PAGE_SIZE = 20;
 
@@ -26,7 +27,16 @@ async function renderAlerts(c: Ctx, filters: LogFilters, form?: { error: ApiProb
       workspace={
         workspace.ok
           ? workspace.data
-          : { ...c.get("workspace"), alertUrl: null, alertPublicKey: null, dataLocation: null, createdAt: "", updatedAt: "" }
+          : {
+              ...c.get("workspace"),
+              alertUrl: null,
+              alertPublicKey: null,
+              dataLocation: null,
+              limits: { ...DEFAULT_LIMITS },
+              usage: { webhooks: 0 },
+              createdAt: "",
+              updatedAt: "",
+            }
       }
       log={log.ok ? log.data : log.error}
       filters={filters}

@@ -1,0 +1,1 @@
+ALTER TABLE `workspaces` ADD `limits` text DEFAULT '{}' NOT NULL;
