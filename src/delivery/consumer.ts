@@ -8,10 +8,17 @@ import { matchesFilter } from "../lib/endpoint-controls";
 import { laneOf } from "../bindings";
 import { bodyOf } from "./payload";
 
-/** D1 queries one batch may make to read routes (D1 allows 1,000 per invocation on Workers Paid). */
-export const MAX_ROUTING_READS_PER_BATCH = 200;
-/** Lane calls one batch may make (Workers Paid allows 10,000 subrequests per invocation). */
-export const MAX_LANE_CALLS_PER_BATCH = 2_000;
+/**
+ * What one batch may spend: D1 queries to read routes (D1 allows 1,000 per invocation on Workers Paid) and lane calls
+ * (Workers Paid allows 10,000 subrequests per invocation). A workspace at the largest webhooks limit an operator can
+ * set (src/lib/limits.ts) fits in one batch's lane calls.
+ */
+export interface BatchBudget {
+  routingReads: number;
+  laneCalls: number;
+}
+
+export const BATCH_BUDGET: Readonly<BatchBudget> = Object.freeze({ routingReads: 200, laneCalls: 2_000 });
 /** Workspaces routed at once: as many as an invocation has outgoing connections. */
 const WORKSPACES_AT_ONCE = 6;
 /** A message whose routing was put off because its batch's budget was spent comes back after this. */
@@ -101,9 +108,9 @@ function route(page: Route[], carried: Carried[], failed: Set<Message<unknown>>)
  * acceptance order). If its routes cannot be read, or the batch's budget is spent before it is done, its messages
  * alone come back (lanes ignore the event ids they already hold, so a partial hand-off is safe to repeat).
  */
-async function consumeWorkspace(env: Env, workspaceId: string, carried: Carried[], cost: BatchCost): Promise<void> {
+async function consumeWorkspace(env: Env, workspaceId: string, carried: Carried[], cost: BatchCost, budget: BatchBudget): Promise<void> {
   const failed = new Set<Message<unknown>>();
-  const pages = routesOf(env, workspaceId, cost, () => cost.queries < MAX_ROUTING_READS_PER_BATCH);
+  const pages = routesOf(env, workspaceId, cost, () => cost.queries < budget.routingReads);
   let complete: boolean;
   try {
     for (;;) {
@@ -114,7 +121,7 @@ async function consumeWorkspace(env: Env, workspaceId: string, carried: Carried[
       }
       const handoffs = route(next.value, carried, failed);
       // The first calls of a batch always go out, so every batch makes progress.
-      if (cost.laneCalls > 0 && cost.laneCalls + handoffs.size > MAX_LANE_CALLS_PER_BATCH) {
+      if (cost.laneCalls > 0 && cost.laneCalls + handoffs.size > budget.laneCalls) {
         complete = false;
         break;
       }
@@ -144,7 +151,7 @@ async function consumeWorkspace(env: Env, workspaceId: string, carried: Carried[
  * A message is acknowledged once every lane it goes to has stored it; otherwise it alone (or its workspace's
  * messages, when their routes could not be read) is retried.
  */
-export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Promise<BatchCost> {
+export async function consumeEvents(batch: MessageBatch<unknown>, env: Env, budget: BatchBudget = BATCH_BUDGET): Promise<BatchCost> {
   const readable: Carried[] = [];
   for (const message of batch.messages) {
     try {
@@ -164,7 +171,7 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env): Pro
   const cost: BatchCost = { queries: 0, bytes: 0, laneCalls: 0, deferred: 0 };
   const queue = [...byWorkspace];
   const worker = async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) await consumeWorkspace(env, next[0], next[1], cost);
+    for (let next = queue.shift(); next; next = queue.shift()) await consumeWorkspace(env, next[0], next[1], cost, budget);
   };
   await Promise.all(Array.from({ length: Math.min(WORKSPACES_AT_ONCE, queue.length) }, worker));
   return cost;

@@ -3,11 +3,11 @@
 
 /** Every per-workspace limit: its default and what it bounds (one list for the API, the pages and the docs). */
 export const LIMITS = {
-  webhooks: { default: 100, min: 0, max: 10_000, unit: "webhooks", meaning: "webhooks per workspace, push and poll together" },
+  webhooks: { default: 100, min: 0, max: 1_000, unit: "webhooks", meaning: "webhooks per workspace, push and poll together" },
   webhookConfigBytes: {
     default: 16 * 1024,
     min: 1024,
-    max: 256 * 1024,
+    max: 64 * 1024,
     unit: "bytes",
     meaning: "bytes of one webhook's configuration (url, description, events, filter and headers, as JSON)",
   },
@@ -36,7 +36,10 @@ export function limitsOf(overrides: LimitOverrides | null | undefined): Workspac
 }
 
 /** The overrides after a change: a number sets a limit, null returns it to the default. */
-export function mergeOverrides(current: LimitOverrides | null | undefined, change: Partial<Record<LimitName, number | null>>): LimitOverrides {
+export function mergeOverrides(
+  current: LimitOverrides | null | undefined,
+  change: Partial<Record<LimitName, number | null>>,
+): LimitOverrides {
   const next: LimitOverrides = { ...(current ?? {}) };
   for (const [name, value] of Object.entries(change) as [LimitName, number | null | undefined][]) {
     if (value === undefined) continue;
@@ -67,7 +70,13 @@ export interface LimitProblem {
 
 /** Whether a webhook's configuration fits `limits` (size as a whole, then each filter string); null when it does. */
 export function configProblem(config: SizedConfig, limits: WorkspaceLimits): LimitProblem | null {
-  const fields = { url: config.url, description: config.description, events: config.events, filter: config.filter, headers: config.headers };
+  const fields = {
+    url: config.url,
+    description: config.description,
+    events: config.events,
+    filter: config.filter,
+    headers: config.headers,
+  };
   const total = jsonBytes(fields);
   if (total > limits.webhookConfigBytes) {
     const [largest] = Object.entries(fields)

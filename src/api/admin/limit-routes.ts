@@ -31,7 +31,9 @@ const limitValue = (name: LimitName) =>
 const UpdateWorkspaceLimitsSchema = z
   .strictObject({
     limits: z
-      .strictObject(Object.fromEntries(LIMIT_NAMES.map((name) => [name, limitValue(name)])) as Record<LimitName, ReturnType<typeof limitValue>>)
+      .strictObject(
+        Object.fromEntries(LIMIT_NAMES.map((name) => [name, limitValue(name)])) as Record<LimitName, ReturnType<typeof limitValue>>,
+      )
       .openapi({ example: { webhooks: 500 } }),
   })
   .openapi("UpdateWorkspaceLimits");

@@ -192,7 +192,10 @@ deliveryRoutes.openapi(
     const record = await webhookLane(c.env, webhook).sendTest(laneConfigOf(webhook), event, testEventsPerMinute);
     if (!record) throw webhookNotFound(id);
     if ("retryAfterSeconds" in record) {
-      throw rateLimited(`this webhook was sent ${testEventsPerMinute} test events in the last minute, its limit (testEventsPerMinute)`, record.retryAfterSeconds);
+      throw rateLimited(
+        `this webhook was sent ${testEventsPerMinute} test events in the last minute, its limit (testEventsPerMinute)`,
+        record.retryAfterSeconds,
+      );
     }
     return c.json(toDelivery(record), 200);
   },

@@ -1,6 +1,6 @@
 // The workspace's limits as the webhook routes apply them (src/lib/limits.ts holds the limits themselves): how many
 // webhooks it may have, and how large one webhook's configuration may be. A refusal changes nothing.
-import { and, count, eq } from "drizzle-orm";
+import { and, count, eq, lte, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { webhooks, type WebhookRow } from "../../db/schema";
 import { configProblem, limitsOf, type LimitOverrides, type SizedConfig } from "../../lib/limits";
@@ -28,12 +28,18 @@ export async function assertRoomForWebhook(db: Db, workspaceId: string, override
 }
 
 /**
- * Two creates can both pass the check above; D1 runs writes one at a time, so counting again after the insert sees
- * both. The one that finds the workspace over its limit takes its own row back out and is refused.
+ * Creates at once can all pass the check above. D1 writes one at a time and SQLite numbers rows (rowid) in the order
+ * they were inserted, so each new row counts the workspace's rows inserted up to and including itself: the ones
+ * within the limit stay, and every later one takes itself back out and is refused. Exactly the limit remains.
  */
 export async function undoIfOverLimit(db: Db, row: WebhookRow, overrides: LimitOverrides | null | undefined): Promise<void> {
   const { webhooks: limit } = limitsOf(overrides);
-  if ((await webhookCount(db, row.workspaceId)) <= limit) return;
+  const mine = db.select({ rowid: sql<number>`rowid` }).from(webhooks).where(eq(webhooks.id, row.id));
+  const [rank] = await db
+    .select({ n: count() })
+    .from(webhooks)
+    .where(and(eq(webhooks.workspaceId, row.workspaceId), lte(sql`rowid`, sql`(${mine})`)));
+  if ((rank?.n ?? 0) <= limit) return;
   await db.delete(webhooks).where(and(eq(webhooks.id, row.id), eq(webhooks.workspaceId, row.workspaceId)));
   throw webhookLimitReached(limit);
 }

@@ -94,7 +94,13 @@ webhookRoutes.openapi(
     const url = delivery === "poll" ? "" : endpointUrl(input.url!, readConfig(c.env).allowPrivateUrls);
     const controls = controlsOf(input);
     assertConfigFits(
-      { url, description: input.description ?? "", events: unique(input.events), filter: controls.filter ?? {}, headers: controls.headers ?? {} },
+      {
+        url,
+        description: input.description ?? "",
+        events: unique(input.events),
+        filter: controls.filter ?? {},
+        headers: controls.headers ?? {},
+      },
       workspace.limits,
     );
     await assertRoomForWebhook(c.get("db"), workspace.id, workspace.limits);

@@ -163,7 +163,10 @@ alertRoutes.openapi(
     const record = await alertLaneOf(c.env, workspace.id, workspace.dataLocation ?? null).sendTest(config, event, testEventsPerMinute);
     if (!record) throw alertUrlNotSet();
     if ("retryAfterSeconds" in record) {
-      throw rateLimited(`the alertUrl was sent ${testEventsPerMinute} test alerts in the last minute, its limit (testEventsPerMinute)`, record.retryAfterSeconds);
+      throw rateLimited(
+        `the alertUrl was sent ${testEventsPerMinute} test alerts in the last minute, its limit (testEventsPerMinute)`,
+        record.retryAfterSeconds,
+      );
     }
     return c.json(toAlertDelivery(record), 200);
   },

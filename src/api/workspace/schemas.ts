@@ -57,7 +57,10 @@ export const LimitsSchema = z
     Object.fromEntries(
       LIMIT_NAMES.map((name) => [
         name,
-        z.number().int().openapi({ description: `${LIMITS[name].meaning} (default ${LIMITS[name].default})`, example: LIMITS[name].default }),
+        z
+          .number()
+          .int()
+          .openapi({ description: `${LIMITS[name].meaning} (default ${LIMITS[name].default})`, example: LIMITS[name].default }),
       ]),
     ) as Record<(typeof LIMIT_NAMES)[number], z.ZodNumber>,
   )

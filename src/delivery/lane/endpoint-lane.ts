@@ -260,7 +260,11 @@ export class EndpointLane extends DurableObject<Env> {
    * At most `perMinute` test events in any 60 s (docs/limits.md): past it, nothing is sent and the answer says when
    * the oldest one leaves the minute.
    */
-  async sendTest(config: LaneConfig, event: LaneEvent, perMinute: number): Promise<DeliveryRecord | undefined | { retryAfterSeconds: number }> {
+  async sendTest(
+    config: LaneConfig,
+    event: LaneEvent,
+    perMinute: number,
+  ): Promise<DeliveryRecord | undefined | { retryAfterSeconds: number }> {
     const lane = this.applyConfig(config);
     if (lane.deleted) return undefined;
     const recent = this.store.testsSince(event.acceptedAt - TEST_WINDOW_MS + 1);
