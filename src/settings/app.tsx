@@ -6,6 +6,7 @@ import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { readConfig } from "../config";
+import { limitsOf } from "../lib/limits";
 import { openDb } from "../db/client";
 import type { Env } from "../env";
 import { emailStatusOf } from "../notification-email/confirmation";
@@ -112,6 +113,7 @@ export function settingsPages(fetchApi: ApiFetch) {
       name: workspace.name,
       notificationEmail: workspace.notificationEmail ?? null,
       notificationEmailStatus: emailStatusOf(workspace),
+      limits: limitsOf(workspace.limits),
     });
     c.set("api", apiClient(fetchApi, c.env, c.executionCtx, signedIn.workspace));
     return next();

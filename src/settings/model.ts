@@ -14,7 +14,7 @@ import type { AlertSecretSchema, UpdatedWorkspaceSchema, WorkspaceSchema, Worksp
 
 export type { Webhook } from "../api/webhooks/schemas";
 export type WebhookWithSecret = z.infer<typeof WebhookWithSecretSchema>;
-export type Workspace = Pick<z.infer<typeof WorkspaceSchema>, "id" | "name" | "notificationEmail" | "notificationEmailStatus">;
+export type Workspace = Pick<z.infer<typeof WorkspaceSchema>, "id" | "name" | "notificationEmail" | "notificationEmailStatus" | "limits">;
 /** The workspace as GET /v1/workspace answers, alertUrl, limits and usage included. */
 export type WorkspaceSettings = z.infer<typeof WorkspaceWithUsageSchema>;
 export type UpdatedWorkspace = z.infer<typeof UpdatedWorkspaceSchema>;

@@ -4,6 +4,7 @@
 import type { Child, FC } from "hono/jsx";
 import { MAX_DESCRIPTION_LENGTH } from "../../api/webhooks/schemas";
 import { EVENT_CATALOG } from "../../events/catalog";
+import type { WorkspaceLimits } from "../../lib/limits";
 import type { ApiProblem } from "../api-client";
 import { ErrorSummary, FieldError, invalidIf, webhookPath } from "../components";
 import type { ControlsFormValues } from "../controls-form";
@@ -80,7 +81,9 @@ export const WebhookFormPage: FC<{
   error?: ApiProblem | undefined;
   /** DELIVERY_TIMEOUT_MS, for the hint. */
   timeoutMs: number;
-}> = ({ workspaceName, webhookId, values, error, timeoutMs }) => {
+  /** The workspace's limits, told where a field meets them (docs/limits.md). */
+  limits: WorkspaceLimits;
+}> = ({ workspaceName, webhookId, values, error, timeoutMs, limits }) => {
   const editing = webhookId !== undefined;
   const title = editing ? "Edit webhook" : "Add Webhook";
   const invalid = (field: string) => invalidIf(error, field);
@@ -210,7 +213,8 @@ export const WebhookFormPage: FC<{
           <AdvancedField id="filter" label="Filter" value={values.filter} error={error} multiline>
             Only events whose body matches every path, as JSON, such as{" "}
             <code>{'{"message.traffic": "incoming", "channel.source": ["whatsapp", "telegram"]}'}</code>. Others are not sent. Test events
-            ignore it. Empty: every event of the chosen types.
+            ignore it. Empty: every event of the chosen types. Each value at most {limits.filterValueLength} characters; the URL,
+            description, events, headers and filter together at most {Math.floor(limits.webhookConfigBytes / 1024)} KiB.
           </AdvancedField>
           <div class="field">
             <label for="ordering">Ordering</label>

@@ -19,6 +19,28 @@ export function failuresFromDeleted(quota: Quota | undefined, webhooks: Webhook[
 }
 import { HealthCell } from "./health";
 
+/**
+ * "Add Webhook" (or the empty state's "Connect"), or, once the workspace has as many webhooks as its limit allows, the
+ * same button turned off with the reason beside it (docs/limits.md).
+ */
+const AddWebhook: FC<{ count: number; limit: number; label: string }> = ({ count, limit, label }) =>
+  count < limit ? (
+    <a class="button primary" href={`${WEBHOOKS}/new`}>
+      {label}
+    </a>
+  ) : (
+    <span class="row">
+      <button type="button" class="primary" disabled aria-describedby="webhook-limit">
+        {label}
+      </button>
+      <span class="hint" id="webhook-limit">
+        {limit === 0
+          ? "This workspace may not have webhooks (its limit is 0); ask your platform's operator."
+          : `This workspace has ${count} webhooks, its limit of ${limit}. Delete one to add another, or ask your platform's operator to raise the limit.`}
+      </span>
+    </span>
+  );
+
 export const WebhookListPage: FC<{
   workspace: Workspace;
   webhooks: Webhook[];
@@ -35,11 +57,7 @@ export const WebhookListPage: FC<{
         <a class="button" href={ALERTS}>
           Alerts
         </a>
-        {webhooks.length > 0 && (
-          <a class="button primary" href={`${WEBHOOKS}/new`}>
-            Add Webhook
-          </a>
-        )}
+        {webhooks.length > 0 && <AddWebhook count={webhooks.length} limit={workspace.limits.webhooks} label="Add Webhook" />}
       </div>
     </div>
     <AutoDisabledBanner webhooks={webhooks} quota={quota} workspace={workspace} back={WEBHOOKS} />
@@ -52,9 +70,7 @@ export const WebhookListPage: FC<{
           Send this workspace's events — new messages, contacts, conversations, comments — to your own endpoint as they happen, signed, in
           order, and retried when your endpoint is down.
         </p>
-        <a class="button primary" href={`${WEBHOOKS}/new`}>
-          Connect
-        </a>
+        <AddWebhook count={0} limit={workspace.limits.webhooks} label="Connect" />
       </section>
     ) : (
       <table class="webhooks">

@@ -12,7 +12,7 @@ import { controlsToForm, formToControls, NO_CONTROLS } from "../controls-form";
 import { attemptSummary, eventName, webhookLabel } from "../format";
 import { WEBHOOKS } from "../layout";
 import { DEAD_LETTER_REPLAY_ROUTE } from "../dead-letters-banner";
-import type { DeadLetterPage, Delivery, Stats, Webhook, WebhookWithSecret } from "../model";
+import type { DeadLetterPage, Delivery, Stats, Webhook, WebhookWithSecret, WorkspaceSettings } from "../model";
 import { DeleteWebhookPage } from "../pages/delete";
 import { RotateSecretPage } from "../pages/rotate";
 import { NotFoundPage } from "../pages/not-found";
@@ -59,9 +59,28 @@ webhookPages.post(DEAD_LETTER_REPLAY_ROUTE, async (c) => {
 });
 
 const formPage = (c: Ctx, form: { values: WebhookFormValues; webhookId?: string; error?: ApiProblem }, status: 200 | 400 = 200) =>
-  c.html(<WebhookFormPage workspaceName={c.get("workspace").name} timeoutMs={readConfig(c.env).deliveryTimeoutMs} {...form} />, status);
+  c.html(
+    <WebhookFormPage
+      workspaceName={c.get("workspace").name}
+      limits={c.get("workspace").limits}
+      timeoutMs={readConfig(c.env).deliveryTimeoutMs}
+      {...form}
+    />,
+    status,
+  );
 
-webhookPages.get("/integrations/webhooks/new", (c) => formPage(c, { values: { url: "", events: [], description: "", ...NO_CONTROLS } }));
+webhookPages.get("/integrations/webhooks/new", async (c) => {
+  // At its webhooks limit the workspace gets the list's reason, not a form that can only be refused.
+  const workspace = await api(c).get<WorkspaceSettings>("/v1/workspace");
+  if (workspace.ok && workspace.data.usage.webhooks >= workspace.data.limits.webhooks) {
+    const { limits, usage } = workspace.data;
+    return redirectWith(c, WEBHOOKS, {
+      kind: "error",
+      text: `This workspace has ${usage.webhooks} webhooks, its limit of ${limits.webhooks}: delete one to add another, or ask your platform's operator to raise the limit.`,
+    });
+  }
+  return formPage(c, { values: { url: "", events: [], description: "", ...NO_CONTROLS } });
+});
 
 /**
  * The form as typed, and the API body it stands for; or, when some text has no API shape (a header line without a
