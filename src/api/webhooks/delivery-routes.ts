@@ -172,7 +172,7 @@ deliveryRoutes.openapi(
     if (readConfig(c.env).requireEndpointVerification && webhook.verifiedAt === null) {
       throw new ApiError(
         "endpoint_unverified",
-        "the endpoint has not echoed its verification challenge yet; see POST /v1/webhooks/{id}/verify",
+        "the endpoint has not answered its verification challenge yet; see POST /v1/webhooks/{id}/verify",
       );
     }
     const type = c.req.valid("json").type ?? webhook.events[0]!;

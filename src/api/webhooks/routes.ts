@@ -184,7 +184,7 @@ webhookRoutes.openapi(
     // A URL sent back as stored is no change: it is not judged again, so a webhook written under an older policy stays editable.
     if (input.url !== undefined && input.url !== current.url) {
       changes.url = endpointUrl(input.url, readConfig(c.env).allowPrivateUrls);
-      // A new URL is verified again: nothing goes there until it echoes a challenge (its lane sends one).
+      // A new URL is verified again: nothing goes there until it answers a challenge (its lane sends one).
       changes.verifiedAt = readConfig(c.env).requireEndpointVerification ? null : now;
     }
     if (input.events !== undefined) changes.events = unique(input.events);
@@ -326,7 +326,7 @@ webhookRoutes.openapi(
       "endpoint is verified already. 409 `verification_not_required` with the setting off; 409 `webhook_disabled` while disabled.",
     request: { params: WebhookIdParam },
     responses: {
-      200: jsonResponse(WebhookSchema, "The webhook (verifiedAt null until the endpoint echoes the challenge)"),
+      200: jsonResponse(WebhookSchema, "The webhook (verifiedAt null until the endpoint answers the challenge)"),
       ...errorResponses(401, 404, 409),
     },
   }),

@@ -96,7 +96,10 @@ workspaceRoutes.openapi(
     }
     // A URL sent back as stored is no change, and is not judged again.
     if (input.alertUrl !== undefined && input.alertUrl !== current.alertUrl) {
-      changes.alertUrl = input.alertUrl === null ? null : endpointUrl(input.alertUrl, readConfig(c.env).allowPrivateUrls, "alertUrl");
+      const { allowPrivateUrls, requireEndpointVerification } = readConfig(c.env);
+      changes.alertUrl = input.alertUrl === null ? null : endpointUrl(input.alertUrl, allowPrivateUrls, "alertUrl");
+      // A new URL starts unverified when verification is required (its alerts lane sends it a challenge first).
+      changes.alertUrlVerifiedAt = changes.alertUrl === null || requireEndpointVerification ? null : new Date();
       if (changes.alertUrl !== null && !current.alertSecret) {
         // The secret and the Ed25519 key pair that sign alerts (`v1` and `v1a`), as a new webhook gets them.
         const pair = await newSigningKeyPair();
