@@ -29,7 +29,9 @@ export function standardSignature(secret: string, id: string, timestampSeconds: 
  * `endpointVerificationResponse` computes): `v1,` + base64 HMAC-SHA256(K, challenge), K = HMAC-SHA256(key, "wev-v1").
  */
 export async function endpointVerificationResponse(secret: string, challenge: string): Promise<string> {
-  const derived = new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(standardKeyBytes(secret), `sw:${secret}`), encoder.encode("wev-v1")));
+  const derived = new Uint8Array(
+    await crypto.subtle.sign("HMAC", await hmacKey(standardKeyBytes(secret), `sw:${secret}`), encoder.encode("wev-v1")),
+  );
   return `v1,${await hmacBase64(() => derived, `wev:${secret}`, challenge)}`;
 }
 

@@ -17,7 +17,10 @@ const workspaceOf = async (key: string) => (await call("GET", "/v1/workspace", {
 /** A dead-lettered event: the workspace owes its alertUrl a dead_letter.created alert. */
 async function deadLetter(workspaceId: string) {
   const event = await toQueuedEvent(workspaceId, { type: "comment.created", data: {} }, Date.now());
-  await worker.queue(createMessageBatch("edge-webhooks-events-dlq", [{ id: `dlq-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body: event }]), env);
+  await worker.queue(
+    createMessageBatch("edge-webhooks-events-dlq", [{ id: `dlq-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body: event }]),
+    env,
+  );
   return event.id;
 }
 
@@ -69,9 +72,9 @@ describe("alertUrl verification", () => {
     expect(moved.json.alertUrlVerifiedAt).toBeNull();
     const [challenge] = await second.waitFor(1);
     expect(challenge!.standardValid).toBe(true);
-    const [judged] = (await settledLane(alertLaneName(ws.id), (s) => s.events.some((e) => e.attempt_count === 1 && e.status === "pending"))).events.filter(
-      (e) => e.status === "pending",
-    );
+    const [judged] = (
+      await settledLane(alertLaneName(ws.id), (s) => s.events.some((e) => e.attempt_count === 1 && e.status === "pending"))
+    ).events.filter((e) => e.status === "pending");
     expect(judged!.first_error).toBe("the response's webhook-challenge-response does not match the signing secret");
     expect((await workspaceOf(ws.apiKey)).alertUrlVerifiedAt).toBeNull();
   });

@@ -48,6 +48,7 @@ deliveryRoutes.openapi(
   createRoute({
     method: "get",
     path: "/{id}/deliveries",
+    operationId: "listDeliveries",
     tags,
     security,
     summary: "List deliveries",
@@ -78,6 +79,7 @@ deliveryRoutes.openapi(
   createRoute({
     method: "get",
     path: "/{id}/deliveries/{eventId}",
+    operationId: "getDelivery",
     tags,
     security,
     summary: "Get a delivery",
@@ -101,6 +103,7 @@ deliveryRoutes.openapi(
   createRoute({
     method: "post",
     path: "/{id}/deliveries/{eventId}/retry",
+    operationId: "retryDelivery",
     tags,
     security,
     summary: "Retry a delivery",
@@ -124,6 +127,7 @@ deliveryRoutes.openapi(
   createRoute({
     method: "post",
     path: "/{id}/recover",
+    operationId: "recoverDeliveries",
     tags,
     security,
     summary: "Recover dropped and skipped events",
@@ -151,6 +155,7 @@ deliveryRoutes.openapi(
   createRoute({
     method: "post",
     path: "/{id}/test",
+    operationId: "sendTestEvent",
     tags,
     security,
     summary: "Send a test event",

@@ -69,6 +69,7 @@ webhookRoutes.openapi(
   createRoute({
     method: "post",
     path: "/",
+    operationId: "createWebhook",
     tags,
     security,
     summary: "Create a webhook",
@@ -118,6 +119,7 @@ webhookRoutes.openapi(
   createRoute({
     method: "get",
     path: "/",
+    operationId: "listWebhooks",
     tags,
     security,
     summary: "List webhooks",
@@ -139,9 +141,12 @@ webhookRoutes.openapi(
   createRoute({
     method: "get",
     path: "/{id}",
+    operationId: "getWebhook",
     tags,
     security,
     summary: "Get a webhook",
+    description:
+      "The webhook's settings and state (enabled, verifiedAt, publicKey); never its secret, which only create and rotate-secret answer.",
     request: { params: WebhookIdParam },
     responses: { 200: jsonResponse(WebhookSchema, "The webhook"), ...errorResponses(401, 404) },
   }),
@@ -152,6 +157,7 @@ webhookRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/{id}",
+    operationId: "updateWebhook",
     tags,
     security,
     summary: "Update a webhook",
@@ -207,6 +213,7 @@ webhookRoutes.openapi(
   createRoute({
     method: "delete",
     path: "/{id}",
+    operationId: "deleteWebhook",
     tags,
     security,
     summary: "Delete a webhook",
@@ -232,6 +239,7 @@ function setEnabled(enabled: boolean) {
   return createRoute({
     method: "post",
     path: enabled ? "/{id}/enable" : "/{id}/disable",
+    operationId: enabled ? "enableWebhook" : "disableWebhook",
     tags,
     security,
     summary: enabled ? "Enable a webhook" : "Disable a webhook",
@@ -270,6 +278,7 @@ webhookRoutes.openapi(
   createRoute({
     method: "post",
     path: "/{id}/rotate-secret",
+    operationId: "rotateWebhookSecret",
     tags,
     security,
     summary: "Rotate the signing secret",
@@ -316,6 +325,7 @@ webhookRoutes.openapi(
   createRoute({
     method: "post",
     path: "/{id}/verify",
+    operationId: "verifyWebhookEndpoint",
     tags,
     security,
     summary: "Verify the endpoint",

@@ -64,6 +64,7 @@ alertRoutes.openapi(
   createRoute({
     method: "get",
     path: "/alerts",
+    operationId: "listAlerts",
     tags,
     security,
     summary: "List alerts",
@@ -94,6 +95,7 @@ alertRoutes.openapi(
   createRoute({
     method: "get",
     path: "/alerts/{eventId}",
+    operationId: "getAlert",
     tags,
     security,
     summary: "Get an alert",
@@ -116,6 +118,7 @@ alertRoutes.openapi(
   createRoute({
     method: "post",
     path: "/alerts/{eventId}/retry",
+    operationId: "retryAlert",
     tags,
     security,
     summary: "Retry an alert",
@@ -139,6 +142,7 @@ alertRoutes.openapi(
   createRoute({
     method: "post",
     path: "/alerts/test",
+    operationId: "sendTestAlert",
     tags,
     security,
     summary: "Send a test alert",

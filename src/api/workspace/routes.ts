@@ -56,9 +56,12 @@ workspaceRoutes.openapi(
   createRoute({
     method: "get",
     path: "/",
+    operationId: "getWorkspace",
     tags,
     security,
     summary: "Get the caller's workspace",
+    description:
+      "The workspace the key belongs to: its notification email and status, alertUrl and its verification, and public alert key.",
     responses: { 200: jsonResponse(WorkspaceSchema, "The workspace"), ...errorResponses(401) },
   }),
   async (c) => c.json(toWorkspace(await currentWorkspace(c.get("db"), c.get("workspace").id)), 200),
@@ -68,6 +71,7 @@ workspaceRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/",
+    operationId: "updateWorkspace",
     tags,
     security,
     summary: "Set the notification email and the alert URL",
@@ -126,6 +130,7 @@ workspaceRoutes.openapi(
   createRoute({
     method: "post",
     path: "/notification-email/resend",
+    operationId: "resendNotificationEmailConfirmation",
     tags,
     security,
     summary: "Resend the notification address's confirmation",
@@ -176,6 +181,7 @@ workspaceRoutes.openapi(
   createRoute({
     method: "post",
     path: "/rotate-alert-secret",
+    operationId: "rotateAlertSecret",
     tags,
     security,
     summary: "Rotate the alert secret",

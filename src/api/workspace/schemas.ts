@@ -57,11 +57,14 @@ export const WorkspaceSchema = z
     notificationEmail: z.string().nullable(),
     notificationEmailStatus: NotificationEmailStatusSchema,
     alertUrl: z.string().nullable().openapi({ description: "Where operational events go; null for none." }),
-    alertUrlVerifiedAt: z.iso.datetime().nullable().openapi({
-      description:
-        "When the endpoint at alertUrl answered its verification challenge (REQUIRE_ENDPOINT_VERIFICATION, docs/signatures.md); " +
-        "null while it has not, and nothing but the challenge is sent to it until then. With verification off, when alertUrl was set.",
-    }),
+    alertUrlVerifiedAt: z.iso
+      .datetime()
+      .nullable()
+      .openapi({
+        description:
+          "When the endpoint at alertUrl answered its verification challenge (REQUIRE_ENDPOINT_VERIFICATION, docs/signatures.md); " +
+          "null while it has not, and nothing but the challenge is sent to it until then. With verification off, when alertUrl was set.",
+      }),
     alertPublicKey: AlertPublicKey.nullable(),
     dataLocation: DataLocation,
     createdAt: z.iso.datetime(),

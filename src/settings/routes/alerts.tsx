@@ -26,7 +26,15 @@ async function renderAlerts(c: Ctx, filters: LogFilters, form?: { error: ApiProb
       workspace={
         workspace.ok
           ? workspace.data
-          : { ...c.get("workspace"), alertUrl: null, alertUrlVerifiedAt: null, alertPublicKey: null, dataLocation: null, createdAt: "", updatedAt: "" }
+          : {
+              ...c.get("workspace"),
+              alertUrl: null,
+              alertUrlVerifiedAt: null,
+              alertPublicKey: null,
+              dataLocation: null,
+              createdAt: "",
+              updatedAt: "",
+            }
       }
       log={log.ok ? log.data : log.error}
       filters={filters}

@@ -37,7 +37,11 @@ function verifyRespondIo(secrets: string[], body: string, header: string | undef
 }
 
 /** The library's own answer to a `webhook-challenge`, when the behaviour asks for one and the request has one. */
-function challengeAnswer(behaviour: { answerChallenge?: boolean | { secret: string } }, secrets: string[], headers: Record<string, string>) {
+function challengeAnswer(
+  behaviour: { answerChallenge?: boolean | { secret: string } },
+  secrets: string[],
+  headers: Record<string, string>,
+) {
   const challenge = headers["webhook-challenge"];
   const secret = typeof behaviour.answerChallenge === "object" ? behaviour.answerChallenge.secret : secrets[0];
   if (!behaviour.answerChallenge || !challenge || !secret) return {};
@@ -125,7 +129,11 @@ export async function startReceiver(): Promise<{ url: string; close: () => Promi
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     record.answeredHr = performance.timeOrigin + performance.now();
     res
-      .writeHead(behaviour.status, { "content-type": "text/plain", ...challengeAnswer(behaviour, b.secrets, headers), ...behaviour.headers })
+      .writeHead(behaviour.status, {
+        "content-type": "text/plain",
+        ...challengeAnswer(behaviour, b.secrets, headers),
+        ...behaviour.headers,
+      })
       .end(behaviour.echo ? body : (behaviour.body ?? "ok"));
   });
 
