@@ -7,7 +7,8 @@
 // It answers an endpoint verification challenge whose signatures verify with the `standardwebhooks` library's
 // endpointVerificationResponse (docs/signatures.md). `--poll <webhook id>` consumes a polling webhook instead
 // (poll-consumer.mjs), with --token whpoll_… or --token-file wh.json (or an API key: API_KEY); with
-// --forward-to <url> it POSTs each event there as a push delivery would arrive (forward.mjs).
+// --forward-to <url> (and the secret: --secret or --secret-file) it POSTs each event there as a push delivery
+// would arrive (forward.mjs).
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -15,10 +16,12 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Webhook } from "standardwebhooks";
 import { verifyV1a } from "../docs/snippets/verify-v1a-node.mjs";
+import { forward } from "./forward.mjs";
 import { consume } from "./poll-consumer.mjs";
 
 const USAGE = `usage: npm run receiver -- [--port 8788] [--secret whsec_…]… [--secret-file wh.json]… [--public-key whpk_…]… [--jwks url] [--fail | --gone] [--delay ms]
-       npm run receiver -- --poll <webhook id> [--token whpoll_… | --token-file wh.json] [--api http://127.0.0.1:8787] [--limit 100] [--wait 20]`;
+       npm run receiver -- --poll <webhook id> [--token whpoll_… | --token-file wh.json] [--api http://127.0.0.1:8787] [--limit 100] [--wait 20]
+                            [--forward-to <url> --secret whsec_… | --secret-file wh.json]`;
 
 /** @param {string} message @returns {never} */
 function usage(message) {
@@ -39,6 +42,7 @@ function parse() {
       gone: { type: "boolean", default: false },
       delay: { type: "string", default: "0" },
       poll: { type: "string" },
+      "forward-to": { type: "string" },
       token: { type: "string", default: process.env.POLL_TOKEN ?? process.env.API_KEY },
       "token-file": { type: "string" },
       api: { type: "string", default: process.env.EDGE_WEBHOOKS_URL ?? "http://127.0.0.1:8787" },
@@ -82,10 +86,18 @@ function parseOptions() {
     if (!Number.isInteger(wait) || wait < 0 || wait > 30) usage(`--wait must be 0-30 seconds, got ${values.wait}`);
     if (!values.token && !values["token-file"]) usage("--poll needs --token whpoll_… or --token-file wh.json (or API_KEY)");
   }
+  const forwardTo = values["forward-to"];
+  if (forwardTo !== undefined) {
+    if (values.poll === undefined) usage("--forward-to forwards a polling webhook's stream: give --poll <webhook id> too");
+    if (!/^https?:\/\//.test(forwardTo) || !URL.canParse(forwardTo)) usage(`--forward-to must be an http(s) URL, got ${forwardTo}`);
+    if (secrets.length === 0 && values["secret-file"].length === 0)
+      usage("--forward-to signs what it forwards: give --secret whsec_… or --secret-file wh.json");
+  }
   return {
     publicKeys: values["public-key"],
     jwksUrl: values.jwks ?? null,
     poll: values.poll,
+    forwardTo,
     token: values.token,
     tokenFile: values["token-file"] && resolve(from, values["token-file"]),
     api: values.api.replace(/\/$/, ""),
@@ -255,14 +267,17 @@ async function handle(req, res) {
 
 options = parseOptions();
 if (options.poll !== undefined) {
-  await consume({
+  const stream = {
     webhookId: options.poll,
     api: options.api,
     token: options.token,
     tokenFile: options.tokenFile,
     limit: options.limit,
     wait: options.wait,
-  });
+  };
+  if (options.forwardTo !== undefined)
+    await forward({ ...stream, forwardTo: options.forwardTo, secrets: () => currentCredentials().secrets });
+  else await consume(stream);
 }
 const server = createServer((req, res) => {
   handle(req, res).catch((err) => {
