@@ -54,7 +54,7 @@ describe("alertUrl verification", () => {
     expect(got.map(isChallenge)).toEqual([true, true, false]);
     expect(JSON.parse(got[2]!.body)).toMatchObject({ event_type: "dead_letter.created", eventId: deadId });
     expect(got[2]!.standardValid).toBe(true);
-    const verified: string = await eventually(async () => (await workspaceOf(ws.apiKey)).alertUrlVerifiedAt);
+    const verified: string = await eventually(async () => (await workspaceOf(ws.apiKey)).alertUrlVerifiedAt ?? undefined);
     expect(Date.parse(verified)).toBeGreaterThanOrEqual(got[1]!.at - 1000);
     expect((await call("POST", "/v1/workspace/alerts/test", { key: ws.apiKey })).status).toBe(200);
   });
@@ -77,5 +77,18 @@ describe("alertUrl verification", () => {
     ).events.filter((e) => e.status === "pending");
     expect(judged!.first_error).toBe("the response's webhook-challenge-response does not match the signing secret");
     expect((await workspaceOf(ws.apiKey)).alertUrlVerifiedAt).toBeNull();
+
+    // Its retries fail too, then it is dropped; retrying it from the alerts log sends a new challenge, which verifies.
+    const alertLane = alertLaneName(ws.id);
+    for (let n = 2; n <= 4; n++) {
+      await runDurableObjectAlarm(lane(alertLane));
+      await second.waitFor(n);
+    }
+    await settledLane(alertLane, (s) => s.events.some((e) => e.id === judged!.id && e.status === "dropped"));
+    await second.program({ secrets: [secret], fallback: { status: 200, answerChallenge: true } });
+    const retried = await call("POST", `/v1/workspace/alerts/${judged!.id}/retry`, { key: ws.apiKey });
+    expect(retried.status).toBe(202);
+    expect(await eventually(async () => (await workspaceOf(ws.apiKey)).alertUrlVerifiedAt ?? undefined)).toEqual(expect.any(String));
+    expect(isChallenge((await second.waitFor(5))[4]!)).toBe(true);
   });
 });

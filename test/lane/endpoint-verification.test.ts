@@ -137,7 +137,7 @@ describe("endpoint verification", () => {
     await first.program({ secrets: [hook.secret], fallback: ANSWERS });
     await runDurableObjectAlarm(lane(hook.id));
     await first.waitFor(2);
-    await eventually(async () => (await getHook(ws.apiKey, hook.id)).verifiedAt);
+    await eventually(async () => (await getHook(ws.apiKey, hook.id)).verifiedAt ?? undefined);
     await sendEvent(ws.apiKey, { type: "message.received", data: { at: "first" } });
     await first.waitFor(3);
 
