@@ -40,7 +40,7 @@ const workersProject = async (name: string, files: { include: string[]; exclude:
 });
 
 /** Files that run with REQUIRE_ENDPOINT_VERIFICATION=true (their own project: the Worker reads it at start). */
-const VERIFYING = ["test/lane/endpoint-verification.test.ts"];
+const VERIFYING = ["test/lane/endpoint-verification.test.ts", "test/lane/alert-url-verification.test.ts"];
 
 export default defineConfig(async () => ({
   test: {

@@ -1,5 +1,6 @@
 // `npm run receiver -- --poll <webhook id>`: a polling webhook's consumer (docs/polling.md). It reads the stream
-// with long polls, prints one line per event, and passes each page's nextCursor back, which acknowledges it.
+// with long polls, prints one line per event (or hands each to forward.mjs), and passes each page's nextCursor back,
+// which acknowledges it, only once the page was handled.
 import { readFileSync } from "node:fs";
 
 /** The poll token (`whpoll_…`) in a file holding a create or rotate-secret response, or the token as text. */
@@ -13,13 +14,19 @@ function tokenInFile(/** @type {string} */ file) {
 }
 
 /**
- * @param {{ webhookId: string, api: string, token?: string, tokenFile?: string, limit: number, wait: number }} options
+ * @typedef {{ webhookId: string, api: string, token?: string, tokenFile?: string, limit: number, wait: number }} PollOptions
+ * @typedef {{ data: Record<string, unknown>[], nextCursor: string | null, done: boolean }} PollPage
  */
-export async function consume(options) {
+
+/**
+ * The stream's pages, in order. The next read passes this page's nextCursor, which acknowledges it: it happens only
+ * when the caller asks for the next page, so a page is acknowledged once the caller is done with it.
+ * @param {PollOptions} options @returns {AsyncGenerator<PollPage>}
+ */
+export async function* pollPages(options) {
   let cursor = null;
   let failures = 0;
   const credential = () => options.token ?? (options.tokenFile && tokenInFile(options.tokenFile));
-  console.log(`Polling ${options.api}/v1/webhooks/${options.webhookId}/poll (pages of ${options.limit}, long poll ${options.wait} s)`);
   for (;;) {
     const query = new URLSearchParams({ limit: String(options.limit), wait: String(options.wait) });
     if (cursor) query.set("cursor", cursor);
@@ -44,11 +51,18 @@ export async function consume(options) {
       continue;
     }
     failures = 0;
-    for (const event of body.data) {
-      console.log([new Date().toISOString(), "POLL", String(event.event_type), String(event.event_id)].join("  "));
-    }
-    // The next read acknowledges this page; a consumer that must not lose events saves the cursor after processing.
+    yield body;
     cursor = body.nextCursor ?? cursor;
     if (body.done && body.data.length > 0) console.log(`${new Date().toISOString()}  caught up; waiting for new events`);
+  }
+}
+
+/** Prints one line per event. @param {PollOptions} options */
+export async function consume(options) {
+  console.log(`Polling ${options.api}/v1/webhooks/${options.webhookId}/poll (pages of ${options.limit}, long poll ${options.wait} s)`);
+  for await (const page of pollPages(options)) {
+    for (const event of page.data) {
+      console.log([new Date().toISOString(), "POLL", String(event.event_type), String(event.event_id)].join("  "));
+    }
   }
 }

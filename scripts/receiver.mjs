@@ -4,8 +4,11 @@
 // request: a create or rotate-secret response saved there is picked up at once, its secret and its publicKey),
 // --public-key whpk_… (repeatable) or --jwks <url> (the webhook's jwks.json) to check `v1a` with the public key
 // alone (docs/signatures.md), --fail (500), --gone (410), --delay <ms>. WEBHOOK_SECRET (space-separated) adds secrets too.
-// It echoes an endpoint verification challenge whose signatures verify (docs/signatures.md). `--poll <webhook id>`
-// consumes a polling webhook instead (poll-consumer.mjs), with --token whpoll_… or --token-file wh.json (or an API key: API_KEY).
+// It answers an endpoint verification challenge whose signatures verify with the `standardwebhooks` library's
+// endpointVerificationResponse (docs/signatures.md). `--poll <webhook id>` consumes a polling webhook instead
+// (poll-consumer.mjs), with --token whpoll_… or --token-file wh.json (or an API key: API_KEY); with
+// --forward-to <url> (and the secret: --secret or --secret-file) it POSTs each event there as a push delivery
+// would arrive (forward.mjs).
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -13,10 +16,12 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Webhook } from "standardwebhooks";
 import { verifyV1a } from "../docs/snippets/verify-v1a-node.mjs";
+import { forward } from "./forward.mjs";
 import { consume } from "./poll-consumer.mjs";
 
 const USAGE = `usage: npm run receiver -- [--port 8788] [--secret whsec_…]… [--secret-file wh.json]… [--public-key whpk_…]… [--jwks url] [--fail | --gone] [--delay ms]
-       npm run receiver -- --poll <webhook id> [--token whpoll_… | --token-file wh.json] [--api http://127.0.0.1:8787] [--limit 100] [--wait 20]`;
+       npm run receiver -- --poll <webhook id> [--token whpoll_… | --token-file wh.json] [--api http://127.0.0.1:8787] [--limit 100] [--wait 20]
+                            [--forward-to <url> --secret whsec_… | --secret-file wh.json]`;
 
 /** @param {string} message @returns {never} */
 function usage(message) {
@@ -37,6 +42,7 @@ function parse() {
       gone: { type: "boolean", default: false },
       delay: { type: "string", default: "0" },
       poll: { type: "string" },
+      "forward-to": { type: "string" },
       token: { type: "string", default: process.env.POLL_TOKEN ?? process.env.API_KEY },
       "token-file": { type: "string" },
       api: { type: "string", default: process.env.EDGE_WEBHOOKS_URL ?? "http://127.0.0.1:8787" },
@@ -80,10 +86,18 @@ function parseOptions() {
     if (!Number.isInteger(wait) || wait < 0 || wait > 30) usage(`--wait must be 0-30 seconds, got ${values.wait}`);
     if (!values.token && !values["token-file"]) usage("--poll needs --token whpoll_… or --token-file wh.json (or API_KEY)");
   }
+  const forwardTo = values["forward-to"];
+  if (forwardTo !== undefined) {
+    if (values.poll === undefined) usage("--forward-to forwards a polling webhook's stream: give --poll <webhook id> too");
+    if (!/^https?:\/\//.test(forwardTo) || !URL.canParse(forwardTo)) usage(`--forward-to must be an http(s) URL, got ${forwardTo}`);
+    if (secrets.length === 0 && values["secret-file"].length === 0)
+      usage("--forward-to signs what it forwards: give --secret whsec_… or --secret-file wh.json");
+  }
   return {
     publicKeys: values["public-key"],
     jwksUrl: values.jwks ?? null,
     poll: values.poll,
+    forwardTo,
     token: values.token,
     tokenFile: values["token-file"] && resolve(from, values["token-file"]),
     api: values.api.replace(/\/$/, ""),
@@ -165,7 +179,7 @@ async function verifyAsymmetric(publicKeys, body, headers) {
  */
 function verify(secrets, body, headers) {
   const plain = /** @type {Record<string, string>} */ (Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, String(v)])));
-  const standard = secrets.some((secret) => {
+  const signedBy = secrets.find((secret) => {
     try {
       new Webhook(secret).verify(body, plain);
       return true;
@@ -178,7 +192,7 @@ function verify(secrets, body, headers) {
     const expected = Buffer.from(createHmac("sha256", secret).update(body).digest("base64"));
     return expected.length === given.length && timingSafeEqual(expected, given);
   });
-  return { standard, respondIo };
+  return { standard: signedBy !== undefined, respondIo, signedBy };
 }
 
 /** Attempts seen per webhook-id (the event id, the same on every retry). */
@@ -203,13 +217,16 @@ async function handle(req, res) {
   const asymmetric = await verifyAsymmetric(publicKeys, body, plain);
   let signature;
   let status = options.status;
+  /** The secret the Standard Webhooks signature verified with: what answers a verification challenge. */
+  let signedBy;
   if (secrets.length === 0 && asymmetric === null)
     signature = "signature not checked (no secret: --secret or --secret-file; no key: --public-key or --jwks)";
   else {
     // Each scheme checked: with a secret v1 (Standard Webhooks) and respond.io's, with a public key v1a.
     const checked = /** @type {[string, boolean][]} */ ([]);
     if (secrets.length > 0) {
-      const { standard, respondIo } = verify(secrets, body, req.headers);
+      const { standard, respondIo, signedBy: secret } = verify(secrets, body, req.headers);
+      signedBy = secret;
       checked.push(["standard webhooks", standard], ["respond.io", respondIo]);
     }
     if (asymmetric !== null) checked.push(["v1a", asymmetric]);
@@ -233,11 +250,16 @@ async function handle(req, res) {
     `→ ${status}${options.delay > 0 ? ` after ${options.delay} ms` : ""}`,
   ];
   console.log(line.join("  "));
-  // An endpoint verification challenge (REQUIRE_ENDPOINT_VERIFICATION, docs/signatures.md) is echoed back, so
-  // the service starts sending this receiver its events.
-  if (status === 200 && event.event_type === "endpoint.verification" && typeof event.challenge === "string") {
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ challenge: event.challenge }));
-    return;
+  // An endpoint verification challenge (REQUIRE_ENDPOINT_VERIFICATION, docs/signatures.md) is answered the Standard
+  // Webhooks way, with the secret that signed it, so the service starts sending this receiver its events.
+  const challenge = req.headers["webhook-challenge"];
+  if (status === 200 && typeof challenge === "string") {
+    if (signedBy === undefined) console.log(`  (a verification challenge: give --secret or --secret-file to answer it)`);
+    else {
+      const answer = new Webhook(signedBy).endpointVerificationResponse(challenge);
+      res.writeHead(200, { "content-type": "text/plain", "webhook-challenge-response": answer }).end("ok\n");
+      return;
+    }
   }
   const answers = { 200: "ok", 401: "signature verification failed", 410: "gone (--gone)", 500: "failing on purpose (--fail)" };
   res.writeHead(status, { "content-type": "text/plain" }).end(`${answers[/** @type {200} */ (status)]}\n`);
@@ -245,14 +267,17 @@ async function handle(req, res) {
 
 options = parseOptions();
 if (options.poll !== undefined) {
-  await consume({
+  const stream = {
     webhookId: options.poll,
     api: options.api,
     token: options.token,
     tokenFile: options.tokenFile,
     limit: options.limit,
     wait: options.wait,
-  });
+  };
+  if (options.forwardTo !== undefined)
+    await forward({ ...stream, forwardTo: options.forwardTo, secrets: () => currentCredentials().secrets });
+  else await consume(stream);
 }
 const server = createServer((req, res) => {
   handle(req, res).catch((err) => {

@@ -15,7 +15,7 @@ export interface Config {
   publicUrl: string | null;
   /** Origins that may frame the settings pages (CSP frame-ancestors); empty: none may. */
   portalFrameAncestors: string[];
-  /** Whether a webhook's endpoint must echo a challenge before anything else is sent to it (docs/signatures.md). */
+  /** Whether an endpoint (a webhook's, or a workspace's alertUrl) must answer a challenge before anything else is sent to it (docs/signatures.md). */
   requireEndpointVerification: boolean;
   /** Whether ingestion checks an event's data against its type's schema: not at all, noting a mismatch, or refusing it. */
   eventValidation: EventValidation;

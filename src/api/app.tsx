@@ -72,7 +72,27 @@ api.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
 // What receivers get: the `webhooks` section, one entry per event type.
 registerDeliveryWebhooks(api);
 
-const OPENAPI_INFO = {
+/** The tags the operations use, each described once (client generators group methods by them). */
+const TAGS = [
+  { name: "Events", description: "Send events, and the catalogue of event types a webhook can subscribe to." },
+  {
+    name: "Webhooks",
+    description: "Endpoints that receive events: create, change, enable or disable, rotate secrets, verify, public keys.",
+  },
+  {
+    name: "Deliveries",
+    description:
+      "What each webhook was sent and how it went: the delivery log, retries, recover, test events, stats; and what an endpoint receives.",
+  },
+  { name: "Polling", description: "Reading a polling webhook's stream instead of receiving pushes." },
+  { name: "Workspace", description: "The caller's workspace: notification email, alert URL and secret, the failure quota." },
+  { name: "Alerts", description: "The workspace's operational events as sent to its alertUrl, and their public keys." },
+  { name: "Dead letters", description: "Events the queue could not hand to any lane, kept for replay." },
+  { name: "Admin", description: "The operator's routes (ADMIN_TOKEN): workspaces, API keys, portal links." },
+];
+
+/** The document's top level; its one server is the origin that serves it (each deployment answers for itself). */
+const openApiConfig = (origin: string) => ({
   openapi: "3.1.0",
   info: {
     title: "Edge Webhooks",
@@ -80,11 +100,17 @@ const OPENAPI_INFO = {
     description:
       "Reliable, ordered, signed webhook delivery on Cloudflare Workers. Authenticate with `Authorization: Bearer <api key>`. " +
       'Every error answers `{"error": {"code", "message"}}`.',
+    license: { name: "MIT", identifier: "MIT" },
+    contact: { name: "Edge Webhooks", url: "https://github.com/edge-webhooks" },
   },
-};
+  servers: [{ url: origin, description: "This deployment" }],
+  tags: TAGS,
+});
 
-api.doc31("/openapi.json", OPENAPI_INFO);
-api.get("/docs", (c) => c.html(<ApiReference doc={api.getOpenAPI31Document(OPENAPI_INFO) as unknown as OpenApiDocument} />));
+api.doc31("/openapi.json", (c) => openApiConfig(new URL(c.req.url).origin));
+api.get("/docs", (c) =>
+  c.html(<ApiReference doc={api.getOpenAPI31Document(openApiConfig(new URL(c.req.url).origin)) as unknown as OpenApiDocument} />),
+);
 api.get("/", (c) => c.json({ name: "edge-webhooks", docs: "/docs", openapi: "/openapi.json" }));
 
 const methodsFor = allowedMethods(api.routes);

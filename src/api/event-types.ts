@@ -4,6 +4,7 @@ import { EVENT_CATALOG, EVENT_TYPES } from "../events/catalog";
 import { EXAMPLE_TIME, sampleData } from "../events/samples";
 import { eventDataJsonSchema } from "../events/schemas";
 import { newRouter } from "./context";
+import { errorResponses } from "./errors";
 import { jsonResponse } from "./openapi";
 
 const EventTypeInfoSchema = z
@@ -28,12 +29,17 @@ eventTypeRoutes.openapi(
   createRoute({
     method: "get",
     path: "/",
+    operationId: "listEventTypes",
     tags: ["Events"],
+    // Public: no credential.
+    security: [],
     summary: "List event types",
     description:
       "The nine respond.io event types, with respond.io's names, the JSON Schema of each one's `data` and an example. Public: no key needed.",
     responses: {
       200: jsonResponse(z.object({ data: z.array(EventTypeInfoSchema) }), "The event catalogue"),
+      // Like every /v1 route, a request body over 256 KiB is refused before the route runs.
+      ...errorResponses(413),
     },
   }),
   (c) =>

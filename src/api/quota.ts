@@ -25,6 +25,7 @@ quotaRoutes.openapi(
   createRoute({
     method: "get",
     path: "/",
+    operationId: "getQuota",
     tags: ["Workspace"],
     security: workspaceKeyAuth,
     summary: "Get the failure quota",

@@ -87,8 +87,11 @@ export function registerDeliveryWebhooks(app: Pick<OpenAPIHono, "openAPIRegistry
     app.openAPIRegistry.registerWebhook({
       method: "post",
       path: info.type,
-      operationId: `deliver_${info.type.replaceAll(".", "_")}`,
+      // camelCase like the API's own: deliverMessageReceived, deliverContactTagUpdated, …
+      operationId: `deliver${info.type.replace(/(?:^|\.)(\w)/g, (_, c: string) => c.toUpperCase())}`,
       tags: ["Deliveries"],
+      // Not a call to this API: the service calls the receiver, which checks the signature headers instead.
+      security: [],
       summary: info.name,
       description: `${info.description} Sent to every enabled webhook subscribed to \`${info.type}\`, in acceptance order, signed, and retried on failure.`,
       request: { headers: DeliveryHeaders, body: { required: true, content: { "application/json": { schema: body } } } },

@@ -25,6 +25,11 @@ export const workspaces = sqliteTable("workspaces", {
   notificationEmailSentAt: integer("notification_email_sent_at", { mode: "timestamp_ms" }),
   /** Where the workspace's operational events go (README "Alerts"); null for none. */
   alertUrl: text("alert_url"),
+  /**
+   * When the endpoint at alertUrl answered its verification challenge (docs/signatures.md); null while it has not.
+   * With REQUIRE_ENDPOINT_VERIFICATION off, the time alertUrl was set.
+   */
+  alertUrlVerifiedAt: integer("alert_url_verified_at", { mode: "timestamp_ms" }),
   /** Signs the operational events (`whsec_` + base64), made when alertUrl is first set; kept in the clear like webhook secrets. */
   alertSecret: text("alert_secret"),
   /** The alert secret before the last rotation, which keeps signing beside the new one until alertPreviousSecretExpiresAt. */
@@ -95,7 +100,7 @@ export const webhooks = sqliteTable(
     previousSigningKey: text("previous_signing_key"),
     previousPublicKey: text("previous_public_key"),
     /**
-     * When the endpoint at `url` echoed its verification challenge (docs/signatures.md); null while it has not.
+     * When the endpoint at `url` answered its verification challenge (docs/signatures.md); null while it has not.
      * With REQUIRE_ENDPOINT_VERIFICATION off, the time the url was set.
      */
     verifiedAt: integer("verified_at", { mode: "timestamp_ms" }),

@@ -23,6 +23,8 @@ export interface AttemptResult extends AttemptRecord {
   delivered: boolean;
   /** How long a 429 or 503 asked to wait (its Retry-After, capped); null otherwise. */
   retryAfterMs: number | null;
+  /** A verification challenge's answer: the 2xx's `webhook-challenge-response` header (verification.ts); absent otherwise. */
+  challengeResponse?: string | null;
 }
 
 export const RESPONSE_SNIPPET_BYTES = 1024;
@@ -195,5 +197,9 @@ export async function attemptDelivery(
     }
   }
   if (status < 200 || status >= 300) return finish({ statusCode: status, error: `endpoint answered HTTP ${status}`, responseBody });
-  return finish({ statusCode: status, error: null, responseBody });
+  const delivered = finish({ statusCode: status, error: null, responseBody });
+  // Only a challenge asks for an answer (verification.ts judges it); the header name is the extension's.
+  return sent["webhook-challenge"] === undefined
+    ? delivered
+    : { ...delivered, challengeResponse: response.headers.get("webhook-challenge-response") };
 }

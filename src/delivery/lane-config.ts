@@ -16,7 +16,7 @@ export interface LaneConfig extends SigningKeys, Partial<OrderingSettings> {
   rateLimitPerSecond: number | null;
   retryDelaysSeconds: number[] | null;
   headers: Record<string, string>;
-  /** When the endpoint at `url` was verified (docs/signatures.md); null while it is not. Absent: nothing to verify (alerts). */
+  /** When the endpoint at `url` (a webhook's, or the workspace's alertUrl) was verified (docs/signatures.md); null while it is not. */
   verifiedAt?: number | null;
   /** The webhook's updatedAt (unix ms): a lane ignores a config older than the one it holds. */
   version: number;
@@ -95,6 +95,7 @@ export function alertLaneConfig(workspace: WorkspaceRow): LaneConfig | undefined
       signingKey: workspace.alertSigningKey,
       previousSigningKey: workspace.alertPreviousSigningKey,
     }),
+    verifiedAt: workspace.alertUrlVerifiedAt?.getTime() ?? null,
     enabled: workspace.alertUrl !== null,
     disabledReason: workspace.alertUrl === null ? "manual" : null,
     rateLimitPerSecond: null,

@@ -16,10 +16,23 @@ async function hmacBase64(raw: () => Uint8Array, cacheKey: string, message: stri
   return new Uint8Array(signature).toBase64();
 }
 
+/** The key bytes of a Standard Webhooks secret: the base64-decoded part of `whsec_…`. */
+const standardKeyBytes = (secret: string) => () => Uint8Array.fromBase64(secret.replace(/^whsec_/, ""));
+
 /** Standard Webhooks: HMAC-SHA256 keyed with the base64-decoded part of `whsec_…`, over `id.timestamp.body`. */
 export function standardSignature(secret: string, id: string, timestampSeconds: number, body: string): Promise<string> {
-  const raw = () => Uint8Array.fromBase64(secret.replace(/^whsec_/, ""));
-  return hmacBase64(raw, `sw:${secret}`, `${id}.${timestampSeconds}.${body}`).then((sig) => `v1,${sig}`);
+  return hmacBase64(standardKeyBytes(secret), `sw:${secret}`, `${id}.${timestampSeconds}.${body}`).then((sig) => `v1,${sig}`);
+}
+
+/**
+ * Standard Webhooks' endpoint-verification answer to `challenge` (what `standardwebhooks` >= 1.3
+ * `endpointVerificationResponse` computes): `v1,` + base64 HMAC-SHA256(K, challenge), K = HMAC-SHA256(key, "wev-v1").
+ */
+export async function endpointVerificationResponse(secret: string, challenge: string): Promise<string> {
+  const derived = new Uint8Array(
+    await crypto.subtle.sign("HMAC", await hmacKey(standardKeyBytes(secret), `sw:${secret}`), encoder.encode("wev-v1")),
+  );
+  return `v1,${await hmacBase64(() => derived, `wev:${secret}`, challenge)}`;
 }
 
 /** respond.io: HMAC-SHA256 keyed with the secret string as given, over the raw body. */

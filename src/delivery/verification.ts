@@ -1,11 +1,17 @@
 // Endpoint verification (REQUIRE_ENDPOINT_VERIFICATION, docs/signatures.md), as pure rules the lane applies: what
-// a challenge is, where it goes in line, what answer verifies, and what waits until then.
+// a challenge is, where it goes in line, what answer verifies (Standard Webhooks' endpoint-verification extension),
+// and what waits until then.
 import { ulid } from "ulidx";
 import { pooledRandom } from "../lib/ids";
 import type { AttemptResult } from "./attempt";
 import type { NewEvent } from "./lane/schema";
+import { endpointVerificationResponse } from "./signing";
 
 export const VERIFICATION_EVENT_TYPE = "endpoint.verification";
+/** Standard Webhooks' endpoint-verification extension: the challenge the request carries, and the answer's header. */
+export const CHALLENGE_HEADER = "webhook-challenge";
+export const CHALLENGE_RESPONSE_HEADER = "webhook-challenge-response";
+const CHALLENGE_ID_PREFIX = "vrf_";
 
 /**
  * A challenge's place in line: before every order key and every place requeue gives (both [0-9A-Z] ULIDs), so
@@ -29,7 +35,7 @@ export function challengeBody(challenge: string, now: number): string {
 export function challengeEvent(now: number): NewEvent {
   const orderKey = ulid(now, pooledRandom);
   return {
-    id: `vrf_${orderKey.toLowerCase()}`,
+    id: `${CHALLENGE_ID_PREFIX}${orderKey.toLowerCase()}`,
     order_key: orderKey,
     line_key: challengeLineKey(orderKey),
     type: VERIFICATION_EVENT_TYPE,
@@ -47,24 +53,34 @@ export function challengeIn(body: string): string {
   return (JSON.parse(body) as { challenge: string }).challenge;
 }
 
+/** The header a challenge's request carries beside its signatures (none for any other event). */
+export function challengeHeaders(eventId: string, body: string): Record<string, string> {
+  return eventId.startsWith(CHALLENGE_ID_PREFIX) ? { [CHALLENGE_HEADER]: challengeIn(body) } : {};
+}
+
 /**
- * Whether the lane holds its events back: verification is required, the lane is a webhook's (an alerts lane's
- * URL is the workspace's own setting), and its endpoint has not echoed a challenge at its current URL.
+ * Whether the lane holds its events back: verification is required and its endpoint (a webhook's URL, or the
+ * workspace's alertUrl for an alerts lane) has not answered a challenge at its current URL.
  */
-export function awaitingVerification(lane: { kind: string; verified_at: number | null }, required: boolean): boolean {
-  return required && lane.kind !== "alerts" && lane.verified_at === null;
+export function awaitingVerification(lane: { verified_at: number | null }, required: boolean): boolean {
+  return required && lane.verified_at === null;
 }
 
 /** Whether the lane may send `event` now: a challenge always, anything else only once nothing is awaited. */
-export function maySend(lane: { kind: string; verified_at: number | null }, event: { type: string }, required: boolean): boolean {
+export function maySend(lane: { verified_at: number | null }, event: { type: string }, required: boolean): boolean {
   return event.type === VERIFICATION_EVENT_TYPE || !awaitingVerification(lane, required);
 }
 
 /**
- * A challenge attempt succeeds only on a 2xx whose body (its first RESPONSE_SNIPPET_BYTES, as logged) contains the
- * challenge; a 2xx without it is a failed attempt, retried like any other.
+ * A challenge attempt succeeds only on a 2xx whose `webhook-challenge-response` is what Standard Webhooks computes
+ * from `challenge` with one of `secrets` (both sign during a rotation); a 2xx without it (a body that merely echoes
+ * the challenge included) is a failed attempt, retried like any other.
  */
-export function judgeChallenge(result: AttemptResult, challenge: string): AttemptResult {
-  if (!result.delivered || result.responseBody?.includes(challenge)) return result;
-  return { ...result, delivered: false, error: "the response did not contain the challenge" };
+export async function judgeChallenge(result: AttemptResult, challenge: string, secrets: readonly string[]): Promise<AttemptResult> {
+  if (!result.delivered) return result;
+  const answer = result.challengeResponse ?? null;
+  if (answer === null) return { ...result, delivered: false, error: `the response had no ${CHALLENGE_RESPONSE_HEADER} header` };
+  const expected = await Promise.all(secrets.map((secret) => endpointVerificationResponse(secret, challenge)));
+  if (expected.includes(answer.trim())) return result;
+  return { ...result, delivered: false, error: `the response's ${CHALLENGE_RESPONSE_HEADER} does not match the signing secret` };
 }

@@ -112,21 +112,22 @@ describe("npm run receiver: v1a", () => {
     expect(fetches).toBe(1);
   });
 
-  it("echoes an endpoint verification challenge whose signatures verify, and refuses one that does not", async () => {
+  it("answers an endpoint verification challenge whose signatures verify (v1 and v1a), and refuses one that does not", async () => {
     const a = keyPair();
     const r = await receiver(["--secret", SECRET, "--public-key", a.whpk]);
     const resigned = signedBody(JSON.stringify({ event_type: "endpoint.verification", challenge: "c-123_abc", timestamp: Date.now() }), [
       a.privateKey,
     ]);
-    const ok = await fetch(r.url + "/hooks", { method: "POST", headers: resigned.headers, body: resigned.body });
+    const headers = { ...resigned.headers, "webhook-challenge": "c-123_abc" };
+    const ok = await fetch(r.url + "/hooks", { method: "POST", headers, body: resigned.body });
     expect(ok.status).toBe(200);
-    expect(await ok.text()).toContain("c-123_abc");
+    expect(ok.headers.get("webhook-challenge-response")).toBe(new Webhook(SECRET).endpointVerificationResponse("c-123_abc"));
     const forged = await fetch(r.url + "/hooks", {
       method: "POST",
-      headers: { ...resigned.headers, "webhook-signature": "v1,AAAA v1a,AAAA" },
+      headers: { ...headers, "webhook-signature": "v1,AAAA v1a,AAAA" },
       body: resigned.body,
     });
     expect(forged.status).toBe(401);
-    expect(await forged.text()).not.toContain("c-123_abc");
+    expect(forged.headers.get("webhook-challenge-response")).toBeNull();
   });
 });

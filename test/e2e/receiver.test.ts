@@ -103,6 +103,30 @@ describe("npm run receiver", () => {
     }
   });
 
+  it("answers a verification challenge with the library's endpointVerificationResponse of the secret that signed it", async () => {
+    const r = await receiver(["--secret", OTHER, "--secret", SECRET]);
+    const challenge = "Zk9yIHRoZSB0ZXN0OiBhIGNoYWxsZW5nZSBvZiA0MyBjaGFycw";
+    const delivery = signed([SECRET], "endpoint.verification");
+    const res = await fetch(r.url, {
+      method: "POST",
+      headers: { ...delivery.headers, "webhook-challenge": challenge },
+      body: delivery.body,
+    });
+    expect(res.status).toBe(200);
+    const answer = res.headers.get("webhook-challenge-response")!;
+    expect(() => new Webhook(SECRET).verifyEndpointVerificationResponse(challenge, answer)).not.toThrow();
+    expect(() => new Webhook(OTHER).verifyEndpointVerificationResponse(challenge, answer)).toThrow();
+    // Without a secret it cannot answer, and says so.
+    const blind = await receiver([]);
+    const unanswered = await fetch(blind.url, {
+      method: "POST",
+      headers: { ...delivery.headers, "webhook-challenge": challenge },
+      body: delivery.body,
+    });
+    expect(unanswered.headers.get("webhook-challenge-response")).toBeNull();
+    expect(await blind.waitForLine(/a verification challenge: give --secret or --secret-file to answer it/)).toBeTruthy();
+  });
+
   it("answers 500 with --fail and 410 with --gone, still checking and printing each delivery", async () => {
     const failing = await receiver(["--secret", SECRET, "--fail"]);
     const first = signed([SECRET]);
@@ -130,6 +154,8 @@ describe("npm run receiver", () => {
       ["--secret", "not-a-secret"],
       ["--fail", "--gone"],
       ["--port", "99999"],
+      ["--forward-to", "http://127.0.0.1:3000/hooks"],
+      ["--poll", "wh_1", "--token", "whpoll_x", "--forward-to", "http://127.0.0.1:3000/hooks"],
     ]) {
       const run = spawnSync(process.execPath, [script, ...args], { encoding: "utf8", timeout: 10_000 });
       expect(run.status).toBe(2);

@@ -1,6 +1,8 @@
 // Endpoint verification (REQUIRE_ENDPOINT_VERIFICATION=true in this file's project, vitest.config.ts): a new or
-// re-pointed endpoint gets a signed challenge first and nothing else until a 2xx echoes it; its events wait
-// pending, in order, and follow once it does. Retries of the challenge are driven through the lane's alarm.
+// re-pointed endpoint gets a signed challenge with a `webhook-challenge` header first and nothing else until a 2xx
+// answers it the Standard Webhooks way (the real receiver answers with the `standardwebhooks` library's own
+// endpointVerificationResponse); its events wait pending, in order, and follow once it does. An endpoint that only
+// echoes the body stays unverified. Retries of the challenge are driven through the lane's alarm.
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -14,6 +16,8 @@ import { page, signIn } from "../support/pages";
 import { endpoint, eventIdsOf, type Endpoint, type RecordedRequest } from "../support/receiver";
 
 const isChallenge = (r: RecordedRequest) => JSON.parse(r.body).event_type === "endpoint.verification";
+/** What a receiver written with `standardwebhooks` >= 1.3 does: 2xx with its endpointVerificationResponse. */
+const ANSWERS = { status: 200, answerChallenge: true } as const;
 
 async function setup(ep: Endpoint = endpoint()) {
   const ws = await createWorkspace();
@@ -35,13 +39,15 @@ const getHook = async (key: string, id: string) => (await call("GET", `/v1/webho
 
 describe("endpoint verification", () => {
   const logs = captureLogs();
-  it("sends an endpoint that never echoes exactly the challenge and its retries, while its events wait pending", async () => {
+  it("sends an endpoint that never answers exactly the challenge and its retries, while its events wait pending", async () => {
     const { ws, ep, hook } = await setup();
     expect(hook.verifiedAt).toBeNull();
     const [challenge] = await ep.waitFor(1);
     const body = JSON.parse(challenge!.body);
     expect(Object.keys(body)).toEqual(["event_type", "challenge", "timestamp"]);
     expect(body).toMatchObject({ event_type: "endpoint.verification", challenge: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+    // The Standard Webhooks extension's header carries the same challenge.
+    expect(challenge!.headers["webhook-challenge"]).toBe(body.challenge);
     expect(Math.abs(body.timestamp - Date.now())).toBeLessThan(60_000);
     // Signed like a delivery: v1 with the secret, v1a with the public key.
     expect(challenge!.standardValid).toBe(true);
@@ -77,13 +83,18 @@ describe("endpoint verification", () => {
     expect((await getHook(ws.apiKey, hook.id)).verifiedAt).toBeNull();
   });
 
-  it("once a 2xx echoes the challenge, records verifiedAt and delivers the held events in order", async () => {
+  it("an endpoint that echoes the body stays unverified; once a 2xx answers with the library's response, records verifiedAt and delivers the held events in order", async () => {
     const ep = endpoint();
-    // The first challenge is answered without it, the retry echoes it.
-    await ep.program({ script: [{ status: 200, body: "hello" }], fallback: { status: 200, echo: true } });
+    // The first challenge is echoed (body and all), which verifies nothing; the retry is answered by the library.
+    await ep.program({ fallback: { status: 200, echo: true } });
     const ws = await createWorkspace();
     const hook = await createWebhook(ws.apiKey, { url: ep.url, events: ["message.received"] });
-    await ep.waitFor(1);
+    const [echoed] = await ep.waitFor(1);
+    await ep.program({ secrets: [hook.secret], fallback: ANSWERS });
+    const [judged] = (await settledLane(hook.id, (s) => s.events[0]?.attempt_count === 1)).events;
+    expect(judged!.first_error).toBe("the response had no webhook-challenge-response header");
+    expect(judged!.first_response_body).toBe(echoed!.body);
+    expect((await getHook(ws.apiKey, hook.id)).verifiedAt).toBeNull();
     const ids = [];
     for (let i = 0; i < 3; i++) ids.push(await sendEvent(ws.apiKey, { type: "message.received", data: { i } }));
     await settledLane(hook.id, (s) => s.events.length === 4);
@@ -104,12 +115,12 @@ describe("endpoint verification", () => {
     expect(await ep.requests()).toHaveLength(7);
   });
 
-  it("POST /verify sends a new challenge after the last one was dropped, and the events follow its echo", async () => {
+  it("POST /verify sends a new challenge after the last one was dropped, and the events follow its answer", async () => {
     const { ws, ep, hook } = await setup();
     await ep.waitFor(1);
     const id = await sendEvent(ws.apiKey, { type: "message.received", data: {} });
     await untilChallengeDropped(hook.id, ep);
-    await ep.program({ secrets: [hook.secret], fallback: { status: 200, echo: true } });
+    await ep.program({ secrets: [hook.secret], fallback: ANSWERS });
     const res = await call("POST", `/v1/webhooks/${hook.id}/verify`, { key: ws.apiKey });
     expect(res.status).toBe(200);
     expect(res.json.verifiedAt).toBeNull();
@@ -120,18 +131,18 @@ describe("endpoint verification", () => {
     expect(await eventually(async () => (await getHook(ws.apiKey, hook.id)).verifiedAt)).toEqual(expect.any(String));
   });
 
-  it("starts over when the url changes: the new endpoint gets a challenge and nothing else until it echoes; the old one nothing more", async () => {
-    const first = endpoint();
-    await first.program({ fallback: { status: 200, echo: true } });
-    const ws = await createWorkspace();
-    const hook = await createWebhook(ws.apiKey, { url: first.url, events: ["message.received"] });
+  it("starts over when the url changes: the new endpoint gets a challenge and nothing else until it answers; the old one nothing more", async () => {
+    const { ws, ep: first, hook } = await setup();
     await first.waitFor(1);
-    await eventually(async () => (await getHook(ws.apiKey, hook.id)).verifiedAt);
-    await sendEvent(ws.apiKey, { type: "message.received", data: { at: "first" } });
+    await first.program({ secrets: [hook.secret], fallback: ANSWERS });
+    await runDurableObjectAlarm(lane(hook.id));
     await first.waitFor(2);
+    await eventually(async () => (await getHook(ws.apiKey, hook.id)).verifiedAt ?? undefined);
+    await sendEvent(ws.apiKey, { type: "message.received", data: { at: "first" } });
+    await first.waitFor(3);
 
     const second = endpoint();
-    await second.program({ script: [{ status: 204 }], fallback: { status: 200, echo: true } });
+    await second.program({ secrets: [hook.secret], script: [{ status: 204 }], fallback: ANSWERS });
     const patched = await call("PATCH", `/v1/webhooks/${hook.id}`, { key: ws.apiKey, body: { url: second.url } });
     expect(patched.json.verifiedAt).toBeNull();
     await second.waitFor(1);
@@ -142,7 +153,7 @@ describe("endpoint verification", () => {
     const got = await second.waitFor(3);
     expect(got.map(isChallenge)).toEqual([true, true, false]);
     expect(eventIdsOf(got.slice(2))).toEqual([held]);
-    expect(await first.requests()).toHaveLength(2);
+    expect(await first.requests()).toHaveLength(3);
     // Changing something else keeps the verification.
     const described = await call("PATCH", `/v1/webhooks/${hook.id}`, { key: ws.apiKey, body: { description: "still here" } });
     expect(described.json.verifiedAt).toEqual(expect.any(String));
@@ -156,7 +167,7 @@ describe("endpoint verification", () => {
     expect((await laneState(hook.id)).events.every((e) => e.status !== "pending")).toBe(true);
   });
 
-  it("shows the state on the webhook's page, whose Verify button sends a new challenge; once echoed the page says verified", async () => {
+  it("shows the state on the webhook's page, whose Verify button sends a new challenge; once answered the page says verified", async () => {
     const { ws, ep, hook } = await setup();
     await ep.waitFor(1);
     const cookie = await signIn(ws.apiKey);
@@ -164,7 +175,7 @@ describe("endpoint verification", () => {
     const before = await page("GET", path, { cookie });
     expect(before.html).toContain("Endpoint not verified");
     expect(before.html).toContain(`action="${path}/verify"`);
-    await ep.program({ secrets: [hook.secret], fallback: { status: 200, echo: true } });
+    await ep.program({ secrets: [hook.secret], fallback: ANSWERS });
     const pressed = await page("POST", `${path}/verify`, { cookie, form: { back: path } });
     expect([pressed.status, pressed.location]).toEqual([303, path]);
     const got = await ep.waitFor(2);
@@ -187,7 +198,7 @@ describe("endpoint verification", () => {
     const [first] = await ep.waitFor(1);
     const id = await sendEvent(ws.apiKey, { type: "message.received", data: {} });
     await untilChallengeDropped(hook.id, ep);
-    await ep.program({ secrets: [hook.secret], fallback: { status: 200, echo: true } });
+    await ep.program({ secrets: [hook.secret], fallback: ANSWERS });
     const retried = await call("POST", `/v1/webhooks/${hook.id}/deliveries/${first!.headers["webhook-id"]}/retry`, { key: ws.apiKey });
     expect(retried.status).toBe(202);
     expect(retried.json).toMatchObject({ type: "endpoint.verification", status: "pending" });
@@ -199,13 +210,14 @@ describe("endpoint verification", () => {
 
   it("keeps delivering when D1 cannot record the verification, and the alarm writes it there once D1 answers", async () => {
     const ep = endpoint();
-    await ep.program({ script: [{ status: 500 }], fallback: { status: 200, echo: true } });
+    await ep.program({ fallback: { status: 500 } });
     const ws = await createWorkspace();
     const hook = await createWebhook(ws.apiKey, { url: ep.url, events: ["message.received"] });
     await ep.waitFor(1);
+    await ep.program({ secrets: [hook.secret], fallback: ANSWERS });
     const id = await sendEvent(ws.apiKey, { type: "message.received", data: {} });
     await settledLane(hook.id, (s) => s.events.length === 2);
-    // The lane's D1 fails (as in an outage) while its challenge is echoed.
+    // The lane's D1 fails (as in an outage) while its challenge is answered.
     const failingDb = {
       prepare: () => {
         throw new Error("D1 is unavailable");

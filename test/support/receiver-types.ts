@@ -7,8 +7,13 @@ export type Behaviour =
       randomDelayMs?: [number, number];
       body?: string;
       headers?: Record<string, string>;
-      /** Answer with the request's own body (what an endpoint echoing a verification challenge does). */
+      /** Answer with the request's own body (what an echo service does: it verifies nothing). */
       echo?: boolean;
+      /**
+       * Answer a `webhook-challenge` as a receiver written with the `standardwebhooks` library does: its own
+       * endpointVerificationResponse with the bucket's first secret (the secret given here, if any).
+       */
+      answerChallenge?: boolean | { secret: string };
     }
   | { hang: true }
   | { close: true };

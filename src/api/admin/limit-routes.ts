@@ -44,6 +44,7 @@ adminLimitRoutes.openapi(
   createRoute({
     method: "get",
     path: "/workspaces/{id}",
+    operationId: "getWorkspaceAsAdmin",
     tags,
     security,
     summary: "Get a workspace",
@@ -64,6 +65,7 @@ adminLimitRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/workspaces/{id}",
+    operationId: "updateWorkspaceLimits",
     tags,
     security,
     summary: "Change a workspace's limits",

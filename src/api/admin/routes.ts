@@ -67,6 +67,7 @@ adminRoutes.openapi(
   createRoute({
     method: "post",
     path: "/workspaces",
+    operationId: "createWorkspace",
     tags,
     security,
     summary: "Create a workspace",
@@ -97,9 +98,11 @@ adminRoutes.openapi(
   createRoute({
     method: "post",
     path: "/workspaces/{id}/keys",
+    operationId: "createApiKey",
     tags,
     security,
     summary: "Issue an API key",
+    description: "A new key for the workspace (`whk_…`), shown once in this answer; only its prefix is stored besides its hash.",
     request: { params: WorkspaceIdParam },
     responses: { 201: jsonResponse(CreatedKeySchema, "The new key"), ...errorResponses(401, 404) },
   }),
@@ -115,6 +118,7 @@ adminRoutes.openapi(
   createRoute({
     method: "get",
     path: "/workspaces/{id}/keys",
+    operationId: "listApiKeys",
     tags,
     security,
     summary: "List a workspace's API keys",
@@ -135,6 +139,7 @@ adminRoutes.openapi(
   createRoute({
     method: "delete",
     path: "/workspaces/{id}/keys/{keyId}",
+    operationId: "revokeApiKey",
     tags,
     security,
     summary: "Revoke an API key",
@@ -190,6 +195,7 @@ adminRoutes.openapi(
   createRoute({
     method: "post",
     path: "/workspaces/{id}/portal-links",
+    operationId: "createPortalLink",
     tags,
     security,
     summary: "Mint a portal link",

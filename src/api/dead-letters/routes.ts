@@ -35,6 +35,7 @@ deadLetterRoutes.openapi(
   createRoute({
     method: "get",
     path: "/",
+    operationId: "listDeadLetters",
     tags,
     security,
     summary: "List dead letters",
@@ -65,6 +66,7 @@ deadLetterRoutes.openapi(
   createRoute({
     method: "post",
     path: "/{eventId}/replay",
+    operationId: "replayDeadLetter",
     tags,
     security,
     summary: "Replay a dead letter",

@@ -100,6 +100,7 @@ eventRoutes.openapi(
   createRoute({
     method: "post",
     path: "/",
+    operationId: "sendEvent",
     tags,
     security: workspaceKeyAuth,
     summary: "Send an event",
@@ -132,6 +133,7 @@ eventRoutes.openapi(
   createRoute({
     method: "post",
     path: "/batch",
+    operationId: "sendEvents",
     tags,
     security: workspaceKeyAuth,
     summary: "Send up to 100 events",

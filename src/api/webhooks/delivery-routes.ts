@@ -49,6 +49,7 @@ deliveryRoutes.openapi(
   createRoute({
     method: "get",
     path: "/{id}/deliveries",
+    operationId: "listDeliveries",
     tags,
     security,
     summary: "List deliveries",
@@ -79,6 +80,7 @@ deliveryRoutes.openapi(
   createRoute({
     method: "get",
     path: "/{id}/deliveries/{eventId}",
+    operationId: "getDelivery",
     tags,
     security,
     summary: "Get a delivery",
@@ -102,6 +104,7 @@ deliveryRoutes.openapi(
   createRoute({
     method: "post",
     path: "/{id}/deliveries/{eventId}/retry",
+    operationId: "retryDelivery",
     tags,
     security,
     summary: "Retry a delivery",
@@ -125,6 +128,7 @@ deliveryRoutes.openapi(
   createRoute({
     method: "post",
     path: "/{id}/recover",
+    operationId: "recoverDeliveries",
     tags,
     security,
     summary: "Recover dropped and skipped events",
@@ -152,6 +156,7 @@ deliveryRoutes.openapi(
   createRoute({
     method: "post",
     path: "/{id}/test",
+    operationId: "sendTestEvent",
     tags,
     security,
     summary: "Send a test event",
@@ -177,7 +182,7 @@ deliveryRoutes.openapi(
     if (readConfig(c.env).requireEndpointVerification && webhook.verifiedAt === null) {
       throw new ApiError(
         "endpoint_unverified",
-        "the endpoint has not echoed its verification challenge yet; see POST /v1/webhooks/{id}/verify",
+        "the endpoint has not answered its verification challenge yet; see POST /v1/webhooks/{id}/verify",
       );
     }
     const type = c.req.valid("json").type ?? webhook.events[0]!;

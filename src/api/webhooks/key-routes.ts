@@ -21,6 +21,7 @@ keyRoutes.openapi(
   createRoute({
     method: "get",
     path: "/{id}/jwks.json",
+    operationId: "getWebhookJwks",
     tags: ["Webhooks"],
     security: [],
     summary: "The webhook's public keys (JWKS)",

@@ -60,6 +60,7 @@ pollRoutes.openapi(
   createRoute({
     method: "get",
     path: "/{id}/poll",
+    operationId: "pollWebhook",
     tags: ["Polling"],
     security: [...workspaceKeyAuth, ...pollTokenAuth],
     summary: "Read a polling webhook's events",

@@ -72,6 +72,7 @@ webhookRoutes.openapi(
   createRoute({
     method: "post",
     path: "/",
+    operationId: "createWebhook",
     tags,
     security,
     summary: "Create a webhook",
@@ -142,6 +143,7 @@ webhookRoutes.openapi(
   createRoute({
     method: "get",
     path: "/",
+    operationId: "listWebhooks",
     tags,
     security,
     summary: "List webhooks",
@@ -163,9 +165,12 @@ webhookRoutes.openapi(
   createRoute({
     method: "get",
     path: "/{id}",
+    operationId: "getWebhook",
     tags,
     security,
     summary: "Get a webhook",
+    description:
+      "The webhook's settings and state (enabled, verifiedAt, publicKey); never its secret, which only create and rotate-secret answer.",
     request: { params: WebhookIdParam },
     responses: { 200: jsonResponse(WebhookSchema, "The webhook"), ...errorResponses(401, 404) },
   }),
@@ -176,6 +181,7 @@ webhookRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/{id}",
+    operationId: "updateWebhook",
     tags,
     security,
     summary: "Update a webhook",
@@ -208,7 +214,7 @@ webhookRoutes.openapi(
     // A URL sent back as stored is no change: it is not judged again, so a webhook written under an older policy stays editable.
     if (input.url !== undefined && input.url !== current.url) {
       changes.url = endpointUrl(input.url, readConfig(c.env).allowPrivateUrls);
-      // A new URL is verified again: nothing goes there until it echoes a challenge (its lane sends one).
+      // A new URL is verified again: nothing goes there until it answers a challenge (its lane sends one).
       changes.verifiedAt = readConfig(c.env).requireEndpointVerification ? null : now;
     }
     if (input.events !== undefined) changes.events = unique(input.events);
@@ -234,6 +240,7 @@ webhookRoutes.openapi(
   createRoute({
     method: "delete",
     path: "/{id}",
+    operationId: "deleteWebhook",
     tags,
     security,
     summary: "Delete a webhook",
@@ -259,6 +266,7 @@ function setEnabled(enabled: boolean) {
   return createRoute({
     method: "post",
     path: enabled ? "/{id}/enable" : "/{id}/disable",
+    operationId: enabled ? "enableWebhook" : "disableWebhook",
     tags,
     security,
     summary: enabled ? "Enable a webhook" : "Disable a webhook",
@@ -297,6 +305,7 @@ webhookRoutes.openapi(
   createRoute({
     method: "post",
     path: "/{id}/rotate-secret",
+    operationId: "rotateWebhookSecret",
     tags,
     security,
     summary: "Rotate the signing secret",
@@ -343,6 +352,7 @@ webhookRoutes.openapi(
   createRoute({
     method: "post",
     path: "/{id}/verify",
+    operationId: "verifyWebhookEndpoint",
     tags,
     security,
     summary: "Verify the endpoint",
@@ -353,7 +363,7 @@ webhookRoutes.openapi(
       "endpoint is verified already. 409 `verification_not_required` with the setting off; 409 `webhook_disabled` while disabled.",
     request: { params: WebhookIdParam },
     responses: {
-      200: jsonResponse(WebhookSchema, "The webhook (verifiedAt null until the endpoint echoes the challenge)"),
+      200: jsonResponse(WebhookSchema, "The webhook (verifiedAt null until the endpoint answers the challenge)"),
       ...errorResponses(401, 404, 409),
     },
   }),

@@ -109,7 +109,7 @@ export const WebhookSchema = z
       .nullable()
       .openapi({
         description:
-          "When the endpoint at `url` echoed its verification challenge; null while it has not (with REQUIRE_ENDPOINT_VERIFICATION " +
+          "When the endpoint at `url` answered its verification challenge; null while it has not (with REQUIRE_ENDPOINT_VERIFICATION " +
           "on, nothing but the challenge is sent to it until then). With the setting off: when the url was set.",
       }),
     createdAt: z.iso.datetime(),

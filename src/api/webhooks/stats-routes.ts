@@ -69,6 +69,7 @@ statsRoutes.openapi(
   createRoute({
     method: "get",
     path: "/{id}/stats",
+    operationId: "getWebhookStats",
     tags: ["Deliveries"],
     security: workspaceKeyAuth,
     summary: "Get a webhook's delivery stats",

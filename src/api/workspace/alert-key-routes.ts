@@ -21,6 +21,7 @@ alertKeyRoutes.openapi(
   createRoute({
     method: "get",
     path: "/{workspaceId}/alerts/jwks.json",
+    operationId: "getAlertJwks",
     tags: ["Alerts"],
     security: [],
     summary: "The alerts' public keys (JWKS)",

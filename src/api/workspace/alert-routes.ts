@@ -4,6 +4,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ALERT_TYPES, alertEvent, type AlertType } from "../../alerts/catalog";
 import { alertLaneConfig } from "../../delivery/lane-config";
 import { alertLaneOf } from "../../bindings";
+import { readConfig } from "../../config";
 import type { DeliveryRecord } from "../../delivery/lane/log";
 import { limitsOf } from "../../lib/limits";
 import { newRouter } from "../context";
@@ -64,6 +65,7 @@ alertRoutes.openapi(
   createRoute({
     method: "get",
     path: "/alerts",
+    operationId: "listAlerts",
     tags,
     security,
     summary: "List alerts",
@@ -94,6 +96,7 @@ alertRoutes.openapi(
   createRoute({
     method: "get",
     path: "/alerts/{eventId}",
+    operationId: "getAlert",
     tags,
     security,
     summary: "Get an alert",
@@ -116,6 +119,7 @@ alertRoutes.openapi(
   createRoute({
     method: "post",
     path: "/alerts/{eventId}/retry",
+    operationId: "retryAlert",
     tags,
     security,
     summary: "Retry an alert",
@@ -139,11 +143,13 @@ alertRoutes.openapi(
   createRoute({
     method: "post",
     path: "/alerts/test",
+    operationId: "sendTestAlert",
     tags,
     security,
     summary: "Send a test alert",
     description:
       "Sends an `alert.test` event to the alertUrl now, signed like every alert, once (not retried), and answers with the attempt. It appears in the log with `test: true`. " +
+      "With REQUIRE_ENDPOINT_VERIFICATION on, an alertUrl not verified yet gets nothing: 409 `endpoint_unverified`. " +
       "At most `limits.testEventsPerMinute` test alerts in any minute: past it, 429 `rate_limited` with `Retry-After`.",
     responses: { 200: jsonResponse(AlertDeliverySchema, "The test alert and its attempt"), ...errorResponses(401, 409, 429) },
   }),
@@ -151,6 +157,10 @@ alertRoutes.openapi(
     const workspace = await currentWorkspace(c.get("db"), c.get("workspace").id);
     const config = alertLaneConfig(workspace);
     if (!config?.enabled) throw alertUrlNotSet();
+    // Nothing but the challenge goes to an alertUrl that has not verified (docs/signatures.md).
+    if (readConfig(c.env).requireEndpointVerification && config.verifiedAt === null) {
+      throw new ApiError("endpoint_unverified", "the alertUrl has not answered its verification challenge yet; see alertUrlVerifiedAt");
+    }
     const now = Date.now();
     const event = await alertEvent({
       workspaceId: workspace.id,

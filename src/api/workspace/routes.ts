@@ -65,10 +65,13 @@ workspaceRoutes.openapi(
   createRoute({
     method: "get",
     path: "/",
+    operationId: "getWorkspace",
     tags,
     security,
     summary: "Get the caller's workspace",
-    description: "The workspace, with the limits in force for it (`limits`) and what it uses of them now (`usage`): docs/limits.md.",
+    description:
+      "The workspace the key belongs to: its notification email and status, alertUrl and its verification, public alert key, " +
+      "the limits in force for it (`limits`) and what it uses of them now (`usage`): docs/limits.md.",
     responses: { 200: jsonResponse(WorkspaceWithUsageSchema, "The workspace, its limits and its usage"), ...errorResponses(401) },
   }),
   async (c) => {
@@ -82,6 +85,7 @@ workspaceRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/",
+    operationId: "updateWorkspace",
     tags,
     security,
     summary: "Set the notification email and the alert URL",
@@ -110,7 +114,10 @@ workspaceRoutes.openapi(
     }
     // A URL sent back as stored is no change, and is not judged again.
     if (input.alertUrl !== undefined && input.alertUrl !== current.alertUrl) {
-      changes.alertUrl = input.alertUrl === null ? null : endpointUrl(input.alertUrl, readConfig(c.env).allowPrivateUrls, "alertUrl");
+      const { allowPrivateUrls, requireEndpointVerification } = readConfig(c.env);
+      changes.alertUrl = input.alertUrl === null ? null : endpointUrl(input.alertUrl, allowPrivateUrls, "alertUrl");
+      // A new URL starts unverified when verification is required (its alerts lane sends it a challenge first).
+      changes.alertUrlVerifiedAt = changes.alertUrl === null || requireEndpointVerification ? null : new Date();
       if (changes.alertUrl !== null && !current.alertSecret) {
         // The secret and the Ed25519 key pair that sign alerts (`v1` and `v1a`), as a new webhook gets them.
         const pair = await newSigningKeyPair();
@@ -137,6 +144,7 @@ workspaceRoutes.openapi(
   createRoute({
     method: "post",
     path: "/notification-email/resend",
+    operationId: "resendNotificationEmailConfirmation",
     tags,
     security,
     summary: "Resend the notification address's confirmation",
@@ -187,6 +195,7 @@ workspaceRoutes.openapi(
   createRoute({
     method: "post",
     path: "/rotate-alert-secret",
+    operationId: "rotateAlertSecret",
     tags,
     security,
     summary: "Rotate the alert secret",

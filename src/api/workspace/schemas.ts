@@ -77,6 +77,14 @@ export const WorkspaceSchema = z
     notificationEmail: z.string().nullable(),
     notificationEmailStatus: NotificationEmailStatusSchema,
     alertUrl: z.string().nullable().openapi({ description: "Where operational events go; null for none." }),
+    alertUrlVerifiedAt: z.iso
+      .datetime()
+      .nullable()
+      .openapi({
+        description:
+          "When the endpoint at alertUrl answered its verification challenge (REQUIRE_ENDPOINT_VERIFICATION, docs/signatures.md); " +
+          "null while it has not, and nothing but the challenge is sent to it until then. With verification off, when alertUrl was set.",
+      }),
     alertPublicKey: AlertPublicKey.nullable(),
     dataLocation: DataLocation,
     limits: LimitsSchema,
@@ -122,6 +130,7 @@ export function toWorkspace(row: WorkspaceRow) {
     notificationEmail: row.notificationEmail ?? null,
     notificationEmailStatus: emailStatusOf(row),
     alertUrl: row.alertUrl ?? null,
+    alertUrlVerifiedAt: row.alertUrlVerifiedAt?.toISOString() ?? null,
     alertPublicKey: row.alertPublicKey ?? null,
     dataLocation: row.dataLocation ?? null,
     limits: limitsOf(row.limits),

@@ -4,10 +4,11 @@
 import { readConfig } from "../../config";
 import { openDb } from "../../db/client";
 import type { DisabledReason } from "../../db/schema";
-import { disableWebhook, markVerified } from "../../db/webhooks";
+import { disableWebhook, markAlertUrlVerified, markVerified } from "../../db/webhooks";
 import type { Env } from "../../env";
 import { quotaOf } from "../../bindings";
 import type { AttemptResult } from "../attempt";
+import { signingSecrets } from "../../lib/rotation";
 import { nextAttemptAt } from "../schedule";
 import { challengeIn, judgeChallenge, VERIFICATION_EVENT_TYPE } from "../verification";
 import { OUTCOME_GROUP_SIZE, type DeliveryStatus, type EventRow, type LaneRow, type LaneStore } from "./store";
@@ -32,7 +33,12 @@ export class LaneOutcomes {
   /** The outcome of the line's head (the default ordering, or a verification challenge under any). */
   async ofHead(lane: LaneRow, event: EventRow, sent: AttemptResult): Promise<void> {
     const challenge = event.type === VERIFICATION_EVENT_TYPE;
-    const result = challenge ? judgeChallenge(sent, challengeIn(event.body)) : sent;
+    // Either secret in force when the answer came verifies it (a rotation's previous one during its grace).
+    const secrets = signingSecrets(
+      { secret: lane.secret, previousSecret: lane.previous_secret, previousSecretExpiresAt: lane.previous_secret_expires_at },
+      sent.at + sent.durationMs,
+    );
+    const result = challenge ? await judgeChallenge(sent, challengeIn(event.body), secrets) : sent;
     const endedAt = result.at + result.durationMs;
     if (challenge && result.delivered) return this.recordVerified(lane, event, result, endedAt);
     // A success is kept with the others of its group (store.ts OUTCOME_GROUP_SIZE): while a backlog lasts,
@@ -49,7 +55,7 @@ export class LaneOutcomes {
   }
 
   /**
-   * The endpoint echoed the challenge `event`: recorded at once (not grouped: what it holds back goes next), then
+   * The endpoint answered the challenge `event`: recorded at once (not grouped: what it holds back goes next), then
    * in D1, retried by the alarm until it is done (a failure only delays the webhook object's verifiedAt: the lane
    * holds the truth). Only if the lane still has the URL the challenge went to.
    */
@@ -69,7 +75,11 @@ export class LaneOutcomes {
     const lane = this.store.lane();
     if (!lane?.verified_sync_pending || lane.verified_at === null) return;
     try {
-      await markVerified(openDb(this.envOf().DB), lane.webhook_id, lane.url, new Date(lane.verified_at));
+      const db = openDb(this.envOf().DB);
+      const at = new Date(lane.verified_at);
+      // An alerts lane's endpoint is its workspace's alertUrl.
+      if (lane.kind === "alerts") await markAlertUrlVerified(db, lane.workspace_id, lane.url, at);
+      else await markVerified(db, lane.webhook_id, lane.url, at);
       this.store.markVerifiedSynced();
     } catch (err) {
       console.error(`lane ${lane.webhook_id}: could not record its verification in D1 yet:`, err);

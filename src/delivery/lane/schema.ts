@@ -103,7 +103,7 @@ export interface LaneRow {
   /** Ed25519 private keys (`whsk_…`) that sign `v1a`, current and previous; null for the alerts lane. */
   signing_key: string | null;
   previous_signing_key: string | null;
-  /** When the endpoint at `url` echoed its challenge; null while not (verification.ts says what that holds back). */
+  /** When the endpoint at `url` answered its challenge; null while not (verification.ts says what that holds back). */
   verified_at: number | null;
   /** Set while verified_at is not in D1 yet (its write failed); the alarm retries it like an unsynced disable. */
   verified_sync_pending: number;

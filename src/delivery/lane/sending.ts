@@ -9,6 +9,7 @@ import { inSpan } from "../../lib/spans";
 import { attemptDelivery, requestHeaders, type AttemptResult, type RequestHeaders } from "../attempt";
 import { OutgoingLimit } from "../outgoing-limit";
 import { signatureHeaders } from "../signing";
+import { challengeHeaders } from "../verification";
 import type { EventRow, LaneRow, LaneStore } from "./store";
 
 /** The trace context an event keeps (its row's columns): what each attempt's trace headers are made from. */
@@ -63,16 +64,20 @@ export class LaneSending {
     return signatureHeaders({ ...signers, id: eventId, timestampSeconds: Math.floor(now / 1000), body });
   }
 
-  /** Each attempt is its own span in the event's trace: a new span id, retries too, and the event's tracestate. */
+  /**
+   * Each attempt is its own span in the event's trace: a new span id, retries too, and the event's tracestate. A
+   * verification challenge also carries its `webhook-challenge` header (verification.ts).
+   */
   private traced(
     lane: LaneRow,
     eventId: string,
+    body: string,
     stored: StoredTrace,
     signatures: Record<string, string>,
     send: (sent: Record<string, string>) => Promise<AttemptResult>,
   ) {
     const { trace, headers } = attemptTraceHeaders(stored);
-    const sent = { ...signatures, ...headers };
+    const sent = { ...signatures, ...headers, ...challengeHeaders(eventId, body) };
     return inSpan(
       "webhook attempt",
       {
@@ -98,7 +103,7 @@ export class LaneSending {
     const fresh = pre && pre.eventId === eventId && pre.second === Math.floor(now / 1000) && pre.secrets === signersKey(secrets);
     const signatures = await (fresh ? pre.signatures : this.sign(secrets, eventId, body, now));
     const { deliveryTimeoutMs, allowPrivateUrls } = readConfig(this.envOf());
-    const sending = this.traced(lane, eventId, trace, signatures, (sent) =>
+    const sending = this.traced(lane, eventId, body, trace, signatures, (sent) =>
       this.outgoing.run(() => attemptDelivery(lane.url, body, this.requestHeaders(lane), sent, deliveryTimeoutMs, { allowPrivateUrls })),
     );
     if (head) {
@@ -132,7 +137,7 @@ export class LaneSending {
     const signatures = await this.sign(this.secretsAt(lane, now), eventId, body, now);
     const { deliveryTimeoutMs, allowPrivateUrls } = readConfig(this.envOf());
     const headers = this.requestHeaders(lane);
-    return this.traced(lane, eventId, trace, signatures, async (sent) => {
+    return this.traced(lane, eventId, body, trace, signatures, async (sent) => {
       try {
         // In the lane's jurisdiction: the payload passes through no object outside it.
         return await senderOf(this.envOf().ENDPOINT_SENDER, lane.webhook_id, slot, lane.data_location).send({

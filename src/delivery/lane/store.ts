@@ -360,7 +360,7 @@ export class LaneStore {
     this.line.requeuedChanged();
   }
 
-  /** The endpoint at the lane's URL echoed a challenge at `at` (verification.ts). */
+  /** The endpoint at the lane's URL answered a challenge at `at` (verification.ts). */
   recordVerified(at: number): void {
     this.sql.exec("UPDATE lane SET verified_at = ?, verified_sync_pending = 1", at);
     if (this.cached) Object.assign(this.cached, { verified_at: at, verified_sync_pending: 1 });

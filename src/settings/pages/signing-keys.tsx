@@ -41,7 +41,7 @@ export const SigningKeysSection: FC<{ webhook: Webhook; verificationRequired: bo
           <>
             <p>
               <span class="badge off">Endpoint not verified</span> It receives nothing but a signed challenge until it answers 2xx with the
-              challenge in its body; its events wait, in order.
+              <code>webhook-challenge-response</code> header that Standard Webhooks computes from the secret; its events wait, in order.
             </p>
             <ActionButton
               action={`${webhookPath(webhook.id)}/verify`}

@@ -30,6 +30,7 @@ async function renderAlerts(c: Ctx, filters: LogFilters, form?: { error: ApiProb
           : {
               ...c.get("workspace"),
               alertUrl: null,
+              alertUrlVerifiedAt: null,
               alertPublicKey: null,
               dataLocation: null,
               limits: { ...DEFAULT_LIMITS },

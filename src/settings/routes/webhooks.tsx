@@ -198,7 +198,7 @@ webhookPages.post("/integrations/webhooks/:id/verify", async (c) => {
   if (!result.ok) return redirectWith(c, webhookPath(id), problem(result.error));
   const text = result.data.verifiedAt
     ? `${result.data.url} is verified already; nothing was sent.`
-    : `Challenge sent to ${result.data.url}. Its events follow once it answers 2xx with the challenge in the body; see the log below.`;
+    : `Challenge sent to ${result.data.url}. Its events follow once it answers 2xx with its webhook-challenge-response; see the log below.`;
   return redirectWith(c, webhookPath(id), { kind: "success", text });
 });
 

@@ -1,7 +1,8 @@
 // A real HTTP receiver on 127.0.0.1 for the tests: each bucket is one endpoint that can succeed, fail,
 // hang, or drop the connection on command, records what it got, and verifies the signature schemes
 // independently of the Worker's code (the `standardwebhooks` package and node:crypto; `v1a` with the
-// documented Node snippet, docs/snippets/verify-v1a-node.mjs, on request).
+// documented Node snippet, docs/snippets/verify-v1a-node.mjs, on request), and answers verification challenges
+// with the library's own endpointVerificationResponse when told to.
 import { createHmac } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -33,6 +34,18 @@ function verifyStandard(secrets: string[], body: string, headers: Record<string,
 function verifyRespondIo(secrets: string[], body: string, header: string | undefined): boolean | null {
   if (secrets.length === 0) return null;
   return secrets.some((secret) => createHmac("sha256", secret).update(body).digest("base64") === header);
+}
+
+/** The library's own answer to a `webhook-challenge`, when the behaviour asks for one and the request has one. */
+function challengeAnswer(
+  behaviour: { answerChallenge?: boolean | { secret: string } },
+  secrets: string[],
+  headers: Record<string, string>,
+) {
+  const challenge = headers["webhook-challenge"];
+  const secret = typeof behaviour.answerChallenge === "object" ? behaviour.answerChallenge.secret : secrets[0];
+  if (!behaviour.answerChallenge || !challenge || !secret) return {};
+  return { "webhook-challenge-response": new Webhook(secret).endpointVerificationResponse(challenge) };
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -116,7 +129,11 @@ export async function startReceiver(): Promise<{ url: string; close: () => Promi
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     record.answeredHr = performance.timeOrigin + performance.now();
     res
-      .writeHead(behaviour.status, { "content-type": "text/plain", ...behaviour.headers })
+      .writeHead(behaviour.status, {
+        "content-type": "text/plain",
+        ...challengeAnswer(behaviour, b.secrets, headers),
+        ...behaviour.headers,
+      })
       .end(behaviour.echo ? body : (behaviour.body ?? "ok"));
   });
 
