@@ -13,7 +13,7 @@ import { ApiError, errorBody } from "./errors";
 import { eventTypeRoutes } from "./event-types";
 import { eventRoutes } from "./events/routes";
 import { quotaRoutes } from "./quota";
-import { allowedMethods, limitBody, limitIngestion, requireJsonBody } from "./middleware";
+import { allowedMethods, limitBody, limitIngestion, refuseMalformedUrl, requireJsonBody } from "./middleware";
 import { deliveryRoutes } from "./webhooks/delivery-routes";
 import { keyRoutes, JWKS_PATH } from "./webhooks/key-routes";
 import { statsRoutes } from "./webhooks/stats-routes";
@@ -26,7 +26,7 @@ import { workspaceRoutes } from "./workspace/routes";
 
 export const api = newRouter();
 
-api.use("*", async (c, next) => {
+api.use("*", refuseMalformedUrl, async (c, next) => {
   c.set("db", openDb(c.env.DB));
   await next();
 });
@@ -106,6 +106,8 @@ api.onError((err, c) => {
     if (err.status === 400) return c.json(errorBody("malformed_json", "request body is empty or not valid JSON"), 400);
     return c.json(errorBody("internal_error", err.message), err.status);
   }
+  // A string some code could not decode (decodeURIComponent): the client's malformed input, never our 500.
+  if (err instanceof URIError) return c.json(errorBody("malformed_url", `the request has a malformed percent-escape: ${err.message}`), 400);
   if (err instanceof ConfigError) {
     console.error("configuration error:", err.message);
     return c.json(errorBody("misconfigured", `the service is misconfigured: ${err.message}`), 500);

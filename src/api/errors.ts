@@ -7,6 +7,7 @@ import type { Refusal } from "../delivery/lane/endpoint-lane";
 export const ERROR_CODES = {
   validation_failed: 400,
   malformed_json: 400,
+  malformed_url: 400,
   unknown_field: 400,
   invalid_url: 400,
   url_too_long: 400,

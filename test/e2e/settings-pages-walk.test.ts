@@ -140,7 +140,7 @@ describe("every settings page at 1280 px and 390 px", () => {
   beforeAll(async () => {
     rig = await startPagesRig({
       vars: {
-        ADMIN_TOKEN: "ui-walk-admin-token",
+        ADMIN_TOKEN: "ui-walk-admin-token-at-least-32-characters",
         SESSION_SECRET: "ui-walk-session-secret",
         ALLOW_PRIVATE_URLS: "true",
         ORDERING_WINDOW_MS: "0",

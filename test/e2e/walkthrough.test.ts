@@ -140,7 +140,14 @@ describe.skipIf(missing.length > 0)("the walkthrough, pasted", () => {
     // Only npm's own "> edge-webhooks@… dev" header comes before it: no migration tables, no bindings table.
     expect(before!.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("> "))).toEqual([]);
     const url = `http://127.0.0.1:${devPort}`;
-    for (const shown of [`API              ${url}`, `${url}/docs`, `${url}/settings`, KEY, "dev-admin-token", "npm run receiver"]) {
+    for (const shown of [
+      `API              ${url}`,
+      `${url}/docs`,
+      `${url}/settings`,
+      KEY,
+      "dev-admin-token-not-for-production-use",
+      "npm run receiver",
+    ]) {
       expect(output).toContain(shown);
     }
     expect(output).not.toMatch(/Your Worker has access to the following bindings|ENOTFOUND|Migrations to be applied/);
