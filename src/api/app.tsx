@@ -9,7 +9,7 @@ import { deadLetterRoutes } from "./dead-letters/routes";
 import { requireAdminToken, requireWorkspaceKey } from "./auth";
 import { newRouter, type AppEnv } from "./context";
 import { ApiReference, type OpenApiDocument } from "./docs";
-import { ApiError, errorBody } from "./errors";
+import { ApiError, errorBody, errorResponses } from "./errors";
 import { eventTypeRoutes } from "./event-types";
 import { eventRoutes } from "./events/routes";
 import { quotaRoutes } from "./quota";
@@ -50,6 +50,15 @@ api.route("/v1/workspace", alertRoutes);
 api.route("/v1/workspaces", alertKeyRoutes);
 api.route("/v1/quota", quotaRoutes);
 api.route("/v1/dead-letters", deadLetterRoutes);
+
+// What the guards in front of the routes answer, on every route they guard: an address over a limit on failed
+// credentials gets 429 (unknown keys or poll tokens: PUBLIC_LIMITER; wrong admin tokens: ADMIN_LIMITER), and the
+// admin routes answer 500 misconfigured while ADMIN_TOKEN is unset or too short.
+for (const definition of api.openAPIRegistry.definitions) {
+  if (definition.type !== "route" || !definition.route.security?.length) continue;
+  const admin = definition.route.path.startsWith("/v1/admin/");
+  definition.route.responses = { ...errorResponses(...(admin ? ([429, 500] as const) : ([429] as const))), ...definition.route.responses };
+}
 
 api.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
   type: "http",
