@@ -30,11 +30,13 @@ api.use("*", refuseMalformedUrl, async (c, next) => {
   c.set("db", openDb(c.env.DB));
   await next();
 });
-api.use("/v1/*", limitBody, requireJsonBody);
+api.use("/v1/*", limitBody);
 api.use("/v1/admin/*", requireAdminToken);
 for (const prefix of ["/v1/events/*", "/v1/workspace/*", "/v1/quota/*", "/v1/dead-letters/*"]) api.use(prefix, requireWorkspaceKey);
 // A webhook's JWKS is public: receivers fetch it without a key (and so is a workspace's alerts JWKS, /v1/workspaces/*).
 api.use("/v1/webhooks/*", (c, next) => (JWKS_PATH.test(c.req.path) ? next() : requireWorkspaceKey(c, next)));
+// The body is read and parsed only once the caller is known: a request without a credential costs no JSON parse.
+api.use("/v1/*", requireJsonBody);
 api.on("POST", ["/v1/events", "/v1/events/batch"], limitIngestion);
 
 api.route("/v1/admin", adminRoutes);

@@ -1,5 +1,6 @@
 // The Workers Rate Limiting bindings (wrangler.toml [[ratelimits]]), how long a refused caller should wait, and the
 // memory of addresses over a failure limit (whose next attempts are refused before anything is looked up).
+import ipaddr from "ipaddr.js";
 import type { Env } from "../env";
 
 /**
@@ -32,9 +33,19 @@ export async function retryAfterSeconds(env: Env, name: LimiterName, key: string
   }
 }
 
-/** The client's address as Cloudflare gives it; "unknown" when absent (local tools, tests), all such callers sharing one count. */
+/**
+ * The key a per-address limit counts: the client's address as Cloudflare gives it (cf-connecting-ip), except that an
+ * IPv6 address counts as its /64, the block one subscriber gets (else one client could take a fresh address per
+ * request). IPv4 inside IPv6 counts as the IPv4 address. "unknown" when absent (local tools), all sharing one count.
+ */
 export function clientAddress(headers: { header(name: string): string | undefined }): string {
-  return headers.header("cf-connecting-ip") ?? "unknown";
+  const raw = headers.header("cf-connecting-ip")?.trim();
+  if (!raw) return "unknown";
+  if (!ipaddr.isValid(raw)) return raw;
+  const address = ipaddr.process(raw);
+  if (address.kind() === "ipv4") return address.toString();
+  const parts = (address as ipaddr.IPv6).parts;
+  return `${new ipaddr.IPv6([...parts.slice(0, 4), 0, 0, 0, 0]).toString()}/64`;
 }
 
 /**

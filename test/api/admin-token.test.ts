@@ -3,8 +3,8 @@
 // Retry-After, and then even the right token waits); without SESSION_SECRET nobody can sign in to the settings pages,
 // which say what to set, while the API answers as before.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { countingWorker, freshAddress } from "../support/counting";
-import { ADMIN_TOKEN, call, createWorkspace } from "../support/helpers";
+import { countingWorker } from "../support/counting";
+import { ADMIN_TOKEN, call, createWorkspace, randomAddress } from "../support/helpers";
 
 /** ADMIN_LIMITER in wrangler.toml (test/api/rate-limits.test.ts checks it). */
 const ADMIN_LIMIT = 10;
@@ -13,7 +13,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-const admin = (token: string, address = freshAddress()) => ({
+const admin = (token: string, address = randomAddress()) => ({
   method: "POST",
   address,
   headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
@@ -56,7 +56,7 @@ describe("ADMIN_TOKEN", () => {
 
   it(`answers 429 with Retry-After after ${ADMIN_LIMIT} failed admin calls from one address in 60 s, then refuses even the right token from it; other addresses are unaffected`, async () => {
     const w = countingWorker();
-    const guesser = freshAddress();
+    const guesser = randomAddress();
     const statuses: number[] = [];
     while (statuses.length < ADMIN_LIMIT * 3 && !statuses.includes(429)) {
       // Wrong tokens, a malformed header and none at all: every failure counts.
@@ -79,9 +79,27 @@ describe("ADMIN_TOKEN", () => {
     expect((await w.fetch("/v1/admin/workspaces", admin(ADMIN_TOKEN))).status).toBe(201);
   });
 
+  it("counts an IPv6 /64 as one address: a new address per guess inside it does not escape the limit", async () => {
+    const w = countingWorker();
+    const block = randomAddress().replace(/::1$/, "");
+    const statuses: number[] = [];
+    for (let i = 1; i <= ADMIN_LIMIT * 3 && !statuses.includes(429); i++) {
+      const address = `${block}:${i.toString(16)}:0:0:${(i * 7).toString(16)}`;
+      statuses.push(
+        (await w.fetch("/v1/admin/workspaces", { method: "POST", address, headers: { authorization: "Bearer guess" } })).status,
+      );
+    }
+    expect(statuses.at(-1)).toBe(429);
+    // IPv4 addresses are each their own, and an IPv4-mapped IPv6 address is its IPv4 one.
+    const v4 = `198.51.100.${1 + Math.floor(Math.random() * 250)}`;
+    for (let i = 0; i <= ADMIN_LIMIT; i++)
+      await w.fetch("/v1/admin/workspaces", { method: "POST", address: v4, headers: { authorization: "Bearer guess" } });
+    expect((await w.fetch("/v1/admin/workspaces", { ...admin(ADMIN_TOKEN), address: `::ffff:${v4}` })).status).toBe(429);
+  });
+
   it("never counts successful admin calls", async () => {
     const w = countingWorker();
-    const operator = freshAddress();
+    const operator = randomAddress();
     for (let i = 0; i < ADMIN_LIMIT * 2; i++)
       expect((await w.fetch("/v1/admin/workspaces", admin(ADMIN_TOKEN, operator))).status).toBe(201);
   });
@@ -104,7 +122,7 @@ describe("SESSION_SECRET", () => {
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     for (const secret of [undefined, ""]) {
       const w = countingWorker({ SESSION_SECRET: secret });
-      const page = await w.fetch("/settings/sign-in", { address: freshAddress() });
+      const page = await w.fetch("/settings/sign-in", { address: randomAddress() });
       expect(page.status).toBe(503);
       expect(page.headers.get("content-type")).toMatch(/^text\/html/);
       expect(page.text).toContain("SESSION_SECRET");
@@ -112,7 +130,7 @@ describe("SESSION_SECRET", () => {
       expect(page.text).toContain("The API is not affected");
       const signIn = await w.fetch("/settings/sign-in", {
         method: "POST",
-        address: freshAddress(),
+        address: randomAddress(),
         headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://edge.test" },
         body: new URLSearchParams({ apiKey: ws.apiKey }).toString(),
       });

@@ -3,8 +3,8 @@
 // keys cannot push a known one out of the cache; the pages that take no credential (a portal link, its Continue,
 // confirm-email) count their limit before any D1 read or write; and a settings form is read up to 64 KiB, no further.
 import { describe, expect, it } from "vitest";
-import { call, createWorkspace } from "../support/helpers";
-import { countingWorker, freshAddress } from "../support/counting";
+import { ADMIN_TOKEN, call, createWorkspace, randomAddress } from "../support/helpers";
+import { countingWorker } from "../support/counting";
 
 /** PUBLIC_LIMITER and SIGN_IN_LIMITER in wrangler.toml (test/api/rate-limits.test.ts checks them). */
 const PUBLIC_LIMIT = 60;
@@ -41,7 +41,7 @@ describe("API keys and poll tokens that are not valid", () => {
       ]),
       ...pollTokens.map((token) => ["/v1/webhooks/wh_x/poll", token]),
     ]) {
-      const res = await w.fetch(path!, { headers: bearer(token!), address: freshAddress() });
+      const res = await w.fetch(path!, { headers: bearer(token!), address: randomAddress() });
       expect(res.status).toBe(401);
       expect(res.json.error.code).toBe("unauthorized");
     }
@@ -52,8 +52,8 @@ describe("API keys and poll tokens that are not valid", () => {
     const w = countingWorker();
     const [key, token] = [randomKey(), randomPollToken()];
     for (let i = 0; i < 20; i++) {
-      expect((await w.fetch("/v1/webhooks", { headers: bearer(key), address: freshAddress() })).status).toBe(401);
-      expect((await w.fetch("/v1/webhooks/wh_x/poll", { headers: bearer(token), address: freshAddress() })).status).toBe(401);
+      expect((await w.fetch("/v1/webhooks", { headers: bearer(key), address: randomAddress() })).status).toBe(401);
+      expect((await w.fetch("/v1/webhooks/wh_x/poll", { headers: bearer(token), address: randomAddress() })).status).toBe(401);
     }
     expect(w.touching("api_keys")).toBe(1);
     expect(w.touching("webhooks")).toBe(1);
@@ -66,7 +66,7 @@ describe("API keys and poll tokens that are not valid", () => {
     expect((await w.fetch("/v1/workspace", { headers: bearer(ws.apiKey) })).status).toBe(200);
     const known = w.touching("api_keys");
     for (let i = 0; i < 300; i++)
-      expect((await w.fetch("/v1/webhooks", { headers: bearer(randomKey()), address: freshAddress() })).status).toBe(401);
+      expect((await w.fetch("/v1/webhooks", { headers: bearer(randomKey()), address: randomAddress() })).status).toBe(401);
     expect(w.touching("api_keys")).toBe(known + 300);
     expect((await w.fetch("/v1/workspace", { headers: bearer(ws.apiKey) })).status).toBe(200);
     expect(w.touching("api_keys")).toBe(known + 300);
@@ -76,7 +76,7 @@ describe("API keys and poll tokens that are not valid", () => {
     const ws = await createWorkspace();
     const hook = await pollingWebhook(ws.apiKey);
     const w = countingWorker();
-    const noisy = freshAddress();
+    const noisy = randomAddress();
     expect((await w.fetch("/v1/webhooks", { headers: bearer(ws.apiKey), address: noisy })).status).toBe(200);
 
     const statuses: number[] = [];
@@ -104,7 +104,29 @@ describe("API keys and poll tokens that are not valid", () => {
     expect(w.statements.length).toBe(before);
     // A key this isolate already knows is served from memory, whatever the address did; another address is not limited.
     expect((await w.fetch("/v1/webhooks", { headers: bearer(ws.apiKey), address: noisy })).status).toBe(200);
-    expect((await w.fetch("/v1/webhooks", { headers: bearer(randomKey()), address: freshAddress() })).status).toBe(401);
+    expect((await w.fetch("/v1/webhooks", { headers: bearer(randomKey()), address: randomAddress() })).status).toBe(401);
+  });
+
+  it("checks the credential before it reads a JSON body: 401, not 400, for 200 KiB of broken JSON without a valid key", async () => {
+    const w = countingWorker();
+    const body = `{"url": "${"x".repeat(200 * 1024)}`;
+    const credentials: Record<string, string>[] = [
+      {},
+      { authorization: "Bearer whk_wrong" },
+      { authorization: `Bearer ${ADMIN_TOKEN.slice(1)}` },
+    ];
+    for (const headers of credentials) {
+      for (const path of ["/v1/webhooks", "/v1/events", "/v1/admin/workspaces"]) {
+        const res = await w.fetch(path, {
+          method: "POST",
+          address: randomAddress(),
+          headers: { "content-type": "application/json", ...headers },
+          body,
+        });
+        expect(res.status, path).toBe(401);
+      }
+    }
+    expect(w.statements).toEqual([]);
   });
 
   it("reads the webhook once for a valid poll token (the poll route uses what authentication read), and a rotated token stops at once", async () => {
@@ -126,7 +148,7 @@ describe("API keys and poll tokens that are not valid", () => {
 describe("pages without a credential: limited per address before D1", () => {
   it(`answers a portal link and its Continue from an address over the sign-in limit with a 429 page, and no D1 read or write`, async () => {
     const w = countingWorker();
-    const address = freshAddress();
+    const address = randomAddress();
     for (let i = 0; i < SIGN_IN_LIMIT; i++) await w.fetch("/settings/sign-in", form({ apiKey: "whk_wrong" }, address));
     const before = w.statements.length;
     for (const res of [
@@ -143,7 +165,7 @@ describe("pages without a credential: limited per address before D1", () => {
 
   it(`answers confirm-email with a 429 page once an address has opened it ${PUBLIC_LIMIT} times in 60 s, and then reads no D1`, async () => {
     const w = countingWorker();
-    const address = freshAddress();
+    const address = randomAddress();
     const statuses: number[] = [];
     while (statuses.length < PUBLIC_LIMIT * 3 && !statuses.includes(429)) {
       statuses.push((await w.fetch(`/settings/confirm-email/${madeUpToken()}`, { address })).status);
@@ -163,7 +185,7 @@ describe("pages without a credential: limited per address before D1", () => {
     }
     expect(w.statements.length).toBe(before);
     // Another address is not affected.
-    expect((await w.fetch(`/settings/confirm-email/${madeUpToken()}`, { address: freshAddress() })).status).toBe(404);
+    expect((await w.fetch(`/settings/confirm-email/${madeUpToken()}`, { address: randomAddress() })).status).toBe(404);
   });
 });
 
@@ -174,9 +196,9 @@ describe("settings forms: at most 64 KiB", () => {
     const w = countingWorker();
     const fill = (bytes: number) => `apiKey=whk_wrong&next=${"a".repeat(bytes - "apiKey=whk_wrong&next=".length)}`;
     const headers = { "content-type": "application/x-www-form-urlencoded", origin: "http://edge.test" };
-    const fits = await w.fetch("/settings/sign-in", { method: "POST", headers, body: fill(LIMIT), address: freshAddress() });
+    const fits = await w.fetch("/settings/sign-in", { method: "POST", headers, body: fill(LIMIT), address: randomAddress() });
     expect(fits.status).toBe(401);
-    const address = freshAddress();
+    const address = randomAddress();
     const over = await w.fetch("/settings/sign-in", { method: "POST", headers, body: fill(LIMIT + 1), address });
     expect(over.status).toBe(413);
     expect(over.headers.get("content-type")).toMatch(/^text\/html/);
@@ -200,7 +222,7 @@ describe("settings forms: at most 64 KiB", () => {
     });
     const res = await w.fetch("/settings/sign-in", {
       method: "POST",
-      address: freshAddress(),
+      address: randomAddress(),
       headers: { "content-type": "multipart/form-data; boundary=b", origin: "http://edge.test" },
       body,
       duplex: "half",

@@ -53,6 +53,3 @@ export function countingWorker(overrides: Record<string, unknown> = {}) {
     },
   };
 }
-
-/** A client address no other test uses. */
-export const freshAddress = () => `2001:db8:ff::${crypto.randomUUID().slice(0, 4)}:${crypto.randomUUID().slice(0, 4)}`;

@@ -3,6 +3,12 @@ import { exports } from "cloudflare:workers";
 
 export const ADMIN_TOKEN = "test-admin-token-at-least-32-characters";
 
+/** A client address of its own: an IPv6 address in a /64 no other test uses (per-address limits count an IPv6 /64). */
+export const randomAddress = () => {
+  const [a, b] = crypto.getRandomValues(new Uint16Array(2));
+  return `2001:db8:${a!.toString(16)}:${b!.toString(16)}::1`;
+};
+
 export interface CallOptions {
   key?: string | null;
   body?: unknown;
@@ -14,7 +20,7 @@ export async function call(method: string, path: string, options: CallOptions = 
   const headers = new Headers(options.headers);
   // Each call from its own address unless it names one, so the per-address limits on failures (unknown keys, wrong
   // admin tokens) are only met by the tests about them.
-  if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", `2001:db8:1::${crypto.randomUUID().slice(0, 4)}`);
+  if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", randomAddress());
   if (options.key) headers.set("authorization", `Bearer ${options.key}`);
   let body = options.rawBody;
   if (options.body !== undefined) {
