@@ -2,7 +2,8 @@
 // one read and then nothing for a while, and an address over PUBLIC_LIMITER nothing at all (429); a flood of unknown
 // keys cannot push a known one out of the cache; the pages that take no credential (a portal link, its Continue,
 // confirm-email) count their limit before any D1 read or write; and a settings form is read up to 64 KiB, no further.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { api } from "../../src/api/app";
 import { ADMIN_TOKEN, call, createWorkspace, randomAddress } from "../support/helpers";
 import { countingWorker } from "../support/counting";
 
@@ -186,6 +187,22 @@ describe("pages without a credential: limited per address before D1", () => {
     expect(w.statements.length).toBe(before);
     // Another address is not affected.
     expect((await w.fetch(`/settings/confirm-email/${madeUpToken()}`, { address: randomAddress() })).status).toBe(404);
+  });
+});
+
+describe("public documents", () => {
+  it("answers /openapi.json and /docs from memory: the document is generated at most once per isolate, not per caller", async () => {
+    const generated = vi.spyOn(api, "getOpenAPI31Document");
+    const w = countingWorker();
+    const first = await w.fetch("/openapi.json");
+    for (let i = 0; i < 10; i++) {
+      expect((await w.fetch("/openapi.json", { address: randomAddress() })).text).toBe(first.text);
+      expect((await w.fetch("/docs", { address: randomAddress() })).text).toContain("/v1/webhooks");
+    }
+    expect(generated.mock.calls.length).toBeLessThanOrEqual(1);
+    expect(first.json.paths["/v1/webhooks"]).toBeDefined();
+    expect(w.statements).toEqual([]);
+    generated.mockRestore();
   });
 });
 
