@@ -92,6 +92,8 @@ export function settingsPages(fetchApi: ApiFetch) {
     if (c.req.method === "POST" && !FORM_TYPES.test(c.req.header("content-type") ?? "")) return c.text("Unsupported Media Type", 415);
     return next();
   });
+  // Confirming an address needs no session (nor SESSION_SECRET): it works whatever the pages' sign-in can do.
+  pages.route("/", confirmEmailPages);
   pages.use("*", async (c, next) => {
     const secret = sessionSigningKey(c.env);
     if (!secret) {
@@ -113,7 +115,6 @@ export function settingsPages(fetchApi: ApiFetch) {
 
   pages.get("/", (c) => c.redirect(WEBHOOKS, 302));
   pages.route("/", signInPages);
-  pages.route("/", confirmEmailPages);
 
   // Everything else needs a session; the API is then called as its workspace.
   pages.use("/integrations/*", async (c, next) => {

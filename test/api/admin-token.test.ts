@@ -45,6 +45,8 @@ describe("ADMIN_TOKEN", () => {
         }
       }
       expect((await w.fetch("/v1/webhooks", { headers: { authorization: `Bearer ${ws.apiKey}` } })).status).toBe(200);
+      // Confirming a notification address needs no session: its link still answers (here: an unknown token's page).
+      expect((await w.fetch(`/settings/confirm-email/${"A".repeat(43)}`, { address: randomAddress() })).status).toBe(404);
     },
   );
 
@@ -138,6 +140,8 @@ describe("SESSION_SECRET", () => {
       expect(signIn.headers.getSetCookie()).toEqual([]);
       expect(w.statements).toEqual([]);
       expect((await w.fetch("/v1/webhooks", { headers: { authorization: `Bearer ${ws.apiKey}` } })).status).toBe(200);
+      // Confirming a notification address needs no session: its link still answers (here: an unknown token's page).
+      expect((await w.fetch(`/settings/confirm-email/${"A".repeat(43)}`, { address: randomAddress() })).status).toBe(404);
     }
     const lines = logged.mock.calls.map((args) => args.join(" ")).filter((line) => line.includes("SESSION_SECRET"));
     expect(lines).toHaveLength(1);
