@@ -136,6 +136,6 @@ export const requireAdminToken: MiddlewareHandler<AppEnv> = async (c, next) => {
       ? [`missing Authorization header; ${send}`, 'Bearer realm=""']
       : token === undefined
         ? [`malformed Authorization header; ${send}`, 'Bearer error="invalid_request"']
-        : ["invalid or revoked ADMIN_TOKEN", 'Bearer error="invalid_token"'];
+        : ["invalid ADMIN_TOKEN", 'Bearer error="invalid_token"'];
   return c.json(errorBody("unauthorized", message), 401, { "WWW-Authenticate": challenge });
 };
