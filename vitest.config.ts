@@ -15,7 +15,7 @@ const workersProject = async (name: string, files: { include: string[]; exclude:
       miniflare: {
         bindings: {
           TEST_MIGRATIONS: await readD1Migrations("migrations"),
-          ADMIN_TOKEN: "test-admin-token",
+          ADMIN_TOKEN: "test-admin-token-at-least-32-characters",
           SESSION_SECRET: "test-session-secret",
           ALLOW_PRIVATE_URLS: "true",
           DEV_SEED_SQL: readFileSync("scripts/dev-seed.sql", "utf8"),

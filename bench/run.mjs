@@ -71,7 +71,7 @@ const ports = { main: cfg.portBase, bare: cfg.portBase + 2, receiver: cfg.portBa
 const MAIN = `http://127.0.0.1:${ports.main}`;
 const BARE = `http://127.0.0.1:${ports.bare}`;
 const RECEIVER = `http://127.0.0.1:${ports.receiver}`;
-const ADMIN_TOKEN = "bench-admin-token";
+const ADMIN_TOKEN = "bench-admin-token-at-least-32-characters";
 const DEV_KEY = "whk_dev_local_key_do_not_use_in_production";
 const orderingWindowMs = Number(/ORDERING_WINDOW_MS\s*=\s*"(\d+)"/.exec(readFileSync(join(root, "wrangler.toml"), "utf8"))?.[1] ?? 1000);
 

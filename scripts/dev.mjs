@@ -7,7 +7,7 @@ import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
 
 export const DEV_API_KEY = "whk_dev_local_key_do_not_use_in_production";
-export const DEV_ADMIN_TOKEN = "dev-admin-token";
+export const DEV_ADMIN_TOKEN = "dev-admin-token-not-for-production-use";
 /** Signs the settings pages' session cookies locally; production sets the SESSION_SECRET secret. */
 export const DEV_SESSION_SECRET = "dev-session-secret-not-for-production";
 

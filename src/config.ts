@@ -151,3 +151,21 @@ const MIN_RETENTION_DAYS = 1;
 export function retentionMs(config: Pick<Config, "retentionDays">): number {
   return Math.max(config.retentionDays, MIN_RETENTION_DAYS) * DAY_MS;
 }
+
+/** The shortest ADMIN_TOKEN accepted: 32 characters, what `openssl rand -base64 32` prints is 44. */
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
+const MAKE_A_SECRET = "make one with `openssl rand -base64 32` and set it with `wrangler secret put";
+
+/**
+ * The ADMIN_TOKEN secret, refused (ConfigError, so the admin routes answer 500 misconfigured naming it) when unset or
+ * shorter than MIN_ADMIN_TOKEN_LENGTH: a short token can be guessed, and nothing else stands before the admin API.
+ */
+export function adminTokenOf(env: Env): string {
+  const token = env.ADMIN_TOKEN ?? "";
+  if (token.length >= MIN_ADMIN_TOKEN_LENGTH) return token;
+  const what = token === "" ? "ADMIN_TOKEN is not set" : `ADMIN_TOKEN is ${token.length} characters long`;
+  throw new ConfigError(`${what}; it must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters: ${MAKE_A_SECRET} ADMIN_TOKEN\``);
+}
+
+/** What an operator is told to do when SESSION_SECRET is missing (the settings pages' page and log line say it). */
+export const SESSION_SECRET_HELP = `set the SESSION_SECRET secret: ${MAKE_A_SECRET} SESSION_SECRET\` (npm run dev sets one for you)`;

@@ -3,9 +3,9 @@
 declare global {
   namespace Cloudflare {
     interface Env {
-      /** Secret guarding /v1/admin/*. Unset means the admin API refuses every call. */
+      /** Secret guarding /v1/admin/*: at least 32 characters, else the admin API answers 500 misconfigured (config.ts). */
       ADMIN_TOKEN?: string;
-      /** Secret that signs the settings pages' session cookies; without it one is derived from ADMIN_TOKEN. */
+      /** Secret that signs the settings pages' session cookies; without it nobody can sign in to them. */
       SESSION_SECRET?: string;
     }
   }

@@ -10,11 +10,11 @@ import { deadLetterRoutes } from "./dead-letters/routes";
 import { requireAdminToken, requireWorkspaceKey } from "./auth";
 import { newRouter, type AppEnv } from "./context";
 import { ApiReference, type OpenApiDocument } from "./docs";
-import { ApiError, errorBody } from "./errors";
+import { ApiError, errorBody, errorResponses } from "./errors";
 import { eventTypeRoutes } from "./event-types";
 import { eventRoutes } from "./events/routes";
 import { quotaRoutes } from "./quota";
-import { allowedMethods, limitBody, limitIngestion, requireJsonBody } from "./middleware";
+import { allowedMethods, limitBody, limitIngestion, refuseMalformedUrl, requireJsonBody } from "./middleware";
 import { deliveryRoutes } from "./webhooks/delivery-routes";
 import { keyRoutes, JWKS_PATH } from "./webhooks/key-routes";
 import { statsRoutes } from "./webhooks/stats-routes";
@@ -27,15 +27,17 @@ import { workspaceRoutes } from "./workspace/routes";
 
 export const api = newRouter();
 
-api.use("*", async (c, next) => {
+api.use("*", refuseMalformedUrl, async (c, next) => {
   c.set("db", openDb(c.env.DB));
   await next();
 });
-api.use("/v1/*", limitBody, requireJsonBody);
+api.use("/v1/*", limitBody);
 api.use("/v1/admin/*", requireAdminToken);
 for (const prefix of ["/v1/events/*", "/v1/workspace/*", "/v1/quota/*", "/v1/dead-letters/*"]) api.use(prefix, requireWorkspaceKey);
 // A webhook's JWKS is public: receivers fetch it without a key (and so is a workspace's alerts JWKS, /v1/workspaces/*).
 api.use("/v1/webhooks/*", (c, next) => (JWKS_PATH.test(c.req.path) ? next() : requireWorkspaceKey(c, next)));
+// The body is read and parsed only once the caller is known: a request without a credential costs no JSON parse.
+api.use("/v1/*", requireJsonBody);
 api.on("POST", ["/v1/events", "/v1/events/batch"], limitIngestion);
 
 api.route("/v1/admin", adminRoutes);
@@ -52,6 +54,15 @@ api.route("/v1/workspace", alertRoutes);
 api.route("/v1/workspaces", alertKeyRoutes);
 api.route("/v1/quota", quotaRoutes);
 api.route("/v1/dead-letters", deadLetterRoutes);
+
+// What the guards in front of the routes answer, on every route they guard: an address over a limit on failed
+// credentials gets 429 (unknown keys or poll tokens: PUBLIC_LIMITER; wrong admin tokens: ADMIN_LIMITER), and the
+// admin routes answer 500 misconfigured while ADMIN_TOKEN is unset or too short.
+for (const definition of api.openAPIRegistry.definitions) {
+  if (definition.type !== "route" || !definition.route.security?.length) continue;
+  const admin = definition.route.path.startsWith("/v1/admin/");
+  definition.route.responses = { ...errorResponses(...(admin ? ([429, 500] as const) : ([429] as const))), ...definition.route.responses };
+}
 
 api.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
   type: "http",
@@ -107,10 +118,26 @@ const openApiConfig = (origin: string) => ({
   tags: TAGS,
 });
 
-api.doc31("/openapi.json", (c) => openApiConfig(new URL(c.req.url).origin));
-api.get("/docs", (c) =>
-  c.html(<ApiReference doc={api.getOpenAPI31Document(openApiConfig(new URL(c.req.url).origin)) as unknown as OpenApiDocument} />),
-);
+// The document and its reference page are the same for every request while the isolate lives but for the server
+// line: worked out once, not for each caller (generating them took about 15 ms of CPU per request, for anyone, with
+// no credential). The reference page is kept for the few origins a deployment answers on.
+let generated: ReturnType<typeof api.getOpenAPI31Document> | undefined;
+const referencePages = new Map<string, string>();
+const openApiDocument = (origin: string) => {
+  generated ??= api.getOpenAPI31Document(openApiConfig(""));
+  return { ...generated, servers: openApiConfig(origin).servers };
+};
+api.get("/openapi.json", (c) => c.json(openApiDocument(new URL(c.req.url).origin)));
+api.get("/docs", async (c) => {
+  const origin = new URL(c.req.url).origin;
+  let html = referencePages.get(origin);
+  if (html === undefined) {
+    html = await (<ApiReference doc={openApiDocument(origin) as unknown as OpenApiDocument} />).toString();
+    if (referencePages.size >= 4) referencePages.clear();
+    referencePages.set(origin, html);
+  }
+  return c.html(html);
+});
 api.get("/", (c) => c.json({ name: "edge-webhooks", docs: "/docs", openapi: "/openapi.json" }));
 
 const methodsFor = allowedMethods(api.routes);
@@ -134,6 +161,8 @@ api.onError((err, c) => {
     if (err.status === 400) return c.json(errorBody("malformed_json", "request body is empty or not valid JSON"), 400);
     return c.json(errorBody("internal_error", err.message), err.status);
   }
+  // A string some code could not decode (decodeURIComponent): the client's malformed input, never our 500.
+  if (err instanceof URIError) return c.json(errorBody("malformed_url", `the request has a malformed percent-escape: ${err.message}`), 400);
   if (err instanceof ConfigError) {
     console.error("configuration error:", err.message);
     return c.json(errorBody("misconfigured", `the service is misconfigured: ${err.message}`), 500);

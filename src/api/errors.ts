@@ -7,6 +7,7 @@ import type { Refusal } from "../delivery/lane/endpoint-lane";
 export const ERROR_CODES = {
   validation_failed: 400,
   malformed_json: 400,
+  malformed_url: 400,
   unknown_field: 400,
   invalid_url: 400,
   url_too_long: 400,
@@ -134,7 +135,7 @@ export const ErrorSchema = z
 export type ErrorBody = z.infer<typeof ErrorSchema>;
 
 /** OpenAPI response entries for the errors a route can answer. */
-export function errorResponses(...statuses: (400 | 401 | 403 | 404 | 409 | 413 | 415 | 429)[]) {
+export function errorResponses(...statuses: (400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500)[]) {
   const descriptions = {
     400: "Invalid request (see `error.code`)",
     401: "Missing, unknown or revoked key",
@@ -144,6 +145,7 @@ export function errorResponses(...statuses: (400 | 401 | 403 | 404 | 409 | 413 |
     413: "Body larger than 256 KiB",
     415: "Body is not JSON",
     429: "Rate limited (`rate_limited`); the `Retry-After` header says in how many seconds to try again",
+    500: "The service is misconfigured (`misconfigured`, naming the setting to fix), or failed on its side (`internal_error`)",
   } as const;
   return Object.fromEntries(
     statuses.map((status) => [status, { description: descriptions[status], content: { "application/json": { schema: ErrorSchema } } }]),

@@ -1,12 +1,23 @@
-// Request guards shared by every route: body size, JSON bodies, ingestion's rate limit, and 405 for a known path with
-// the wrong method.
+// Request guards shared by every route: well-formed URLs, body size, JSON bodies, ingestion's rate limit, and 405 for
+// a known path with the wrong method.
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { METHOD_NAME_ALL } from "hono/router";
 import { TrieRouter } from "hono/router/trie-router";
+import { malformedEscape } from "../lib/malformed-url";
 import { retryAfterSeconds } from "../lib/rate-limit";
 import type { AppEnv } from "./context";
 import { ApiError, errorBody } from "./errors";
+
+/** A URL with an escape that does not decode answers 400 malformed_url, before authentication or any route. */
+export const refuseMalformedUrl: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const bad = malformedEscape(c.req.url);
+  if (bad === undefined) return next();
+  return c.json(
+    errorBody("malformed_url", `the URL has a malformed percent-escape (${JSON.stringify(bad)}); escape "%" itself as %25`),
+    400,
+  );
+};
 
 export const MAX_BODY_BYTES = 256 * 1024;
 

@@ -3,7 +3,7 @@
 // JWKS_LIMITER's limit per client address (docs/signatures.md "Fetching the keys").
 import type { Context } from "hono";
 import { jwksOf } from "../lib/jwks";
-import { retryAfterSeconds } from "../lib/rate-limit";
+import { clientAddress, retryAfterSeconds } from "../lib/rate-limit";
 import { publicKeysInForce } from "../lib/rotation";
 import type { AppEnv } from "./context";
 import { errorBody, errorResponses } from "./errors";
@@ -85,7 +85,7 @@ export async function publicJwks(c: Context<AppEnv>, load: () => Promise<Publish
     }
     await hit.body?.cancel();
   }
-  const wait = await retryAfterSeconds(c.env, "JWKS_LIMITER", c.req.header("cf-connecting-ip") ?? "unknown");
+  const wait = await retryAfterSeconds(c.env, "JWKS_LIMITER", clientAddress(c.req));
   if (wait !== undefined) {
     return c.json(errorBody("rate_limited", `too many key set requests from this address; retry in ${wait} s`), 429, {
       "Retry-After": String(wait),

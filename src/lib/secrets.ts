@@ -24,6 +24,14 @@ export async function newApiKey(): Promise<NewApiKey> {
   return { apiKey, prefix: apiKey.slice(0, VISIBLE_KEY_CHARS), hash: await hashApiKey(apiKey) };
 }
 
+/**
+ * Whether a string could be an API key at all: the prefix, then 32 (what newApiKey makes) to 64 base64url
+ * characters (the dev workspace's key is longer). Anything else is refused without hashing it or asking D1.
+ */
+export function looksLikeApiKey(value: string): boolean {
+  return /^whk_[A-Za-z0-9_-]{32,64}$/.test(value);
+}
+
 /** SHA-256 (hex) of a key. Keys are long random strings, so a fast unsalted hash is the norm (Stripe, GitHub). */
 export async function hashApiKey(apiKey: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(apiKey));
@@ -67,6 +75,11 @@ export async function newSigningKeyPair(): Promise<SigningKeyPair> {
 
 /** What every poll token starts with, so the API can tell it from an API key before looking either up. */
 export const POLL_TOKEN_PREFIX = "whpoll_";
+
+/** Whether a string could be a poll token: the prefix and exactly what newPollToken makes (32 base64url characters). */
+export function looksLikePollToken(value: string): boolean {
+  return /^whpoll_[A-Za-z0-9_-]{32}$/.test(value);
+}
 
 /** A polling webhook's token (docs/polling.md): 192 random bits, shown once, stored only as its hash (hashApiKey). */
 export async function newPollToken(): Promise<{ token: string; hash: string }> {

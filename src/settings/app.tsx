@@ -2,19 +2,22 @@
 // The settings pages, mounted at /settings: security headers, assets, CSRF and the session guard around the
 // routes of each page (routes/). Every read and change goes through the public API in-process (fetchApi).
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
-import { readConfig } from "../config";
+import { readConfig, SESSION_SECRET_HELP } from "../config";
 import { limitsOf } from "../lib/limits";
 import { openDb } from "../db/client";
 import type { Env } from "../env";
+import { malformedEscape } from "../lib/malformed-url";
 import { emailStatusOf } from "../notification-email/confirmation";
 import { apiClient, type ApiFetch } from "./api-client";
 import { SCRIPT, STYLESHEET } from "./assets";
 import { redirectWith, type PagesEnv } from "./context";
 import { BASE, Layout, WEBHOOKS, webhookCrumbs } from "./layout";
 import { NotFoundPage } from "./pages/not-found";
+import { MalformedUrlPage, TooLargePage } from "./pages/refused";
 import { SignInPage } from "./pages/sign-in";
 import { alertPages } from "./routes/alerts";
 import { confirmEmailPages } from "./routes/confirm-email";
@@ -24,6 +27,12 @@ import { webhookPages } from "./routes/webhooks";
 import { endSession, readSession, sessionSigningKey } from "./session";
 
 const FORM_TYPES = /^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i;
+
+/** The largest body a settings form may send: the biggest form (a webhook's, headers and filter included) is far less. */
+export const MAX_FORM_BYTES = 64 * 1024;
+
+/** Whether this isolate has already logged that SESSION_SECRET is missing: one line, not one per request. */
+let toldSessionSecretMissing = false;
 
 /** CSP frame-ancestors: the origins PORTAL_FRAME_ANCESTORS lists, else none. */
 function frameAncestorsOf(env: Env): string[] {
@@ -60,6 +69,11 @@ export function settingsPages(fetchApi: ApiFetch) {
     if (readConfig(c.env).portalFrameAncestors.length === 0) c.header("X-Frame-Options", "DENY");
   });
 
+  // Before anything reads the URL or the body: an escape that does not decode, or a body over the limit (checked from
+  // content-length, or counted as it streams in when there is none), is refused with a page and nothing is read.
+  pages.use("*", async (c, next) => (malformedEscape(c.req.url) === undefined ? next() : c.html(<MalformedUrlPage />, 400)));
+  pages.use("*", bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => c.html(<TooLargePage maxKiB={MAX_FORM_BYTES / 1024} />, 413) }));
+
   pages.get("/assets/settings.css", (c) =>
     c.body(STYLESHEET, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=86400" }),
   );
@@ -79,13 +93,19 @@ export function settingsPages(fetchApi: ApiFetch) {
     if (c.req.method === "POST" && !FORM_TYPES.test(c.req.header("content-type") ?? "")) return c.text("Unsupported Media Type", 415);
     return next();
   });
+  // Confirming an address needs no session (nor SESSION_SECRET): it works whatever the pages' sign-in can do.
+  pages.route("/", confirmEmailPages);
   pages.use("*", async (c, next) => {
-    const secret = await sessionSigningKey(c.env);
+    const secret = sessionSigningKey(c.env);
     if (!secret) {
+      if (!toldSessionSecretMissing) {
+        toldSessionSecretMissing = true;
+        console.error(`settings pages: nobody can sign in until the operator ${SESSION_SECRET_HELP}`);
+      }
       return c.html(
         <SignInPage
           next={WEBHOOKS}
-          unavailable="The settings pages are switched off: the operator has set neither SESSION_SECRET nor ADMIN_TOKEN (see the README)."
+          unavailable={`Signing in is switched off: the operator has not set SESSION_SECRET, the secret that signs the pages' sessions. To switch it on, ${SESSION_SECRET_HELP}. The API is not affected.`}
         />,
         503,
       );
@@ -96,7 +116,6 @@ export function settingsPages(fetchApi: ApiFetch) {
 
   pages.get("/", (c) => c.redirect(WEBHOOKS, 302));
   pages.route("/", signInPages);
-  pages.route("/", confirmEmailPages);
 
   // Everything else needs a session; the API is then called as its workspace.
   pages.use("/integrations/*", async (c, next) => {

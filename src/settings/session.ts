@@ -13,25 +13,13 @@ import { newId } from "../lib/ids";
 
 export const SESSION_HOURS = 12;
 const FLASH_SECONDS = 60;
-/** Binds a secret derived from ADMIN_TOKEN to this one use, so a cookie signature never reveals anything about the token. */
-const DERIVATION_LABEL = "edge-webhooks settings session v1";
-
-const encoder = new TextEncoder();
-
-async function hmacHex(key: string, message: string): Promise<string> {
-  const cryptoKey = await crypto.subtle.importKey("raw", encoder.encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, encoder.encode(message))).toHex();
-}
-
 /**
- * The key that signs session cookies: the SESSION_SECRET secret, or else one derived from ADMIN_TOKEN
- * (HMAC with a fixed label), so a deployment with only ADMIN_TOKEN works and rotating either signs everyone out.
- * Undefined when neither is set: then nobody can sign in.
+ * The key that signs session cookies: the SESSION_SECRET secret, and nothing else (a key derived from ADMIN_TOKEN
+ * would hand every signed-in workspace material to guess the admin token offline). Undefined when it is not set:
+ * then nobody can sign in (`npm run dev` sets one).
  */
-export async function sessionSigningKey(env: Env): Promise<string | undefined> {
-  if (env.SESSION_SECRET) return env.SESSION_SECRET;
-  if (env.ADMIN_TOKEN) return hmacHex(env.ADMIN_TOKEN, DERIVATION_LABEL);
-  return undefined;
+export function sessionSigningKey(env: Env): string | undefined {
+  return env.SESSION_SECRET || undefined;
 }
 
 /**

@@ -1,41 +1,29 @@
 // Authentication without a D1 query per request: the isolate's key cache and its bounds — a revocation here
 // applies at once, one made elsewhere within the TTL, and a bad key reaches D1 at most once per negative TTL.
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { cachedKey, cacheKey, KEY_CACHE_SIZE, KEY_CACHE_TTL_MS, NEGATIVE_TTL_MS } from "../../src/api/key-cache";
-import type { Env } from "../../src/env";
-import worker from "../../src/index";
+import {
+  type ActiveKey,
+  cachedKey,
+  cacheKey,
+  KEY_CACHE_SIZE,
+  KEY_CACHE_TTL_MS,
+  MISS_CACHE_SIZE,
+  NEGATIVE_TTL_MS,
+} from "../../src/api/key-cache";
+import { countingWorker } from "../support/counting";
 import { ADMIN_TOKEN, call, createWorkspace } from "../support/helpers";
 
 afterEach(() => {
   vi.useRealTimers();
 });
 
-/** The Worker with a D1 binding that records every statement it is given. */
-function countingWorker() {
-  const statements: string[] = [];
-  const db = new Proxy(env.DB, {
-    get(target, prop) {
-      if (prop === "prepare") {
-        return (sql: string) => {
-          statements.push(sql);
-          return target.prepare(sql);
-        };
-      }
-      const value = Reflect.get(target, prop);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  const counted = Object.create(env, { DB: { value: db } }) as Env;
+/** The Worker counting its D1 lookups of API keys. */
+function countingKeyLookups() {
+  const w = countingWorker();
   return {
-    keyLookups: () => statements.filter((sql) => /from "api_keys"/.test(sql) && /^select/i.test(sql)).length,
-    async get(path: string, key: string) {
-      const ctx = createExecutionContext();
-      const res = await worker.fetch(new Request(`http://edge.test${path}`, { headers: { authorization: `Bearer ${key}` } }), counted, ctx);
-      await waitOnExecutionContext(ctx);
-      return res.status;
-    },
+    keyLookups: () => w.statements.filter((sql) => /from "api_keys"/.test(sql) && /^select/i.test(sql)).length,
+    get: async (path: string, key: string) => (await w.fetch(path, { headers: { authorization: `Bearer ${key}` } })).status,
   };
 }
 
@@ -48,7 +36,7 @@ async function firstKeyId(workspaceId: string): Promise<string> {
 describe("API key cache", () => {
   it("authenticates repeated requests with one D1 lookup", async () => {
     const ws = await createWorkspace();
-    const w = countingWorker();
+    const w = countingKeyLookups();
     for (let i = 0; i < 20; i++) expect(await w.get("/v1/webhooks", ws.apiKey)).toBe(200);
     expect(w.keyLookups()).toBe(1);
   });
@@ -76,7 +64,7 @@ describe("API key cache", () => {
   });
 
   it("lets a flood of one bad key reach D1 once per negative TTL", async () => {
-    const w = countingWorker();
+    const w = countingKeyLookups();
     const bad = `whk_${crypto.randomUUID().replaceAll("-", "")}`;
     const started = Date.now();
     for (let i = 0; i < 50; i++) expect(await w.get("/v1/webhooks", bad)).toBe(401);
@@ -94,12 +82,20 @@ describe("API key cache", () => {
     expect((await call("GET", "/v1/workspace", { key: ws.apiKey })).json.notificationEmail).toBe("new@fresh.example");
   });
 
-  it("holds at most KEY_CACHE_SIZE keys, dropping the oldest first", () => {
+  it("holds at most KEY_CACHE_SIZE known keys and MISS_CACHE_SIZE misses apart, each dropping its oldest first: misses never push a known key out", () => {
     const now = Date.now();
-    for (let i = 0; i <= KEY_CACHE_SIZE; i++) cacheKey(`bound-test-${i}`, undefined, now);
-    expect(cachedKey("bound-test-0", now)).toBeUndefined();
-    expect(cachedKey("bound-test-1", now)).toEqual({ found: undefined });
-    expect(cachedKey(`bound-test-${KEY_CACHE_SIZE}`, now)).toEqual({ found: undefined });
-    expect(cachedKey("bound-test-1", now + NEGATIVE_TTL_MS)).toBeUndefined();
+    const known = (id: string) => ({ key: { id }, workspace: { id: "ws_bound" } }) as unknown as ActiveKey;
+    cacheKey("bound-known", known("key_bound"), now);
+    for (let i = 0; i <= MISS_CACHE_SIZE; i++) cacheKey(`bound-miss-${i}`, undefined, now);
+    expect(cachedKey("bound-known", now)?.found?.key.id).toBe("key_bound");
+    expect(cachedKey("bound-miss-0", now)).toBeUndefined();
+    expect(cachedKey("bound-miss-1", now)).toEqual({ found: undefined });
+    expect(cachedKey(`bound-miss-${MISS_CACHE_SIZE}`, now)).toEqual({ found: undefined });
+    expect(cachedKey("bound-miss-1", now + NEGATIVE_TTL_MS)).toBeUndefined();
+
+    for (let i = 0; i < KEY_CACHE_SIZE; i++) cacheKey(`bound-known-${i}`, known(`key_${i}`), now);
+    expect(cachedKey("bound-known", now)).toBeUndefined();
+    expect(cachedKey("bound-known-0", now)?.found?.key.id).toBe("key_0");
+    expect(cachedKey("bound-known-0", now + KEY_CACHE_TTL_MS)).toBeUndefined();
   });
 });

@@ -1,7 +1,8 @@
 // Portal links: the operator mints a one-time, short-lived link that signs its opener into a workspace's settings
 // pages with no API key; the session behaves like any other; PORTAL_FRAME_ANCESTORS lets a platform embed the pages.
-// The first request that carries the link's token spends it, whatever it is answered (a 429 included), and answers
-// a landing page whose Continue button posts a second one-time token: no valid token is ever in a URL a log records.
+// The first request that carries the link's token past the sign-in rate limit spends it, and answers a landing page
+// whose Continue button posts a second one-time token: no valid token is ever in a URL a log records, except one a
+// 429 answered, which the limit refused before anything was looked up (test/api/unauthenticated-cost.test.ts).
 import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -101,7 +102,7 @@ describe("portal links", () => {
     }
   });
 
-  it("spends the link on its first request even when the sign-in rate limit answers it with 429", async () => {
+  it("answers 429 to a link opened from an address over the sign-in rate limit without looking at it: it opens once the address may try again", async () => {
     const ws = await createWorkspace();
     const link = await mint(ws.id);
     await exhaustSignIn("2001:db8::429");
@@ -109,7 +110,10 @@ describe("portal links", () => {
     expect(limited.status).toBe(429);
     expect(limited.headers.get("retry-after")).toMatch(/^\d+$/);
     expect(continueTokenOf(limited.html)).toBeUndefined();
-    // What a log line holds (`GET /settings/portal/<token> 429`) no longer opens anything, from any address.
+    // Not spent (the limit answered before D1): from an address under the limit it opens, once.
+    const opened = await page("GET", pathOf(link.json.url));
+    expect(opened.status).toBe(200);
+    expect(continueTokenOf(opened.html)).toBeDefined();
     expectSentToSignIn(await page("GET", pathOf(link.json.url)));
   });
 
@@ -128,7 +132,7 @@ describe("portal links", () => {
     expectSentToSignIn(await page("POST", "/settings/portal", { form: { token } }));
   });
 
-  it("spends a token carried where it does not belong, and a Continue token whose post met the rate limit", async () => {
+  it("spends a token carried where it does not belong; a Continue post that met the rate limit leaves its token for the next try", async () => {
     const ws = await createWorkspace();
     const link = await mint(ws.id);
     const linkToken = pathOf(link.json.url).split("/").pop()!;
@@ -142,6 +146,9 @@ describe("portal links", () => {
     expect((await page("POST", "/settings/portal", { form: { token }, headers: { "cf-connecting-ip": "2001:db8::4291" } })).status).toBe(
       429,
     );
+    const continued = await page("POST", "/settings/portal", { form: { token } });
+    expect(continued.status).toBe(303);
+    expect(cookiesOf(continued)).toMatch(/ew_session=/);
     expectSentToSignIn(await page("POST", "/settings/portal", { form: { token } }));
   });
 

@@ -34,6 +34,8 @@ describe("rate limits", () => {
       INGEST_LIMITER: { limit: 1000, period: 10 },
       SIGN_IN_LIMITER: { limit: 10, period: 60 },
       JWKS_LIMITER: { limit: 60, period: 60 },
+      PUBLIC_LIMITER: { limit: 60, period: 60 },
+      ADMIN_LIMITER: { limit: 10, period: 60 },
     });
     for (const limiter of limiters)
       expect(LIMITER_PERIOD_SECONDS[limiter.name as keyof typeof LIMITER_PERIOD_SECONDS]).toBe(limiter.simple.period);

@@ -10,7 +10,7 @@ import type { RunningWorker } from "../support/node/worker";
 
 /** `npm run screenshots` sets this to refresh the README's pictures. */
 const SHOTS = process.env.UPDATE_SCREENSHOTS ? resolve(import.meta.dirname, "../../docs/screenshots") : undefined;
-const ADMIN = "ui-test-admin-token";
+const ADMIN = "ui-test-admin-token-at-least-32-characters";
 // The failure quota shrunk to 3 and retries to 0.2 s, so an endpoint that keeps failing is disabled in about a second.
 const QUOTA_LIMIT = 3;
 

@@ -140,7 +140,7 @@ describe("every settings page at 1280 px and 390 px", () => {
   beforeAll(async () => {
     rig = await startPagesRig({
       vars: {
-        ADMIN_TOKEN: "ui-walk-admin-token",
+        ADMIN_TOKEN: "ui-walk-admin-token-at-least-32-characters",
         SESSION_SECRET: "ui-walk-session-secret",
         ALLOW_PRIVATE_URLS: "true",
         ORDERING_WINDOW_MS: "0",
@@ -411,7 +411,7 @@ describe("every settings page at 1280 px and 390 px", () => {
     }
   });
 
-  it("the Alerts page: back to Webhooks, its alerts in words with an example; the pages for an unknown webhook and a refused post", async () => {
+  it("the Alerts page: back to Webhooks, its alerts in words with an example; the pages for an unknown webhook, a refused post, a malformed address and a form over 64 KiB", async () => {
     await open(LIST);
     await submit(page.getByRole("link", { name: "Alerts", exact: true }));
     await page.getByText("Example: what your endpoint receives when a webhook is disabled").click();
@@ -447,6 +447,19 @@ describe("every settings page at 1280 px and 390 px", () => {
     await page.setContent(`<form method="post" action="${worker.url}${LIST}/${healthy.id}/disable"><button>Go</button></form>`);
     await submit(page.locator("button"));
     await page.getByRole("heading", { name: "Request refused" }).waitFor();
+    await atBothWidths();
+    expect((await api("GET", `/v1/webhooks/${healthy.id}`)).json.enabled).toBe(true);
+
+    // The pages refused before any route: an address that does not decode, and a form over 64 KiB.
+    expect((await open(`${LIST}/%ZZ`)).status()).toBe(400);
+    await page.getByRole("heading", { name: "Malformed address" }).waitFor();
+    await atBothWidths();
+    await page.goto("about:blank");
+    await page.setContent(
+      `<form method="post" action="${worker.url}${LIST}/${healthy.id}/disable"><textarea name="x">${"a".repeat(70_000)}</textarea><button>Go</button></form>`,
+    );
+    await submit(page.locator("button"));
+    await page.getByRole("heading", { name: "Form too large" }).waitFor();
     await atBothWidths();
     expect((await api("GET", `/v1/webhooks/${healthy.id}`)).json.enabled).toBe(true);
   });

@@ -127,7 +127,7 @@ describe("dead letters", () => {
   it("is described by /openapi.json", async () => {
     const { json } = await call("GET", "/openapi.json");
     expect(json.paths["/v1/dead-letters"].get.security).toEqual([{ apiKey: [] }]);
-    expect(Object.keys(json.paths["/v1/dead-letters/{eventId}/replay"].post.responses).sort()).toEqual(["202", "401", "404", "409"]);
+    expect(Object.keys(json.paths["/v1/dead-letters/{eventId}/replay"].post.responses).sort()).toEqual(["202", "401", "404", "409", "429"]);
     expect(Object.keys(json.components.schemas.DeadLetter.properties)).toEqual(
       expect.arrayContaining(["eventId", "type", "acceptedAt", "deadAt", "reason"]),
     );

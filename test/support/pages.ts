@@ -2,6 +2,7 @@
 // own address), keep the cookies it sets, and sign in.
 import { exports } from "cloudflare:workers";
 import { expect } from "vitest";
+import { randomAddress } from "./helpers";
 
 export const ORIGIN = "http://edge.test";
 
@@ -19,7 +20,7 @@ export async function page(
 ) {
   const headers = new Headers(options.headers);
   // Every request from its own address, so sign-ins here stay under SIGN_IN_LIMITER (test/api/rate-limits.test.ts tests it).
-  if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", `2001:db8::${crypto.randomUUID().slice(0, 4)}`);
+  if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", randomAddress());
   if (options.cookie) headers.set("cookie", options.cookie);
   let body: string | undefined;
   if (options.form) {

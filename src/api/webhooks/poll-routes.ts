@@ -76,7 +76,7 @@ pollRoutes.openapi(
     const { id } = c.req.valid("param");
     const { cursor, limit, wait } = c.req.valid("query");
     const after = pagePosition(cursor, decodePollCursor);
-    const webhook = await findWebhook(c.get("db"), c.get("workspace").id, id);
+    const webhook = c.get("pollWebhook") ?? (await findWebhook(c.get("db"), c.get("workspace").id, id));
     if (webhook.delivery !== "poll")
       throw new ApiError("not_found", `webhook ${JSON.stringify(id)} is not a polling webhook; its events are pushed to its url`);
     const answer = await webhookLane(c.env, webhook).poll(laneConfigOf(webhook), { after, limit, waitMs: wait * 1000 });

@@ -3,13 +3,17 @@
 import type { FC } from "hono/jsx";
 import { BASE, Layout } from "../layout";
 
-export const RateLimitedPage: FC<{ retryAfterSeconds: number }> = ({ retryAfterSeconds }) => (
+/** `attempts` names what was counted: sign-in attempts, or (on the pages that need no sign-in) requests. */
+export const RateLimitedPage: FC<{ retryAfterSeconds: number; attempts?: "sign-in attempts" | "requests" }> = ({
+  retryAfterSeconds,
+  attempts = "sign-in attempts",
+}) => (
   <Layout title="Too many attempts">
     <section class="card narrow" aria-labelledby="rate-limited-title">
-      <h1 id="rate-limited-title">Too many sign-in attempts</h1>
+      <h1 id="rate-limited-title">Too many {attempts}</h1>
       <p class="flash error" role="alert">
-        There have been too many sign-in attempts from your network address. Nothing was checked this time. Wait {retryAfterSeconds}{" "}
-        seconds, then try again.
+        There have been too many {attempts} from your network address. Nothing was checked this time. Wait {retryAfterSeconds} seconds, then
+        try again.
       </p>
       <p>
         <a class="button" href={`${BASE}/sign-in`}>

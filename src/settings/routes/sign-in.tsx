@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { findActiveKey } from "../../api/auth";
 import { openDb } from "../../db/client";
 import { CONTINUE_TTL_MS, mintPortalLink, usePortalLink } from "../../db/portal-links";
-import { retryAfterSeconds } from "../../lib/rate-limit";
+import { clientAddress, retryAfterSeconds, type LimiterName } from "../../lib/rate-limit";
 import { readForm, redirectWith, safeReturn, type Ctx, type PagesEnv } from "../context";
 import { BASE, WEBHOOKS } from "../layout";
 import { PortalContinuePage } from "../pages/portal-continue";
@@ -14,11 +14,18 @@ import { readSession, signOut, startSession, takeFlash } from "../session";
 
 export const signInPages = new Hono<PagesEnv>();
 
-/** SIGN_IN_LIMITER, per client address: the page to answer when this address is over it, else undefined. */
-async function signInLimited(c: Ctx): Promise<Response | undefined> {
-  const wait = await retryAfterSeconds(c.env, "SIGN_IN_LIMITER", c.req.header("cf-connecting-ip") ?? "unknown");
-  return wait === undefined ? undefined : c.html(<RateLimitedPage retryAfterSeconds={wait} />, 429, { "Retry-After": String(wait) });
+/**
+ * Counts this request against `limiter` for its client address: the page to answer when the address is over it, else
+ * undefined. Called first on every route that takes no credential, so a refused request reads and writes no D1.
+ */
+export async function limitedByAddress(c: Ctx, limiter: Extract<LimiterName, "SIGN_IN_LIMITER" | "PUBLIC_LIMITER">) {
+  const wait = await retryAfterSeconds(c.env, limiter, clientAddress(c.req));
+  if (wait === undefined) return undefined;
+  const attempts = limiter === "SIGN_IN_LIMITER" ? "sign-in attempts" : "requests";
+  return c.html(<RateLimitedPage retryAfterSeconds={wait} attempts={attempts} />, 429, { "Retry-After": String(wait) });
 }
+
+const signInLimited = (c: Ctx) => limitedByAddress(c, "SIGN_IN_LIMITER");
 
 signInPages.get("/sign-in", async (c) => {
   const next = safeReturn(c.req.query("next"), WEBHOOKS);
@@ -45,26 +52,27 @@ signInPages.post("/sign-in", async (c) => {
 const LINK_SPENT = "That sign-in link was already used or has expired; ask for a new one, or sign in with an API key.";
 
 // A portal link (POST /v1/admin/workspaces/{id}/portal-links) signs its opener in once, with no API key. Its token
-// is in the URL, which request logs record (Workers Logs, wrangler), so the first request that carries it spends
-// it, whatever it is answered (the sign-in rate limit's 429 included): a logged token is a spent one. That request
-// answers a page holding a second one-time token, taken only by POST /portal (a form body, never logged).
+// is in the URL, which request logs record (Workers Logs, wrangler), so the first request that carries it past the
+// sign-in rate limit spends it, whatever it is answered: a logged token is a spent one, except one a 429 answered,
+// which was not looked at (the limit is counted before any D1 read or write) and stays valid until it expires. That
+// request answers a page holding a second one-time token, taken only by POST /portal (a form body, never logged).
 signInPages.get("/portal/:token", async (c) => {
   const limited = await signInLimited(c);
+  if (limited) return limited;
   const db = openDb(c.env.DB);
   const workspaceId = await usePortalLink(db, c.req.param("token"), "link");
-  if (limited) return limited;
   if (!workspaceId) return redirectWith(c, `${BASE}/sign-in`, { kind: "error", text: LINK_SPENT });
   const { token } = await mintPortalLink(db, workspaceId, Date.now(), CONTINUE_TTL_MS, "continue");
   return c.html(<PortalContinuePage token={token} minutes={CONTINUE_TTL_MS / 60_000} />);
 });
 
-// The landing page's Continue: its token is spent here by the first POST that carries it, as the link's was.
+// The landing page's Continue: its token is spent here by the first POST that carries it past the limit, as the link's was.
 signInPages.post("/portal", async (c) => {
-  const form = await readForm(c);
   const limited = await signInLimited(c);
+  if (limited) return limited;
+  const form = await readForm(c);
   const db = openDb(c.env.DB);
   const workspaceId = await usePortalLink(db, form.text("token"), "continue");
-  if (limited) return limited;
   if (!workspaceId) return redirectWith(c, `${BASE}/sign-in`, { kind: "error", text: LINK_SPENT });
   await startSession(c, db, { workspaceId, keyId: null }, c.get("secret"));
   return c.redirect(WEBHOOKS, 303);
