@@ -422,6 +422,8 @@ describe("settings pages: forms", () => {
 
   it("pages through the delivery log, newest first, and filters it", async () => {
     const ws = await createWorkspace();
+    // 21 test events fill the log quickest; the workspace may send that many in a minute (testEventsPerMinute).
+    await call("PATCH", `/v1/admin/workspaces/${ws.id}`, { key: ADMIN_TOKEN, body: { limits: { testEventsPerMinute: 30 } } });
     const receiver = endpoint();
     await receiver.program({ fallback: { status: 200 } });
     const hook = await createWebhook(ws.apiKey, { url: receiver.url, events: ["message.received", "contact.created"] });
