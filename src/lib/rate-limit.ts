@@ -9,6 +9,7 @@ import type { Env } from "../env";
  */
 export const LIMITER_PERIOD_SECONDS = {
   INGEST_LIMITER: 10,
+  INGEST_EVENTS_LIMITER: 10,
   SIGN_IN_LIMITER: 60,
   JWKS_LIMITER: 60,
   PUBLIC_LIMITER: 60,
@@ -31,6 +32,19 @@ export async function retryAfterSeconds(env: Env, name: LimiterName, key: string
     console.error(`${name} failed; the request is let through:`, err);
     return undefined;
   }
+}
+
+/** How many events one unit of INGEST_EVENTS_LIMITER stands for (the binding counts one per call). */
+export const EVENTS_PER_UNIT = 10;
+
+/**
+ * Counts `events` events of a batch for `key` on INGEST_EVENTS_LIMITER, one call per unit of EVENTS_PER_UNIT (at most
+ * 10 calls for the largest batch); the seconds to wait when that put the workspace over its limit.
+ */
+export async function eventsRetryAfterSeconds(env: Env, key: string, events: number): Promise<number | undefined> {
+  const units = Math.ceil(events / EVENTS_PER_UNIT);
+  const waits = await Promise.all(Array.from({ length: units }, () => retryAfterSeconds(env, "INGEST_EVENTS_LIMITER", key)));
+  return waits.find((wait) => wait !== undefined);
 }
 
 /**

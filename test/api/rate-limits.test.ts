@@ -4,7 +4,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { LIMITER_PERIOD_SECONDS } from "../../src/lib/rate-limit";
 import { eventIdFor } from "../../src/events/ingest";
-import { call, createWebhook, createWorkspace } from "../support/helpers";
+import { call, createWebhook, createWorkspace, nested } from "../support/helpers";
 import { endpoint } from "../support/receiver";
 
 /** Sends requests, `parallel` at a time, until one answers 429 or `max` were sent; returns what came back. */
@@ -32,6 +32,7 @@ describe("rate limits", () => {
     const limiters = JSON.parse(env.WRANGLER_RATELIMITS) as { name: string; simple: { limit: number; period: number } }[];
     expect(Object.fromEntries(limiters.map((l) => [l.name, l.simple]))).toEqual({
       INGEST_LIMITER: { limit: 1000, period: 10 },
+      INGEST_EVENTS_LIMITER: { limit: 1000, period: 10 },
       SIGN_IN_LIMITER: { limit: 10, period: 60 },
       JWKS_LIMITER: { limit: 60, period: 60 },
       PUBLIC_LIMITER: { limit: 60, period: 60 },
@@ -83,6 +84,25 @@ describe("rate limits", () => {
     // The limit is the workspace's: the rest of its API, and other workspaces, still answer.
     expect((await call("GET", "/v1/webhooks", { key: noisy.apiKey })).status).toBe(200);
     expect((await call("POST", "/v1/events", { key: quiet.apiKey, body: { type: "contact.created", data: {} } })).status).toBe(202);
+  });
+
+  it("counts batched events too: 10,000 in 10 s (INGEST_EVENTS_LIMITER) stop a workspace long before its request limit", async () => {
+    const [bulk, quiet] = [await createWorkspace("bulk"), await createWorkspace("quiet")];
+    // Batches of 100 events whose data nests too deep: counted, then refused (400) without queueing anything.
+    const tooDeep = { events: Array.from({ length: 100 }, () => ({ type: "contact.created", data: nested(70) })) };
+    const statuses = await untilLimited(() => call("POST", "/v1/events/batch", { key: bulk.apiKey, body: tooDeep }), 400, 10);
+    const passed = statuses.filter((s) => s !== 429);
+    expect(statuses).toContain(429);
+    expect(new Set(passed)).toEqual(new Set([400]));
+    // 100 batches of 100 events (1,000 units of 10) before the first refusal, far under INGEST_LIMITER's 1,000 requests.
+    expect(passed.length).toBeGreaterThanOrEqual(100);
+    expect(passed.length).toBeLessThan(1000);
+    const limited = await call("POST", "/v1/events/batch", { key: bulk.apiKey, body: { events: [{ type: "contact.created", data: {} }] } });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("retry-after")).toBe("10");
+    expect(limited.json.error.message).toContain("INGEST_EVENTS_LIMITER");
+    const other = await call("POST", "/v1/events/batch", { key: quiet.apiKey, body: { events: [{ type: "contact.created", data: {} }] } });
+    expect(other.status).toBe(202);
   });
 
   it("answers a readable 429 page with Retry-After after 10 sign-in attempts from one address in 60 s, even with the right key", async () => {

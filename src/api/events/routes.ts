@@ -9,7 +9,8 @@ import { keptTraceOf, traceIdOf } from "../../events/trace";
 import { annotateSpan } from "../../lib/spans";
 import { nestsDeeperThan } from "../../lib/json-depth";
 import { newRouter } from "../context";
-import { ApiError, errorResponses } from "../errors";
+import { ApiError, errorResponses, rateLimited } from "../errors";
+import { eventsRetryAfterSeconds } from "../../lib/rate-limit";
 import { jsonBody, jsonResponse, TraceContextHeaders, workspaceKeyAuth } from "../openapi";
 
 const tags = ["Events"];
@@ -138,6 +139,8 @@ eventRoutes.openapi(
     security: workspaceKeyAuth,
     summary: "Send up to 100 events",
     description:
+      "Each batch also counts its events against the workspace's limit of batched events (INGEST_EVENTS_LIMITER, 10,000 per 10 s by " +
+      "default): past it, 429 `rate_limited` with `Retry-After`. " +
       "All or nothing: one invalid event refuses the batch (with EVENT_VALIDATION=enforce, `param` names it: `events[3].data.contact.id`). " +
       "Events are accepted in array order; all of them carry the request's trace.",
     request: { body: jsonBody(BatchSchema), headers: TraceContextHeaders },
@@ -150,6 +153,10 @@ eventRoutes.openapi(
     const workspaceId = c.get("workspace").id;
     const acceptedAt = Date.now();
     const inputs = c.req.valid("json").events;
+    // Events, not only requests: a batch carries up to 100, and the queue every workspace shares takes 5,000 a second.
+    const wait = await eventsRetryAfterSeconds(c.env, workspaceId, inputs.length);
+    if (wait !== undefined)
+      throw rateLimited("this workspace sends more events in batches than its limit allows (INGEST_EVENTS_LIMITER)", wait);
     inputs.forEach((input, i) => checkDepth(input, `events[${i}].data`));
     const mode = readConfig(c.env).eventValidation;
     const warnings = inputs.map((input, i) => checkSchema(mode, input, `events[${i}].`));
