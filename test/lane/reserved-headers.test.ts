@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { attemptDelivery } from "../../src/delivery/attempt";
 import { isReservedHeader } from "../../src/lib/endpoint-controls";
-import { call, createWebhook, createWorkspace, eventually, sendEvent } from "../support/helpers";
+import { call, createWebhook, createWorkspace, eventually, sendEvent, setLimits } from "../support/helpers";
 import { captureLogs } from "../support/logs";
 import { page, signIn } from "../support/pages";
 import { endpoint } from "../support/receiver";
@@ -180,6 +180,8 @@ describe("custom headers, any input", () => {
 
   it("delivers every accepted header exactly as stored, and answers anything else with a specific 400 that saves nothing", async () => {
     const ws = await createWorkspace();
+    // One test event per accepted set of headers: far more in a minute than the default limit lets a user send.
+    await setLimits(ws.id, { testEventsPerMinute: 1000 });
     const ep = endpoint();
     const hook = await createWebhook(ws.apiKey, { url: ep.url, events: ["contact.created"] });
     let accepted = 0;

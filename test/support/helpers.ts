@@ -79,3 +79,10 @@ export function nested(levels: number): Record<string, unknown> {
   for (let i = levels - 1; i >= 1; i--) value = i % 2 ? [value] : { k: value };
   return { d: value };
 }
+
+/** Changes a workspace's limits through the admin API (docs/limits.md): for tests that send more than a user would. */
+export async function setLimits(workspaceId: string, limits: Record<string, number | null>) {
+  const res = await call("PATCH", `/v1/admin/workspaces/${workspaceId}`, { key: ADMIN_TOKEN, body: { limits } });
+  if (res.status !== 200) throw new Error(`setLimits: ${res.status} ${res.text}`);
+  return res.json;
+}
