@@ -210,6 +210,15 @@ async function build(base, admin) {
     secrets,
     webhooks,
     events,
+    // What a correct upgrade must find, state by state, each list in acceptance order.
+    states: {
+      delivered: [...events.signed, ...events.parallel, ...events.poll.slice(0, 2)],
+      dropped: events.keyed,
+      retrying: events.retrying.slice(0, 1),
+      pendingNeverAttempted: [...events.retrying.slice(1), ...events.poll.slice(2)],
+      skipped: events.manual,
+      notStored: events.filteredOut,
+    },
     retrying: { delaySeconds: RETRYING_DELAY_SECONDS, dueAt: retryingLog[0].nextAttemptAt },
     poll: {
       token: created.poll.pollToken,
