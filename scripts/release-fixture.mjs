@@ -31,25 +31,32 @@ const received = (bucket) =>
     .then((r) => r.json())
     .then((b) => b.requests);
 
+const receiver = await startReceiver({ port: RECEIVER_PORT }).catch((err) => {
+  console.error(`release-fixture: the receiver needs 127.0.0.1:${RECEIVER_PORT} (the fixture's webhook URLs point there): ${err.message}`);
+  process.exit(1);
+});
 const persist = mkdtempSync(join(tmpdir(), "edge-webhooks-release-"));
-const receiver = await startReceiver({ port: RECEIVER_PORT });
-const service = await startService({ persist, vars: SERVICE_VARS });
-console.log(`service on ${service.url}, state in ${persist}`);
-
+/** @type {Awaited<ReturnType<typeof startService>> | undefined} */
+let service;
 try {
-  const admin = client(service.url, ADMIN_TOKEN);
-  const manifest = await build(service.url, admin);
+  service = await startService({ persist, vars: SERVICE_VARS });
+  console.log(`service on ${service.url}, state in ${persist}`);
+  const manifest = await build(service.url, client(service.url, ADMIN_TOKEN));
+  // Stopped before anything is copied: the dead letter is written into its D1, then the state is taken.
   await service.stop();
   manifest.deadLetters = deadLetter(manifest.workspaces.limited.id);
   writeFixture(manifest);
+} catch (err) {
+  console.error("release-fixture failed:", err);
+  process.exitCode = 1;
 } finally {
-  await service.stop();
+  await service?.stop();
   await receiver.close();
   rmSync(persist, { recursive: true, force: true });
 }
-console.log(`release fixture written to ${FIXTURE_DIR} in ${Math.round((Date.now() - started) / 1000)} s`);
+if (process.exitCode !== 1) console.log(`release fixture written to ${FIXTURE_DIR} in ${Math.round((Date.now() - started) / 1000)} s`);
 // Idle keep-alive sockets of fetch would hold the process for half a minute more.
-process.exit(0);
+process.exit();
 
 /** @param {string} base @param {ReturnType<typeof client>} admin */
 async function build(base, admin) {

@@ -14,6 +14,7 @@ import type { RecordedRequest } from "../support/receiver-types";
 const MANIFEST = join(FIXTURE_DIR, "manifest.json");
 const present = existsSync(MANIFEST);
 const m: any = present ? JSON.parse(readFileSync(MANIFEST, "utf8")) : {};
+if (!present) console.warn(`upgrade.test.ts skipped: ${MANIFEST} is missing; \`npm run release-fixture\` makes it`);
 const RECEIVER = `http://127.0.0.1:${RECEIVER_PORT}`;
 /** A retry due this soon is left to the lane; one due later is still waiting, and a user's recover sends it. */
 const DUE_MARGIN_MS = 5 * 60_000;
