@@ -91,8 +91,11 @@ describe.skipIf(!present)(
     it("keeps every setting: workspaces (limits, alertUrl) and webhooks, field for field", async () => {
       for (const name of ["alerting", "limited"] as const)
         expect(await api(name).ok("GET", "/v1/workspace")).toEqual(m.workspaces[name].object);
-      for (const [name, webhook] of Object.entries<{ id: string; object: unknown }>(m.webhooks)) {
-        expect(await apiOf(name).ok("GET", `/v1/webhooks/${webhook.id}`), name).toEqual(webhook.object);
+      for (const [name, webhook] of Object.entries<{ id: string; object: { previousSecretExpiresAt: string | null } }>(m.webhooks)) {
+        // The one field that changes with time alone: a rotation's 24 h grace ends, and the object stops naming it.
+        const grace = webhook.object.previousSecretExpiresAt;
+        const expected = { ...webhook.object, previousSecretExpiresAt: grace && Date.parse(grace) > Date.now() ? grace : null };
+        expect(await apiOf(name).ok("GET", `/v1/webhooks/${webhook.id}`), name).toEqual(expected);
       }
     });
 
