@@ -142,47 +142,30 @@ async function build(base, admin) {
   });
   events.parallel.push(...batch.ids);
 
-  const byStatus = async (/** @type {string} */ id) => {
-    const log = await allDeliveries(id.startsWith("B:") ? b : a, id.replace(/^B:/, ""));
-    return log;
-  };
+  /** @param {ReturnType<typeof client>} api @param {string} id @param {string} status */
+  const counted = async (api, id, status) => (await allDeliveries(api, id)).filter((d) => d.status === status).length;
   // Settle: every event where it is meant to be before anything is read for the manifest.
-  await until(
-    "the signed webhook's three deliveries",
-    async () => (await byStatus(created.signed.id)).filter((d) => d.status === "delivered").length === 3,
-  );
-  await until(
-    "the keyed webhook's two drops",
-    async () => (await byStatus(created.keyed.id)).filter((d) => d.status === "dropped").length === 2,
-  );
+  await until("the signed webhook's three deliveries", async () => (await counted(a, created.signed.id, "delivered")) === 3);
+  await until("the keyed webhook's two drops", async () => (await counted(a, created.keyed.id, "dropped")) === 2);
   await until("the retrying head's first failed attempt", async () => {
-    const log = await byStatus(created.retrying.id);
+    const log = await allDeliveries(a, created.retrying.id);
     return log.length === 3 && log[0].attempts.length === 1 && log[0].status === "pending";
   });
-  await until(
-    "the manual webhook's skipped events",
-    async () => (await byStatus(created.manual.id)).filter((d) => d.status === "skipped").length === 2,
-  );
-  await until(
-    "the parallel webhook's deliveries",
-    async () => (await byStatus(`B:${created.parallel.id}`)).filter((d) => d.status === "delivered").length === 3,
-  );
-  await until("the poll stream's five events", async () => (await byStatus(created.poll.id)).length === 5);
+  await until("the manual webhook's skipped events", async () => (await counted(a, created.manual.id, "skipped")) === 2);
+  await until("the parallel webhook's deliveries", async () => (await counted(b, created.parallel.id, "delivered")) === 3);
+  await until("the poll stream's five events", async () => (await allDeliveries(a, created.poll.id)).length === 5);
 
   // The poll stream, partly acknowledged: read two, then read on with their cursor (acknowledging them).
   const pollApi = client(base, created.poll.pollToken);
   const first = await pollApi.ok("GET", `/v1/webhooks/${created.poll.id}/poll?limit=2`);
   const second = await pollApi.ok("GET", `/v1/webhooks/${created.poll.id}/poll?limit=1&cursor=${encodeURIComponent(first.nextCursor)}`);
   if (second.data[0]?.event_id !== events.poll[2]) throw new Error(`the poll stream read ${JSON.stringify(second)}`);
-  await until(
-    "the poll stream's acknowledged events",
-    async () => (await byStatus(created.poll.id)).filter((d) => d.status === "delivered").length === 2,
-  );
+  await until("the poll stream's acknowledged events", async () => (await counted(a, created.poll.id, "delivered")) === 2);
 
   const [signedLog, keyedLog, retryingLog] = [
-    await byStatus(created.signed.id),
-    await byStatus(created.keyed.id),
-    await byStatus(created.retrying.id),
+    await allDeliveries(a, created.signed.id),
+    await allDeliveries(a, created.keyed.id),
+    await allDeliveries(a, created.retrying.id),
   ];
   const signedOk = (await received("signed")).every((r) => r.standardValid && r.respondIoValid && r.headers["x-tenant"] === "acme");
   if (!signedOk) throw new Error("the receiver could not verify the signed webhook's deliveries");
