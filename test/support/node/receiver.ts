@@ -61,7 +61,8 @@ function json(res: ServerResponse, status: number, value: unknown) {
   res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(value));
 }
 
-export async function startReceiver(): Promise<{ url: string; close: () => Promise<void> }> {
+/** On a free port, or on `port` (the release fixture's stored URLs name a fixed one). */
+export async function startReceiver(options: { port?: number } = {}): Promise<{ url: string; close: () => Promise<void> }> {
   const buckets = new Map<string, Bucket>();
   const hanging = new Set<ServerResponse>();
   const bucket = (name: string) => {
@@ -137,7 +138,10 @@ export async function startReceiver(): Promise<{ url: string; close: () => Promi
       .end(behaviour.echo ? body : (behaviour.body ?? "ok"));
   });
 
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", resolve);
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
