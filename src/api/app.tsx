@@ -4,6 +4,7 @@ import type { NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ConfigError } from "../config";
 import { openDb } from "../db/client";
+import { assertEncryptionKeys } from "../lib/encryption";
 import { adminRoutes } from "./admin/routes";
 import { adminLimitRoutes } from "./admin/limit-routes";
 import { deadLetterRoutes } from "./dead-letters/routes";
@@ -30,6 +31,12 @@ export const api = newRouter();
 api.use("*", async (c, next) => {
   c.set("db", openDb(c.env.DB));
   await next();
+});
+// No secret can be stored or used without ENCRYPTION_KEYS (src/lib/encryption.ts): every call answers 500 misconfigured,
+// naming it and saying how to make one, rather than writing anything in clear.
+api.use("/v1/*", (c, next) => {
+  assertEncryptionKeys(c.env);
+  return next();
 });
 api.use("/v1/*", limitBody, requireJsonBody);
 api.use("/v1/admin/*", requireAdminToken);

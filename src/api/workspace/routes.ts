@@ -7,6 +7,7 @@ import { readConfig } from "../../config";
 import type { Db } from "../../db/client";
 import { workspaces, type WorkspaceRow } from "../../db/schema";
 import type { Env } from "../../env";
+import { sealAll } from "../../lib/encryption";
 import { rotateWithKeyPair } from "../../lib/rotation";
 import {
   addressChange,
@@ -106,6 +107,8 @@ workspaceRoutes.openapi(
     const current = await currentWorkspace(db, c.get("workspace").id);
     const changes: Partial<WorkspaceRow> = {};
     let confirmation: Awaited<ReturnType<typeof addressChange>>["confirmation"];
+    /** A new alert secret, clear, for this answer only (stored sealed). */
+    let alertSecret: string | undefined;
     if (input.notificationEmail !== undefined && input.notificationEmail !== current.notificationEmail) {
       // A new address starts unconfirmed, sent one confirmation message (unless one went out moments ago: then on resend).
       const change = await addressChange(input.notificationEmail, current, Date.now());
@@ -121,7 +124,9 @@ workspaceRoutes.openapi(
       if (changes.alertUrl !== null && !current.alertSecret) {
         // The secret and the Ed25519 key pair that sign alerts (`v1` and `v1a`), as a new webhook gets them.
         const pair = await newSigningKeyPair();
-        Object.assign(changes, { alertSecret: newSigningSecret(), alertSigningKey: pair.signingKey, alertPublicKey: pair.publicKey });
+        alertSecret = newSigningSecret();
+        const sealed = await sealAll(c.env, { alertSecret, alertSigningKey: pair.signingKey });
+        Object.assign(changes, { ...sealed, alertPublicKey: pair.publicKey });
       }
     }
     if (Object.keys(changes).length === 0) return c.json(toWorkspace(current), 200);
@@ -136,7 +141,7 @@ workspaceRoutes.openapi(
     // Its alerts JWKS answered 404 until now, and that answer may be cached.
     if (changes.alertSecret) await forgetJwks(c, alertJwksPath(row.id));
     if (confirmation && row.notificationEmail) await sendConfirmation(c.env, c.req.url, row.notificationEmail, confirmation);
-    return c.json({ ...toWorkspace(row), ...(changes.alertSecret ? { alertSecret: changes.alertSecret } : {}) }, 200);
+    return c.json({ ...toWorkspace(row), ...(alertSecret ? { alertSecret } : {}) }, 200);
   },
 );
 
@@ -218,10 +223,9 @@ workspaceRoutes.openapi(
     const [row] = await db
       .update(workspaces)
       .set({
-        alertSecret: next.secret,
+        ...(await sealAll(c.env, { alertSecret: next.secret, alertSigningKey: next.signingKey })),
         alertPreviousSecret: next.previousSecret,
         alertPreviousSecretExpiresAt: new Date(next.previousSecretExpiresAt),
-        alertSigningKey: next.signingKey,
         alertPublicKey: next.publicKey,
         alertPreviousSigningKey: next.previousSigningKey,
         alertPreviousPublicKey: next.previousPublicKey,

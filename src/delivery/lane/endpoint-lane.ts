@@ -11,6 +11,7 @@ import { readConfig } from "../../config";
 import type { Env } from "../../env";
 import type { QueuedEvent } from "../../events/queued-event";
 import { traceIdOf, traceparentOf } from "../../events/trace";
+import { currentKeyPattern, openHeaders, reseal } from "../../lib/encryption";
 import { annotateSpan } from "../../lib/spans";
 import { eq } from "drizzle-orm";
 import { openDb } from "../../db/client";
@@ -33,6 +34,9 @@ export { STAY_AWAKE_MS } from "./runner";
 /** An event as a lane takes it: a queued event, or an alert (src/alerts), whose type is not an event type. */
 export type LaneEvent = Omit<QueuedEvent, "type"> & { type: string };
 
+/** Events whose headers are sealed again per statement after a key rotation (configure). */
+const RESEAL_BATCH = 500;
+
 /** The window of the per-minute limit on test events. */
 const TEST_WINDOW_MS = 60_000;
 
@@ -52,7 +56,7 @@ export class EndpointLane extends DurableObject<Env> {
     this.store = new LaneStore(ctx.storage);
     const envOf = () => this.env;
     this.sending = new LaneSending(envOf, this.store);
-    this.runner = new LaneRunner(envOf, ctx.storage, this.store, this.sending, new LaneOutcomes(envOf, this.store));
+    this.runner = new LaneRunner(envOf, ctx.storage, this.store, this.sending, new LaneOutcomes(envOf, this.store, this.sending.secrets));
   }
 
   /** Stores the events (ignoring ids it already holds) and makes sure the lane will deliver them. */
@@ -116,10 +120,27 @@ export class EndpointLane extends DurableObject<Env> {
     return { stored, duplicates: events.length - stored };
   }
 
-  /** Takes a newer config of the webhook (from the API or the consumer); older versions are ignored. */
+  /**
+   * Takes a newer config of the webhook (from the API or the consumer); older versions are ignored. A newer one
+   * (every API change, and each config POST /v1/admin/encryption/reencrypt sealed again) also seals the headers kept
+   * with events under the current key, so that after a key rotation no stored value needs the old key.
+   */
   async configure(config: LaneConfig): Promise<void> {
-    this.applyConfig(config);
+    const before = this.store.lane();
+    if (this.applyConfig(config) !== before) await this.resealHeaders();
     await this.runner.scheduleNext();
+  }
+
+  /** Seals every event's kept headers still under another key than the current one again, a batch at a time. */
+  private async resealHeaders(): Promise<void> {
+    const current = currentKeyPattern(this.env);
+    for (;;) {
+      const stale = this.store.staleHeaders(current, RESEAL_BATCH);
+      if (stale.length === 0) return;
+      const resealed = await Promise.all(stale.map(async (row) => ({ ...row, from: row.last_headers, to: await reseal(this.env, row.last_headers) })));
+      this.store.replaceHeaders(resealed);
+      if (stale.length < RESEAL_BATCH) return;
+    }
   }
 
   /**
@@ -202,14 +223,14 @@ export class EndpointLane extends DurableObject<Env> {
     return deliveryPage(this.store.settled(), query);
   }
 
-  /** One delivery with the body that was sent; undefined when the lane holds no such event. */
+  /** One delivery with the body and the headers (opened: the API shows them) that were sent; undefined when the lane holds no such event. */
   async delivery(eventId: string): Promise<DeliveryRecord | undefined> {
     const row = this.store.event(eventId);
     return (
       row && {
         ...this.record(row),
         body: row.body,
-        headers: row.last_headers === null ? null : (JSON.parse(row.last_headers) as Record<string, string>),
+        headers: row.last_headers === null ? null : await openHeaders(this.env, row.last_headers),
         tracestate: row.tracestate,
       }
     );

@@ -41,7 +41,7 @@ export function writeLaneRow(sql: SqlStorage, config: LaneConfig, current: LaneR
     config.disabledReason,
     config.rateLimitPerSecond,
     config.retryDelaysSeconds && JSON.stringify(config.retryDelaysSeconds),
-    JSON.stringify(config.headers),
+    config.headers,
     config.version,
     config.kind ?? "webhook",
     config.signingKey ?? null,

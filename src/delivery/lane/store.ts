@@ -378,12 +378,36 @@ export class LaneStore {
   }
 
   /** The webhook was deleted: forget its events and keep a tombstone that refuses any that still arrive. */
+  /** Up to `limit` events whose kept headers (last_headers) are not sealed with the key `currentPattern` (a LIKE) names. */
+  staleHeaders(currentPattern: string, limit: number): { order_key: string; last_headers: string }[] {
+    return this.settled()
+      .exec<{ order_key: string; last_headers: string }>(
+        "SELECT order_key, last_headers FROM events WHERE last_headers IS NOT NULL AND last_headers NOT LIKE ? LIMIT ?",
+        currentPattern,
+        limit,
+      )
+      .toArray();
+  }
+
+  /** Writes headers sealed again, each only if its event still holds what was read (an attempt in between wins). */
+  replaceHeaders(rows: { order_key: string; from: string; to: string }[]): void {
+    this.storage.transactionSync(() => {
+      for (const { order_key, from, to } of rows) {
+        this.sql.exec("UPDATE events SET last_headers = ? WHERE order_key = ? AND last_headers = ?", to, order_key, from);
+      }
+    });
+  }
+
   markDeleted(): void {
     this.unrecorded = [];
     this.line.forget();
     this.changes++;
     this.storage.transactionSync(() => {
-      this.sql.exec("UPDATE lane SET deleted = 1, line_start = ''");
+      // A tombstone keeps no secret: only what refuses events still arriving for the webhook.
+      this.sql.exec(
+        `UPDATE lane SET deleted = 1, line_start = '', secret = '', previous_secret = NULL, signing_key = NULL,
+         previous_signing_key = NULL, headers = '{}'`,
+      );
       this.sql.exec("DELETE FROM events");
       this.sql.exec("DELETE FROM attempts");
     });
