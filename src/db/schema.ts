@@ -112,7 +112,10 @@ export const webhooks = sqliteTable(
      * Sent with every attempt: the JSON object of names and values, sealed whole like the secret (names can tell
      * things too, and one open serves every attempt of a config). `{}` in clear for a row written before sealing.
      */
-    headers: text("headers").$type<Sealed>().notNull().default("{}" as Sealed),
+    headers: text("headers")
+      .$type<Sealed>()
+      .notNull()
+      .default("{}" as Sealed),
     filter: text("filter", { mode: "json" }).$type<WebhookFilter>().notNull().default({}),
     /** Ordering and parallel delivery (docs/ordering.md): endpoint (one in flight), key (per orderingKey) or none. */
     ordering: text("ordering").$type<Ordering>().notNull().default("endpoint"),

@@ -78,7 +78,11 @@ export async function seal(env: Pick<Env, "ENCRYPTION_KEYS">, plain: string): Pr
   const head = `${PREFIX}${current}:`;
   const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
   const data = encoder.encode(head);
-  const ciphertext = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: data }, await keys.get(current)!, encoder.encode(plain));
+  const ciphertext = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv, additionalData: data },
+    await keys.get(current)!,
+    encoder.encode(plain),
+  );
   const out = new Uint8Array(IV_BYTES + ciphertext.byteLength);
   out.set(iv);
   out.set(new Uint8Array(ciphertext), IV_BYTES);
@@ -122,10 +126,7 @@ export function openNullable(env: Pick<Env, "ENCRYPTION_KEYS">, value: string | 
 }
 
 /** Every value of `values` sealed (the fields a write stores), under the same names. */
-export async function sealAll<K extends string>(
-  env: Pick<Env, "ENCRYPTION_KEYS">,
-  values: Record<K, string>,
-): Promise<Record<K, Sealed>> {
+export async function sealAll<K extends string>(env: Pick<Env, "ENCRYPTION_KEYS">, values: Record<K, string>): Promise<Record<K, Sealed>> {
   const entries = await Promise.all(Object.entries<string>(values).map(async ([k, v]) => [k, await seal(env, v)] as const));
   return Object.fromEntries(entries) as Record<K, Sealed>;
 }
@@ -140,9 +141,12 @@ export async function reseal(env: Pick<Env, "ENCRYPTION_KEYS">, value: string): 
   return underCurrentKey(env, value) ? (value as Sealed) : seal(env, await open(env, value));
 }
 
-/** A SQL LIKE pattern matching the values sealed with the current key, for counting and selecting the others. */
-export function currentKeyPattern(env: Pick<Env, "ENCRYPTION_KEYS">): string {
-  return `${PREFIX}${ring(env).current}:%`;
+/**
+ * What every value sealed with the current key starts with, for SQL to count and select the others with
+ * `substr(column, 1, length) <> prefix` (not LIKE, which ignores case and reads `_` as a wildcard).
+ */
+export function currentKeyPrefix(env: Pick<Env, "ENCRYPTION_KEYS">): string {
+  return `${PREFIX}${ring(env).current}:`;
 }
 
 /** A webhook's custom headers are stored as one sealed JSON object: names too can tell things, and one open serves an attempt. */

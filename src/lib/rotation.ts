@@ -1,6 +1,6 @@
 // Secret rotation, the one rule for API and lanes: a rotated-out secret (and Ed25519 key pair) keeps signing
 // beside the new one for a grace period, and which of them sign at a given time.
-import { newSigningKeyPair, newSigningSecret, type SigningKeyPair } from "./secrets";
+import { newSigningKeyPair, newSigningSecret } from "./secrets";
 
 /** How long the secret before a rotation keeps signing beside the new one. */
 export const ROTATION_GRACE_MS = 24 * 60 * 60 * 1000;

@@ -1,12 +1,9 @@
 // The caller's own workspace: read it, set its notification address and its alert URL, rotate the alert secret.
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, eq, isNull } from "drizzle-orm";
-import { alertLaneConfig } from "../../delivery/lane-config";
-import { alertLaneOf } from "../../bindings";
 import { readConfig } from "../../config";
 import type { Db } from "../../db/client";
 import { workspaces, type WorkspaceRow } from "../../db/schema";
-import type { Env } from "../../env";
 import { sealAll } from "../../lib/encryption";
 import { rotateWithKeyPair } from "../../lib/rotation";
 import {
@@ -20,11 +17,11 @@ import {
 import { newSigningKeyPair, newSigningSecret } from "../../lib/secrets";
 import { newRouter } from "../context";
 import { endpointUrl } from "../endpoint-url";
-import { forgetWorkspace } from "../key-cache";
 import { forgetJwks } from "../public-jwks";
 import { ApiError, errorResponses } from "../errors";
 import { jsonBody, jsonResponse, workspaceKeyAuth } from "../openapi";
 import { alertJwksPath } from "./alert-key-routes";
+import { nextVersion, propagateWorkspace } from "./propagate";
 import { webhookCount } from "../webhooks/limit-checks";
 import {
   AlertSecretSchema,
@@ -50,16 +47,6 @@ export async function currentWorkspace(db: Db, id: string): Promise<WorkspaceRow
   const row = await db.query.workspaces.findFirst({ where: eq(workspaces.id, id) });
   if (!row) throw new ApiError("unauthorized", "this key's workspace no longer exists");
   return row;
-}
-
-/** A later updatedAt than the row's, even within its millisecond: it versions the alerts lane's config. */
-const nextVersion = (row: WorkspaceRow) => new Date(Math.max(Date.now(), row.updatedAt.getTime() + 1));
-
-/** Tells the workspace's alerts lane its new URL and secrets (when it has any), and forgets cached copies. */
-async function propagateWorkspace(env: Env, row: WorkspaceRow): Promise<void> {
-  forgetWorkspace(row.id);
-  const config = alertLaneConfig(row);
-  if (config) await alertLaneOf(env, row.id, row.dataLocation ?? null).configure(config);
 }
 
 workspaceRoutes.openapi(

@@ -11,7 +11,7 @@ import { readConfig } from "../../config";
 import type { Env } from "../../env";
 import type { QueuedEvent } from "../../events/queued-event";
 import { traceIdOf, traceparentOf } from "../../events/trace";
-import { currentKeyPattern, openHeaders, reseal } from "../../lib/encryption";
+import { currentKeyPrefix, openHeaders, reseal } from "../../lib/encryption";
 import { annotateSpan } from "../../lib/spans";
 import { eq } from "drizzle-orm";
 import { openDb } from "../../db/client";
@@ -133,11 +133,13 @@ export class EndpointLane extends DurableObject<Env> {
 
   /** Seals every event's kept headers still under another key than the current one again, a batch at a time. */
   private async resealHeaders(): Promise<void> {
-    const current = currentKeyPattern(this.env);
+    const current = currentKeyPrefix(this.env);
     for (;;) {
       const stale = this.store.staleHeaders(current, RESEAL_BATCH);
       if (stale.length === 0) return;
-      const resealed = await Promise.all(stale.map(async (row) => ({ ...row, from: row.last_headers, to: await reseal(this.env, row.last_headers) })));
+      const resealed = await Promise.all(
+        stale.map(async (row) => ({ ...row, from: row.last_headers, to: await reseal(this.env, row.last_headers) })),
+      );
       this.store.replaceHeaders(resealed);
       if (stale.length < RESEAL_BATCH) return;
     }

@@ -378,12 +378,13 @@ export class LaneStore {
   }
 
   /** The webhook was deleted: forget its events and keep a tombstone that refuses any that still arrive. */
-  /** Up to `limit` events whose kept headers (last_headers) are not sealed with the key `currentPattern` (a LIKE) names. */
-  staleHeaders(currentPattern: string, limit: number): { order_key: string; last_headers: string }[] {
+  /** Up to `limit` events whose kept headers (last_headers) do not start with `current` (the current key's prefix). */
+  staleHeaders(current: string, limit: number): { order_key: string; last_headers: string }[] {
     return this.settled()
       .exec<{ order_key: string; last_headers: string }>(
-        "SELECT order_key, last_headers FROM events WHERE last_headers IS NOT NULL AND last_headers NOT LIKE ? LIMIT ?",
-        currentPattern,
+        "SELECT order_key, last_headers FROM events WHERE substr(last_headers, 1, ?) <> ? LIMIT ?",
+        current.length,
+        current,
         limit,
       )
       .toArray();
