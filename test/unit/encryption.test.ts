@@ -81,7 +81,15 @@ describe("ENCRYPTION_KEYS", () => {
 
   it("refuses any malformed entry without repeating it", () => {
     const bytes = (n: number) => crypto.getRandomValues(new Uint8Array(n)).toBase64();
-    const bad = [`k1:${bytes(16)}`, `k1:${bytes(33)}`, `:${bytes(32)}`, bytes(32), `k 1:${bytes(32)}`, `k1:${bytes(32)}:x`, "k1:not base64!"];
+    const bad = [
+      `k1:${bytes(16)}`,
+      `k1:${bytes(33)}`,
+      `:${bytes(32)}`,
+      bytes(32),
+      `k 1:${bytes(32)}`,
+      `k1:${bytes(32)}:x`,
+      "k1:not base64!",
+    ];
     for (const entry of bad) {
       const attempt = () => parseKeys(`${K1},${entry}`);
       expect(attempt).toThrow(ConfigError);
