@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { TEST_ENCRYPTION_KEYS } from "../encryption-key";
+import { TEST_ENCRYPTION_KEYS } from "../encryption-key.mjs";
 import { spawnCollecting } from "./process";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
