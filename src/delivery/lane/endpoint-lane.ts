@@ -11,7 +11,7 @@ import { readConfig } from "../../config";
 import type { Env } from "../../env";
 import type { QueuedEvent } from "../../events/queued-event";
 import { traceIdOf, traceparentOf } from "../../events/trace";
-import { currentKeyPrefix, openHeaders, reseal } from "../../lib/encryption";
+import { openHeaders } from "../../lib/encryption";
 import { annotateSpan } from "../../lib/spans";
 import { eq } from "drizzle-orm";
 import { openDb } from "../../db/client";
@@ -23,6 +23,7 @@ import { awaitingVerification, challengeEvent, VERIFICATION_EVENT_TYPE } from ".
 import { deliveryPage, deliveryRecords, type DeliveryQuery, type DeliveryRecord } from "./log";
 import { LaneOutcomes } from "./outcomes";
 import { lateForStream, longPoll, POLL_SCHEMA, pollPosition, PollWaiters, type PollAnswer, type PollPosition } from "./poll";
+import { resealKeptHeaders } from "./reseal";
 import { LaneRunner } from "./runner";
 import { LaneSending } from "./sending";
 import { laneStats, type StatsPeriod, type WebhookStats } from "./stats";
@@ -33,9 +34,6 @@ export { STAY_AWAKE_MS } from "./runner";
 
 /** An event as a lane takes it: a queued event, or an alert (src/alerts), whose type is not an event type. */
 export type LaneEvent = Omit<QueuedEvent, "type"> & { type: string };
-
-/** Events whose headers are sealed again per statement after a key rotation (configure). */
-const RESEAL_BATCH = 500;
 
 /** The window of the per-minute limit on test events. */
 const TEST_WINDOW_MS = 60_000;
@@ -127,22 +125,8 @@ export class EndpointLane extends DurableObject<Env> {
    */
   async configure(config: LaneConfig): Promise<void> {
     const before = this.store.lane();
-    if (this.applyConfig(config) !== before) await this.resealHeaders();
+    if (this.applyConfig(config) !== before) await resealKeptHeaders(this.env, this.ctx.storage, this.store.settled());
     await this.runner.scheduleNext();
-  }
-
-  /** Seals every event's kept headers still under another key than the current one again, a batch at a time. */
-  private async resealHeaders(): Promise<void> {
-    const current = currentKeyPrefix(this.env);
-    for (;;) {
-      const stale = this.store.staleHeaders(current, RESEAL_BATCH);
-      if (stale.length === 0) return;
-      const resealed = await Promise.all(
-        stale.map(async (row) => ({ ...row, from: row.last_headers, to: await reseal(this.env, row.last_headers) })),
-      );
-      this.store.replaceHeaders(resealed);
-      if (stale.length < RESEAL_BATCH) return;
-    }
   }
 
   /**

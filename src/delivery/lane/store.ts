@@ -6,7 +6,7 @@ import type { LaneConfig } from "../lane-config";
 import { orderingKeyOf } from "../ordering";
 import { VERIFICATION_EVENT_TYPE } from "../verification";
 import { SCHEMA, type AttemptOutcome, type AttemptRow, type DeliveryStatus, type EventRow, type LaneRow, type NewEvent } from "./schema";
-import { writeLaneRow } from "./lane-row";
+import { TOMBSTONE, writeLaneRow } from "./lane-row";
 import { Line } from "./line";
 import {
   eventColumns,
@@ -378,37 +378,12 @@ export class LaneStore {
   }
 
   /** The webhook was deleted: forget its events and keep a tombstone that refuses any that still arrive. */
-  /** Up to `limit` events whose kept headers (last_headers) do not start with `current` (the current key's prefix). */
-  staleHeaders(current: string, limit: number): { order_key: string; last_headers: string }[] {
-    return this.settled()
-      .exec<{ order_key: string; last_headers: string }>(
-        "SELECT order_key, last_headers FROM events WHERE substr(last_headers, 1, ?) <> ? LIMIT ?",
-        current.length,
-        current,
-        limit,
-      )
-      .toArray();
-  }
-
-  /** Writes headers sealed again, each only if its event still holds what was read (an attempt in between wins). */
-  replaceHeaders(rows: { order_key: string; from: string; to: string }[]): void {
-    this.storage.transactionSync(() => {
-      for (const { order_key, from, to } of rows) {
-        this.sql.exec("UPDATE events SET last_headers = ? WHERE order_key = ? AND last_headers = ?", to, order_key, from);
-      }
-    });
-  }
-
   markDeleted(): void {
     this.unrecorded = [];
     this.line.forget();
     this.changes++;
     this.storage.transactionSync(() => {
-      // A tombstone keeps no secret: only what refuses events still arriving for the webhook.
-      this.sql.exec(
-        `UPDATE lane SET deleted = 1, line_start = '', secret = '', previous_secret = NULL, signing_key = NULL,
-         previous_signing_key = NULL, headers = '{}'`,
-      );
+      this.sql.exec(TOMBSTONE);
       this.sql.exec("DELETE FROM events");
       this.sql.exec("DELETE FROM attempts");
     });
