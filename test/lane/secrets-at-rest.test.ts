@@ -232,6 +232,38 @@ describe("secrets at rest", () => {
     expect([lastAlert.standardValid, lastAlert.respondIoValid]).toEqual([true, true]);
   }, 120_000);
 
+  it("keeps a row whose lane cannot be reached under the old key and counted, and seals it on the next call", async () => {
+    const ws = await createWorkspace();
+    const hook = await createWebhook(ws.apiKey, {
+      url: "https://receiver.example.com/h",
+      events: ["message.received"],
+      headers: { "X-K": "v" },
+    });
+    const stub = laneOf(env.ENDPOINT_LANE, hook.id, null);
+    await restartWith([stub], rotatedEnv);
+    const refuse = async () => {
+      throw new Error("lane unreachable");
+    };
+    const unreachable = { idFromName: (name: string) => env.ENDPOINT_LANE.idFromName(name), get: () => ({ configure: refuse }) };
+    const broken = Object.create(rotatedEnv, { ENDPOINT_LANE: { value: unreachable } }) as Env;
+    const sealedNow = async () =>
+      (await env.DB.prepare("SELECT secret, signing_key, headers FROM webhooks WHERE id = ?")
+        .bind(hook.id)
+        .first<Record<string, string>>())!;
+    const before = await sealedNow();
+    const failed = await callWith(broken, "POST", "/v1/admin/encryption/reencrypt", ADMIN_TOKEN);
+    expect([failed.status, failed.json.error.code]).toEqual([500, "internal_error"]);
+    expect(await sealedNow()).toEqual(before);
+    const done = await callWith(rotatedEnv, "POST", "/v1/admin/encryption/reencrypt", ADMIN_TOKEN);
+    expect(done.json).toEqual({ remaining: 0 });
+    const after = await sealedNow();
+    for (const value of Object.values(after)) expect(value.startsWith("enc:v1:k2:")).toBe(true);
+    const held = await runInDurableObject(stub, (_i, state) =>
+      state.storage.sql.exec("SELECT secret, signing_key, headers FROM lane").one(),
+    );
+    expect(held).toEqual(after);
+  });
+
   it("answers 500 misconfigured, naming ENCRYPTION_KEYS and how to make one, when it is missing or malformed, and stores nothing", async () => {
     const ws = await createWorkspace();
     for (const value of [undefined, "k1:short"]) {

@@ -43,7 +43,9 @@ const resealNullable = (env: Env, value: Sealed | null) => (value === null ? nul
 /**
  * Seals up to `limit` rows again: webhooks first, then workspaces' alert columns. Each write bumps the row's version
  * and only happens if nobody changed the row since it was read (a change in between leaves it for the next call); the
- * lane then gets the row's config, which it stores and which makes it seal its events' headers again too.
+ * lane then gets the row's config, which it stores and which makes it seal its events' headers again too. A lane
+ * that cannot be reached gets the row's old values back (same secrets, still under a listed key), so the row stays
+ * counted and the next call tries it again; the error answers this one.
  */
 async function resealStep(env: Env, db: Db, prefix: string, limit: number): Promise<void> {
   const hooks = await db.select().from(webhooks).where(anyStale(WEBHOOK_SEALED, prefix)).limit(limit);
@@ -60,7 +62,15 @@ async function resealStep(env: Env, db: Db, prefix: string, limit: number): Prom
       })
       .where(and(eq(webhooks.id, row.id), eq(webhooks.updatedAt, row.updatedAt)))
       .returning();
-    if (updated) await propagate(env, updated);
+    if (!updated) continue;
+    await propagate(env, updated).catch(async (err) => {
+      const { secret, previousSecret, signingKey, previousSigningKey, headers } = row;
+      await db
+        .update(webhooks)
+        .set({ secret, previousSecret, signingKey, previousSigningKey, headers })
+        .where(and(eq(webhooks.id, row.id), eq(webhooks.updatedAt, updated.updatedAt)));
+      throw err;
+    });
   }
   if (hooks.length >= limit) return;
   const spaces = await db
@@ -80,7 +90,15 @@ async function resealStep(env: Env, db: Db, prefix: string, limit: number): Prom
       })
       .where(and(eq(workspaces.id, row.id), eq(workspaces.updatedAt, row.updatedAt)))
       .returning();
-    if (updated) await propagateWorkspace(env, updated);
+    if (!updated) continue;
+    await propagateWorkspace(env, updated).catch(async (err) => {
+      const { alertSecret, alertPreviousSecret, alertSigningKey, alertPreviousSigningKey } = row;
+      await db
+        .update(workspaces)
+        .set({ alertSecret, alertPreviousSecret, alertSigningKey, alertPreviousSigningKey })
+        .where(and(eq(workspaces.id, row.id), eq(workspaces.updatedAt, updated.updatedAt)));
+      throw err;
+    });
   }
 }
 
