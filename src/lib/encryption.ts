@@ -98,7 +98,7 @@ export function keyIdOf(value: string): string | null {
 
 /**
  * The clear value. One written before encryption existed is returned as it is (the re-encryption route seals
- * it); one under a key ENCRYPTION_KEYS no longer lists is a ConfigError; a altered one fails authentication.
+ * it); one under a key ENCRYPTION_KEYS no longer lists is a ConfigError; an altered one fails authentication.
  */
 export async function open(env: Pick<Env, "ENCRYPTION_KEYS">, value: string): Promise<string> {
   const id = keyIdOf(value);

@@ -1,7 +1,7 @@
 // A lane's secrets and headers opened for use (src/lib/encryption.ts): once per config, in memory only. Storage
 // keeps them sealed as D1 handed them over; nothing opened here is written anywhere.
 import type { Env } from "../../env";
-import { open, openHeaders, openNullable } from "../../lib/encryption";
+import { assertEncryptionKeys, open, openHeaders, openNullable } from "../../lib/encryption";
 import type { SigningKeys } from "../../lib/rotation";
 import { requestHeaders, type RequestHeaders } from "../attempt";
 import type { LaneRow } from "./schema";
@@ -14,6 +14,9 @@ export interface OpenedLane {
 }
 
 async function openLane(env: Env, lane: LaneRow): Promise<OpenedLane> {
+  // Checked first even when every value opens without a key (written before sealing existed): an attempt's headers
+  // are sealed after it is sent, and a lane that could not seal them would send it again and again.
+  assertEncryptionKeys(env);
   const [secret, previousSecret, signingKey, previousSigningKey, own] = await Promise.all([
     open(env, lane.secret),
     openNullable(env, lane.previous_secret),
