@@ -35,6 +35,8 @@ export async function freePorts(count: number): Promise<number[]> {
 
 export interface RunningWorker {
   url: string;
+  /** Its --persist-to folder (D1, each Durable Object's SQLite, traces), removed by stop(). */
+  persistDir: string;
   /** Everything wrangler printed, to check what it did (and did not) log. */
   output: () => string;
   stop: () => Promise<void>;
@@ -76,5 +78,5 @@ export async function startWorker(vars: Record<string, string>): Promise<Running
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { url, output, stop };
+  return { url, persistDir: persist, output, stop };
 }
