@@ -2,6 +2,7 @@
 // AES-256-GCM under the keys of the ENCRYPTION_KEYS secret, each stored value naming the key that sealed it.
 import { ConfigError } from "../config";
 import type { Env } from "../env";
+import { memoized } from "./memo";
 
 /** What every sealed value starts with: the format's version, then `<key id>:<base64 of IV || ciphertext || tag>`. */
 const PREFIX = "enc:v1:";
@@ -50,18 +51,13 @@ export function parseKeys(raw: string | undefined): { id: string; bytes: Uint8Ar
 
 function ring(env: Pick<Env, "ENCRYPTION_KEYS">): KeyRing {
   const raw = env.ENCRYPTION_KEYS ?? "";
-  let found = rings.get(raw);
-  if (!found) {
+  return memoized(rings, raw, () => {
     const keys = parseKeys(raw);
-    found = {
-      current: keys[0]!.id,
-      keys: new Map(
-        keys.map(({ id, bytes }) => [id, crypto.subtle.importKey("raw", bytes, "AES-GCM", false, ["encrypt", "decrypt"])] as const),
-      ),
-    };
-    rings.set(raw, found);
-  }
-  return found;
+    const imported = keys.map(
+      ({ id, bytes }) => [id, crypto.subtle.importKey("raw", bytes, "AES-GCM", false, ["encrypt", "decrypt"])] as const,
+    );
+    return { current: keys[0]!.id, keys: new Map(imported) };
+  });
 }
 
 /** Throws ConfigError unless ENCRYPTION_KEYS is usable: the API checks it before anything is read or written. */
