@@ -5,6 +5,7 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { readFileSync } from "node:fs";
 import { defineConfig } from "vitest/config";
 import { unstable_readConfig } from "wrangler";
+import { TEST_ENCRYPTION_KEYS } from "./test/support/encryption-key.mjs";
 
 /** The suite inside workerd: `bindings` on top of the common test ones (one file set runs with a var changed). */
 const workersProject = async (name: string, files: { include: string[]; exclude: string[] }, bindings: Record<string, string> = {}) => ({
@@ -17,6 +18,8 @@ const workersProject = async (name: string, files: { include: string[]; exclude:
           TEST_MIGRATIONS: await readD1Migrations("migrations"),
           ADMIN_TOKEN: "test-admin-token-at-least-32-characters",
           SESSION_SECRET: "test-session-secret",
+          // A fixed test key (test/support/encryption-key.mjs): every stored secret is sealed with it.
+          ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
           ALLOW_PRIVATE_URLS: "true",
           DEV_SEED_SQL: readFileSync("scripts/dev-seed.sql", "utf8"),
           // wrangler.toml's own [vars], before the overrides below, for the test that checks the defaults.

@@ -12,6 +12,7 @@
 import autocannon from "autocannon";
 import { Agent, request as httpRequest } from "node:http";
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, freemem, totalmem, tmpdir, type as osType, release } from "node:os";
@@ -72,6 +73,8 @@ const MAIN = `http://127.0.0.1:${ports.main}`;
 const BARE = `http://127.0.0.1:${ports.bare}`;
 const RECEIVER = `http://127.0.0.1:${ports.receiver}`;
 const ADMIN_TOKEN = "bench-admin-token-at-least-32-characters";
+/** A key made for each run: the bench's state is thrown away with it. */
+const BENCH_ENCRYPTION_KEYS = `bench:${randomBytes(32).toString("base64")}`;
 const DEV_KEY = "whk_dev_local_key_do_not_use_in_production";
 const orderingWindowMs = Number(/ORDERING_WINDOW_MS\s*=\s*"(\d+)"/.exec(readFileSync(join(root, "wrangler.toml"), "utf8"))?.[1] ?? 1000);
 
@@ -816,6 +819,8 @@ async function main() {
       ...persist,
       "--var",
       `ADMIN_TOKEN:${ADMIN_TOKEN}`,
+      "--var",
+      `ENCRYPTION_KEYS:${BENCH_ENCRYPTION_KEYS}`,
       "--var",
       "ALLOW_PRIVATE_URLS:true",
       ...common,

@@ -3,7 +3,8 @@
 // Extra arguments go to `wrangler dev`; `--persist-to <dir>` is honoured by every step. Quiet by default: the
 // steps' and wrangler's start-up output go to a log file (shown if a step fails), `--verbose` prints everything.
 import { spawn, spawnSync } from "node:child_process";
-import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
 
 export const DEV_API_KEY = "whk_dev_local_key_do_not_use_in_production";
@@ -68,6 +69,17 @@ if (!has("--show-interactive-dev-session")) devArgs.push("--show-interactive-dev
 if (!hasVar("ADMIN_TOKEN")) devArgs.push("--var", `ADMIN_TOKEN:${DEV_ADMIN_TOKEN}`);
 if (!hasVar("ALLOW_PRIVATE_URLS")) devArgs.push("--var", "ALLOW_PRIVATE_URLS:true");
 if (!hasVar("SESSION_SECRET")) devArgs.push("--var", `SESSION_SECRET:${DEV_SESSION_SECRET}`);
+if (!hasVar("ENCRYPTION_KEYS")) devArgs.push("--var", `ENCRYPTION_KEYS:${localEncryptionKeys()}`);
+
+/**
+ * The local ENCRYPTION_KEYS: made once, at random, and kept beside the local state it seals (the secrets stored there
+ * need it for as long as that state lives); production sets its own (docs/deploy.md).
+ */
+function localEncryptionKeys() {
+  const file = resolve(persistDir ?? ".wrangler", "encryption-keys");
+  if (!existsSync(file)) writeFileSync(file, `dev:${randomBytes(32).toString("base64")}\n`, { mode: 0o600 });
+  return readFileSync(file, "utf8").trim();
+}
 
 /** @param {string} url */
 function banner(url) {

@@ -7,6 +7,11 @@ declare global {
       ADMIN_TOKEN?: string;
       /** Secret that signs the settings pages' session cookies; without it nobody can sign in to them. */
       SESSION_SECRET?: string;
+      /**
+       * Keys that seal every stored secret (src/lib/encryption.ts): `<key id>:<base64 of 32 bytes>`, comma-separated,
+       * the first sealing new values, all opening. Without it the API answers 500 misconfigured.
+       */
+      ENCRYPTION_KEYS?: string;
     }
   }
 }

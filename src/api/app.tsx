@@ -4,8 +4,10 @@ import type { NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ConfigError } from "../config";
 import { openDb } from "../db/client";
+import { assertEncryptionKeys } from "../lib/encryption";
 import { adminRoutes } from "./admin/routes";
 import { adminLimitRoutes } from "./admin/limit-routes";
+import { encryptionRoutes } from "./admin/encryption-routes";
 import { deadLetterRoutes } from "./dead-letters/routes";
 import { requireAdminToken, requireWorkspaceKey } from "./auth";
 import { newRouter, type AppEnv } from "./context";
@@ -31,6 +33,12 @@ api.use("*", refuseMalformedUrl, async (c, next) => {
   c.set("db", openDb(c.env.DB));
   await next();
 });
+// No secret can be stored or used without ENCRYPTION_KEYS (src/lib/encryption.ts): every call answers 500 misconfigured,
+// naming it and saying how to make one, rather than writing anything in clear.
+api.use("/v1/*", (c, next) => {
+  assertEncryptionKeys(c.env);
+  return next();
+});
 api.use("/v1/*", limitBody);
 api.use("/v1/admin/*", requireAdminToken);
 for (const prefix of ["/v1/events/*", "/v1/workspace/*", "/v1/quota/*", "/v1/dead-letters/*"]) api.use(prefix, requireWorkspaceKey);
@@ -42,6 +50,7 @@ api.on("POST", ["/v1/events", "/v1/events/batch"], limitIngestion);
 
 api.route("/v1/admin", adminRoutes);
 api.route("/v1/admin", adminLimitRoutes);
+api.route("/v1/admin", encryptionRoutes);
 api.route("/v1/event-types", eventTypeRoutes);
 api.route("/v1/events", eventRoutes);
 api.route("/v1/webhooks", webhookRoutes);
@@ -99,7 +108,10 @@ const TAGS = [
   { name: "Workspace", description: "The caller's workspace: notification email, alert URL and secret, the failure quota." },
   { name: "Alerts", description: "The workspace's operational events as sent to its alertUrl, and their public keys." },
   { name: "Dead letters", description: "Events the queue could not hand to any lane, kept for replay." },
-  { name: "Admin", description: "The operator's routes (ADMIN_TOKEN): workspaces, API keys, portal links." },
+  {
+    name: "Admin",
+    description: "The operator's routes (ADMIN_TOKEN): workspaces, API keys, portal links, re-encryption of stored secrets.",
+  },
 ];
 
 /** The document's top level; its one server is the origin that serves it (each deployment answers for itself). */

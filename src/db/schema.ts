@@ -5,6 +5,7 @@ import type { EventType } from "../events/catalog";
 import type { WebhookFilter } from "../lib/endpoint-controls";
 import type { Ordering } from "../delivery/ordering";
 import type { LimitOverrides } from "../lib/limits";
+import type { Sealed } from "../lib/encryption";
 
 // Times are set by the Worker (unix ms), so API and storage agree to the millisecond.
 const createdAt = () => integer("created_at", { mode: "timestamp_ms" }).notNull();
@@ -30,16 +31,16 @@ export const workspaces = sqliteTable("workspaces", {
    * With REQUIRE_ENDPOINT_VERIFICATION off, the time alertUrl was set.
    */
   alertUrlVerifiedAt: integer("alert_url_verified_at", { mode: "timestamp_ms" }),
-  /** Signs the operational events (`whsec_` + base64), made when alertUrl is first set; kept in the clear like webhook secrets. */
-  alertSecret: text("alert_secret"),
+  /** Signs the operational events (`whsec_` + base64), made when alertUrl is first set; sealed like webhook secrets. */
+  alertSecret: text("alert_secret").$type<Sealed>(),
   /** The alert secret before the last rotation, which keeps signing beside the new one until alertPreviousSecretExpiresAt. */
-  alertPreviousSecret: text("alert_previous_secret"),
+  alertPreviousSecret: text("alert_previous_secret").$type<Sealed>(),
   alertPreviousSecretExpiresAt: integer("alert_previous_secret_expires_at", { mode: "timestamp_ms" }),
   /** The Ed25519 key pair that signs the alerts' `v1a` (as a webhook's signingKey/publicKey), made with alertSecret. */
-  alertSigningKey: text("alert_signing_key"),
+  alertSigningKey: text("alert_signing_key").$type<Sealed>(),
   alertPublicKey: text("alert_public_key"),
   /** The key pair before the last rotation: signs and stays published until alertPreviousSecretExpiresAt. */
-  alertPreviousSigningKey: text("alert_previous_signing_key"),
+  alertPreviousSigningKey: text("alert_previous_signing_key").$type<Sealed>(),
   alertPreviousPublicKey: text("alert_previous_public_key"),
   /** Where its payloads, attempts, dead letters and quota records are stored (docs/data-location.md); null: anywhere. Never changes. */
   dataLocation: text("data_location").$type<DataLocation>(),
@@ -87,17 +88,17 @@ export const webhooks = sqliteTable(
     dataLocation: text("data_location").$type<DataLocation>(),
     events: text("events", { mode: "json" }).$type<EventType[]>().notNull(),
     description: text("description").notNull().default(""),
-    /** `whsec_` + base64; kept in the clear because every delivery is signed with it. */
-    secret: text("secret").notNull(),
+    /** `whsec_` + base64, sealed with ENCRYPTION_KEYS (src/lib/encryption.ts) like every secret below; opened to sign. */
+    secret: text("secret").$type<Sealed>().notNull(),
     /** The secret before the last rotation; it keeps signing, beside the new one, until previousSecretExpiresAt. */
-    previousSecret: text("previous_secret"),
+    previousSecret: text("previous_secret").$type<Sealed>(),
     previousSecretExpiresAt: integer("previous_secret_expires_at", { mode: "timestamp_ms" }),
-    /** The Ed25519 private key that signs `v1a` (`whsk_` + base64 PKCS #8), kept like the secret; never returned. */
-    signingKey: text("signing_key").notNull(),
+    /** The Ed25519 private key that signs `v1a` (`whsk_` + base64 PKCS #8), sealed like the secret; never returned. */
+    signingKey: text("signing_key").$type<Sealed>().notNull(),
     /** Its public key, `whpk_` + base64 of the raw 32 bytes: on every webhook object and in the JWKS. */
     publicKey: text("public_key").notNull(),
     /** The key pair before the last rotation: signs and stays published until previousSecretExpiresAt. */
-    previousSigningKey: text("previous_signing_key"),
+    previousSigningKey: text("previous_signing_key").$type<Sealed>(),
     previousPublicKey: text("previous_public_key"),
     /**
      * When the endpoint at `url` answered its verification challenge (docs/signatures.md); null while it has not.
@@ -107,8 +108,14 @@ export const webhooks = sqliteTable(
     /** Endpoint controls (README "Endpoint controls"): null / empty = respond.io's defaults. */
     rateLimitPerSecond: integer("rate_limit_per_second"),
     retryDelaysSeconds: text("retry_delays_seconds", { mode: "json" }).$type<number[]>(),
-    /** Sent with every attempt; values are kept in the clear, like the secret, because every attempt needs them. */
-    headers: text("headers", { mode: "json" }).$type<Record<string, string>>().notNull().default({}),
+    /**
+     * Sent with every attempt: the JSON object of names and values, sealed whole like the secret (names can tell
+     * things too, and one open serves every attempt of a config). `{}` in clear for a row written before sealing.
+     */
+    headers: text("headers")
+      .$type<Sealed>()
+      .notNull()
+      .default("{}" as Sealed),
     filter: text("filter", { mode: "json" }).$type<WebhookFilter>().notNull().default({}),
     /** Ordering and parallel delivery (docs/ordering.md): endpoint (one in flight), key (per orderingKey) or none. */
     ordering: text("ordering").$type<Ordering>().notNull().default("endpoint"),

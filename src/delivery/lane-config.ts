@@ -1,12 +1,22 @@
 // What a lane needs to know about what it delivers to (a webhook, or a workspace's alertUrl), read from its D1 row
-// in one place and versioned by the row's updatedAt.
+// in one place and versioned by the row's updatedAt. Secrets and headers travel sealed, as D1 holds them: the lane
+// stores them so and opens them only to sign and send (sending.ts).
 import { alertLaneName, type DataLocation } from "../bindings";
 import type { DeliveryMode, DisabledReason, WebhookRow, WorkspaceRow } from "../db/schema";
+import type { Sealed } from "../lib/encryption";
 import type { SigningKeys } from "../lib/rotation";
 import type { LaneKind } from "./lane/schema";
 import type { OrderingSettings } from "./ordering";
 
-export interface LaneConfig extends SigningKeys, Partial<OrderingSettings> {
+/** SigningKeys as stored: every secret and private key sealed (src/lib/encryption.ts). */
+export interface SealedKeys extends SigningKeys {
+  secret: Sealed;
+  previousSecret: Sealed | null;
+  signingKey?: Sealed | null;
+  previousSigningKey?: Sealed | null;
+}
+
+export interface LaneConfig extends SealedKeys, Partial<OrderingSettings> {
   webhookId: string;
   workspaceId: string;
   url: string;
@@ -15,7 +25,8 @@ export interface LaneConfig extends SigningKeys, Partial<OrderingSettings> {
   /** Endpoint controls the lane applies: attempts started per second, its own retry schedule, headers sent. */
   rateLimitPerSecond: number | null;
   retryDelaysSeconds: number[] | null;
-  headers: Record<string, string>;
+  /** The webhook's own headers: a JSON object, sealed. */
+  headers: Sealed;
   /** When the endpoint at `url` (a webhook's, or the workspace's alertUrl) was verified (docs/signatures.md); null while it is not. */
   verifiedAt?: number | null;
   /** The webhook's updatedAt (unix ms): a lane ignores a config older than the one it holds. */
@@ -34,21 +45,14 @@ export interface LaneRef {
   version: number;
 }
 
-export type EndpointControls = Pick<LaneConfig, "rateLimitPerSecond" | "retryDelaysSeconds" | "headers">;
-
-/** A webhook's endpoint controls, as the API shows them and the lane applies them (unset: null). */
-export function controlsOf(row: WebhookRow): EndpointControls {
-  return { rateLimitPerSecond: row.rateLimitPerSecond ?? null, retryDelaysSeconds: row.retryDelaysSeconds ?? null, headers: row.headers };
-}
-
 /** Signing keys (HMAC secrets and Ed25519 private keys) from a row's columns: a webhook's, or a workspace's alert columns. */
 function signingKeysOf(columns: {
-  secret: string;
-  previousSecret: string | null;
+  secret: Sealed;
+  previousSecret: Sealed | null;
   previousSecretExpiresAt: Date | null;
-  signingKey: string | null;
-  previousSigningKey: string | null;
-}): SigningKeys {
+  signingKey: Sealed | null;
+  previousSigningKey: Sealed | null;
+}): SealedKeys {
   return {
     secret: columns.secret,
     previousSecret: columns.previousSecret ?? null,
@@ -67,7 +71,9 @@ export function laneConfigOf(row: WebhookRow): LaneConfig {
     verifiedAt: row.verifiedAt?.getTime() ?? null,
     enabled: row.enabled,
     disabledReason: row.disabledReason ?? null,
-    ...controlsOf(row),
+    rateLimitPerSecond: row.rateLimitPerSecond ?? null,
+    retryDelaysSeconds: row.retryDelaysSeconds ?? null,
+    headers: row.headers,
     ordering: row.ordering,
     orderingKey: row.orderingKey ?? null,
     maxInFlight: row.maxInFlight,
@@ -100,7 +106,8 @@ export function alertLaneConfig(workspace: WorkspaceRow): LaneConfig | undefined
     disabledReason: workspace.alertUrl === null ? "manual" : null,
     rateLimitPerSecond: null,
     retryDelaysSeconds: null,
-    headers: {},
+    // An alerts lane sends no headers of its own: nothing secret, so the empty object is kept as it is.
+    headers: "{}" as Sealed,
     version: workspace.updatedAt.getTime(),
     dataLocation: workspace.dataLocation ?? null,
   };

@@ -76,7 +76,7 @@ export function maySend(lane: { verified_at: number | null }, event: { type: str
  * from `challenge` with one of `secrets` (both sign during a rotation); a 2xx without it (a body that merely echoes
  * the challenge included) is a failed attempt, retried like any other.
  */
-export async function judgeChallenge(result: AttemptResult, challenge: string, secrets: readonly string[]): Promise<AttemptResult> {
+export async function judgeChallenge<R extends AttemptResult>(result: R, challenge: string, secrets: readonly string[]): Promise<R> {
   if (!result.delivered) return result;
   const answer = result.challengeResponse ?? null;
   if (answer === null) return { ...result, delivered: false, error: `the response had no ${CHALLENGE_RESPONSE_HEADER} header` };

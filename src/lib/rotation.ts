@@ -1,6 +1,6 @@
 // Secret rotation, the one rule for API and lanes: a rotated-out secret (and Ed25519 key pair) keeps signing
 // beside the new one for a grace period, and which of them sign at a given time.
-import { newSigningKeyPair, newSigningSecret, type SigningKeyPair } from "./secrets";
+import { newSigningKeyPair, newSigningSecret } from "./secrets";
 
 /** How long the secret before a rotation keeps signing beside the new one. */
 export const ROTATION_GRACE_MS = 24 * 60 * 60 * 1000;
@@ -22,13 +22,16 @@ export interface Signers {
   signingKeys: string[];
 }
 
-/** A new secret for a webhook whose secret is `current`, which keeps signing until the grace ends. */
-export function rotate(current: string, now: number): { secret: string; previousSecret: string; previousSecretExpiresAt: number } {
+/**
+ * A new secret for a webhook whose secret is `current`, which keeps signing until the grace ends. The current one
+ * moves over as it is stored (sealed, src/lib/encryption.ts); the new one comes clear, for its owner to seal.
+ */
+export function rotate<S extends string>(current: S, now: number): { secret: string; previousSecret: S; previousSecretExpiresAt: number } {
   return { secret: newSigningSecret(), previousSecret: current, previousSecretExpiresAt: now + ROTATION_GRACE_MS };
 }
 
 /** rotate, and a new key pair whose predecessor keeps signing `v1a` (and stays published) for the same grace. */
-export async function rotateWithKeyPair(current: { secret: string } & SigningKeyPair, now: number) {
+export async function rotateWithKeyPair<S extends string>(current: { secret: S; signingKey: S; publicKey: string }, now: number) {
   return {
     ...rotate(current.secret, now),
     ...(await newSigningKeyPair()),

@@ -5,6 +5,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { verifyV1a } from "../../docs/snippets/verify-v1a-webcrypto.mjs";
 import type { JwkSet } from "../../docs/snippets/verify-v1a.d.mts";
+import { open } from "../../src/lib/encryption";
 import { call, createWorkspace } from "../support/helpers";
 import { page, signIn } from "../support/pages";
 import { endpoint, type RecordedRequest } from "../support/receiver";
@@ -125,14 +126,19 @@ describe("alerts signed with v1a", () => {
       alertsPage.html,
     ];
     for (const text of answers) expect(text).not.toContain("whsk_");
-    const row = await env.DB.prepare("SELECT alert_signing_key, alert_previous_signing_key FROM workspaces WHERE id = ?")
+    const sealed = await env.DB.prepare("SELECT alert_signing_key, alert_previous_signing_key FROM workspaces WHERE id = ?")
       .bind(ws.id)
       .first<{ alert_signing_key: string; alert_previous_signing_key: string }>();
-    expect(row!.alert_signing_key).toMatch(/^whsk_/);
-    expect(row!.alert_previous_signing_key).toMatch(/^whsk_/);
+    // Stored sealed; opened here to search for the keys in clear.
+    const row = {
+      alert_signing_key: await open(env, sealed!.alert_signing_key),
+      alert_previous_signing_key: await open(env, sealed!.alert_previous_signing_key),
+    };
+    expect(row.alert_signing_key).toMatch(/^whsk_/);
+    expect(row.alert_previous_signing_key).toMatch(/^whsk_/);
     for (const text of answers) {
-      expect(text).not.toContain(row!.alert_signing_key.slice(5));
-      expect(text).not.toContain(row!.alert_previous_signing_key.slice(5));
+      expect(text).not.toContain(row.alert_signing_key.slice(5));
+      expect(text).not.toContain(row.alert_previous_signing_key.slice(5));
     }
   });
 });

@@ -12,6 +12,7 @@ import { EVENT_TYPES } from "../../src/events/catalog";
 import { sampleData } from "../../src/events/samples";
 import { signatureHeaders } from "../../src/delivery/signing";
 import { jwkOf, jwksOf } from "../../src/lib/jwks";
+import { open } from "../../src/lib/encryption";
 import { newSigningKeyPair, newSigningSecret } from "../../src/lib/secrets";
 import { call, createWebhook, createWorkspace, sendEvent } from "../support/helpers";
 import { lane, settledLane } from "../support/lane";
@@ -270,10 +271,13 @@ describe("the private key", () => {
     // What the receiver got, too: headers and bodies.
     answers.push(JSON.stringify(await ep.requests()));
 
-    const stored = async () =>
-      (await env.DB.prepare("SELECT signing_key, previous_signing_key FROM webhooks WHERE id = ?")
+    // The private keys as D1 holds them (sealed), opened here to search for them in clear.
+    const stored = async () => {
+      const row = (await env.DB.prepare("SELECT signing_key, previous_signing_key FROM webhooks WHERE id = ?")
         .bind(hook.id)
         .first<{ signing_key: string; previous_signing_key: string }>())!;
+      return { signing_key: await open(env, row.signing_key), previous_signing_key: await open(env, row.previous_signing_key) };
+    };
     const first = await stored();
     // A rotation through the pages: the page that shows the new secret shows the public key, not the private one.
     const secretPage = await page("POST", `/settings/integrations/webhooks/${hook.id}/rotate-secret`, {

@@ -26,6 +26,7 @@ import {
   TestEventSchema,
   toDelivery,
 } from "./delivery-schemas";
+import { openHeaders } from "../../lib/encryption";
 import { isReservedHeader } from "../../lib/endpoint-controls";
 import { findWebhook, webhookLane, webhookNotFound } from "./lookup";
 import { WebhookIdParam } from "./schemas";
@@ -95,7 +96,7 @@ deliveryRoutes.openapi(
     const webhook = await findWebhook(c.get("db"), c.get("workspace").id, id);
     const record = await webhookLane(c.env, webhook).delivery(eventId);
     if (!record) throw deliveryNotFound(eventId);
-    const withheldHeaders = Object.keys(webhook.headers).filter(isReservedHeader);
+    const withheldHeaders = Object.keys(await openHeaders(c.env, webhook.headers)).filter(isReservedHeader);
     return c.json({ ...toDelivery(record), ...sentOf(record), withheldHeaders }, 200);
   },
 );

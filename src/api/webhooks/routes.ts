@@ -10,6 +10,7 @@ import { quotaOf } from "../../bindings";
 import { invalidateSubscriptions } from "../../db/subscriptions";
 import type { EventType } from "../../events/catalog";
 import { newId } from "../../lib/ids";
+import { openHeaders, sealAll, sealHeaders } from "../../lib/encryption";
 import { rotateWithKeyPair } from "../../lib/rotation";
 import { newPollToken, newSigningKeyPair, newSigningSecret } from "../../lib/secrets";
 import { newRouter } from "../context";
@@ -65,7 +66,7 @@ function controlsOf(input: z.infer<typeof UpdateWebhookSchema>) {
   const { rateLimitPerSecond, retryDelaysSeconds, headers, filter } = input;
   return Object.fromEntries(
     Object.entries({ rateLimitPerSecond, retryDelaysSeconds, headers, filter }).filter(([, value]) => value !== undefined),
-  ) as Pick<Partial<WebhookRow>, "rateLimitPerSecond" | "retryDelaysSeconds" | "headers" | "filter">;
+  ) as Pick<Partial<WebhookRow>, "rateLimitPerSecond" | "retryDelaysSeconds" | "filter"> & { headers?: Record<string, string> };
 }
 
 webhookRoutes.openapi(
@@ -106,6 +107,7 @@ webhookRoutes.openapi(
     );
     await assertRoomForWebhook(c.get("db"), workspace.id, workspace.limits);
     const poll = delivery === "poll" ? await newPollToken() : undefined;
+    const [secret, pair] = [newSigningSecret(), await newSigningKeyPair()];
     const now = new Date();
     const { requireEndpointVerification } = readConfig(c.env);
     const [row] = await c
@@ -121,9 +123,11 @@ webhookRoutes.openapi(
         events: unique(input.events),
         description: input.description ?? "",
         ...controls,
+        headers: await sealHeaders(c.env, controls.headers ?? {}),
         ...orderingOf(input),
-        secret: newSigningSecret(),
-        ...(await newSigningKeyPair()),
+        // Stored sealed (src/lib/encryption.ts); the clear secret is in this answer only.
+        ...(await sealAll(c.env, { secret, signingKey: pair.signingKey })),
+        publicKey: pair.publicKey,
         // Without required verification a URL counts as verified from when it is set (docs/signatures.md).
         verifiedAt: requireEndpointVerification && delivery !== "poll" ? null : now,
         enabled: true,
@@ -135,7 +139,7 @@ webhookRoutes.openapi(
     invalidateSubscriptions(row!.workspaceId);
     // The lane sends the challenge now, before any event can reach it (a polling webhook has no endpoint to verify).
     if (requireEndpointVerification && !poll) await propagate(c.env, row!);
-    return c.json({ ...toWebhook(row!), secret: row!.secret, ...(poll ? { pollToken: poll.token } : {}) }, 201);
+    return c.json({ ...(await toWebhook(c.env, row!)), secret, ...(poll ? { pollToken: poll.token } : {}) }, 201);
   },
 );
 
@@ -157,7 +161,7 @@ webhookRoutes.openapi(
       .from(webhooks)
       .where(eq(webhooks.workspaceId, c.get("workspace").id))
       .orderBy(asc(webhooks.createdAt), asc(webhooks.id));
-    return c.json({ data: rows.map((row) => toWebhook(row)) }, 200);
+    return c.json({ data: await Promise.all(rows.map((row) => toWebhook(c.env, row))) }, 200);
   },
 );
 
@@ -174,7 +178,7 @@ webhookRoutes.openapi(
     request: { params: WebhookIdParam },
     responses: { 200: jsonResponse(WebhookSchema, "The webhook"), ...errorResponses(401, 404) },
   }),
-  async (c) => c.json(toWebhook(await findWebhook(c.get("db"), c.get("workspace").id, c.req.valid("param").id)), 200),
+  async (c) => c.json(await toWebhook(c.env, await findWebhook(c.get("db"), c.get("workspace").id, c.req.valid("param").id)), 200),
 );
 
 webhookRoutes.openapi(
@@ -196,7 +200,7 @@ webhookRoutes.openapi(
     const workspaceId = c.get("workspace").id;
     const { id } = c.req.valid("param");
     const input = c.req.valid("json");
-    const changes: Partial<WebhookRow> = {};
+    const changes: Partial<Omit<WebhookRow, "headers">> & { headers?: Record<string, string> } = {};
     // One instant for the change: a new URL counts as verified from exactly when the webhook was updated.
     const now = new Date();
     const current = await findWebhook(c.get("db"), workspaceId, id);
@@ -220,19 +224,22 @@ webhookRoutes.openapi(
     if (input.events !== undefined) changes.events = unique(input.events);
     if (input.description !== undefined) changes.description = input.description;
     Object.assign(changes, controlsOf(input));
-    if (Object.keys(changes).length === 0) return c.json(toWebhook(current), 200);
+    if (Object.keys(changes).length === 0) return c.json(await toWebhook(c.env, current), 200);
     // The configuration as it would be after the change: a PATCH that would leave it over the limits changes nothing.
     // Only a change of a sized field is judged, so a webhook kept from before a lowered limit stays editable otherwise.
-    if (SIZED_FIELDS.some((field) => field in changes)) assertConfigFits({ ...current, ...changes }, c.get("workspace").limits);
+    if (SIZED_FIELDS.some((field) => field in changes)) {
+      assertConfigFits({ ...current, headers: await openHeaders(c.env, current.headers), ...changes }, c.get("workspace").limits);
+    }
+    const { headers, ...unsealed } = changes;
     const [row] = await c
       .get("db")
       .update(webhooks)
-      .set({ ...changes, updatedAt: now })
+      .set({ ...unsealed, ...(headers ? { headers: await sealHeaders(c.env, headers) } : {}), updatedAt: now })
       .where(and(eq(webhooks.id, id), eq(webhooks.workspaceId, workspaceId)))
       .returning();
     if (!row) throw webhookNotFound(id);
     await propagate(c.env, row);
-    return c.json(toWebhook(row), 200);
+    return c.json(await toWebhook(c.env, row), 200);
   },
 );
 
@@ -297,7 +304,7 @@ for (const enabled of [true, false]) {
       await quotaOf(c.env.WORKSPACE_QUOTA, workspaceId, current.dataLocation ?? null).forgetWebhook(id);
     }
     await propagate(c.env, row);
-    return c.json(toWebhook(row), 200);
+    return c.json(await toWebhook(c.env, row), 200);
   });
 }
 
@@ -327,13 +334,14 @@ webhookRoutes.openapi(
     const db = c.get("db");
     const current = await findWebhook(db, workspaceId, id);
     const now = Date.now();
-    const next = await rotateWithKeyPair(current, now);
+    const { secret, signingKey, ...next } = await rotateWithKeyPair(current, now);
     // A polling webhook's token is replaced with the secret, at once (a consumer holds one token, not two).
     const poll = current.delivery === "poll" ? await newPollToken() : undefined;
     const [row] = await db
       .update(webhooks)
       .set({
         ...next,
+        ...(await sealAll(c.env, { secret, signingKey })),
         previousSecretExpiresAt: new Date(next.previousSecretExpiresAt),
         updatedAt: new Date(now),
         ...(poll ? { pollTokenHash: poll.hash } : {}),
@@ -344,7 +352,7 @@ webhookRoutes.openapi(
     if (!row) throw new ApiError("conflict", "the secret was rotated by another request at the same time; fetch the webhook and try again");
     await propagate(c.env, row);
     await forgetJwks(c, jwksPath(id));
-    return c.json({ ...toWebhook(row), secret: row.secret, ...(poll ? { pollToken: poll.token } : {}) }, 200);
+    return c.json({ ...(await toWebhook(c.env, row)), secret, ...(poll ? { pollToken: poll.token } : {}) }, 200);
   },
 );
 
@@ -385,8 +393,8 @@ webhookRoutes.openapi(
     // The lane knew of a verification D1 had not recorded yet: write it again.
     if (outcome.verifiedAt !== null && row.verifiedAt === null) {
       await markVerified(db, id, row.url, new Date(outcome.verifiedAt));
-      return c.json(toWebhook({ ...row, verifiedAt: new Date(outcome.verifiedAt) }), 200);
+      return c.json(await toWebhook(c.env, { ...row, verifiedAt: new Date(outcome.verifiedAt) }), 200);
     }
-    return c.json(toWebhook(row), 200);
+    return c.json(await toWebhook(c.env, row), 200);
   },
 );

@@ -1,7 +1,8 @@
 // Request and response schemas of the webhook settings API; they validate and they document.
 import { z } from "@hono/zod-openapi";
 import type { WebhookRow } from "../../db/schema";
-import { controlsOf } from "../../delivery/lane-config";
+import type { Env } from "../../env";
+import { openHeaders } from "../../lib/encryption";
 import { inRotationGrace } from "../../lib/rotation";
 import { EVENT_TYPES } from "../../events/catalog";
 import { MAX_URL_LENGTH } from "../../lib/url-policy";
@@ -141,7 +142,8 @@ export const WebhookIdParam = z.object({
 
 export type Webhook = z.infer<typeof WebhookSchema>;
 
-export function toWebhook(row: WebhookRow, now = Date.now()): Webhook {
+/** The webhook as the API shows it: its custom headers opened (they are shown), never its secrets or private keys. */
+export async function toWebhook(env: Env, row: WebhookRow, now = Date.now()): Promise<Webhook> {
   const graceEnds = row.previousSecretExpiresAt?.getTime() ?? null;
   return {
     id: row.id,
@@ -152,7 +154,9 @@ export function toWebhook(row: WebhookRow, now = Date.now()): Webhook {
     enabled: row.enabled,
     disabledReason: row.disabledReason ?? null,
     disabledAt: row.disabledAt?.toISOString() ?? null,
-    ...controlsOf(row),
+    rateLimitPerSecond: row.rateLimitPerSecond ?? null,
+    retryDelaysSeconds: row.retryDelaysSeconds ?? null,
+    headers: await openHeaders(env, row.headers),
     filter: row.filter,
     ordering: row.ordering,
     orderingKey: row.orderingKey ?? null,

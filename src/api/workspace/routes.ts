@@ -1,12 +1,10 @@
 // The caller's own workspace: read it, set its notification address and its alert URL, rotate the alert secret.
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, eq, isNull } from "drizzle-orm";
-import { alertLaneConfig } from "../../delivery/lane-config";
-import { alertLaneOf } from "../../bindings";
 import { readConfig } from "../../config";
 import type { Db } from "../../db/client";
 import { workspaces, type WorkspaceRow } from "../../db/schema";
-import type { Env } from "../../env";
+import { sealAll } from "../../lib/encryption";
 import { rotateWithKeyPair } from "../../lib/rotation";
 import {
   addressChange,
@@ -19,11 +17,11 @@ import {
 import { newSigningKeyPair, newSigningSecret } from "../../lib/secrets";
 import { newRouter } from "../context";
 import { endpointUrl } from "../endpoint-url";
-import { forgetWorkspace } from "../key-cache";
 import { forgetJwks } from "../public-jwks";
 import { ApiError, errorResponses } from "../errors";
 import { jsonBody, jsonResponse, workspaceKeyAuth } from "../openapi";
 import { alertJwksPath } from "./alert-key-routes";
+import { nextVersion, propagateWorkspace } from "./propagate";
 import { webhookCount } from "../webhooks/limit-checks";
 import {
   AlertSecretSchema,
@@ -49,16 +47,6 @@ export async function currentWorkspace(db: Db, id: string): Promise<WorkspaceRow
   const row = await db.query.workspaces.findFirst({ where: eq(workspaces.id, id) });
   if (!row) throw new ApiError("unauthorized", "this key's workspace no longer exists");
   return row;
-}
-
-/** A later updatedAt than the row's, even within its millisecond: it versions the alerts lane's config. */
-const nextVersion = (row: WorkspaceRow) => new Date(Math.max(Date.now(), row.updatedAt.getTime() + 1));
-
-/** Tells the workspace's alerts lane its new URL and secrets (when it has any), and forgets cached copies. */
-async function propagateWorkspace(env: Env, row: WorkspaceRow): Promise<void> {
-  forgetWorkspace(row.id);
-  const config = alertLaneConfig(row);
-  if (config) await alertLaneOf(env, row.id, row.dataLocation ?? null).configure(config);
 }
 
 workspaceRoutes.openapi(
@@ -106,6 +94,8 @@ workspaceRoutes.openapi(
     const current = await currentWorkspace(db, c.get("workspace").id);
     const changes: Partial<WorkspaceRow> = {};
     let confirmation: Awaited<ReturnType<typeof addressChange>>["confirmation"];
+    /** A new alert secret, clear, for this answer only (stored sealed). */
+    let alertSecret: string | undefined;
     if (input.notificationEmail !== undefined && input.notificationEmail !== current.notificationEmail) {
       // A new address starts unconfirmed, sent one confirmation message (unless one went out moments ago: then on resend).
       const change = await addressChange(input.notificationEmail, current, Date.now());
@@ -121,7 +111,9 @@ workspaceRoutes.openapi(
       if (changes.alertUrl !== null && !current.alertSecret) {
         // The secret and the Ed25519 key pair that sign alerts (`v1` and `v1a`), as a new webhook gets them.
         const pair = await newSigningKeyPair();
-        Object.assign(changes, { alertSecret: newSigningSecret(), alertSigningKey: pair.signingKey, alertPublicKey: pair.publicKey });
+        alertSecret = newSigningSecret();
+        const sealed = await sealAll(c.env, { alertSecret, alertSigningKey: pair.signingKey });
+        Object.assign(changes, { ...sealed, alertPublicKey: pair.publicKey });
       }
     }
     if (Object.keys(changes).length === 0) return c.json(toWorkspace(current), 200);
@@ -136,7 +128,7 @@ workspaceRoutes.openapi(
     // Its alerts JWKS answered 404 until now, and that answer may be cached.
     if (changes.alertSecret) await forgetJwks(c, alertJwksPath(row.id));
     if (confirmation && row.notificationEmail) await sendConfirmation(c.env, c.req.url, row.notificationEmail, confirmation);
-    return c.json({ ...toWorkspace(row), ...(changes.alertSecret ? { alertSecret: changes.alertSecret } : {}) }, 200);
+    return c.json({ ...toWorkspace(row), ...(alertSecret ? { alertSecret } : {}) }, 200);
   },
 );
 
@@ -218,10 +210,9 @@ workspaceRoutes.openapi(
     const [row] = await db
       .update(workspaces)
       .set({
-        alertSecret: next.secret,
+        ...(await sealAll(c.env, { alertSecret: next.secret, alertSigningKey: next.signingKey })),
         alertPreviousSecret: next.previousSecret,
         alertPreviousSecretExpiresAt: new Date(next.previousSecretExpiresAt),
-        alertSigningKey: next.signingKey,
         alertPublicKey: next.publicKey,
         alertPreviousSigningKey: next.previousSigningKey,
         alertPreviousPublicKey: next.previousPublicKey,

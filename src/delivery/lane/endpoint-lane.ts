@@ -11,6 +11,7 @@ import { readConfig } from "../../config";
 import type { Env } from "../../env";
 import type { QueuedEvent } from "../../events/queued-event";
 import { traceIdOf, traceparentOf } from "../../events/trace";
+import { openHeaders } from "../../lib/encryption";
 import { annotateSpan } from "../../lib/spans";
 import { eq } from "drizzle-orm";
 import { openDb } from "../../db/client";
@@ -22,6 +23,7 @@ import { awaitingVerification, challengeEvent, VERIFICATION_EVENT_TYPE } from ".
 import { deliveryPage, deliveryRecords, type DeliveryQuery, type DeliveryRecord } from "./log";
 import { LaneOutcomes } from "./outcomes";
 import { lateForStream, longPoll, POLL_SCHEMA, pollPosition, PollWaiters, type PollAnswer, type PollPosition } from "./poll";
+import { resealKeptHeaders } from "./reseal";
 import { LaneRunner } from "./runner";
 import { LaneSending } from "./sending";
 import { laneStats, type StatsPeriod, type WebhookStats } from "./stats";
@@ -52,7 +54,7 @@ export class EndpointLane extends DurableObject<Env> {
     this.store = new LaneStore(ctx.storage);
     const envOf = () => this.env;
     this.sending = new LaneSending(envOf, this.store);
-    this.runner = new LaneRunner(envOf, ctx.storage, this.store, this.sending, new LaneOutcomes(envOf, this.store));
+    this.runner = new LaneRunner(envOf, ctx.storage, this.store, this.sending, new LaneOutcomes(envOf, this.store, this.sending.secrets));
   }
 
   /** Stores the events (ignoring ids it already holds) and makes sure the lane will deliver them. */
@@ -116,9 +118,14 @@ export class EndpointLane extends DurableObject<Env> {
     return { stored, duplicates: events.length - stored };
   }
 
-  /** Takes a newer config of the webhook (from the API or the consumer); older versions are ignored. */
+  /**
+   * Takes a newer config of the webhook (from the API or the consumer); older versions are ignored. A newer one
+   * (every API change, and each config POST /v1/admin/encryption/reencrypt sealed again) also seals the headers kept
+   * with events under the current key, so that after a key rotation no stored value needs the old key.
+   */
   async configure(config: LaneConfig): Promise<void> {
-    this.applyConfig(config);
+    const before = this.store.lane();
+    if (this.applyConfig(config) !== before) await resealKeptHeaders(this.env, this.ctx.storage, this.store.settled());
     await this.runner.scheduleNext();
   }
 
@@ -202,14 +209,14 @@ export class EndpointLane extends DurableObject<Env> {
     return deliveryPage(this.store.settled(), query);
   }
 
-  /** One delivery with the body that was sent; undefined when the lane holds no such event. */
+  /** One delivery with the body and the headers (opened: the API shows them) that were sent; undefined when the lane holds no such event. */
   async delivery(eventId: string): Promise<DeliveryRecord | undefined> {
     const row = this.store.event(eventId);
     return (
       row && {
         ...this.record(row),
         body: row.body,
-        headers: row.last_headers === null ? null : (JSON.parse(row.last_headers) as Record<string, string>),
+        headers: row.last_headers === null ? null : await openHeaders(this.env, row.last_headers),
         tracestate: row.tracestate,
       }
     );

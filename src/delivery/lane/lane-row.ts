@@ -1,4 +1,4 @@
-// Writing the lane's one row from a webhook's config: what changes with it, including the ordering epoch.
+// Writing the lane's one row from a webhook's config (what changes with it, including the ordering epoch), and its tombstone.
 import type { LaneConfig } from "../lane-config";
 import { defaultMaxInFlight, LINE_KEY } from "../ordering";
 import type { LaneRow } from "./schema";
@@ -19,6 +19,10 @@ const UPSERT_LANE = `
     retry_delays = excluded.retry_delays, headers = excluded.headers, config_version = excluded.config_version, d1_sync_pending = 0,
     ordering = excluded.ordering, ordering_path = excluded.ordering_path, max_in_flight = excluded.max_in_flight,
     ordering_epoch = excluded.ordering_epoch`;
+
+/** A deleted webhook's row: what refuses the events still arriving for it, and no secret, sealed or not. */
+export const TOMBSTONE = `UPDATE lane SET deleted = 1, line_start = '', secret = '', previous_secret = NULL, signing_key = NULL,
+  previous_signing_key = NULL, headers = '{}'`;
 
 /**
  * Writes `config` over the row `current` (absent for a new lane); the caller runs it in a transaction. A newer
@@ -41,7 +45,7 @@ export function writeLaneRow(sql: SqlStorage, config: LaneConfig, current: LaneR
     config.disabledReason,
     config.rateLimitPerSecond,
     config.retryDelaysSeconds && JSON.stringify(config.retryDelaysSeconds),
-    JSON.stringify(config.headers),
+    config.headers,
     config.version,
     config.kind ?? "webhook",
     config.signingKey ?? null,

@@ -7,8 +7,9 @@ import type { DisabledReason } from "../../db/schema";
 import { disableWebhook, markAlertUrlVerified, markVerified } from "../../db/webhooks";
 import type { Env } from "../../env";
 import { quotaOf } from "../../bindings";
-import type { AttemptResult } from "../attempt";
 import { signingSecrets } from "../../lib/rotation";
+import type { LaneSecrets } from "./secrets";
+import type { SentAttempt } from "./sending";
 import { nextAttemptAt } from "../schedule";
 import { challengeIn, judgeChallenge, VERIFICATION_EVENT_TYPE } from "../verification";
 import { OUTCOME_GROUP_SIZE, type DeliveryStatus, type EventRow, type LaneRow, type LaneStore } from "./store";
@@ -18,10 +19,11 @@ export class LaneOutcomes {
     /** The lane's env, read at each use (a test swaps it on a live instance, as a restart with new vars would). */
     private readonly envOf: () => Env,
     private readonly store: LaneStore,
+    private readonly secrets: LaneSecrets,
   ) {}
 
   /** A failed attempt's next state: pending until the next retry, or dropped after the schedule's last. */
-  private failedState(lane: LaneRow, event: EventRow, result: AttemptResult, endedAt: number) {
+  private failedState(lane: LaneRow, event: EventRow, result: SentAttempt, endedAt: number) {
     // The webhook's own schedule, if it has one, as the lane holds it now: a change applies from the next retry.
     const delays = lane.retry_delays ? (JSON.parse(lane.retry_delays) as number[]) : readConfig(this.envOf()).retryDelaysSeconds;
     const next = nextAttemptAt(event.round_attempts + 1, endedAt, delays, result.retryAfterMs);
@@ -31,14 +33,11 @@ export class LaneOutcomes {
   }
 
   /** The outcome of the line's head (the default ordering, or a verification challenge under any). */
-  async ofHead(lane: LaneRow, event: EventRow, sent: AttemptResult): Promise<void> {
+  async ofHead(lane: LaneRow, event: EventRow, sent: SentAttempt): Promise<void> {
     const challenge = event.type === VERIFICATION_EVENT_TYPE;
     // Either secret in force when the answer came verifies it (a rotation's previous one during its grace).
-    const secrets = signingSecrets(
-      { secret: lane.secret, previousSecret: lane.previous_secret, previousSecretExpiresAt: lane.previous_secret_expires_at },
-      sent.at + sent.durationMs,
-    );
-    const result = challenge ? await judgeChallenge(sent, challengeIn(event.body), secrets) : sent;
+    const secrets = async () => signingSecrets((await this.secrets.of(lane)).keys, sent.at + sent.durationMs);
+    const result = challenge ? await judgeChallenge(sent, challengeIn(event.body), await secrets()) : sent;
     const endedAt = result.at + result.durationMs;
     if (challenge && result.delivered) return this.recordVerified(lane, event, result, endedAt);
     // A success is kept with the others of its group (store.ts OUTCOME_GROUP_SIZE): while a backlog lasts,
@@ -59,7 +58,7 @@ export class LaneOutcomes {
    * in D1, retried by the alarm until it is done (a failure only delays the webhook object's verifiedAt: the lane
    * holds the truth). Only if the lane still has the URL the challenge went to.
    */
-  private async recordVerified(lane: LaneRow, event: EventRow, result: AttemptResult, endedAt: number): Promise<void> {
+  private async recordVerified(lane: LaneRow, event: EventRow, result: SentAttempt, endedAt: number): Promise<void> {
     this.store.flushDelivered();
     const recorded = this.store.recordOutcome(event, result, {
       status: "delivered",
@@ -93,7 +92,7 @@ export class LaneOutcomes {
    * recover) if not, and a failure still counts against the quota. Returns the quota's part, which the caller
    * may await after giving the slot back.
    */
-  ofParallel(event: EventRow, result: AttemptResult): Promise<void> | undefined {
+  ofParallel(event: EventRow, result: SentAttempt): Promise<void> | undefined {
     const endedAt = result.at + result.durationMs;
     const lane = this.store.lane();
     if (!lane || lane.deleted) return undefined;
@@ -116,7 +115,7 @@ export class LaneOutcomes {
     return this.countFailure(lane, event, result, endedAt);
   }
 
-  private async countFailure(lane: LaneRow, event: EventRow, result: AttemptResult, endedAt: number): Promise<void> {
+  private async countFailure(lane: LaneRow, event: EventRow, result: SentAttempt, endedAt: number): Promise<void> {
     // An alerts lane's failures count against no quota and never turn it off (a 410 included): the
     // workspace's alertUrl is changed or cleared by a person, and an alert about alerts would be a loop.
     if (lane.kind === "alerts") return;

@@ -1,10 +1,9 @@
 // Delivery under "key" and "none" (docs/ordering.md): up to maxInFlight attempts out at once, never two of one
 // key, at most 6 from any one object (the lane itself is slot 0, each sender object takes 6 more).
-import type { AttemptResult } from "../attempt";
 import { MAX_OUTGOING_PER_OBJECT } from "../ordering";
 import { KeyedLine } from "./keyed-line";
 import type { LaneOutcomes } from "./outcomes";
-import type { LaneSending } from "./sending";
+import type { LaneSending, SentAttempt } from "./sending";
 import type { EventRow, LaneRow, LaneStore } from "./store";
 
 /** What a run needs from its lane's clock: when the rate limit lets the next attempt start, and taking a token. */
@@ -175,7 +174,7 @@ export class ParallelDelivery {
    * Runs a test event's attempt in a slot of its own (it counts against maxInFlight and the 6 per object),
    * waiting for one to be free.
    */
-  async inSlot(lane: LaneRow, eventId: string, attempt: (slot: number) => Promise<AttemptResult>): Promise<AttemptResult> {
+  async inSlot(lane: LaneRow, eventId: string, attempt: (slot: number) => Promise<SentAttempt>): Promise<SentAttempt> {
     let slot = this.freeSlot(lane);
     while (slot === undefined) {
       await this.changed();

@@ -2,12 +2,11 @@
 // (in line under the default ordering, or by key through ParallelDelivery), and the rate limit's token bucket.
 import { readConfig, retentionMs } from "../../config";
 import type { Env } from "../../env";
-import type { AttemptResult } from "../attempt";
 import { awaitingVerification, maySend } from "../verification";
 import type { LaneOutcomes } from "./outcomes";
 import { ParallelDelivery, type StartGate } from "./parallel";
 import { oldestFinishedAt, purgeExpired } from "./retention";
-import type { LaneSending, StoredTrace } from "./sending";
+import type { LaneSending, SentAttempt, StoredTrace } from "./sending";
 import { nextAlarmAt, type EventRow, type LaneRow, type LaneStore } from "./store";
 
 /** An alarm run delivers at most this many events before yielding (it re-arms at once if more are due). */
@@ -153,7 +152,7 @@ export class LaneRunner implements StartGate {
    * A test event's one attempt: after the attempt in flight under "endpoint"; in a slot of its own otherwise
    * (it counts against maxInFlight and the 6 per object).
    */
-  attemptTest(lane: LaneRow, eventId: string, body: string, trace: StoredTrace): Promise<AttemptResult> {
+  attemptTest(lane: LaneRow, eventId: string, body: string, trace: StoredTrace): Promise<SentAttempt> {
     if (inLine(lane, readConfig(this.envOf()).requireEndpointVerification))
       return this.exclusive(() => this.sending.attempt(lane, eventId, body, trace));
     return this.parallel.inSlot(lane, eventId, (slot) => this.sending.attemptFrom(slot, lane, eventId, body, trace));
@@ -185,7 +184,7 @@ export class LaneRunner implements StartGate {
    * counted from when its answer came (a clock read after I/O, so never early): attempts start at least 1/rate s
    * apart at the endpoint, whatever the Worker's own clock said when this one started.
    */
-  private exclusive(task: () => Promise<AttemptResult>): Promise<AttemptResult> {
+  private exclusive(task: () => Promise<SentAttempt>): Promise<SentAttempt> {
     const timed = async () => {
       const result = await task();
       const lane = this.store.lane();

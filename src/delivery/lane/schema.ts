@@ -2,7 +2,8 @@
 //
 // Until the first tagged release this schema is edited in place (README "Storage schemas"): nothing has been
 // deployed, so there is no stored lane to migrate.
-import type { AttemptRecord, AttemptResult } from "../attempt";
+import type { AttemptRecord } from "../attempt";
+import type { Sealed } from "../../lib/encryption";
 import type { Ordering } from "../ordering";
 import type { DataLocation } from "../../bindings";
 import type { DeliveryMode, DisabledReason } from "../../db/schema";
@@ -97,12 +98,13 @@ export interface LaneRow {
   webhook_id: string;
   workspace_id: string;
   url: string;
-  secret: string;
-  previous_secret: string | null;
+  /** The secrets, private keys and headers are sealed as D1 holds them (src/lib/encryption.ts), opened by secrets.ts. */
+  secret: Sealed;
+  previous_secret: Sealed | null;
   previous_secret_expires_at: number | null;
   /** Ed25519 private keys (`whsk_…`) that sign `v1a`, current and previous; null for the alerts lane. */
-  signing_key: string | null;
-  previous_signing_key: string | null;
+  signing_key: Sealed | null;
+  previous_signing_key: Sealed | null;
   /** When the endpoint at `url` answered its challenge; null while not (verification.ts says what that holds back). */
   verified_at: number | null;
   /** Set while verified_at is not in D1 yet (its write failed); the alarm retries it like an unsynced disable. */
@@ -112,8 +114,8 @@ export interface LaneRow {
   rate_limit_per_second: number | null;
   /** JSON list of seconds; null = the service's RETRY_DELAYS_SECONDS. */
   retry_delays: string | null;
-  /** JSON object of the webhook's own headers. */
-  headers: string;
+  /** JSON object of the webhook's own headers, sealed whole. */
+  headers: Sealed;
   config_version: number;
   deleted: number;
   /**
@@ -161,8 +163,8 @@ export interface EventRow {
   first_status_code: number | null;
   first_error: string | null;
   first_response_body: string | null;
-  /** JSON object: the headers of the latest attempt as sent (null until one is made). */
-  last_headers: string | null;
+  /** JSON object, sealed: the headers of the latest attempt as sent, signatures included (null until one is made). */
+  last_headers: Sealed | null;
   /**
    * What the event is ordered by (ordering.ts orderingKeyOf): null under "endpoint" (the line is one key), the
    * JSON of the value at the key path under "key", the event's id under "none".
@@ -212,5 +214,5 @@ export interface NewEvent {
   schemaWarning?: string | null | undefined;
 }
 
-/** What an attempt left behind, as the store records it: the log's record, and the headers as sent when known. */
-export type AttemptOutcome = AttemptRecord & Partial<Pick<AttemptResult, "headers">>;
+/** What an attempt left behind, as the store records it: the log's record, and the headers as sent (sealed) when known. */
+export type AttemptOutcome = AttemptRecord & { sealedHeaders?: Sealed };

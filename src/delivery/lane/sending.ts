@@ -1,24 +1,29 @@
-// How a lane sends one attempt: its headers (built once per config), the secrets that sign now, the next event's
-// signatures computed while a request is out, and where the request goes out (the lane itself, or a sender).
+// How a lane sends one attempt: its headers and secrets (opened once per config, secrets.ts), the secrets that sign
+// now, the next event's signatures computed while a request is out, where the request goes out (the lane itself, or
+// a sender), and the headers as sent sealed before the store keeps them.
 import { readConfig } from "../../config";
 import type { Env } from "../../env";
 import { senderOf } from "../../bindings";
 import { attemptTraceHeaders } from "../../events/trace";
+import { seal, type Sealed } from "../../lib/encryption";
 import { signersAt, signersKey, type Signers } from "../../lib/rotation";
 import { inSpan } from "../../lib/spans";
-import { attemptDelivery, requestHeaders, type AttemptResult, type RequestHeaders } from "../attempt";
+import { attemptDelivery, type AttemptResult } from "../attempt";
 import { OutgoingLimit } from "../outgoing-limit";
 import { signatureHeaders } from "../signing";
 import { challengeHeaders } from "../verification";
+import { LaneSecrets } from "./secrets";
 import type { EventRow, LaneRow, LaneStore } from "./store";
 
 /** The trace context an event keeps (its row's columns): what each attempt's trace headers are made from. */
 export type StoredTrace = Pick<EventRow, "traceparent" | "tracestate">;
 
+/** An attempt's result with its headers as sent sealed: what the store keeps of them (last_headers). */
+export type SentAttempt = AttemptResult & { sealedHeaders: Sealed };
+
 export class LaneSending {
   /** The lane's own requests out (slot 0): at most 6, counted for the tests. */
   readonly outgoing = new OutgoingLimit();
-  private builtHeaders: { lane: LaneRow; headers: RequestHeaders } | undefined;
   /**
    * The next event's signatures, computed while this attempt's request is out (the thread would wait on the
    * endpoint otherwise): used only by that event's attempt within the same second and with the same secrets
@@ -31,32 +36,13 @@ export class LaneSending {
     /** The lane's env, read at each use (a test swaps it on a live instance, as a restart with new vars would). */
     private readonly envOf: () => Env,
     private readonly store: LaneStore,
+    /** The lane's secrets and headers opened for the config in force. */
+    readonly secrets: LaneSecrets = new LaneSecrets(envOf),
   ) {}
 
-  /** The webhook's own headers and the service's, built once per config (the lane row is a new object after each). */
-  private requestHeaders(lane: LaneRow): RequestHeaders {
-    if (this.builtHeaders?.lane !== lane) {
-      const headers = requestHeaders(JSON.parse(lane.headers) as Record<string, string>);
-      if (headers.ok && headers.withheld.length > 0) {
-        console.warn(`lane ${lane.webhook_id}: stored header(s) ${headers.withheld.join(", ")} are reserved now and are not sent`);
-      }
-      this.builtHeaders = { lane, headers };
-    }
-    return this.builtHeaders.headers;
-  }
-
-  /** What signs at `now`: the current secret and key pair, and the previous ones during their grace. */
-  private secretsAt(lane: LaneRow, now: number): Signers {
-    return signersAt(
-      {
-        secret: lane.secret,
-        previousSecret: lane.previous_secret,
-        previousSecretExpiresAt: lane.previous_secret_expires_at,
-        signingKey: lane.signing_key,
-        previousSigningKey: lane.previous_signing_key,
-      },
-      now,
-    );
+  /** The headers as sent, sealed (an attempt's headers carry the webhook's own and its signatures). */
+  private async sealed(result: AttemptResult): Promise<SentAttempt> {
+    return { ...result, sealedHeaders: await seal(this.envOf(), JSON.stringify(result.headers)) };
   }
 
   /** The signature headers of `body` as event `eventId` by `signers`, timestamped with the second of `now`. */
@@ -95,17 +81,18 @@ export class LaneSending {
    * the lane itself. `head`, for an attempt of the line's head under the default ordering: while its request is
    * out the lane does what can wait for no answer (LaneStore.whileOut) and signs the event after it.
    */
-  async attempt(lane: LaneRow, eventId: string, body: string, trace: StoredTrace, head?: EventRow): Promise<AttemptResult> {
-    const now = Date.now();
+  async attempt(lane: LaneRow, eventId: string, body: string, trace: StoredTrace, head?: EventRow): Promise<SentAttempt> {
     const pre = this.presigned;
     this.presigned = undefined;
-    const secrets = this.secretsAt(lane, now);
+    const opened = await this.secrets.of(lane);
+    const now = Date.now();
+    const secrets = signersAt(opened.keys, now);
     const fresh = pre && pre.eventId === eventId && pre.second === Math.floor(now / 1000) && pre.secrets === signersKey(secrets);
     const signatures = await (fresh ? pre.signatures : this.sign(secrets, eventId, body, now));
     const { deliveryTimeoutMs, allowPrivateUrls } = readConfig(this.envOf());
     const sending = this.traced(lane, eventId, body, trace, signatures, (sent) =>
-      this.outgoing.run(() => attemptDelivery(lane.url, body, this.requestHeaders(lane), sent, deliveryTimeoutMs, { allowPrivateUrls })),
-    );
+      this.outgoing.run(() => attemptDelivery(lane.url, body, opened.headers, sent, deliveryTimeoutMs, { allowPrivateUrls })),
+    ).then((result) => this.sealed(result));
     if (head) {
       // A timer, not a microtask: it runs once the runtime has sent the request, while the answer is awaited.
       setTimeout(() => {
@@ -114,7 +101,7 @@ export class LaneSending {
           const next = this.store.nextAfterHead(head);
           if (!next) return;
           const at = Date.now();
-          const nextSecrets = this.secretsAt(lane, at);
+          const nextSecrets = signersAt(opened.keys, at);
           const signing = this.sign(nextSecrets, next.id, next.body, at);
           signing.catch(() => {});
           this.presigned = { eventId: next.id, second: Math.floor(at / 1000), secrets: signersKey(nextSecrets), signatures: signing };
@@ -131,13 +118,14 @@ export class LaneSending {
    * One attempt from slot `slot`: 0 is the lane itself, n > 0 the webhook's sender n (endpoint-sender.ts), which
    * gets the request ready to send. A sender that cannot be reached is a failed attempt, like a refused connection.
    */
-  async attemptFrom(slot: number, lane: LaneRow, eventId: string, body: string, trace: StoredTrace): Promise<AttemptResult> {
+  async attemptFrom(slot: number, lane: LaneRow, eventId: string, body: string, trace: StoredTrace): Promise<SentAttempt> {
     if (slot === 0) return this.attempt(lane, eventId, body, trace);
+    const opened = await this.secrets.of(lane);
     const now = Date.now();
-    const signatures = await this.sign(this.secretsAt(lane, now), eventId, body, now);
+    const signatures = await this.sign(signersAt(opened.keys, now), eventId, body, now);
     const { deliveryTimeoutMs, allowPrivateUrls } = readConfig(this.envOf());
-    const headers = this.requestHeaders(lane);
-    return this.traced(lane, eventId, body, trace, signatures, async (sent) => {
+    const { headers } = opened;
+    const result = await this.traced(lane, eventId, body, trace, signatures, async (sent) => {
       try {
         // In the lane's jurisdiction: the payload passes through no object outside it.
         return await senderOf(this.envOf().ENDPOINT_SENDER, lane.webhook_id, slot, lane.data_location).send({
@@ -163,5 +151,6 @@ export class LaneSending {
         };
       }
     });
+    return this.sealed(result);
   }
 }

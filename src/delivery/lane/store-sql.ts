@@ -3,7 +3,7 @@ import type { AttemptOutcome, NewEvent } from "./schema";
 
 /** How an attempt's headers are kept on its event's row (last_headers). */
 export function headersJson(outcome: AttemptOutcome | undefined): string | null {
-  return outcome?.headers ? JSON.stringify(outcome.headers) : null;
+  return outcome?.sealedHeaders ?? null;
 }
 
 /**

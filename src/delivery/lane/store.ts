@@ -6,7 +6,7 @@ import type { LaneConfig } from "../lane-config";
 import { orderingKeyOf } from "../ordering";
 import { VERIFICATION_EVENT_TYPE } from "../verification";
 import { SCHEMA, type AttemptOutcome, type AttemptRow, type DeliveryStatus, type EventRow, type LaneRow, type NewEvent } from "./schema";
-import { writeLaneRow } from "./lane-row";
+import { TOMBSTONE, writeLaneRow } from "./lane-row";
 import { Line } from "./line";
 import {
   eventColumns,
@@ -383,7 +383,7 @@ export class LaneStore {
     this.line.forget();
     this.changes++;
     this.storage.transactionSync(() => {
-      this.sql.exec("UPDATE lane SET deleted = 1, line_start = ''");
+      this.sql.exec(TOMBSTONE);
       this.sql.exec("DELETE FROM events");
       this.sql.exec("DELETE FROM attempts");
     });

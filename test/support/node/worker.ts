@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { TEST_ENCRYPTION_KEYS } from "../encryption-key.mjs";
 import { spawnCollecting } from "./process";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
@@ -34,6 +35,8 @@ export async function freePorts(count: number): Promise<number[]> {
 
 export interface RunningWorker {
   url: string;
+  /** Its --persist-to folder (D1, each Durable Object's SQLite, traces), removed by stop(). */
+  persistDir: string;
   /** Everything wrangler printed, to check what it did (and did not) log. */
   output: () => string;
   stop: () => Promise<void>;
@@ -52,7 +55,8 @@ export async function startWorker(vars: Record<string, string>): Promise<Running
   const [port, inspectorPort] = await freePorts(2);
   const args = [WRANGLER, "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort)];
   args.push("--persist-to", persist, "--show-interactive-dev-session=false");
-  for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
+  // Every deployment needs ENCRYPTION_KEYS (src/lib/encryption.ts); a test may give its own.
+  for (const [name, value] of Object.entries({ ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS, ...vars })) args.push("--var", `${name}:${value}`);
   const wrangler = spawnCollecting(process.execPath, args, { cwd: ROOT, env, group: true });
   const { child, output } = wrangler;
   const stop = async () => {
@@ -74,5 +78,5 @@ export async function startWorker(vars: Record<string, string>): Promise<Running
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { url, output, stop };
+  return { url, persistDir: persist, output, stop };
 }
