@@ -23,6 +23,11 @@ export interface AttemptResult extends AttemptRecord {
   delivered: boolean;
   /** How long a 429 or 503 asked to wait (its Retry-After, capped); null otherwise. */
   retryAfterMs: number | null;
+  /**
+   * Set when the service itself failed to make the attempt (a sender object could not be reached): not the
+   * endpoint's answer, so it counts against no quota and no retry schedule (outcomes.ts).
+   */
+  serviceFailure?: true;
 }
 
 export const RESPONSE_SNIPPET_BYTES = 1024;

@@ -13,6 +13,11 @@ export interface FailureReport {
   eventId: string;
   /** Unix ms when the attempt failed. */
   at: number;
+  /**
+   * The lane's config version when the attempt started: attempts out when their webhook was auto-disabled all
+   * report the version that disable ended, so the quota counts none of them again (workspace-quota.ts).
+   */
+  configVersion?: number;
   statusCode: number | null;
   error: string | null;
 }
