@@ -34,6 +34,11 @@ export interface QuotaVerdict extends QuotaStatus {
   exceeded: boolean;
   /** Whether, and why, this failure turns its webhook off; the lane then does so at the failure's time. */
   disable: DisabledReason | null;
+  /**
+   * Set when an auto-disable already ended the config version the attempt started under: the failure counted
+   * nothing, and `disable` repeats that disable for a lane still on that version (one that could not apply it).
+   */
+  repeated?: true;
 }
 
 /** A message the workspace is owed: an email (the quota disable's, or the early warning, which names no webhook) or an alert. */

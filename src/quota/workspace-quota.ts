@@ -132,7 +132,7 @@ export class WorkspaceQuota extends DurableObject<Env> {
    */
   async recordFailure(report: FailureReport): Promise<QuotaVerdict> {
     const ended = this.disabledFor(report);
-    if (ended) return { ...this.windowAt(this.latestAt(report.at)), exceeded: false, disable: ended };
+    if (ended) return { ...this.windowAt(this.latestAt(report.at)), exceeded: false, disable: ended, repeated: true };
     this.sql.exec(
       "INSERT INTO failures (at, webhook_id, event_id, status_code, error) VALUES (?, ?, ?, ?, ?)",
       report.at,

@@ -124,7 +124,7 @@ describe("one disable, one notice", () => {
         expect(verdicts.slice(0, 30).map((v) => v.disable)).toEqual(Array(30).fill(null));
         expect(verdicts[30]).toMatchObject({ disable: "failure_quota", failures: 31 });
         // One still out when it came (same config version): the disable again, nothing counted or owed.
-        expect(await report(times[0]!, 99)).toMatchObject({ disable: "failure_quota", failures: 31 });
+        expect(await report(times[0]!, 99)).toMatchObject({ disable: "failure_quota", repeated: true, failures: 31 });
         expect((await quota(workspaceId).notices()).filter((n) => n.kind === "disable")).toHaveLength(1);
         expect((await quota(workspaceId).alerts()).filter((a) => a.type === "webhook.disabled")).toHaveLength(1);
       }),

@@ -155,7 +155,11 @@ export class LaneOutcomes {
       statusCode: result.statusCode,
       error: result.error,
     });
-    if (verdict.disable && this.store.lane()?.enabled) await this.disable(verdict.disable, endedAt);
+    // A repeated disable applies only to a lane still on the config it ended (an enable since starts a new one).
+    const now = this.store.lane();
+    if (verdict.disable && now?.enabled && (!verdict.repeated || now.config_version === lane.config_version)) {
+      await this.disable(verdict.disable, endedAt);
+    }
   }
 
   /**

@@ -160,6 +160,7 @@ export class LaneStore {
    */
   recordOutcome(event: EventRow, outcome: AttemptOutcome, state: EventState): boolean {
     this.line.recorded(event.order_key);
+    this.held.delete(event.order_key);
     return this.storage.transactionSync(() => {
       const was = recordAttempt(this.sql, event, outcome, state);
       // One put back in line may have left the requeued index.
@@ -204,6 +205,7 @@ export class LaneStore {
    */
   deferDelivered(event: EventRow, outcome: AttemptOutcome, finishedAt: number): number {
     this.line.delivered(event.order_key);
+    this.held.delete(event.order_key);
     this.unrecorded.push({ event, outcome, finishedAt });
     return this.unrecorded.length;
   }
