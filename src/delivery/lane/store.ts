@@ -144,6 +144,8 @@ export class LaneStore {
       // What follows concerns pending events only, and only the earliest of them matters for each check.
       const pending = new Set(events.filter((e) => e.status === "pending").map((e) => e.order_key));
       const earliest = storedKeys.filter((k) => pending.has(k)).sort()[0];
+      // A disabled lane holds nothing pending: what it keeps meanwhile lies behind the line's start.
+      if (earliest === undefined && !this.lane()?.enabled) this.line.noneInFirstPlace(storedKeys.sort().at(-1) ?? null);
       if (earliest === undefined) return storedKeys.length;
       this.line.stored(earliest);
       // One that goes before a delivered one not written yet (it came after its ordering window) is next in
@@ -387,5 +389,6 @@ export class LaneStore {
   /** A disabled webhook keeps its undelivered events as `skipped`, for recover. */
   private skipPending(): void {
     this.sql.exec("UPDATE events SET status = 'skipped', finished_at = ? WHERE status = 'pending'", Date.now());
+    this.line.noneInFirstPlace(this.sql.exec<{ k: string | null }>("SELECT MAX(order_key) AS k FROM events").one().k);
   }
 }
