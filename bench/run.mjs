@@ -27,6 +27,7 @@ import {
   waitForHttp,
   wranglerSync,
 } from "./lib/processes.mjs";
+import { backlogDrain } from "./lib/backlog.mjs";
 import { headlineFigures, percentiles, renderReport, summarize, summaryJson, writeReport } from "./lib/report.mjs";
 
 process.env.WRANGLER_SEND_METRICS ??= "false";
@@ -64,6 +65,10 @@ const cfg = {
   slowStrictEvents: num("BENCH_SLOW_STRICT_EVENTS", quick ? 40 : 100),
   // A polling webhook's stream read by one consumer in pages of 100 (docs/polling.md), against the lane's push rate.
   pollEvents: num("BENCH_POLL_EVENTS", quick ? 1000 : 3000),
+  // A backlog recovered at once under each ordering (bench/lib/backlog.mjs): its first and last `backlogWindow`
+  // deliveries per second compared.
+  backlogEvents: num("BENCH_BACKLOG_EVENTS", quick ? 2000 : 20000),
+  backlogWindow: num("BENCH_BACKLOG_WINDOW", quick ? 200 : 2000),
   writeDocs: process.env.BENCH_WRITE_DOCS !== "0",
 };
 
@@ -866,6 +871,19 @@ async function main() {
   results.endToEndLow = await endToEnd(e2eKeys, cfg.e2eLowRate, cfg.e2eLowSeconds);
   results.endToEndNoOrder = await endToEndNoOrder(noOrderKeys, cfg.e2eLowRate, cfg.e2eLowSeconds);
   results.slowEndpoint = await slowEndpoint(slowKeyedKey, slowStrictKey);
+  results.backlog = await backlogDrain({
+    call,
+    main: MAIN,
+    receiverUrl: RECEIVER,
+    adminToken: ADMIN_TOKEN,
+    receiver,
+    waitFor,
+    drained: mainDrained,
+    measured: (fn) => measured(fn, { drain: false }),
+    log,
+    events: cfg.backlogEvents,
+    window: cfg.backlogWindow,
+  });
   results.durationSeconds = Math.round((Date.now() - runStarted) / 1000);
 
   const outDir = join(root, "bench", "results");

@@ -25,6 +25,11 @@ export interface AttemptResult extends AttemptRecord {
   retryAfterMs: number | null;
   /** A verification challenge's answer: the 2xx's `webhook-challenge-response` header (verification.ts); absent otherwise. */
   challengeResponse?: string | null;
+  /**
+   * Set when the service itself failed to make the attempt (a sender object could not be reached): not the
+   * endpoint's answer, so it counts against no quota and no retry schedule (outcomes.ts).
+   */
+  serviceFailure?: true;
 }
 
 export const RESPONSE_SNIPPET_BYTES = 1024;

@@ -13,6 +13,11 @@ export interface FailureReport {
   eventId: string;
   /** Unix ms when the attempt failed. */
   at: number;
+  /**
+   * The lane's config version when the attempt started: attempts out when their webhook was auto-disabled all
+   * report the version that disable ended, so the quota counts none of them again (workspace-quota.ts).
+   */
+  configVersion?: number;
   statusCode: number | null;
   error: string | null;
 }
@@ -29,6 +34,11 @@ export interface QuotaVerdict extends QuotaStatus {
   exceeded: boolean;
   /** Whether, and why, this failure turns its webhook off; the lane then does so at the failure's time. */
   disable: DisabledReason | null;
+  /**
+   * Set when an auto-disable already ended the config version the attempt started under: the failure counted
+   * nothing, and `disable` repeats that disable for a lane still on that version (one that could not apply it).
+   */
+  repeated?: true;
 }
 
 /** A message the workspace is owed: an email (the quota disable's, or the early warning, which names no webhook) or an alert. */

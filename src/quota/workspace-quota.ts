@@ -8,7 +8,7 @@ import { DurableObject } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { readConfig } from "../config";
 import { openDb } from "../db/client";
-import { webhooks, workspaces } from "../db/schema";
+import { webhooks, workspaces, type DisabledReason } from "../db/schema";
 import type { Env } from "../env";
 import { confirmedRecipient } from "../notification-email/confirmation";
 import type { Alert, AlertType } from "../alerts/catalog";
@@ -91,6 +91,14 @@ export class WorkspaceQuota extends DurableObject<Env> {
         next_try_at INTEGER NOT NULL
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS alerts_owed ON alerts (next_try_at) WHERE outcome = 'owed';
+      -- The last auto-disable of each webhook and the config version it ended: failures of attempts started
+      -- under that version or before (out when it came) count nothing and owe nothing.
+      CREATE TABLE IF NOT EXISTS disabled (
+        webhook_id TEXT PRIMARY KEY,
+        config_version INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        at INTEGER NOT NULL
+      ) WITHOUT ROWID;
     `);
     this.sql.exec(DEAD_LETTER_SCHEMA);
   }
@@ -116,8 +124,15 @@ export class WorkspaceQuota extends DurableObject<Env> {
    * Counts one failed attempt and says what it does to its webhook (decide.ts). What the workspace is owed
    * (a quota disable's email, the early warning, their alerts) is recorded here, once each, and sent by this
    * object's alarm.
+   *
+   * One disable, one notice: an attempt started under a config version an auto-disable already ended (one of
+   * the attempts out when the 31st failure or a 410 came) is not counted and owes nothing; its verdict repeats
+   * the disable, which the lane applies only if it is still on. The decision runs with no await before it, so
+   * reports that arrive together are decided one after the other.
    */
   async recordFailure(report: FailureReport): Promise<QuotaVerdict> {
+    const ended = this.disabledFor(report);
+    if (ended) return { ...this.windowAt(this.latestAt(report.at)), exceeded: false, disable: ended, repeated: true };
     this.sql.exec(
       "INSERT INTO failures (at, webhook_id, event_id, status_code, error) VALUES (?, ?, ?, ?, ?)",
       report.at,
@@ -126,14 +141,43 @@ export class WorkspaceQuota extends DurableObject<Env> {
       report.statusCode,
       report.error,
     );
-    const status = this.windowAt(report.at);
+    // The window as of the latest failure held, not this report's own time: failures that end in parallel reach
+    // the quota in any order, and the one that makes 31 disables even when a later-timed one came before it.
+    const status = this.windowAt(this.latestAt(report.at));
     const { owed, ...verdict } = decideFailure(report, status, this.warnedSince(report.at - status.windowSeconds * 1000));
+    if (verdict.disable && report.configVersion !== undefined) {
+      this.sql.exec(
+        "INSERT OR REPLACE INTO disabled (webhook_id, config_version, reason, at) VALUES (?, ?, ?, ?)",
+        report.webhookId,
+        report.configVersion,
+        verdict.disable,
+        report.at,
+      );
+    }
     for (const message of owed) {
       if ("alert" in message) this.oweAlert(message.alert);
       else this.oweEmail(message.email, message.webhookId, report);
     }
     if (owed.length > 0) await this.armForNotices();
     return verdict;
+  }
+
+  /** Why the report's webhook is already off for the config version its attempt started under, or null. */
+  private disabledFor(report: FailureReport): DisabledReason | null {
+    if (report.configVersion === undefined) return null;
+    const row = this.sql
+      .exec<{ reason: DisabledReason }>(
+        "SELECT reason FROM disabled WHERE webhook_id = ? AND config_version >= ?",
+        report.webhookId,
+        report.configVersion,
+      )
+      .toArray()[0];
+    return row?.reason ?? null;
+  }
+
+  /** The latest time a failure held in the window ended, or `at` when that is later. */
+  private latestAt(at: number): number {
+    return Math.max(at, this.sql.exec<{ at: number | null }>("SELECT MAX(at) AS at FROM failures").one().at ?? at);
   }
 
   async status(): Promise<QuotaStatus> {
@@ -143,6 +187,7 @@ export class WorkspaceQuota extends DurableObject<Env> {
   /** A webhook turned back on starts with a clean slate: its old failures stop counting. */
   async forgetWebhook(webhookId: string): Promise<QuotaStatus> {
     this.sql.exec("DELETE FROM failures WHERE webhook_id = ?", webhookId);
+    this.sql.exec("DELETE FROM disabled WHERE webhook_id = ?", webhookId);
     return this.windowAt(Date.now());
   }
 

@@ -161,6 +161,13 @@ export class EndpointLane extends DurableObject<Env> {
   private startChallenge(): string {
     const now = Date.now();
     const challenge = challengeEvent(now);
+    // Under "key" or "none" it is also a key of its own: should verification stop being required while it is
+    // pending, the keyed line sends it like any event instead of leaving it pending for ever.
+    const lane = this.store.lane();
+    if (lane && lane.ordering !== "endpoint") {
+      challenge.ordering_key = orderingKeyOf({ ordering: "none", orderingKey: null }, challenge.id, () => null);
+      challenge.ordering_epoch = lane.ordering_epoch;
+    }
     this.store.dropPendingChallenges(now);
     this.store.insertEvent(challenge);
     return challenge.id;

@@ -128,6 +128,20 @@ export class Line {
     }
   }
 
+  /**
+   * Nothing is pending in its first place up to order key `upTo` (a disable skipped every pending event, or the
+   * lane kept events while disabled): the head query starts past them instead of reading them all once enabled
+   * again (a backlog kept while a webhook was off and then recovered). Stored too (one write of the lane row per
+   * disable, or per batch kept while disabled): the lane row is read again at the next config.
+   */
+  noneInFirstPlace(upTo: string | null): void {
+    const lane = this.lane();
+    if (upTo === null || upTo <= this.lineStart || !lane) return;
+    this.lineStart = upTo;
+    this.sql.exec("UPDATE lane SET line_start = ?", upTo);
+    lane.line_start = upTo;
+  }
+
   /** The outcome of the event with `orderKey` is written: if it was read ahead, the run read ahead no longer holds. */
   recorded(orderKey: string): void {
     if (this.ahead.some((e) => e.order_key === orderKey)) this.ahead = [];

@@ -12,7 +12,8 @@ import type { LaneSecrets } from "./secrets";
 import type { SentAttempt } from "./sending";
 import { nextAttemptAt } from "../schedule";
 import { challengeIn, judgeChallenge, VERIFICATION_EVENT_TYPE } from "../verification";
-import { OUTCOME_GROUP_SIZE, type DeliveryStatus, type EventRow, type LaneRow, type LaneStore } from "./store";
+import type { EventState } from "./record-attempt";
+import { OUTCOME_GROUP_SIZE, type EventRow, type LaneRow, type LaneStore } from "./store";
 
 export class LaneOutcomes {
   constructor(
@@ -23,16 +24,38 @@ export class LaneOutcomes {
   ) {}
 
   /** A failed attempt's next state: pending until the next retry, or dropped after the schedule's last. */
-  private failedState(lane: LaneRow, event: EventRow, result: SentAttempt, endedAt: number) {
-    // The webhook's own schedule, if it has one, as the lane holds it now: a change applies from the next retry.
-    const delays = lane.retry_delays ? (JSON.parse(lane.retry_delays) as number[]) : readConfig(this.envOf()).retryDelaysSeconds;
-    const next = nextAttemptAt(event.round_attempts + 1, endedAt, delays, result.retryAfterMs);
+  private failedState(lane: LaneRow, event: EventRow, result: SentAttempt, endedAt: number): EventState {
+    const next = nextAttemptAt(event.round_attempts + 1, endedAt, this.delays(lane), result.retryAfterMs);
     return next === null
-      ? { status: "dropped" as DeliveryStatus, finishedAt: endedAt, nextAttemptAt: event.next_attempt_at }
-      : { status: "pending" as DeliveryStatus, finishedAt: null, nextAttemptAt: next };
+      ? { status: "dropped", finishedAt: endedAt, nextAttemptAt: event.next_attempt_at }
+      : { status: "pending", finishedAt: null, nextAttemptAt: next };
   }
 
-  /** The outcome of the line's head (the default ordering, or a verification challenge under any). */
+  /** The webhook's own schedule, if it has one, as the lane holds it now: a change applies from the next retry. */
+  private delays(lane: LaneRow): number[] {
+    return lane.retry_delays ? (JSON.parse(lane.retry_delays) as number[]) : readConfig(this.envOf()).retryDelaysSeconds;
+  }
+
+  /**
+   * A success, kept with the others of its group (store.ts OUTCOME_GROUP_SIZE) while the lane's config is the one
+   * the attempt started under (`lane`) and enabled: storage then holds the event as pending, and while a backlog
+   * lasts the next request goes out without waiting for this one's commit. Otherwise (a config, a disable or an
+   * enable came while the request was out) it is written at once: delivered whatever became of the event.
+   */
+  private delivered(lane: LaneRow, event: EventRow, result: SentAttempt, endedAt: number): void {
+    if (this.store.lane() === lane && lane.enabled) {
+      if (this.store.deferDelivered(event, result, endedAt) >= OUTCOME_GROUP_SIZE) this.store.flushDelivered();
+      return;
+    }
+    this.store.flushDelivered();
+    this.store.recordOutcome(event, result, { status: "delivered", finishedAt: endedAt, nextAttemptAt: event.next_attempt_at });
+  }
+
+  /**
+   * The outcome of the line's head (the default ordering, or a verification challenge under any), from the
+   * attempt started under `lane`. A failure is written at once, after the successes before it, since retries, the
+   * quota and a disable act on it; one of an event a disable skipped meanwhile is logged and leaves it skipped.
+   */
   async ofHead(lane: LaneRow, event: EventRow, sent: SentAttempt): Promise<void> {
     const challenge = event.type === VERIFICATION_EVENT_TYPE;
     // Either secret in force when the answer came verifies it (a rotation's previous one during its grace).
@@ -40,17 +63,54 @@ export class LaneOutcomes {
     const result = challenge ? await judgeChallenge(sent, challengeIn(event.body), await secrets()) : sent;
     const endedAt = result.at + result.durationMs;
     if (challenge && result.delivered) return this.recordVerified(lane, event, result, endedAt);
-    // A success is kept with the others of its group (store.ts OUTCOME_GROUP_SIZE): while a backlog lasts,
-    // the next request goes out without waiting for this one's commit. A failure is written at once, after
-    // the successes before it, since retries, the quota and a disable act on it.
-    if (result.delivered) {
-      if (this.store.deferDelivered(event, result, endedAt) >= OUTCOME_GROUP_SIZE) this.store.flushDelivered();
-      return;
-    }
+    if (result.delivered) return this.delivered(lane, event, result, endedAt);
     this.store.flushDelivered();
     if (!this.store.recordOutcome(event, result, this.failedState(lane, event, result, endedAt))) return;
     // A challenge's failures count against nothing: an endpoint that has not verified was never sent an event.
     if (!challenge) await this.countFailure(lane, event, result, endedAt);
+  }
+
+  /**
+   * The outcome of an attempt under "key" or "none", started under `lane`: as the line's (the next event of its
+   * key may start once it returns: a kept success counts as finished). A failure of the service's own (a sender
+   * object that could not be reached) is logged as such, counts against nothing, and leaves the event due at once
+   * with its retry schedule where it was. Returns the quota's part, which the caller may await after giving the
+   * slot back.
+   */
+  ofParallel(lane: LaneRow, event: EventRow, result: SentAttempt): Promise<void> | undefined {
+    if (event.type === VERIFICATION_EVENT_TYPE) return this.ofHead(lane, event, result);
+    const endedAt = result.at + result.durationMs;
+    if (this.store.lane()?.deleted) return undefined;
+    if (result.delivered) {
+      this.delivered(lane, event, result, endedAt);
+      return undefined;
+    }
+    const state: EventState = result.serviceFailure
+      ? { status: "pending", finishedAt: null, nextAttemptAt: endedAt, roundAttempts: event.round_attempts }
+      : this.failedState(lane, event, result, endedAt);
+    if (!this.store.recordOutcome(event, result, state) || result.serviceFailure) return undefined;
+    return this.countFailure(lane, event, result, endedAt);
+  }
+
+  /**
+   * The outcome of an attempt of `event` could not be written (a storage error): it is not tried again at once (it
+   * would be, over and over: storage still says it is due) but on the webhook's schedule, as if it had failed;
+   * held in memory until then, and the time written when storage takes it. Its outcome is lost, as after a crash.
+   */
+  recordingFailed(lane: LaneRow, event: EventRow, err: unknown): void {
+    const now = Date.now();
+    const delays = this.delays(lane);
+    const at = nextAttemptAt(event.round_attempts + 1, now, delays, null) ?? now + delays.at(-1)! * 1000;
+    console.error(
+      `lane ${lane.webhook_id}: recording an attempt of ${event.id} failed; tried again at ${new Date(at).toISOString()}:`,
+      err,
+    );
+    this.store.hold(event.order_key, at);
+    try {
+      this.store.sql.exec("UPDATE events SET next_attempt_at = ? WHERE order_key = ? AND status = 'pending'", at, event.order_key);
+    } catch (again) {
+      console.error(`lane ${lane.webhook_id}: its retry time is held in memory only:`, again);
+    }
   }
 
   /**
@@ -85,40 +145,14 @@ export class LaneOutcomes {
     }
   }
 
-  /**
-   * The outcome of an attempt under "key" or "none". A success is kept with the others of its group, like the
-   * line's (the next event of its key may start meanwhile: the keyed line counts it finished); a failure is
-   * written at once. One that ends after a disable is still recorded: delivered if it was, kept skipped (for
-   * recover) if not, and a failure still counts against the quota. Returns the quota's part, which the caller
-   * may await after giving the slot back.
-   */
-  ofParallel(event: EventRow, result: SentAttempt): Promise<void> | undefined {
-    const endedAt = result.at + result.durationMs;
-    const lane = this.store.lane();
-    if (!lane || lane.deleted) return undefined;
-    // While enabled, storage holds the event as pending (a disable writes the group before it skips the rest).
-    if (result.delivered && lane.enabled) {
-      if (this.store.deferDelivered(event, result, endedAt) >= OUTCOME_GROUP_SIZE) this.store.flushDelivered();
-      return undefined;
-    }
-    const now = this.store.sql
-      .exec<{ status: DeliveryStatus; finished_at: number | null }>("SELECT status, finished_at FROM events WHERE id = ?", event.id)
-      .toArray()[0];
-    if (!now || (now.status !== "pending" && now.status !== "skipped")) return undefined;
-    const from = now.status;
-    const state = result.delivered
-      ? { status: "delivered" as DeliveryStatus, finishedAt: endedAt, nextAttemptAt: event.next_attempt_at }
-      : from === "skipped"
-        ? { status: "skipped" as DeliveryStatus, finishedAt: now.finished_at, nextAttemptAt: event.next_attempt_at }
-        : this.failedState(lane, event, result, endedAt);
-    if (!this.store.recordOutcome(event, result, state, from) || result.delivered) return undefined;
-    return this.countFailure(lane, event, result, endedAt);
-  }
-
   private async countFailure(lane: LaneRow, event: EventRow, result: SentAttempt, endedAt: number): Promise<void> {
     // An alerts lane's failures count against no quota and never turn it off (a 410 included): the
     // workspace's alertUrl is changed or cleared by a person, and an alert about alerts would be a loop.
     if (lane.kind === "alerts") return;
+    // Turned off by an auto-disable since the attempt started (the 31st failure or a 410 of another attempt out):
+    // that disable was the one notice; this failure counts nothing (the quota also refuses it, by config version).
+    const current = this.store.lane();
+    if (current && !current.enabled && current.disabled_reason !== "manual" && current.config_version > lane.config_version) return;
     // The quota decides, and owns the email it owes when it says so; the lane only turns itself off.
     const verdict = await quotaOf(this.envOf().WORKSPACE_QUOTA, lane.workspace_id, lane.data_location).recordFailure({
       webhookId: lane.webhook_id,
@@ -126,10 +160,15 @@ export class LaneOutcomes {
       url: lane.url,
       eventId: event.id,
       at: endedAt,
+      configVersion: lane.config_version,
       statusCode: result.statusCode,
       error: result.error,
     });
-    if (verdict.disable && this.store.lane()?.enabled) await this.disable(verdict.disable, endedAt);
+    // A repeated disable applies only to a lane still on the config it ended (an enable since starts a new one).
+    const now = this.store.lane();
+    if (verdict.disable && now?.enabled && (!verdict.repeated || now.config_version === lane.config_version)) {
+      await this.disable(verdict.disable, endedAt);
+    }
   }
 
   /**

@@ -14,6 +14,9 @@ export interface StartGate {
   inLine(lane: LaneRow): boolean;
 }
 
+/** How long a sender object that could not be reached is passed over. */
+const SENDER_BACKOFF_MS = 5_000;
+
 /** One attempt out: the key it holds and its slot. */
 interface Held {
   key: string;
@@ -26,6 +29,8 @@ export class ParallelDelivery {
   private readonly out = new Map<string, Held>();
   private readonly busyKeys = new Set<string>();
   private readonly slotLoad: number[] = [];
+  /** Sender slots that could not be reached, until when they are passed over (never slot 0: the lane itself). */
+  private readonly avoided = new Map<number, number>();
   private readonly inLine: (lane: LaneRow) => boolean;
   private readonly settling = new Set<Promise<void>>();
   private waiters: ((timedOut: boolean) => void)[] = [];
@@ -64,7 +69,11 @@ export class ParallelDelivery {
   private freeSlot(lane: LaneRow): number | undefined {
     if (this.out.size >= lane.max_in_flight) return undefined;
     const slots = Math.ceil(lane.max_in_flight / MAX_OUTGOING_PER_OBJECT);
-    for (let slot = 0; slot < slots; slot++) if ((this.slotLoad[slot] ?? 0) < MAX_OUTGOING_PER_OBJECT) return slot;
+    const now = Date.now();
+    for (let slot = 0; slot < slots; slot++) {
+      if ((this.avoided.get(slot) ?? 0) > now) continue;
+      if ((this.slotLoad[slot] ?? 0) < MAX_OUTGOING_PER_OBJECT) return slot;
+    }
     return undefined;
   }
 
@@ -157,12 +166,15 @@ export class ParallelDelivery {
     const settled = this.sending
       .attemptFrom(slot, lane, event.id, event.body, event)
       .then((result) => {
-        const quota = this.outcomes.ofParallel(event, result);
-        // The next event of its key may start once this outcome is written; the quota's answer can come after.
+        // A sender that could not be reached is passed over for a while: the event goes again from another object.
+        if (result.serviceFailure && slot > 0) this.avoided.set(slot, Date.now() + SENDER_BACKOFF_MS);
+        const quota = this.outcomes.ofParallel(lane, event, result);
+        this.line.released(event);
+        // The next event of its key may start once this outcome is kept; the quota's answer can come after.
         this.give(event.order_key, held);
         return quota;
       })
-      .catch((err) => console.error(`lane ${lane.webhook_id}: recording an attempt of ${event.id} failed:`, err))
+      .catch((err) => this.outcomes.recordingFailed(lane, event, err))
       .finally(() => {
         this.give(event.order_key, held);
         this.settling.delete(settled);

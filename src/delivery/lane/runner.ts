@@ -46,7 +46,8 @@ export function dueHead(
   if (!lane?.enabled || lane.delivery === "poll") return undefined;
   if (inLine(lane, requireVerification)) {
     const head = store.head();
-    return head && maySend(lane, head, requireVerification) ? head : undefined;
+    if (!head || !maySend(lane, head, requireVerification)) return undefined;
+    return { next_attempt_at: Math.max(head.next_attempt_at, store.heldUntil(head.order_key)) };
   }
   const due = parallel.line.nextDueAt();
   return due === null ? undefined : { next_attempt_at: due };
@@ -131,10 +132,10 @@ export class LaneRunner implements StartGate {
       const now = Math.max(Date.now(), clock);
       if (!head) break;
       if (!maySend(lane, head, requireEndpointVerification)) break;
-      const startAt = Math.max(head.next_attempt_at, this.tokenAt(lane));
+      const startAt = Math.max(head.next_attempt_at, this.store.heldUntil(head.order_key), this.tokenAt(lane));
       if (startAt > now) {
         // A retry always waits on the alarm (its schedule is in storage, where a restart finds it).
-        if (head.round_attempts > 0 || startAt - now > STAY_AWAKE_MS) break;
+        if (head.round_attempts > 0 || startAt - now > STAY_AWAKE_MS || this.store.heldUntil(head.order_key) > now) break;
         // Storage is the truth while the lane waits: what it delivered so far is written first.
         this.store.flushDelivered();
         await new Promise((resolve) => setTimeout(resolve, startAt - now));
@@ -143,7 +144,12 @@ export class LaneRunner implements StartGate {
         continue;
       }
       const result = await this.exclusive(() => this.sending.attempt(lane, head.id, head.body, head, head));
-      await this.outcomes.ofHead(lane, head, result);
+      try {
+        await this.outcomes.ofHead(lane, head, result);
+      } catch (err) {
+        // Held until its retry, not tried again at once (storage still says it is due).
+        this.outcomes.recordingFailed(lane, head, err);
+      }
       clock = 0;
     }
   }

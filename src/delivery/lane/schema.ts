@@ -13,6 +13,25 @@ export type LaneKind = "webhook" | "alerts";
 
 export type DeliveryStatus = "pending" | "delivered" | "dropped" | "skipped";
 
+/** A trigger's NEW event, pending and keyed, takes its key's head when it goes before it (or the key has none). */
+const BECOMES_HEAD = `
+    INSERT OR REPLACE INTO key_heads (epoch, ordering_key, line_key, order_key, due)
+    SELECT NEW.ordering_epoch, NEW.ordering_key, NEW.line_key, NEW.order_key, NEW.next_attempt_at
+    WHERE NEW.status = 'pending' AND NEW.ordering_key IS NOT NULL AND NOT EXISTS (
+      SELECT 1 FROM key_heads WHERE epoch = NEW.ordering_epoch AND ordering_key = NEW.ordering_key AND line_key < NEW.line_key);`;
+
+/**
+ * A trigger's OLD event left its place (finished, moved, rescheduled, deleted): if it was its key's head, the key's
+ * pending event with the lowest place in line is (one step of the pending index; itself again when only its due
+ * time changed). A key with another head keeps it (INSERT OR IGNORE).
+ */
+const LEFT_HEAD = `
+    DELETE FROM key_heads WHERE epoch = OLD.ordering_epoch AND ordering_key = OLD.ordering_key AND order_key = OLD.order_key;
+    INSERT OR IGNORE INTO key_heads (epoch, ordering_key, line_key, order_key, due)
+    SELECT ordering_epoch, ordering_key, line_key, order_key, next_attempt_at FROM events
+    WHERE ordering_epoch = OLD.ordering_epoch AND ordering_key = OLD.ordering_key AND status = 'pending'
+    ORDER BY line_key LIMIT 1;`;
+
 export const SCHEMA = `
   CREATE TABLE IF NOT EXISTS lane (
     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
@@ -80,6 +99,35 @@ export const SCHEMA = `
   -- Under the default ordering events have no ordering key and never enter it (no index write per event).
   CREATE INDEX IF NOT EXISTS events_by_ordering_key ON events (ordering_epoch, ordering_key, line_key)
     WHERE status = 'pending' AND ordering_key IS NOT NULL;
+  -- The head of each key of a webhook ordered by key or not at all (keyed-line.ts): its pending event with the
+  -- lowest place in line, per ordering epoch, with its due time. Kept by the triggers below as events are stored,
+  -- put back in line, rescheduled and finished, each change one lookup in events_by_ordering_key: starting an
+  -- event reads a few rows here, whatever the backlog and however its keys spread (one hot key included).
+  -- Under the default ordering no event has an ordering key, so none of this is written.
+  CREATE TABLE IF NOT EXISTS key_heads (
+    epoch INTEGER NOT NULL,
+    ordering_key TEXT NOT NULL,
+    line_key TEXT NOT NULL,
+    order_key TEXT NOT NULL,
+    due INTEGER NOT NULL,
+    PRIMARY KEY (epoch, ordering_key)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS key_heads_in_line ON key_heads (epoch, line_key);
+  CREATE INDEX IF NOT EXISTS key_heads_by_due ON key_heads (epoch, due);
+  CREATE TRIGGER IF NOT EXISTS key_head_stored AFTER INSERT ON events
+  WHEN NEW.status = 'pending' AND NEW.ordering_key IS NOT NULL BEGIN
+    ${BECOMES_HEAD}
+  END;
+  CREATE TRIGGER IF NOT EXISTS key_head_changed
+  AFTER UPDATE OF status, line_key, next_attempt_at, ordering_key, ordering_epoch ON events
+  WHEN (OLD.status = 'pending' AND OLD.ordering_key IS NOT NULL) OR (NEW.status = 'pending' AND NEW.ordering_key IS NOT NULL) BEGIN
+    ${LEFT_HEAD}
+    ${BECOMES_HEAD}
+  END;
+  CREATE TRIGGER IF NOT EXISTS key_head_deleted AFTER DELETE ON events
+  WHEN OLD.status = 'pending' AND OLD.ordering_key IS NOT NULL BEGIN
+    ${LEFT_HEAD}
+  END;
   -- Attempts after an event's first one.
   CREATE TABLE IF NOT EXISTS attempts (
     event_id TEXT NOT NULL,

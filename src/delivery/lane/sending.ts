@@ -116,7 +116,8 @@ export class LaneSending {
 
   /**
    * One attempt from slot `slot`: 0 is the lane itself, n > 0 the webhook's sender n (endpoint-sender.ts), which
-   * gets the request ready to send. A sender that cannot be reached is a failed attempt, like a refused connection.
+   * gets the request ready to send. A sender that cannot be reached is the service's failure (serviceFailure), not
+   * the endpoint's.
    */
   async attemptFrom(slot: number, lane: LaneRow, eventId: string, body: string, trace: StoredTrace): Promise<SentAttempt> {
     if (slot === 0) return this.attempt(lane, eventId, body, trace);
@@ -137,7 +138,8 @@ export class LaneSending {
           allowPrivateUrls,
         });
       } catch (err) {
-        const error = `sender unavailable: ${(err as Error).message}`;
+        // The service's failure, not the endpoint's answer (outcomes.ts ofParallel): logged as such, counted nowhere.
+        const error = `service: sender ${slot} unavailable: ${(err as Error).message}`;
         const all = headers.ok ? { ...headers.headers, ...sent } : {};
         return {
           at: now,
@@ -148,6 +150,7 @@ export class LaneSending {
           headers: all,
           delivered: false,
           retryAfterMs: null,
+          serviceFailure: true,
         };
       }
     });

@@ -58,14 +58,15 @@ export const INSERT_EVENTS = `
 /**
  * Records first attempts that delivered, from a JSON array of [order_key, line_key, round_attempts, finished_at,
  * last_headers, at, duration_ms, status_code, error, response_body] (arrays, not objects: a quarter cheaper
- * to take apart), each only if its event is still pending in the same place.
+ * to take apart), each only if it is still the event's first attempt: delivered whatever became of the event
+ * while its request was out (skipped by a disable, put back in line by recover), as record-attempt.ts does.
  */
 export const FLUSH_FIRSTS = `
   UPDATE events SET status = 'delivered', attempt_count = 1, round_attempts = g.value ->> 2, finished_at = g.value ->> 3,
     last_headers = g.value ->> 4, first_at = g.value ->> 5, first_duration_ms = g.value ->> 6, first_status_code = g.value ->> 7,
     first_error = g.value ->> 8, first_response_body = g.value ->> 9
   FROM json_each(?) AS g
-  WHERE events.order_key = g.value ->> 0 AND events.status = 'pending' AND events.line_key = g.value ->> 1 AND events.attempt_count = 0`;
+  WHERE events.order_key = g.value ->> 0 AND events.status IN ('pending', 'skipped') AND events.attempt_count = 0`;
 
 /** Every attempt, first ones (kept on their event's row) included, by time: LaneStore.snapshot's. */
 export const SNAPSHOT_ATTEMPTS = `

@@ -5,9 +5,10 @@ import type { DisabledReason } from "../../db/schema";
 import type { LaneConfig } from "../lane-config";
 import { orderingKeyOf } from "../ordering";
 import { VERIFICATION_EVENT_TYPE } from "../verification";
-import { SCHEMA, type AttemptOutcome, type AttemptRow, type DeliveryStatus, type EventRow, type LaneRow, type NewEvent } from "./schema";
+import { SCHEMA, type AttemptOutcome, type AttemptRow, type EventRow, type LaneRow, type NewEvent } from "./schema";
 import { TOMBSTONE, writeLaneRow } from "./lane-row";
 import { Line } from "./line";
+import { recordAttempt, type EventState } from "./record-attempt";
 import {
   eventColumns,
   FLUSH_FIRSTS,
@@ -152,6 +153,8 @@ export class LaneStore {
       // What follows concerns pending events only, and only the earliest of them matters for each check.
       const pending = new Set(events.filter((e) => e.status === "pending").map((e) => e.order_key));
       const earliest = storedKeys.filter((k) => pending.has(k)).sort()[0];
+      // A disabled lane holds nothing pending: what it keeps meanwhile lies behind the line's start.
+      if (earliest === undefined && !this.lane()?.enabled) this.line.noneInFirstPlace(storedKeys.sort().at(-1) ?? null);
       if (earliest === undefined) return storedKeys.length;
       this.line.stored(earliest);
       // One that goes before a delivered one not written yet (it came after its ordering window) is next in
@@ -163,57 +166,48 @@ export class LaneStore {
   }
 
   /**
-   * Records a line attempt of `event` and the event's new state, in one transaction; only if the event is
-   * still where it was (the webhook may have been deleted or disabled, or the event put back in line,
-   * while the request was out). False when it was not. The first attempt goes on the event's row.
+   * Records an attempt of `event` and, when it still applies, the event's new state (record-attempt.ts), in one
+   * transaction. False when the lane no longer holds the event (deleted).
    */
-  recordOutcome(
-    event: EventRow,
-    outcome: AttemptOutcome,
-    state: { status: DeliveryStatus; finishedAt: number | null; nextAttemptAt: number },
-    /** What the event must still be: pending, or skipped (a disable came while its request was out). */
-    from: "pending" | "skipped" = "pending",
-  ): boolean {
+  recordOutcome(event: EventRow, outcome: AttemptOutcome, state: EventState): boolean {
     this.line.recorded(event.order_key);
-    const n = event.attempt_count + 1;
-    const firstOnRow = n === 1;
+    this.held.delete(event.order_key);
     return this.storage.transactionSync(() => {
-      const updated = this.sql.exec(
-        `UPDATE events SET status = ?, attempt_count = ?, round_attempts = ?, finished_at = ?, next_attempt_at = ?, last_headers = ?
-           ${firstOnRow ? ", first_at = ?, first_duration_ms = ?, first_status_code = ?, first_error = ?, first_response_body = ?" : ""}
-         WHERE order_key = ? AND status = ? AND line_key = ?`,
-        state.status,
-        n,
-        event.round_attempts + 1,
-        state.finishedAt,
-        state.nextAttemptAt,
-        headersJson(outcome),
-        ...(firstOnRow ? [outcome.at, outcome.durationMs, outcome.statusCode, outcome.error, outcome.responseBody] : []),
-        event.order_key,
-        from,
-        event.line_key,
-      );
-      if (updated.rowsWritten === 0) return false;
-      if (event.line_key !== event.order_key && state.status !== "pending") this.line.requeuedChanged();
-      if (!firstOnRow) {
-        this.sql.exec(
-          "INSERT OR REPLACE INTO attempts (event_id, n, at, duration_ms, status_code, error, response_body) VALUES (?, ?, ?, ?, ?, ?, ?)",
-          event.id,
-          n,
-          outcome.at,
-          outcome.durationMs,
-          outcome.statusCode,
-          outcome.error,
-          outcome.responseBody,
-        );
-      }
-      return true;
+      const was = recordAttempt(this.sql, event, outcome, state);
+      // One put back in line may have left the requeued index.
+      if (was && was.line_key !== event.order_key) this.line.requeuedChanged();
+      return was !== undefined;
     });
   }
+
+  /**
+   * Holds the event with `orderKey` from starting until `until`, in memory: its outcome could not be written
+   * (outcomes.ts recordingFailed), and storage, which may be failing, still says it is due.
+   */
+  hold(orderKey: string, until: number): void {
+    this.held.set(orderKey, until);
+  }
+
+  /** Until when the event with `orderKey` is held (0 when it is not). */
+  heldUntil(orderKey: string): number {
+    return this.held.get(orderKey) ?? 0;
+  }
+
+  /** How many events are held. */
+  get holds(): number {
+    return this.held.size;
+  }
+
+  private readonly held = new Map<string, number>();
 
   /** The order keys of the delivered events not written yet: finished, though storage still says pending. */
   unwrittenKeys(): string[] {
     return this.unrecorded.map(({ event }) => event.order_key);
+  }
+
+  /** The delivered events not written yet, in line order. */
+  unwrittenEvents(): EventRow[] {
+    return this.unrecorded.map(({ event }) => event);
   }
 
   /**
@@ -222,6 +216,7 @@ export class LaneStore {
    */
   deferDelivered(event: EventRow, outcome: AttemptOutcome, finishedAt: number): number {
     this.line.delivered(event.order_key);
+    this.held.delete(event.order_key);
     this.unrecorded.push({ event, outcome, finishedAt });
     return this.unrecorded.length;
   }
@@ -254,12 +249,12 @@ export class LaneStore {
             ]),
           ),
         );
-        // A recovered event (put back in line before its first attempt) may have been the requeued index's first.
-        if (firsts.some(({ event }) => event.line_key !== event.order_key)) this.line.requeuedChanged();
       }
+      // A recovered event (put back in line) may have been the requeued index's first.
+      if (group.some(({ event }) => event.line_key !== event.order_key)) this.line.requeuedChanged();
       for (const { event, outcome, finishedAt } of group) {
         if (event.attempt_count > 0)
-          this.recordOutcome(event, outcome, { status: "delivered", finishedAt, nextAttemptAt: event.next_attempt_at });
+          recordAttempt(this.sql, event, outcome, { status: "delivered", finishedAt, nextAttemptAt: event.next_attempt_at });
       }
     });
   }
@@ -403,5 +398,6 @@ export class LaneStore {
   /** A disabled webhook keeps its undelivered events as `skipped`, for recover. */
   private skipPending(): void {
     this.sql.exec("UPDATE events SET status = 'skipped', finished_at = ? WHERE status = 'pending'", Date.now());
+    this.line.noneInFirstPlace(this.sql.exec<{ k: string | null }>("SELECT MAX(order_key) AS k FROM events").one().k);
   }
 }
