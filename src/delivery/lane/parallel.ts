@@ -4,6 +4,7 @@ import { MAX_OUTGOING_PER_OBJECT } from "../ordering";
 import { KeyedLine } from "./keyed-line";
 import type { LaneOutcomes } from "./outcomes";
 import type { LaneSending, SentAttempt } from "./sending";
+import { VERIFICATION_EVENT_TYPE } from "../verification";
 import type { EventRow, LaneRow, LaneStore } from "./store";
 
 /** What a run needs from its lane's clock: when the rate limit lets the next attempt start, and taking a token. */
@@ -165,10 +166,13 @@ export class ParallelDelivery {
     const held = this.take(event.order_key, event.ordering_key!, slot);
     const settled = this.sending
       .attemptFrom(slot, lane, event.id, event.body, event)
-      .then((result) => {
+      .then(async (result) => {
         // A sender that could not be reached is passed over for a while: the event goes again from another object.
         if (result.serviceFailure && slot > 0) this.avoided.set(slot, Date.now() + SENDER_BACKOFF_MS);
         const quota = this.outcomes.ofParallel(lane, event, result);
+        // A challenge's answer is judged with an HMAC (asynchronous): its outcome is kept before its key is free
+        // again, else the still-pending challenge would be picked and sent a second time.
+        if (event.type === VERIFICATION_EVENT_TYPE) await quota;
         this.line.released(event);
         // The next event of its key may start once this outcome is kept; the quota's answer can come after.
         this.give(event.order_key, held);
