@@ -5,6 +5,7 @@
 //
 // Until the first tagged release this schema is edited in place (README "Storage schemas").
 import { DurableObject } from "cloudflare:workers";
+import { runStorageSteps } from "../lib/storage-steps";
 import { eq } from "drizzle-orm";
 import { readConfig } from "../config";
 import { openDb } from "../db/client";
@@ -49,13 +50,13 @@ export type OwedAlert = OwedRow & {
 /** How many of the webhook's latest failures the email lists. */
 const FAILURES_IN_NOTICE = 10;
 
-export class WorkspaceQuota extends DurableObject<Env> {
-  private readonly sql: SqlStorage;
-
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    this.sql = ctx.storage.sql;
-    this.sql.exec(`
+/**
+ * The quota object's storage, step by step (src/lib/storage-steps.ts): step 1 is the 1.0.0 shape (failures, owed
+ * notices and alerts, the last disable of each webhook, and dead letters of a workspace with a data location).
+ * From 1.0.0 a change to these tables is a new step at the end of this list, never an edit of an earlier one.
+ */
+export const QUOTA_STORAGE_STEPS = [
+  `
       CREATE TABLE IF NOT EXISTS failures (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         at INTEGER NOT NULL,
@@ -99,8 +100,17 @@ export class WorkspaceQuota extends DurableObject<Env> {
         reason TEXT NOT NULL,
         at INTEGER NOT NULL
       ) WITHOUT ROWID;
-    `);
-    this.sql.exec(DEAD_LETTER_SCHEMA);
+    ${DEAD_LETTER_SCHEMA}
+  `,
+] as const;
+
+export class WorkspaceQuota extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    runStorageSteps(ctx.storage, "quota", QUOTA_STORAGE_STEPS);
   }
 
   // A workspace with a data location keeps its dead letters here, in its jurisdiction (src/dead-letters/where.ts).

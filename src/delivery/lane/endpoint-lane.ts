@@ -7,6 +7,7 @@
 // grouped in memory (at most OUTCOME_GROUP_SIZE, delivered again after a crash) and the attempts out
 // (docs/ordering.md). This file is the lane's RPC surface; sending, outcomes and timing live beside it.
 import { DurableObject } from "cloudflare:workers";
+import { runStorageSteps } from "../../lib/storage-steps";
 import { readConfig } from "../../config";
 import type { Env } from "../../env";
 import type { QueuedEvent } from "../../events/queued-event";
@@ -22,7 +23,7 @@ import { bodyOf } from "../payload";
 import { awaitingVerification, challengeEvent, VERIFICATION_EVENT_TYPE } from "../verification";
 import { deliveryPage, deliveryRecords, type DeliveryQuery, type DeliveryRecord } from "./log";
 import { LaneOutcomes } from "./outcomes";
-import { lateForStream, longPoll, POLL_SCHEMA, pollPosition, PollWaiters, type PollAnswer, type PollPosition } from "./poll";
+import { lateForStream, longPoll, pollPosition, STREAM_STORAGE_STEPS, PollWaiters, type PollAnswer, type PollPosition } from "./poll";
 import { resealKeptHeaders } from "./reseal";
 import { LaneRunner } from "./runner";
 import { LaneSending } from "./sending";
@@ -200,7 +201,7 @@ export class EndpointLane extends DurableObject<Env> {
   /** A polling lane's storage, its stream's schema made once per instance; undefined for a push lane. */
   private stream(lane: LaneRow): SqlStorage | undefined {
     if (lane.delivery !== "poll") return undefined;
-    if (!this.streamReady) this.store.sql.exec(POLL_SCHEMA);
+    if (!this.streamReady) runStorageSteps(this.ctx.storage, "stream", STREAM_STORAGE_STEPS);
     this.streamReady = true;
     return this.store.sql;
   }

@@ -18,6 +18,9 @@ export const POLL_SCHEMA = `
   CREATE INDEX IF NOT EXISTS events_stream ON events (line_key) WHERE status = 'pending';
 `;
 
+/** A polling lane's stream storage, step by step (src/lib/storage-steps.ts), made the first time a lane is a stream. */
+export const STREAM_STORAGE_STEPS = [POLL_SCHEMA] as const;
+
 export const POLL_LIMIT_DEFAULT = 100;
 export const POLL_LIMIT_MAX = 250;
 export const POLL_WAIT_MAX_SECONDS = 30;

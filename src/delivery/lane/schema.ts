@@ -1,7 +1,5 @@
-// The lane's storage schema and its row types: one CREATE TABLE IF NOT EXISTS for each table.
-//
-// Until the first tagged release this schema is edited in place (README "Storage schemas"): nothing has been
-// deployed, so there is no stored lane to migrate.
+// The lane's storage schema and its row types: the 1.0.0 tables (step 1 of LANE_STORAGE_STEPS), and the numbered
+// steps that move a stored lane forward from there (docs/architecture.md, "Storage schemas").
 import type { AttemptRecord } from "../attempt";
 import type { Sealed } from "../../lib/encryption";
 import type { Ordering } from "../ordering";
@@ -140,6 +138,13 @@ export const SCHEMA = `
     PRIMARY KEY (event_id, n)
   ) WITHOUT ROWID;
 `;
+
+/**
+ * The lane's storage, step by step (src/lib/storage-steps.ts): step 1 is the 1.0.0 shape above. From 1.0.0 a change
+ * to a stored shape is a new step at the end of this list (an ALTER TABLE, a new index, a backfill), never an edit of
+ * SCHEMA, and the upgrade test (test/e2e/upgrade.test.ts) must keep passing on the 1.0.0 fixture.
+ */
+export const LANE_STORAGE_STEPS = [SCHEMA] as const;
 
 /** The lane's one row: its webhook's config as last handed over, and its own bookkeeping. */
 export interface LaneRow {

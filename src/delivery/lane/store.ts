@@ -5,8 +5,9 @@ import type { DisabledReason } from "../../db/schema";
 import type { LaneConfig } from "../lane-config";
 import { orderingKeyOf } from "../ordering";
 import { VERIFICATION_EVENT_TYPE } from "../verification";
-import { SCHEMA, type AttemptOutcome, type AttemptRow, type EventRow, type LaneRow, type NewEvent } from "./schema";
+import { LANE_STORAGE_STEPS, type AttemptOutcome, type AttemptRow, type EventRow, type LaneRow, type NewEvent } from "./schema";
 import { TOMBSTONE, writeLaneRow } from "./lane-row";
+import { runStorageSteps } from "../../lib/storage-steps";
 import { Line } from "./line";
 import { recordAttempt, type EventState } from "./record-attempt";
 import {
@@ -56,7 +57,7 @@ export class LaneStore {
 
   constructor(readonly storage: DurableObjectStorage) {
     this.sql = storage.sql;
-    this.sql.exec(SCHEMA);
+    runStorageSteps(storage, "lane", LANE_STORAGE_STEPS);
     this.line = new Line(this.sql, () => this.lane());
   }
 
