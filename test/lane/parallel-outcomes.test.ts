@@ -254,7 +254,6 @@ describe("no outcome lost", () => {
     const challenge = state.events.find((e) => e.type === VERIFICATION_EVENT_TYPE)!;
     expect(challenge.status).toBe("delivered");
     expect(state.lane!.verified_at).toEqual(expect.any(Number));
-    const requests = await ep.requests();
     expect(await ep.requests()).toHaveLength(2);
     expect(ws).toBeTruthy();
   });
