@@ -32,6 +32,7 @@ const FIELD_CODES: Record<string, Partial<Record<Issue["code"], ErrorCode>>> = {
     too_small: "invalid_ordering_key",
     invalid_format: "invalid_ordering_key",
   },
+  concurrency: { invalid_value: "invalid_concurrency", invalid_type: "invalid_concurrency" },
   maxInFlight: { invalid_type: "invalid_max_in_flight", too_small: "invalid_max_in_flight", too_big: "invalid_max_in_flight" },
   ttlSeconds: { invalid_type: "invalid_ttl", too_small: "invalid_ttl", too_big: "invalid_ttl" },
 };

@@ -3,7 +3,7 @@ import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlit
 import type { DataLocation } from "../bindings";
 import type { EventType } from "../events/catalog";
 import type { WebhookFilter } from "../lib/endpoint-controls";
-import type { Ordering } from "../delivery/ordering";
+import type { Concurrency, Ordering } from "../delivery/ordering";
 import type { LimitOverrides } from "../lib/limits";
 import type { Sealed } from "../lib/encryption";
 
@@ -121,6 +121,8 @@ export const webhooks = sqliteTable(
     ordering: text("ordering").$type<Ordering>().notNull().default("endpoint"),
     orderingKey: text("ordering_key"),
     maxInFlight: integer("max_in_flight").notNull().default(1),
+    /** fixed, or adaptive: the lane finds the endpoint's limit up to maxInFlight (docs/ordering.md). */
+    concurrency: text("concurrency").$type<Concurrency>().notNull().default("fixed"),
     enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
     disabledReason: text("disabled_reason").$type<DisabledReason>(),
     disabledAt: integer("disabled_at", { mode: "timestamp_ms" }),

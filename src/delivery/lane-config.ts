@@ -77,6 +77,7 @@ export function laneConfigOf(row: WebhookRow): LaneConfig {
     ordering: row.ordering,
     orderingKey: row.orderingKey ?? null,
     maxInFlight: row.maxInFlight,
+    concurrency: row.concurrency,
     version: row.updatedAt.getTime(),
     dataLocation: row.dataLocation ?? null,
     delivery: row.delivery,

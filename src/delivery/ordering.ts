@@ -5,6 +5,10 @@ import { valueAt } from "../lib/endpoint-controls";
 export const ORDERINGS = ["endpoint", "key", "none"] as const;
 export type Ordering = (typeof ORDERINGS)[number];
 
+/** fixed: maxInFlight requests out at most; adaptive: the lane finds the endpoint's own limit up to maxInFlight. */
+export const CONCURRENCIES = ["fixed", "adaptive"] as const;
+export type Concurrency = (typeof CONCURRENCIES)[number];
+
 export const MIN_MAX_IN_FLIGHT = 1;
 export const MAX_MAX_IN_FLIGHT = 50;
 export const MAX_ORDERING_KEY_LENGTH = 200;
@@ -27,12 +31,17 @@ export interface OrderingSettings {
   /** Dotted path in the delivered body; only with ordering "key". */
   orderingKey: string | null;
   maxInFlight: number;
+  concurrency: Concurrency;
 }
 
 /** Why a combination of ordering settings is refused (the API's error codes), or null when it is valid. */
 export function orderingProblem(
   s: OrderingSettings,
-): { code: "ordering_key_required" | "ordering_key_not_allowed" | "invalid_max_in_flight"; param: string; message: string } | null {
+): {
+  code: "ordering_key_required" | "ordering_key_not_allowed" | "invalid_max_in_flight" | "invalid_concurrency";
+  param: string;
+  message: string;
+} | null {
   if (s.ordering === "key" && s.orderingKey === null) {
     return {
       code: "ordering_key_required",
@@ -55,12 +64,21 @@ export function orderingProblem(
         'maxInFlight: must be 1 with ordering "endpoint" (one request in flight keeps the order); choose ordering "key" or "none" for more',
     };
   }
+  if (s.ordering === "endpoint" && s.concurrency === "adaptive") {
+    return {
+      code: "invalid_concurrency",
+      param: "concurrency",
+      message:
+        'concurrency: "adaptive" needs ordering "key" or "none" (under "endpoint" one request is in flight: there is nothing to adapt)',
+    };
+  }
   return null;
 }
 
 /**
  * The settings after a create or a PATCH: what the request gives, else what is stored; a change of ordering
- * without a maxInFlight takes that ordering's default, and one away from "key" without an orderingKey drops it.
+ * without a maxInFlight takes that ordering's default, one away from "key" without an orderingKey drops it, and one
+ * to "endpoint" without a concurrency makes it "fixed" (the only one "endpoint" has).
  */
 export function mergeOrdering(current: OrderingSettings | undefined, input: Partial<OrderingSettings>): OrderingSettings {
   const ordering = input.ordering ?? current?.ordering ?? "endpoint";
@@ -68,7 +86,9 @@ export function mergeOrdering(current: OrderingSettings | undefined, input: Part
   const orderingKey =
     input.orderingKey !== undefined ? input.orderingKey : ordering !== "key" && orderingChanged ? null : (current?.orderingKey ?? null);
   const maxInFlight = input.maxInFlight ?? (orderingChanged ? defaultMaxInFlight(ordering) : current!.maxInFlight);
-  return { ordering, orderingKey, maxInFlight };
+  const concurrency =
+    input.concurrency ?? (ordering === "endpoint" && orderingChanged ? "fixed" : (current?.concurrency ?? "fixed"));
+  return { ordering, orderingKey, maxInFlight, concurrency };
 }
 
 /**

@@ -132,7 +132,12 @@ async function costAt(
           return success();
         },
       } as unknown as LaneSending;
-      const parallel = new ParallelDelivery(store, sending, outcomes, { tokenAt: () => 0, took: () => {}, inLine: () => false });
+      const parallel = new ParallelDelivery(store, sending, outcomes, {
+        tokenAt: () => 0,
+        took: () => {},
+        inLine: () => false,
+        pause: () => {},
+      });
       await parallel.run(Date.now(), Date.now() + 60_000, starts, 0);
       store.flushDelivered();
     }
@@ -141,7 +146,12 @@ async function costAt(
     io.reset();
     if (spread.startsWith("endpoint")) store.head();
     else
-      new ParallelDelivery(store, {} as LaneSending, outcomes, { tokenAt: () => 0, took: () => {}, inLine: () => false }).line.nextDueAt();
+      new ParallelDelivery(store, {} as LaneSending, outcomes, {
+        tokenAt: () => 0,
+        took: () => {},
+        inLine: () => false,
+        pause: () => {},
+      }).line.nextDueAt();
     return { perStart, writtenPerStart, dueQuestion: io.rowsRead() };
   });
 }

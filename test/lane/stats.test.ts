@@ -113,7 +113,7 @@ describe("GET /v1/webhooks/{id}/stats", () => {
       // Each attempt in the bucket its start falls in.
       const { start } = statsWindow(period, now);
       const size = { "1h": 5 * 60_000, "24h": HOUR, "7d": 6 * HOUR }[period];
-      const buckets = res.json.series.map(() => ({ delivered: 0, failed: 0 }));
+      const buckets = res.json.series.map(() => ({ delivered: 0, failed: 0, concurrencyLimit: null }));
       for (const a of lineAttempts) buckets[Math.floor((a.at - start) / size)][a.status_code === 200 ? "delivered" : "failed"]++;
       expect(res.json.series).toEqual(buckets.map((b: object, i: number) => ({ start: new Date(start + i * size).toISOString(), ...b })));
     }
@@ -137,8 +137,8 @@ describe("GET /v1/webhooks/{id}/stats", () => {
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ period: "7d", attempts: 0, delivered: 0, failed: 0, dropped: 0, successRate: null, latencyMs: null });
     expect(res.json.series).toHaveLength(28);
-    expect(res.json.series[0]).toEqual({ start: "2026-11-23T12:00:00.000Z", delivered: 0, failed: 0 });
-    expect(res.json.series[27]).toEqual({ start: "2026-11-30T06:00:00.000Z", delivered: 0, failed: 0 });
+    expect(res.json.series[0]).toEqual({ start: "2026-11-23T12:00:00.000Z", delivered: 0, failed: 0, concurrencyLimit: null });
+    expect(res.json.series[27]).toEqual({ start: "2026-11-30T06:00:00.000Z", delivered: 0, failed: 0, concurrencyLimit: null });
     const hour = await call("GET", `/v1/webhooks/${hook.id}/stats?period=1h`, { key: ws.apiKey });
     expect(hour.json.series.map((b: { start: string }) => b.start.slice(11, 16))).toEqual([
       "09:35",

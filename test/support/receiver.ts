@@ -7,7 +7,9 @@ export type { Behaviour, BucketReport, RecordedRequest };
 export interface Endpoint {
   url: string;
   /** Answers in this order, then `fallback` for ever after; `secrets` are used to verify signatures. */
-  program(options: { script?: Behaviour[]; fallback?: Behaviour; secrets?: string[] }): Promise<void>;
+  program(options: { script?: Behaviour[]; fallback?: Behaviour; secrets?: string[]; capacity?: number | null }): Promise<void>;
+  /** Requests served at once (one arriving while as many are open gets a 503 at once); null: no limit. */
+  setCapacity(capacity: number | null): Promise<void>;
   requests(): Promise<RecordedRequest[]>;
   /** The requests and the most the endpoint ever had open at once. */
   report(): Promise<BucketReport>;
@@ -27,6 +29,10 @@ export function endpoint(): Endpoint {
     url: `${base}/hooks/${name}`,
     async program(options) {
       const res = await fetch(control, { method: "PUT", body: JSON.stringify(options) });
+      if (!res.ok) throw new Error(`receiver control failed: ${res.status}`);
+    },
+    async setCapacity(capacity) {
+      const res = await fetch(control, { method: "PATCH", body: JSON.stringify({ capacity }) });
       if (!res.ok) throw new Error(`receiver control failed: ${res.status}`);
     },
     requests,

@@ -16,7 +16,7 @@ import {
   MAX_RETRY_DELAY_SECONDS,
   MAX_RETRY_DELAYS,
 } from "../../lib/endpoint-controls";
-import { MAX_MAX_IN_FLIGHT, MAX_ORDERING_KEY_LENGTH, MIN_MAX_IN_FLIGHT, ORDERINGS } from "../../delivery/ordering";
+import { CONCURRENCIES, MAX_MAX_IN_FLIGHT, MAX_ORDERING_KEY_LENGTH, MIN_MAX_IN_FLIGHT, ORDERINGS } from "../../delivery/ordering";
 import type { ErrorCode } from "../errors";
 
 /** A rule broken with its own error code (see validationError). */
@@ -159,3 +159,12 @@ export const MaxInFlight = z
       'Requests in flight at once for this webhook, 1-50: must be 1 with ordering "endpoint"; default 1 with "endpoint", 10 otherwise.',
     example: 20,
   });
+
+export const Concurrency = z.enum(CONCURRENCIES, { error: 'must be "fixed" or "adaptive"' }).openapi({
+  description:
+    '"fixed" (default): up to maxInFlight requests at once. "adaptive": maxInFlight is the ceiling and the service finds the ' +
+    "endpoint's own limit: it starts low, adds requests while answers are 2xx and latency stays near the lowest seen, and cuts " +
+    "them at once on 429, 503, 504, timeouts and connection errors; a Retry-After on a 429 or 503 pauses the whole webhook " +
+    'that long. Refused with ordering "endpoint" (one request in flight: nothing to adapt). See docs/ordering.md.',
+  example: "adaptive",
+});

@@ -47,13 +47,19 @@ const SIZED_FIELDS = ["url", "description", "events", "filter", "headers"] as co
  * ordering.ts mergeOrdering); a combination the rules refuse answers its own error code.
  */
 function orderingOf(input: z.infer<typeof UpdateWebhookSchema>, current?: WebhookRow): OrderingSettings {
-  const { ordering, orderingKey, maxInFlight } = input;
+  const { ordering, orderingKey, maxInFlight, concurrency } = input;
   const merged = mergeOrdering(
-    current && { ordering: current.ordering, orderingKey: current.orderingKey ?? null, maxInFlight: current.maxInFlight },
+    current && {
+      ordering: current.ordering,
+      orderingKey: current.orderingKey ?? null,
+      maxInFlight: current.maxInFlight,
+      concurrency: current.concurrency,
+    },
     {
       ...(ordering !== undefined ? { ordering } : {}),
       ...(orderingKey !== undefined ? { orderingKey } : {}),
       ...(maxInFlight !== undefined ? { maxInFlight } : {}),
+      ...(concurrency !== undefined ? { concurrency } : {}),
     },
   );
   const problem = orderingProblem(merged);
@@ -191,7 +197,7 @@ webhookRoutes.openapi(
     summary: "Update a webhook",
     description:
       "Changes the URL, the event types, the description, the endpoint controls or the ordering. Fields left out keep their value; `null` (or `{}`) resets a control to its default. " +
-      "Changing `ordering` without `maxInFlight` sets that ordering's default (1 for endpoint, 10 otherwise), and leaving `key` drops `orderingKey`. " +
+      "Changing `ordering` without `maxInFlight` sets that ordering's default (1 for endpoint, 10 otherwise), leaving `key` drops `orderingKey`, and changing to `endpoint` without `concurrency` sets it `fixed`. " +
       "A change of `ordering` or `orderingKey` applies to events accepted after it once every event accepted before it has finished; a change of `maxInFlight` applies at once (docs/ordering.md).",
     request: { params: WebhookIdParam, body: jsonBody(UpdateWebhookSchema) },
     responses: { 200: jsonResponse(WebhookSchema, "The updated webhook"), ...errorResponses(400, 401, 404, 413, 415) },
@@ -209,9 +215,10 @@ webhookRoutes.openapi(
       if (field)
         throw new ApiError("validation_failed", `${field}: a polling webhook has no endpoint: leave it out`, undefined, { param: field });
     }
-    if (input.ordering !== undefined || input.orderingKey !== undefined || input.maxInFlight !== undefined) {
+    const orderingFields = ["ordering", "orderingKey", "maxInFlight", "concurrency"] as const;
+    if (orderingFields.some((field) => input[field] !== undefined)) {
       const next = orderingOf(input, current);
-      for (const field of ["ordering", "orderingKey", "maxInFlight"] as const) {
+      for (const field of orderingFields) {
         if (next[field] !== (current[field] ?? null)) Object.assign(changes, { [field]: next[field] });
       }
     }

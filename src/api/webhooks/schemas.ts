@@ -6,7 +6,7 @@ import { openHeaders } from "../../lib/encryption";
 import { inRotationGrace } from "../../lib/rotation";
 import { EVENT_TYPES } from "../../events/catalog";
 import { MAX_URL_LENGTH } from "../../lib/url-policy";
-import { Filter, Headers, MaxInFlight, Ordering, OrderingKey, RateLimitPerSecond, RetryDelaysSeconds } from "./control-schemas";
+import { Concurrency, Filter, Headers, MaxInFlight, Ordering, OrderingKey, RateLimitPerSecond, RetryDelaysSeconds } from "./control-schemas";
 
 export const MAX_DESCRIPTION_LENGTH = 500;
 
@@ -39,6 +39,7 @@ const controls = {
   ordering: Ordering.optional(),
   orderingKey: OrderingKey.optional(),
   maxInFlight: MaxInFlight.optional(),
+  concurrency: Concurrency.optional(),
 };
 
 const Delivery = z.enum(["push", "poll"], { error: 'must be "push" or "poll"' }).openapi({
@@ -95,6 +96,7 @@ export const WebhookSchema = z
     ordering: Ordering,
     orderingKey: OrderingKey,
     maxInFlight: MaxInFlight,
+    concurrency: Concurrency,
     previousSecretExpiresAt: z.iso
       .datetime()
       .nullable()
@@ -161,6 +163,7 @@ export async function toWebhook(env: Env, row: WebhookRow, now = Date.now()): Pr
     ordering: row.ordering,
     orderingKey: row.orderingKey ?? null,
     maxInFlight: row.maxInFlight,
+    concurrency: row.concurrency,
     previousSecretExpiresAt: inRotationGrace(graceEnds, now) ? new Date(graceEnds).toISOString() : null,
     publicKey: row.publicKey,
     verifiedAt: row.verifiedAt?.toISOString() ?? null,

@@ -232,7 +232,12 @@ export class EndpointLane extends DurableObject<Env> {
 
   /** The webhook's health over the period (stats.ts), from what the lane holds. */
   async stats(period: StatsPeriod): Promise<WebhookStats> {
-    return laneStats(this.store.settled(), period, Date.now());
+    const now = Date.now();
+    const adaptive = this.runner.parallel.adaptive;
+    const lane = this.store.lane();
+    // The limit in force is written to its bucket first, so the series' newest point holds it too.
+    if (lane) adaptive.record(lane, now);
+    return laneStats(this.store.settled(), period, now, adaptive.current(lane));
   }
 
   /**

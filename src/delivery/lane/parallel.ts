@@ -1,6 +1,8 @@
-// Delivery under "key" and "none" (docs/ordering.md): up to maxInFlight attempts out at once, never two of one
-// key, at most 6 from any one object (the lane itself is slot 0, each sender object takes 6 more).
+// Delivery under "key" and "none" (docs/ordering.md): up to maxInFlight attempts out at once (or the limit adaptive
+// concurrency found, adaptive.ts), never two of one key, at most 6 from any one object (the lane itself is slot 0,
+// each sender object takes 6 more).
 import { MAX_OUTGOING_PER_OBJECT } from "../ordering";
+import { AdaptiveConcurrency } from "./adaptive";
 import { KeyedLine } from "./keyed-line";
 import type { LaneOutcomes } from "./outcomes";
 import type { LaneSending, SentAttempt } from "./sending";
@@ -13,6 +15,8 @@ export interface StartGate {
   took(lane: LaneRow, at: number): void;
   /** Whether the lane is back to one attempt at a time (runner.ts inLine): a run then stops starting. */
   inLine(lane: LaneRow): boolean;
+  /** An adaptive webhook's endpoint asked for a pause (a Retry-After on a 429 or 503): no attempt starts before `until`. */
+  pause(until: number): void;
 }
 
 /** How long a sender object that could not be reached is passed over. */
@@ -26,6 +30,7 @@ interface Held {
 
 export class ParallelDelivery {
   readonly line: KeyedLine;
+  readonly adaptive: AdaptiveConcurrency;
   /** Attempts out: the key each holds, by order key (a test event holds a key of its own) and its slot. */
   private readonly out = new Map<string, Held>();
   private readonly busyKeys = new Set<string>();
@@ -43,6 +48,7 @@ export class ParallelDelivery {
     private readonly gate: StartGate,
   ) {
     this.line = new KeyedLine(store);
+    this.adaptive = new AdaptiveConcurrency(store.sql);
     this.inLine = (lane) => gate.inLine(lane);
   }
 
@@ -66,9 +72,12 @@ export class ParallelDelivery {
     return this.busyKeys;
   }
 
-  /** A free slot for one more attempt (the lane's own first, then sender 1, 2, …), or undefined when maxInFlight are out. */
+  /**
+   * A free slot for one more attempt (the lane's own first, then sender 1, 2, …), or undefined when maxInFlight (or
+   * the adaptive limit) are out.
+   */
   private freeSlot(lane: LaneRow): number | undefined {
-    if (this.out.size >= lane.max_in_flight) return undefined;
+    if (this.out.size >= this.adaptive.limit(lane)) return undefined;
     const slots = Math.ceil(lane.max_in_flight / MAX_OUTGOING_PER_OBJECT);
     const now = Date.now();
     for (let slot = 0; slot < slots; slot++) {
@@ -164,9 +173,13 @@ export class ParallelDelivery {
 
   private start(lane: LaneRow, event: EventRow, slot: number): void {
     const held = this.take(event.order_key, event.ordering_key!, slot);
+    const inflight = this.out.size;
     const settled = this.sending
       .attemptFrom(slot, lane, event.id, event.body, event)
       .then(async (result) => {
+        this.adaptive.observe(lane, inflight, result);
+        // An adaptive webhook's endpoint that asks for a pause gets it whole, not only for this event.
+        if (lane.concurrency === "adaptive" && result.retryAfterMs !== null) this.gate.pause(result.at + result.durationMs + result.retryAfterMs);
         // A sender that could not be reached is passed over for a while: the event goes again from another object.
         if (result.serviceFailure && slot > 0) this.avoided.set(slot, Date.now() + SENDER_BACKOFF_MS);
         const quota = this.outcomes.ofParallel(lane, event, result);

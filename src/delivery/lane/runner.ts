@@ -81,9 +81,20 @@ export class LaneRunner implements StartGate {
     this.parallel = new ParallelDelivery(store, sending, outcomes, this);
   }
 
-  /** When the rate limit lets the next attempt start; 0 when the webhook has none. */
+  /**
+   * Until when an adaptive webhook's endpoint asked for a pause (Retry-After). In memory only: after a restart the
+   * event that was answered so still waits its Retry-After (its retry time is stored), the others go.
+   */
+  private pausedUntil = 0;
+
+  /** When the rate limit (and an adaptive webhook's pause) lets the next attempt start; 0 when neither holds it. */
   tokenAt(lane: LaneRow): number {
-    return lane.rate_limit_per_second ? this.nextTokenAt : 0;
+    const token = lane.rate_limit_per_second ? this.nextTokenAt : 0;
+    return lane.concurrency === "adaptive" ? Math.max(token, this.pausedUntil) : token;
+  }
+
+  pause(until: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, until);
   }
 
   inLine(lane: LaneRow): boolean {

@@ -2,7 +2,7 @@
 // steps that move a stored lane forward from there (docs/architecture.md, "Storage schemas").
 import type { AttemptRecord } from "../attempt";
 import type { Sealed } from "../../lib/encryption";
-import type { Ordering } from "../ordering";
+import type { Concurrency, Ordering } from "../ordering";
 import type { DataLocation } from "../../bindings";
 import type { DeliveryMode, DisabledReason } from "../../db/schema";
 
@@ -140,11 +140,24 @@ export const SCHEMA = `
 `;
 
 /**
+ * Step 2 (adaptive concurrency, docs/ordering.md): the webhook's concurrency ("fixed" for every lane stored before),
+ * and the limit an adaptive lane used, one row per 5-minute bucket (stats.ts reads it for the chart; at most one
+ * write a minute, kept as long as the longest stats period).
+ */
+const ADAPTIVE_CONCURRENCY = `
+  ALTER TABLE lane ADD COLUMN concurrency TEXT NOT NULL DEFAULT 'fixed';
+  CREATE TABLE IF NOT EXISTS concurrency_limits (
+    bucket_start INTEGER PRIMARY KEY,
+    concurrency_limit REAL NOT NULL
+  );
+`;
+
+/**
  * The lane's storage, step by step (src/lib/storage-steps.ts): step 1 is the 1.0.0 shape above. From 1.0.0 a change
  * to a stored shape is a new step at the end of this list (an ALTER TABLE, a new index, a backfill), never an edit of
  * SCHEMA, and the upgrade test (test/e2e/upgrade.test.ts) must keep passing on the 1.0.0 fixture.
  */
-export const LANE_STORAGE_STEPS = [SCHEMA] as const;
+export const LANE_STORAGE_STEPS = [SCHEMA, ADAPTIVE_CONCURRENCY] as const;
 
 /** The lane's one row: its webhook's config as last handed over, and its own bookkeeping. */
 export interface LaneRow {
@@ -186,6 +199,8 @@ export interface LaneRow {
   max_in_flight: number;
   /** Raised by every change of ordering or ordering_path: events of a later epoch wait for those of earlier ones. */
   ordering_epoch: number;
+  /** fixed: up to max_in_flight out; adaptive: the lane finds the endpoint's limit up to it (adaptive-limit.ts). */
+  concurrency: Concurrency;
   /** The workspace's data location (bindings.ts): where its quota object is asked for. */
   data_location: DataLocation | null;
   /** push, or poll: never attempted, read by its consumer (poll.ts). */

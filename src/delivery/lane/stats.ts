@@ -1,6 +1,7 @@
 // A webhook's health over a period (GET /v1/webhooks/{id}/stats), computed from what the lane already stores:
 // the first attempt of each event on its row, later ones in the attempts table. Nothing is written for it.
 import { succeeded } from "../attempt";
+import { limitSeries } from "./adaptive";
 import type { AttemptRow, EventRow } from "./schema";
 
 export const STATS_PERIODS = ["1h", "24h", "7d"] as const;
@@ -31,7 +32,9 @@ export interface WebhookStats {
   dropped: number;
   successRate: number | null;
   latencyMs: { p50: number; p95: number } | null;
-  series: { start: string; delivered: number; failed: number }[];
+  series: { start: string; delivered: number; failed: number; concurrencyLimit: number | null }[];
+  /** An adaptive webhook's limit now; null for a fixed one. */
+  concurrencyLimit: number | null;
 }
 
 /**
@@ -56,11 +59,18 @@ export function aggregateStats(
   now: number,
   samples: readonly StatsSample[],
   droppedAt: readonly number[],
+  limits: readonly (number | null)[] = [],
+  concurrencyLimit: number | null = null,
 ): WebhookStats {
   const { start, end } = statsWindow(period, now);
   const { sizeMs, count } = BUCKETS[period];
   const inWindow = (at: number) => at >= start && at < end;
-  const series = Array.from({ length: count }, (_, i) => ({ start: new Date(start + i * sizeMs).toISOString(), delivered: 0, failed: 0 }));
+  const series = Array.from({ length: count }, (_, i) => ({
+    start: new Date(start + i * sizeMs).toISOString(),
+    delivered: 0,
+    failed: 0,
+    concurrencyLimit: limits[i] ?? null,
+  }));
   const durations: number[] = [];
   for (const sample of samples) {
     if (!inWindow(sample.at)) continue;
@@ -81,6 +91,7 @@ export function aggregateStats(
     successRate: attempts === 0 ? null : delivered / attempts,
     latencyMs: attempts === 0 ? null : { p50: percentile(durations, 50), p95: percentile(durations, 95) },
     series,
+    concurrencyLimit,
   };
 }
 
@@ -102,7 +113,7 @@ const sample = (row: AttemptColumns): StatsSample => ({
  * lane's read grows with its retained traffic (RETENTION_DAYS of it, whatever the period); rows read are
  * cheap, and no row is written.
  */
-export function laneStats(sql: SqlStorage, period: StatsPeriod, now: number): WebhookStats {
+export function laneStats(sql: SqlStorage, period: StatsPeriod, now: number, concurrencyLimit: number | null = null): WebhookStats {
   const { start, end } = statsWindow(period, now);
   // Events whose first attempt or drop falls in the window (aggregateStats keeps each part to the window).
   const events = sql
@@ -126,5 +137,8 @@ export function laneStats(sql: SqlStorage, period: StatsPeriod, now: number): We
     now,
     [...events.filter((row) => row.at !== null), ...later].map(sample),
     events.flatMap((row) => (row.status === "dropped" && row.finished_at !== null ? [row.finished_at] : [])),
+    // An adaptive webhook's limit over the period (adaptive.ts: at most one row per 5 minutes); none for a fixed one.
+    concurrencyLimit === null ? [] : limitSeries(sql, start, BUCKETS[period].sizeMs, BUCKETS[period].count),
+    concurrencyLimit,
   );
 }

@@ -17,6 +17,9 @@ interface Bucket {
   requests: RecordedRequest[];
   open: number;
   peakOpen: number;
+  /** A receiver that takes this many requests at once: one arriving while as many are being served gets a 503 at once. */
+  capacity: number | null;
+  serving: number;
 }
 
 function verifyStandard(secrets: string[], body: string, headers: Record<string, string>): boolean | null {
@@ -67,7 +70,7 @@ export async function startReceiver(options: { port?: number } = {}): Promise<{ 
   const hanging = new Set<ServerResponse>();
   const bucket = (name: string) => {
     let b = buckets.get(name);
-    if (!b) buckets.set(name, (b = { script: [], fallback: { status: 200 }, secrets: [], requests: [], open: 0, peakOpen: 0 }));
+    if (!b) buckets.set(name, (b = { script: [], fallback: { status: 200 }, secrets: [], requests: [], open: 0, peakOpen: 0, capacity: null, serving: 0 }));
     return b;
   };
 
@@ -77,8 +80,13 @@ export async function startReceiver(options: { port?: number } = {}): Promise<{ 
     const body = await readBody(req);
     if (kind === "_control" && name) {
       if (req.method === "PUT") {
-        const { script = [], fallback = { status: 200 }, secrets = [] } = JSON.parse(body || "{}");
-        Object.assign(bucket(name), { script, fallback, secrets });
+        const { script = [], fallback = { status: 200 }, secrets = [], capacity = null } = JSON.parse(body || "{}");
+        Object.assign(bucket(name), { script, fallback, secrets, capacity });
+        return json(res, 200, { ok: true });
+      }
+      // The capacity alone, changed during a run.
+      if (req.method === "PATCH") {
+        bucket(name).capacity = JSON.parse(body).capacity ?? null;
         return json(res, 200, { ok: true });
       }
       if (req.method === "GET") return json(res, 200, { requests: bucket(name).requests, peakOpen: bucket(name).peakOpen });
@@ -95,7 +103,8 @@ export async function startReceiver(options: { port?: number } = {}): Promise<{ 
     if (kind !== "hooks" || !name) return json(res, 404, {});
 
     const b = bucket(name);
-    const behaviour = b.script.shift() ?? b.fallback;
+    const overloaded = b.capacity !== null && b.serving >= b.capacity;
+    const behaviour: Behaviour = overloaded ? { status: 503, body: "over capacity" } : (b.script.shift() ?? b.fallback);
     const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : (v ?? "")]));
     const record: RecordedRequest = {
       at: Date.now(),
@@ -112,7 +121,9 @@ export async function startReceiver(options: { port?: number } = {}): Promise<{ 
     b.requests.push(record);
     b.open++;
     b.peakOpen = Math.max(b.peakOpen, b.open);
+    if (!overloaded) b.serving++;
     res.on("close", () => {
+      if (!overloaded) b.serving--;
       b.open--;
       record.answeredHr ??= performance.timeOrigin + performance.now();
     });

@@ -1,0 +1,1 @@
+ALTER TABLE `webhooks` ADD `concurrency` text DEFAULT 'fixed' NOT NULL;
