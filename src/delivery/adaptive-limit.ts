@@ -5,7 +5,9 @@
 // AIMDLimit: an overload answer (429, 503, 504), a timeout or a connection error cuts the limit by BACKOFF_RATIO
 // at once; a success while the limit is actually used and latency stays near the lowest seen adds 1/limit (about
 // one request more per round trip of the whole window). Until the first overload the limit grows by one per such
-// success (slow start: it doubles each round trip), so a capable endpoint is found in a few round trips.
+// success (slow start: it doubles each round trip), so a capable endpoint is found in a few round trips. Near the
+// limit where the last overload came, it grows PLATEAU_SLOWDOWN times slower (as TCP CUBIC's plateau): the limit
+// found is used for a while before it is probed again, so few requests are refused (a probe costs one).
 
 /** What the lane keeps between attempts. `limit` is fractional; the lane sends up to its floor. */
 export interface AdaptiveState {
@@ -16,6 +18,8 @@ export interface AdaptiveState {
   slowStart: boolean;
   /** When the limit was last cut (ms): outcomes of attempts started before it cut nothing more. */
   cutAt: number;
+  /** The limit when the last overload came (before its cut); null before the first. */
+  overloadAt?: number | null;
 }
 
 /** One attempt's outcome as the rule sees it. */
@@ -35,6 +39,8 @@ export const BACKOFF_RATIO = 0.7;
 export const LATENCY_TOLERANCE = 2;
 /** Absolute slack for endpoints so fast that their jitter is larger than their latency. */
 export const LATENCY_SLACK_MS = 20;
+/** How much slower the limit grows within one request of where the last overload came. */
+export const PLATEAU_SLOWDOWN = 8;
 /** Where an adaptive lane starts: low, as the endpoint's limit is not known yet. */
 export const INITIAL_LIMIT = 1;
 
@@ -60,7 +66,13 @@ export function nextAdaptiveState(state: AdaptiveState, sample: AdaptiveSample, 
     // One cut per round trip: the other attempts out when the limit was cut were sent under the old limit, and
     // their overloads say nothing new.
     if (sample.startedAt < state.cutAt) return { ...state, limit };
-    return { ...state, limit: Math.max(1, limit * BACKOFF_RATIO), slowStart: false, cutAt: sample.startedAt + sample.rttMs };
+    return {
+      ...state,
+      limit: Math.max(1, limit * BACKOFF_RATIO),
+      slowStart: false,
+      cutAt: sample.startedAt + sample.rttMs,
+      overloadAt: limit,
+    };
   }
   const minRttMs = state.minRttMs === null ? sample.rttMs : Math.min(state.minRttMs, sample.rttMs);
   // Only a limit that is used is raised (an idle lane learns nothing about the endpoint by it), and only while
@@ -68,6 +80,7 @@ export function nextAdaptiveState(state: AdaptiveState, sample: AdaptiveSample, 
   const used = sample.inflight >= Math.floor(limit);
   const near = sample.rttMs <= minRttMs * LATENCY_TOLERANCE + LATENCY_SLACK_MS;
   if (!used || !near) return { ...state, limit, minRttMs };
-  const step = state.slowStart ? 1 : 1 / limit;
+  const plateau = state.overloadAt != null && Math.abs(limit - state.overloadAt) < 1;
+  const step = state.slowStart ? 1 : plateau ? 1 / (limit * PLATEAU_SLOWDOWN) : 1 / limit;
   return { ...state, limit: Math.min(ceiling, limit + step), minRttMs };
 }
