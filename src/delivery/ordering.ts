@@ -35,9 +35,7 @@ export interface OrderingSettings {
 }
 
 /** Why a combination of ordering settings is refused (the API's error codes), or null when it is valid. */
-export function orderingProblem(
-  s: OrderingSettings,
-): {
+export function orderingProblem(s: OrderingSettings): {
   code: "ordering_key_required" | "ordering_key_not_allowed" | "invalid_max_in_flight" | "invalid_concurrency";
   param: string;
   message: string;
@@ -86,8 +84,7 @@ export function mergeOrdering(current: OrderingSettings | undefined, input: Part
   const orderingKey =
     input.orderingKey !== undefined ? input.orderingKey : ordering !== "key" && orderingChanged ? null : (current?.orderingKey ?? null);
   const maxInFlight = input.maxInFlight ?? (orderingChanged ? defaultMaxInFlight(ordering) : current!.maxInFlight);
-  const concurrency =
-    input.concurrency ?? (ordering === "endpoint" && orderingChanged ? "fixed" : (current?.concurrency ?? "fixed"));
+  const concurrency = input.concurrency ?? (ordering === "endpoint" && orderingChanged ? "fixed" : (current?.concurrency ?? "fixed"));
   return { ordering, orderingKey, maxInFlight, concurrency };
 }
 

@@ -6,7 +6,16 @@ import { openHeaders } from "../../lib/encryption";
 import { inRotationGrace } from "../../lib/rotation";
 import { EVENT_TYPES } from "../../events/catalog";
 import { MAX_URL_LENGTH } from "../../lib/url-policy";
-import { Concurrency, Filter, Headers, MaxInFlight, Ordering, OrderingKey, RateLimitPerSecond, RetryDelaysSeconds } from "./control-schemas";
+import {
+  Concurrency,
+  Filter,
+  Headers,
+  MaxInFlight,
+  Ordering,
+  OrderingKey,
+  RateLimitPerSecond,
+  RetryDelaysSeconds,
+} from "./control-schemas";
 
 export const MAX_DESCRIPTION_LENGTH = 500;
 

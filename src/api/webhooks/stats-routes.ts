@@ -45,12 +45,15 @@ export const StatsSchema = z
           start: z.iso.datetime().openapi({ description: "When the bucket starts." }),
           delivered: z.number().int(),
           failed: z.number().int(),
-          concurrencyLimit: z.number().nullable().openapi({
-            description:
-              "An adaptive webhook's limit of requests at once in the bucket (the mean of what it used, 5 minutes at a time); " +
-              "null for a fixed webhook and where none was recorded.",
-            example: 8,
-          }),
+          concurrencyLimit: z
+            .number()
+            .nullable()
+            .openapi({
+              description:
+                "An adaptive webhook's limit of requests at once in the bucket (the mean of what it used, 5 minutes at a time); " +
+                "null for a fixed webhook and where none was recorded.",
+              example: 8,
+            }),
         }),
       )
       .openapi({
@@ -58,15 +61,11 @@ export const StatsSchema = z
           "Fixed buckets aligned in UTC, oldest first, every one present: 12 × 5 min for 1h, 24 × 1 h for 24h, 28 × 6 h for 7d. " +
           "The newest holds the present, so the period is those buckets (up to now).",
       }),
-    concurrencyLimit: z
-      .number()
-      .int()
-      .nullable()
-      .openapi({
-        description:
-          'With `concurrency: "adaptive"`: the requests at once the webhook sends now (at most maxInFlight); null for a fixed webhook.',
-        example: 8,
-      }),
+    concurrencyLimit: z.number().int().nullable().openapi({
+      description:
+        'With `concurrency: "adaptive"`: the requests at once the webhook sends now (at most maxInFlight); null for a fixed webhook.',
+      example: 8,
+    }),
     position: z
       .object({
         acknowledgedAt: z.iso.datetime().nullable().openapi({ description: "When its consumer last acknowledged events; null if never." }),

@@ -54,6 +54,16 @@ export class AdaptiveConcurrency {
     this.record(lane, result.at + result.durationMs);
   }
 
+  /**
+   * Whether an adaptive webhook's endpoint refused an attempt sent beside others (an overload answer with more
+   * than one out): the cost of the lane probing for more, which the lane answers by cutting its limit; it is
+   * retried as usual but does not count against the failure quota. One refused while it was the only attempt
+   * out says the endpoint takes nothing at all, and counts like any failure (docs/ordering.md).
+   */
+  probeRefused(lane: LaneRow, inflight: number, result: SentAttempt): boolean {
+    return lane.concurrency === "adaptive" && inflight > 1 && !result.delivered && isOverload(result.statusCode, result.error);
+  }
+
   /** Keeps the limit in its bucket's row: when it changed, at most once a minute, and at once in a new bucket. */
   record(lane: LaneRow, now: number): void {
     const value = this.current(lane);

@@ -75,9 +75,10 @@ export class LaneOutcomes {
    * key may start once it returns: a kept success counts as finished). A failure of the service's own (a sender
    * object that could not be reached) is logged as such, counts against nothing, and leaves the event due at once
    * with its retry schedule where it was. Returns the quota's part, which the caller may await after giving the
-   * slot back.
+   * slot back. `counted` false: a failure that is retried as usual but not reported to the quota (an adaptive
+   * webhook's probe refused, docs/ordering.md).
    */
-  ofParallel(lane: LaneRow, event: EventRow, result: SentAttempt): Promise<void> | undefined {
+  ofParallel(lane: LaneRow, event: EventRow, result: SentAttempt, counted = true): Promise<void> | undefined {
     if (event.type === VERIFICATION_EVENT_TYPE) return this.ofHead(lane, event, result);
     const endedAt = result.at + result.durationMs;
     if (this.store.lane()?.deleted) return undefined;
@@ -88,7 +89,7 @@ export class LaneOutcomes {
     const state: EventState = result.serviceFailure
       ? { status: "pending", finishedAt: null, nextAttemptAt: endedAt, roundAttempts: event.round_attempts }
       : this.failedState(lane, event, result, endedAt);
-    if (!this.store.recordOutcome(event, result, state) || result.serviceFailure) return undefined;
+    if (!this.store.recordOutcome(event, result, state) || result.serviceFailure || !counted) return undefined;
     return this.countFailure(lane, event, result, endedAt);
   }
 

@@ -179,10 +179,11 @@ export class ParallelDelivery {
       .then(async (result) => {
         this.adaptive.observe(lane, inflight, result);
         // An adaptive webhook's endpoint that asks for a pause gets it whole, not only for this event.
-        if (lane.concurrency === "adaptive" && result.retryAfterMs !== null) this.gate.pause(result.at + result.durationMs + result.retryAfterMs);
+        if (lane.concurrency === "adaptive" && result.retryAfterMs !== null)
+          this.gate.pause(result.at + result.durationMs + result.retryAfterMs);
         // A sender that could not be reached is passed over for a while: the event goes again from another object.
         if (result.serviceFailure && slot > 0) this.avoided.set(slot, Date.now() + SENDER_BACKOFF_MS);
-        const quota = this.outcomes.ofParallel(lane, event, result);
+        const quota = this.outcomes.ofParallel(lane, event, result, !this.adaptive.probeRefused(lane, inflight, result));
         // A challenge's answer is judged with an HMAC (asynchronous): its outcome is kept before its key is free
         // again, else the still-pending challenge would be picked and sent a second time.
         if (event.type === VERIFICATION_EVENT_TYPE) await quota;

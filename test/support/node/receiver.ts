@@ -70,7 +70,11 @@ export async function startReceiver(options: { port?: number } = {}): Promise<{ 
   const hanging = new Set<ServerResponse>();
   const bucket = (name: string) => {
     let b = buckets.get(name);
-    if (!b) buckets.set(name, (b = { script: [], fallback: { status: 200 }, secrets: [], requests: [], open: 0, peakOpen: 0, capacity: null, serving: 0 }));
+    if (!b)
+      buckets.set(
+        name,
+        (b = { script: [], fallback: { status: 200 }, secrets: [], requests: [], open: 0, peakOpen: 0, capacity: null, serving: 0 }),
+      );
     return b;
   };
 
