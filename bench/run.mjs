@@ -27,6 +27,7 @@ import {
   waitForHttp,
   wranglerSync,
 } from "./lib/processes.mjs";
+import { adaptiveGoodput } from "./lib/adaptive.mjs";
 import { backlogDrain } from "./lib/backlog.mjs";
 import { headlineFigures, percentiles, renderReport, summarize, summaryJson, writeReport } from "./lib/report.mjs";
 
@@ -69,6 +70,10 @@ const cfg = {
   // deliveries per second compared.
   backlogEvents: num("BENCH_BACKLOG_EVENTS", quick ? 2000 : 20000),
   backlogWindow: num("BENCH_BACKLOG_WINDOW", quick ? 200 : 2000),
+  // Adaptive concurrency (bench/lib/adaptive.mjs): a webhook with a ceiling of 50 against a receiver that takes 8 at once.
+  adaptiveEvents: num("BENCH_ADAPTIVE_EVENTS", quick ? 400 : 2000),
+  adaptiveKeys: num("BENCH_ADAPTIVE_KEYS", quick ? 40 : 200),
+  adaptiveCapacity: num("BENCH_ADAPTIVE_CAPACITY", 8),
   writeDocs: process.env.BENCH_WRITE_DOCS !== "0",
 };
 
@@ -883,6 +888,21 @@ async function main() {
     log,
     events: cfg.backlogEvents,
     window: cfg.backlogWindow,
+  });
+  results.adaptive = await adaptiveGoodput({
+    call,
+    main: MAIN,
+    receiverUrl: RECEIVER,
+    adminToken: ADMIN_TOKEN,
+    receiver,
+    waitFor,
+    measured: (fn) => measured(fn, { drain: false }),
+    log,
+    events: cfg.adaptiveEvents,
+    keys: cfg.adaptiveKeys,
+    maxInFlight: 50,
+    capacity: cfg.adaptiveCapacity,
+    delayMs: cfg.slowDelayMs,
   });
   results.durationSeconds = Math.round((Date.now() - runStarted) / 1000);
 

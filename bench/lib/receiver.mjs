@@ -1,20 +1,36 @@
 // The benchmark's receiver: a bare Node HTTP server on 127.0.0.1 in its own process, so the load driver
 // cannot slow it down. It answers every POST with an empty 200 (at once, or after `?delay=` ms: a slow
 // endpoint) and records, per run ("phase", the first path segment after /p/), the arrival time and what the
-// body says about the event.
+// body says about the event. With `?capacity=<n>` it serves at most n requests at once and answers 503 at once to
+// one arriving while n are open (counted as refused, not as an arrival): an endpoint that can take only so much.
 //
-//   POST /p/<phase>/<endpoint>[?delay=<ms>]   body: {"event_id", "timestamp" (acceptance, unix ms), "seq"?, "round"?}
+//   POST /p/<phase>/<endpoint>[?delay=<ms>][&capacity=<n>]   body: {"event_id", "timestamp" (acceptance, unix ms), "seq"?, "round"?}
 //
 // The parent talks to it over IPC: {id, cmd: "count"|"take", phase} -> {id, ...}.
 import { createServer } from "node:http";
 
 const port = Number(process.argv[2]);
-/** @type {Map<string, {arrival: number[], accepted: number[], endpoint: number[], seq: number[], round: number[], ids: Set<string>, duplicates: number}>} */
+/** @type {Map<string, {arrival: number[], accepted: number[], endpoint: number[], seq: number[], round: number[], ids: Set<string>, duplicates: number, refused: number, open: number, peakOpen: number}>} */
 const phases = new Map();
 
 function phaseRecord(name) {
   let record = phases.get(name);
-  if (!record) phases.set(name, (record = { arrival: [], accepted: [], endpoint: [], seq: [], round: [], ids: new Set(), duplicates: 0 }));
+  if (!record)
+    phases.set(
+      name,
+      (record = {
+        arrival: [],
+        accepted: [],
+        endpoint: [],
+        seq: [],
+        round: [],
+        ids: new Set(),
+        duplicates: 0,
+        refused: 0,
+        open: 0,
+        peakOpen: 0,
+      }),
+    );
   return record;
 }
 
@@ -24,10 +40,23 @@ const server = createServer({ keepAliveTimeout: 120_000 }, (req, res) => {
   req.on("end", () => {
     const arrival = performance.timeOrigin + performance.now();
     const [path, query = ""] = (req.url ?? "").split("?");
-    const delay = Number(new URLSearchParams(query).get("delay") ?? 0);
+    const params = new URLSearchParams(query);
+    const delay = Number(params.get("delay") ?? 0);
+    const capacity = params.has("capacity") ? Number(params.get("capacity")) : Infinity;
+    const [, p, phase = "?", endpoint = "0"] = path.split("/");
+    const served = p === "p" ? phaseRecord(phase) : undefined;
+    if (served && served.open >= capacity) {
+      served.refused++;
+      res.writeHead(503, { "content-length": "0" }).end();
+      return;
+    }
+    if (served) {
+      served.open++;
+      served.peakOpen = Math.max(served.peakOpen, served.open);
+      res.on("close", () => served.open--);
+    }
     if (delay > 0) setTimeout(() => res.writeHead(200, { "content-length": "0" }).end(), delay);
     else res.writeHead(200, { "content-length": "0" }).end();
-    const [, p, phase = "?", endpoint = "0"] = path.split("/");
     if (p !== "p") return;
     let body = {};
     try {
@@ -54,7 +83,22 @@ process.on("message", (/** @type {{id: number, cmd: string, phase: string}} */ m
     process.send?.({ id: message.id, count: record?.arrival.length ?? 0 });
   } else if (message.cmd === "take") {
     phases.delete(message.phase);
-    const { ids: _ids, ...rest } = record ?? { ids: null, arrival: [], accepted: [], endpoint: [], seq: [], round: [], duplicates: 0 };
+    const {
+      ids: _ids,
+      open: _open,
+      ...rest
+    } = record ?? {
+      ids: null,
+      open: 0,
+      arrival: [],
+      accepted: [],
+      endpoint: [],
+      seq: [],
+      round: [],
+      duplicates: 0,
+      refused: 0,
+      peakOpen: 0,
+    };
     process.send?.({ id: message.id, ...rest });
   }
 });

@@ -287,6 +287,20 @@ export function renderReport(r) {
     );
   }
 
+  if (r.adaptive) {
+    const a = r.adaptive;
+    push(
+      `#### Adaptive concurrency: ${f(a.events)} events over ${f(a.keys)} keys, ceiling ${a.maxInFlight}, a receiver that takes ${a.capacity} at once`,
+      "",
+      `One webhook ordered by key with \`concurrency: "adaptive"\` and maxInFlight ${a.maxInFlight}, against a receiver that answers in ${a.delayMs} ms and 503s at once whatever arrives while ${a.capacity} of its requests are open (docs/ordering.md). Deliveries per second over the middle 80% of arrivals against ${a.capacity} / ${a.delayMs} ms. Targets: at least 0.8x, at most 10% of attempts answered 503, none out of order per key.`,
+      "",
+      "| delivered per s | bound | ratio | answered 503 | most open at once | out of order per key, duplicates |",
+      "|---:|---:|---:|---:|---:|---:|",
+      `| ${f(a.perSecond, 0)} | ${f(a.bound, 0)} | ${f(a.ratio, 2)} | ${f(100 * a.share503, 1)}% (${f(a.refused)}) | ${a.peakOpen} | ${a.keyOutOfOrder}, ${a.duplicates} |`,
+      "",
+    );
+  }
+
   if (r.polling) {
     const p = r.polling;
     const cost = costOf(p, p.events);
@@ -523,6 +537,13 @@ export function headlineFigures(r) {
           backlogDrainRatioEndpoint: round(r.backlog.endpoint.ratio),
           backlogDrainRatioKey: round(r.backlog.key.ratio),
           backlogDrainRatioNone: round(r.backlog.none.ratio),
+        }
+      : {}),
+    ...(r.adaptive
+      ? {
+          adaptiveGoodputRatio: round(r.adaptive.ratio),
+          adaptive503Share: round(r.adaptive.share503),
+          adaptiveKeyOutOfOrder: r.adaptive.keyOutOfOrder,
         }
       : {}),
     ...(r.polling

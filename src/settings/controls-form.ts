@@ -16,6 +16,8 @@ export interface ControlsFormValues {
   orderingKey: string;
   /** "" for the ordering's default. */
   maxInFlight: string;
+  /** "" for the default ("fixed"), or "adaptive". */
+  concurrency: string;
 }
 
 export const NO_CONTROLS: ControlsFormValues = {
@@ -26,15 +28,20 @@ export const NO_CONTROLS: ControlsFormValues = {
   ordering: "",
   orderingKey: "",
   maxInFlight: "",
+  concurrency: "",
 };
 
 export function controlsToForm(
-  webhook: Pick<Webhook, "rateLimitPerSecond" | "retryDelaysSeconds" | "headers" | "filter" | "ordering" | "orderingKey" | "maxInFlight">,
+  webhook: Pick<
+    Webhook,
+    "rateLimitPerSecond" | "retryDelaysSeconds" | "headers" | "filter" | "ordering" | "orderingKey" | "maxInFlight" | "concurrency"
+  >,
 ): ControlsFormValues {
   return {
     ordering: webhook.ordering === "endpoint" ? "" : webhook.ordering,
     orderingKey: webhook.orderingKey ?? "",
     maxInFlight: webhook.maxInFlight === defaultMaxInFlight(webhook.ordering) ? "" : String(webhook.maxInFlight),
+    concurrency: webhook.concurrency === "fixed" ? "" : webhook.concurrency,
     rateLimitPerSecond: webhook.rateLimitPerSecond === null ? "" : String(webhook.rateLimitPerSecond),
     retryDelaysSeconds: webhook.retryDelaysSeconds?.join(", ") ?? "",
     headers: Object.entries(webhook.headers)
@@ -70,6 +77,8 @@ export function formToControls(values: ControlsFormValues): { body: Record<strin
     ordering,
     orderingKey: ordering === "key" ? values.orderingKey.trim() || null : null,
     maxInFlight: inFlight === "" ? defaultMaxInFlight(ordering) : numberOrText(inFlight),
+    // Sent as chosen: the API says when the ordering has no use for it.
+    concurrency: values.concurrency.trim() || "fixed",
   };
   const lines: [string, string][] = [];
   for (const [i, line] of values.headers.split(/\r?\n/).entries()) {

@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { call, createWebhook, createWorkspace } from "../support/helpers";
 import { laneState } from "../support/lane";
+import { page, signIn } from "../support/pages";
 import { byKey, driveUntil, inAcceptanceOrder, successesOf } from "../support/parallel";
 import { endpoint } from "../support/receiver";
 
@@ -46,6 +47,30 @@ describe("concurrency setting", () => {
     const stats = await call("GET", `/v1/webhooks/${hook.id}/stats?period=1h`, { key: ws.apiKey });
     expect(stats.json.concurrencyLimit).toBeNull();
     expect(stats.json.series.every((p: { concurrencyLimit: unknown }) => p.concurrencyLimit === null)).toBe(true);
+  });
+});
+
+describe("concurrency in the settings pages", () => {
+  it("chooses adaptive in the Advanced section, shows the API's message under in-order delivery, and the limit on the page", async () => {
+    const ws = await createWorkspace();
+    const cookie = await signIn(ws.apiKey);
+    const blank = await page("GET", "/settings/integrations/webhooks/new", { cookie });
+    expect(blank.html).toContain('id="concurrency"');
+    const base = { url: "https://crm.example.com/a", events: ["message.received"], description: "" };
+    const inOrder = await page("POST", "/settings/integrations/webhooks", { cookie, form: { ...base, concurrency: "adaptive" } });
+    expect(inOrder.status).toBe(400);
+    expect(inOrder.html).toMatch(/id="concurrency-error">.*needs ordering &quot;key&quot; or &quot;none&quot;/s);
+    const created = await page("POST", "/settings/integrations/webhooks", {
+      cookie,
+      form: { ...base, ordering: "none", maxInFlight: "20", concurrency: "adaptive" },
+    });
+    expect(created.status).toBe(201);
+    const [hook] = (await call("GET", "/v1/webhooks", { key: ws.apiKey })).json.data;
+    expect(hook).toMatchObject({ ordering: "none", maxInFlight: 20, concurrency: "adaptive" });
+    const edit = await page("GET", `/settings/integrations/webhooks/${hook.id}/edit`, { cookie });
+    expect(edit.html).toMatch(/<option value="adaptive" selected="">/);
+    const detail = await page("GET", `/settings/integrations/webhooks/${hook.id}`, { cookie });
+    expect(detail.html).toMatch(/Requests at once \(adaptive\)<\/dt>\s*<dd>1 now/);
   });
 });
 

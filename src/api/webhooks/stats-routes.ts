@@ -1,6 +1,7 @@
 // A webhook's health at a glance: attempts, success rate, latency and a delivered/failed series over a
 // period, computed by its lane from the delivery log (src/delivery/lane/stats.ts).
 import { createRoute, z } from "@hono/zod-openapi";
+import { allowed, initialAdaptiveState } from "../../delivery/adaptive-limit";
 import { STATS_PERIODS } from "../../delivery/lane/stats";
 import { newRouter } from "../context";
 import { errorResponses } from "../errors";
@@ -100,6 +101,14 @@ statsRoutes.openapi(
     const lane = webhookLane(c.env, webhook);
     const [stats, position] = await Promise.all([lane.stats(period), webhook.delivery === "poll" ? lane.pollPosition() : undefined]);
     const at = position?.acknowledgedAt;
-    return c.json({ ...stats, position: position ? { ...position, acknowledgedAt: at ? new Date(at).toISOString() : null } : null }, 200);
+    // The webhook's setting decides; a lane not told of it yet (no event so far) would start at the lowest limit.
+    const concurrencyLimit =
+      webhook.concurrency === "adaptive"
+        ? (stats.concurrencyLimit ?? allowed(initialAdaptiveState(webhook.maxInFlight), webhook.maxInFlight))
+        : null;
+    return c.json(
+      { ...stats, concurrencyLimit, position: position ? { ...position, acknowledgedAt: at ? new Date(at).toISOString() : null } : null },
+      200,
+    );
   },
 );

@@ -29,6 +29,14 @@ export function chartScale(busiest: number): { step: number; top: number } {
 /** `12-03 18:00`: a bucket's start, short enough for a phone. */
 const shortTime = (iso: string) => new Date(iso).toISOString().slice(5, 16).replace("T", " ");
 
+/** An adaptive webhook's lowest and highest limit over the period, as words; empty when none was recorded. */
+function limitRange(stats: Stats, periodName: string): string {
+  const limits = stats.series.flatMap((b) => (b.concurrencyLimit === null ? [] : [b.concurrencyLimit]));
+  if (limits.length === 0) return "";
+  const [low, high] = [Math.min(...limits), Math.max(...limits)];
+  return low === high ? ` (${low} over the ${periodName})` : ` (${low} to ${high} over the ${periodName})`;
+}
+
 /**
  * Bars of delivered (below) and failed (stacked above) attempts per bucket against a scale of attempts, with a legend.
  * The SVG stretches to the card; every word (scale, times, legend) is HTML text, so it stays readable at any width.
@@ -72,7 +80,7 @@ const Chart: FC<{ stats: Stats; periodName: string }> = ({ stats, periodName }) 
             const hf = y(b.failed);
             return (
               <g>
-                <title>{`${formatTime(b.start)}: ${b.delivered} delivered, ${b.failed} failed`}</title>
+                <title>{`${formatTime(b.start)}: ${b.delivered} delivered, ${b.failed} failed${b.concurrencyLimit === null ? "" : `, ${b.concurrencyLimit} requests at once`}`}</title>
                 {b.delivered > 0 && <rect class="ok" x={x} y={height - hd} width={bar} height={hd} />}
                 {b.failed > 0 && <rect class="bad" x={x} y={height - hd - hf} width={bar} height={hf} />}
               </g>
@@ -132,6 +140,14 @@ export const HealthSection: FC<{ stats: Stats | undefined; period: string; hrefF
             <dt>Latency p50 / p95</dt>
             <dd>{stats.latencyMs ? `${formatDuration(stats.latencyMs.p50)} / ${formatDuration(stats.latencyMs.p95)}` : "—"}</dd>
           </div>
+          {stats.concurrencyLimit !== null && (
+            <div>
+              <dt>Requests at once (adaptive)</dt>
+              <dd>
+                {stats.concurrencyLimit} now{limitRange(stats, periodLabel(period))}
+              </dd>
+            </div>
+          )}
         </dl>
         {stats.attempts === 0 ? (
           <p class="chart-empty">

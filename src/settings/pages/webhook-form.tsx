@@ -30,6 +30,7 @@ const FIELDS = {
   ordering: { target: "ordering", label: "Ordering" },
   orderingKey: { target: "orderingKey", label: "Ordering key" },
   maxInFlight: { target: "maxInFlight", label: "Requests at once" },
+  concurrency: { target: "concurrency", label: "Requests at once, fixed or adaptive" },
 };
 const ADVANCED = ["rateLimitPerSecond", "retryDelaysSeconds", "headers", "filter", "orderingKey", "maxInFlight"] as const;
 
@@ -89,7 +90,9 @@ export const WebhookFormPage: FC<{
   const invalid = (field: string) => invalidIf(error, field);
   const describedBy = (field: string, hint: string) => (invalid(field) ? `${hint} ${field}-error` : hint);
   // Closed unless something in it is set or wrong: respond.io's two-field form stays as simple as it is.
-  const advancedOpen = [...ADVANCED, "ordering" as const].some((field) => values[field].trim() !== "" || invalid(field));
+  const advancedOpen = [...ADVANCED, "ordering" as const, "concurrency" as const].some(
+    (field) => values[field].trim() !== "" || invalid(field),
+  );
   return (
     <Layout title={title} workspaceName={workspaceName} crumbs={webhookCrumbs({ label: title })}>
       <h1>{title}</h1>
@@ -263,6 +266,27 @@ export const WebhookFormPage: FC<{
             How many requests your endpoint gets at the same time, 1 to 50 (only 1 in order, one at a time). More is faster for a slow
             endpoint, if it can take them. Empty: 1 in order, 10 by key or with no order.
           </AdvancedField>
+          <div class="field">
+            <label for="concurrency">Fixed or adaptive</label>
+            <p class="hint" id="concurrency-hint">
+              Fixed: always up to the number above. Adaptive (by key or with no order): the number above is the most, and the service finds
+              how many your endpoint takes, sending fewer when it answers 429, 503 or 504 or times out, and more while it keeps up.
+            </p>
+            <select
+              id="concurrency"
+              name="concurrency"
+              aria-describedby={describedBy("concurrency", "concurrency-hint")}
+              aria-invalid={invalid("concurrency")}
+            >
+              <option value="" selected={values.concurrency === ""}>
+                Fixed (default)
+              </option>
+              <option value="adaptive" selected={values.concurrency === "adaptive"}>
+                Adaptive, up to the number above
+              </option>
+            </select>
+            <FieldError id="concurrency-error" error={error} field="concurrency" />
+          </div>
         </details>
 
         <div class="row">

@@ -105,6 +105,7 @@ const webhookInput = async (
     ordering: form.text("ordering"),
     orderingKey: form.text("orderingKey"),
     maxInFlight: form.text("maxInFlight"),
+    concurrency: form.text("concurrency"),
   };
   const controls = formToControls(values);
   // A polling webhook sends no URL (an edit form shows none for one, and sends it empty: no change).
