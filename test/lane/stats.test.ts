@@ -40,9 +40,9 @@ describe("stats aggregation", () => {
       latencyMs: { p50: 20, p95: 40 },
     });
     expect(stats.series).toHaveLength(12);
-    expect(stats.series[0]).toEqual({ start: "2026-11-30T09:20:00.000Z", delivered: 1, failed: 0 });
-    expect(stats.series[10]).toEqual({ start: "2026-11-30T10:10:00.000Z", delivered: 0, failed: 1 });
-    expect(stats.series[11]).toEqual({ start: "2026-11-30T10:15:00.000Z", delivered: 1, failed: 1 });
+    expect(stats.series[0]).toEqual({ start: "2026-11-30T09:20:00.000Z", delivered: 1, failed: 0, concurrencyLimit: null });
+    expect(stats.series[10]).toEqual({ start: "2026-11-30T10:10:00.000Z", delivered: 0, failed: 1, concurrencyLimit: null });
+    expect(stats.series[11]).toEqual({ start: "2026-11-30T10:15:00.000Z", delivered: 1, failed: 1, concurrencyLimit: null });
     expect(stats.series.slice(1, 10).every((b) => b.delivered === 0 && b.failed === 0)).toBe(true);
 
     expect(
