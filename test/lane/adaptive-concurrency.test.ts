@@ -3,7 +3,7 @@
 // key's order; its limit in the stats.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { call, createWebhook, createWorkspace } from "../support/helpers";
+import { call, createWebhook, createWorkspace, eventually } from "../support/helpers";
 import { laneState } from "../support/lane";
 import { page, signIn } from "../support/pages";
 import { byKey, driveUntil, inAcceptanceOrder, successesOf } from "../support/parallel";
@@ -47,6 +47,57 @@ describe("concurrency setting", () => {
     const stats = await call("GET", `/v1/webhooks/${hook.id}/stats?period=1h`, { key: ws.apiKey });
     expect(stats.json.concurrencyLimit).toBeNull();
     expect(stats.json.series.every((p: { concurrencyLimit: unknown }) => p.concurrencyLimit === null)).toBe(true);
+  });
+});
+
+describe("Retry-After under adaptive concurrency", () => {
+  it.each([
+    ["an adaptive webhook pauses as a whole", "adaptive", true],
+    ["a fixed webhook pauses only the event", "fixed", false],
+  ])(
+    "%s on a 503 with Retry-After",
+    async (_, concurrency, pauses) => {
+      const ws = await createWorkspace();
+      const ep = endpoint();
+      await ep.program({ script: [{ status: 503, headers: { "retry-after": "2" } }], fallback: { status: 200 } });
+      await createWebhook(ws.apiKey, {
+        url: ep.url,
+        events: ["message.received"],
+        ordering: "none",
+        maxInFlight: 10,
+        concurrency,
+        retryDelaysSeconds: [1],
+      });
+      const send = async (n: number) => {
+        const events = Array.from({ length: n }, (_, i) => ({ type: "message.received", data: { n: i } }));
+        expect((await call("POST", "/v1/events/batch", { key: ws.apiKey, body: { events } })).status).toBe(202);
+      };
+      // Real alarms only: one driven by hand runs what was due by the time it was armed for, the pause's end included.
+      await send(1);
+      const [refused] = await ep.waitFor(1);
+      await send(5);
+      const all = await ep.waitFor(7, 20_000);
+      const others = all.filter((r) => r !== refused && r.body !== refused!.body);
+      expect(others.length).toBeGreaterThanOrEqual(5);
+      const earliest = Math.min(...others.map((r) => r.arrivedHr));
+      // The other events waited for the Retry-After (2 s) from the refusal's answer, or did not.
+      if (pauses) expect(earliest - refused!.answeredHr!).toBeGreaterThanOrEqual(1_900);
+      else expect(earliest - refused!.answeredHr!).toBeLessThan(1_900);
+    },
+    30_000,
+  );
+});
+
+describe("refusals and the failure quota", () => {
+  it("counts a refusal that came while it was the only attempt out", async () => {
+    const ws = await createWorkspace();
+    const ep = endpoint();
+    await ep.program({ fallback: { status: 503 } });
+    await createWebhook(ws.apiKey, { url: ep.url, events: ["message.received"], ordering: "none", concurrency: "adaptive" });
+    const res = await call("POST", "/v1/events", { key: ws.apiKey, body: { type: "message.received", data: {} } });
+    expect(res.status).toBe(202);
+    await ep.waitFor(1);
+    await eventually(async () => (await call("GET", "/v1/quota", { key: ws.apiKey })).json.failures === 1, 10_000, "the failure counted");
   });
 });
 
@@ -158,6 +209,8 @@ describe("adaptive concurrency against a receiver whose capacity changes", () =>
         // Few refused: overload answers are the probes' cost, and none of them counted against the quota.
         const refused = report.requests.filter((r) => r.outcome === 503).length;
         expect(refused / report.requests.length).toBeLessThanOrEqual(0.25);
+        expect(refused).toBeGreaterThan(0);
+        expect((await call("GET", "/v1/quota", { key: ws.apiKey })).json.failures).toBe(0);
         expect((await laneState(hook.id)).lane?.enabled).toBe(1);
       }),
       { numRuns: 2 },
