@@ -876,19 +876,6 @@ async function main() {
   results.endToEndLow = await endToEnd(e2eKeys, cfg.e2eLowRate, cfg.e2eLowSeconds);
   results.endToEndNoOrder = await endToEndNoOrder(noOrderKeys, cfg.e2eLowRate, cfg.e2eLowSeconds);
   results.slowEndpoint = await slowEndpoint(slowKeyedKey, slowStrictKey);
-  results.backlog = await backlogDrain({
-    call,
-    main: MAIN,
-    receiverUrl: RECEIVER,
-    adminToken: ADMIN_TOKEN,
-    receiver,
-    waitFor,
-    drained: mainDrained,
-    measured: (fn) => measured(fn, { drain: false }),
-    log,
-    events: cfg.backlogEvents,
-    window: cfg.backlogWindow,
-  });
   results.adaptive = await adaptiveGoodput({
     call,
     main: MAIN,
@@ -903,6 +890,19 @@ async function main() {
     maxInFlight: 50,
     capacity: cfg.adaptiveCapacity,
     delayMs: cfg.slowDelayMs,
+  });
+  results.backlog = await backlogDrain({
+    call,
+    main: MAIN,
+    receiverUrl: RECEIVER,
+    adminToken: ADMIN_TOKEN,
+    receiver,
+    waitFor,
+    drained: mainDrained,
+    measured: (fn) => measured(fn, { drain: false }),
+    log,
+    events: cfg.backlogEvents,
+    window: cfg.backlogWindow,
   });
   results.durationSeconds = Math.round((Date.now() - runStarted) / 1000);
 
