@@ -199,8 +199,9 @@ export class LaneStore {
   }
 
   /**
-   * Writes the delivered outcomes kept in memory, in one transaction (each only if its event is still in
-   * line). Those that were first attempts, nearly all of them, go in one statement over the group as JSON.
+   * Writes the delivered outcomes kept in memory, in one transaction: each event delivered if it is still pending
+   * or skipped (record-attempt.ts). Those that were first attempts, nearly all of them, go in one statement over
+   * the group as JSON.
    */
   flushDelivered(): void {
     if (this.unrecorded.length === 0) return;
@@ -216,6 +217,7 @@ export class LaneStore {
     }
   }
 
+  /** flushDelivered's transaction over `group`, of which `firsts` were first attempts. */
   private writeDelivered(group: typeof this.unrecorded, firsts: typeof this.unrecorded): void {
     this.storage.transactionSync(() => {
       if (firsts.length > 0) {
