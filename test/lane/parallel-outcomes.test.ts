@@ -10,6 +10,7 @@ import type { EndpointLane } from "../../src/delivery/lane/endpoint-lane";
 import { LaneStore } from "../../src/delivery/lane/store";
 import { VERIFICATION_EVENT_TYPE } from "../../src/delivery/verification";
 import type { Env } from "../../src/env";
+import type { Sealed } from "../../src/lib/encryption";
 import { call, createWebhook, createWorkspace, eventually } from "../support/helpers";
 import { lane, laneState } from "../support/lane";
 import { captureLogs } from "../support/logs";
@@ -249,14 +250,14 @@ describe("no outcome lost", () => {
         webhookId: "wh_flush",
         workspaceId: "ws_flush",
         url: "https://example.com/hook",
-        secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" as Sealed,
         previousSecret: null,
         previousSecretExpiresAt: null,
         enabled: true,
         disabledReason: null,
         rateLimitPerSecond: null,
         retryDelaysSeconds: null,
-        headers: {},
+        headers: "{}" as Sealed,
         dataLocation: null,
         version: 1,
       });
