@@ -7,8 +7,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { quotaOf } from "../../src/bindings";
 import type { EndpointLane } from "../../src/delivery/lane/endpoint-lane";
+import { LaneStore } from "../../src/delivery/lane/store";
 import { VERIFICATION_EVENT_TYPE } from "../../src/delivery/verification";
 import type { Env } from "../../src/env";
+import type { Sealed } from "../../src/lib/encryption";
 import { call, createWebhook, createWorkspace, eventually } from "../support/helpers";
 import { lane, laneState } from "../support/lane";
 import { captureLogs } from "../support/logs";
@@ -239,6 +241,55 @@ describe("no outcome lost", () => {
       await eventually(async () => (await laneState(hook.id)).events[0]!.attempt_count === 1);
     },
   );
+
+  it("keeps a group of successes storage could not write, in order, for the next write", async () => {
+    const stub = env.ENDPOINT_LANE.get(env.ENDPOINT_LANE.idFromName("flush-fails"));
+    await runInDurableObject(stub, async (_instance: EndpointLane, state) => {
+      const store = new LaneStore(state.storage);
+      store.applyConfig({
+        webhookId: "wh_flush",
+        workspaceId: "ws_flush",
+        url: "https://example.com/hook",
+        secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" as Sealed,
+        previousSecret: null,
+        previousSecretExpiresAt: null,
+        enabled: true,
+        disabledReason: null,
+        rateLimitPerSecond: null,
+        retryDelaysSeconds: null,
+        headers: "{}" as Sealed,
+        dataLocation: null,
+        version: 1,
+      });
+      const ids = [0, 1, 2, 3, 4].map((i) => `evt_${i}`);
+      store.insertEvents(
+        ids.map((id, i) => ({
+          id,
+          order_key: `k${i}`,
+          type: "t",
+          body: "{}",
+          accepted_at: 0,
+          status: "pending",
+          next_attempt_at: 0,
+          finished_at: null,
+        })),
+      );
+      const ok = { at: 1, durationMs: 1, statusCode: 200, error: null, responseBody: "", headers: {} };
+      for (let i = 0; i < 3; i++) store.deferDelivered(store.head()!, ok, 2);
+      const storage = state.storage as { transactionSync: DurableObjectStorage["transactionSync"] };
+      const real = storage.transactionSync;
+      storage.transactionSync = () => {
+        throw new Error("SQLITE_FULL: database or disk is full");
+      };
+      expect(() => store.flushDelivered()).toThrow("SQLITE_FULL");
+      storage.transactionSync = real;
+      // The line goes on past the three, and they are written, delivered, with the next group.
+      expect(store.head()?.id).toBe(ids[3]);
+      store.flushDelivered();
+      const statuses = state.storage.sql.exec<{ status: string }>("SELECT status FROM events ORDER BY order_key").toArray();
+      expect(statuses.map((r) => r.status)).toEqual(["delivered", "delivered", "delivered", "pending", "pending"]);
+    });
+  });
 
   it("sends a challenge left pending on a keyed lane once verification is no longer required", async () => {
     const { ws, ep, hook } = await setup(settings.key, { status: 200 });

@@ -74,13 +74,13 @@ export class KeyedLine {
     const unwritten = this.store.unwrittenEvents();
     const skip = new Set(unwritten.map((e) => e.order_key));
     const heads = this.store.sql
-      .exec<{ order_key: string; ordering_key: string; due: number }>(HEADS_BY_DUE, epoch, busy.size + skip.size + this.store.holds + 1)
+      .exec<{ order_key: string; ordering_key: string; due: number }>(HEADS_BY_DUE, epoch, busy.size + skip.size + this.store.held.size + 1)
       .toArray();
     let due: number | null = null;
     const earliest = (at: number) => (due = due === null ? at : Math.min(due, at));
     for (const head of heads) {
       if (busy.has(head.ordering_key) || skip.has(head.order_key)) continue;
-      earliest(Math.max(head.due, this.store.heldUntil(head.order_key)));
+      earliest(Math.max(head.due, this.store.held.get(head.order_key) ?? 0));
     }
     for (const next of this.nextOfUnwritten(epoch, busy)) earliest(this.dueAt(next));
     return due;
@@ -88,7 +88,7 @@ export class KeyedLine {
 
   /** When `event` may start: its due time, or later while a failed recording holds it (LaneStore.hold). */
   private dueAt(event: EventRow): number {
-    return Math.max(event.next_attempt_at, this.store.heldUntil(event.order_key));
+    return Math.max(event.next_attempt_at, this.store.held.get(event.order_key) ?? 0);
   }
 
   private epoch(): number | null {
@@ -105,7 +105,7 @@ export class KeyedLine {
     this.aheadEpoch = epoch;
     if (epoch === null) return [];
     const skip = new Set(this.store.unwrittenKeys());
-    const limit = want + busy.size + skip.size + this.store.holds;
+    const limit = want + busy.size + skip.size + this.store.held.size;
     const heads = this.store.sql.exec<EventRow>(HEADS_IN_LINE, epoch, now, limit).toArray();
     const ready = heads.filter((e) => !busy.has(e.ordering_key!) && !skip.has(e.order_key) && this.dueAt(e) <= now);
     for (const next of this.nextOfUnwritten(epoch, busy)) if (this.dueAt(next) <= now) ready.push(next);

@@ -106,7 +106,7 @@ export class LaneOutcomes {
       `lane ${lane.webhook_id}: recording an attempt of ${event.id} failed; tried again at ${new Date(at).toISOString()}:`,
       err,
     );
-    this.store.hold(event.order_key, at);
+    this.store.held.set(event.order_key, at);
     try {
       this.store.sql.exec("UPDATE events SET next_attempt_at = ? WHERE order_key = ? AND status = 'pending'", at, event.order_key);
     } catch (again) {

@@ -47,7 +47,7 @@ export function dueHead(
   if (inLine(lane, requireVerification)) {
     const head = store.head();
     if (!head || !maySend(lane, head, requireVerification)) return undefined;
-    return { next_attempt_at: Math.max(head.next_attempt_at, store.heldUntil(head.order_key)) };
+    return { next_attempt_at: Math.max(head.next_attempt_at, store.held.get(head.order_key) ?? 0) };
   }
   const due = parallel.line.nextDueAt();
   return due === null ? undefined : { next_attempt_at: due };
@@ -143,10 +143,10 @@ export class LaneRunner implements StartGate {
       const now = Math.max(Date.now(), clock);
       if (!head) break;
       if (!maySend(lane, head, requireEndpointVerification)) break;
-      const startAt = Math.max(head.next_attempt_at, this.store.heldUntil(head.order_key), this.tokenAt(lane));
+      const startAt = Math.max(head.next_attempt_at, this.store.held.get(head.order_key) ?? 0, this.tokenAt(lane));
       if (startAt > now) {
         // A retry always waits on the alarm (its schedule is in storage, where a restart finds it).
-        if (head.round_attempts > 0 || startAt - now > STAY_AWAKE_MS || this.store.heldUntil(head.order_key) > now) break;
+        if (head.round_attempts > 0 || startAt - now > STAY_AWAKE_MS || (this.store.held.get(head.order_key) ?? 0) > now) break;
         // Storage is the truth while the lane waits: what it delivered so far is written first.
         this.store.flushDelivered();
         await new Promise((resolve) => setTimeout(resolve, startAt - now));
@@ -158,8 +158,10 @@ export class LaneRunner implements StartGate {
       try {
         await this.outcomes.ofHead(lane, head, result);
       } catch (err) {
-        // Held until its retry, not tried again at once (storage still says it is due).
+        // Held until its retry, not tried again at once (storage still says it is due); the run ends, so a
+        // failing storage does not see more attempts pile up behind it.
         this.outcomes.recordingFailed(lane, head, err);
+        break;
       }
       clock = 0;
     }

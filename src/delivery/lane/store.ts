@@ -182,24 +182,10 @@ export class LaneStore {
   }
 
   /**
-   * Holds the event with `orderKey` from starting until `until`, in memory: its outcome could not be written
-   * (outcomes.ts recordingFailed), and storage, which may be failing, still says it is due.
+   * Events held from starting until a time, by order key, in memory: their outcome could not be written
+   * (outcomes.ts recordingFailed), and storage, which may be failing, still says they are due.
    */
-  hold(orderKey: string, until: number): void {
-    this.held.set(orderKey, until);
-  }
-
-  /** Until when the event with `orderKey` is held (0 when it is not). */
-  heldUntil(orderKey: string): number {
-    return this.held.get(orderKey) ?? 0;
-  }
-
-  /** How many events are held. */
-  get holds(): number {
-    return this.held.size;
-  }
-
-  private readonly held = new Map<string, number>();
+  readonly held = new Map<string, number>();
 
   /** The order keys of the delivered events not written yet: finished, though storage still says pending. */
   unwrittenKeys(): string[] {
@@ -223,14 +209,26 @@ export class LaneStore {
   }
 
   /**
-   * Writes the delivered outcomes kept in memory, in one transaction (each only if its event is still in
-   * line). Those that were first attempts, nearly all of them, go in one statement over the group as JSON.
+   * Writes the delivered outcomes kept in memory, in one transaction: each event delivered if it is still pending
+   * or skipped (record-attempt.ts). Those that were first attempts, nearly all of them, go in one statement over
+   * the group as JSON.
    */
   flushDelivered(): void {
     if (this.unrecorded.length === 0) return;
     const group = this.unrecorded;
     this.unrecorded = [];
     const firsts = group.filter(({ event }) => event.attempt_count === 0);
+    try {
+      this.writeDelivered(group, firsts);
+    } catch (err) {
+      // Kept for the next flush, in order: storage still holds them as pending, and the line has gone past them.
+      this.unrecorded = [...group, ...this.unrecorded];
+      throw err;
+    }
+  }
+
+  /** flushDelivered's transaction over `group`, of which `firsts` were first attempts. */
+  private writeDelivered(group: typeof this.unrecorded, firsts: typeof this.unrecorded): void {
     this.storage.transactionSync(() => {
       if (firsts.length > 0) {
         this.sql.exec(
