@@ -1,6 +1,6 @@
 // The webhook settings API: create, list, read, update, delete, enable, disable a workspace's webhooks, rotate
 // their signing secrets and key pairs, and ask their endpoints to verify.
-import { createRoute, type z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { and, asc, eq } from "drizzle-orm";
 import { readConfig } from "../../config";
 import { webhooks, type WebhookRow } from "../../db/schema";
@@ -8,14 +8,12 @@ import { disableWebhook, enableWebhook, markVerified } from "../../db/webhooks";
 import { laneConfigOf } from "../../delivery/lane-config";
 import { quotaOf } from "../../bindings";
 import { invalidateSubscriptions } from "../../db/subscriptions";
-import type { EventType } from "../../events/catalog";
 import { newId } from "../../lib/ids";
 import { openHeaders, sealAll, sealHeaders } from "../../lib/encryption";
 import { rotateWithKeyPair } from "../../lib/rotation";
 import { newPollToken, newSigningKeyPair, newSigningSecret } from "../../lib/secrets";
 import { newRouter } from "../context";
 import { ApiError, errorResponses } from "../errors";
-import { mergeOrdering, orderingProblem, type OrderingSettings } from "../../delivery/ordering";
 import { jsonBody, jsonResponse, workspaceKeyAuth } from "../openapi";
 import {
   CreateWebhookSchema,
@@ -32,48 +30,12 @@ import { forgetJwks } from "../public-jwks";
 import { jwksPath } from "./key-routes";
 import { endpointUrl } from "../endpoint-url";
 import { assertConfigFits, assertRoomForWebhook, undoIfOverLimit } from "./limit-checks";
+import { controlsOf, orderingOf, SIZED_FIELDS, unique } from "./request-fields";
 
 const tags = ["Webhooks"];
 const security = workspaceKeyAuth;
 
 export const webhookRoutes = newRouter();
-
-const unique = (events: EventType[]) => [...new Set(events)];
-/** The fields whose JSON is a webhook's configuration size (limit webhookConfigBytes). */
-const SIZED_FIELDS = ["url", "description", "events", "filter", "headers"] as const;
-
-/**
- * The ordering settings after the request (those it leaves out keep their value, or follow a change of ordering:
- * ordering.ts mergeOrdering); a combination the rules refuse answers its own error code.
- */
-function orderingOf(input: z.infer<typeof UpdateWebhookSchema>, current?: WebhookRow): OrderingSettings {
-  const { ordering, orderingKey, maxInFlight, concurrency } = input;
-  const merged = mergeOrdering(
-    current && {
-      ordering: current.ordering,
-      orderingKey: current.orderingKey ?? null,
-      maxInFlight: current.maxInFlight,
-      concurrency: current.concurrency,
-    },
-    {
-      ...(ordering !== undefined ? { ordering } : {}),
-      ...(orderingKey !== undefined ? { orderingKey } : {}),
-      ...(maxInFlight !== undefined ? { maxInFlight } : {}),
-      ...(concurrency !== undefined ? { concurrency } : {}),
-    },
-  );
-  const problem = orderingProblem(merged);
-  if (problem) throw new ApiError(problem.code, problem.message, undefined, { param: problem.param });
-  return merged;
-}
-
-/** The endpoint controls a request sets (those it leaves out are absent, so PATCH keeps them). */
-function controlsOf(input: z.infer<typeof UpdateWebhookSchema>) {
-  const { rateLimitPerSecond, retryDelaysSeconds, headers, filter } = input;
-  return Object.fromEntries(
-    Object.entries({ rateLimitPerSecond, retryDelaysSeconds, headers, filter }).filter(([, value]) => value !== undefined),
-  ) as Pick<Partial<WebhookRow>, "rateLimitPerSecond" | "retryDelaysSeconds" | "filter"> & { headers?: Record<string, string> };
-}
 
 webhookRoutes.openapi(
   createRoute({

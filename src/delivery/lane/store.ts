@@ -114,10 +114,8 @@ export class LaneStore {
 
   /** How many test events were accepted at or after `since` (unix ms), and the earliest of them. */
   testsSince(since: number): { count: number; earliest: number | null } {
-    const [row] = this.sql.exec<{ n: number; earliest: number | null }>(
-      "SELECT count(*) AS n, min(accepted_at) AS earliest FROM events WHERE test = 1 AND accepted_at >= ?",
-      since,
-    );
+    const sql = "SELECT count(*) AS n, min(accepted_at) AS earliest FROM events WHERE test = 1 AND accepted_at >= ?";
+    const [row] = this.sql.exec<{ n: number; earliest: number | null }>(sql, since);
     return { count: row?.n ?? 0, earliest: row?.earliest ?? null };
   }
 
