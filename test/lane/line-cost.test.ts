@@ -5,6 +5,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Sealed } from "../../src/lib/encryption";
+import { handMadeConfig } from "../support/lane";
 import { LaneSecrets } from "../../src/delivery/lane/secrets";
 import type { EndpointLane } from "../../src/delivery/lane/endpoint-lane";
 import { LaneOutcomes } from "../../src/delivery/lane/outcomes";
@@ -18,24 +19,14 @@ type Spread = "endpoint" | "endpoint, recovered" | "none" | "key: many keys" | "
 
 const orderingOf = (spread: Spread): Ordering => (spread.startsWith("key") ? "key" : spread.startsWith("endpoint") ? "endpoint" : "none");
 
-const config = (spread: Spread): LaneConfig => ({
-  webhookId: "wh_cost",
-  workspaceId: "ws_cost",
-  url: "https://example.com/hook",
-  secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" as Sealed,
-  previousSecret: null,
-  previousSecretExpiresAt: null,
-  enabled: true,
-  disabledReason: null,
-  rateLimitPerSecond: null,
-  retryDelaysSeconds: null,
-  headers: "{}" as Sealed,
-  dataLocation: null,
-  version: 1,
-  ordering: orderingOf(spread),
-  orderingKey: spread.startsWith("key") ? "contact.id" : null,
-  maxInFlight: spread.startsWith("endpoint") ? 1 : 10,
-});
+const config = (spread: Spread): LaneConfig =>
+  handMadeConfig({
+    webhookId: "wh_cost",
+    workspaceId: "ws_cost",
+    ordering: orderingOf(spread),
+    orderingKey: spread.startsWith("key") ? "contact.id" : null,
+    maxInFlight: spread.startsWith("endpoint") ? 1 : 10,
+  });
 
 /** The key of the i-th event: its own under "none", one of 50 keys, or the hot key for 9 events in 10. */
 function orderingKey(spread: Spread, i: number, id: string): string | null {

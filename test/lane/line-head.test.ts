@@ -9,24 +9,10 @@ import { describe, expect, it } from "vitest";
 import type { EndpointLane } from "../../src/delivery/lane/endpoint-lane";
 import { LaneStore, OUTCOME_GROUP_SIZE, type EventRow } from "../../src/delivery/lane/store";
 import type { LaneConfig } from "../../src/delivery/lane-config";
-import type { Sealed } from "../../src/lib/encryption";
+import { handMadeConfig } from "../support/lane";
 
-const config = (version: number, enabled = true): LaneConfig => ({
-  webhookId: "wh_head",
-  workspaceId: "ws_head",
-  url: "https://example.com/hook",
-  // A clear value reads as itself (encryption.ts open): this test is about the line, not the seal.
-  secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" as Sealed,
-  previousSecret: null,
-  previousSecretExpiresAt: null,
-  enabled,
-  disabledReason: null,
-  rateLimitPerSecond: null,
-  retryDelaysSeconds: null,
-  headers: "{}" as Sealed,
-  dataLocation: null,
-  version,
-});
+const config = (version: number, enabled = true): LaneConfig =>
+  handMadeConfig({ webhookId: "wh_head", workspaceId: "ws_head", version, enabled });
 
 type Op =
   | { op: "insert"; keys: number[]; repeat: number | null }

@@ -10,9 +10,8 @@ import type { EndpointLane } from "../../src/delivery/lane/endpoint-lane";
 import { LaneStore } from "../../src/delivery/lane/store";
 import { VERIFICATION_EVENT_TYPE } from "../../src/delivery/verification";
 import type { Env } from "../../src/env";
-import type { Sealed } from "../../src/lib/encryption";
 import { call, createWebhook, createWorkspace, eventually } from "../support/helpers";
-import { lane, laneState } from "../support/lane";
+import { handMadeConfig, lane, laneState } from "../support/lane";
 import { captureLogs } from "../support/logs";
 import { driveUntil, successesOf } from "../support/parallel";
 import { endpoint, type Behaviour } from "../support/receiver";
@@ -246,21 +245,7 @@ describe("no outcome lost", () => {
     const stub = env.ENDPOINT_LANE.get(env.ENDPOINT_LANE.idFromName("flush-fails"));
     await runInDurableObject(stub, async (_instance: EndpointLane, state) => {
       const store = new LaneStore(state.storage);
-      store.applyConfig({
-        webhookId: "wh_flush",
-        workspaceId: "ws_flush",
-        url: "https://example.com/hook",
-        secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" as Sealed,
-        previousSecret: null,
-        previousSecretExpiresAt: null,
-        enabled: true,
-        disabledReason: null,
-        rateLimitPerSecond: null,
-        retryDelaysSeconds: null,
-        headers: "{}" as Sealed,
-        dataLocation: null,
-        version: 1,
-      });
+      store.applyConfig(handMadeConfig({ webhookId: "wh_flush", workspaceId: "ws_flush" }));
       const ids = [0, 1, 2, 3, 4].map((i) => `evt_${i}`);
       store.insertEvents(
         ids.map((id, i) => ({

@@ -8,10 +8,35 @@ import { oldestFinishedAt } from "../../src/delivery/lane/retention";
 import { KeyedLine } from "../../src/delivery/lane/keyed-line";
 import { dueHead } from "../../src/delivery/lane/runner";
 import { LaneStore, nextAlarmAt } from "../../src/delivery/lane/store";
+import type { LaneConfig } from "../../src/delivery/lane-config";
+import type { Sealed } from "../../src/lib/encryption";
 import { eventually } from "./helpers";
 
 export function lane(webhookId: string) {
   return laneOf(env.ENDPOINT_LANE, webhookId, null);
+}
+
+/**
+ * A webhook config for a test that writes a lane's store by hand (no API, no D1): enabled, no controls, version 1.
+ * Its secret and headers are clear values, which read as themselves (encryption.ts open): such tests are about the
+ * line, not the seal.
+ */
+export function handMadeConfig(overrides: Partial<LaneConfig> & Pick<LaneConfig, "webhookId">): LaneConfig {
+  return {
+    workspaceId: `ws_${overrides.webhookId}`,
+    url: "https://example.com/hook",
+    secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" as Sealed,
+    previousSecret: null,
+    previousSecretExpiresAt: null,
+    enabled: true,
+    disabledReason: null,
+    rateLimitPerSecond: null,
+    retryDelaysSeconds: null,
+    headers: "{}" as Sealed,
+    dataLocation: null,
+    version: 1,
+    ...overrides,
+  };
 }
 
 /** RETENTION_DAYS in the tests (wrangler.toml's default), as the lane counts it. */
