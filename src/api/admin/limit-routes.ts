@@ -5,17 +5,15 @@ import { eq } from "drizzle-orm";
 import { workspaces } from "../../db/schema";
 import { LIMIT_NAMES, LIMITS, mergeOverrides, type LimitName } from "../../lib/limits";
 import { newRouter } from "../context";
-import { ApiError, errorResponses } from "../errors";
+import { errorResponses } from "../errors";
 import { forgetWorkspace } from "../key-cache";
 import { adminTokenAuth, jsonBody, jsonResponse } from "../openapi";
-import { webhookCount } from "../webhooks/limit-checks";
-import { currentWorkspace } from "../workspace/routes";
-import { toWorkspace, WorkspaceWithUsageSchema } from "../workspace/schemas";
+import { withUsage } from "../workspace/routes";
+import { WorkspaceWithUsageSchema } from "../workspace/schemas";
+import { WorkspaceIdParam, workspaceNotFound } from "./routes";
 
 const tags = ["Admin"];
 const security = adminTokenAuth;
-
-const WorkspaceIdParam = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
 
 /** One limit as the operator sets it: a whole number in its range, or null for the default. */
 const limitValue = (name: LimitName) =>
@@ -56,8 +54,8 @@ adminLimitRoutes.openapi(
     const db = c.get("db");
     const { id } = c.req.valid("param");
     const row = await db.query.workspaces.findFirst({ where: eq(workspaces.id, id) });
-    if (!row) throw new ApiError("not_found", `no workspace ${JSON.stringify(id)}`);
-    return c.json({ ...toWorkspace(row), usage: { webhooks: await webhookCount(db, id) } }, 200);
+    if (!row) throw workspaceNotFound(id);
+    return c.json(await withUsage(db, row), 200);
   },
 );
 
@@ -83,7 +81,7 @@ adminLimitRoutes.openapi(
     const { id } = c.req.valid("param");
     const { limits } = c.req.valid("json");
     const current = await db.query.workspaces.findFirst({ where: eq(workspaces.id, id) });
-    if (!current) throw new ApiError("not_found", `no workspace ${JSON.stringify(id)}`);
+    if (!current) throw workspaceNotFound(id);
     const [row] = await db
       .update(workspaces)
       .set({ limits: mergeOverrides(current.limits, limits), updatedAt: new Date(Math.max(Date.now(), current.updatedAt.getTime() + 1)) })
@@ -91,7 +89,8 @@ adminLimitRoutes.openapi(
       .returning();
     // This isolate's cached copy of the workspace goes at once; others' within the key cache's lifetime.
     forgetWorkspace(id);
-    const updated = row ?? (await currentWorkspace(db, id));
-    return c.json({ ...toWorkspace(updated), usage: { webhooks: await webhookCount(db, id) } }, 200);
+    // Deleted between the read and the write: as unknown as one that never was.
+    if (!row) throw workspaceNotFound(id);
+    return c.json(await withUsage(db, row), 200);
   },
 );

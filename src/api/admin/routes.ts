@@ -46,7 +46,7 @@ const CreatedKeySchema = z
   })
   .openapi("CreatedApiKey");
 
-const WorkspaceIdParam = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
+export const WorkspaceIdParam = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
 const KeyParams = WorkspaceIdParam.extend({ keyId: z.string().openapi({ param: { name: "keyId", in: "path" } }) });
 
 async function issueKey(db: Db, workspaceId: string, now: Date) {
@@ -56,9 +56,13 @@ async function issueKey(db: Db, workspaceId: string, now: Date) {
   return { id, apiKey: key.apiKey, prefix: key.prefix };
 }
 
+export function workspaceNotFound(id: string): ApiError {
+  return new ApiError("not_found", `no workspace ${JSON.stringify(id)}`);
+}
+
 async function assertWorkspace(db: Db, id: string) {
   const found = await db.query.workspaces.findFirst({ where: eq(workspaces.id, id), columns: { id: true } });
-  if (!found) throw new ApiError("not_found", `no workspace ${JSON.stringify(id)}`);
+  if (!found) throw workspaceNotFound(id);
 }
 
 export const adminRoutes = newRouter();

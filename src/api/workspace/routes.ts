@@ -42,6 +42,11 @@ const UpdateWorkspaceSchema = z
 
 export const workspaceRoutes = newRouter();
 
+/** The workspace as GET /v1/workspace (and the admin's read of it) shows it: with what it uses of its limits. */
+export async function withUsage(db: Db, row: WorkspaceRow) {
+  return { ...toWorkspace(row), usage: { webhooks: await webhookCount(db, row.id) } };
+}
+
 /** The workspace as D1 holds it now: the one on the context may be a cached copy (key-cache.ts) from another isolate's past. */
 export async function currentWorkspace(db: Db, id: string): Promise<WorkspaceRow> {
   const row = await db.query.workspaces.findFirst({ where: eq(workspaces.id, id) });
@@ -65,7 +70,7 @@ workspaceRoutes.openapi(
   async (c) => {
     const db = c.get("db");
     const row = await currentWorkspace(db, c.get("workspace").id);
-    return c.json({ ...toWorkspace(row), usage: { webhooks: await webhookCount(db, row.id) } }, 200);
+    return c.json(await withUsage(db, row), 200);
   },
 );
 
