@@ -876,7 +876,8 @@ async function main() {
   results.endToEndLow = await endToEnd(e2eKeys, cfg.e2eLowRate, cfg.e2eLowSeconds);
   results.endToEndNoOrder = await endToEndNoOrder(noOrderKeys, cfg.e2eLowRate, cfg.e2eLowSeconds);
   results.slowEndpoint = await slowEndpoint(slowKeyedKey, slowStrictKey);
-  results.adaptive = await adaptiveGoodput({
+  // What the phases in their own files (bench/lib/) are handed: the service, the receiver and the measuring.
+  const phase = {
     call,
     main: MAIN,
     receiverUrl: RECEIVER,
@@ -885,6 +886,9 @@ async function main() {
     waitFor,
     measured: (fn) => measured(fn, { drain: false }),
     log,
+  };
+  results.adaptive = await adaptiveGoodput({
+    ...phase,
     events: cfg.adaptiveEvents,
     keys: cfg.adaptiveKeys,
     maxInFlight: 50,
@@ -892,15 +896,8 @@ async function main() {
     delayMs: cfg.slowDelayMs,
   });
   results.backlog = await backlogDrain({
-    call,
-    main: MAIN,
-    receiverUrl: RECEIVER,
-    adminToken: ADMIN_TOKEN,
-    receiver,
-    waitFor,
+    ...phase,
     drained: mainDrained,
-    measured: (fn) => measured(fn, { drain: false }),
-    log,
     events: cfg.backlogEvents,
     window: cfg.backlogWindow,
   });
