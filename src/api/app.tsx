@@ -12,7 +12,7 @@ import { deadLetterRoutes } from "./dead-letters/routes";
 import { requireAdminToken, requireWorkspaceKey } from "./auth";
 import { newRouter, type AppEnv } from "./context";
 import { ApiReference, type OpenApiDocument } from "./docs";
-import { ApiError, errorBody, errorResponses } from "./errors";
+import { ApiError, errorBody, errorResponse, errorResponses } from "./errors";
 import { eventTypeRoutes } from "./event-types";
 import { eventRoutes } from "./events/routes";
 import { quotaRoutes } from "./quota";
@@ -166,7 +166,7 @@ export const notFound: NotFoundHandler<AppEnv> = (c) => {
 api.notFound(notFound);
 
 api.onError((err, c) => {
-  if (err instanceof ApiError) return c.json(err.body(), err.status, err.headers);
+  if (err instanceof ApiError) return errorResponse(c, err);
   if (err instanceof HTTPException) {
     // Auth and body-limit middleware prepare their own (already JSON) responses.
     if (err.res) return err.getResponse();

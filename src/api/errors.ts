@@ -1,4 +1,5 @@
 // The error model: every failure answers `{"error": {"code", "message"}}` with a fitting status.
+import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "@hono/zod-openapi";
 import type { Refusal } from "../delivery/lane/endpoint-lane";
@@ -97,6 +98,11 @@ export class ApiError extends Error {
       error: { code: this.code, message: this.message, ...(this.param ? { param: this.param } : {}), ...(errors ? { errors } : {}) },
     };
   }
+}
+
+/** The answer for an error, where a middleware answers rather than throws (the app's onError answers the same). */
+export function errorResponse(c: Context, err: ApiError, headers: Record<string, string> = {}) {
+  return c.json(err.body(), err.status, { ...err.headers, ...headers });
 }
 
 /** 429 for a limit counted per minute or so: when to try again, in the message and in `Retry-After`. */

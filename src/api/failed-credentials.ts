@@ -1,7 +1,7 @@
 // The per-address limits on failed credentials, shared by API keys, poll tokens and the admin token, and their 429.
 import type { Context } from "hono";
 import { failureLimit } from "../lib/rate-limit";
-import { errorBody } from "./errors";
+import { errorResponse, rateLimited } from "./errors";
 
 /** Unknown API keys and poll tokens (looked up in D1 and not found), per client address: PUBLIC_LIMITER. */
 export const unknownCredentials = failureLimit("PUBLIC_LIMITER");
@@ -11,7 +11,5 @@ export const adminFailures = failureLimit("ADMIN_LIMITER");
 
 /** The 429 for an address over a failure limit; `what` names what it failed with. */
 export function tooManyFailures(c: Context, wait: number, what: string) {
-  return c.json(errorBody("rate_limited", `too many requests with ${what} from this address; retry in ${wait} s`), 429, {
-    "Retry-After": String(wait),
-  });
+  return errorResponse(c, rateLimited(`too many requests with ${what} from this address`, wait));
 }

@@ -7,7 +7,7 @@ import { TrieRouter } from "hono/router/trie-router";
 import { malformedEscape } from "../lib/malformed-url";
 import { retryAfterSeconds } from "../lib/rate-limit";
 import type { AppEnv } from "./context";
-import { ApiError, errorBody } from "./errors";
+import { ApiError, errorBody, errorResponse, rateLimited } from "./errors";
 
 /** A URL with an escape that does not decode answers 400 malformed_url, before authentication or any route. */
 export const refuseMalformedUrl: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -64,9 +64,7 @@ export const requireJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
 export const limitIngestion: MiddlewareHandler<AppEnv> = async (c, next) => {
   const wait = await retryAfterSeconds(c.env, "INGEST_LIMITER", c.get("workspace").id);
   if (wait === undefined) return next();
-  return c.json(errorBody("rate_limited", `this workspace sends events faster than its ingestion limit allows; retry in ${wait} s`), 429, {
-    "Retry-After": String(wait),
-  });
+  return errorResponse(c, rateLimited("this workspace sends events faster than its ingestion limit allows", wait));
 };
 
 /** The methods a path answers to, from the registered routes; empty when the path is unknown. */

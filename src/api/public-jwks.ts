@@ -6,7 +6,7 @@ import { jwksOf } from "../lib/jwks";
 import { clientAddress, retryAfterSeconds } from "../lib/rate-limit";
 import { publicKeysInForce } from "../lib/rotation";
 import type { AppEnv } from "./context";
-import { errorBody, errorResponses } from "./errors";
+import { errorBody, errorResponse, errorResponses, rateLimited } from "./errors";
 import { jsonResponse } from "./openapi";
 import { JwksSchema } from "./webhooks/schemas";
 
@@ -87,10 +87,7 @@ export async function publicJwks(c: Context<AppEnv>, load: () => Promise<Publish
   }
   const wait = await retryAfterSeconds(c.env, "JWKS_LIMITER", clientAddress(c.req));
   if (wait !== undefined) {
-    return c.json(errorBody("rate_limited", `too many key set requests from this address; retry in ${wait} s`), 429, {
-      "Retry-After": String(wait),
-      "cache-control": "no-store",
-    });
+    return errorResponse(c, rateLimited("too many key set requests from this address", wait), { "cache-control": "no-store" });
   }
   const keys = await load();
   const now = Date.now();
