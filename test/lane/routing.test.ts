@@ -9,7 +9,10 @@ import { BATCH_BUDGET, consumeEvents, type BatchBudget } from "../../src/deliver
 import { toQueuedEvent } from "../../src/events/ingest";
 import { LIMITS } from "../../src/lib/limits";
 import { ADMIN_TOKEN, call, createWebhook, createWorkspace } from "../support/helpers";
+import { captureLogs } from "../support/logs";
 import { endpoint } from "../support/receiver";
+
+const logs = captureLogs();
 
 /** Cloudflare's per-invocation limits on Workers Paid (developers.cloudflare.com/workers/platform/limits, d1/platform/limits). */
 const SUBREQUESTS_PER_INVOCATION = 10_000;
@@ -111,6 +114,9 @@ describe("routing in the queue consumer", () => {
     const events = [await event(broken.id), await event(healthy.id), await event(broken.id), await event(healthy.id)];
     const { result, idOf } = await consume(events, recordingEnv(broken.id).env);
     expect(result.retryMessages.map((m) => m.msgId).sort()).toEqual([idOf(0), idOf(2)].sort());
+    expect(logs.error).toHaveLength(1);
+    const logged = `reading the routes of workspace ${broken.id} failed; its 2 message(s) will be retried: Error: Failed query: select "id", "events"`;
+    expect(logs.error[0]!.slice(0, logged.length)).toBe(logged);
     expect(result.explicitAcks.sort()).toEqual([idOf(1), idOf(3)].sort());
     const got = await ep.waitFor(2);
     expect(got.map((r) => JSON.parse(r.body).event_id)).toEqual([events[1]!.id, events[3]!.id]);

@@ -11,7 +11,10 @@ import type { Env } from "../../src/env";
 import { open } from "../../src/lib/encryption";
 import worker from "../../src/index";
 import { ADMIN_TOKEN, call, createWebhook, createWorkspace, eventually, sendEvent } from "../support/helpers";
+import { captureLogs } from "../support/logs";
 import { endpoint, type RecordedRequest } from "../support/receiver";
+
+const logs = captureLogs();
 
 const randomText = (prefix: string) => `${prefix}-${crypto.randomUUID()}`;
 const OLD_KEY_ID = env.ENCRYPTION_KEYS!.split(":")[0]!;
@@ -253,6 +256,7 @@ describe("secrets at rest", () => {
     const before = await sealedNow();
     const failed = await callWith(broken, "POST", "/v1/admin/encryption/reencrypt", ADMIN_TOKEN);
     expect([failed.status, failed.json.error.code]).toEqual([500, "internal_error"]);
+    expect(logs.error).toEqual(["unhandled error: Error: lane unreachable"]);
     expect(await sealedNow()).toEqual(before);
     const done = await callWith(rotatedEnv, "POST", "/v1/admin/encryption/reencrypt", ADMIN_TOKEN);
     expect(done.json).toEqual({ remaining: 0 });
