@@ -35,6 +35,14 @@ const malformedEscape = fc.oneof(
   fc.tuple(fc.constantFrom(...NOT_HEX), fc.constantFrom(...HEX)).map(([a, b]) => `%${a}${b}`),
   fc.integer({ min: 0x80, max: 0xff }).map((byte) => `%${byte.toString(16).toUpperCase()}`),
 );
+const decodes = (text: string) => {
+  try {
+    decodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
+};
 const plain = fc.stringMatching(/^[A-Za-z0-9_]{0,6}$/);
 const where = fc.constantFrom("param", "segment", "query");
 
@@ -96,6 +104,8 @@ describe("malformed percent-escapes", () => {
   it("answers 400 for any malformed escape anywhere in any route's URL, never 500", async () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...ROUTES), plain, malformedEscape, plain, where, async (route, before, bad, after, at) => {
+        // The text after may complete the escape ("%" then "00" is "%00", which decodes): only URLs that stay malformed.
+        fc.pre(!decodes(`${bad}${after}`));
         const url = urlWith(route, `${before}${bad}${after}`, at);
         expectRefused(await send(route, url), url);
       }),
