@@ -4,6 +4,7 @@
 // which say what to set, while the API answers as before.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { countingWorker } from "../support/counting";
+import { captureLogs } from "../support/logs";
 import { ADMIN_TOKEN, call, createWorkspace, randomAddress } from "../support/helpers";
 
 /** ADMIN_LIMITER in wrangler.toml (test/api/rate-limits.test.ts checks it). */
@@ -12,6 +13,8 @@ const ADMIN_LIMIT = 10;
 afterEach(() => {
   vi.restoreAllMocks();
 });
+
+const logs = captureLogs();
 
 const admin = (token: string, address = randomAddress()) => ({
   method: "POST",
@@ -45,6 +48,9 @@ describe("ADMIN_TOKEN", () => {
         }
       }
       expect((await w.fetch("/v1/webhooks", { headers: { authorization: `Bearer ${ws.apiKey}` } })).status).toBe(200);
+      // Each refusal says why in the log too, once per request.
+      expect(logs.error).toHaveLength(6);
+      for (const line of logs.error) expect(line).toMatch(new RegExp(`^configuration error: ${named.source}`));
       // Confirming a notification address needs no session: its link still answers (here: an unknown token's page).
       expect((await w.fetch(`/settings/confirm-email/${"A".repeat(43)}`, { address: randomAddress() })).status).toBe(404);
     },

@@ -9,7 +9,10 @@ import { toQueuedEvent } from "../../src/events/ingest";
 import worker from "../../src/index";
 import { call, createWorkspace, eventually } from "../support/helpers";
 import { lane, settledLane } from "../support/lane";
+import { captureLogs } from "../support/logs";
 import { endpoint, type RecordedRequest } from "../support/receiver";
+
+const logs = captureLogs();
 
 const isChallenge = (r: RecordedRequest) => JSON.parse(r.body).event_type === "endpoint.verification";
 const workspaceOf = async (key: string) => (await call("GET", "/v1/workspace", { key })).json;
@@ -42,6 +45,7 @@ describe("alertUrl verification", () => {
 
     // The echo did not verify: an alert waits, and the test alert is refused.
     const deadId = await deadLetter(ws.id);
+    expect(logs.warn).toEqual([expect.stringMatching(new RegExp(`^dead letter recorded: ${deadId} of ${ws.id} `))]);
     await settledLane(alertLane, (s) => s.events.some((e) => e.type === "dead_letter.created"));
     expect((await call("POST", "/v1/workspace/alerts/test", { key: ws.apiKey })).json.error.code).toBe("endpoint_unverified");
     expect((await workspaceOf(ws.apiKey)).alertUrlVerifiedAt).toBeNull();
