@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   invalid_ordering_key: 400,
   invalid_max_in_flight: 400,
   invalid_concurrency: 400,
+  invalid_batch: 400,
   invalid_ttl: 400,
   unauthorized: 401,
   forbidden: 403,

@@ -32,6 +32,12 @@ const FIELD_CODES: Record<string, Partial<Record<Issue["code"], ErrorCode>>> = {
     too_small: "invalid_ordering_key",
     invalid_format: "invalid_ordering_key",
   },
+  batch: {
+    invalid_type: "invalid_batch",
+    too_small: "invalid_batch",
+    too_big: "invalid_batch",
+    invalid_value: "invalid_batch",
+  },
   concurrency: { invalid_value: "invalid_concurrency", invalid_type: "invalid_concurrency" },
   maxInFlight: { invalid_type: "invalid_max_in_flight", too_small: "invalid_max_in_flight", too_big: "invalid_max_in_flight" },
   ttlSeconds: { invalid_type: "invalid_ttl", too_small: "invalid_ttl", too_big: "invalid_ttl" },
@@ -51,8 +57,10 @@ export function issueError(issue: Issue): FieldProblem {
   if (issue.code === "unrecognized_keys") {
     const where = issuePath(issue.path);
     const keys = issue.keys.map((k) => JSON.stringify(k)).join(", ");
+    // Inside a field with a code of its own (batch), a stray key is that field's mistake.
+    const own = issue.path[0] === "batch" ? "invalid_batch" : "unknown_field";
     return {
-      code: "unknown_field",
+      code: own,
       message: `unknown field${issue.keys.length > 1 ? "s" : ""} ${keys}${where ? ` in ${where}` : ""}`,
       param: issue.keys[0] ? issuePath([...issue.path, issue.keys[0]]) : undefined,
     };

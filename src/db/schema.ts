@@ -3,7 +3,7 @@ import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlit
 import type { DataLocation } from "../bindings";
 import type { EventType } from "../events/catalog";
 import type { WebhookFilter } from "../lib/endpoint-controls";
-import type { Concurrency, Ordering } from "../delivery/ordering";
+import type { BatchSettings, Concurrency, Ordering } from "../delivery/ordering";
 import type { LimitOverrides } from "../lib/limits";
 import type { Sealed } from "../lib/encryption";
 
@@ -123,6 +123,8 @@ export const webhooks = sqliteTable(
     maxInFlight: integer("max_in_flight").notNull().default(1),
     /** fixed, or adaptive: the lane finds the endpoint's limit up to maxInFlight (docs/ordering.md). */
     concurrency: text("concurrency").$type<Concurrency>().notNull().default("fixed"),
+    /** Ordered batches (docs/batches.md): events per request and how long one may wait to fill; null = one event per request. */
+    batch: text("batch", { mode: "json" }).$type<BatchSettings>(),
     enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
     disabledReason: text("disabled_reason").$type<DisabledReason>(),
     disabledAt: integer("disabled_at", { mode: "timestamp_ms" }),

@@ -6,7 +6,7 @@ import type { DeliveryMode, DisabledReason, WebhookRow, WorkspaceRow } from "../
 import type { Sealed } from "../lib/encryption";
 import type { SigningKeys } from "../lib/rotation";
 import type { LaneKind } from "./lane/schema";
-import type { OrderingSettings } from "./ordering";
+import type { BatchSettings, OrderingSettings } from "./ordering";
 
 /** SigningKeys as stored: every secret and private key sealed (src/lib/encryption.ts). */
 export interface SealedKeys extends SigningKeys {
@@ -37,6 +37,8 @@ export interface LaneConfig extends SealedKeys, Partial<OrderingSettings> {
   dataLocation: DataLocation | null;
   /** push (default), or poll: the lane never attempts, its consumer reads the stream (poll.ts). */
   delivery?: DeliveryMode;
+  /** Ordered batches (docs/batches.md); null or absent (a config from before them): one event per request. */
+  batch?: BatchSettings | null;
 }
 
 /** What the queue consumer tells a lane of its webhook: which one, and the config version routing saw. */
@@ -78,6 +80,7 @@ export function laneConfigOf(row: WebhookRow): LaneConfig {
     orderingKey: row.orderingKey ?? null,
     maxInFlight: row.maxInFlight,
     concurrency: row.concurrency,
+    batch: row.batch ?? null,
     version: row.updatedAt.getTime(),
     dataLocation: row.dataLocation ?? null,
     delivery: row.delivery,

@@ -9,6 +9,18 @@ export type Ordering = (typeof ORDERINGS)[number];
 export const CONCURRENCIES = ["fixed", "adaptive"] as const;
 export type Concurrency = (typeof CONCURRENCIES)[number];
 
+/**
+ * Ordered batches (docs/batches.md): up to maxEvents ready events in one request, in order, waiting at most
+ * maxWaitMs for it to fill. Null (the default) sends respond.io's one event per request.
+ */
+export interface BatchSettings {
+  maxEvents: number;
+  maxWaitMs: number;
+}
+export const MIN_BATCH_EVENTS = 2;
+export const MAX_BATCH_EVENTS = 100;
+export const MAX_BATCH_WAIT_MS = 10_000;
+
 export const MIN_MAX_IN_FLIGHT = 1;
 export const MAX_MAX_IN_FLIGHT = 50;
 export const MAX_ORDERING_KEY_LENGTH = 200;

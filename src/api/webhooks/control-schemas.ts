@@ -16,7 +16,12 @@ import {
   MAX_RETRY_DELAY_SECONDS,
   MAX_RETRY_DELAYS,
 } from "../../lib/endpoint-controls";
-import { CONCURRENCIES, MAX_MAX_IN_FLIGHT, MAX_ORDERING_KEY_LENGTH, MIN_MAX_IN_FLIGHT, ORDERINGS } from "../../delivery/ordering";
+import {
+  CONCURRENCIES,
+  MAX_BATCH_EVENTS,
+  MAX_BATCH_WAIT_MS,
+  MIN_BATCH_EVENTS,
+  MAX_MAX_IN_FLIGHT, MAX_ORDERING_KEY_LENGTH, MIN_MAX_IN_FLIGHT, ORDERINGS } from "../../delivery/ordering";
 import type { ErrorCode } from "../errors";
 
 /** A rule broken with its own error code (see validationError). */
@@ -168,3 +173,39 @@ export const Concurrency = z.enum(CONCURRENCIES, { error: 'must be "fixed" or "a
     'that long. Refused with ordering "endpoint" (one request in flight: nothing to adapt). See docs/ordering.md.',
   example: "adaptive",
 });
+
+const BATCH_EVENTS = `must be a whole number from ${MIN_BATCH_EVENTS} to ${MAX_BATCH_EVENTS}`;
+const BATCH_WAIT = `must be a whole number of milliseconds from 0 to ${MAX_BATCH_WAIT_MS}`;
+
+export const Batch = z
+  .strictObject(
+    {
+      maxEvents: z
+        .number({ error: BATCH_EVENTS })
+        .int({ error: BATCH_EVENTS })
+        .min(MIN_BATCH_EVENTS, { error: BATCH_EVENTS })
+        .max(MAX_BATCH_EVENTS, { error: BATCH_EVENTS })
+        .openapi({ description: "Events per request at most.", example: 50 }),
+      maxWaitMs: z
+        .number({ error: BATCH_WAIT })
+        .int({ error: BATCH_WAIT })
+        .min(0, { error: BATCH_WAIT })
+        .max(MAX_BATCH_WAIT_MS, { error: BATCH_WAIT })
+        .default(0)
+        .openapi({
+          description:
+            "How long the oldest ready event may wait for its batch to fill (default 0: whatever is ready goes at once; a backlog fills batches by itself).",
+          example: 200,
+        }),
+    },
+    { error: 'must be {"maxEvents": 2-100, "maxWaitMs": 0-10000} or null' },
+  )
+  .nullable()
+  .openapi({
+    description:
+      'Ordered batches (docs/batches.md): up to maxEvents ready events in one POST whose body is {"events": [...]} in order, each ' +
+      "element the exact body a single delivery carries. The request's webhook-id is the batch's own (`bat_…`); a 2xx delivers every " +
+      "event in it, anything else fails every one, and the batch is retried as one and counts as one failure. null (default): one " +
+      "event per request. Push webhooks only.",
+    example: { maxEvents: 50, maxWaitMs: 200 },
+  });

@@ -38,8 +38,8 @@ export function orderingOf(input: z.infer<typeof UpdateWebhookSchema>, current?:
 
 /** The endpoint controls a request sets (those it leaves out are absent, so PATCH keeps them). */
 export function controlsOf(input: z.infer<typeof UpdateWebhookSchema>) {
-  const { rateLimitPerSecond, retryDelaysSeconds, headers, filter } = input;
+  const { rateLimitPerSecond, retryDelaysSeconds, headers, filter, batch } = input;
   return Object.fromEntries(
-    Object.entries({ rateLimitPerSecond, retryDelaysSeconds, headers, filter }).filter(([, value]) => value !== undefined),
-  ) as Pick<Partial<WebhookRow>, "rateLimitPerSecond" | "retryDelaysSeconds" | "filter"> & { headers?: Record<string, string> };
+    Object.entries({ rateLimitPerSecond, retryDelaysSeconds, headers, filter, batch }).filter(([, value]) => value !== undefined),
+  ) as Pick<Partial<WebhookRow>, "rateLimitPerSecond" | "retryDelaysSeconds" | "filter" | "batch"> & { headers?: Record<string, string> };
 }

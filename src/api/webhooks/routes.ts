@@ -23,6 +23,7 @@ import {
   WebhookListSchema,
   WebhookSchema,
   WebhookWithSecretSchema,
+  pushOnlyCode,
   pushOnlyFieldSet,
 } from "./schemas";
 import { findWebhook, propagate, webhookLane, webhookNotFound } from "./lookup";
@@ -175,7 +176,7 @@ webhookRoutes.openapi(
     if (current.delivery === "poll") {
       const field = pushOnlyFieldSet(input);
       if (field)
-        throw new ApiError("validation_failed", `${field}: a polling webhook has no endpoint: leave it out`, undefined, { param: field });
+        throw new ApiError(pushOnlyCode(field), `${field}: a polling webhook has no endpoint: leave it out`, undefined, { param: field });
     }
     const orderingFields = ["ordering", "orderingKey", "maxInFlight", "concurrency"] as const;
     if (orderingFields.some((field) => input[field] !== undefined)) {

@@ -7,6 +7,7 @@ import { inRotationGrace } from "../../lib/rotation";
 import { EVENT_TYPES } from "../../events/catalog";
 import { MAX_URL_LENGTH } from "../../lib/url-policy";
 import {
+  Batch,
   Concurrency,
   Filter,
   Headers,
@@ -49,6 +50,7 @@ const controls = {
   orderingKey: OrderingKey.optional(),
   maxInFlight: MaxInFlight.optional(),
   concurrency: Concurrency.optional(),
+  batch: Batch.optional(),
 };
 
 const Delivery = z.enum(["push", "poll"], { error: 'must be "push" or "poll"' }).openapi({
@@ -59,7 +61,10 @@ const Delivery = z.enum(["push", "poll"], { error: 'must be "push" or "poll"' })
 });
 
 /** What a polling webhook has no use for: there is no request to limit, retry or add headers to. */
-export const PUSH_ONLY = ["url", "rateLimitPerSecond", "retryDelaysSeconds", "headers"] as const;
+export const PUSH_ONLY = ["url", "rateLimitPerSecond", "retryDelaysSeconds", "headers", "batch"] as const;
+
+/** The code a push-only field set on a polling webhook answers: batch has its own (CONTRACT), the others the general one. */
+export const pushOnlyCode = (field: (typeof PUSH_ONLY)[number]) => (field === "batch" ? "invalid_batch" : "validation_failed");
 
 /** The first push-only field given a value; left out or empty (null, "", {}, as the settings form sends them) is none. */
 export function pushOnlyFieldSet(input: Partial<Record<(typeof PUSH_ONLY)[number], unknown>>): (typeof PUSH_ONLY)[number] | undefined {
@@ -74,7 +79,13 @@ export const CreateWebhookSchema = z
   .superRefine((input, ctx) => {
     if (input.delivery === "poll") {
       const field = pushOnlyFieldSet(input);
-      if (field) ctx.addIssue({ code: "custom", path: [field], message: "a polling webhook has no endpoint: leave it out" });
+      if (field)
+        ctx.addIssue({
+          code: "custom",
+          path: [field],
+          message: "a polling webhook has no endpoint: leave it out",
+          params: { code: pushOnlyCode(field) },
+        });
     } else if (input.url === undefined) {
       ctx.addIssue({ code: "custom", path: ["url"], message: 'is required (or "delivery": "poll" for a webhook read by polling)' });
     }
@@ -106,6 +117,7 @@ export const WebhookSchema = z
     orderingKey: OrderingKey,
     maxInFlight: MaxInFlight,
     concurrency: Concurrency,
+    batch: Batch,
     previousSecretExpiresAt: z.iso
       .datetime()
       .nullable()
@@ -173,6 +185,7 @@ export async function toWebhook(env: Env, row: WebhookRow, now = Date.now()): Pr
     orderingKey: row.orderingKey ?? null,
     maxInFlight: row.maxInFlight,
     concurrency: row.concurrency,
+    batch: row.batch ?? null,
     previousSecretExpiresAt: inRotationGrace(graceEnds, now) ? new Date(graceEnds).toISOString() : null,
     publicKey: row.publicKey,
     verifiedAt: row.verifiedAt?.toISOString() ?? null,

@@ -7,8 +7,8 @@ const UPSERT_LANE = `
   INSERT INTO lane (singleton, webhook_id, workspace_id, url, secret, previous_secret, previous_secret_expires_at,
                     enabled, disabled_reason, rate_limit_per_second, retry_delays, headers, config_version, kind,
                     signing_key, previous_signing_key, verified_at, data_location, delivery,
-                    ordering, ordering_path, max_in_flight, ordering_epoch, concurrency)
-  VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ordering, ordering_path, max_in_flight, ordering_epoch, concurrency, batch_max_events, batch_max_wait_ms)
+  VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (singleton) DO UPDATE SET url = excluded.url, secret = excluded.secret, previous_secret = excluded.previous_secret,
     previous_secret_expires_at = excluded.previous_secret_expires_at, enabled = excluded.enabled,
     signing_key = excluded.signing_key, previous_signing_key = excluded.previous_signing_key,
@@ -18,7 +18,8 @@ const UPSERT_LANE = `
     disabled_reason = excluded.disabled_reason, rate_limit_per_second = excluded.rate_limit_per_second,
     retry_delays = excluded.retry_delays, headers = excluded.headers, config_version = excluded.config_version, d1_sync_pending = 0,
     ordering = excluded.ordering, ordering_path = excluded.ordering_path, max_in_flight = excluded.max_in_flight,
-    ordering_epoch = excluded.ordering_epoch, concurrency = excluded.concurrency`;
+    ordering_epoch = excluded.ordering_epoch, concurrency = excluded.concurrency,
+    batch_max_events = excluded.batch_max_events, batch_max_wait_ms = excluded.batch_max_wait_ms`;
 
 /** A deleted webhook's row: what refuses the events still arriving for it, and no secret, sealed or not. */
 export const TOMBSTONE = `UPDATE lane SET deleted = 1, line_start = '', secret = '', previous_secret = NULL, signing_key = NULL,
@@ -59,6 +60,9 @@ export function writeLaneRow(sql: SqlStorage, config: LaneConfig, current: LaneR
     (current?.ordering_epoch ?? 0) + (changed ? 1 : 0),
     // Only "key" and "none" adapt; a config from before concurrency existed is fixed.
     ordering === "endpoint" ? "fixed" : (config.concurrency ?? "fixed"),
+    // A polling lane never sends, so never batches.
+    config.delivery === "poll" ? null : (config.batch?.maxEvents ?? null),
+    config.delivery === "poll" ? null : (config.batch?.maxWaitMs ?? null),
   );
   // Leaving "endpoint": what it held pending becomes one key, in line order, of the epoch it was stored in.
   if (current?.ordering === "endpoint" && ordering !== "endpoint") {

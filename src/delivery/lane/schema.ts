@@ -153,11 +153,20 @@ const ADAPTIVE_CONCURRENCY = `
 `;
 
 /**
+ * Step 3 (ordered batches, docs/batches.md): events per request and how long a batch may wait to fill; null for
+ * every lane stored before (one event per request).
+ */
+const ORDERED_BATCHES = `
+  ALTER TABLE lane ADD COLUMN batch_max_events INTEGER;
+  ALTER TABLE lane ADD COLUMN batch_max_wait_ms INTEGER;
+`;
+
+/**
  * The lane's storage, step by step (src/lib/storage-steps.ts): step 1 is the 1.0.0 shape above. From 1.0.0 a change
  * to a stored shape is a new step at the end of this list (an ALTER TABLE, a new index, a backfill), never an edit of
  * SCHEMA, and the upgrade test (test/e2e/upgrade.test.ts) must keep passing on the 1.0.0 fixture.
  */
-export const LANE_STORAGE_STEPS = [SCHEMA, ADAPTIVE_CONCURRENCY] as const;
+export const LANE_STORAGE_STEPS = [SCHEMA, ADAPTIVE_CONCURRENCY, ORDERED_BATCHES] as const;
 
 /** The lane's one row: its webhook's config as last handed over, and its own bookkeeping. */
 export interface LaneRow {
@@ -201,6 +210,10 @@ export interface LaneRow {
   ordering_epoch: number;
   /** fixed: up to max_in_flight out; adaptive: the lane finds the endpoint's limit up to it (adaptive-limit.ts). */
   concurrency: Concurrency;
+  /** Ordered batches: events per request at most, null for one event per request (docs/batches.md). */
+  batch_max_events: number | null;
+  /** How long the oldest ready event waits for its batch to fill; null with batch_max_events. */
+  batch_max_wait_ms: number | null;
   /** The workspace's data location (bindings.ts): where its quota object is asked for. */
   data_location: DataLocation | null;
   /** push, or poll: never attempted, read by its consumer (poll.ts). */
