@@ -21,7 +21,11 @@ import {
   MAX_BATCH_EVENTS,
   MAX_BATCH_WAIT_MS,
   MIN_BATCH_EVENTS,
-  MAX_MAX_IN_FLIGHT, MAX_ORDERING_KEY_LENGTH, MIN_MAX_IN_FLIGHT, ORDERINGS } from "../../delivery/ordering";
+  MAX_MAX_IN_FLIGHT,
+  MAX_ORDERING_KEY_LENGTH,
+  MIN_MAX_IN_FLIGHT,
+  ORDERINGS,
+} from "../../delivery/ordering";
 import type { ErrorCode } from "../errors";
 
 /** A rule broken with its own error code (see validationError). */

@@ -29,6 +29,7 @@ import { LaneRunner } from "./runner";
 import { LaneSending } from "./sending";
 import { laneStats, type StatsPeriod, type WebhookStats } from "./stats";
 import { LaneStore, type DeliveryStatus, type EventRow, type LaneRow, type NewEvent } from "./store";
+import { testsSince } from "./store-sql";
 
 export type { DeliveryQuery, DeliveryRecord } from "./log";
 export { STAY_AWAKE_MS } from "./runner";
@@ -287,7 +288,7 @@ export class EndpointLane extends DurableObject<Env> {
   ): Promise<DeliveryRecord | undefined | { retryAfterSeconds: number }> {
     const lane = this.applyConfig(config);
     if (lane.deleted) return undefined;
-    const recent = this.store.testsSince(event.acceptedAt - TEST_WINDOW_MS + 1);
+    const recent = testsSince(this.store.sql, event.acceptedAt - TEST_WINDOW_MS + 1);
     if (recent.count >= perMinute) {
       const frees = (recent.earliest ?? event.acceptedAt) + TEST_WINDOW_MS;
       return { retryAfterSeconds: Math.max(1, Math.ceil((frees - event.acceptedAt) / 1000)) };

@@ -39,20 +39,35 @@ export class KeyedLine {
    * The next head ready at `now` whose key is not in `busy` (keys with an event in flight), or undefined.
    * Read ahead: one query per batch, not per attempt.
    */
-  next(now: number, busy: ReadonlySet<string>, maxInFlight: number): EventRow | undefined {
+  next(
+    now: number,
+    busy: ReadonlySet<string>,
+    maxInFlight: number,
+    accept: (event: EventRow, heldUntil: number) => boolean = () => true,
+  ): EventRow | undefined {
     if (this.readAt !== this.store.changes) this.ahead = [];
     for (let round = 0; round < 2; round++) {
       const unwritten = new Set(this.store.unwrittenKeys());
-      while (this.ahead.length > 0) {
-        const event = this.ahead.shift()!;
-        if (!busy.has(event.ordering_key!) && !unwritten.has(event.order_key) && this.dueAt(event) <= now) return event;
+      // Those that may not start are dropped (read again later); those that may but are not accepted stay.
+      for (let i = 0; i < this.ahead.length; ) {
+        const event = this.ahead[i]!;
+        if (busy.has(event.ordering_key!) || unwritten.has(event.order_key) || this.dueAt(event) > now) this.ahead.splice(i, 1);
+        else if (accept(event, this.store.held.get(event.order_key) ?? 0)) return this.ahead.splice(i, 1)[0];
+        else i++;
       }
-      if (round === 1) break;
+      // Heads ready but none accepted: reading again would give the same ones.
+      if (round === 1 || this.ahead.length > 0) break;
       this.ahead = this.read(now, busy, Math.max(READ_AHEAD, 2 * maxInFlight));
       this.readAt = this.store.changes;
       if (this.ahead.length === 0) return undefined;
     }
     return undefined;
+  }
+
+  /** Heads taken by next() that did not start after all (a batch waiting to fill): back in their places. */
+  putBack(events: readonly EventRow[]): void {
+    if (this.readAt !== this.store.changes) return;
+    this.ahead = [...events, ...this.ahead].sort((a, b) => (a.line_key < b.line_key ? -1 : a.line_key > b.line_key ? 1 : 0));
   }
 
   /**

@@ -152,6 +152,17 @@ export class Line {
     if (this.ahead[0]?.order_key === orderKey) this.ahead.shift();
   }
 
+  /**
+   * The events of a batch delivered in line (batches.ts) are written: none in its first place is pending up to the
+   * last of them, so the next read starts past them, not at the batch's first (in memory: the stored start is moved
+   * by readAhead when it falls far behind). `first` and `last` are the order keys of its first and last events in their first place.
+   */
+  passed(first: string, last: string): void {
+    // Below the batch's first only when an event stored late moved the start back meanwhile: then it stays.
+    if (this.lineStart >= first && last > this.lineStart) this.lineStart = last;
+    this.ahead = [];
+  }
+
   /** A config, a disable or a delete changed which events are pending: read again from storage. */
   forget(): void {
     this.ahead = [];

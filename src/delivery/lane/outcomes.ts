@@ -94,6 +94,33 @@ export class LaneOutcomes {
   }
 
   /**
+   * The outcome of a batch (batches.ts) sent as `batchId`, started under `lane`, under any ordering: a 2xx delivered
+   * every event in it (written at once, in one transaction: a crash repeats at most the batch); anything else failed
+   * every one, each to its next retry, which the batch's events share: it is retried as one. One failed request is
+   * one failure for the quota, reported as the batch (`counted` false: not reported, as in ofParallel). A failure of
+   * the service's own leaves them due at once, counted nowhere. Returns the quota's part, as ofParallel does.
+   */
+  ofBatch(lane: LaneRow, events: readonly EventRow[], result: SentAttempt, batchId: string, counted = true): Promise<void> | undefined {
+    const endedAt = result.at + result.durationMs;
+    if (this.store.lane()?.deleted) return undefined;
+    if (result.delivered) {
+      for (const event of events) this.delivered(lane, event, result, endedAt);
+      this.store.flushDelivered();
+      return undefined;
+    }
+    this.store.flushDelivered();
+    let recorded = false;
+    for (const event of events) {
+      const state: EventState = result.serviceFailure
+        ? { status: "pending", finishedAt: null, nextAttemptAt: endedAt, roundAttempts: event.round_attempts }
+        : this.failedState(lane, event, result, endedAt);
+      recorded = this.store.recordOutcome(event, result, state) || recorded;
+    }
+    if (!recorded || result.serviceFailure || !counted || !events[0]) return undefined;
+    return this.countFailure(lane, { ...events[0], id: batchId }, result, endedAt);
+  }
+
+  /**
    * The outcome of an attempt of `event` could not be written (a storage error): it is not tried again at once (it
    * would be, over and over: storage still says it is due) but on the webhook's schedule, as if it had failed;
    * held in memory until then, and the time written when storage takes it. Its outcome is lost, as after a crash.

@@ -3,6 +3,7 @@
 // each sender object takes 6 more).
 import { MAX_OUTGOING_PER_OBJECT } from "../ordering";
 import { AdaptiveConcurrency } from "./adaptive";
+import { batchable, batchBody, batchId, fillBy, joins } from "./batches";
 import { KeyedLine } from "./keyed-line";
 import type { LaneOutcomes } from "./outcomes";
 import type { LaneSending, SentAttempt } from "./sending";
@@ -22,9 +23,9 @@ export interface StartGate {
 /** How long a sender object that could not be reached is passed over. */
 const SENDER_BACKOFF_MS = 5_000;
 
-/** One attempt out: the key it holds and its slot. */
+/** One attempt out: the keys it holds (one, or a batch's) and its slot. */
 interface Held {
-  key: string;
+  keys: string[];
   slot: number;
 }
 
@@ -60,7 +61,7 @@ export class ParallelDelivery {
   }
 
   /** Until the next notify (false), or until `ms` have passed when given (true). */
-  private changed(ms: number | null = null): Promise<boolean> {
+  whenChanged(ms: number | null = null): Promise<boolean> {
     return new Promise<boolean>((resolve) => {
       this.waiters.push(resolve);
       if (ms !== null) setTimeout(() => resolve(true), ms);
@@ -87,11 +88,11 @@ export class ParallelDelivery {
     return undefined;
   }
 
-  /** Takes a slot and the event's key for one attempt; the returned hold gives back exactly that attempt's. */
-  private take(orderKey: string, key: string, slot: number): Held {
-    const held = { key, slot };
+  /** Takes a slot and the events' keys for one attempt; the returned hold gives back exactly that attempt's. */
+  private take(orderKey: string, keys: string[], slot: number): Held {
+    const held = { keys, slot };
     this.out.set(orderKey, held);
-    this.busyKeys.add(key);
+    for (const key of keys) this.busyKeys.add(key);
     this.slotLoad[slot] = (this.slotLoad[slot] ?? 0) + 1;
     return held;
   }
@@ -100,7 +101,7 @@ export class ParallelDelivery {
   private give(orderKey: string, held: Held): void {
     if (this.out.get(orderKey) !== held) return;
     this.out.delete(orderKey);
-    this.busyKeys.delete(held.key);
+    for (const key of held.keys) this.busyKeys.delete(key);
     this.slotLoad[held.slot]!--;
     this.notify();
   }
@@ -131,6 +132,8 @@ export class ParallelDelivery {
       const lane = this.store.lane();
       const starting = !!lane && !lane.deleted && !!lane.enabled && !this.inLine(lane) && started < maxStarts && Date.now() < until;
       let waitUntil: number | null = null;
+      // A batch waiting to fill waits awake (at most maxWaitMs, 10 s): an alarm would find its head due already.
+      let filling = false;
       if (starting) {
         for (let slot = this.freeSlot(lane); slot !== undefined; slot = this.freeSlot(lane)) {
           const at = now();
@@ -150,49 +153,92 @@ export class ParallelDelivery {
             if (due !== null) waitUntil = Math.max(due, at + 1);
             break;
           }
+          const events = batchable(lane, event) ? this.gather(lane, event, at) : [event];
+          const until = batchable(lane, event) ? fillBy(lane, events, at) : null;
+          if (until !== null) {
+            this.line.putBack(events);
+            waitUntil = until;
+            filling = true;
+            break;
+          }
           this.gate.took(lane, at);
-          this.start(lane, event, slot);
+          this.start(lane, events, slot);
           started++;
         }
       }
       if (this.out.size === 0) {
-        if (!starting || (waitUntil !== null && waitUntil - now() > stayAwakeMs)) break;
+        if (!starting || (waitUntil !== null && !filling && waitUntil - now() > stayAwakeMs)) break;
         if (waitUntil === null) {
           // Nothing pending: stay awake a little for the next events, which then start the moment they are
           // stored instead of after a new alarm (a retry's time is in storage, where the alarm finds it).
-          if (await this.changed(stayAwakeMs)) break;
+          if (await this.whenChanged(stayAwakeMs)) break;
           continue;
         }
       }
-      const timedOut = await this.changed(starting && waitUntil !== null ? Math.max(0, waitUntil - now()) : null);
+      const timedOut = await this.whenChanged(starting && waitUntil !== null ? Math.max(0, waitUntil - now()) : null);
       // A timer fires at or after its time (and a clock ahead of Date.now(), in a run started early, must not make this wait again).
       if (timedOut && waitUntil !== null) clock = Math.max(clock, waitUntil);
     }
     await Promise.all(this.settling);
   }
 
-  private start(lane: LaneRow, event: EventRow, slot: number): void {
-    const held = this.take(event.order_key, event.ordering_key!, slot);
+  /**
+   * The batch `first` opens (batches.ts): it and other ready heads that join it, at most one event per key (so no
+   * key has two events out, and each key's next waits for the batch's outcome), in place-in-line order.
+   */
+  private gather(lane: LaneRow, first: EventRow, now: number): EventRow[] {
+    const events = [first];
+    const busy = new Set(this.busyKeys).add(first.ordering_key!);
+    while (events.length < lane.batch_max_events!) {
+      const event = this.line.next(now, busy, lane.max_in_flight, (e, heldUntil) => joins(first, e, now, heldUntil));
+      if (!event) break;
+      events.push(event);
+      busy.add(event.ordering_key!);
+    }
+    return events;
+  }
+
+  /** Sends one event alone, or a batch's (any number of them, as one request, on a batching lane). */
+  private async send(lane: LaneRow, events: EventRow[], slot: number): Promise<{ result: SentAttempt; batchId?: string }> {
+    const first = events[0]!;
+    if (!batchable(lane, first)) return { result: await this.sending.attemptFrom(slot, lane, first.id, first.body, first) };
+    const id = await batchId(events.map((e) => e.id));
+    const body = batchBody(events.map((e) => e.body));
+    return { result: await this.sending.attemptFrom(slot, lane, id, body, first), batchId: id };
+  }
+
+  private start(lane: LaneRow, events: EventRow[], slot: number): void {
+    const event = events[0]!;
+    const held = this.take(
+      event.order_key,
+      events.map((e) => e.ordering_key!),
+      slot,
+    );
     const inflight = this.out.size;
-    const settled = this.sending
-      .attemptFrom(slot, lane, event.id, event.body, event)
-      .then(async (result) => {
+    const settled = this.send(lane, events, slot)
+      .then(async ({ result, batchId }) => {
         this.adaptive.observe(lane, inflight, result);
         // An adaptive webhook's endpoint that asks for a pause gets it whole, not only for this event.
         if (lane.concurrency === "adaptive" && result.retryAfterMs !== null)
           this.gate.pause(result.at + result.durationMs + result.retryAfterMs);
         // A sender that could not be reached is passed over for a while: the event goes again from another object.
         if (result.serviceFailure && slot > 0) this.avoided.set(slot, Date.now() + SENDER_BACKOFF_MS);
-        const quota = this.outcomes.ofParallel(lane, event, result, !this.adaptive.probeRefused(lane, inflight, result));
+        const counted = !this.adaptive.probeRefused(lane, inflight, result);
+        const quota =
+          batchId === undefined
+            ? this.outcomes.ofParallel(lane, event, result, counted)
+            : this.outcomes.ofBatch(lane, events, result, batchId, counted);
         // A challenge's answer is judged with an HMAC (asynchronous): its outcome is kept before its key is free
         // again, else the still-pending challenge would be picked and sent a second time.
         if (event.type === VERIFICATION_EVENT_TYPE) await quota;
-        this.line.released(event);
+        for (const e of events) this.line.released(e);
         // The next event of its key may start once this outcome is kept; the quota's answer can come after.
         this.give(event.order_key, held);
         return quota;
       })
-      .catch((err) => this.outcomes.recordingFailed(lane, event, err))
+      .catch((err) => {
+        for (const e of events) this.outcomes.recordingFailed(lane, e, err);
+      })
       .finally(() => {
         this.give(event.order_key, held);
         this.settling.delete(settled);
@@ -207,11 +253,11 @@ export class ParallelDelivery {
   async inSlot(lane: LaneRow, eventId: string, attempt: (slot: number) => Promise<SentAttempt>): Promise<SentAttempt> {
     let slot = this.freeSlot(lane);
     while (slot === undefined) {
-      await this.changed();
+      await this.whenChanged();
       slot = this.freeSlot(this.store.lane() ?? lane);
     }
     const orderKey = `test:${eventId}`;
-    const held = this.take(orderKey, orderKey, slot);
+    const held = this.take(orderKey, [orderKey], slot);
     try {
       return await attempt(slot);
     } finally {

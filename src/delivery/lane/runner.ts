@@ -4,6 +4,7 @@ import { readConfig, retentionMs } from "../../config";
 import type { Env } from "../../env";
 import { awaitingVerification, maySend } from "../verification";
 import type { LaneOutcomes } from "./outcomes";
+import { batchable, batchBody, batchId, batching, batchInLine, fillBy } from "./batches";
 import { ParallelDelivery, type StartGate } from "./parallel";
 import { oldestFinishedAt, purgeExpired } from "./retention";
 import type { LaneSending, SentAttempt, StoredTrace } from "./sending";
@@ -154,6 +155,13 @@ export class LaneRunner implements StartGate {
         clock = startAt;
         continue;
       }
+      if (batchable(lane, head)) {
+        const sent = await this.sendBatchInLine(lane, head, now);
+        if (sent === "stop") break;
+        if (sent === "waited") clock = Math.max(clock, Date.now());
+        else clock = 0;
+        continue;
+      }
       const result = await this.exclusive(() => this.sending.attempt(lane, head.id, head.body, head, head));
       try {
         await this.outcomes.ofHead(lane, head, result);
@@ -168,10 +176,40 @@ export class LaneRunner implements StartGate {
   }
 
   /**
+   * The batch the head opens (batches.ts), sent as one request once it is full or has waited its maxWaitMs (awake:
+   * at most 10 s, woken by every event stored meanwhile), and its outcome recorded. "waited" when it is not full yet
+   * and the wait was cut short or ran out (the loop forms it again), "stop" when its outcome could not be written.
+   */
+  private async sendBatchInLine(lane: LaneRow, head: EventRow, now: number): Promise<"sent" | "waited" | "stop"> {
+    // Storage is the truth the batch is read from: the successes grouped so far are written first.
+    this.store.flushDelivered();
+    const events = batchInLine(this.store.sql, head, lane.batch_max_events!, now, this.store.held);
+    const until = fillBy(lane, events, now);
+    if (until !== null) {
+      await this.parallel.whenChanged(until - now);
+      return "waited";
+    }
+    const id = await batchId(events.map((e) => e.id));
+    const body = batchBody(events.map((e) => e.body));
+    const result = await this.exclusive(() => this.sending.attempt(lane, id, body, events[0]!));
+    try {
+      await this.outcomes.ofBatch(lane, events, result, id);
+    } catch (err) {
+      for (const event of events) this.outcomes.recordingFailed(lane, event, err);
+      return "stop";
+    }
+    if (result.delivered) this.store.passedInLine(events);
+    return "sent";
+  }
+
+  /**
    * A test event's one attempt: after the attempt in flight under "endpoint"; in a slot of its own otherwise
    * (it counts against maxInFlight and the 6 per object).
    */
-  attemptTest(lane: LaneRow, eventId: string, body: string, trace: StoredTrace): Promise<SentAttempt> {
+  async attemptTest(lane: LaneRow, testId: string, testBody: string, trace: StoredTrace): Promise<SentAttempt> {
+    // A batching webhook's endpoint gets its test as it gets every event: a batch (of one).
+    const eventId = batching(lane) ? await batchId([testId]) : testId;
+    const body = batching(lane) ? batchBody([testBody]) : testBody;
     if (inLine(lane, readConfig(this.envOf()).requireEndpointVerification))
       return this.exclusive(() => this.sending.attempt(lane, eventId, body, trace));
     return this.parallel.inSlot(lane, eventId, (slot) => this.sending.attemptFrom(slot, lane, eventId, body, trace));

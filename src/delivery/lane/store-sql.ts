@@ -84,3 +84,10 @@ export const LAST_PLACE = `
 export const REQUEUE = `
   UPDATE events SET status = 'pending', line_key = ?, round_attempts = 0, next_attempt_at = ?, finished_at = NULL,
     ordering_key = ?, ordering_epoch = ? WHERE id = ?`;
+
+/** How many test events a lane holds accepted at or after `since` (unix ms), and the earliest of them. */
+export function testsSince(sql: SqlStorage, since: number): { count: number; earliest: number | null } {
+  const query = "SELECT count(*) AS n, min(accepted_at) AS earliest FROM events WHERE test = 1 AND accepted_at >= ?";
+  const [row] = sql.exec<{ n: number; earliest: number | null }>(query, since);
+  return { count: row?.n ?? 0, earliest: row?.earliest ?? null };
+}

@@ -95,6 +95,12 @@ export class LaneStore {
     return this.line.head(this.unrecorded.at(-1)?.event.line_key);
   }
 
+  /** A batch delivered in line is written (batches.ts): the line reads on from past its events in their first place. */
+  passedInLine(batch: readonly EventRow[]): void {
+    const firstPlace = batch.filter((e) => e.line_key === e.order_key);
+    if (firstPlace.length > 0) this.line.passed(firstPlace[0]!.order_key, firstPlace.at(-1)!.order_key);
+  }
+
   /** What a success of `head` leaves as the next head, when known (Line.nextAfterHead). */
   nextAfterHead(head: EventRow): EventRow | undefined {
     return this.line.nextAfterHead(head);
@@ -110,13 +116,6 @@ export class LaneStore {
   whileOut(head: EventRow): void {
     if (this.unrecorded.length >= OUTCOME_GROUP_SIZE - 1) this.flushDelivered();
     this.line.readFurther(head);
-  }
-
-  /** How many test events were accepted at or after `since` (unix ms), and the earliest of them. */
-  testsSince(since: number): { count: number; earliest: number | null } {
-    const sql = "SELECT count(*) AS n, min(accepted_at) AS earliest FROM events WHERE test = 1 AND accepted_at >= ?";
-    const [row] = this.sql.exec<{ n: number; earliest: number | null }>(sql, since);
-    return { count: row?.n ?? 0, earliest: row?.earliest ?? null };
   }
 
   /** Stores an event unless the lane already holds its id; true when it was stored. */
