@@ -28,6 +28,7 @@ import {
   wranglerSync,
 } from "./lib/processes.mjs";
 import { adaptiveGoodput } from "./lib/adaptive.mjs";
+import { strictBatches } from "./lib/batch.mjs";
 import { backlogDrain } from "./lib/backlog.mjs";
 import { headlineFigures, percentiles, renderReport, summarize, summaryJson, writeReport } from "./lib/report.mjs";
 
@@ -73,6 +74,8 @@ const cfg = {
   // Adaptive concurrency (bench/lib/adaptive.mjs): a webhook with a ceiling of 50 against a receiver that takes 8 at once.
   adaptiveEvents: num("BENCH_ADAPTIVE_EVENTS", quick ? 400 : 2000),
   adaptiveKeys: num("BENCH_ADAPTIVE_KEYS", quick ? 40 : 200),
+  // Ordered batches (bench/lib/batch.mjs): the default ordering, batches of up to 50, the slow endpoint's answers.
+  batchEvents: num("BENCH_BATCH_EVENTS", quick ? 1000 : 2000),
   adaptiveCapacity: num("BENCH_ADAPTIVE_CAPACITY", 8),
   writeDocs: process.env.BENCH_WRITE_DOCS !== "0",
 };
@@ -895,6 +898,7 @@ async function main() {
     capacity: cfg.adaptiveCapacity,
     delayMs: cfg.slowDelayMs,
   });
+  results.batch = await strictBatches({ ...phase, events: cfg.batchEvents, maxEvents: 50, delayMs: cfg.slowDelayMs });
   results.backlog = await backlogDrain({
     ...phase,
     drained: mainDrained,

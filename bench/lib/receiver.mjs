@@ -6,6 +6,9 @@
 //
 //   POST /p/<phase>/<endpoint>[?delay=<ms>][&capacity=<n>]   body: {"event_id", "timestamp" (acceptance, unix ms), "seq"?, "round"?}
 //
+// A batch (body {"events": [...]}, docs/batches.md) counts each of its events as an arrival at the request's time,
+// in its order; `requests` counts the requests.
+//
 // The parent talks to it over IPC: {id, cmd: "count"|"take", phase} -> {id, ...}.
 import { createServer } from "node:http";
 
@@ -27,6 +30,7 @@ function phaseRecord(name) {
         ids: new Set(),
         duplicates: 0,
         refused: 0,
+        requests: 0,
         open: 0,
         peakOpen: 0,
       }),
@@ -65,14 +69,17 @@ const server = createServer({ keepAliveTimeout: 120_000 }, (req, res) => {
       // counted all the same; it has no timestamp
     }
     const record = phaseRecord(phase);
-    const id = String(body.event_id ?? "");
-    if (record.ids.has(`${endpoint}/${id}`)) record.duplicates++;
-    record.ids.add(`${endpoint}/${id}`);
-    record.arrival.push(arrival);
-    record.accepted.push(typeof body.timestamp === "number" ? body.timestamp : NaN);
-    record.endpoint.push(Number(endpoint));
-    record.seq.push(typeof body.seq === "number" ? body.seq : -1);
-    record.round.push(typeof body.round === "number" ? body.round : -1);
+    record.requests++;
+    for (const event of Array.isArray(body.events) ? body.events : [body]) {
+      const id = String(event.event_id ?? "");
+      if (record.ids.has(`${endpoint}/${id}`)) record.duplicates++;
+      record.ids.add(`${endpoint}/${id}`);
+      record.arrival.push(arrival);
+      record.accepted.push(typeof event.timestamp === "number" ? event.timestamp : NaN);
+      record.endpoint.push(Number(endpoint));
+      record.seq.push(typeof event.seq === "number" ? event.seq : -1);
+      record.round.push(typeof event.round === "number" ? event.round : -1);
+    }
   });
 });
 server.keepAliveTimeout = 120_000;
@@ -97,6 +104,7 @@ process.on("message", (/** @type {{id: number, cmd: string, phase: string}} */ m
       round: [],
       duplicates: 0,
       refused: 0,
+      requests: 0,
       peakOpen: 0,
     };
     process.send?.({ id: message.id, ...rest });

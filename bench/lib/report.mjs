@@ -301,6 +301,20 @@ export function renderReport(r) {
     );
   }
 
+  if (r.batch) {
+    const b = r.batch;
+    push(
+      `#### Ordered batches: ${f(b.events)} events in acceptance order, up to ${b.maxEvents} per request, ${b.delayMs} ms answers`,
+      "",
+      `One webhook under the default ordering with \`batch: {"maxEvents": ${b.maxEvents}}\` (docs/batches.md), against a receiver that answers each request in ${b.delayMs} ms. Events per second over the middle 80% of arrivals against ${b.maxEvents} / ${b.delayMs} ms; one event per request would be bounded by 1 / ${b.delayMs} ms. Targets: at least 0.8x, none out of order.`,
+      "",
+      "| events per s | bound | ratio | requests | events per request | out of order, duplicates |",
+      "|---:|---:|---:|---:|---:|---:|",
+      `| ${f(b.perSecond, 0)} | ${f(b.bound, 0)} | ${f(b.ratio, 2)} | ${f(b.requests)} | ${f(b.delivered / b.requests, 1)} | ${b.outOfOrder}, ${b.duplicates} |`,
+      "",
+    );
+  }
+
   if (r.polling) {
     const p = r.polling;
     const cost = costOf(p, p.events);
@@ -546,6 +560,7 @@ export function headlineFigures(r) {
           adaptiveKeyOutOfOrder: r.adaptive.keyOutOfOrder,
         }
       : {}),
+    ...(r.batch ? { strictBatchRatio: round(r.batch.ratio), strictBatchOutOfOrder: r.batch.outOfOrder } : {}),
     ...(r.polling
       ? { pollingPerSecond: round(r.polling.perSecond, 0), pollingToPushRatio: round(r.polling.perSecond / r.lane.service.perSecond) }
       : {}),
