@@ -144,7 +144,8 @@ function registerBatchDelivery(app: Pick<OpenAPIHono, "openAPIRegistry">, delive
     summary: "A batch of events",
     description:
       "Sent instead of single deliveries to a webhook with `batch` set (docs/batches.md): up to `maxEvents` ready events in one request, in " +
-      "order, signed like one delivery. Verification challenges are never batched.",
+      "order, signed like one delivery. Every request to such a webhook has this body, even with one event in it (a test event too); only " +
+      "verification challenges come alone, as a single delivery.",
     request: { headers: BatchDeliveryHeaders, body: { required: true, content: { "application/json": { schema: body } } } },
     responses: BATCH_ANSWERS,
   });
