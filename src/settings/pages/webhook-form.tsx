@@ -317,9 +317,9 @@ export const WebhookFormPage: FC<{
             placeholder="one event per request"
             numeric
           >
-            Send up to this many ready events in one request, 2 to 100, in order, as <code>{'{"events": [...]}'}</code>: your endpoint must
-            accept that body. A <code>2xx</code> delivers them all; anything else retries them all, together. Empty: one event per request,
-            respond.io's body. Not for polling.
+            Send up to this many ready events in one request, 2 to 100, in order. Every request then has the body{" "}
+            <code>{'{"events": [...]}'}</code>, even with one event in it: your endpoint must accept that body. A <code>2xx</code> delivers
+            them all; anything else retries them all, together. Empty: one event per request, respond.io's body. Not for polling.
           </AdvancedField>
           <AdvancedField
             id="batchMaxWaitMs"
