@@ -34,6 +34,9 @@ describe("settings pages: batches and concurrency in the webhook form", () => {
     expect(created.status, created.html).toBe(201);
     const [hook] = (await call("GET", "/v1/webhooks", { key: ws.apiKey })).json.data;
     expect(hook).toMatchObject({ ordering: "key", concurrency: "adaptive", batch: { maxEvents: 20, maxWaitMs: 250 } });
+    // The secret page's snippet reads a batch: one verification, then each event of `events`.
+    expect(created.html).toContain("const batch = wh.verify(raw, req.headers);");
+    expect(created.html).toContain("for (const event of batch.events) console.log(event.event_type, event.event_id);");
 
     const edit = await page("GET", `/settings/integrations/webhooks/${hook.id}/edit`, { cookie });
     expect(edit.html).toMatch(/<details class="advanced" open="">/);
@@ -53,6 +56,9 @@ describe("settings pages: batches and concurrency in the webhook form", () => {
     );
 
     const cleared = await page("POST", `/settings/integrations/webhooks/${hook.id}`, { cookie, form: base });
+    const plain = await page("POST", "/settings/integrations/webhooks", { cookie, form: base });
+    expect(plain.html).toContain("const event = wh.verify(raw, req.headers);");
+    expect(plain.html).not.toContain("batch.events");
     expect(cleared.status).toBe(303);
     expect((await call("GET", `/v1/webhooks/${hook.id}`, { key: ws.apiKey })).json).toMatchObject({
       batch: null,
