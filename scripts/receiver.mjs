@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm run receiver`: a local webhook endpoint that verifies the signatures and prints one line per delivery.
+// `npm run receiver`: a local webhook endpoint that verifies the signatures and prints one line per delivery (a batch,
+// docs/batches.md: one line for the request, verified over its whole body, then one per event in it, in order).
 // Options: --port 8788, --secret whsec_… (repeatable, for a rotation), --secret-file wh.json (re-read on every
 // request: a create or rotate-secret response saved there is picked up at once, its secret and its publicKey),
 // --public-key whpk_… (repeatable) or --jwks <url> (the webhook's jwks.json) to check `v1a` with the public key
@@ -240,16 +241,24 @@ async function handle(req, res) {
     if (!ok && status === 200) status = 401;
   }
   if (options.delay > 0) await new Promise((done) => setTimeout(done, options.delay));
+  // A batch: `{"events": [...]}` under its own `bat_` id; its attempts are counted by that id, as one delivery's are.
+  const batch = id.startsWith("bat_") && Array.isArray(event.events) ? /** @type {Record<string, unknown>[]} */ (event.events) : null;
   const line = [
     new Date().toISOString(),
     `${req.method} ${req.url}`,
-    String(event.event_type ?? "(no event_type)"),
-    String(event.event_id ?? (id || "(no webhook-id)")),
+    batch ? `batch of ${batch.length}` : String(event.event_type ?? "(no event_type)"),
+    batch ? id : String(event.event_id ?? (id || "(no webhook-id)")),
     `attempt ${attempt}`,
     signature,
     `→ ${status}${options.delay > 0 ? ` after ${options.delay} ms` : ""}`,
   ];
   console.log(line.join("  "));
+  // Its events in order, each as its own delivery would be handled; not those of a batch whose signature failed.
+  if (batch && status !== 401)
+    for (const [i, one] of batch.entries())
+      console.log(
+        `  ${i + 1}/${batch.length}  ${String(one?.event_type ?? "(no event_type)")}  ${String(one?.event_id ?? "(no event_id)")}`,
+      );
   // An endpoint verification challenge (REQUIRE_ENDPOINT_VERIFICATION, docs/signatures.md) is answered the Standard
   // Webhooks way, with the secret that signed it, so the service starts sending this receiver its events.
   const challenge = req.headers["webhook-challenge"];

@@ -1,5 +1,6 @@
 // The OpenAPI 3.1 `webhooks` section: one entry per event type describing the POST a receiver gets (envelope,
-// the type's data at the top level, headers, what its answer means), built from the same schemas as validation.
+// the type's data at the top level, headers, what its answer means), built from the same schemas as validation,
+// and a `batch` entry: what a webhook with `batch` set receives instead (docs/batches.md).
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { EVENT_CATALOG, type EventType } from "../events/catalog";
 import { EXAMPLE_TIME, sampleData } from "../events/samples";
@@ -77,13 +78,88 @@ const ANSWERS = {
   },
 };
 
-/** Registers a `webhooks` entry per event type on the API's OpenAPI registry. */
+const EXAMPLE_BATCH_ID = "bat_4f1c2a9e8b7d6c5e4f3a2b1c0d9e8f7a";
+
+/** A batch's headers: a single delivery's, computed over the batch body, with the batch's own id. */
+const BatchDeliveryHeaders = DeliveryHeaders.extend({
+  "webhook-id": z
+    .string()
+    .regex(/^bat_[0-9a-f]{32}$/)
+    .openapi({
+      description:
+        "The batch's own id (`bat_` and 32 hex digits), the same on every retry of this batch; what the signatures sign with. Each event " +
+        "in `events` keeps its own `event_id`: deduplicate on those.",
+      example: EXAMPLE_BATCH_ID,
+    }),
+  traceparent: DeliveryHeaders.shape.traceparent.openapi({
+    description: "W3C Trace Context of the batch's first event (its trace id, a new span id for this attempt).",
+  }),
+});
+
+const BATCH_ANSWERS = {
+  "2XX": { description: "Every event in the batch is delivered: any 2xx within DELIVERY_TIMEOUT_MS (5 s)." },
+  "410": { description: "Gone: the webhook is disabled at once (no retries)." },
+  default: {
+    description:
+      "Anything else fails every event in the batch. The batch is retried as one, same events and same `webhook-id`, on the webhook's " +
+      "schedule, and counts as one failure against the workspace's failure quota.",
+  },
+};
+
+/** The batch entry: `{"events": [...]}` whose elements are the bodies `deliveries` describe, in acceptance order. */
+function registerBatchDelivery(app: Pick<OpenAPIHono, "openAPIRegistry">, deliveries: z.ZodType[]): void {
+  const [first, second, ...rest] = deliveries;
+  if (!first || !second) throw new Error("a batch needs at least two delivery bodies to choose from");
+  const body = z
+    .object({
+      events: z
+        .array(z.union([first, second, ...rest]))
+        .min(1)
+        .openapi({
+          description:
+            "The events, oldest first (acceptance order), each element byte-for-byte the body a single delivery of that event would carry.",
+        }),
+    })
+    .openapi("BatchDelivery", {
+      description:
+        'What an endpoint receives from a webhook with `batch` set: `{"events":[` + the single-delivery bodies joined with `,` + `]}`. ' +
+        "The signatures are computed over these bytes, exactly as for one event.",
+      example: {
+        events: [
+          {
+            event_type: "contact.created",
+            event_id: EXAMPLE_EVENT_ID,
+            timestamp: EXAMPLE_TIME,
+            ...sampleData("contact.created", EXAMPLE_TIME),
+          },
+        ],
+      },
+    });
+  app.openAPIRegistry.registerWebhook({
+    method: "post",
+    path: "batch",
+    operationId: "deliverBatch",
+    tags: ["Deliveries"],
+    security: [],
+    summary: "A batch of events",
+    description:
+      "Sent instead of single deliveries to a webhook with `batch` set (docs/batches.md): up to `maxEvents` ready events in one request, in " +
+      "order, signed like one delivery. Every request to such a webhook has this body, even with one event in it (a test event too); only " +
+      "verification challenges come alone, as a single delivery.",
+    request: { headers: BatchDeliveryHeaders, body: { required: true, content: { "application/json": { schema: body } } } },
+    responses: BATCH_ANSWERS,
+  });
+}
+
+/** Registers a `webhooks` entry per event type, then the batch entry, on the API's OpenAPI registry. */
 export function registerDeliveryWebhooks(app: Pick<OpenAPIHono, "openAPIRegistry">): void {
+  const deliveries: z.ZodType[] = [];
   for (const info of EVENT_CATALOG) {
     const body = EVENT_DATA_SCHEMAS[info.type].extend(envelope(info.type)).openapi(deliveryComponentName(info.type), {
       description: `What an endpoint subscribed to \`${info.type}\` receives: the envelope, then the event's data at the top level. Extra keys may appear.`,
       example: { event_type: info.type, event_id: EXAMPLE_EVENT_ID, timestamp: EXAMPLE_TIME, ...sampleData(info.type, EXAMPLE_TIME) },
     });
+    deliveries.push(body);
     app.openAPIRegistry.registerWebhook({
       method: "post",
       path: info.type,
@@ -98,4 +174,5 @@ export function registerDeliveryWebhooks(app: Pick<OpenAPIHono, "openAPIRegistry
       responses: ANSWERS,
     });
   }
+  registerBatchDelivery(app, deliveries);
 }

@@ -18,6 +18,10 @@ export interface ControlsFormValues {
   maxInFlight: string;
   /** "" for the default ("fixed"), or "adaptive". */
   concurrency: string;
+  /** Events per request; "" (and an empty wait) for no batches. */
+  batchMaxEvents: string;
+  /** "" for the default, 0 ms. */
+  batchMaxWaitMs: string;
 }
 
 export const NO_CONTROLS: ControlsFormValues = {
@@ -29,12 +33,22 @@ export const NO_CONTROLS: ControlsFormValues = {
   orderingKey: "",
   maxInFlight: "",
   concurrency: "",
+  batchMaxEvents: "",
+  batchMaxWaitMs: "",
 };
 
 export function controlsToForm(
   webhook: Pick<
     Webhook,
-    "rateLimitPerSecond" | "retryDelaysSeconds" | "headers" | "filter" | "ordering" | "orderingKey" | "maxInFlight" | "concurrency"
+    | "rateLimitPerSecond"
+    | "retryDelaysSeconds"
+    | "headers"
+    | "filter"
+    | "ordering"
+    | "orderingKey"
+    | "maxInFlight"
+    | "concurrency"
+    | "batch"
   >,
 ): ControlsFormValues {
   return {
@@ -48,11 +62,22 @@ export function controlsToForm(
       .map(([name, value]) => `${name}: ${value}`)
       .join("\n"),
     filter: Object.keys(webhook.filter).length === 0 ? "" : JSON.stringify(webhook.filter, null, 2),
+    batchMaxEvents: webhook.batch ? String(webhook.batch.maxEvents) : "",
+    batchMaxWaitMs: webhook.batch?.maxWaitMs ? String(webhook.batch.maxWaitMs) : "",
   };
 }
 
 /** A number where the text is one, else the text itself, so the API names what is wrong with it. */
 const numberOrText = (text: string) => (/^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text);
+
+/** Both empty: no batches. Otherwise what was typed, a left-out part absent, so the API names it (or its default applies). */
+function batchOf(maxEvents: string, maxWaitMs: string): Record<string, unknown> | null {
+  if (maxEvents === "" && maxWaitMs === "") return null;
+  return {
+    ...(maxEvents === "" ? {} : { maxEvents: numberOrText(maxEvents) }),
+    ...(maxWaitMs === "" ? {} : { maxWaitMs: numberOrText(maxWaitMs) }),
+  };
+}
 
 /**
  * The API body for the controls (empty fields reset them), and the problems of text that has no API shape: those
@@ -79,6 +104,7 @@ export function formToControls(values: ControlsFormValues): { body: Record<strin
     maxInFlight: inFlight === "" ? defaultMaxInFlight(ordering) : numberOrText(inFlight),
     // Sent as chosen: the API says when the ordering has no use for it.
     concurrency: values.concurrency.trim() || "fixed",
+    batch: batchOf(values.batchMaxEvents.trim(), values.batchMaxWaitMs.trim()),
   };
   const lines: [string, string][] = [];
   for (const [i, line] of values.headers.split(/\r?\n/).entries()) {

@@ -1,6 +1,7 @@
 // The OpenAPI document and the /docs page describe every route the Worker serves.
 import { describe, expect, it } from "vitest";
 import { api } from "../../src/api/app";
+import { deliveryComponentName } from "../../src/api/webhook-deliveries";
 import { EVENT_TYPES } from "../../src/events/catalog";
 import { call } from "../support/helpers";
 
@@ -72,7 +73,7 @@ describe("OpenAPI document", () => {
 
   it("documents what an endpoint receives: a webhooks entry per event type, in the JSON and at /docs", async () => {
     const { json } = await call("GET", "/openapi.json");
-    expect(Object.keys(json.webhooks)).toEqual([...EVENT_TYPES]);
+    expect(Object.keys(json.webhooks)).toEqual([...EVENT_TYPES, "batch"]);
     expect(json.webhooks["contact.tag.updated"].post.requestBody.content["application/json"].schema).toEqual({
       $ref: "#/components/schemas/ContactTagUpdatedDelivery",
     });
@@ -80,5 +81,24 @@ describe("OpenAPI document", () => {
     const docs = (await call("GET", "/docs")).text;
     for (const type of EVENT_TYPES) expect(docs).toContain(`aria-label="WEBHOOK ${type}"`);
     expect(docs).toContain("<code>traceparent</code>");
+  });
+
+  it("documents a batch delivery: {events: [...]} of the single-delivery bodies, with a bat_ webhook-id, in the JSON and at /docs", async () => {
+    const { json } = await call("GET", "/openapi.json");
+    const post = json.webhooks.batch.post;
+    expect(post.operationId).toBe("deliverBatch");
+    expect(post.requestBody.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/BatchDelivery" });
+    const body = json.components.schemas.BatchDelivery;
+    expect(body.required).toEqual(["events"]);
+    const items = body.properties.events.items;
+    const refs = (items.anyOf ?? items.oneOf).map((s: { $ref: string }) => s.$ref);
+    expect(refs).toEqual(EVENT_TYPES.map((type) => `#/components/schemas/${deliveryComponentName(type)}`));
+    const headers = Object.fromEntries(post.parameters.map((p: { name: string }) => [p.name, p]));
+    expect(headers["webhook-id"].schema.pattern).toBe("^bat_[0-9a-f]{32}$");
+    for (const name of ["webhook-timestamp", "webhook-signature", "x-webhook-signature", "traceparent", "content-type"]) {
+      expect(headers[name], name).toMatchObject({ in: "header", required: true });
+    }
+    expect(post.responses.default.description).toMatch(/one failure/);
+    expect((await call("GET", "/docs")).text).toContain('aria-label="WEBHOOK batch"');
   });
 });

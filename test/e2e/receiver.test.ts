@@ -1,6 +1,6 @@
 // `npm run receiver`, as a user runs it: real HTTP on 127.0.0.1, bodies signed the way the lane signs them
 // (Standard Webhooks through the `standardwebhooks` package, respond.io's HMAC of the raw body), one line each.
-import { createHmac } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,10 +24,8 @@ afterEach(async () => {
 });
 
 let counter = 0;
-/** A delivery as the lane sends it; `secrets` sign it (the first also makes the respond.io signature). */
-function signed(secrets: string[], type = "message.received") {
-  const id = `evt_receiver_test_${++counter}`;
-  const body = JSON.stringify({ event_type: type, event_id: id, timestamp: Date.now(), contact: { id: 1 } });
+/** `body` under `id` signed as the lane signs it: `secrets` sign it (the first also makes the respond.io signature). */
+function signedAs(secrets: string[], id: string, body: string) {
   const now = new Date();
   const standard = secrets.map((s) => new Webhook(s).sign(id, now, body)).join(" ");
   const headers = {
@@ -40,7 +38,20 @@ function signed(secrets: string[], type = "message.received") {
   return { id, body, headers };
 }
 
-async function post(r: ReceiverProcess, delivery: ReturnType<typeof signed>, path = "/hooks") {
+/** A delivery as the lane sends it. */
+function signed(secrets: string[], type = "message.received") {
+  const id = `evt_receiver_test_${++counter}`;
+  return signedAs(secrets, id, JSON.stringify({ event_type: type, event_id: id, timestamp: Date.now(), contact: { id: 1 } }));
+}
+
+/** A batch as the lane sends it (docs/batches.md): `{"events":[` + the single bodies joined with "," + `]}`, its own bat_ id. */
+function signedBatch(secrets: string[], types: string[]) {
+  const singles = types.map((type) => signed(secrets, type));
+  const body = `{"events":[${singles.map((one) => one.body).join(",")}]}`;
+  return { ...signedAs(secrets, `bat_${randomBytes(16).toString("hex")}`, body), events: singles.map((one) => one.id) };
+}
+
+async function post(r: ReceiverProcess, delivery: ReturnType<typeof signedAs>, path = "/hooks") {
   const res = await fetch(r.url + path, { method: "POST", headers: delivery.headers, body: delivery.body });
   return { status: res.status, text: await res.text() };
 }
@@ -57,6 +68,31 @@ describe("npm run receiver", () => {
 
     expect((await post(r, delivery)).status).toBe(200);
     expect(await r.waitForLine(new RegExp(`${delivery.id}  attempt 2  signature ok`))).toBeTruthy();
+  });
+
+  it("verifies a batch over its whole body, prints it with its bat_ id and size, then each of its events in order", async () => {
+    const r = await receiver(["--secret", SECRET]);
+    const batch = signedBatch([SECRET], ["message.received", "contact.created", "message.received"]);
+    expect((await post(r, batch)).status).toBe(200);
+    const line = await r.waitForLine(new RegExp(batch.id));
+    expect(line).toMatch(/ {2}POST \/hooks {2}batch of 3 {2}bat_[0-9a-f]{32} {2}attempt 1 {2}signature ok {2}→ 200$/);
+    const after = r.lines().slice(r.lines().indexOf(line) + 1);
+    expect(after.slice(0, 3)).toEqual([
+      `  1/3  message.received  ${batch.events[0]}`,
+      `  2/3  contact.created  ${batch.events[1]}`,
+      `  3/3  message.received  ${batch.events[2]}`,
+    ]);
+    // A retry of the batch is the same id: its attempts are counted like one delivery's.
+    expect((await post(r, batch)).status).toBe(200);
+    expect(await r.waitForLine(new RegExp(`${batch.id}  attempt 2  signature ok`))).toBeTruthy();
+
+    // One event changed inside a signed batch: refused whole, and none of its events is handled.
+    const tampered = signedBatch([SECRET], ["contact.created", "contact.created"]);
+    tampered.body = tampered.body.replace('"id":1', '"id":2');
+    expect((await post(r, tampered)).status).toBe(401);
+    expect(await r.waitForLine(new RegExp(tampered.id))).toMatch(/batch of 2 .*signature FAILED/);
+    await new Promise((done) => setTimeout(done, 200));
+    expect(r.lines().filter((l) => tampered.events.some((id) => l.includes(id)))).toEqual([]);
   });
 
   it("refuses with 401 and prints which signature failed when the secret does not match or the body was changed", async () => {

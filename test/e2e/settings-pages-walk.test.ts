@@ -373,6 +373,16 @@ describe("every settings page at 1280 px and 390 px", () => {
     await submit(page.getByRole("button", { name: "Add Webhook" }));
     expect(await page.evaluate(() => document.activeElement?.classList.contains("error-summary"))).toBe(true);
     await atBothWidths();
+    // The Advanced section open, a batch refused on its wait: audited too, the API's message under that input.
+    await page.locator("details.advanced summary").click();
+    await page.getByLabel("Events per request (batches)").fill("10");
+    await page.getByLabel("Wait for a batch to fill (milliseconds)").fill("20000");
+    await submit(page.getByRole("button", { name: "Add Webhook" }));
+    expect(await page.locator("#batchMaxWaitMs-error").textContent()).toMatch(/0 to 10000/);
+    expect(await page.getByLabel("Wait for a batch to fill (milliseconds)").getAttribute("aria-invalid")).toBe("true");
+    await atBothWidths();
+    await page.getByLabel("Events per request (batches)").fill("");
+    await page.getByLabel("Wait for a batch to fill (milliseconds)").fill("");
 
     await page.getByLabel("Endpoint URL").fill(`${receiver.url}/hooks/placeholder`);
     await page.getByLabel("New Contact").check();

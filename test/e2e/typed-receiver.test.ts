@@ -1,5 +1,5 @@
 // The OpenAPI document as a receiver's developer uses it: a maintained OpenAPI 3.1 validator accepts it, its
-// `webhooks` section describes every event type, and openapi-typescript turns it into types that a typed
+// `webhooks` section describes every event type and the batch body, and openapi-typescript turns it into types that a typed
 // receiver (test/typed-receiver/) compiles against, while tsc refuses the mistakes they should catch.
 import SwaggerParser from "@apidevtools/swagger-parser";
 import { spawnSync } from "node:child_process";
@@ -35,7 +35,7 @@ describe("the OpenAPI document's webhooks section", () => {
   it("passes an OpenAPI 3.1 validator and describes the delivery of every event type", async () => {
     await expect(SwaggerParser.validate(structuredClone(doc))).resolves.toBeTruthy();
     expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.webhooks)).toEqual([...EVENT_TYPES]);
+    expect(Object.keys(doc.webhooks)).toEqual([...EVENT_TYPES, "batch"]);
     for (const type of EVENT_TYPES) {
       const post = doc.webhooks[type].post;
       const headers = Object.fromEntries(post.parameters.map((p: any) => [p.name, p]));
@@ -48,6 +48,15 @@ describe("the OpenAPI document's webhooks section", () => {
       expect(body.required).toEqual(expect.arrayContaining(["event_type", "event_id", "timestamp", "contact"]));
       expect(body.additionalProperties).not.toBe(false);
     }
+    // The batch entry: the same headers, a bat_ id, and a body whose events are the bodies above.
+    const batch = doc.webhooks.batch.post;
+    const headers = Object.fromEntries(batch.parameters.map((p: any) => [p.name, p]));
+    expect(headers["webhook-id"].schema.pattern).toBe("^bat_[0-9a-f]{32}$");
+    const batchBody = doc.components.schemas[batch.requestBody.content["application/json"].schema.$ref.split("/").at(-1)];
+    const items = batchBody.properties.events.items;
+    expect((items.anyOf ?? items.oneOf).map((s: any) => s.$ref)).toEqual(
+      EVENT_TYPES.map((type) => doc.webhooks[type].post.requestBody.content["application/json"].schema.$ref),
+    );
   });
 
   it("a broken document fails the same validator (the check can fail)", async () => {
@@ -85,7 +94,7 @@ describe("the OpenAPI document's webhooks section", () => {
       const marked = readFileSync(join(FIXTURE, "misuse.ts"), "utf8")
         .split("\n")
         .flatMap((line, i) => (line.includes("// error") ? [i + 1] : []));
-      expect(marked).toHaveLength(4);
+      expect(marked).toHaveLength(6);
       expect(new Set(errorLines)).toEqual(new Set(marked));
     } finally {
       rmSync(source, { force: true });

@@ -28,6 +28,15 @@ createServer((req, res) => {
   });
 }).listen(8788);`;
 
+/** The snippet for a webhook with `batch` set: one signature over the whole body, then its events in order (docs/batches.md). */
+const VERIFY_BATCH_SNIPPET = VERIFY_SNIPPET.replace(
+  `      const event = wh.verify(raw, req.headers);
+      console.log(event.event_type, event.event_id);`,
+  `      const batch = wh.verify(raw, req.headers);
+      // This webhook sends batches: {"events": [...]}, oldest first, each element one event's body.
+      for (const event of batch.events) console.log(event.event_type, event.event_id);`,
+);
+
 /** The README's local receiver, started with this very secret (`npm run receiver`, scripts/receiver.mjs). */
 const receiverCommand = (secret: string) => `npm run receiver -- --secret ${secret}`;
 
@@ -109,7 +118,7 @@ export const SecretPage: FC<{
           <code>webhook-timestamp</code> and <code>webhook-signature</code>. With Node and the <code>standardwebhooks</code> package:
         </p>
         <pre>
-          <code>{VERIFY_SNIPPET}</code>
+          <code>{webhook.batch ? VERIFY_BATCH_SNIPPET : VERIFY_SNIPPET}</code>
         </pre>
         <p>Or check respond.io's header, over the raw body:</p>
         <pre>

@@ -6,7 +6,7 @@ import { MAX_DESCRIPTION_LENGTH } from "../../api/webhooks/schemas";
 import { EVENT_CATALOG } from "../../events/catalog";
 import type { WorkspaceLimits } from "../../lib/limits";
 import type { ApiProblem } from "../api-client";
-import { ErrorSummary, FieldError, invalidIf, webhookPath } from "../components";
+import { ErrorSummary, FieldError, invalidIf, problemsOf, webhookPath } from "../components";
 import type { ControlsFormValues } from "../controls-form";
 import { Layout, WEBHOOKS, webhookCrumbs } from "../layout";
 
@@ -31,12 +31,33 @@ const FIELDS = {
   orderingKey: { target: "orderingKey", label: "Ordering key" },
   maxInFlight: { target: "maxInFlight", label: "Requests at once" },
   concurrency: { target: "concurrency", label: "Requests at once, fixed or adaptive" },
+  batch: { target: "batchMaxEvents", label: "Batches" },
 };
-const ADVANCED = ["rateLimitPerSecond", "retryDelaysSeconds", "headers", "filter", "orderingKey", "maxInFlight"] as const;
+const ADVANCED = [
+  "rateLimitPerSecond",
+  "retryDelaysSeconds",
+  "headers",
+  "filter",
+  "orderingKey",
+  "maxInFlight",
+  "batchMaxEvents",
+  "batchMaxWaitMs",
+] as const;
+
+/**
+ * The problem with one input of the batch: the API names `batch.maxEvents` or `batch.maxWaitMs`, or `batch` itself
+ * (set on a polling webhook), shown at the first input. Alone, so the field shows that one and not its sibling's.
+ */
+function batchProblem(error: ApiProblem | undefined, part: "maxEvents" | "maxWaitMs"): ApiProblem | undefined {
+  const found = problemsOf(error).find((p) => p.param === `batch.${part}` || (part === "maxEvents" && p.param === "batch"));
+  return found && { code: found.code, message: found.message, param: found.param };
+}
 
 /** One field of the Advanced section: a label, its hint, a text input (or a textarea), and the API's message for it. */
 const AdvancedField: FC<{
   id: (typeof ADVANCED)[number];
+  /** The API's name for it, when not the id (the batch's two inputs are parts of `batch`). */
+  field?: string;
   label: string;
   value: string;
   error: ApiProblem | undefined;
@@ -44,8 +65,8 @@ const AdvancedField: FC<{
   numeric?: boolean;
   multiline?: boolean;
   children: Child;
-}> = ({ id, label, value, error, placeholder, numeric, multiline, children }) => {
-  const invalid = invalidIf(error, id);
+}> = ({ id, field = id, label, value, error, placeholder, numeric, multiline, children }) => {
+  const invalid = invalidIf(error, field);
   const describedBy = invalid ? `${id}-hint ${id}-error` : `${id}-hint`;
   return (
     <div class="field">
@@ -69,7 +90,7 @@ const AdvancedField: FC<{
           aria-invalid={invalid}
         />
       )}
-      <FieldError id={`${id}-error`} error={error} field={id} />
+      <FieldError id={`${id}-error`} error={error} field={field} />
     </div>
   );
 };
@@ -90,9 +111,9 @@ export const WebhookFormPage: FC<{
   const invalid = (field: string) => invalidIf(error, field);
   const describedBy = (field: string, hint: string) => (invalid(field) ? `${hint} ${field}-error` : hint);
   // Closed unless something in it is set or wrong: respond.io's two-field form stays as simple as it is.
-  const advancedOpen = [...ADVANCED, "ordering" as const, "concurrency" as const].some(
-    (field) => values[field].trim() !== "" || invalid(field),
-  );
+  const advancedOpen =
+    [...ADVANCED, "ordering" as const, "concurrency" as const].some((field) => values[field].trim() !== "" || invalid(field)) ||
+    invalid("batch") !== undefined;
   return (
     <Layout title={title} workspaceName={workspaceName} crumbs={webhookCrumbs({ label: title })}>
       <h1>{title}</h1>
@@ -189,7 +210,7 @@ export const WebhookFormPage: FC<{
         </div>
 
         <details class="advanced" open={advancedOpen}>
-          <summary>Advanced: rate limit, retry schedule, headers, filter, ordering</summary>
+          <summary>Advanced: rate limit, retry schedule, headers, filter, ordering, batches</summary>
           <AdvancedField
             id="rateLimitPerSecond"
             label="Rate limit (attempts per second)"
@@ -287,6 +308,30 @@ export const WebhookFormPage: FC<{
             </select>
             <FieldError id="concurrency-error" error={error} field="concurrency" />
           </div>
+          <AdvancedField
+            id="batchMaxEvents"
+            field="batch"
+            label="Events per request (batches)"
+            value={values.batchMaxEvents}
+            error={batchProblem(error, "maxEvents")}
+            placeholder="one event per request"
+            numeric
+          >
+            Send up to this many ready events in one request, 2 to 100, in order. Every request then has the body{" "}
+            <code>{'{"events": [...]}'}</code>, even with one event in it: your endpoint must accept that body. A <code>2xx</code> delivers
+            them all; anything else retries them all, together. Empty: one event per request, respond.io's body. Not for polling.
+          </AdvancedField>
+          <AdvancedField
+            id="batchMaxWaitMs"
+            field="batch"
+            label="Wait for a batch to fill (milliseconds)"
+            value={values.batchMaxWaitMs}
+            error={batchProblem(error, "maxWaitMs")}
+            placeholder="0"
+            numeric
+          >
+            How long the oldest ready event may wait for more to join its batch, 0 to 10000. Empty: 0, send what is ready at once.
+          </AdvancedField>
         </details>
 
         <div class="row">

@@ -106,6 +106,8 @@ const webhookInput = async (
     orderingKey: form.text("orderingKey"),
     maxInFlight: form.text("maxInFlight"),
     concurrency: form.text("concurrency"),
+    batchMaxEvents: form.text("batchMaxEvents"),
+    batchMaxWaitMs: form.text("batchMaxWaitMs"),
   };
   const controls = formToControls(values);
   // A polling webhook sends no URL (an edit form shows none for one, and sends it empty: no change).
