@@ -89,7 +89,7 @@ describe.skipIf(!present)(
     });
 
     /** Fields a webhook object gained after 1.0.0, with the value one stored by 1.0.0 reads as (CHANGELOG.md). */
-    const WEBHOOK_FIELDS_SINCE_1_0_0 = { concurrency: "fixed" };
+    const WEBHOOK_FIELDS_SINCE_1_0_0 = { concurrency: "fixed", batch: null };
 
     it("keeps every setting: workspaces (limits, alertUrl) and webhooks, field for field", async () => {
       for (const name of ["alerting", "limited"] as const)
