@@ -4,6 +4,7 @@
 // across batches, under "key" too; a crash mid-batch sends that batch again and loses nothing.
 import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { MAX_BATCH_BYTES } from "../../src/delivery/lane/batches";
 import { call, createWebhook, createWorkspace, eventually } from "../support/helpers";
 import { lane, laneState, settledLane } from "../support/lane";
 import { driveUntil } from "../support/parallel";
@@ -195,6 +196,18 @@ describe("ordered batches", () => {
     const all = await ep.waitFor(2);
     expect(idsIn(all[1]!)).toEqual(full);
     expect(Date.now() - started).toBeLessThan(3500);
+  });
+
+  it("keeps a batch's body within MAX_BATCH_BYTES: large events go in more, smaller batches", async () => {
+    const { ws, ep, hook } = await setup({ batch: { maxEvents: 50 } }, [{ status: 200, delayMs: 300 }]);
+    const ids: string[] = [];
+    for (let i = 0; i < 24; i++) ids.push(...(await sendEvents(ws.apiKey, [{ i, pad: "x".repeat(100_000) }])));
+    await settledLane(hook.id, (s) => s.events.length === ids.length && s.events.every((e) => e.status === "delivered"));
+    const got = await ep.requests();
+    expect(got.flatMap(idsIn)).toEqual(ids);
+    for (const r of got) expect(new TextEncoder().encode(r.body).byteLength).toBeLessThanOrEqual(MAX_BATCH_BYTES);
+    // Not one event per request either: as many as fit.
+    expect(Math.max(...got.map((r) => idsIn(r).length))).toBe(9);
   });
 
   it("sends a test event to a batching webhook as a batch of one", async () => {

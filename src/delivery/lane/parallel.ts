@@ -3,7 +3,7 @@
 // each sender object takes 6 more).
 import { MAX_OUTGOING_PER_OBJECT } from "../ordering";
 import { AdaptiveConcurrency } from "./adaptive";
-import { batchable, batchBody, batchId, fillBy, joins } from "./batches";
+import { BATCH_FRAME_BYTES, batchable, batchBody, batchId, bytesIn, fillBy, joins, MAX_BATCH_BYTES } from "./batches";
 import { KeyedLine } from "./keyed-line";
 import type { LaneOutcomes } from "./outcomes";
 import type { LaneSending, SentAttempt } from "./sending";
@@ -183,16 +183,19 @@ export class ParallelDelivery {
   }
 
   /**
-   * The batch `first` opens (batches.ts): it and other ready heads that join it, at most one event per key (so no
+   * The batch `first` opens (batches.ts): it and other ready heads that join it and fit in MAX_BATCH_BYTES, at most one event per key (so no
    * key has two events out, and each key's next waits for the batch's outcome), in place-in-line order.
    */
   private gather(lane: LaneRow, first: EventRow, now: number): EventRow[] {
     const events = [first];
     const busy = new Set(this.busyKeys).add(first.ordering_key!);
+    let bytes = BATCH_FRAME_BYTES + bytesIn(first);
+    const fits = (e: EventRow, heldUntil: number) => joins(first, e, now, heldUntil) && bytes + bytesIn(e) <= MAX_BATCH_BYTES;
     while (events.length < lane.batch_max_events!) {
-      const event = this.line.next(now, busy, lane.max_in_flight, (e, heldUntil) => joins(first, e, now, heldUntil));
+      const event = this.line.next(now, busy, lane.max_in_flight, fits);
       if (!event) break;
       events.push(event);
+      bytes += bytesIn(event);
       busy.add(event.ordering_key!);
     }
     return events;
