@@ -210,6 +210,25 @@ describe("ordered batches", () => {
     expect(Math.max(...got.map((r) => idsIn(r).length))).toBe(9);
   });
 
+  it("sends recovered events (put back in line) in batches of at most maxEvents, in acceptance order", async () => {
+    const { ws, ep, hook } = await setup({ batch: { maxEvents: 20 } });
+    expect((await call("POST", `/v1/webhooks/${hook.id}/disable`, { key: ws.apiKey })).status).toBe(200);
+    const kept = await sendEvents(
+      ws.apiKey,
+      Array.from({ length: 45 }, (_, i) => ({ i })),
+    );
+    await settledLane(hook.id, (s) => s.events.length === kept.length && s.events.every((e) => e.status === "skipped"));
+    expect((await call("POST", `/v1/webhooks/${hook.id}/enable`, { key: ws.apiKey })).status).toBe(200);
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const recovered = await call("POST", `/v1/webhooks/${hook.id}/recover`, { key: ws.apiKey, body: { since } });
+    expect(recovered.json).toEqual({ recovered: kept.length });
+    await settledLane(hook.id, (s) => s.events.every((e) => e.status === "delivered"));
+    const got = await ep.requests();
+    expect(got.flatMap(idsIn)).toEqual(kept);
+    expect(got.length).toBeGreaterThanOrEqual(3);
+    expect(got.every((r) => idsIn(r).length <= 20 && r.standardValid)).toBe(true);
+  });
+
   it("sends a test event to a batching webhook as a batch of one", async () => {
     const { ws, ep, hook } = await setup({ batch: { maxEvents: 5 } });
     const res = await call("POST", `/v1/webhooks/${hook.id}/test`, { key: ws.apiKey, body: { type: "message.received" } });
