@@ -60,7 +60,7 @@ export class ParallelDelivery {
   }
 
   /** Until the next notify (false), or until `ms` have passed when given (true). */
-  private changed(ms: number | null = null): Promise<boolean> {
+  changed(ms: number | null = null): Promise<boolean> {
     return new Promise<boolean>((resolve) => {
       this.waiters.push(resolve);
       if (ms !== null) setTimeout(() => resolve(true), ms);

@@ -26,6 +26,14 @@ const MAX_ALARM_RUN_MS = 30_000;
 export const STAY_AWAKE_MS = 1_000;
 
 /**
+ * A run that starts within this of the end of the one before is of a lane fed steadily (a queue batch or more a
+ * second): when its line empties it stays awake up to STAY_AWAKE_MS for the next events, instead of ending, arming
+ * the alarm for retention, and having the next batch arm it again (two setAlarm rows per batch, most of the rows a
+ * lane fed a few events per batch wrote beside its events'). A lane fed now and then ends at once, as before.
+ */
+const STEADY_GAP_MS = 2 * STAY_AWAKE_MS;
+
+/**
  * Whether the lane delivers its line one attempt at a time: under "endpoint", and under any ordering while its
  * endpoint awaits verification (the challenge goes first and alone; verification.ts).
  */
@@ -68,6 +76,8 @@ export class LaneRunner implements StartGate {
    * when driven by hand; the runtime itself fires an alarm at or after its time, when Date.now() is enough).
    */
   private armedFor: number | null = null;
+  /** When the last alarm run ended (see STEADY_GAP_MS). */
+  private lastRunEnded = Number.NEGATIVE_INFINITY;
   readonly parallel: ParallelDelivery;
 
   constructor(
@@ -108,6 +118,7 @@ export class LaneRunner implements StartGate {
 
   async alarm(): Promise<void> {
     this.delivering = true;
+    const steady = Date.now() - this.lastRunEnded < STEADY_GAP_MS;
     try {
       await this.outcomes.syncDisable();
       await this.outcomes.syncVerified();
@@ -120,18 +131,19 @@ export class LaneRunner implements StartGate {
       if (lane && lane.delivery !== "poll" && !inLine(lane, requireEndpointVerification)) {
         await this.parallel.run(clock, Date.now() + MAX_ALARM_RUN_MS, MAX_PARALLEL_ATTEMPTS_PER_ALARM, STAY_AWAKE_MS);
       } else {
-        await this.deliverInLine(clock);
+        await this.deliverInLine(clock, steady);
       }
     } finally {
       // What this run delivered is recorded before it ends (its last outcomes may still be in a group).
       this.store.flushDelivered();
       this.delivering = false;
+      this.lastRunEnded = Date.now();
     }
     await this.scheduleNext();
   }
 
   /** The default ordering (and any while the endpoint awaits verification): the line's head, one attempt at a time. */
-  private async deliverInLine(startClock: number): Promise<void> {
+  private async deliverInLine(startClock: number, steady: boolean): Promise<void> {
     let clock = startClock;
     const started = Date.now();
     const { requireEndpointVerification } = readConfig(this.envOf());
@@ -141,7 +153,13 @@ export class LaneRunner implements StartGate {
       if (!lane || lane.deleted || !lane.enabled || lane.delivery === "poll" || !inLine(lane, requireEndpointVerification)) break;
       const head = this.store.head();
       const now = Math.max(Date.now(), clock);
-      if (!head) break;
+      if (!head) {
+        // A lane fed steadily waits awake for its next events (STEADY_GAP_MS), what it delivered written first.
+        if (!steady) break;
+        this.store.flushDelivered();
+        if (await this.parallel.changed(STAY_AWAKE_MS)) break;
+        continue;
+      }
       if (!maySend(lane, head, requireEndpointVerification)) break;
       const startAt = Math.max(head.next_attempt_at, this.store.held.get(head.order_key) ?? 0, this.tokenAt(lane));
       if (startAt > now) {
