@@ -1,6 +1,7 @@
-// A lane fed a few events per queue batch, batch after batch, stays awake between them (runner.ts STEADY_GAP_MS)
-// instead of ending each run, arming its alarm for retention and being armed again by the next batch: each setAlarm
-// is a row written. One fed now and then still ends its run at once, its alarm armed for retention.
+// A lane fed a few events per queue batch, batch after batch, stays awake between them (runner.ts, `steady`) instead
+// of ending each run, arming its alarm for retention and being armed again by the next batch: each setAlarm is a row
+// written. One fed now and then (its next events come more than STAY_AWAKE_MS after its line emptied) still ends its
+// run at once, its alarm armed for retention.
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { STAY_AWAKE_MS, type EndpointLane } from "../../src/delivery/lane/endpoint-lane";

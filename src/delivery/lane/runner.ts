@@ -26,14 +26,6 @@ const MAX_ALARM_RUN_MS = 30_000;
 export const STAY_AWAKE_MS = 1_000;
 
 /**
- * A run that starts within this of the end of the one before is of a lane fed steadily (a queue batch or more a
- * second): when its line empties it stays awake up to STAY_AWAKE_MS for the next events, instead of ending, arming
- * the alarm for retention, and having the next batch arm it again (two setAlarm rows per batch, most of the rows a
- * lane fed a few events per batch wrote beside its events'). A lane fed now and then ends at once, as before.
- */
-const STEADY_GAP_MS = 2 * STAY_AWAKE_MS;
-
-/**
  * Whether the lane delivers its line one attempt at a time: under "endpoint", and under any ordering while its
  * endpoint awaits verification (the challenge goes first and alone; verification.ts).
  */
@@ -76,8 +68,16 @@ export class LaneRunner implements StartGate {
    * when driven by hand; the runtime itself fires an alarm at or after its time, when Date.now() is enough).
    */
   private armedFor: number | null = null;
-  /** When the last alarm run ended (see STEADY_GAP_MS). */
-  private lastRunEnded = Number.NEGATIVE_INFINITY;
+  /**
+   * Whether the lane is fed steadily: its last events came within STAY_AWAKE_MS of its line emptying. Such a run,
+   * its line empty, waits awake up to STAY_AWAKE_MS for the next events (a queue batch or more a second) instead of
+   * ending, arming the alarm for retention, and having the next batch arm it again: two setAlarm rows per batch,
+   * most of what a lane fed a few events per batch wrote beside its events. A wait that times out ends it; a lane
+   * fed now and then (one event per fan-out round, say) ends its run at once, as before.
+   */
+  private steady = false;
+  /** When the last run ended with its line empty, until something arrives (scheduleNext measures the gap). */
+  private emptiedAt: number | null = null;
   readonly parallel: ParallelDelivery;
 
   constructor(
@@ -118,7 +118,7 @@ export class LaneRunner implements StartGate {
 
   async alarm(): Promise<void> {
     this.delivering = true;
-    const steady = Date.now() - this.lastRunEnded < STEADY_GAP_MS;
+    let emptied = false;
     try {
       await this.outcomes.syncDisable();
       await this.outcomes.syncVerified();
@@ -131,19 +131,22 @@ export class LaneRunner implements StartGate {
       if (lane && lane.delivery !== "poll" && !inLine(lane, requireEndpointVerification)) {
         await this.parallel.run(clock, Date.now() + MAX_ALARM_RUN_MS, MAX_PARALLEL_ATTEMPTS_PER_ALARM, STAY_AWAKE_MS);
       } else {
-        await this.deliverInLine(clock, steady);
+        emptied = await this.deliverInLine(clock);
       }
     } finally {
       // What this run delivered is recorded before it ends (its last outcomes may still be in a group).
       this.store.flushDelivered();
       this.delivering = false;
-      this.lastRunEnded = Date.now();
     }
     await this.scheduleNext();
+    this.emptiedAt = emptied ? Date.now() : null;
   }
 
-  /** The default ordering (and any while the endpoint awaits verification): the line's head, one attempt at a time. */
-  private async deliverInLine(startClock: number, steady: boolean): Promise<void> {
+  /**
+   * The default ordering (and any while the endpoint awaits verification): the line's head, one attempt at a time.
+   * True when it ended because its line was empty.
+   */
+  private async deliverInLine(startClock: number): Promise<boolean> {
     let clock = startClock;
     const started = Date.now();
     const { requireEndpointVerification } = readConfig(this.envOf());
@@ -154,10 +157,11 @@ export class LaneRunner implements StartGate {
       const head = this.store.head();
       const now = Math.max(Date.now(), clock);
       if (!head) {
-        // A lane fed steadily waits awake for its next events (STEADY_GAP_MS), what it delivered written first.
-        if (!steady) break;
+        // A lane fed steadily waits awake for its next events (see `steady`), what it delivered written first.
+        if (!this.steady) return true;
         this.store.flushDelivered();
-        if (await this.parallel.changed(STAY_AWAKE_MS)) break;
+        this.steady = !(await this.parallel.changed(STAY_AWAKE_MS));
+        if (!this.steady) return true;
         continue;
       }
       if (!maySend(lane, head, requireEndpointVerification)) break;
@@ -183,6 +187,7 @@ export class LaneRunner implements StartGate {
       }
       clock = 0;
     }
+    return false;
   }
 
   /**
@@ -199,6 +204,9 @@ export class LaneRunner implements StartGate {
   async scheduleNext(): Promise<void> {
     this.parallel.notify();
     if (this.delivering) return;
+    // The first events (or change) since the line emptied: soon enough, and the next empty line is waited out.
+    if (this.emptiedAt !== null) this.steady = Date.now() - this.emptiedAt < STAY_AWAKE_MS;
+    this.emptiedAt = null;
     const lane = this.store.lane();
     const due = nextAlarmAt({
       lane,
