@@ -20,12 +20,14 @@ export interface EventInput {
 }
 
 /**
- * The event id: random (`evt_` + ULID) or, with an idempotency key, derived from workspace and key,
- * so sending the same key again yields the same id and every lane stores it once.
+ * The event id: `evt_` + its order key `key` (a ULID) in lower case, random without one, or, with an idempotency
+ * key, derived from workspace and key, so sending the same key again yields the same id and every lane stores it
+ * once. A lane finds an event whose id comes from its order key by primary key, with no index entry written for it
+ * (lane/store-sql.ts, withId); any other id it indexes.
  */
-export async function eventIdFor(workspaceId: string, idempotencyKey: string | undefined): Promise<string> {
-  if (idempotencyKey === undefined) return newId("evt");
-  return derivedEventId(workspaceId, idempotencyKey);
+export async function eventIdFor(workspaceId: string, idempotencyKey: string | undefined, key?: string): Promise<string> {
+  if (idempotencyKey !== undefined) return derivedEventId(workspaceId, idempotencyKey);
+  return key === undefined ? newId("evt") : `evt_${key.toLowerCase()}`;
 }
 
 /** What ingestion adds to an event beside its input: its trace (trace.ts keptTraceOf), and with EVENT_VALIDATION=warn what did not match. */
@@ -41,14 +43,15 @@ export async function toQueuedEvent(
   acceptedAt: number,
   extras: EventExtras = {},
 ): Promise<QueuedEvent> {
+  const key = orderKey(acceptedAt);
   return {
-    id: await eventIdFor(workspaceId, input.id),
+    id: await eventIdFor(workspaceId, input.id, key),
     workspaceId,
     type: input.type,
     data: input.data,
     occurredAt: input.occurredAt ? Date.parse(input.occurredAt) : acceptedAt,
     acceptedAt,
-    orderKey: orderKey(acceptedAt),
+    orderKey: key,
     ...(extras.traceparent !== undefined ? { traceparent: extras.traceparent } : {}),
     ...(extras.tracestate !== undefined ? { tracestate: extras.tracestate } : {}),
     ...(extras.schemaWarning !== undefined ? { schemaWarning: extras.schemaWarning } : {}),

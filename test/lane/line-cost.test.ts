@@ -5,6 +5,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Sealed } from "../../src/lib/encryption";
+import { counted } from "../support/counted-sql";
 import { handMadeConfig } from "../support/lane";
 import { LaneSecrets } from "../../src/delivery/lane/secrets";
 import type { EndpointLane } from "../../src/delivery/lane/endpoint-lane";
@@ -34,26 +35,6 @@ function orderingKey(spread: Spread, i: number, id: string): string | null {
   if (spread === "none") return `#${id}`;
   if (spread === "key: many keys") return `"c${i % 50}"`;
   return i % 10 === 9 ? `"c${i}"` : '"hot"';
-}
-
-/** Storage whose every statement's rows read are added up (a cursor counts as it is read; summed at the end). */
-function counted(storage: DurableObjectStorage) {
-  const cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
-  const sql = {
-    exec: (query: string, ...bindings: unknown[]) => {
-      const cursor = storage.sql.exec(query, ...bindings);
-      cursors.push(cursor);
-      return cursor;
-    },
-  };
-  return {
-    storage: { sql, transactionSync: <T>(fn: () => T) => storage.transactionSync(fn) } as unknown as DurableObjectStorage,
-    rowsRead: () => cursors.reduce((n, c) => n + c.rowsRead, 0),
-    rowsWritten: () => cursors.reduce((n, c) => n + c.rowsWritten, 0),
-    reset: () => {
-      cursors.length = 0;
-    },
-  };
 }
 
 const success = (): SentAttempt => ({

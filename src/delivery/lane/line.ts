@@ -155,11 +155,13 @@ export class Line {
   /**
    * The events of a batch delivered in line (batches.ts) are written: none in its first place is pending up to the
    * last of them, so the next read starts past them, not at the batch's first (in memory: the stored start is moved
-   * by readAhead when it falls far behind). `first` and `last` are the order keys of its first and last events in their first place.
+   * by readAhead when it falls far behind). `firstPlace`: the batch's events in their first place, in order.
    */
-  passed(first: string, last: string): void {
+  passed(firstPlace: readonly EventRow[]): void {
+    const first = firstPlace[0]?.order_key;
+    const last = firstPlace.at(-1)?.order_key;
     // Below the batch's first only when an event stored late moved the start back meanwhile: then it stays.
-    if (this.lineStart >= first && last > this.lineStart) this.lineStart = last;
+    if (first !== undefined && last !== undefined && this.lineStart >= first && last > this.lineStart) this.lineStart = last;
     this.ahead = [];
   }
 

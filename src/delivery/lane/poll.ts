@@ -4,6 +4,7 @@
 //
 // Until the first tagged release this schema is edited in place (README "Storage schemas").
 import type { EventRow, NewEvent } from "./schema";
+import { HOLDS_ID } from "./store-sql";
 
 export const POLL_SCHEMA = `
   -- served_key: the furthest place in line any page reached (a cursor beyond it was never given out);
@@ -127,13 +128,7 @@ export function lateForStream(sql: SqlStorage, events: readonly Pick<NewEvent, "
   const served = position(sql).served_key;
   const late = events.filter((e) => e.status === "pending" && e.order_key <= served).map((e) => e.id);
   if (late.length === 0) return [];
-  const held = new Set(
-    sql
-      .exec<{ id: string }>(`SELECT id FROM events WHERE id IN (${late.map(() => "?").join(", ")})`, ...late)
-      .toArray()
-      .map((r) => r.id),
-  );
-  return late.filter((id) => !held.has(id));
+  return late.filter((id) => sql.exec<{ held: number }>(HOLDS_ID, id).one().held === 0);
 }
 
 export interface PollPosition {

@@ -69,6 +69,16 @@ export class LaneRunner implements StartGate {
    * when driven by hand; the runtime itself fires an alarm at or after its time, when Date.now() is enough).
    */
   private armedFor: number | null = null;
+  /**
+   * Whether the lane is fed steadily: its last events came within STAY_AWAKE_MS of its line emptying. Such a run,
+   * its line empty, waits awake up to STAY_AWAKE_MS for the next events (a queue batch or more a second) instead of
+   * ending, arming the alarm for retention, and having the next batch arm it again: two setAlarm rows per batch,
+   * most of what a lane fed a few events per batch wrote beside its events. A wait that times out ends it; a lane
+   * fed now and then (one event per fan-out round, say) ends its run at once, as before.
+   */
+  private steady = false;
+  /** When the last run ended with its line empty, until something arrives (scheduleNext measures the gap). */
+  private emptiedAt: number | null = null;
   readonly parallel: ParallelDelivery;
 
   constructor(
@@ -109,6 +119,7 @@ export class LaneRunner implements StartGate {
 
   async alarm(): Promise<void> {
     this.delivering = true;
+    let emptied = false;
     try {
       await this.outcomes.syncDisable();
       await this.outcomes.syncVerified();
@@ -121,7 +132,7 @@ export class LaneRunner implements StartGate {
       if (lane && lane.delivery !== "poll" && !inLine(lane, requireEndpointVerification)) {
         await this.parallel.run(clock, Date.now() + MAX_ALARM_RUN_MS, MAX_PARALLEL_ATTEMPTS_PER_ALARM, STAY_AWAKE_MS);
       } else {
-        await this.deliverInLine(clock);
+        emptied = await this.deliverInLine(clock);
       }
     } finally {
       // What this run delivered is recorded before it ends (its last outcomes may still be in a group).
@@ -129,10 +140,14 @@ export class LaneRunner implements StartGate {
       this.delivering = false;
     }
     await this.scheduleNext();
+    this.emptiedAt = emptied ? Date.now() : null;
   }
 
-  /** The default ordering (and any while the endpoint awaits verification): the line's head, one attempt at a time. */
-  private async deliverInLine(startClock: number): Promise<void> {
+  /**
+   * The default ordering (and any while the endpoint awaits verification): the line's head, one attempt at a time.
+   * True when it ended because its line was empty.
+   */
+  private async deliverInLine(startClock: number): Promise<boolean> {
     let clock = startClock;
     const started = Date.now();
     const { requireEndpointVerification } = readConfig(this.envOf());
@@ -142,7 +157,14 @@ export class LaneRunner implements StartGate {
       if (!lane || lane.deleted || !lane.enabled || lane.delivery === "poll" || !inLine(lane, requireEndpointVerification)) break;
       const head = this.store.head();
       const now = Math.max(Date.now(), clock);
-      if (!head) break;
+      if (!head) {
+        // A lane fed steadily waits awake for its next events (see `steady`), what it delivered written first.
+        if (!this.steady) return true;
+        this.store.flushDelivered();
+        this.steady = !(await this.parallel.whenChanged(STAY_AWAKE_MS));
+        if (!this.steady) return true;
+        continue;
+      }
       if (!maySend(lane, head, requireEndpointVerification)) break;
       const startAt = Math.max(head.next_attempt_at, this.store.held.get(head.order_key) ?? 0, this.tokenAt(lane));
       if (startAt > now) {
@@ -173,6 +195,7 @@ export class LaneRunner implements StartGate {
       }
       clock = 0;
     }
+    return false;
   }
 
   /**
@@ -219,6 +242,9 @@ export class LaneRunner implements StartGate {
   async scheduleNext(): Promise<void> {
     this.parallel.notify();
     if (this.delivering) return;
+    // The first events (or change) since the line emptied: soon enough, and the next empty line is waited out.
+    if (this.emptiedAt !== null) this.steady = Date.now() - this.emptiedAt < STAY_AWAKE_MS;
+    this.emptiedAt = null;
     const lane = this.store.lane();
     const due = nextAlarmAt({
       lane,

@@ -162,11 +162,23 @@ const ORDERED_BATCHES = `
 `;
 
 /**
+ * An event accepted without an idempotency key has the id `evt_` + its order key in lower case (src/events/ingest.ts):
+ * its row is found by primary key from its id (store-sql.ts, withId), so storing it writes its row alone, not an
+ * index entry too. Only the other ids (an idempotency key's, an alert's, and every event stored before this step)
+ * are indexed, and an id is still held once: the insert looks both ways first. The last step whatever its number
+ * (the code names what it creates, never the step).
+ */
+const EVENT_ID_FROM_ORDER_KEY = `
+  CREATE UNIQUE INDEX IF NOT EXISTS events_by_other_id ON events (id) WHERE order_key <> upper(substr(id, 5));
+  DROP INDEX IF EXISTS events_by_id;
+`;
+
+/**
  * The lane's storage, step by step (src/lib/storage-steps.ts): step 1 is the 1.0.0 shape above. From 1.0.0 a change
  * to a stored shape is a new step at the end of this list (an ALTER TABLE, a new index, a backfill), never an edit of
  * SCHEMA, and the upgrade test (test/e2e/upgrade.test.ts) must keep passing on the 1.0.0 fixture.
  */
-export const LANE_STORAGE_STEPS = [SCHEMA, ADAPTIVE_CONCURRENCY, ORDERED_BATCHES] as const;
+export const LANE_STORAGE_STEPS = [SCHEMA, ADAPTIVE_CONCURRENCY, ORDERED_BATCHES, EVENT_ID_FROM_ORDER_KEY] as const;
 
 /** The lane's one row: its webhook's config as last handed over, and its own bookkeeping. */
 export interface LaneRow {

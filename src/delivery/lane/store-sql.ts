@@ -43,7 +43,30 @@ export function eventColumns(event: NewEvent): unknown[] {
   ];
 }
 
-/** Inserts the rows of a JSON array of eventColumns arrays, skipping ids already held; returns the stored order keys. */
+/**
+ * The rows of events holding the id `idSql` (an SQL expression), the events table named `alias`. An id whose fifth
+ * character on, in upper case, is its event's order key (an event accepted without an idempotency key has the id
+ * `evt_` + its order key in lower case, src/events/ingest.ts) is found by primary key: no index entry is written for
+ * it. Any other (an idempotency key's, an alert's, every one stored before) is in the partial index
+ * events_by_other_id (schema.ts, EVENT_ID_FROM_ORDER_KEY), whose condition is the same expression's: each event is
+ * found one way exactly.
+ */
+function withId(columns: string, idSql: string, alias = "e"): string {
+  return `SELECT ${columns} FROM events ${alias} WHERE ${alias}.order_key = upper(substr(${idSql}, 5)) AND ${alias}.id = ${idSql}
+    UNION ALL SELECT ${columns} FROM events ${alias} INDEXED BY events_by_other_id
+      WHERE ${alias}.id = ${idSql} AND ${alias}.order_key <> upper(substr(${alias}.id, 5))`;
+}
+
+/** One event by its id (bound once, as ?1), all columns. */
+export const EVENT_BY_ID = `${withId("e.*", "?1")} LIMIT 1`;
+
+/** Whether the lane holds an event with the id bound as ?1. */
+export const HOLDS_ID = `SELECT EXISTS (${withId("1", "?1")}) AS held`;
+
+/**
+ * Inserts the rows of a JSON array of eventColumns arrays, skipping ids already held (whichever way the one held
+ * is found, see withId; the caller leaves out an id repeated within the array); returns the stored order keys.
+ */
 export const INSERT_EVENTS = `
   INSERT INTO events (order_key, id, line_key, type, accepted_at, status, attempt_count, round_attempts, next_attempt_at, finished_at,
                       test, first_at, first_duration_ms, first_status_code, first_error, first_response_body, last_headers,
@@ -51,7 +74,7 @@ export const INSERT_EVENTS = `
   SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8,
          value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15, value ->> 16, value ->> 17,
          value ->> 18, value ->> 19, value ->> 20, value ->> 21, value ->> 22
-  FROM json_each(?) WHERE true
+  FROM json_each(?) AS j WHERE NOT EXISTS (${withId("1", "j.value ->> 1")})
   ON CONFLICT DO NOTHING
   RETURNING order_key AS k`;
 
@@ -82,8 +105,8 @@ export const LAST_PLACE = `
 
 /** An event back in line: its new place, due time, ordering key and epoch, by id. */
 export const REQUEUE = `
-  UPDATE events SET status = 'pending', line_key = ?, round_attempts = 0, next_attempt_at = ?, finished_at = NULL,
-    ordering_key = ?, ordering_epoch = ? WHERE id = ?`;
+  UPDATE events SET status = 'pending', line_key = ?1, round_attempts = 0, next_attempt_at = ?2, finished_at = NULL,
+    ordering_key = ?3, ordering_epoch = ?4 WHERE order_key IN (${withId("e.order_key", "?5")})`;
 
 /** How many test events a lane holds accepted at or after `since` (unix ms), and the earliest of them. */
 export function testsSince(sql: SqlStorage, since: number): { count: number; earliest: number | null } {

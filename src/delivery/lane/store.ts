@@ -11,6 +11,7 @@ import { runStorageSteps } from "../../lib/storage-steps";
 import { Line } from "./line";
 import { recordAttempt, type EventState } from "./record-attempt";
 import {
+  EVENT_BY_ID,
   eventColumns,
   FLUSH_FIRSTS,
   headersJson,
@@ -77,7 +78,7 @@ export class LaneStore {
 
   /** One event as storage holds it once the grouped successes are written (a read through settled()). */
   event(id: string): EventRow | undefined {
-    return this.settled().exec<EventRow>("SELECT * FROM events WHERE id = ?", id).toArray()[0];
+    return this.settled().exec<EventRow>(EVENT_BY_ID, id).toArray()[0];
   }
 
   /**
@@ -97,8 +98,7 @@ export class LaneStore {
 
   /** A batch delivered in line is written (batches.ts): the line reads on from past its events in their first place. */
   passedInLine(batch: readonly EventRow[]): void {
-    const firstPlace = batch.filter((e) => e.line_key === e.order_key);
-    if (firstPlace.length > 0) this.line.passed(firstPlace[0]!.order_key, firstPlace.at(-1)!.order_key);
+    this.line.passed(batch.filter((e) => e.line_key === e.order_key));
   }
 
   /** What a success of `head` leaves as the next head, when known (Line.nextAfterHead). */
@@ -128,8 +128,11 @@ export class LaneStore {
    * took); returns how many were stored. One statement per chunk of INSERT_CHUNK_CHARS of JSON, not one per
    * event: a statement's fixed cost is most of what a small event's insert costs.
    */
-  insertEvents(events: readonly NewEvent[]): number {
+  insertEvents(given: readonly NewEvent[]): number {
     this.changes++;
+    // The statement skips an id already held, not one repeated within its own rows (found two ways, withId).
+    const ids = new Set<string>();
+    const events = given.filter((e) => !ids.has(e.id) && ids.add(e.id));
     return this.storage.transactionSync(() => {
       const storedKeys: string[] = [];
       let chunk: string[] = [];
@@ -277,9 +280,7 @@ export class LaneStore {
         const key =
           settings.ordering === "endpoint"
             ? null
-            : orderingKeyOf(settings, id, () =>
-                JSON.parse(this.sql.exec<{ body: string }>("SELECT body FROM events WHERE id = ?", id).one().body),
-              );
+            : orderingKeyOf(settings, id, () => JSON.parse(this.sql.exec<EventRow>(EVENT_BY_ID, id).one().body));
         this.sql.exec(REQUEUE, keys[i]!, now, key, lane?.ordering_epoch ?? 0, id);
       });
     });
