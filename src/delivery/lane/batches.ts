@@ -2,7 +2,7 @@
 // long a batch that is not full may wait to fill.
 import { MAX_EVENT_BYTES } from "../../events/ingest";
 import { VERIFICATION_EVENT_TYPE } from "../verification";
-import type { EventRow, LaneRow } from "./schema";
+import { byLineKey, type EventRow, type LaneRow } from "./schema";
 
 export const BATCH_ID_PREFIX = "bat_";
 
@@ -14,11 +14,34 @@ export const MAX_BATCH_BYTES = 1_000_000;
 
 const utf8 = new TextEncoder();
 
-/** What an event adds to a batch's body: its bytes and a comma. */
-export const bytesIn = (event: Pick<EventRow, "body">) => utf8.encode(event.body).byteLength + 1;
+/**
+ * A batch being formed: its events, in order, and the size of its body so far (each event's bytes counted once).
+ * The first event always goes in; another only while the body stays within MAX_BATCH_BYTES.
+ */
+export class Batch {
+  readonly events: EventRow[];
+  /** The body's bytes: `{"events":[]}`, each event's, and the commas between them. */
+  private bytes: number;
 
-/** The bytes of a batch body around its events. */
-export const BATCH_FRAME_BYTES = '{"events":[]}'.length;
+  constructor(first: EventRow) {
+    this.events = [first];
+    this.bytes = '{"events":[]}'.length + utf8.encode(first.body).byteLength;
+  }
+
+  /** Adds `event` when the body stays within MAX_BATCH_BYTES with it (and a comma); false, and nothing added, otherwise. */
+  add(event: EventRow): boolean {
+    const bytes = this.bytes + 1 + utf8.encode(event.body).byteLength;
+    if (bytes > MAX_BATCH_BYTES) return false;
+    this.events.push(event);
+    this.bytes = bytes;
+    return true;
+  }
+
+  /** Whether an event of the largest size accepted (MAX_EVENT_BYTES) could still join. */
+  get roomForAny(): boolean {
+    return this.bytes + 1 + MAX_EVENT_BYTES <= MAX_BATCH_BYTES;
+  }
+}
 
 /** Whether the lane sends its events in batches (every request then has the batch body, even one of one event). */
 export function batching(lane: LaneRow): boolean {
@@ -40,7 +63,7 @@ export function batchBody(bodies: readonly string[]): string {
  * receiver that dedupes on webhook-id sees a repeat as one.
  */
 export async function batchId(eventIds: readonly string[]): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(eventIds.join(","))));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", utf8.encode(eventIds.join(","))));
   return BATCH_ID_PREFIX + Array.from(digest.subarray(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
@@ -56,15 +79,14 @@ export function joins(first: EventRow, event: EventRow, now: number, heldUntil: 
 }
 
 /**
- * Until when a batch of `events` that is not full waits for more (its first event's due time plus maxWaitMs), or
- * null when it goes now: full (maxEvents, or too many bytes for an event of the largest size to join), a retry
- * (sent as it failed), or no wait set.
+ * Until when `batch`, not full, waits for more (its first event's due time plus maxWaitMs), or null when it goes
+ * now: full (maxEvents, or too many bytes for an event of the largest size to join), a retry (sent as it failed),
+ * or no wait set.
  */
-export function fillBy(lane: LaneRow, events: readonly EventRow[], now: number): number | null {
-  const first = events[0];
+export function fillBy(lane: LaneRow, batch: Batch, now: number): number | null {
+  const first = batch.events[0]!;
   const wait = lane.batch_max_wait_ms ?? 0;
-  if (!first || wait === 0 || events.length >= (lane.batch_max_events ?? 0) || first.round_attempts > 0) return null;
-  if (events.reduce((sum, e) => sum + bytesIn(e), BATCH_FRAME_BYTES) + MAX_EVENT_BYTES > MAX_BATCH_BYTES) return null;
+  if (wait === 0 || batch.events.length >= (lane.batch_max_events ?? 0) || first.round_attempts > 0 || !batch.roomForAny) return null;
   const at = first.next_attempt_at + wait;
   return at > now ? at : null;
 }
@@ -83,18 +105,13 @@ const REQUEUED_FROM = `
  * that join it (`joins`), at most `max` and MAX_BATCH_BYTES. Reads at most 2 × max rows, whatever the backlog. Storage must hold every
  * outcome (the caller flushes the grouped successes first).
  */
-export function batchInLine(sql: SqlStorage, head: EventRow, max: number, now: number, held: ReadonlyMap<string, number>): EventRow[] {
+export function batchInLine(sql: SqlStorage, head: EventRow, max: number, now: number, held: ReadonlyMap<string, number>): Batch {
   const firstPlace = sql.exec<EventRow>(FIRST_PLACE_FROM, head.line_key, max).toArray();
   const requeued = sql.exec<EventRow>(REQUEUED_FROM, head.line_key, max).toArray();
-  const inLine = [...firstPlace, ...requeued].sort((a, b) => (a.line_key < b.line_key ? -1 : a.line_key > b.line_key ? 1 : 0));
-  const batch = [head];
-  let bytes = BATCH_FRAME_BYTES + bytesIn(head);
-  for (const event of inLine) {
+  const batch = new Batch(head);
+  for (const event of [...firstPlace, ...requeued].sort(byLineKey)) {
     if (event.order_key === head.order_key) continue;
-    if (batch.length >= max || !joins(head, event, now, held.get(event.order_key) ?? 0)) break;
-    bytes += bytesIn(event);
-    if (bytes > MAX_BATCH_BYTES) break;
-    batch.push(event);
+    if (batch.events.length >= max || !joins(head, event, now, held.get(event.order_key) ?? 0) || !batch.add(event)) break;
   }
   return batch;
 }

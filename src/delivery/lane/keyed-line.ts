@@ -6,6 +6,7 @@
 // own (schema.ts key_heads, kept by triggers as events are stored and finished), so finding the next ones reads
 // a few rows whatever the backlog: heads ready now are read ahead in place-in-line order, a batch at a time, and
 // taken from memory until a write moves a head (LaneStore.changes).
+import { byLineKey } from "./schema";
 import type { EventRow, LaneStore } from "./store";
 
 /** Ready heads read ahead at once, at least; twice maxInFlight when that is more. */
@@ -36,8 +37,9 @@ export class KeyedLine {
   constructor(private readonly store: LaneStore) {}
 
   /**
-   * The next head ready at `now` whose key is not in `busy` (keys with an event in flight), or undefined.
-   * Read ahead: one query per batch, not per attempt.
+   * The next head ready at `now` whose key is not in `busy` (keys with an event in flight) and that `accept`
+   * takes, or undefined: the first head `accept` answers true for is the one returned (a batch adds it as it
+   * accepts it, parallel.ts gather). Read ahead: one query per batch, not per attempt.
    */
   next(
     now: number,
@@ -67,7 +69,7 @@ export class KeyedLine {
   /** Heads taken by next() that did not start after all (a batch waiting to fill): back in their places. */
   putBack(events: readonly EventRow[]): void {
     if (this.readAt !== this.store.changes) return;
-    this.ahead = [...events, ...this.ahead].sort((a, b) => (a.line_key < b.line_key ? -1 : a.line_key > b.line_key ? 1 : 0));
+    this.ahead = [...events, ...this.ahead].sort(byLineKey);
   }
 
   /**
@@ -124,7 +126,7 @@ export class KeyedLine {
     const heads = this.store.sql.exec<EventRow>(HEADS_IN_LINE, epoch, now, limit).toArray();
     const ready = heads.filter((e) => !busy.has(e.ordering_key!) && !skip.has(e.order_key) && this.dueAt(e) <= now);
     for (const next of this.nextOfUnwritten(epoch, busy)) if (this.dueAt(next) <= now) ready.push(next);
-    return ready.sort((a, b) => (a.line_key < b.line_key ? -1 : a.line_key > b.line_key ? 1 : 0));
+    return ready.sort(byLineKey);
   }
 
   /** For each key not in `busy` whose head was delivered but is not written yet: its next pending event. */

@@ -23,8 +23,12 @@ export class LaneOutcomes {
     private readonly secrets: LaneSecrets,
   ) {}
 
-  /** A failed attempt's next state: pending until the next retry, or dropped after the schedule's last. */
+  /**
+   * A failed attempt's next state: pending until the next retry, or dropped after the schedule's last. A failure of
+   * the service's own (a sender object that could not be reached) leaves the event due at once, its round unchanged.
+   */
   private failedState(lane: LaneRow, event: EventRow, result: SentAttempt, endedAt: number): EventState {
+    if (result.serviceFailure) return { status: "pending", finishedAt: null, nextAttemptAt: endedAt, roundAttempts: event.round_attempts };
     const next = nextAttemptAt(event.round_attempts + 1, endedAt, this.delays(lane), result.retryAfterMs);
     return next === null
       ? { status: "dropped", finishedAt: endedAt, nextAttemptAt: event.next_attempt_at }
@@ -86,10 +90,8 @@ export class LaneOutcomes {
       this.delivered(lane, event, result, endedAt);
       return undefined;
     }
-    const state: EventState = result.serviceFailure
-      ? { status: "pending", finishedAt: null, nextAttemptAt: endedAt, roundAttempts: event.round_attempts }
-      : this.failedState(lane, event, result, endedAt);
-    if (!this.store.recordOutcome(event, result, state) || result.serviceFailure || !counted) return undefined;
+    if (!this.store.recordOutcome(event, result, this.failedState(lane, event, result, endedAt)) || result.serviceFailure || !counted)
+      return undefined;
     return this.countFailure(lane, event, result, endedAt);
   }
 
@@ -110,12 +112,8 @@ export class LaneOutcomes {
     }
     this.store.flushDelivered();
     let recorded = false;
-    for (const event of events) {
-      const state: EventState = result.serviceFailure
-        ? { status: "pending", finishedAt: null, nextAttemptAt: endedAt, roundAttempts: event.round_attempts }
-        : this.failedState(lane, event, result, endedAt);
-      recorded = this.store.recordOutcome(event, result, state) || recorded;
-    }
+    for (const event of events)
+      recorded = this.store.recordOutcome(event, result, this.failedState(lane, event, result, endedAt)) || recorded;
     if (!recorded || result.serviceFailure || !counted || !events[0]) return undefined;
     return this.countFailure(lane, { ...events[0], id: batchId }, result, endedAt);
   }

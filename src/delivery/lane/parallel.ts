@@ -3,7 +3,7 @@
 // each sender object takes 6 more).
 import { MAX_OUTGOING_PER_OBJECT } from "../ordering";
 import { AdaptiveConcurrency } from "./adaptive";
-import { BATCH_FRAME_BYTES, batchable, batchBody, batchId, bytesIn, fillBy, joins, MAX_BATCH_BYTES } from "./batches";
+import { Batch, batchable, batchBody, batchId, fillBy, joins } from "./batches";
 import { KeyedLine } from "./keyed-line";
 import type { LaneOutcomes } from "./outcomes";
 import type { LaneSending, SentAttempt } from "./sending";
@@ -153,8 +153,9 @@ export class ParallelDelivery {
             if (due !== null) waitUntil = Math.max(due, at + 1);
             break;
           }
-          const events = batchable(lane, event) ? this.gather(lane, event, at) : [event];
-          const until = batchable(lane, event) ? fillBy(lane, events, at) : null;
+          const batch = batchable(lane, event) ? this.gather(lane, event, at) : undefined;
+          const events = batch?.events ?? [event];
+          const until = batch ? fillBy(lane, batch, at) : null;
           if (until !== null) {
             this.line.putBack(events);
             waitUntil = until;
@@ -186,19 +187,17 @@ export class ParallelDelivery {
    * The batch `first` opens (batches.ts): it and other ready heads that join it and fit in MAX_BATCH_BYTES, at most one event per key (so no
    * key has two events out, and each key's next waits for the batch's outcome), in place-in-line order.
    */
-  private gather(lane: LaneRow, first: EventRow, now: number): EventRow[] {
-    const events = [first];
+  private gather(lane: LaneRow, first: EventRow, now: number): Batch {
+    const batch = new Batch(first);
     const busy = new Set(this.busyKeys).add(first.ordering_key!);
-    let bytes = BATCH_FRAME_BYTES + bytesIn(first);
-    const fits = (e: EventRow, heldUntil: number) => joins(first, e, now, heldUntil) && bytes + bytesIn(e) <= MAX_BATCH_BYTES;
-    while (events.length < lane.batch_max_events!) {
-      const event = this.line.next(now, busy, lane.max_in_flight, fits);
+    // The line hands over exactly the head it accepts, so the one the batch took is the one added.
+    const takes = (e: EventRow, heldUntil: number) => joins(first, e, now, heldUntil) && batch.add(e);
+    while (batch.events.length < lane.batch_max_events!) {
+      const event = this.line.next(now, busy, lane.max_in_flight, takes);
       if (!event) break;
-      events.push(event);
-      bytes += bytesIn(event);
       busy.add(event.ordering_key!);
     }
-    return events;
+    return batch;
   }
 
   /** Sends one event alone, or a batch's (any number of them, as one request, on a batching lane). */

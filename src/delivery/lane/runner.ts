@@ -206,8 +206,9 @@ export class LaneRunner implements StartGate {
   private async sendBatchInLine(lane: LaneRow, head: EventRow, now: number): Promise<"sent" | "waited" | "stop"> {
     // Storage is the truth the batch is read from: the successes grouped so far are written first.
     this.store.flushDelivered();
-    const events = batchInLine(this.store.sql, head, lane.batch_max_events!, now, this.store.held);
-    const until = fillBy(lane, events, now);
+    const batch = batchInLine(this.store.sql, head, lane.batch_max_events!, now, this.store.held);
+    const { events } = batch;
+    const until = fillBy(lane, batch, now);
     if (until !== null) {
       await this.parallel.whenChanged(until - now);
       return "waited";

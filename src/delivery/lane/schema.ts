@@ -274,6 +274,10 @@ export interface EventRow {
   [key: string]: SqlStorageValue;
 }
 
+/** Events in line order (their place in line), for merging what two reads of the line found. */
+export const byLineKey = (a: Pick<EventRow, "line_key">, b: Pick<EventRow, "line_key">) =>
+  a.line_key < b.line_key ? -1 : a.line_key > b.line_key ? 1 : 0;
+
 export interface AttemptRow {
   event_id: string;
   n: number;
