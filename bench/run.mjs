@@ -28,6 +28,7 @@ import {
   wranglerSync,
 } from "./lib/processes.mjs";
 import { adaptiveGoodput } from "./lib/adaptive.mjs";
+import { arrivals, outOfOrderPerKey } from "./lib/arrivals.mjs";
 import { strictBatches } from "./lib/batch.mjs";
 import { backlogDrain } from "./lib/backlog.mjs";
 import { headlineFigures, percentiles, renderReport, summarize, summaryJson, writeReport } from "./lib/report.mjs";
@@ -466,11 +467,7 @@ async function logReads(laneKey, alreadyThere) {
 
 /** Deliveries per second over the middle 80% of arrivals (no start-up or tail), and whether order held. */
 function laneSummary(take, held) {
-  const order = take.arrival.map((_, i) => i).sort((a, b) => take.arrival[a] - take.arrival[b]);
-  const t = order.map((i) => take.arrival[i]);
-  const n = t.length;
-  const lo = Math.floor(0.1 * (n - 1));
-  const hi = Math.floor(0.9 * (n - 1));
+  const { order, t, n, lo, hi, perSecond } = arrivals(take);
   let outOfOrder = 0;
   for (let k = 1; k < n; k++) if (take.seq[order[k]] < take.seq[order[k - 1]]) outOfOrder++;
   // With the ordering window, an event cannot leave before acceptance + window: count the middle
@@ -482,7 +479,7 @@ function laneSummary(take, held) {
   return {
     delivered: n,
     duplicates: take.duplicates,
-    perSecond: (hi - lo) / ((t[hi] - t[lo]) / 1000),
+    perSecond,
     overallPerSecond: (n - 1) / ((t[n - 1] - t[0]) / 1000),
     outOfOrder,
     waitingOnWindowShare: held ? waitingOnWindow / (hi - lo + 1) : 0,
@@ -632,14 +629,7 @@ async function slowEndpoint(keyedKey, strictKey) {
     const take = await receiver.take(phase);
     // Under "key" only each contact's own events keep their order (laneSummary's outOfOrder counts the global
     // order, which parallel keys break by design): count arrivals that came before an earlier event of their key.
-    const lastSeq = new Map();
-    let keyOutOfOrder = 0;
-    for (const i of take.arrival.map((_, i) => i).sort((a, b) => take.arrival[a] - take.arrival[b])) {
-      const k = take.seq[i] % keys;
-      if (take.seq[i] < (lastSeq.get(k) ?? -1)) keyOutOfOrder++;
-      lastSeq.set(k, Math.max(take.seq[i], lastSeq.get(k) ?? -1));
-    }
-    return { ...laneSummary(take, false), keyOutOfOrder };
+    return { ...laneSummary(take, false), keyOutOfOrder: outOfOrderPerKey(take, arrivals(take).order, keys) };
   };
   log(
     `slow endpoint: ${cfg.slowEvents} events over ${cfg.slowKeys} keys, ordering key, ${cfg.slowMaxInFlight} in flight, ${cfg.slowDelayMs} ms answers`,

@@ -2,6 +2,7 @@
 // `maxInFlight`, against a receiver that answers in `delayMs` and 503s at once whatever arrives while `capacity` of
 // its requests are open. Goodput (deliveries per second over the middle 80% of arrivals) against capacity / delay
 // (target >= 0.8), the share of attempts answered 503 (target <= 0.10), and arrivals out of order per key (0).
+import { arrivals, outOfOrderPerKey } from "./arrivals.mjs";
 
 /**
  * Runs the phase. `ctx`: `call(base, method, path, body, key)`, `main` and `receiverUrl`, `adminToken`, `receiver`
@@ -40,20 +41,9 @@ export async function adaptiveGoodput(ctx) {
     }
     await waitFor(`the adaptive webhook's deliveries`, async () => (await receiver.count(phase)) >= events, 300_000 + events * delayMs);
     const take = await receiver.take(phase);
-    const order = take.arrival.map((_, i) => i).sort((a, b) => take.arrival[a] - take.arrival[b]);
-    const t = order.map((i) => take.arrival[i]);
-    const n = t.length;
-    const lo = Math.floor(0.1 * (n - 1));
-    const hi = Math.floor(0.9 * (n - 1));
+    const { order, t, n, perSecond } = arrivals(take);
     // Each contact's own events in order: an arrival before an earlier event of its key is out of order.
-    const lastSeq = new Map();
-    let keyOutOfOrder = 0;
-    for (const i of order) {
-      const k = take.seq[i] % keys;
-      if (take.seq[i] < (lastSeq.get(k) ?? -1)) keyOutOfOrder++;
-      lastSeq.set(k, Math.max(take.seq[i], lastSeq.get(k) ?? -1));
-    }
-    const perSecond = (hi - lo) / ((t[hi] - t[lo]) / 1000);
+    const keyOutOfOrder = outOfOrderPerKey(take, order, keys);
     const bound = (capacity * 1000) / delayMs;
     return {
       events,

@@ -1,6 +1,7 @@
 // The ordered batches phase: one webhook under the default ordering (every event in acceptance order) with
 // `batch: {"maxEvents": maxEvents}`, against a receiver that answers each request in `delayMs`. Events per second
 // over the middle 80% of arrivals against maxEvents / delayMs (target >= 0.8), and arrivals out of order (0).
+import { arrivals, outOfOrderPerKey } from "./arrivals.mjs";
 
 /**
  * Runs the phase. `ctx`: `call(base, method, path, body, key)`, `main` and `receiverUrl`, `adminToken`, `receiver`
@@ -28,18 +29,8 @@ export async function strictBatches(ctx) {
     await waitFor(`the batching webhook's deliveries`, async () => (await receiver.count(phase)) >= events, 300_000 + events * delayMs);
     const take = await receiver.take(phase);
     // Arrivals in the order they came (a batch's events arrive together, in their order within it).
-    const order = take.arrival.map((_, i) => i).sort((a, b) => take.arrival[a] - take.arrival[b] || a - b);
-    const t = order.map((i) => take.arrival[i]);
-    const n = t.length;
-    const lo = Math.floor(0.1 * (n - 1));
-    const hi = Math.floor(0.9 * (n - 1));
-    let outOfOrder = 0;
-    let last = -1;
-    for (const i of order) {
-      if (take.seq[i] < last) outOfOrder++;
-      last = Math.max(last, take.seq[i]);
-    }
-    const perSecond = (hi - lo) / ((t[hi] - t[lo]) / 1000);
+    const { order, t, n, perSecond } = arrivals(take);
+    const outOfOrder = outOfOrderPerKey(take, order, 1);
     const bound = (maxEvents * 1000) / delayMs;
     return {
       events,
