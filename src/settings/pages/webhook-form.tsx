@@ -54,6 +54,34 @@ function batchProblem(error: ApiProblem | undefined, part: "maxEvents" | "maxWai
 }
 
 /** One field of the Advanced section: a label, its hint, a text input (or a textarea), and the API's message for it. */
+/** An Advanced choice as AdvancedField lays out a text one: label, hint, a select (its first option the default), error. */
+const ChoiceField: FC<{
+  id: "ordering" | "concurrency";
+  label: string;
+  value: string;
+  error: ApiProblem | undefined;
+  options: [value: string, label: string][];
+  children: Child;
+}> = ({ id, label, value, error, options, children }) => {
+  const invalid = invalidIf(error, id);
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <p class="hint" id={`${id}-hint`}>
+        {children}
+      </p>
+      <select id={id} name={id} aria-describedby={invalid ? `${id}-hint ${id}-error` : `${id}-hint`} aria-invalid={invalid}>
+        {options.map(([option, text]) => (
+          <option value={option} selected={value === option}>
+            {text}
+          </option>
+        ))}
+      </select>
+      <FieldError id={`${id}-error`} error={error} field={id} />
+    </div>
+  );
+};
+
 const AdvancedField: FC<{
   id: (typeof ADVANCED)[number];
   /** The API's name for it, when not the id (the batch's two inputs are parts of `batch`). */
@@ -240,32 +268,22 @@ export const WebhookFormPage: FC<{
             ignore it. Empty: every event of the chosen types. Each value at most {limits.filterValueLength} characters; the URL,
             description, events, headers and filter together at most {Math.floor(limits.webhookConfigBytes / 1024)} KiB.
           </AdvancedField>
-          <div class="field">
-            <label for="ordering">Ordering</label>
-            <p class="hint" id="ordering-hint">
-              In order, one at a time: every event in the order it was accepted, but a slow endpoint gets one request per round trip and a
-              failing event holds all the others. By key: the events of one contact (or conversation) in order, different ones in parallel;
-              a failure holds only its own key. No order: fastest, and a failure holds nothing back, for an endpoint that does not care
-              about order.
-            </p>
-            <select
-              id="ordering"
-              name="ordering"
-              aria-describedby={describedBy("ordering", "ordering-hint")}
-              aria-invalid={invalid("ordering")}
-            >
-              <option value="" selected={values.ordering === ""}>
-                In order, one at a time (default)
-              </option>
-              <option value="key" selected={values.ordering === "key"}>
-                In order by key, keys in parallel
-              </option>
-              <option value="none" selected={values.ordering === "none"}>
-                No order, in parallel
-              </option>
-            </select>
-            <FieldError id="ordering-error" error={error} field="ordering" />
-          </div>
+          <ChoiceField
+            id="ordering"
+            label="Ordering"
+            value={values.ordering}
+            error={error}
+            options={[
+              ["", "In order, one at a time (default)"],
+              ["key", "In order by key, keys in parallel"],
+              ["none", "No order, in parallel"],
+            ]}
+          >
+            In order, one at a time: every event in the order it was accepted, but a slow endpoint gets one request per round trip and a
+            failing event holds all the others. By key: the events of one contact (or conversation) in order, different ones in parallel; a
+            failure holds only its own key. No order: fastest, and a failure holds nothing back, for an endpoint that does not care about
+            order.
+          </ChoiceField>
           <AdvancedField
             id="orderingKey"
             label="Ordering key (with “by key”)"
@@ -287,27 +305,19 @@ export const WebhookFormPage: FC<{
             How many requests your endpoint gets at the same time, 1 to 50 (only 1 in order, one at a time). More is faster for a slow
             endpoint, if it can take them. Empty: 1 in order, 10 by key or with no order.
           </AdvancedField>
-          <div class="field">
-            <label for="concurrency">Fixed or adaptive</label>
-            <p class="hint" id="concurrency-hint">
-              Fixed: always up to the number above. Adaptive (by key or with no order): the number above is the most, and the service finds
-              how many your endpoint takes, sending fewer when it answers 429, 503 or 504 or times out, and more while it keeps up.
-            </p>
-            <select
-              id="concurrency"
-              name="concurrency"
-              aria-describedby={describedBy("concurrency", "concurrency-hint")}
-              aria-invalid={invalid("concurrency")}
-            >
-              <option value="" selected={values.concurrency === ""}>
-                Fixed (default)
-              </option>
-              <option value="adaptive" selected={values.concurrency === "adaptive"}>
-                Adaptive, up to the number above
-              </option>
-            </select>
-            <FieldError id="concurrency-error" error={error} field="concurrency" />
-          </div>
+          <ChoiceField
+            id="concurrency"
+            label="Fixed or adaptive"
+            value={values.concurrency}
+            error={error}
+            options={[
+              ["", "Fixed (default)"],
+              ["adaptive", "Adaptive, up to the number above"],
+            ]}
+          >
+            Fixed: always up to the number above. Adaptive (by key or with no order): the number above is the most, and the service finds
+            how many your endpoint takes, sending fewer when it answers 429, 503 or 504 or times out, and more while it keeps up.
+          </ChoiceField>
           <AdvancedField
             id="batchMaxEvents"
             field="batch"
