@@ -31,6 +31,7 @@ import { adaptiveGoodput } from "./lib/adaptive.mjs";
 import { arrivals, outOfOrderPerKey } from "./lib/arrivals.mjs";
 import { strictBatches } from "./lib/batch.mjs";
 import { backlogDrain } from "./lib/backlog.mjs";
+import { profiled } from "./lib/profile.mjs";
 import { headlineFigures, percentiles, renderReport, summarize, summaryJson, writeReport } from "./lib/report.mjs";
 
 process.env.WRANGLER_SEND_METRICS ??= "false";
@@ -79,6 +80,10 @@ const cfg = {
   batchEvents: num("BENCH_BATCH_EVENTS", quick ? 1000 : 2000),
   adaptiveCapacity: num("BENCH_ADAPTIVE_CAPACITY", 8),
   writeDocs: process.env.BENCH_WRITE_DOCS !== "0",
+  // BENCH_ONLY=lane: only the one-lane rounds, printed, nothing written (for working on the lane).
+  only: process.env.BENCH_ONLY ?? null,
+  // BENCH_PROFILE=<file>: a CPU profile of the service's isolate over the lane's service rounds (bench/lib/profile.mjs).
+  profile: process.env.BENCH_PROFILE ?? null,
 };
 
 const root = new URL("..", import.meta.url).pathname;
@@ -404,7 +409,12 @@ async function laneThroughput(laneKey) {
       log(
         `one lane, round ${r + 1}/${cfg.laneRounds}: ${who === "service" ? `${n} events to one endpoint, service` : `${n} fetches in a row from one bare Durable Object, baseline`}`,
       );
-      round[who] = who === "service" ? await serviceRun() : await measured(() => bareLoop("none"));
+      round[who] =
+        who !== "service"
+          ? await measured(() => bareLoop("none"))
+          : cfg.profile
+            ? await profiled(ports.main + 1, cfg.profile.replace(/(\.cpuprofile)?$/, `-${r + 1}.cpuprofile`), serviceRun)
+            : await serviceRun();
     }
     round.ratio = round.service.perSecond / round.baseline.perSecond;
     rounds.push(round);
@@ -420,7 +430,14 @@ async function laneThroughput(laneKey) {
     baseline,
     withWrite,
     withSigning,
-    rounds: rounds.map((r) => ({ service: r.service.perSecond, baseline: r.baseline.perSecond, ratio: r.ratio })),
+    rounds: rounds.map((r) => ({
+      service: r.service.perSecond,
+      baseline: r.baseline.perSecond,
+      ratio: r.ratio,
+      // workerd CPU per delivered event (ms), which the machine's other load moves less than the rates.
+      serviceCpuMs: (1000 * r.service.cpu.serviceWorkerdSeconds) / n,
+      baselineCpuMs: (1000 * r.baseline.cpu.baselineWorkerdSeconds) / n,
+    })),
   };
 }
 
@@ -855,6 +872,17 @@ async function main() {
   await warmUp(e2eKeys, laneKey, fanKey, [limitedKey, pacedKey], noOrderKeys, [slowKeyedKey, slowStrictKey]);
 
   const results = { startedAt: new Date(runStarted).toISOString(), config: cfg, machine: machine(), git: gitState() };
+  if (cfg.only === "lane") {
+    const lane = await laneThroughput(laneKey);
+    for (const r of lane.rounds)
+      log(
+        `lane round: service ${Math.round(r.service)}/s (${r.serviceCpuMs.toFixed(3)} ms CPU per event), baseline ${Math.round(r.baseline)}/s (${r.baselineCpuMs.toFixed(3)} ms), ratio ${r.ratio.toFixed(2)}`,
+      );
+    log(
+      `laneRatio (median round) ${(lane.service.perSecond / lane.baseline.perSecond).toFixed(2)}; with one write ${Math.round(lane.withWrite.perSecond)}/s, with signing ${Math.round(lane.withSigning.perSecond)}/s`,
+    );
+    return;
+  }
   results.ingestion = await ingestion();
   results.validation = await validation();
   results.lane = await laneThroughput(laneKey);
