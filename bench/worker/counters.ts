@@ -87,32 +87,46 @@ export function countedState(ctx: DurableObjectState, className: string): Durabl
     t.read = read;
     t.written = written;
   };
+  // Each statement's count by its exact text (null: miniflare's own bookkeeping, not counted), so a call costs a
+  // lookup, not a normalisation of its text: the counting must not slow the service it measures.
+  const byQuery = new Map<string, StatementCount | null>();
   const exec = (query: string, ...bindings: unknown[]) => {
-    for (const t of pending) account(t);
-    pending = [];
+    if (pending.length > 0) {
+      for (const t of pending) account(t);
+      pending = [];
+    }
     const cursor = realSql.exec(query, ...bindings);
-    // Miniflare's own bookkeeping (it records each object's name); not there in production.
-    if (query.includes("__miniflare")) return cursor;
-    const count = bump(sqlTable, statementKey(query));
+    let count = byQuery.get(query);
+    if (count === undefined) {
+      // Miniflare's own bookkeeping (it records each object's name); not there in production.
+      count = query.includes("__miniflare") ? null : bump(sqlTable, statementKey(query));
+      byQuery.set(query, count);
+    }
+    if (count === null) return cursor;
     count.calls++;
     const tracked: Tracked = { cursor, count, read: 0, written: 0 };
     account(tracked);
     pending.push(tracked);
-    return new Proxy(cursor, {
-      get(target, prop) {
-        const value = Reflect.get(target, prop, target) as unknown;
-        if (prop === "toArray" || prop === "one") {
-          return (...args: unknown[]) => {
-            try {
-              return (value as (...a: unknown[]) => unknown).apply(target, args);
-            } finally {
-              account(tracked);
-            }
-          };
+    // toArray() and one() counted as they return; rows iterated otherwise at the object's next statement. The
+    // cursor itself is handed back (a Proxy around it would trap every row's next()).
+    const { toArray, one } = cursor;
+    Object.assign(cursor, {
+      toArray: () => {
+        try {
+          return toArray.call(cursor);
+        } finally {
+          account(tracked);
         }
-        return typeof value === "function" ? value.bind(target) : value;
+      },
+      one: () => {
+        try {
+          return one.call(cursor);
+        } finally {
+          account(tracked);
+        }
       },
     });
+    return cursor;
   };
   const sql = new Proxy(realSql, {
     get(target, prop) {
