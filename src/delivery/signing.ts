@@ -11,18 +11,25 @@ function hmacKey(raw: () => Uint8Array, cacheKey: string): Promise<CryptoKey> {
   return memoized(keyCache, cacheKey, () => crypto.subtle.importKey("raw", raw(), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]));
 }
 
-async function hmacBase64(raw: () => Uint8Array, cacheKey: string, message: string): Promise<string> {
-  const signature = await crypto.subtle.sign("HMAC", await hmacKey(raw, cacheKey), encoder.encode(message));
+async function hmacBase64(raw: () => Uint8Array, cacheKey: string, message: string | Uint8Array): Promise<string> {
+  const bytes = typeof message === "string" ? encoder.encode(message) : message;
+  const signature = await crypto.subtle.sign("HMAC", await hmacKey(raw, cacheKey), bytes);
   return new Uint8Array(signature).toBase64();
 }
+
+/** What both Standard Webhooks schemes sign: `id.timestamp.body`, encoded once for every signature of an attempt. */
+const signedContent = (id: string, timestampSeconds: number, body: string) => encoder.encode(`${id}.${timestampSeconds}.${body}`);
 
 /** The key bytes of a Standard Webhooks secret: the base64-decoded part of `whsec_…`. */
 const standardKeyBytes = (secret: string) => () => Uint8Array.fromBase64(secret.replace(/^whsec_/, ""));
 
 /** Standard Webhooks: HMAC-SHA256 keyed with the base64-decoded part of `whsec_…`, over `id.timestamp.body`. */
 export function standardSignature(secret: string, id: string, timestampSeconds: number, body: string): Promise<string> {
-  return hmacBase64(standardKeyBytes(secret), `sw:${secret}`, `${id}.${timestampSeconds}.${body}`).then((sig) => `v1,${sig}`);
+  return standardOf(secret, signedContent(id, timestampSeconds, body));
 }
+
+const standardOf = (secret: string, content: Uint8Array) =>
+  hmacBase64(standardKeyBytes(secret), `sw:${secret}`, content).then((sig) => `v1,${sig}`);
 
 /**
  * Standard Webhooks' endpoint-verification answer to `challenge` (what `standardwebhooks` >= 1.3
@@ -48,8 +55,12 @@ function ed25519Key(signingKey: string): Promise<CryptoKey> {
 }
 
 /** Standard Webhooks' asymmetric scheme: Ed25519 over `id.timestamp.body`, checked with the `whpk_` public key alone. */
-export async function asymmetricSignature(signingKey: string, id: string, timestampSeconds: number, body: string): Promise<string> {
-  const signature = await crypto.subtle.sign("Ed25519", await ed25519Key(signingKey), encoder.encode(`${id}.${timestampSeconds}.${body}`));
+export function asymmetricSignature(signingKey: string, id: string, timestampSeconds: number, body: string): Promise<string> {
+  return asymmetricOf(signingKey, signedContent(id, timestampSeconds, body));
+}
+
+async function asymmetricOf(signingKey: string, content: Uint8Array): Promise<string> {
+  const signature = await crypto.subtle.sign("Ed25519", await ed25519Key(signingKey), content);
   return `v1a,${new Uint8Array(signature).toBase64()}`;
 }
 
@@ -72,10 +83,11 @@ export async function signatureHeaders({
 }: SigningInput): Promise<Record<string, string>> {
   const [current] = secrets;
   if (!current) throw new Error("a webhook needs a signing secret");
+  const content = signedContent(id, timestampSeconds, body);
   const [respondIo, ...standard] = await Promise.all([
     respondIoSignature(current, body),
-    ...secrets.map((secret) => standardSignature(secret, id, timestampSeconds, body)),
-    ...signingKeys.map((key) => asymmetricSignature(key, id, timestampSeconds, body)),
+    ...secrets.map((secret) => standardOf(secret, content)),
+    ...signingKeys.map((key) => asymmetricOf(key, content)),
   ]);
   return {
     "webhook-id": id,
