@@ -395,45 +395,68 @@ async function laneThroughput(laneKey) {
       return { acceptedInMs, ...laneSummary(await receiver.take("lane"), true) };
     });
   const body = JSON.stringify({ event_type: "comment.created", event_id: "evt_loop", timestamp: Date.now(), seq: 0, ...laneEvent(0).data });
-  const bareLoop = async (extra) => {
-    await call(BARE, "POST", "/loop", { url: `${RECEIVER}/p/laneb/0`, n, body, extra });
+  const bareLoop = async (extra, without) => {
+    await call(BARE, "POST", "/loop", { url: `${RECEIVER}/p/laneb/0`, n, body, extra, without });
     await waitFor("the bare loop's deliveries", async () => (await receiver.count("laneb")) >= n, 300_000);
     return laneSummary(await receiver.take("laneb"), false);
   };
   // Each round measures both back to back (alternating which goes first), so its ratio is the least
   // disturbed by the machine's other load; the round with the median ratio is the one reported.
+  // The contract floor too (bench/baseline/worker.ts contractLoop): the same loop doing the least per-attempt work
+  // the contract asks of a lane (store, three signatures, a span, sealed headers, grouped outcome writes).
   const rounds = [];
+  const what = {
+    service: `${n} events to one endpoint, service`,
+    baseline: `${n} fetches in a row from one bare Durable Object, baseline`,
+    contract: `${n} fetches in a row doing the contract's per-attempt work, contract floor`,
+  };
   for (let r = 0; r < cfg.laneRounds; r++) {
     const round = {};
-    for (const who of r % 2 === 0 ? ["service", "baseline"] : ["baseline", "service"]) {
-      log(
-        `one lane, round ${r + 1}/${cfg.laneRounds}: ${who === "service" ? `${n} events to one endpoint, service` : `${n} fetches in a row from one bare Durable Object, baseline`}`,
-      );
+    for (const who of r % 2 === 0 ? ["service", "baseline", "contract"] : ["contract", "baseline", "service"]) {
+      log(`one lane, round ${r + 1}/${cfg.laneRounds}: ${what[who]}`);
       round[who] =
         who !== "service"
-          ? await measured(() => bareLoop("none"))
+          ? await measured(() => bareLoop(who === "contract" ? "contract" : "none"))
           : cfg.profile
             ? await profiled(ports.main + 1, cfg.profile.replace(/(\.cpuprofile)?$/, `-${r + 1}.cpuprofile`), serviceRun)
             : await serviceRun();
     }
     round.ratio = round.service.perSecond / round.baseline.perSecond;
+    round.contractRatio = round.service.perSecond / round.contract.perSecond;
     rounds.push(round);
   }
-  const { service, baseline } = [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.floor((rounds.length - 1) / 2)];
+  const median = (key) => [...rounds].sort((a, b) => a[key] - b[key])[Math.floor((rounds.length - 1) / 2)];
+  const { service, baseline } = median("ratio");
+  const { service: serviceForContract, contract } = median("contractRatio");
   // The floor plus one piece of a lane's per-attempt work at a time: what each costs on its own.
   log("one lane: the bare loop plus one SQLite write per attempt, then plus two HMAC signatures per attempt");
   const withWrite = await bareLoop("write");
   const withSigning = await bareLoop("sign");
+  // The contract floor with one piece of its work left out at a time: what each piece costs the loop.
+  const contractWithout = {};
+  for (const piece of ["store", "signatures", "span", "seal"]) {
+    log(`one lane: the contract floor without ${piece}`);
+    contractWithout[piece] = (await bareLoop("contract", piece)).perSecond;
+  }
   return {
     events: n,
     service,
     baseline,
     withWrite,
     withSigning,
+    contractWithout,
+    // The median round by contractRatio (it may be another round than the median by ratio).
+    contractFloor: {
+      service: serviceForContract.perSecond,
+      contract: contract.perSecond,
+      ratio: serviceForContract.perSecond / contract.perSecond,
+    },
     rounds: rounds.map((r) => ({
       service: r.service.perSecond,
       baseline: r.baseline.perSecond,
+      contract: r.contract.perSecond,
       ratio: r.ratio,
+      contractRatio: r.contractRatio,
       // workerd CPU per delivered event (ms), which the machine's other load moves less than the rates.
       serviceCpuMs: (1000 * r.service.cpu.serviceWorkerdSeconds) / n,
       baselineCpuMs: (1000 * r.baseline.cpu.baselineWorkerdSeconds) / n,
@@ -876,10 +899,14 @@ async function main() {
     const lane = await laneThroughput(laneKey);
     for (const r of lane.rounds)
       log(
-        `lane round: service ${Math.round(r.service)}/s (${r.serviceCpuMs.toFixed(3)} ms CPU per event), baseline ${Math.round(r.baseline)}/s (${r.baselineCpuMs.toFixed(3)} ms), ratio ${r.ratio.toFixed(2)}`,
+        `lane round: service ${Math.round(r.service)}/s (${r.serviceCpuMs.toFixed(3)} ms CPU per event), baseline ${Math.round(r.baseline)}/s (${r.baselineCpuMs.toFixed(3)} ms), contract floor ${Math.round(r.contract)}/s; ratios ${r.ratio.toFixed(2)} and ${r.contractRatio.toFixed(2)}`,
       );
     log(
-      `laneRatio (median round) ${(lane.service.perSecond / lane.baseline.perSecond).toFixed(2)}; with one write ${Math.round(lane.withWrite.perSecond)}/s, with signing ${Math.round(lane.withSigning.perSecond)}/s`,
+      `laneRatio (median round) ${(lane.service.perSecond / lane.baseline.perSecond).toFixed(2)}; laneContractRatio ${lane.contractFloor.ratio.toFixed(2)}; with one write ${Math.round(lane.withWrite.perSecond)}/s, with signing ${Math.round(lane.withSigning.perSecond)}/s; the contract floor without ${Object.entries(
+        lane.contractWithout,
+      )
+        .map(([k, v]) => `${k} ${Math.round(v)}/s`)
+        .join(", ")}`,
     );
     return;
   }
@@ -970,9 +997,9 @@ async function warmUp(e2eKeys, laneKey, fanKey, rateKeys, noOrderKeys, slowKeys)
     type: "conversation.closed",
     data: { to: Array.from({ length: cfg.fanoutWebhooks }, (_, j) => `${RECEIVER}/p/fanb/${j}`) },
   });
-  for (const extra of ["none", "write", "sign"])
-    await call(BARE, "POST", "/loop", { url: `${RECEIVER}/p/laneb/0`, n: 10, body: '{"seq":0}', extra });
-  const expectedBare = { e2eb: e2eKeys.length, fanb: cfg.fanoutWebhooks, laneb: 30 };
+  const extras = ["none", "write", "sign", "contract"];
+  for (const extra of extras) await call(BARE, "POST", "/loop", { url: `${RECEIVER}/p/laneb/0`, n: 10, body: '{"seq":0}', extra });
+  const expectedBare = { e2eb: e2eKeys.length, fanb: cfg.fanoutWebhooks, laneb: 10 * extras.length };
   for (const [phase, n] of Object.entries({ ...expected, ...expectedBare })) {
     await waitFor(`warm-up deliveries (${phase})`, async () => (await receiver.count(phase)) >= n, 60_000);
     await receiver.take(phase);

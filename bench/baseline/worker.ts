@@ -6,15 +6,25 @@
 //                    locally that binding is a simulation: a JSON fetch to a Durable Object per call)
 //   consumer         for an event carrying `data.to`, one Durable Object per URL fetches it once
 //                    (end-to-end and fan-out floor: Queue -> DO per endpoint -> fetch)
-//   POST /loop       one Durable Object awaits fetch() n times in a row      (one lane's floor)
+//   POST /loop       one Durable Object awaits fetch() n times in a row      (one lane's floor), or with
+//                    extra "contract" also does the least per-attempt work the contract asks of a lane
 import { DurableObject } from "cloudflare:workers";
 import { Hono, type Context } from "hono";
+import * as workers from "cloudflare:workers";
+
+/** The runtime's tracing API (custom spans), as the service's src/lib/spans.ts finds it; absent in older workerd. */
+const tracing = (
+  workers as { tracing?: { enterSpan<T>(name: string, fn: (span: { setAttributes(a: Record<string, string>): void }) => T): T } }
+).tracing;
 
 interface Env {
   EVENTS: Queue<BareEvent>;
   HOP: DurableObjectNamespace<BareHop>;
   LIMITER: RateLimit;
 }
+
+/** One piece of the contract's per-attempt work, left out of BareHop.contractLoop to see what it costs. */
+type ContractPiece = "store" | "signatures" | "span" | "seal";
 
 interface BareEvent {
   id: string;
@@ -62,6 +72,110 @@ export class BareHop extends DurableObject<Env> {
     }
     return { n, ms: Date.now() - started };
   }
+
+  /**
+   * The same n POSTs in a row doing, at the least, the per-attempt work the contract asks of a lane (the floor
+   * `laneContractRatio` holds the lane against, as ingestion is held against a floor that also calls the Rate
+   * Limiting binding): each event stored on arrival (rows of 100, as a lane stores a queue batch); each attempt
+   * signed three ways (`v1` and `x-webhook-signature` HMAC-SHA256, `v1a` Ed25519 over `id.timestamp.body`), sent
+   * in a tracing span with the lane's attributes and a traceparent, its headers as sent sealed with AES-256-GCM;
+   * outcomes written to their events' rows in groups of 15, each while the next request is out (one transaction
+   * each, what the lane's crash bound allows). No retries, no ordering state, no log reads: the least any
+   * implementation of the contract does. `without` leaves one piece out, to see what each costs on its own.
+   */
+  async contractLoop(url: string, n: number, body: string, without: ContractPiece | null = null): Promise<{ n: number; ms: number }> {
+    const sql = this.ctx.storage.sql;
+    sql.exec(`CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, status TEXT NOT NULL,
+      status_code INTEGER, last_headers TEXT, body TEXT NOT NULL)`);
+    const encoder = new TextEncoder();
+    const [standardKey, respondIoKey, aesKey, edKeys] = await Promise.all([
+      crypto.subtle.importKey("raw", crypto.getRandomValues(new Uint8Array(24)), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]),
+      crypto.subtle.importKey("raw", encoder.encode("whsec_bench"), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]),
+      crypto.subtle.importKey("raw", crypto.getRandomValues(new Uint8Array(32)), "AES-GCM", false, ["encrypt"]),
+      crypto.subtle.generateKey({ name: "Ed25519" }, false, ["sign", "verify"]) as Promise<CryptoKeyPair>,
+    ]);
+    const run = `${Date.now()}`;
+    const payloads = Array.from({ length: n }, (_, i) => body.replace('"seq":0', `"seq":${i}`));
+    const started = Date.now();
+    for (let i = 0; i < n && without !== "store"; i += 100) {
+      const rows = payloads.slice(i, i + 100).map((payload, j) => [i + j, `evt_${run}_${i + j}`, payload]);
+      sql.exec(
+        "INSERT OR REPLACE INTO events (seq, id, status, body) SELECT value ->> 0, value ->> 1, 'pending', value ->> 2 FROM json_each(?)",
+        JSON.stringify(rows),
+      );
+    }
+    let group: [number, number, string][] = [];
+    for (let i = 0; i < n; i++) {
+      const payload = payloads[i]!;
+      const id = `evt_${run}_${i}`;
+      const timestamp = Math.floor(Date.now() / 1000);
+      const content = encoder.encode(`${id}.${timestamp}.${payload}`);
+      const [v1, respondIo, v1a] =
+        without === "signatures"
+          ? [new ArrayBuffer(32), new ArrayBuffer(32), new ArrayBuffer(64)]
+          : await Promise.all([
+              crypto.subtle.sign("HMAC", standardKey, content),
+              crypto.subtle.sign("HMAC", respondIoKey, encoder.encode(payload)),
+              crypto.subtle.sign("Ed25519", edKeys.privateKey, content),
+            ]);
+      const traceparent = `00-${crypto.getRandomValues(new Uint8Array(16)).toHex()}-${crypto.getRandomValues(new Uint8Array(8)).toHex()}-01`;
+      const headers: Record<string, string> = {
+        "content-type": "application/json",
+        "user-agent": "EdgeWebhooks/1.0 (+https://github.com/edge-webhooks)",
+        "webhook-id": id,
+        "webhook-timestamp": String(timestamp),
+        "webhook-signature": `v1,${new Uint8Array(v1).toBase64()} v1a,${new Uint8Array(v1a).toBase64()}`,
+        "x-webhook-signature": new Uint8Array(respondIo).toBase64(),
+        traceparent,
+      };
+      // A full group is written while this request is out (a timer: it runs once the request has left), as the
+      // lane does, so the commit does not hold the next request back.
+      const full = group.length >= 15 && without !== "store" ? group : null;
+      if (full) group = [];
+      const send = async () => {
+        const response = fetch(url, { method: "POST", body: payload, headers, redirect: "manual", signal: AbortSignal.timeout(30_000) });
+        if (full) setTimeout(() => this.writeGroup(full), 0);
+        const answer = await response;
+        await answer.arrayBuffer();
+        return answer.status;
+      };
+      const status =
+        tracing && without !== "span"
+          ? await tracing.enterSpan("webhook attempt", (span) => {
+              span.setAttributes({
+                "webhooks.trace_id": traceparent.slice(3, 35),
+                "webhooks.span_id": traceparent.slice(36, 52),
+                "webhooks.event_id": id,
+                "webhooks.webhook_id": "bench",
+              });
+              return send();
+            })
+          : await send();
+      if (without === "seal") group.push([i, status, JSON.stringify(headers)]);
+      else {
+        const iv = crypto.getRandomValues(new Uint8Array(12));
+        const sealed = new Uint8Array(
+          await crypto.subtle.encrypt({ name: "AES-GCM", iv }, aesKey, encoder.encode(JSON.stringify(headers))),
+        );
+        group.push([i, status, `enc:v1:k1:${iv.toBase64()}${sealed.toBase64()}`]);
+      }
+      if (without === "store" && group.length >= 15) group = [];
+    }
+    if (without !== "store") this.writeGroup(group);
+    return { n, ms: Date.now() - started };
+  }
+
+  /** The outcomes of a group of attempts written to their events' rows, in one transaction. */
+  private writeGroup(group: [number, number, string][]): void {
+    const written = JSON.stringify(group);
+    this.ctx.storage.transactionSync(() =>
+      this.ctx.storage.sql.exec(
+        `UPDATE events SET status = 'delivered', status_code = g.value ->> 1, last_headers = g.value ->> 2
+         FROM json_each(?) AS g WHERE events.seq = g.value ->> 0`,
+        written,
+      ),
+    );
+  }
 }
 
 const app = new Hono<{ Bindings: Env }>();
@@ -91,9 +205,18 @@ app.post("/v1/events/limited", async (c) => {
 });
 
 app.post("/loop", async (c) => {
-  const { url, n, body, extra } = await c.req.json<{ url: string; n: number; body: string; extra?: "none" | "write" | "sign" }>();
-  const hop = c.env.HOP.get(c.env.HOP.idFromName(`loop-${extra ?? "none"}`));
-  return c.json(await hop.loop(url, n, body, extra));
+  const { url, n, body, extra, without } = await c.req.json<{
+    url: string;
+    n: number;
+    body: string;
+    extra?: "none" | "write" | "sign" | "contract";
+    without?: ContractPiece;
+  }>();
+  // The contract loop in an object of its own each time: each attempt's AbortSignal.timeout lives its 30 s, and an
+  // object holds at most 10,000 active timeouts (the lane's alarm runs stay far below it: 500 attempts at most).
+  const name = extra === "contract" ? `loop-contract-${without ?? "all"}-${crypto.randomUUID()}` : `loop-${extra ?? "none"}`;
+  const hop = c.env.HOP.get(c.env.HOP.idFromName(name));
+  return c.json(extra === "contract" ? await hop.contractLoop(url, n, body, without ?? null) : await hop.loop(url, n, body, extra));
 });
 
 app.get("/stats", (c) => c.json(stats));

@@ -190,6 +190,11 @@ export function renderReport(r) {
     `| 3 | one lane: ordered deliveries per second to one endpoint (${f(r.lane.events)} events, middle 80%${r.lane.rounds?.length > 1 ? `; the median of ${r.lane.rounds.length} back-to-back rounds, whose ratios were ${r.lane.rounds.map((x) => x.ratio.toFixed(2)).join(", ")}` : ""}) | ${f(laneS.perSecond)} | ${f(laneB.perSecond)} | ${ratio(laneS.perSecond, laneB.perSecond)} |`,
     `| 3 | (decomposition) the floor's loop plus one SQLite row written per attempt | | ${f(r.lane.withWrite.perSecond)} | ${ratio(r.lane.withWrite.perSecond, laneB.perSecond)} of floor |`,
     `| 3 | (decomposition) the floor's loop plus two HMAC-SHA256 signatures per attempt | | ${f(r.lane.withSigning.perSecond)} | ${ratio(r.lane.withSigning.perSecond, laneB.perSecond)} of floor |`,
+    ...(r.lane.contractFloor
+      ? [
+          `| 3 | one lane against the contract floor: the floor's loop doing the least per-attempt work the contract asks (store, three signatures, a span, sealed headers, outcomes in groups of 15; median round, ratios ${r.lane.rounds.map((x) => x.contractRatio.toFixed(2)).join(", ")}) | ${f(r.lane.contractFloor.service)} | ${f(r.lane.contractFloor.contract)} | ${ratio(r.lane.contractFloor.service, r.lane.contractFloor.contract)} (the contract floor itself: ${ratio(r.lane.contractFloor.contract, laneB.perSecond)} of the bare loop) |`,
+        ]
+      : []),
     `| 4 | fan-out: one event to ${r.fanout.webhooks} webhooks, acceptance → all received (median of ${cfg.fanoutRounds}) | ${f(fanS.allMs)} ms | ${f(fanB.allMs)} ms | ${ratio(fanS.allMs, fanB.allMs)} |`,
     `| 4 | fan-out: first → last of the ${r.fanout.webhooks} arrivals (median of ${cfg.fanoutRounds}) | ${f(fanS.spreadMs)} ms | ${f(fanB.spreadMs)} ms | ${ratio(fanS.spreadMs, fanB.spreadMs)} |`,
     `| 5 | list price per million delivered events (end-to-end mix, CPU excluded) | $${f(e2eCost.dollarsPerMillion, 2)} | $${f(e2eFloor.dollarsPerMillion, 2)} | ${ratio(e2eCost.dollarsPerMillion, e2eFloor.dollarsPerMillion)} |`,
@@ -490,6 +495,9 @@ export function summarize(r) {
       endToEndP99Ms: { ...figure(e2e.service.latency.p99, e2e.baseline.latency.p99), eventsPerSecond: e2e.rate },
       ...(low ? { endToEndLowRateP50Ms: { ...figure(low.service.latency.p50, low.baseline.latency.p50), eventsPerSecond: low.rate } } : {}),
       laneDeliveriesPerSecond: { ...figure(lane.service.perSecond, lane.baseline.perSecond), events: lane.events },
+      ...(lane.contractFloor
+        ? { laneVsContractFloorPerSecond: { ...figure(lane.contractFloor.service, lane.contractFloor.contract), events: lane.events } }
+        : {}),
       fanoutAllReceivedMs: { ...figure(fan.service.allMs, fan.baseline.allMs), webhooks: fan.webhooks },
     },
     doRowsWrittenPerDeliveredEvent: {
@@ -534,6 +542,7 @@ export function headlineFigures(r) {
     ingestionRatio: round(ingest("requestsPerSecond").ratio),
     ingestionP99Ratio: round(ingest("p99").ratio),
     laneRatio: round(r.lane.service.perSecond / r.lane.baseline.perSecond),
+    ...(r.lane.contractFloor ? { laneContractRatio: round(r.lane.contractFloor.ratio) } : {}),
     fanoutRatio: round(r.fanout.service.allMs / r.fanout.baseline.allMs),
     e2eP50Ms: round(e2e.service.latency.p50, 1),
     e2eFloorP50Ms: round(e2e.baseline.latency.p50, 1),
