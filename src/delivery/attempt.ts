@@ -156,25 +156,29 @@ export async function attemptDelivery(
     });
   const verdict = judged(url, allowPrivateUrls);
   if (!verdict.ok) return finish({ statusCode: null, error: `url_not_allowed: ${verdict.message}`, responseBody: null });
-  const signal = AbortSignal.timeout(timeoutMs);
+  // The timeout is a timer cleared the moment the answer is in (its status and the snippet read), not an
+  // AbortSignal.timeout, which stays active its whole length: workerd holds at most 10,000 active timeouts per I/O
+  // context, an object's requests share one, and a lane sending hundreds a second would meet the cap (every timer
+  // after it throws). test/lane/timers.test.ts counts it.
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
   let response: Response;
-  try {
-    response = await fetch(url, {
-      method: "POST",
-      body,
-      headers: sent,
-      redirect: "manual",
-      signal,
-    });
-  } catch (err) {
-    if (signal.aborted) return finish({ statusCode: null, error: `timeout: no response within ${timeoutMs} ms`, responseBody: null });
-    return finish({ statusCode: null, error: `connection failed: ${(err as Error).message}`, responseBody: null });
-  }
   let responseBody: string | null = null;
   try {
-    responseBody = await readSnippet(response);
-  } catch {
-    // A body cut short (timeout, reset) does not change the verdict: the status already arrived.
+    try {
+      response = await fetch(url, { method: "POST", body, headers: sent, redirect: "manual", signal: controller.signal });
+    } catch (err) {
+      if (controller.signal.aborted)
+        return finish({ statusCode: null, error: `timeout: no response within ${timeoutMs} ms`, responseBody: null });
+      return finish({ statusCode: null, error: `connection failed: ${(err as Error).message}`, responseBody: null });
+    }
+    try {
+      responseBody = await readSnippet(response);
+    } catch {
+      // A body cut short (timeout, reset) does not change the verdict: the status already arrived.
+    }
+  } finally {
+    clearTimeout(timer);
   }
   const status = response.status;
   // Only an answer to the POST counts: a protocol switch (a WebSocket accepted) delivered no body.

@@ -60,11 +60,21 @@ export class ParallelDelivery {
     for (const wake of waiters) wake(false);
   }
 
-  /** Until the next notify (false), or until `ms` have passed when given (true). */
+  /**
+   * Until the next notify (false), or until `ms` have passed when given (true). A notify clears the timer: a busy
+   * lane waits once per attempt that ends, and an object holds at most 10,000 active timeouts (attempt.ts).
+   */
   whenChanged(ms: number | null = null): Promise<boolean> {
     return new Promise<boolean>((resolve) => {
-      this.waiters.push(resolve);
-      if (ms !== null) setTimeout(() => resolve(true), ms);
+      if (ms === null) {
+        this.waiters.push(resolve);
+        return;
+      }
+      const timer = setTimeout(() => resolve(true), ms);
+      this.waiters.push((timedOut) => {
+        clearTimeout(timer);
+        resolve(timedOut);
+      });
     });
   }
 
