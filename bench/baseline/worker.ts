@@ -78,7 +78,7 @@ export class BareHop extends DurableObject<Env> {
    * `laneContractRatio` holds the lane against, as ingestion is held against a floor that also calls the Rate
    * Limiting binding): each event stored on arrival (rows of 100, as a lane stores a queue batch); each attempt
    * signed three ways (`v1` and `x-webhook-signature` HMAC-SHA256, `v1a` Ed25519 over `id.timestamp.body`), sent
-   * in a tracing span with the lane's attributes and a traceparent, its headers as sent sealed with AES-256-GCM;
+   * with a new traceparent (the contract) inside the tracing span the service opens per attempt (its operators'), its headers as sent sealed with AES-256-GCM;
    * outcomes written to their events' rows in groups of 15, each while the next request is out (one transaction
    * each, what the lane's crash bound allows). No retries, no ordering state, no log reads: the least any
    * implementation of the contract does. `without` leaves one piece out, to see what each costs on its own.
