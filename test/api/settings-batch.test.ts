@@ -38,6 +38,11 @@ describe("settings pages: batches and concurrency in the webhook form", () => {
     expect(created.html).toContain("const batch = wh.verify(raw, req.headers);");
     expect(created.html).toContain("for (const event of batch.events) console.log(event.event_type, event.event_id);");
 
+    // The webhook's own page says how it delivers, in one line.
+    const detail = await page("GET", `/settings/integrations/webhooks/${hook.id}`, { cookie });
+    expect(detail.html).toContain(
+      `<p>Delivery: in order per contact.id, up to ${hook.maxInFlight} requests at once (adaptive); batches of up to 20 events, waiting up to 250 ms to fill</p>`,
+    );
     const edit = await page("GET", `/settings/integrations/webhooks/${hook.id}/edit`, { cookie });
     expect(edit.html).toMatch(/<details class="advanced" open="">/);
     expect(edit.html).toMatch(/id="batchMaxEvents"[^>]* value="20"/);
@@ -67,6 +72,9 @@ describe("settings pages: batches and concurrency in the webhook form", () => {
     });
     const closed = await page("GET", `/settings/integrations/webhooks/${hook.id}/edit`, { cookie });
     expect(closed.html).toMatch(/<details class="advanced">/);
+    expect((await page("GET", `/settings/integrations/webhooks/${hook.id}`, { cookie })).html).toContain(
+      "<p>Delivery: in order, one request at a time</p>",
+    );
   });
 
   it("shows each refusal on the input it is about, keeps what was typed, and saves nothing", async () => {

@@ -32,6 +32,29 @@ export interface DetailForms {
   notificationEmail?: string | undefined;
 }
 
+/**
+ * How a push webhook delivers, in one line: its ordering and requests at once, batches, rate limit and retry
+ * schedule (what the form's Advanced section sets; only what differs from the defaults besides the ordering).
+ */
+export function deliverySummary(webhook: Webhook): string {
+  const parts = [
+    webhook.ordering === "endpoint"
+      ? "in order, one request at a time"
+      : `${webhook.ordering === "key" ? `in order per ${webhook.orderingKey ?? "key"}` : "in no particular order"}, ${
+          webhook.concurrency === "adaptive"
+            ? `up to ${webhook.maxInFlight} requests at once (adaptive)`
+            : `${webhook.maxInFlight} requests at once`
+        }`,
+  ];
+  if (webhook.batch)
+    parts.push(
+      `batches of up to ${webhook.batch.maxEvents} events${webhook.batch.maxWaitMs > 0 ? `, waiting up to ${webhook.batch.maxWaitMs} ms to fill` : ""}`,
+    );
+  if (webhook.rateLimitPerSecond !== null) parts.push(`at most ${webhook.rateLimitPerSecond} per second`);
+  if (webhook.retryDelaysSeconds !== null) parts.push(`retries after ${webhook.retryDelaysSeconds.map((d) => `${d} s`).join(", ")}`);
+  return parts.join("; ");
+}
+
 /** A polling webhook has no attempts: where its consumer is instead. */
 const PollSection: FC<{ webhookId: string; stats: Stats | undefined }> = ({ webhookId, stats }) => {
   const position = stats?.position;
@@ -109,6 +132,7 @@ export const WebhookDetailPage: FC<{
           <WebhookStatus webhook={webhook} />
         </p>
         {webhook.description && <p>{webhook.description}</p>}
+        {webhook.delivery !== "poll" && <p>Delivery: {deliverySummary(webhook)}</p>}
         <p>
           Events:{" "}
           {webhook.events.map((t, i) => (
