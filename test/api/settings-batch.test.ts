@@ -41,7 +41,7 @@ describe("settings pages: batches and concurrency in the webhook form", () => {
     // The webhook's own page says how it delivers, in one line.
     const detail = await page("GET", `/settings/integrations/webhooks/${hook.id}`, { cookie });
     expect(detail.html).toContain(
-      `<p>Delivery: in order per contact.id, up to ${hook.maxInFlight} requests at once (adaptive); batches of up to 20 events, waiting up to 250 ms to fill</p>`,
+      `<p>Delivery: in order per contact.id, up to ${hook.maxInFlight} requests at once, adaptive; batches of up to 20 events, waiting up to 250 ms to fill</p>`,
     );
     const edit = await page("GET", `/settings/integrations/webhooks/${hook.id}/edit`, { cookie });
     expect(edit.html).toMatch(/<details class="advanced" open="">/);

@@ -42,8 +42,8 @@ export function deliverySummary(webhook: Webhook): string {
       ? "in order, one request at a time"
       : `${webhook.ordering === "key" ? `in order per ${webhook.orderingKey ?? "key"}` : "in no particular order"}, ${
           webhook.concurrency === "adaptive"
-            ? `up to ${webhook.maxInFlight} requests at once (adaptive)`
-            : `${webhook.maxInFlight} requests at once`
+            ? `up to ${webhook.maxInFlight} requests at once, adaptive`
+            : `up to ${webhook.maxInFlight} requests at once`
         }`,
   ];
   if (webhook.batch)
