@@ -423,6 +423,7 @@ async function laneThroughput(laneKey) {
     }
     round.ratio = round.service.perSecond / round.baseline.perSecond;
     round.contractRatio = round.service.perSecond / round.contract.perSecond;
+    round.contractToBare = round.contract.perSecond / round.baseline.perSecond;
     rounds.push(round);
   }
   const median = (key) => [...rounds].sort((a, b) => a[key] - b[key])[Math.floor((rounds.length - 1) / 2)];
@@ -450,6 +451,8 @@ async function laneThroughput(laneKey) {
       service: serviceForContract.perSecond,
       contract: contract.perSecond,
       ratio: serviceForContract.perSecond / contract.perSecond,
+      // The contract floor against the bare loop: the median of the rounds' own ratios (each back to back).
+      toBare: median("contractToBare").contractToBare,
     },
     rounds: rounds.map((r) => ({
       service: r.service.perSecond,

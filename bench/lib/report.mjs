@@ -192,7 +192,7 @@ export function renderReport(r) {
     `| 3 | (decomposition) the floor's loop plus two HMAC-SHA256 signatures per attempt | | ${f(r.lane.withSigning.perSecond)} | ${ratio(r.lane.withSigning.perSecond, laneB.perSecond)} of floor |`,
     ...(r.lane.contractFloor
       ? [
-          `| 3 | one lane against the contract floor: the floor's loop doing the least per-attempt work the contract asks (store, three signatures, a span, sealed headers, outcomes in groups of 15; median round, ratios ${r.lane.rounds.map((x) => x.contractRatio.toFixed(2)).join(", ")}) | ${f(r.lane.contractFloor.service)} | ${f(r.lane.contractFloor.contract)} | ${ratio(r.lane.contractFloor.service, r.lane.contractFloor.contract)} (the contract floor itself: ${ratio(r.lane.contractFloor.contract, laneB.perSecond)} of the bare loop) |`,
+          `| 3 | one lane against the contract floor: the floor's loop doing the least per-attempt work the contract asks (store, three signatures, a span, sealed headers, outcomes in groups of 15; median round, ratios ${r.lane.rounds.map((x) => x.contractRatio.toFixed(2)).join(", ")}) | ${f(r.lane.contractFloor.service)} | ${f(r.lane.contractFloor.contract)} | ${ratio(r.lane.contractFloor.service, r.lane.contractFloor.contract)} (the contract floor itself: ${r.lane.contractFloor.toBare === undefined ? ratio(r.lane.contractFloor.contract, laneB.perSecond) : `${r.lane.contractFloor.toBare.toFixed(2)}×`} of the bare loop, the median of the rounds' own ratios) |`,
         ]
       : []),
     `| 4 | fan-out: one event to ${r.fanout.webhooks} webhooks, acceptance → all received (median of ${cfg.fanoutRounds}) | ${f(fanS.allMs)} ms | ${f(fanB.allMs)} ms | ${ratio(fanS.allMs, fanB.allMs)} |`,
