@@ -54,12 +54,8 @@ function ed25519Key(signingKey: string): Promise<CryptoKey> {
   );
 }
 
-/** Standard Webhooks' asymmetric scheme: Ed25519 over `id.timestamp.body`, checked with the `whpk_` public key alone. */
-export function asymmetricSignature(signingKey: string, id: string, timestampSeconds: number, body: string): Promise<string> {
-  return asymmetricOf(signingKey, signedContent(id, timestampSeconds, body));
-}
-
-async function asymmetricOf(signingKey: string, content: Uint8Array): Promise<string> {
+/** Standard Webhooks' asymmetric scheme: Ed25519 over `id.timestamp.body` (signedContent), checked with the `whpk_` public key alone. */
+async function asymmetricSignature(signingKey: string, content: Uint8Array): Promise<string> {
   const signature = await crypto.subtle.sign("Ed25519", await ed25519Key(signingKey), content);
   return `v1a,${new Uint8Array(signature).toBase64()}`;
 }
@@ -87,7 +83,7 @@ export async function signatureHeaders({
   const [respondIo, ...standard] = await Promise.all([
     respondIoSignature(current, body),
     ...secrets.map((secret) => standardOf(secret, content)),
-    ...signingKeys.map((key) => asymmetricOf(key, content)),
+    ...signingKeys.map((key) => asymmetricSignature(key, content)),
   ]);
   return {
     "webhook-id": id,
