@@ -94,20 +94,19 @@ export class BareHop extends DurableObject<Env> {
       crypto.subtle.importKey("raw", crypto.getRandomValues(new Uint8Array(32)), "AES-GCM", false, ["encrypt"]),
       crypto.subtle.generateKey({ name: "Ed25519" }, false, ["sign", "verify"]) as Promise<CryptoKeyPair>,
     ]);
-    const run = `${Date.now()}`;
     const payloads = Array.from({ length: n }, (_, i) => body.replace('"seq":0', `"seq":${i}`));
     const started = Date.now();
     for (let i = 0; i < n && without !== "store"; i += 100) {
-      const rows = payloads.slice(i, i + 100).map((payload, j) => [i + j, `evt_${run}_${i + j}`, payload]);
+      const rows = payloads.slice(i, i + 100).map((payload, j) => [i + j, `evt_${i + j}`, payload]);
       sql.exec(
-        "INSERT OR REPLACE INTO events (seq, id, status, body) SELECT value ->> 0, value ->> 1, 'pending', value ->> 2 FROM json_each(?)",
+        "INSERT INTO events (seq, id, status, body) SELECT value ->> 0, value ->> 1, 'pending', value ->> 2 FROM json_each(?)",
         JSON.stringify(rows),
       );
     }
     let group: [number, number, string][] = [];
     for (let i = 0; i < n; i++) {
       const payload = payloads[i]!;
-      const id = `evt_${run}_${i}`;
+      const id = `evt_${i}`;
       const timestamp = Math.floor(Date.now() / 1000);
       const content = encoder.encode(`${id}.${timestamp}.${payload}`);
       const [v1, respondIo, v1a] =
